@@ -1,0 +1,189 @@
+/*
+ * asoc-stat: prints the counters of this node's asocd and its peers, as a
+ * table for people or as one line of JSON for scripts.
+ */
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "asoc.h"
+#include "cli.h"
+
+static void
+stat_usage(FILE *f)
+{
+	fprintf(f, "usage: asoc-stat [--socket PATH] [--json]\n"
+	    "Prints the counters of this node's asocd and of its peers.\n");
+}
+
+/* The library fills fixed arrays; never trust them to hold a NUL. */
+static int
+stat_len(const char *s, size_t max)
+{
+	return s == NULL ? 0 : (int)strnlen(s, max);
+}
+
+/*
+ * Non-ASCII bytes are escaped as \u00XX too: a host name is ASCII, and an
+ * invalid UTF-8 byte passed through would make the whole line invalid JSON.
+ */
+static void
+stat_json_str(const char *key, const char *s, size_t max)
+{
+	int i, n = stat_len(s, max);
+	unsigned char ch;
+
+	printf("\"%s\":\"", key);
+	for (i = 0; i < n; i++) {
+		ch = (unsigned char)s[i];
+		if (ch == '"' || ch == '\\')
+			printf("\\%c", ch);
+		else if (ch < 0x20 || ch >= 0x7f)
+			printf("\\u%04x", ch);
+		else
+			putchar(ch);
+	}
+	putchar('"');
+}
+
+static void
+stat_json(const asoc_node_stat_t *n, const asoc_peer_stat_t *p, size_t np)
+{
+	size_t i;
+
+	printf("{\"rank\":%d,\"world\":%d,\"clients\":%u,"
+	    "\"peers_connected\":%u,\"xfers_active\":%" PRIu64 ","
+	    "\"xfers_done\":%" PRIu64 ",\"xfers_failed\":%" PRIu64 ","
+	    "\"unexpected\":%" PRIu64 ",\"posted_recvs\":%" PRIu64 ","
+	    "\"bytes_sent\":%" PRIu64 ",\"bytes_received\":%" PRIu64 ","
+	    "\"buffers\":%" PRIu64 ",\"buffer_bytes\":%" PRIu64 ","
+	    "\"registrations\":%" PRIu64 ",\"deregistrations\":%" PRIu64 ",",
+	    n->rank, n->world, n->clients, n->peers_connected,
+	    n->xfers_active, n->xfers_done, n->xfers_failed, n->unexpected,
+	    n->posted_recvs, n->bytes_sent, n->bytes_received, n->buffers,
+	    n->buffer_bytes, n->registrations, n->deregistrations);
+	stat_json_str("transport", n->transport, sizeof n->transport);
+	printf(",\"peers\":[");
+	for (i = 0; i < np; i++) {
+		printf("%s{\"rank\":%d,", i > 0 ? "," : "", p[i].rank);
+		stat_json_str("host", p[i].host, sizeof p[i].host);
+		printf(",\"port\":%u,", p[i].port);
+		stat_json_str("state", p[i].state, 32);
+		putchar(',');
+		stat_json_str("transport", p[i].transport,
+		    sizeof p[i].transport);
+		printf(",\"xfers_active\":%" PRIu64 ",\"bytes_sent\":%" PRIu64
+		    ",\"bytes_received\":%" PRIu64 "}", p[i].xfers_active,
+		    p[i].bytes_sent, p[i].bytes_received);
+	}
+	printf("]}\n");
+}
+
+/* A count of bytes, exact for scripts and readable for people. */
+static void
+stat_bytes(const char *label, uint64_t n)
+{
+	char h[32];
+
+	printf("%-18s %" PRIu64 " (%s)\n", label, n,
+	    cli_fmt_bytes(n, h, sizeof h));
+}
+
+static void
+stat_text(const asoc_node_stat_t *n, const asoc_peer_stat_t *p, size_t np)
+{
+	char where[96], sent[32], recvd[32];
+	size_t i;
+	int len, v6;
+
+	printf("%-18s %d\n", "rank", n->rank);
+	printf("%-18s %d\n", "world", n->world);
+	printf("%-18s %.*s\n", "transport",
+	    stat_len(n->transport, sizeof n->transport), n->transport);
+	printf("%-18s %u\n", "clients", n->clients);
+	printf("%-18s %u\n", "peers connected", n->peers_connected);
+	printf("%-18s %" PRIu64 "\n", "transfers active", n->xfers_active);
+	printf("%-18s %" PRIu64 "\n", "transfers done", n->xfers_done);
+	printf("%-18s %" PRIu64 "\n", "transfers failed", n->xfers_failed);
+	printf("%-18s %" PRIu64 "\n", "unexpected", n->unexpected);
+	printf("%-18s %" PRIu64 "\n", "posted receives", n->posted_recvs);
+	stat_bytes("bytes sent", n->bytes_sent);
+	stat_bytes("bytes received", n->bytes_received);
+	printf("%-18s %" PRIu64 "\n", "buffers", n->buffers);
+	stat_bytes("buffer bytes", n->buffer_bytes);
+	printf("%-18s %" PRIu64 "\n", "registrations", n->registrations);
+	printf("%-18s %" PRIu64 "\n", "deregistrations", n->deregistrations);
+	if (np == 0)
+		return;
+
+	printf("\n%5s  %-32s %-10s %-9s %6s %12s %12s\n", "RANK", "HOST:PORT",
+	    "STATE", "TRANSPORT", "ACTIVE", "SENT", "RECEIVED");
+	for (i = 0; i < np; i++) {
+		/* An IPv6 address needs brackets to keep its port apart. */
+		len = stat_len(p[i].host, sizeof p[i].host);
+		v6 = memchr(p[i].host, ':', (size_t)len) != NULL;
+		snprintf(where, sizeof where, "%s%.*s%s:%u", v6 ? "[" : "",
+		    len, p[i].host, v6 ? "]" : "", p[i].port);
+		printf("%5d  %-32s %-10s %-9.*s %6" PRIu64 " %12s %12s\n",
+		    p[i].rank, where, p[i].state != NULL ? p[i].state : "-",
+		    stat_len(p[i].transport, sizeof p[i].transport),
+		    p[i].transport, p[i].xfers_active,
+		    cli_fmt_bytes(p[i].bytes_sent, sent, sizeof sent),
+		    cli_fmt_bytes(p[i].bytes_received, recvd, sizeof recvd));
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "socket", required_argument, NULL, 'S' },
+		{ NULL, 0, NULL, 0 }
+	};
+	asoc_node_stat_t node;
+	asoc_peer_stat_t *peers = NULL;
+	asoc_status_t st;
+	asoc_t *as;
+	const char *sock = NULL;
+	size_t npeers = 0;
+	int ch, json = 0;
+
+	cli_init("asoc-stat");
+	while ((ch = getopt_long(argc, argv, "hjS:", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'h':
+			stat_usage(stdout);
+			return 0;
+		case 'j':
+			json = 1;
+			break;
+		case 'S':
+			sock = optarg;
+			break;
+		default:
+			stat_usage(stderr);
+			return 2;
+		}
+	}
+	if (optind < argc)
+		cli_die_usage("unexpected argument '%s'", argv[optind]);
+
+	as = cli_open(sock);
+	memset(&node, 0, sizeof node);
+	if ((st = asoc_stat(as, &node, &peers, &npeers)) != ASOC_OK)
+		cli_die_asoc(st, asoc_last_error(as), "asking asocd for its "
+		    "counters");
+	if (json)
+		stat_json(&node, peers, npeers);
+	else
+		stat_text(&node, peers, npeers);
+	free(peers);
+	asoc_close(as);
+	if (fflush(stdout) == EOF || ferror(stdout))
+		cli_die("cannot write the output: check standard output");
+	return 0;
+}

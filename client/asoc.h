@@ -1,0 +1,153 @@
+/*
+ * asoc.h: libasoc, the client library of ASoc.
+ *
+ * A process opens a session with its node's asocd, allocates shared buffers
+ * (memory that it and asocd both map, so the daemon moves bytes straight
+ * from and into them), and posts sends and receives that name a buffer
+ * range, a peer rank and a tag.  Every posted request completes exactly
+ * once: asoc_wait() or asoc_test() returns its status and length.
+ *
+ * Threading: a session (asoc_t) and everything made from it (buffers,
+ * requests) belong to one thread at a time.  Use one session per thread,
+ * or hold your own lock around every call on a shared session.  Different
+ * sessions are independent and may be used from different threads at once.
+ * The library starts no threads and installs no signal handlers; it sets
+ * MSG_NOSIGNAL on its socket, so a dead daemon is an error, not SIGPIPE.
+ */
+#ifndef ASOC_H
+#define ASOC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define ASOC_ANY_SOURCE (-1)
+
+/* Values match the wire (proto.h) and never change meaning. */
+typedef enum asoc_status {
+	ASOC_OK = 0,
+	ASOC_EINVAL = 1,	/* invalid argument */
+	ASOC_ENOMEM = 2,	/* out of memory or over a limit */
+	ASOC_EPEERLOST = 3,	/* the peer's asocd went away mid-transfer */
+	ASOC_ETIMEDOUT = 4,
+	ASOC_EPERM = 5,		/* permission denied */
+	ASOC_ECANCELLED = 6,
+	ASOC_EPROTO = 7,	/* protocol error (version mismatch, garbage) */
+	ASOC_ESYSTEM = 8,	/* a system call failed; see asoc_last_error */
+	ASOC_ETRUNC = 9,	/* the message is larger than the receive */
+	ASOC_ENOPEER = 10,	/* no such rank, or it could not be reached */
+} asoc_status_t;
+
+typedef struct asoc asoc_t;
+typedef struct asoc_buf asoc_buf_t;
+typedef struct asoc_req asoc_req_t;
+
+/* What a finished request reports. */
+typedef struct asoc_completion {
+	asoc_status_t status;
+	size_t len;		/* bytes sent or received */
+	int source;		/* receives: the rank the data came from */
+	uint64_t tag;		/* receives: the tag that matched */
+} asoc_completion_t;
+
+/* One short sentence for a status. */
+const char *asoc_strerror(asoc_status_t status);
+
+/* The most recent detailed error of a session (what failed and what to do
+ * about it), or "" when the last call succeeded. */
+const char *asoc_last_error(const asoc_t *as);
+
+/*
+ * Sessions.  socket_path NULL finds the daemon: $ASOC_SOCKET, else the
+ * job's socket under SLURM, else the default path (asoc_default_socket()).
+ */
+asoc_status_t asoc_open(const char *socket_path, asoc_t **out);
+void asoc_close(asoc_t *as);	/* cancels what is in flight, frees all */
+int asoc_rank(const asoc_t *as);
+int asoc_world_size(const asoc_t *as);
+size_t asoc_chunk_size(const asoc_t *as);	/* the daemon's chunk size */
+const char *asoc_default_socket(void);	/* the path asoc_open(NULL) tries */
+/* For error messages: "asoc_open(NULL)" fills this with where it looked. */
+const char *asoc_socket_path(const asoc_t *as);
+
+/*
+ * Shared buffers: a sealed memfd of `size` bytes, mapped here and in asocd.
+ * The memory is zero-filled and page-aligned.
+ */
+asoc_status_t asoc_buf_alloc(asoc_t *as, size_t size, asoc_buf_t **out);
+void *asoc_buf_ptr(const asoc_buf_t *buf);
+size_t asoc_buf_size(const asoc_buf_t *buf);
+/* Frees a buffer.  Requests still using it are cancelled first. */
+asoc_status_t asoc_buf_free(asoc_buf_t *buf);
+
+/*
+ * Point-to-point.  The send of `len` bytes at `off` in `buf` to rank `dst`
+ * matches the first receive posted on `dst` for (this rank or
+ * ASOC_ANY_SOURCE, tag).  Sends from one rank to another with the same tag
+ * match receives in the order they were posted (no overtaking).  A send
+ * completes when the bytes are in the receiver's buffer.
+ */
+asoc_status_t asoc_isend(asoc_t *as, asoc_buf_t *buf, size_t off, size_t len,
+    int dst, uint64_t tag, asoc_req_t **req);
+asoc_status_t asoc_irecv(asoc_t *as, asoc_buf_t *buf, size_t off, size_t cap,
+    int src, uint64_t tag, asoc_req_t **req);
+
+/* Deadline for the requests posted after this call, in milliseconds, from
+ * post to completion; 0 (the default) waits for a match forever.  A
+ * request past its deadline completes with ASOC_ETIMEDOUT. */
+void asoc_set_timeout(asoc_t *as, unsigned int timeout_ms);
+
+/* Blocks until req completes, fills *c (may be NULL) and frees req.
+ * Returns the request's status, or the session's error if the daemon
+ * went away. */
+asoc_status_t asoc_wait(asoc_req_t *req, asoc_completion_t *c);
+/* Like asoc_wait without blocking: *done is 0 (req stays valid) or 1
+ * (req is freed and *c filled). */
+asoc_status_t asoc_test(asoc_req_t *req, int *done, asoc_completion_t *c);
+/* Waits for any one of n requests; *index names it, and it is freed. */
+asoc_status_t asoc_waitany(asoc_req_t **reqs, size_t n, size_t *index,
+    asoc_completion_t *c);
+/* Asks the daemon to give the request up.  It still completes exactly once
+ * (ASOC_ECANCELLED, or its real result if it finished first): wait for it. */
+asoc_status_t asoc_cancel(asoc_req_t *req);
+
+/* Blocking forms: post and wait. */
+asoc_status_t asoc_send(asoc_t *as, asoc_buf_t *buf, size_t off, size_t len,
+    int dst, uint64_t tag);
+asoc_status_t asoc_recv(asoc_t *as, asoc_buf_t *buf, size_t off, size_t cap,
+    int src, uint64_t tag, asoc_completion_t *c);
+
+/*
+ * Status of the daemon, for asoc-stat and monitoring.
+ */
+typedef struct asoc_node_stat {
+	int rank, world;
+	unsigned clients, peers_connected;
+	uint64_t xfers_active, unexpected, posted_recvs;
+	uint64_t bytes_sent, bytes_received;
+	uint64_t buffers, buffer_bytes;
+	uint64_t registrations, deregistrations;
+	uint64_t xfers_done, xfers_failed;
+	char transport[16];
+} asoc_node_stat_t;
+
+typedef struct asoc_peer_stat {
+	int rank;
+	unsigned port;
+	char host[64];
+	char transport[16];	/* "tcp", "rdma", "local" or "-" */
+	const char *state;	/* "idle", "connecting", "up", "failed" */
+	uint64_t xfers_active, bytes_sent, bytes_received;
+} asoc_peer_stat_t;
+
+/* Fills *node and a malloc'd array of *npeers peer entries (free() it). */
+asoc_status_t asoc_stat(asoc_t *as, asoc_node_stat_t *node,
+    asoc_peer_stat_t **peers, size_t *npeers);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

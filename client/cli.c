@@ -1,0 +1,378 @@
+/*
+ * cli.c: messages, option parsing, progress and the stream format shared
+ * by the ASoc command-line tools (see cli.h).
+ */
+#include "cli.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "proto.h"
+
+static const char *cli_name = "asoc";
+static void (*cli_cleanup)(void);
+/* A progress line is on the terminal without its newline: a message must
+ * start on a fresh line or it would be glued to the numbers. */
+static int cli_line_open;
+
+void
+cli_init(const char *progname)
+{
+	cli_name = progname;
+}
+
+void
+cli_set_cleanup(void (*fn)(void))
+{
+	cli_cleanup = fn;
+}
+
+static void
+cli_vwarn(const char *fmt, va_list ap)
+{
+	if (cli_line_open) {
+		fputc('\n', stderr);
+		cli_line_open = 0;
+	}
+	fprintf(stderr, "%s: ", cli_name);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
+static void CLI_NORETURN
+cli_exit(int code)
+{
+	void (*fn)(void) = cli_cleanup;
+
+	cli_cleanup = NULL;	/* a cleanup that dies must not loop */
+	if (fn != NULL)
+		fn();
+	exit(code);
+}
+
+void
+cli_warn(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	cli_vwarn(fmt, ap);
+	va_end(ap);
+}
+
+void
+cli_die(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	cli_vwarn(fmt, ap);
+	va_end(ap);
+	cli_exit(1);
+}
+
+static void
+cli_vwarn_asoc(asoc_status_t st, const char *detail, const char *fmt,
+    va_list ap)
+{
+	char what[512];
+
+	vsnprintf(what, sizeof what, fmt, ap);
+	if (detail == NULL)
+		detail = "";
+	cli_warn("%s: %s%s%s%s", what, asoc_strerror(st), *detail ? " (" : "",
+	    detail, *detail ? ")" : "");
+}
+
+void
+cli_warn_asoc(asoc_status_t st, const char *detail, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	cli_vwarn_asoc(st, detail, fmt, ap);
+	va_end(ap);
+}
+
+void
+cli_die_asoc(asoc_status_t st, const char *detail, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	cli_vwarn_asoc(st, detail, fmt, ap);
+	va_end(ap);
+	cli_exit(1);
+}
+
+void
+cli_die_usage(const char *fmt, ...)
+{
+	va_list ap;
+	char msg[512];
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	cli_warn("%s (try '%s --help')", msg, cli_name);
+	cli_exit(2);
+}
+
+/* strtoull accepts leading space, a sign (and wraps "-1"): refuse both. */
+static uint64_t
+cli_parse_u64(const char *opt, const char *arg, const char **end)
+{
+	unsigned long long v;
+	char *ep;
+	int base = 10;
+
+	if (!isdigit((unsigned char)arg[0]))
+		cli_die_usage("%s wants a number, not '%s'", opt, arg);
+	if (arg[0] == '0' && (arg[1] == 'x' || arg[1] == 'X'))
+		base = 16;
+	errno = 0;
+	v = strtoull(arg, &ep, base);
+	if (errno == ERANGE)
+		cli_die_usage("%s: '%s' is too large", opt, arg);
+	*end = ep;
+	return v;
+}
+
+uint64_t
+cli_parse_tag(const char *opt, const char *arg)
+{
+	const char *end;
+	uint64_t v = cli_parse_u64(opt, arg, &end);
+
+	if (*end != '\0')
+		cli_die_usage("%s wants a number, not '%s'", opt, arg);
+	return v;
+}
+
+int
+cli_parse_rank(const char *opt, const char *arg)
+{
+	uint64_t v = cli_parse_tag(opt, arg);
+
+	if (v >= PROTO_RANK_MAX)
+		cli_die_usage("%s: rank %s is out of range (0 to %u)", opt, arg,
+		    PROTO_RANK_MAX - 1);
+	return (int)v;
+}
+
+uint64_t
+cli_parse_size(const char *opt, const char *arg)
+{
+	const char *end;
+	uint64_t v = cli_parse_u64(opt, arg, &end);
+	const char *p;
+	unsigned shift = 0;
+
+	if (*end != '\0' && (p = strchr("KMGT", toupper((unsigned char)*end)))
+	    != NULL) {
+		shift = 10 * (unsigned)(p - "KMGT" + 1);
+		end++;
+	}
+	if (strcmp(end, "B") == 0 || (shift != 0 && strcmp(end, "iB") == 0))
+		end += strlen(end);
+	if (*end != '\0')
+		cli_die_usage("%s wants a size such as 4096, 64K or 1G, not '%s'",
+		    opt, arg);
+	if (v > (UINT64_MAX >> shift))
+		cli_die_usage("%s: '%s' is too large", opt, arg);
+	return v << shift;
+}
+
+const char *
+cli_fmt_bytes(uint64_t n, char *buf, size_t len)
+{
+	const char *units = "KMGTPE";
+	double v = (double)n;
+	int u = -1;
+
+	for (; v >= 1024 && units[u + 1] != '\0'; u++)
+		v /= 1024;
+	if (u < 0)
+		snprintf(buf, len, "%" PRIu64 " B", n);
+	else
+		snprintf(buf, len, "%.1f %ciB", v, units[u]);
+	return buf;
+}
+
+asoc_t *
+cli_open(const char *socket_path)
+{
+	asoc_t *as = NULL;
+	asoc_status_t st;
+
+	st = asoc_open(socket_path, &as);
+	if (st == ASOC_OK)
+		return as;
+	/* The library may or may not hand back a session carrying the
+	 * detailed error; use it when it does. */
+	if (as != NULL && *asoc_last_error(as) != '\0')
+		cli_die("cannot reach asocd: %s", asoc_last_error(as));
+	cli_die("cannot reach asocd at %s: %s (is asocd running? name its "
+	    "socket with --socket or ASOC_SOCKET)", socket_path != NULL ?
+	    socket_path : asoc_default_socket(), asoc_strerror(st));
+}
+
+void
+cli_progress_start(struct cli_progress *p, uint64_t total, int quiet)
+{
+	memset(p, 0, sizeof *p);
+	p->enabled = !quiet && isatty(STDERR_FILENO);
+	p->total = total;
+	clock_gettime(CLOCK_MONOTONIC, &p->start);
+	p->last = p->start;
+}
+
+static void
+cli_progress_draw(struct cli_progress *p, const struct timespec *now,
+    int final)
+{
+	char done[32], total[32], rate[32], eta[64] = "";
+	double secs = (double)(now->tv_sec - p->start.tv_sec) +
+	    (double)(now->tv_nsec - p->start.tv_nsec) / 1e9;
+	double bps = secs > 0 ? (double)p->done / secs : 0;
+	uint64_t left = p->total > p->done ? p->total - p->done : 0;
+
+	cli_fmt_bytes(p->done, done, sizeof done);
+	snprintf(rate, sizeof rate, bps >= 1e9 ? "%.2f GB/s" : "%.1f MB/s",
+	    bps >= 1e9 ? bps / 1e9 : bps / 1e6);
+	if (!final && p->total != CLI_SIZE_UNKNOWN && bps > 0) {
+		left = (uint64_t)((double)left / bps);
+		snprintf(eta, sizeof eta, "  ETA %" PRIu64 ":%02u:%02u",
+		    left / 3600, (unsigned)(left / 60 % 60),
+		    (unsigned)(left % 60));
+	}
+	if (final)
+		fprintf(stderr, "\r%s: %s in %.1f s, %s\033[K\n", cli_name,
+		    done, secs, rate);
+	else if (p->total == CLI_SIZE_UNKNOWN)
+		fprintf(stderr, "\r%s: %s  %s\033[K", cli_name, done, rate);
+	else
+		fprintf(stderr, "\r%s: %s / %s (%.0f%%)  %s%s\033[K", cli_name,
+		    done, cli_fmt_bytes(p->total, total, sizeof total),
+		    p->total > 0 ? 100.0 * (double)p->done / (double)p->total :
+		    100.0, rate, eta);
+	cli_line_open = !final;
+}
+
+void
+cli_progress_update(struct cli_progress *p, uint64_t done)
+{
+	struct timespec now;
+
+	p->done = done;
+	if (!p->enabled)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if ((now.tv_sec - p->last.tv_sec) * 1000000000L + now.tv_nsec -
+	    p->last.tv_nsec < 1000000000L / CLI_PROGRESS_HZ)
+		return;
+	p->last = now;
+	cli_progress_draw(p, &now, 0);
+}
+
+void
+cli_progress_finish(struct cli_progress *p, int ok)
+{
+	struct timespec now;
+
+	if (p->enabled && ok) {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		cli_progress_draw(p, &now, 1);
+	} else if (cli_line_open) {
+		fputc('\n', stderr);
+		cli_line_open = 0;
+	}
+}
+
+/* Explicit little-endian bytes: the two ends may differ in byte order. */
+static void
+cli_put(unsigned char *p, uint64_t v, int n)
+{
+	for (; n > 0; n--, v >>= 8)
+		*p++ = (unsigned char)v;
+}
+
+static uint64_t
+cli_get(const unsigned char *p, int n)
+{
+	uint64_t v = 0;
+
+	while (n-- > 0)
+		v = v << 8 | p[n];
+	return v;
+}
+
+void
+cli_stream_hdr_encode(const struct cli_stream_hdr *h,
+    unsigned char out[CLI_STREAM_HDR_LEN])
+{
+	memcpy(out, CLI_STREAM_MAGIC, 8);
+	cli_put(out + 8, h->version, 4);
+	cli_put(out + 12, h->flags, 4);
+	cli_put(out + 16, h->total, 8);
+	cli_put(out + 24, h->chunk, 8);
+	cli_put(out + 32, 0, 8);
+}
+
+int
+cli_stream_hdr_decode(const unsigned char *in, size_t len,
+    struct cli_stream_hdr *h, const char **why)
+{
+	if (len < 8 || memcmp(in, CLI_STREAM_MAGIC, 8) != 0)
+		*why = "not an asoc-send stream header (bad magic)";
+	else if (len < 12 || (h->version = cli_get(in + 8, 4)) !=
+	    CLI_STREAM_VERSION)
+		*why = "unsupported stream version: update asoc-recv";
+	else if (len != CLI_STREAM_HDR_LEN)
+		*why = "stream header has the wrong length";
+	else if ((h->flags = cli_get(in + 12, 4)) != 0)
+		*why = "stream header has unknown flags: update asoc-recv";
+	else if ((h->chunk = cli_get(in + 24, 8)) == 0 ||
+	    h->chunk > CLI_STREAM_CHUNK_MAX)
+		*why = "stream chunk size is 0 or over 1 GiB";
+	else {
+		h->total = cli_get(in + 16, 8);
+		return 0;
+	}
+	return -1;
+}
+
+void
+cli_stream_trl_encode(const struct cli_stream_trl *t,
+    unsigned char out[CLI_STREAM_TRL_LEN])
+{
+	memcpy(out, CLI_STREAM_END_MAGIC, 8);
+	cli_put(out + 8, t->status, 4);
+	cli_put(out + 12, 0, 4);
+	cli_put(out + 16, t->bytes, 8);
+	cli_put(out + 24, t->messages, 8);
+}
+
+int
+cli_stream_trl_decode(const unsigned char *in, size_t len,
+    struct cli_stream_trl *t, const char **why)
+{
+	if (len != CLI_STREAM_TRL_LEN ||
+	    memcmp(in, CLI_STREAM_END_MAGIC, 8) != 0)
+		*why = "not an asoc-send stream trailer";
+	else if ((t->status = cli_get(in + 8, 4)) != CLI_STREAM_OK &&
+	    t->status != CLI_STREAM_FAILED)
+		*why = "stream trailer has an unknown status";
+	else {
+		t->bytes = cli_get(in + 16, 8);
+		t->messages = cli_get(in + 24, 8);
+		return 0;
+	}
+	return -1;
+}

@@ -1,0 +1,123 @@
+/*
+ * cli.h: what the ASoc command-line tools share.
+ *
+ * Messages ("asoc-send: cannot open FOO: ..."), strict option parsing, a
+ * progress line for terminals, byte formatting, opening a session with an
+ * error that says where the daemon was looked for, and the stream format
+ * that asoc-send writes and asoc-recv reads.
+ */
+#ifndef ASOC_CLI_H
+#define ASOC_CLI_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "asoc.h"
+
+#define CLI_NORETURN	__attribute__((__noreturn__))
+#define CLI_PRINTF(f, a) __attribute__((__format__(__printf__, f, a)))
+
+/* Names the program in every message; call first in main. */
+void cli_init(const char *progname);
+/* Runs from cli_die before exit, e.g. to remove a partial output file. */
+void cli_set_cleanup(void (*fn)(void));
+
+void cli_warn(const char *fmt, ...) CLI_PRINTF(1, 2);
+void cli_die(const char *fmt, ...) CLI_PRINTF(1, 2) CLI_NORETURN;
+/*
+ * "prog: what: <asoc_strerror(st)> (<detail>)", detail being
+ * asoc_last_error() taken right after the failed call (later calls reset
+ * it); the die form then exits 1.
+ */
+void cli_warn_asoc(asoc_status_t st, const char *detail, const char *fmt, ...)
+    CLI_PRINTF(3, 4);
+void cli_die_asoc(asoc_status_t st, const char *detail, const char *fmt, ...)
+    CLI_PRINTF(3, 4) CLI_NORETURN;
+/* "prog: message (try 'prog --help')", then exit 2. */
+void cli_die_usage(const char *fmt, ...) CLI_PRINTF(1, 2) CLI_NORETURN;
+
+/*
+ * Strict numbers: decimal or 0x hex, nothing before or after, no sign, no
+ * overflow.  A bad value dies naming the option.  Sizes take a K, M, G or T
+ * suffix (powers of 1024, optionally followed by "iB" or "B").
+ */
+int cli_parse_rank(const char *opt, const char *arg);
+uint64_t cli_parse_tag(const char *opt, const char *arg);
+uint64_t cli_parse_size(const char *opt, const char *arg);
+
+/* "0 B", "512 B", "1.5 KiB", "4.0 GiB": writes into buf and returns it. */
+const char *cli_fmt_bytes(uint64_t n, char *buf, size_t len);
+
+/* asoc_open that dies with where it looked and what to do. */
+asoc_t *cli_open(const char *socket_path);
+
+/*
+ * Progress on stderr, only when stderr is a terminal: bytes done, total and
+ * percent when known, rate and ETA, redrawn at most CLI_PROGRESS_HZ times a
+ * second so that a fast stream does not spend its time on the terminal.
+ */
+#define CLI_PROGRESS_HZ		5
+#define CLI_SIZE_UNKNOWN	UINT64_MAX
+
+struct cli_progress {
+	int enabled;
+	uint64_t total;		/* CLI_SIZE_UNKNOWN when not known */
+	uint64_t done;
+	struct timespec start;
+	struct timespec last;	/* last redraw */
+};
+
+void cli_progress_start(struct cli_progress *p, uint64_t total, int quiet);
+void cli_progress_update(struct cli_progress *p, uint64_t done);
+/* Draws the final line ("4.0 GiB in 2.1 s, 2.05 GB/s") when ok, or only
+ * ends the line so that an error message starts on its own. */
+void cli_progress_finish(struct cli_progress *p, int ok);
+
+/*
+ * The stream: asoc-send sends a header on the control tag, the data in
+ * messages of at most `chunk` bytes on the data tag, and, once every data
+ * send has completed, a trailer on the control tag.  The control tag is the
+ * data tag with CLI_STREAM_CTL_BIT flipped, so a stream needs one user tag.
+ * All fields are little-endian.
+ *
+ *   header (40):  "ASOCSTRM" u32 version u32 flags u64 total u64 chunk
+ *                 u64 reserved
+ *   trailer (32): "ASOCEND!" u32 status u32 reserved u64 bytes u64 messages
+ */
+#define CLI_STREAM_CTL_BIT	(1ULL << 62)
+#define CLI_STREAM_CTL_TAG(t)	((uint64_t)(t) ^ CLI_STREAM_CTL_BIT)
+#define CLI_STREAM_MAGIC	"ASOCSTRM"
+#define CLI_STREAM_END_MAGIC	"ASOCEND!"
+#define CLI_STREAM_VERSION	1
+#define CLI_STREAM_HDR_LEN	40
+#define CLI_STREAM_TRL_LEN	32
+#define CLI_STREAM_CHUNK_MAX	(1ULL << 30)	/* 4 of these are mapped */
+#define CLI_STREAM_OK		0
+#define CLI_STREAM_FAILED	1	/* the sender gave up, e.g. read error */
+#define CLI_RING		4	/* data messages in flight */
+
+struct cli_stream_hdr {
+	uint32_t version;
+	uint32_t flags;
+	uint64_t total;		/* CLI_SIZE_UNKNOWN for pipes */
+	uint64_t chunk;
+};
+
+struct cli_stream_trl {
+	uint32_t status;
+	uint64_t bytes;
+	uint64_t messages;
+};
+
+void cli_stream_hdr_encode(const struct cli_stream_hdr *h,
+    unsigned char out[CLI_STREAM_HDR_LEN]);
+/* Returns 0, or -1 with *why saying what is wrong with the bytes. */
+int cli_stream_hdr_decode(const unsigned char *in, size_t len,
+    struct cli_stream_hdr *h, const char **why);
+void cli_stream_trl_encode(const struct cli_stream_trl *t,
+    unsigned char out[CLI_STREAM_TRL_LEN]);
+int cli_stream_trl_decode(const unsigned char *in, size_t len,
+    struct cli_stream_trl *t, const char **why);
+
+#endif

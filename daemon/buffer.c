@@ -1,0 +1,130 @@
+/*
+ * buffer.c: checking, mapping and reference-counting client memory.
+ */
+#include "config.h"
+#include "buffer.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "asocd.h"
+#include "control.h"
+#include "log.h"
+
+/* The seals that make the mapping safe: the size can never change, so a
+ * client cannot truncate the file under us and turn our next access into
+ * SIGBUS. */
+#define BUFFER_SEALS (F_SEAL_SHRINK | F_SEAL_GROW)
+
+int
+buffer_register(struct client *c, int fd, uint64_t size, struct buffer **out,
+    char *err, size_t errlen)
+{
+	struct buffer *b;
+	struct stat st;
+	void *base;
+	int seals;
+
+	seals = fcntl(fd, F_GET_SEALS);
+	if (seals < 0) {
+		snprintf(err, errlen, "the fd passed is not a memfd (%s): "
+		    "allocate buffers with asoc_buf_alloc", strerror(errno));
+		goto fail;
+	}
+	if ((seals & BUFFER_SEALS) != BUFFER_SEALS) {
+		snprintf(err, errlen, "the memfd is not sealed against "
+		    "resizing: add F_SEAL_SHRINK|F_SEAL_GROW before passing it");
+		goto fail;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "cannot inspect the memfd");
+		goto fail;
+	}
+	if ((uint64_t)st.st_size != size) {
+		snprintf(err, errlen, "the memfd holds %lld bytes but the "
+		    "request says %llu", (long long)st.st_size,
+		    (unsigned long long)size);
+		goto fail;
+	}
+	if (size > SIZE_MAX / 2) {
+		snprintf(err, errlen, "buffer size %llu is absurd",
+		    (unsigned long long)size);
+		goto fail;
+	}
+	base = mmap(NULL, (size_t)size, PROT_READ | PROT_WRITE, MAP_SHARED,
+	    fd, 0);
+	if (base == MAP_FAILED) {
+		snprintf(err, errlen, "cannot map the buffer (%s)",
+		    strerror(errno));
+		goto fail;
+	}
+	close(fd);
+	if ((b = calloc(1, sizeof *b)) == NULL) {
+		munmap(base, (size_t)size);
+		snprintf(err, errlen, "asocd is out of memory");
+		return -1;
+	}
+	b->id = asocd_next_id();
+	b->owner = c;
+	b->base = base;
+	b->size = (size_t)size;
+	b->refs = 1;
+	TAILQ_INSERT_TAIL(&c->bufs, b, entry);
+	asocd->ctr.buffers++;
+	asocd->ctr.buffer_bytes += size;
+	*out = b;
+	return 0;
+fail:
+	close(fd);
+	return -1;
+}
+
+struct buffer *
+buffer_find(struct client *c, uint64_t id)
+{
+	struct buffer *b;
+
+	TAILQ_FOREACH(b, &c->bufs, entry)
+		if (b->id == id)
+			return b;
+	return NULL;
+}
+
+int
+buffer_range_ok(const struct buffer *b, uint64_t off, uint64_t len)
+{
+	return off <= b->size && len <= b->size - off;
+}
+
+void
+buffer_ref(struct buffer *b)
+{
+	b->refs++;
+}
+
+void
+buffer_unref(struct buffer *b)
+{
+	if (--b->refs > 0)
+		return;
+	munmap(b->base, b->size);
+	asocd->ctr.buffers--;
+	asocd->ctr.buffer_bytes -= b->size;
+	free(b);
+}
+
+void
+buffer_release(struct buffer *b)
+{
+	if (b->owner != NULL) {
+		TAILQ_REMOVE(&b->owner->bufs, b, entry);
+		b->owner = NULL;
+	}
+	buffer_unref(b);
+}

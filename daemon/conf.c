@@ -1,0 +1,505 @@
+/*
+ * conf.c: command line, environment, config file and defaults, from one
+ * table of settings.
+ */
+#include "config.h"
+#include "conf.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "proto.h"
+
+extern char **environ;
+
+enum conf_kind {
+	K_STR,
+	K_UINT,		/* unsigned, range in min..max */
+	K_INT_RANK,	/* -1 or 0..PROTO_RANK_MAX-1 */
+	K_SIZE,		/* bytes with K/M/G suffix */
+	K_FLAG,		/* yes/no; on the command line, no argument */
+	K_TRANSPORT,
+	K_LOGLEVEL,
+};
+
+struct conf_opt {
+	const char *name;	/* long option and config file key */
+	int shortopt;		/* 0: none */
+	const char *env;	/* NULL: none */
+	enum conf_kind kind;
+	size_t off;
+	unsigned long min, max;
+	const char *arg;
+	const char *help;
+};
+
+#define OFF(f) offsetof(struct conf, f)
+static const struct conf_opt conf_opts[] = {
+	{ "config", 'c', "ASOC_CONFIG", K_STR, OFF(config_file), 0, 0,
+	    "FILE", "read settings from FILE (see asocd.conf(5))" },
+	{ "peers", 'p', "ASOC_PEERS", K_STR, OFF(peers), 0, 0,
+	    "LIST", "peer list: host[:port],... or node[001-004]" },
+	{ "rank", 'r', "ASOC_RANK", K_INT_RANK, OFF(rank), 0, 0,
+	    "N", "this node's rank (default: found in --peers)" },
+	{ "port", 'P', "ASOC_PORT", K_UINT, OFF(port), 1, 65535,
+	    "PORT", "peer port (default 9000)" },
+	{ "listen", 'l', "ASOC_LISTEN", K_STR, OFF(listen), 0, 0,
+	    "ADDR", "address to listen on when --interface is absent" },
+	{ "interface", 'i', "ASOC_INTERFACE", K_STR, OFF(interface), 0, 0,
+	    "IF", "fabric interface (default ib0)" },
+	{ "socket", 's', "ASOC_SOCKET", K_STR, OFF(socket), 0, 0,
+	    "PATH", "local Unix socket for clients" },
+	{ "community", 'C', "ASOC_COMMUNITY", K_STR, OFF(community), 0, 0,
+	    "NAME", "job name space; peers must match (default \"default\")" },
+	{ "connection-timeout", 'T', "ASOC_CONNECTION_TIMEOUT", K_UINT,
+	    OFF(connection_timeout), 1, 86400, "SECONDS",
+	    "give up on a peer after this long (default 30)" },
+	{ "chunk-size", 'k', "ASOC_CHUNK_SIZE", K_SIZE, OFF(chunk_size),
+	    CONF_MIN_CHUNK, CONF_MAX_CHUNK, "BYTES",
+	    "transfer chunk (default 4M; 4K..64M)" },
+	{ "transport", 't', "ASOC_TRANSPORT", K_TRANSPORT, OFF(transport),
+	    0, 0, "auto|rdma|tcp", "peer transport (default auto)" },
+	{ "log-level", 'L', "ASOC_LOG_LEVEL", K_LOGLEVEL, OFF(log_level),
+	    0, 0, "LEVEL", "error, warning, info (default) or debug" },
+	{ "log-file", 0, "ASOC_LOG_FILE", K_STR, OFF(log_file), 0, 0,
+	    "FILE", "log to FILE (reopened on SIGHUP)" },
+	{ "syslog", 0, NULL, K_FLAG, OFF(syslog), 0, 0,
+	    NULL, "log to syslog (default when not in the foreground)" },
+	{ "pidfile", 0, "ASOC_PIDFILE", K_STR, OFF(pidfile), 0, 0,
+	    "FILE", "write the daemon's pid to FILE" },
+	{ "foreground", 'f', NULL, K_FLAG, OFF(foreground), 0, 0,
+	    NULL, "stay in the foreground and log to stderr" },
+};
+#define NOPTS (sizeof conf_opts / sizeof conf_opts[0])
+
+static const char *const conf_transports[] = { "auto", "tcp", "rdma" };
+
+const char *
+conf_transport_name(enum conf_transport t)
+{
+	return (unsigned)t < 3 ? conf_transports[t] : "?";
+}
+
+void
+conf_default_socket(char *buf, size_t len)
+{
+	const char *job = getenv("SLURM_JOB_ID");
+
+	if (job != NULL && *job != '\0')
+		snprintf(buf, len, "/run/asoc/%s/asocd.sock", job);
+	else
+		snprintf(buf, len, "/tmp/asoc-%u/asocd.sock",
+		    (unsigned)getuid());
+}
+
+int
+conf_parse_size(const char *s, size_t *out)
+{
+	unsigned long long v, mult = 1;
+	char *end;
+
+	if (s == NULL || !isdigit((unsigned char)*s))
+		return -1;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno != 0)
+		return -1;
+	switch (toupper((unsigned char)*end)) {
+	case '\0':
+		break;
+	case 'K':
+		mult = 1ull << 10;
+		end++;
+		break;
+	case 'M':
+		mult = 1ull << 20;
+		end++;
+		break;
+	case 'G':
+		mult = 1ull << 30;
+		end++;
+		break;
+	default:
+		return -1;
+	}
+	if (*end == 'i' || *end == 'B')	/* accept 4M, 4MB, 4MiB */
+		end += (*end == 'i' && end[1] == 'B') ? 2 : 1;
+	if (*end != '\0' || v > SIZE_MAX / mult)
+		return -1;
+	*out = (size_t)(v * mult);
+	return 0;
+}
+
+static int
+conf_parse_bool(const char *s, int *out)
+{
+	if (strcmp(s, "yes") == 0 || strcmp(s, "true") == 0 ||
+	    strcmp(s, "1") == 0 || strcmp(s, "on") == 0)
+		*out = 1;
+	else if (strcmp(s, "no") == 0 || strcmp(s, "false") == 0 ||
+	    strcmp(s, "0") == 0 || strcmp(s, "off") == 0)
+		*out = 0;
+	else
+		return -1;
+	return 0;
+}
+
+/* Sets one option from text; where names the source for messages. */
+static int
+conf_set(struct conf *c, const struct conf_opt *o, const char *val,
+    const char *where, char *err, size_t errlen)
+{
+	char *field = (char *)c + o->off;
+	unsigned long long v;
+	char *end;
+	size_t sz;
+	int i;
+
+	switch (o->kind) {
+	case K_STR: {
+		char **sp = (char **)(void *)field;
+		char *dup;
+
+		if (*val == '\0') {
+			snprintf(err, errlen, "%s: %s must not be empty",
+			    where, o->name);
+			return -1;
+		}
+		if ((dup = strdup(val)) == NULL) {
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
+		free(*sp);
+		*sp = dup;
+		return 0;
+	}
+	case K_UINT:
+		errno = 0;
+		v = strtoull(val, &end, 10);
+		if (!isdigit((unsigned char)*val) || *end != '\0' ||
+		    errno != 0 || v < o->min || v > o->max) {
+			snprintf(err, errlen, "%s: %s must be a number from "
+			    "%lu to %lu, not '%s'", where, o->name, o->min,
+			    o->max, val);
+			return -1;
+		}
+		*(unsigned *)(void *)field = (unsigned)v;
+		return 0;
+	case K_INT_RANK:
+		errno = 0;
+		v = strtoull(val, &end, 10);
+		if (!isdigit((unsigned char)*val) || *end != '\0' ||
+		    errno != 0 || v >= PROTO_RANK_MAX) {
+			snprintf(err, errlen, "%s: %s must be a rank from 0 "
+			    "to %u, not '%s'", where, o->name,
+			    PROTO_RANK_MAX - 1, val);
+			return -1;
+		}
+		*(int *)(void *)field = (int)v;
+		return 0;
+	case K_SIZE:
+		if (conf_parse_size(val, &sz) < 0 || sz < o->min ||
+		    sz > o->max) {
+			snprintf(err, errlen, "%s: %s must be a size from "
+			    "%luK to %luM such as 4M, not '%s'", where,
+			    o->name, o->min >> 10, o->max >> 20, val);
+			return -1;
+		}
+		*(size_t *)(void *)field = sz;
+		return 0;
+	case K_FLAG:
+		if (conf_parse_bool(val, &i) < 0) {
+			snprintf(err, errlen, "%s: %s must be yes or no, not "
+			    "'%s'", where, o->name, val);
+			return -1;
+		}
+		*(int *)(void *)field = i;
+		return 0;
+	case K_TRANSPORT:
+		for (i = 0; i < 3; i++) {
+			if (strcmp(val, conf_transports[i]) == 0) {
+				*(enum conf_transport *)(void *)field =
+				    (enum conf_transport)i;
+				return 0;
+			}
+		}
+		snprintf(err, errlen, "%s: %s must be auto, rdma or tcp, not "
+		    "'%s'", where, o->name, val);
+		return -1;
+	case K_LOGLEVEL:
+		if (log_level_parse(val, (enum log_level *)(void *)field) < 0) {
+			snprintf(err, errlen, "%s: %s must be error, warning, "
+			    "info or debug, not '%s'", where, o->name, val);
+			return -1;
+		}
+		return 0;
+	}
+	return -1;
+}
+
+static char *
+conf_trim(char *s)
+{
+	char *e;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	e = s + strlen(s);
+	while (e > s && isspace((unsigned char)e[-1]))
+		*--e = '\0';
+	return s;
+}
+
+static const struct conf_opt *
+conf_find(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < NOPTS; i++)
+		if (strcmp(conf_opts[i].name, name) == 0)
+			return &conf_opts[i];
+	return NULL;
+}
+
+/* "key = value" lines; '#' starts a comment line. */
+static int
+conf_read_file(struct conf *c, const char *path, char *err, size_t errlen)
+{
+	char line[4096], where[PATH_MAX + 32];
+	const struct conf_opt *o;
+	char *key, *val, *eq;
+	unsigned lineno = 0;
+	FILE *fp;
+	int rc = 0;
+
+	if ((fp = fopen(path, "r")) == NULL) {
+		snprintf(err, errlen, "cannot read config file %s: %s", path,
+		    strerror(errno));
+		return -1;
+	}
+	while (rc == 0 && fgets(line, sizeof line, fp) != NULL) {
+		lineno++;
+		snprintf(where, sizeof where, "%s:%u", path, lineno);
+		if (strchr(line, '\n') == NULL && !feof(fp)) {
+			snprintf(err, errlen, "%s: line too long", where);
+			rc = -1;
+			break;
+		}
+		key = conf_trim(line);
+		if (*key == '\0' || *key == '#')
+			continue;
+		if ((eq = strchr(key, '=')) == NULL) {
+			snprintf(err, errlen, "%s: expected 'setting = value'",
+			    where);
+			rc = -1;
+			break;
+		}
+		*eq = '\0';
+		key = conf_trim(key);
+		val = conf_trim(eq + 1);
+		o = conf_find(key);
+		if (o == NULL || strcmp(key, "config") == 0) {
+			snprintf(err, errlen, "%s: unknown setting '%s' (see "
+			    "asocd.conf(5))", where, key);
+			rc = -1;
+			break;
+		}
+		rc = conf_set(c, o, val, where, err, errlen);
+	}
+	fclose(fp);
+	return rc;
+}
+
+static const char *
+conf_getenv(char **env, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (; env != NULL && *env != NULL; env++)
+		if (strncmp(*env, name, n) == 0 && (*env)[n] == '=')
+			return *env + n + 1;
+	return NULL;
+}
+
+void
+conf_usage(FILE *fp)
+{
+	char left[64];
+	size_t i;
+
+	fprintf(fp, "usage: asocd [options]\n\n");
+	for (i = 0; i < NOPTS; i++) {
+		const struct conf_opt *o = &conf_opts[i];
+
+		if (o->shortopt != 0)
+			snprintf(left, sizeof left, "-%c, --%s%s%s",
+			    o->shortopt, o->name, o->arg ? " " : "",
+			    o->arg ? o->arg : "");
+		else
+			snprintf(left, sizeof left, "    --%s%s%s", o->name,
+			    o->arg ? " " : "", o->arg ? o->arg : "");
+		fprintf(fp, "  %-34s %s%s%s\n", left, o->help,
+		    o->env ? "; $" : "", o->env ? o->env : "");
+	}
+	fprintf(fp, "  %-34s %s\n  %-34s %s\n", "-h, --help",
+	    "show this help", "-V, --version", "show the version");
+}
+
+static void
+conf_defaults(struct conf *c)
+{
+	memset(c, 0, sizeof *c);
+	c->rank = -1;
+	c->port = CONF_DEFAULT_PORT;
+	c->connection_timeout = CONF_DEFAULT_TIMEOUT;
+	c->chunk_size = CONF_DEFAULT_CHUNK;
+	c->transport = CONF_TRANSPORT_AUTO;
+	c->log_level = LOG_LVL_INFO;
+}
+
+static int
+conf_fill_strings(struct conf *c, char *err, size_t errlen)
+{
+	char path[256];
+
+	if (c->interface == NULL && (c->interface = strdup("ib0")) == NULL)
+		goto nomem;
+	if (c->community == NULL && (c->community = strdup("default")) == NULL)
+		goto nomem;
+	if (strlen(c->community) >= PROTO_NAME_MAX) {
+		snprintf(err, errlen, "community '%s' is longer than %d bytes",
+		    c->community, PROTO_NAME_MAX - 1);
+		return -1;
+	}
+	if (c->socket == NULL) {
+		conf_default_socket(path, sizeof path);
+		if ((c->socket = strdup(path)) == NULL)
+			goto nomem;
+	}
+	return 0;
+nomem:
+	snprintf(err, errlen, "out of memory");
+	return -1;
+}
+
+enum conf_result
+conf_load(struct conf *c, int argc, char **argv, char **env, char *err,
+    size_t errlen)
+{
+	struct option longopts[NOPTS + 3];
+	char shortopts[NOPTS * 2 + 4], *sp = shortopts, where[64];
+	const char *cfg = NULL, *v;
+	size_t i;
+	int ch, idx;
+
+	if (env == NULL)
+		env = environ;
+	conf_defaults(c);
+	for (i = 0; i < NOPTS; i++) {
+		const struct conf_opt *o = &conf_opts[i];
+
+		longopts[i].name = o->name;
+		longopts[i].has_arg = o->kind == K_FLAG ? no_argument :
+		    required_argument;
+		longopts[i].flag = NULL;
+		longopts[i].val = 0x100 + (int)i;
+		if (o->shortopt != 0) {
+			*sp++ = (char)o->shortopt;
+			if (o->kind != K_FLAG)
+				*sp++ = ':';
+		}
+	}
+	longopts[NOPTS] = (struct option){ "help", no_argument, NULL, 'h' };
+	longopts[NOPTS + 1] = (struct option){ "version", no_argument, NULL,
+	    'V' };
+	longopts[NOPTS + 2] = (struct option){ NULL, 0, NULL, 0 };
+	*sp++ = 'h';
+	*sp++ = 'V';
+	*sp = '\0';
+
+	/* First pass: only find --config, --help and --version, so the file
+	 * can be read before the environment and the command line override
+	 * it. */
+	cfg = conf_getenv(env, "ASOC_CONFIG");
+	optind = 0;
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, shortopts, longopts, &idx)) != -1) {
+		if (ch == 'h') {
+			conf_usage(stdout);
+			return CONF_EXIT_OK;
+		}
+		if (ch == 'V') {
+			printf("asocd %s (protocol %d)\n", PACKAGE_VERSION,
+			    PROTO_VERSION);
+			return CONF_EXIT_OK;
+		}
+		if (ch == 'c' || ch == 0x100)
+			cfg = optarg;
+		if (ch == '?' || ch == ':') {
+			if (optopt != 0)
+				snprintf(err, errlen, "unknown option or "
+				    "missing argument: -%c (try --help)",
+				    optopt);
+			else
+				snprintf(err, errlen, "unknown option or "
+				    "missing argument: %s (try --help)",
+				    argv[optind - 1]);
+			return CONF_ERROR;
+		}
+	}
+	if (optind < argc) {
+		snprintf(err, errlen, "unexpected argument '%s' (try --help)",
+		    argv[optind]);
+		return CONF_ERROR;
+	}
+	if (cfg != NULL && conf_read_file(c, cfg, err, errlen) < 0)
+		return CONF_ERROR;
+
+	for (i = 0; i < NOPTS; i++) {
+		if (conf_opts[i].env == NULL ||
+		    (v = conf_getenv(env, conf_opts[i].env)) == NULL)
+			continue;
+		snprintf(where, sizeof where, "$%s", conf_opts[i].env);
+		if (conf_set(c, &conf_opts[i], v, where, err, errlen) < 0)
+			return CONF_ERROR;
+	}
+
+	optind = 0;
+	while ((ch = getopt_long(argc, argv, shortopts, longopts, &idx)) != -1) {
+		const struct conf_opt *o = NULL;
+
+		if (ch >= 0x100)
+			o = &conf_opts[ch - 0x100];
+		else
+			for (i = 0; i < NOPTS; i++)
+				if (conf_opts[i].shortopt == ch)
+					o = &conf_opts[i];
+		if (o == NULL)
+			continue;
+		snprintf(where, sizeof where, "--%s", o->name);
+		if (conf_set(c, o, o->kind == K_FLAG ? "yes" : optarg, where,
+		    err, errlen) < 0)
+			return CONF_ERROR;
+	}
+	if (conf_fill_strings(c, err, errlen) < 0)
+		return CONF_ERROR;
+	return CONF_RUN;
+}
+
+void
+conf_free(struct conf *c)
+{
+	size_t i;
+
+	for (i = 0; i < NOPTS; i++)
+		if (conf_opts[i].kind == K_STR)
+			free(*(char **)(void *)((char *)c + conf_opts[i].off));
+	memset(c, 0, sizeof *c);
+}

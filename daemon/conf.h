@@ -1,0 +1,66 @@
+/*
+ * conf.h: asocd's settings.  Sources in order of precedence: the command
+ * line, then ASOC_* environment variables, then the config file (--config
+ * or ASOC_CONFIG), then defaults.  One table in conf.c names each setting
+ * once for all three sources, so they cannot drift apart.
+ */
+#ifndef ASOC_CONF_H
+#define ASOC_CONF_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "log.h"
+
+enum conf_transport {
+	CONF_TRANSPORT_AUTO = 0,
+	CONF_TRANSPORT_TCP,
+	CONF_TRANSPORT_RDMA,
+};
+
+struct conf {
+	char *config_file;
+	char *peers;		/* hostlist spec; NULL: a world of one */
+	int rank;		/* -1: find it in peers */
+	unsigned port;
+	char *listen;		/* NULL: the interface, else own peer entry */
+	char *interface;
+	char *socket;
+	char *community;
+	unsigned connection_timeout;	/* seconds */
+	size_t chunk_size;
+	enum conf_transport transport;
+	enum log_level log_level;
+	char *log_file;
+	int syslog;
+	char *pidfile;
+	int foreground;
+};
+
+#define CONF_DEFAULT_PORT	9000
+#define CONF_DEFAULT_TIMEOUT	30
+#define CONF_DEFAULT_CHUNK	(4u << 20)
+#define CONF_MIN_CHUNK		4096
+#define CONF_MAX_CHUNK		(64u << 20)	/* PROTO_DATA_MAX */
+
+enum conf_result {
+	CONF_RUN = 0,		/* start the daemon */
+	CONF_EXIT_OK,		/* --help or --version printed */
+	CONF_ERROR,		/* message in err */
+};
+
+/* Fills c from argv, envp-style environment (NULL: environ) and the
+ * config file.  On CONF_ERROR err says what is wrong and where (which
+ * option, variable or file line). */
+enum conf_result conf_load(struct conf *c, int argc, char **argv,
+    char **env, char *err, size_t errlen);
+void conf_free(struct conf *c);
+void conf_usage(FILE *fp);
+const char *conf_transport_name(enum conf_transport t);
+/* The socket path used when neither --socket nor ASOC_SOCKET is set. */
+void conf_default_socket(char *buf, size_t len);
+/* "4M", "65536", "1G" -> bytes; -1 on garbage or overflow. */
+int conf_parse_size(const char *s, size_t *out);
+
+#endif

@@ -1,0 +1,620 @@
+/*
+ * control.c: the local Unix socket: accepting clients, checking who they
+ * are, reading their requests (and the memfds that come with L_REG) and
+ * queueing replies.
+ */
+#include "config.h"
+#include "control.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "asocd.h"
+#include "log.h"
+#include "stats.h"
+
+#define CONTROL_MAX_BUFFERS	4096	/* registered buffers per client */
+#define CONTROL_MAX_FDS		4	/* per message; more is an attack */
+
+struct control_out {
+	size_t len;
+	TAILQ_ENTRY(control_out) entry;
+	uint8_t data[PROTO_HDR_LEN + PROTO_MAX_FIXED];
+};
+
+static int control_fd = -1;
+static struct event *control_ev;
+static char *control_path;
+
+static void control_on_read(evutil_socket_t, short, void *);
+static void control_on_write(evutil_socket_t, short, void *);
+
+static void
+control_close_fds(int *fds, int n)
+{
+	while (n-- > 0)
+		close(fds[n]);
+}
+
+static void
+control_client_free_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	free(arg);
+}
+
+void
+control_drop(struct client *c, const char *fmt, ...)
+{
+	struct control_out *o;
+	struct buffer *b;
+	struct req *r;
+	struct timeval now = { 0, 0 };
+	char why[256];
+	va_list ap;
+
+	if (c->dead)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof why, fmt, ap);
+	va_end(ap);
+	if (strcmp(why, "disconnected") == 0)
+		log_debug("client pid %ld disconnected", (long)c->pid);
+	else
+		log_warn("dropped client pid %ld (uid %u): %s", (long)c->pid,
+		    (unsigned)c->uid, why);
+	c->dead = 1;
+	/* Everything it held goes: its transfers are given up (peers are
+	 * told), its buffers unmapped once no transfer points into them. */
+	while ((r = TAILQ_FIRST(&c->reqs)) != NULL)
+		xfer_cancel(r, PS_ECANCELLED, "the client left");
+	while ((b = TAILQ_FIRST(&c->bufs)) != NULL)
+		buffer_release(b);
+	while ((o = TAILQ_FIRST(&c->outq)) != NULL) {
+		TAILQ_REMOVE(&c->outq, o, entry);
+		free(o);
+	}
+	event_free(c->ev_read);
+	event_free(c->ev_write);
+	close(c->fd);
+	TAILQ_REMOVE(&asocd->clients, c, entry);
+	asocd->nclients--;
+	if (event_base_once(asocd->base, -1, EV_TIMEOUT,
+	    control_client_free_cb, c, &now) < 0)
+		log_err("cannot schedule a client's release; leaking it");
+}
+
+static int
+control_try_send(struct client *c, const uint8_t *buf, size_t len)
+{
+	ssize_t n = send(c->fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+
+	if (n == (ssize_t)len)
+		return 1;
+	if (n < 0 && (errno == EAGAIN || errno == EINTR || errno == ENOBUFS))
+		return 0;
+	control_drop(c, "write: %s", n < 0 ? strerror(errno) : "short");
+	return -1;
+}
+
+void
+control_send(struct client *c, struct proto_msg *m)
+{
+	struct control_out *o;
+	uint8_t buf[PROTO_HDR_LEN + PROTO_MAX_FIXED];
+	size_t len;
+
+	if (c->dead)
+		return;
+	len = proto_encode(m, buf, sizeof buf);
+	if (len == 0) {
+		log_err("cannot encode %s", proto_type_name(m->hdr.type));
+		return;
+	}
+	if (TAILQ_EMPTY(&c->outq) && control_try_send(c, buf, len) != 0)
+		return;
+	if (c->noutq >= CONTROL_MAX_QUEUE) {
+		control_drop(c, "it does not read its replies (%u queued)",
+		    c->noutq);
+		return;
+	}
+	if ((o = malloc(sizeof *o)) == NULL) {
+		control_drop(c, "out of memory queueing a reply");
+		return;
+	}
+	o->len = len;
+	memcpy(o->data, buf, len);
+	TAILQ_INSERT_TAIL(&c->outq, o, entry);
+	c->noutq++;
+	event_add(c->ev_write, NULL);
+}
+
+static void
+control_on_write(evutil_socket_t fd, short what, void *arg)
+{
+	struct client *c = arg;
+	struct control_out *o;
+	int rc;
+
+	(void)fd;
+	(void)what;
+	while ((o = TAILQ_FIRST(&c->outq)) != NULL) {
+		if ((rc = control_try_send(c, o->data, o->len)) <= 0) {
+			if (rc < 0)
+				return;
+			break;
+		}
+		TAILQ_REMOVE(&c->outq, o, entry);
+		c->noutq--;
+		free(o);
+	}
+	if (TAILQ_EMPTY(&c->outq))
+		event_del(c->ev_write);
+}
+
+static void
+control_done(struct client *c, uint64_t id, enum proto_status st,
+    uint64_t value, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+
+static void
+control_done(struct client *c, uint64_t id, enum proto_status st,
+    uint64_t value, const char *fmt, ...)
+{
+	struct proto_msg m;
+	va_list ap;
+
+	memset(&m, 0, sizeof m);
+	m.hdr.type = PT_L_DONE;
+	m.hdr.id = id;
+	m.u.l_done.status = st;
+	m.u.l_done.len = value;
+	if (fmt != NULL) {
+		va_start(ap, fmt);
+		vsnprintf(m.u.l_done.msg, sizeof m.u.l_done.msg, fmt, ap);
+		va_end(ap);
+	}
+	control_send(c, &m);
+}
+
+static struct req *
+control_find_req(struct client *c, uint64_t id)
+{
+	struct req *r;
+
+	TAILQ_FOREACH(r, &c->reqs, entry)
+		if (r->id == id)
+			return r;
+	return NULL;
+}
+
+static void
+control_hello(struct client *c, const struct proto_msg *m)
+{
+	struct proto_msg w;
+
+	if (m->u.l_hello.version != PROTO_VERSION) {
+		control_done(c, 0, PS_EPROTO, 0, "protocol version mismatch: "
+		    "libasoc speaks v%u, asocd speaks v%u: use matching "
+		    "versions", m->u.l_hello.version, PROTO_VERSION);
+		control_drop(c, "protocol version v%u", m->u.l_hello.version);
+		return;
+	}
+	memset(&w, 0, sizeof w);
+	w.hdr.type = PT_L_WELCOME;
+	w.u.l_welcome.version = PROTO_VERSION;
+	w.u.l_welcome.rank = asocd->rank;
+	w.u.l_welcome.world = asocd->world;
+	w.u.l_welcome.daemon_pid = (uint32_t)asocd->pid;
+	w.u.l_welcome.chunk_size = asocd->conf->chunk_size;
+	c->welcomed = 1;
+	control_send(c, &w);
+}
+
+static void
+control_reg(struct client *c, const struct proto_msg *m, int fd)
+{
+	struct buffer *b;
+	char err[PROTO_MSG_MAX];
+	unsigned n = 0;
+
+	TAILQ_FOREACH(b, &c->bufs, entry)
+		n++;
+	if (n >= CONTROL_MAX_BUFFERS) {
+		close(fd);
+		control_done(c, m->hdr.id, PS_ENOMEM, 0, "too many buffers "
+		    "(limit %d per client): free some first",
+		    CONTROL_MAX_BUFFERS);
+		return;
+	}
+	if (buffer_register(c, fd, m->u.l_reg.size, &b, err, sizeof err) < 0) {
+		control_done(c, m->hdr.id, PS_EINVAL, 0, "%s", err);
+		return;
+	}
+	log_debug("client pid %ld registered buffer %llu (%llu bytes)",
+	    (long)c->pid, (unsigned long long)b->id,
+	    (unsigned long long)b->size);
+	control_done(c, m->hdr.id, PS_OK, b->id, NULL);
+}
+
+static void
+control_free(struct client *c, const struct proto_msg *m)
+{
+	struct buffer *b = buffer_find(c, m->u.l_free.buf_id);
+	struct req *r, *rn;
+
+	if (b == NULL) {
+		control_done(c, m->hdr.id, PS_EINVAL, 0, "no buffer %llu",
+		    (unsigned long long)m->u.l_free.buf_id);
+		return;
+	}
+	TAILQ_FOREACH_SAFE(r, &c->reqs, entry, rn)
+		if (r->buf == b)
+			xfer_cancel(r, PS_ECANCELLED, "its buffer was freed");
+	buffer_release(b);
+	control_done(c, m->hdr.id, PS_OK, 0, NULL);
+}
+
+static void
+control_xfer(struct client *c, const struct proto_msg *m)
+{
+	const struct proto_l_xfer *x = &m->u.l_xfer;
+	struct buffer *b;
+	struct req *r;
+
+	if (m->hdr.id == 0 || control_find_req(c, m->hdr.id) != NULL) {
+		control_drop(c, "request id %llu is zero or already in use",
+		    (unsigned long long)m->hdr.id);
+		return;
+	}
+	if ((b = buffer_find(c, x->buf_id)) == NULL) {
+		control_done(c, m->hdr.id, PS_EINVAL, 0, "no buffer %llu: "
+		    "register it first", (unsigned long long)x->buf_id);
+		return;
+	}
+	if (!buffer_range_ok(b, x->offset, x->len)) {
+		control_done(c, m->hdr.id, PS_EINVAL, 0, "range %llu+%llu lies "
+		    "outside the %zu-byte buffer",
+		    (unsigned long long)x->offset, (unsigned long long)x->len,
+		    b->size);
+		return;
+	}
+	if (c->nreqs >= CONTROL_MAX_REQS) {
+		control_done(c, m->hdr.id, PS_ENOMEM, 0, "too many requests in "
+		    "flight (limit %d): wait for some first",
+		    CONTROL_MAX_REQS);
+		return;
+	}
+	if ((r = calloc(1, sizeof *r)) == NULL) {
+		control_done(c, m->hdr.id, PS_ENOMEM, 0, "asocd is out of "
+		    "memory");
+		return;
+	}
+	r->id = m->hdr.id;
+	r->kind = m->hdr.type == PT_L_SEND ? REQ_SEND : REQ_RECV;
+	r->client = c;
+	r->buf = b;
+	buffer_ref(b);
+	r->off = x->offset;
+	r->len = x->len;
+	r->tag = x->tag;
+	r->peer = x->peer;
+	TAILQ_INSERT_TAIL(&c->reqs, r, entry);
+	c->nreqs++;
+	if (r->kind == REQ_SEND)
+		xfer_post_send(r, x->timeout_ms);
+	else
+		xfer_post_recv(r, x->timeout_ms);
+}
+
+static void
+control_dispatch(struct client *c, const struct proto_msg *m, int *fds,
+    int nfds)
+{
+	if (m->hdr.type != PT_L_REG && nfds > 0) {
+		control_close_fds(fds, nfds);
+		control_drop(c, "%s came with file descriptors",
+		    proto_type_name(m->hdr.type));
+		return;
+	}
+	if (!c->welcomed && m->hdr.type != PT_L_HELLO) {
+		control_drop(c, "%s before L_HELLO", proto_type_name(m->hdr.type));
+		return;
+	}
+	switch (m->hdr.type) {
+	case PT_L_HELLO:
+		if (c->welcomed)
+			control_drop(c, "a second L_HELLO");
+		else
+			control_hello(c, m);
+		break;
+	case PT_L_REG:
+		if (nfds != 1) {
+			control_close_fds(fds, nfds);
+			control_drop(c, "L_REG needs exactly one fd, got %d",
+			    nfds);
+			return;
+		}
+		control_reg(c, m, fds[0]);
+		break;
+	case PT_L_FREE:
+		control_free(c, m);
+		break;
+	case PT_L_SEND:
+	case PT_L_RECV:
+		control_xfer(c, m);
+		break;
+	case PT_L_CANCEL: {
+		struct req *r = control_find_req(c, m->u.l_cancel.req_id);
+
+		if (r != NULL)
+			xfer_cancel(r, PS_ECANCELLED, "cancelled");
+		break;
+	}
+	case PT_S_QUERY:
+		stats_reply(c, m->hdr.id);
+		break;
+	default:
+		control_drop(c, "unexpected %s", proto_type_name(m->hdr.type));
+		break;
+	}
+}
+
+/* One message; -1 when the client is gone. */
+static int
+control_read_one(struct client *c)
+{
+	uint8_t buf[PROTO_HDR_LEN + PROTO_MAX_FIXED + 1];
+	union {
+		struct cmsghdr align;
+		char space[CMSG_SPACE(sizeof(int) * CONTROL_MAX_FDS)];
+	} cbuf;
+	struct iovec iov = { buf, sizeof buf };
+	struct msghdr mh;
+	struct cmsghdr *cm;
+	struct proto_msg m;
+	enum proto_err err;
+	int fds[CONTROL_MAX_FDS], nfds = 0, k, j;
+	ssize_t n;
+
+	memset(&mh, 0, sizeof mh);
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	mh.msg_control = cbuf.space;
+	mh.msg_controllen = sizeof cbuf.space;
+	n = recvmsg(c->fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+	if (n < 0) {
+		if (errno == EAGAIN || errno == EINTR)
+			return 0;
+		control_drop(c, "read: %s", strerror(errno));
+		return -1;
+	}
+	for (cm = CMSG_FIRSTHDR(&mh); cm != NULL; cm = CMSG_NXTHDR(&mh, cm)) {
+		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+			continue;
+		k = (int)((cm->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+		for (j = 0; j < k && nfds < CONTROL_MAX_FDS; j++)
+			memcpy(&fds[nfds++], CMSG_DATA(cm) +
+			    (size_t)j * sizeof(int), sizeof(int));
+	}
+	if (n == 0) {
+		control_close_fds(fds, nfds);
+		control_drop(c, "disconnected");
+		return -1;
+	}
+	if (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) {
+		control_close_fds(fds, nfds);
+		control_drop(c, "%s", mh.msg_flags & MSG_CTRUNC ? "too many "
+		    "file descriptors in one message" : "message too long");
+		return -1;
+	}
+	err = proto_decode(buf, (size_t)n, PROTO_CH_LOCAL_IN, &m);
+	if (err != PROTO_OK) {
+		control_close_fds(fds, nfds);
+		if (err == PROTO_EVERSION)
+			control_done(c, 0, PS_EPROTO, 0, "protocol version "
+			    "mismatch: libasoc speaks v%u, asocd speaks v%u",
+			    m.hdr.version, PROTO_VERSION);
+		control_drop(c, "bad message: %s", proto_strerror(err));
+		return -1;
+	}
+	control_dispatch(c, &m, fds, nfds);
+	return c->dead ? -1 : 1;
+}
+
+static void
+control_on_read(evutil_socket_t fd, short what, void *arg)
+{
+	struct client *c = arg;
+	int i;
+
+	(void)fd;
+	(void)what;
+	/* A bounded batch per wake-up keeps one busy client from starving
+	 * the peers and the other clients. */
+	for (i = 0; i < 64; i++)
+		if (control_read_one(c) <= 0)
+			return;
+}
+
+static void
+control_on_accept(evutil_socket_t lfd, short what, void *arg)
+{
+	struct ucred cred;
+	socklen_t len = sizeof cred;
+	struct client *c;
+	int fd, sz = 1 << 20;
+
+	(void)what;
+	(void)arg;
+	fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (fd < 0) {
+		if (errno != EAGAIN && errno != EINTR)
+			log_warn("accept on the local socket: %s",
+			    strerror(errno));
+		return;
+	}
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
+		log_warn("cannot read a client's credentials: %s",
+		    strerror(errno));
+		close(fd);
+		return;
+	}
+	/* Only our own user (or root) may hand us memory. */
+	if (cred.uid != geteuid() && cred.uid != 0) {
+		log_warn("refused client pid %ld: uid %u is not this daemon's "
+		    "user (uid %u)", (long)cred.pid, (unsigned)cred.uid,
+		    (unsigned)geteuid());
+		close(fd);
+		return;
+	}
+	if ((c = calloc(1, sizeof *c)) == NULL) {
+		close(fd);
+		return;
+	}
+	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof sz);
+	c->fd = fd;
+	c->uid = cred.uid;
+	c->pid = cred.pid;
+	TAILQ_INIT(&c->bufs);
+	TAILQ_INIT(&c->reqs);
+	TAILQ_INIT(&c->outq);
+	c->ev_read = event_new(asocd->base, fd, EV_READ | EV_PERSIST,
+	    control_on_read, c);
+	c->ev_write = event_new(asocd->base, fd, EV_WRITE | EV_PERSIST,
+	    control_on_write, c);
+	if (c->ev_read == NULL || c->ev_write == NULL) {
+		if (c->ev_read != NULL)
+			event_free(c->ev_read);
+		if (c->ev_write != NULL)
+			event_free(c->ev_write);
+		close(fd);
+		free(c);
+		return;
+	}
+	event_add(c->ev_read, NULL);
+	TAILQ_INSERT_TAIL(&asocd->clients, c, entry);
+	asocd->nclients++;
+	log_debug("client pid %ld (uid %u) connected", (long)c->pid,
+	    (unsigned)c->uid);
+}
+
+/* mkdir -p for the socket's directory; new directories are 0700. */
+static int
+control_mkdirs(const char *path, char *err, size_t errlen)
+{
+	char dir[sizeof(((struct sockaddr_un *)0)->sun_path)], *p;
+
+	snprintf(dir, sizeof dir, "%s", path);
+	if ((p = strrchr(dir, '/')) == NULL || p == dir)
+		return 0;
+	*p = '\0';
+	for (p = dir + 1; ; p++) {
+		if (*p == '/' || *p == '\0') {
+			char saved = *p;
+
+			*p = '\0';
+			if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+				snprintf(err, errlen, "cannot create %s: %s",
+				    dir, strerror(errno));
+				return -1;
+			}
+			*p = saved;
+			if (saved == '\0')
+				break;
+		}
+	}
+	return 0;
+}
+
+int
+control_listen(const char *path, char *err, size_t errlen)
+{
+	struct sockaddr_un sun;
+	int fd, probe;
+
+	memset(&sun, 0, sizeof sun);
+	sun.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof sun.sun_path) {
+		snprintf(err, errlen, "socket path %s is longer than %zu bytes: "
+		    "choose a shorter --socket", path, sizeof sun.sun_path - 1);
+		return -1;
+	}
+	memcpy(sun.sun_path, path, strlen(path));
+	if (control_mkdirs(path, err, errlen) < 0)
+		return -1;
+	/* A socket file that answers belongs to a live asocd; one that does
+	 * not is left over from a crash and may go. */
+	probe = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (probe >= 0 && connect(probe, (struct sockaddr *)&sun,
+	    sizeof sun) == 0) {
+		close(probe);
+		snprintf(err, errlen, "another asocd is already serving %s: "
+		    "stop it, or choose another --socket", path);
+		return -1;
+	}
+	if (probe >= 0)
+		close(probe);
+	unlink(path);
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		snprintf(err, errlen, "socket: %s", strerror(errno));
+		return -1;
+	}
+	if (bind(fd, (struct sockaddr *)&sun, sizeof sun) < 0 ||
+	    chmod(path, 0600) < 0 || listen(fd, 128) < 0) {
+		snprintf(err, errlen, "cannot listen on %s: %s", path,
+		    strerror(errno));
+		close(fd);
+		return -1;
+	}
+	control_ev = event_new(asocd->base, fd, EV_READ | EV_PERSIST,
+	    control_on_accept, NULL);
+	if (control_ev == NULL || event_add(control_ev, NULL) < 0 ||
+	    (control_path = strdup(path)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		close(fd);
+		return -1;
+	}
+	control_fd = fd;
+	log_info("clients connect to %s", path);
+	return 0;
+}
+
+void
+control_stop(void)
+{
+	if (control_ev != NULL) {
+		event_free(control_ev);
+		control_ev = NULL;
+	}
+	if (control_fd >= 0) {
+		close(control_fd);
+		control_fd = -1;
+	}
+	if (control_path != NULL) {
+		unlink(control_path);
+		free(control_path);
+		control_path = NULL;
+	}
+}
+
+void
+control_shutdown(void)
+{
+	struct client *c;
+
+	control_stop();
+	while ((c = TAILQ_FIRST(&asocd->clients)) != NULL)
+		control_drop(c, "disconnected");
+}

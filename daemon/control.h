@@ -1,0 +1,49 @@
+/*
+ * control.h: the local Unix socket and client sessions.
+ *
+ * SOCK_SEQPACKET keeps message boundaries, so one recvmsg is one message
+ * (and its fd, for L_REG).  A malformed message drops that client only.
+ */
+#ifndef ASOC_CONTROL_H
+#define ASOC_CONTROL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/queue.h>
+#include <sys/types.h>
+
+#include "buffer.h"
+#include "proto.h"
+#include "xfer.h"
+
+struct event;
+struct control_out;
+
+#define CONTROL_MAX_REQS	65536	/* requests in flight per client */
+#define CONTROL_MAX_QUEUE	65536	/* replies queued to a slow client */
+
+struct client {
+	int fd;
+	struct event *ev_read, *ev_write;
+	uid_t uid;
+	pid_t pid;
+	int welcomed;
+	int dead;
+	struct buffer_list bufs;
+	struct req_list reqs;
+	unsigned nreqs;
+	TAILQ_HEAD(, control_out) outq;
+	unsigned noutq;
+	TAILQ_ENTRY(client) entry;
+};
+
+int control_listen(const char *path, char *err, size_t errlen);
+/* Stop taking new clients (drain) and remove the socket. */
+void control_stop(void);
+void control_shutdown(void);
+/* Queue m for c (dropped silently once c is dead). */
+void control_send(struct client *c, struct proto_msg *m);
+void control_drop(struct client *c, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+#endif

@@ -1,0 +1,73 @@
+/*
+ * match.c: the two queues of matching (see match.h).
+ */
+#include "config.h"
+#include "match.h"
+
+void
+match_init(struct match *m)
+{
+	TAILQ_INIT(&m->recvs);
+	TAILQ_INIT(&m->sends);
+	m->nrecvs = m->nsends = 0;
+}
+
+static int
+match_fits(const struct match_recv *r, const struct match_send *s)
+{
+	return r->tag == s->tag && (r->src == MATCH_ANY || r->src == s->src);
+}
+
+struct match_send *
+match_post_recv(struct match *m, struct match_recv *r)
+{
+	struct match_send *s;
+
+	TAILQ_FOREACH(s, &m->sends, entry) {
+		if (match_fits(r, s)) {
+			match_remove_send(m, s);
+			return s;
+		}
+	}
+	TAILQ_INSERT_TAIL(&m->recvs, r, entry);
+	r->queued = 1;
+	m->nrecvs++;
+	return NULL;
+}
+
+struct match_recv *
+match_arrive(struct match *m, struct match_send *s)
+{
+	struct match_recv *r;
+
+	TAILQ_FOREACH(r, &m->recvs, entry) {
+		if (match_fits(r, s)) {
+			match_remove_recv(m, r);
+			return r;
+		}
+	}
+	TAILQ_INSERT_TAIL(&m->sends, s, entry);
+	s->queued = 1;
+	m->nsends++;
+	return NULL;
+}
+
+void
+match_remove_recv(struct match *m, struct match_recv *r)
+{
+	if (!r->queued)
+		return;
+	TAILQ_REMOVE(&m->recvs, r, entry);
+	r->queued = 0;
+	m->nrecvs--;
+}
+
+void
+match_remove_send(struct match *m, struct match_send *s)
+{
+	if (!s->queued)
+		return;
+	TAILQ_REMOVE(&m->sends, s, entry);
+	s->queued = 0;
+	m->nsends--;
+}

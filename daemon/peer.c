@@ -1,0 +1,542 @@
+/*
+ * peer.c: the peer table, finding our rank, the handshake and making
+ * connections on first use, with retry and backoff up to the connection
+ * timeout.
+ *
+ * Either side may open the connection that a pair uses: a daemon that
+ * needs to send reuses any handshaken connection to that peer, whoever
+ * opened it, and opens one only when there is none.  Transfers are tied to
+ * the connection that carried their RTS, so two connections to one peer
+ * (both sides connecting at once) are harmless.
+ */
+#include "config.h"
+#include "peer.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <event2/event.h>
+
+#include "asocd.h"
+#include "hostlist.h"
+#include "log.h"
+#include "netaddr.h"
+
+#define PEER_BACKOFF_MIN_MS	100
+#define PEER_BACKOFF_MAX_MS	2000
+
+static void peer_try(struct peer *p);
+static void peer_retry(struct peer *p, const char *why);
+
+static void
+peer_retry_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	peer_try(arg);
+}
+
+static void
+peer_now(struct timeval *tv)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	tv->tv_sec = ts.tv_sec;
+	tv->tv_usec = ts.tv_nsec / 1000;
+}
+
+int
+peers_init(char *err, size_t errlen)
+{
+	struct conf *cf = asocd->conf;
+	struct hostlist_entry *hl = NULL;
+	size_t n = 0, i;
+	int rank = cf->rank, found = -1;
+
+	if (cf->peers == NULL) {
+		if (rank > 0) {
+			snprintf(err, errlen, "--rank %d without --peers: a "
+			    "world of one has only rank 0", rank);
+			return -1;
+		}
+		if ((hl = calloc(1, sizeof *hl)) == NULL)
+			goto nomem;
+		proto_set_name(hl->host, sizeof hl->host, cf->listen != NULL ?
+		    cf->listen : "localhost");
+		hl->port = (uint16_t)cf->port;
+		n = 1;
+		rank = 0;
+	} else if (hostlist_expand(cf->peers, (uint16_t)cf->port, &hl, &n,
+	    err, errlen) < 0)
+		return -1;
+	if (n >= PROTO_RANK_MAX) {
+		snprintf(err, errlen, "--peers names %zu hosts; at most %u "
+		    "are supported", n, PROTO_RANK_MAX - 1);
+		free(hl);
+		return -1;
+	}
+	if (rank >= 0 && (size_t)rank >= n) {
+		snprintf(err, errlen, "--rank %d but --peers names only %zu "
+		    "host%s (ranks 0-%zu)", rank, n, n == 1 ? "" : "s", n - 1);
+		free(hl);
+		return -1;
+	}
+	if (rank < 0) {
+		/* Our rank is the entry with our port on one of our own
+		 * addresses. */
+		for (i = 0; i < n; i++) {
+			if (hl[i].port != cf->port ||
+			    !netaddr_is_local(hl[i].host))
+				continue;
+			if (found >= 0) {
+				snprintf(err, errlen, "entries %d (%s:%u) and "
+				    "%zu (%s:%u) of --peers are both this "
+				    "node: pass --rank", found, hl[found].host,
+				    hl[found].port, i, hl[i].host, hl[i].port);
+				free(hl);
+				return -1;
+			}
+			found = (int)i;
+		}
+		if (found < 0) {
+			snprintf(err, errlen, "this node is not in --peers "
+			    "(no entry has port %u and an address of this "
+			    "machine): pass --rank N, or fix --peers or "
+			    "--port", cf->port);
+			free(hl);
+			return -1;
+		}
+		rank = found;
+	}
+
+	asocd->world = (uint32_t)n;
+	asocd->rank = (uint32_t)rank;
+	if ((asocd->peers = calloc(n, sizeof *asocd->peers)) == NULL)
+		goto nomem;
+	for (i = 0; i < n; i++) {
+		struct peer *p = &asocd->peers[i];
+
+		p->rank = (uint32_t)i;
+		memcpy(p->host, hl[i].host, sizeof p->host);
+		p->port = hl[i].port;
+		p->state = i == (size_t)rank ? PROTO_PEER_SELF :
+		    PROTO_PEER_IDLE;
+		p->transport = i == (size_t)rank ? "local" : "-";
+		TAILQ_INIT(&p->conns);
+		TAILQ_INIT(&p->waiting);
+		p->retry_ev = evtimer_new(asocd->base, peer_retry_cb, p);
+	}
+	free(hl);
+	return 0;
+nomem:
+	free(hl);
+	snprintf(err, errlen, "out of memory");
+	return -1;
+}
+
+void
+peers_free(void)
+{
+	uint32_t i;
+
+	for (i = 0; i < asocd->world; i++)
+		if (asocd->peers[i].retry_ev != NULL)
+			event_free(asocd->peers[i].retry_ev);
+	free(asocd->peers);
+	asocd->peers = NULL;
+}
+
+unsigned
+peers_connected(void)
+{
+	unsigned n = 0;
+	uint32_t i;
+
+	for (i = 0; i < asocd->world; i++)
+		if (asocd->peers[i].state == PROTO_PEER_UP)
+			n++;
+	return n;
+}
+
+static struct conn *
+peer_up_conn(struct peer *p)
+{
+	struct conn *c;
+
+	TAILQ_FOREACH(c, &p->conns, entry)
+		if (c->hs == HS_UP && !c->dead)
+			return c;
+	return NULL;
+}
+
+static void
+peer_flush(struct peer *p, struct conn *c)
+{
+	struct xfer *x;
+
+	while ((x = TAILQ_FIRST(&p->waiting)) != NULL) {
+		TAILQ_REMOVE(&p->waiting, x, wait_entry);
+		xfer_conn_ready(x, c);
+	}
+}
+
+/* Every waiting send fails with the same message, the peer is marked. */
+static void
+peer_give_up(struct peer *p, enum proto_status st, const char *why)
+{
+	struct xfer *x;
+
+	p->state = PROTO_PEER_FAILED;
+	snprintf(p->last_error, sizeof p->last_error, "%s", why);
+	while ((x = TAILQ_FIRST(&p->waiting)) != NULL) {
+		TAILQ_REMOVE(&p->waiting, x, wait_entry);
+		x->state = XS_RTS_SENT;	/* out of the wait list already */
+		xfer_fail(x, st, why);
+	}
+}
+
+void
+peer_want(struct peer *p, struct xfer *x)
+{
+	struct conn *c = peer_up_conn(p);
+	struct timeval now;
+
+	if (c != NULL) {
+		xfer_conn_ready(x, c);
+		return;
+	}
+	TAILQ_INSERT_TAIL(&p->waiting, x, wait_entry);
+	if (p->connecting != NULL || evtimer_pending(p->retry_ev, NULL))
+		return;
+	peer_now(&now);
+	p->give_up_at = now;
+	p->give_up_at.tv_sec += asocd->conf->connection_timeout;
+	p->backoff_ms = PEER_BACKOFF_MIN_MS;
+	p->attempts = 0;
+	p->state = PROTO_PEER_CONNECTING;
+	peer_try(p);
+}
+
+void
+peer_unwant(struct peer *p, struct xfer *x)
+{
+	TAILQ_REMOVE(&p->waiting, x, wait_entry);
+}
+
+static void
+peer_try(struct peer *p)
+{
+	char err[160];
+
+	p->attempts++;
+	log_debug("connecting to rank %u (%s:%u), attempt %u", p->rank,
+	    p->host, p->port, p->attempts);
+	p->connecting = transport_pick(p)->connect(p, err, sizeof err);
+	if (p->connecting == NULL)
+		peer_retry(p, err);
+}
+
+/* An outgoing attempt failed before the handshake finished. */
+static void
+peer_retry(struct peer *p, const char *why)
+{
+	struct timeval now, tv;
+	long left_ms;
+	char msg[PROTO_MSG_MAX];
+
+	p->connecting = NULL;
+	if (TAILQ_EMPTY(&p->waiting)) {
+		p->state = PROTO_PEER_IDLE;
+		return;
+	}
+	peer_now(&now);
+	left_ms = (p->give_up_at.tv_sec - now.tv_sec) * 1000 +
+	    (p->give_up_at.tv_usec - now.tv_usec) / 1000;
+	if (left_ms <= 0) {
+		snprintf(msg, sizeof msg, "cannot reach rank %u at %s:%u "
+		    "after %u s (%s): is asocd running there?", p->rank,
+		    p->host, p->port, asocd->conf->connection_timeout, why);
+		log_warn("%s", msg);
+		peer_give_up(p, PS_ENOPEER, msg);
+		return;
+	}
+	if ((long)p->backoff_ms > left_ms)
+		p->backoff_ms = (unsigned)left_ms;
+	tv.tv_sec = p->backoff_ms / 1000;
+	tv.tv_usec = (p->backoff_ms % 1000) * 1000;
+	log_debug("rank %u (%s:%u): %s; retrying in %u ms", p->rank, p->host,
+	    p->port, why, p->backoff_ms);
+	evtimer_add(p->retry_ev, &tv);
+	p->backoff_ms *= 2;
+	if (p->backoff_ms > PEER_BACKOFF_MAX_MS)
+		p->backoff_ms = PEER_BACKOFF_MAX_MS;
+}
+
+static void
+peer_send(struct conn *c, uint16_t type, struct proto_msg *m)
+{
+	m->hdr.type = type;
+	m->hdr.id = 0;
+	c->tp->send_ctl(c, m);
+}
+
+static void
+peer_hs_timeout(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	peer_conn_lost(arg, "no handshake within %u s",
+	    asocd->conf->connection_timeout);
+}
+
+static void
+peer_arm_hs_timer(struct conn *c)
+{
+	struct timeval tv = { asocd->conf->connection_timeout, 0 };
+
+	c->hs_timer = evtimer_new(asocd->base, peer_hs_timeout, c);
+	if (c->hs_timer != NULL)
+		evtimer_add(c->hs_timer, &tv);
+}
+
+void
+peer_conn_opened(struct conn *c)
+{
+	struct proto_msg m;
+
+	memset(&m, 0, sizeof m);
+	m.u.hello.version = PROTO_VERSION;
+	m.u.hello.rank = asocd->rank;
+	m.u.hello.world = asocd->world;
+	proto_set_name(m.u.hello.community, sizeof m.u.hello.community,
+	    asocd->conf->community);
+	c->hs = HS_WAIT_WELCOME;
+	peer_arm_hs_timer(c);
+	peer_send(c, PT_HELLO, &m);
+}
+
+void
+peer_conn_accepted(struct conn *c, const char *from)
+{
+	snprintf(c->name, sizeof c->name, "%s", from);
+	c->hs = HS_WAIT_HELLO;
+	peer_arm_hs_timer(c);
+}
+
+static void
+peer_refuse(struct conn *c, enum proto_status st, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+peer_refuse(struct conn *c, enum proto_status st, const char *fmt, ...)
+{
+	struct proto_msg m;
+	va_list ap;
+
+	memset(&m, 0, sizeof m);
+	m.u.refuse.status = st;
+	m.u.refuse.version = PROTO_VERSION;
+	va_start(ap, fmt);
+	vsnprintf(m.u.refuse.msg, sizeof m.u.refuse.msg, fmt, ap);
+	va_end(ap);
+	log_warn("refused peer %s: %s", c->name, m.u.refuse.msg);
+	peer_send(c, PT_REFUSE, &m);
+	peer_conn_lost(c, "refused");
+}
+
+static void
+peer_up(struct conn *c, struct peer *p)
+{
+	if (c->hs_timer != NULL) {
+		event_free(c->hs_timer);
+		c->hs_timer = NULL;
+	}
+	c->hs = HS_UP;
+	c->peer = p;
+	TAILQ_INSERT_TAIL(&p->conns, c, entry);
+	p->state = PROTO_PEER_UP;
+	p->transport = c->tp->name;
+	p->last_error[0] = '\0';
+	log_info("%s rank %u (%s:%u) over %s", c->outgoing ? "connected to" :
+	    "accepted", p->rank, p->host, p->port, c->tp->name);
+	peer_flush(p, c);
+}
+
+static void
+peer_on_hello(struct conn *c, const struct proto_hello *h)
+{
+	struct peer *p;
+
+	if (c->outgoing || c->hs != HS_WAIT_HELLO) {
+		peer_conn_lost(c, "unexpected HELLO");
+		return;
+	}
+	if (h->version != PROTO_VERSION) {
+		peer_refuse(c, PS_EPROTO, "protocol version mismatch: peer "
+		    "speaks v%u, this asocd speaks v%u", h->version,
+		    PROTO_VERSION);
+		return;
+	}
+	if (strcmp(h->community, asocd->conf->community) != 0) {
+		peer_refuse(c, PS_EPERM, "community mismatch: peer is in "
+		    "'%.40s', this asocd in '%.40s'", h->community,
+		    asocd->conf->community);
+		return;
+	}
+	if (h->world != asocd->world) {
+		peer_refuse(c, PS_EPROTO, "world size mismatch: peer has %u "
+		    "ranks, this asocd %u: use the same --peers everywhere",
+		    h->world, asocd->world);
+		return;
+	}
+	if (h->rank == asocd->rank) {
+		peer_refuse(c, PS_EPROTO, "peer claims rank %u, which is this "
+		    "asocd's own: check --rank", h->rank);
+		return;
+	}
+	p = &asocd->peers[h->rank];
+	snprintf(c->name, sizeof c->name, "rank %u (%s:%u)", p->rank, p->host,
+	    p->port);
+	{
+		struct proto_msg m;
+
+		memset(&m, 0, sizeof m);
+		m.u.welcome.version = PROTO_VERSION;
+		m.u.welcome.rank = asocd->rank;
+		m.u.welcome.world = asocd->world;
+		peer_send(c, PT_WELCOME, &m);
+	}
+	peer_up(c, p);
+}
+
+static void
+peer_on_welcome(struct conn *c, const struct proto_welcome *w)
+{
+	struct peer *p = c->peer;
+
+	if (!c->outgoing || c->hs != HS_WAIT_WELCOME) {
+		peer_conn_lost(c, "unexpected WELCOME");
+		return;
+	}
+	if (w->rank != p->rank || w->world != asocd->world) {
+		peer_conn_lost(c, "%s:%u answers as rank %u of %u, expected "
+		    "rank %u of %u: check --peers on both", p->host, p->port,
+		    w->rank, w->world, p->rank, asocd->world);
+		return;
+	}
+	if (p->connecting == c)
+		p->connecting = NULL;
+	peer_up(c, p);
+}
+
+static void
+peer_on_refuse(struct conn *c, const struct proto_refuse *r)
+{
+	struct peer *p = c->peer;
+	char msg[PROTO_MSG_MAX + 64];
+
+	if (!c->outgoing || c->hs != HS_WAIT_WELCOME) {
+		peer_conn_lost(c, "unexpected REFUSE");
+		return;
+	}
+	snprintf(msg, sizeof msg, "rank %u refused us: %s", p->rank, r->msg);
+	log_err("%s", msg);
+	if (p->connecting == c)
+		p->connecting = NULL;
+	/* A refusal is an answer, not a network hiccup: no retry. */
+	peer_give_up(p, (enum proto_status)r->status, msg);
+	peer_conn_lost(c, "refused");
+}
+
+void
+peer_conn_msg(struct conn *c, const struct proto_msg *m)
+{
+	switch (m->hdr.type) {
+	case PT_HELLO:
+		peer_on_hello(c, &m->u.hello);
+		break;
+	case PT_WELCOME:
+		peer_on_welcome(c, &m->u.welcome);
+		break;
+	case PT_REFUSE:
+		peer_on_refuse(c, &m->u.refuse);
+		break;
+	case PT_RTS:
+		xfer_on_rts(c, m);
+		break;
+	case PT_CTS:
+		xfer_on_cts(c, m);
+		break;
+	case PT_ACK:
+		xfer_on_ack(c, m);
+		break;
+	case PT_ABORT:
+		xfer_on_abort(c, m);
+		break;
+	default:
+		peer_conn_lost(c, "unexpected %s", proto_type_name(m->hdr.type));
+		break;
+	}
+}
+
+void
+peer_conn_bad_version(struct conn *c, unsigned version)
+{
+	char msg[PROTO_MSG_MAX];
+
+	if (!c->outgoing) {
+		peer_refuse(c, PS_EPROTO, "protocol version mismatch: peer "
+		    "speaks v%u, this asocd speaks v%u", version,
+		    PROTO_VERSION);
+		return;
+	}
+	snprintf(msg, sizeof msg, "protocol version mismatch: rank %u speaks "
+	    "v%u, this asocd speaks v%u: run one ASoc version on every node",
+	    c->peer->rank, version, PROTO_VERSION);
+	log_err("%s", msg);
+	if (c->peer->connecting == c)
+		c->peer->connecting = NULL;
+	peer_give_up(c->peer, PS_EPROTO, msg);
+	peer_conn_lost(c, "version mismatch");
+}
+
+void
+peer_conn_lost(struct conn *c, const char *fmt, ...)
+{
+	struct peer *p = c->peer;
+	char why[160], msg[PROTO_MSG_MAX];
+	va_list ap;
+
+	if (c->dead)
+		return;
+	c->dead = 1;
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof why, fmt, ap);
+	va_end(ap);
+
+	if (c->hs == HS_UP) {
+		log_warn("lost %s: %s", c->name, why);
+		snprintf(msg, sizeof msg, "lost the connection to rank %u: "
+		    "%.80s", p->rank, why);
+		xfer_conn_lost(c, PS_EPEERLOST, msg);
+		TAILQ_REMOVE(&p->conns, c, entry);
+		if (peer_up_conn(p) == NULL && p->connecting == NULL)
+			p->state = PROTO_PEER_IDLE;
+		/* Sends queued for a connection may use a fresh one. */
+		if (!TAILQ_EMPTY(&p->waiting) && p->connecting == NULL &&
+		    !evtimer_pending(p->retry_ev, NULL)) {
+			p->state = PROTO_PEER_CONNECTING;
+			peer_try(p);
+		}
+	} else if (c->outgoing) {
+		xfer_conn_lost(c, PS_EPEERLOST, why);
+		if (p->connecting == c)
+			peer_retry(p, why);
+	} else
+		log_info("dropped incoming connection %s: %s", c->name, why);
+	c->tp->close(c);
+}

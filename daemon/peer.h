@@ -1,0 +1,54 @@
+/*
+ * peer.h: the other asocds of the job: the table, our own rank, the
+ * handshake and connections made on first use with retry and backoff.
+ */
+#ifndef ASOC_PEER_H
+#define ASOC_PEER_H
+
+#include <stdint.h>
+#include <sys/queue.h>
+#include <sys/time.h>
+
+#include "proto.h"
+#include "transport.h"
+#include "xfer.h"
+
+struct event;
+
+struct peer {
+	uint32_t rank;
+	char host[PROTO_NAME_MAX];
+	uint16_t port;
+	enum proto_peer_state state;
+	TAILQ_HEAD(, conn) conns;	/* handshaken, either direction */
+	struct conn *connecting;	/* our outgoing attempt */
+	struct xfer_list waiting;	/* sends waiting for a connection */
+	struct event *retry_ev;
+	struct timeval give_up_at;	/* monotonic */
+	unsigned backoff_ms;
+	unsigned attempts;
+	char last_error[160];
+	uint64_t bytes_sent, bytes_received, xfers_active;
+	const char *transport;		/* of the newest connection */
+};
+
+/* Expands --peers, finds our rank and fills asocd->peers. */
+int peers_init(char *err, size_t errlen);
+void peers_free(void);
+unsigned peers_connected(void);
+
+/* x (a send) needs a connection to p: now, or once one is up. */
+void peer_want(struct peer *p, struct xfer *x);
+/* A transfer waiting in p->waiting gives up (cancelled). */
+void peer_unwant(struct peer *p, struct xfer *x);
+
+/* From the transports. */
+void peer_conn_opened(struct conn *c);
+void peer_conn_accepted(struct conn *c, const char *from);
+void peer_conn_msg(struct conn *c, const struct proto_msg *m);
+void peer_conn_bad_version(struct conn *c, unsigned version);
+/* The connection is gone or must go: fail its transfers, detach, close. */
+void peer_conn_lost(struct conn *c, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+#endif

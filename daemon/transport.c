@@ -1,0 +1,64 @@
+/*
+ * transport.c: picking a transport and the life of a connection.
+ */
+#include "config.h"
+#include "transport.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+
+#include "asocd.h"
+#include "log.h"
+
+const struct transport *
+transport_pick(struct peer *p)
+{
+	(void)p;
+	/* TCP is the only transport built so far; main.c refuses
+	 * --transport rdma with a message, and auto means TCP. */
+	return &transport_tcp;
+}
+
+struct conn *
+conn_new(const struct transport *tp, struct peer *p, int outgoing)
+{
+	struct conn *c;
+
+	if ((c = calloc(1, sizeof *c)) == NULL)
+		return NULL;
+	c->tp = tp;
+	c->peer = p;
+	c->outgoing = outgoing;
+	c->hs = outgoing ? HS_CONNECTING : HS_WAIT_HELLO;
+	TAILQ_INIT(&c->xfers);
+	TAILQ_INIT(&c->sendq);
+	return c;
+}
+
+static void
+conn_free_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+
+	(void)fd;
+	(void)what;
+	free(c);
+}
+
+void
+conn_free_later(struct conn *c)
+{
+	struct timeval now = { 0, 0 };
+
+	if (c->hs_timer != NULL) {
+		event_free(c->hs_timer);
+		c->hs_timer = NULL;
+	}
+	/* Callers up the stack may still hold c: free it on the next turn
+	 * of the loop, when they have all returned. */
+	if (event_base_once(asocd->base, -1, EV_TIMEOUT, conn_free_cb, c,
+	    &now) < 0)
+		log_err("cannot schedule a connection's release; leaking it");
+}

@@ -1,0 +1,68 @@
+/*
+ * transport.h: the table every peer transport fills in, and the connection
+ * it carries.  One file per transport (transport_tcp.c, later
+ * transport_rdma.c); peer.c picks one per peer and everything above it
+ * speaks only through this table.
+ */
+#ifndef ASOC_TRANSPORT_H
+#define ASOC_TRANSPORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/queue.h>
+
+#include "proto.h"
+#include "xfer.h"
+
+struct event;
+struct peer;
+
+enum conn_hs {
+	HS_WAIT_HELLO,		/* accepted: waiting for the peer's HELLO */
+	HS_CONNECTING,		/* outgoing: transport still connecting */
+	HS_WAIT_WELCOME,	/* outgoing: HELLO sent */
+	HS_UP,
+};
+
+struct conn {
+	const struct transport *tp;
+	struct peer *peer;	/* NULL until the handshake names it */
+	int outgoing;
+	enum conn_hs hs;
+	int dead;		/* closed; freed from the loop soon */
+	char name[96];		/* for logs: "rank 2 (127.0.0.1:9002)" */
+	struct xfer_list xfers;	/* transfers carried by this connection */
+	struct xfer_list sendq;	/* senders with data left to write */
+	struct xfer *rx_cur;	/* receiver whose payload is being read */
+	struct event *hs_timer;	/* the handshake must finish in time */
+	TAILQ_ENTRY(conn) entry;	/* in peer's list */
+	void *priv;		/* the transport's own state */
+};
+
+struct transport {
+	const char *name;
+	/* Start listening for peers; -1 with a message saying what to do. */
+	int (*listen)(char *err, size_t errlen);
+	void (*stop_listen)(void);
+	/* Start connecting to p; the result comes back through
+	 * peer_conn_opened() or peer_conn_lost().  NULL with a message
+	 * when the attempt failed at once (the caller retries). */
+	struct conn *(*connect)(struct peer *p, char *err, size_t errlen);
+	/* Queue a control message (never DATA). */
+	void (*send_ctl)(struct conn *c, struct proto_msg *m);
+	/* Start moving x's data to the granted range (after CTS). */
+	void (*start_data)(struct conn *c, struct xfer *x);
+	/* Close: no callbacks after this; the conn is freed later. */
+	void (*close)(struct conn *c);
+};
+
+extern const struct transport transport_tcp;
+
+/* The transport for a new connection to p under --transport. */
+const struct transport *transport_pick(struct peer *p);
+struct conn *conn_new(const struct transport *tp, struct peer *p,
+    int outgoing);
+/* Frees c from the loop, after the callback that closed it returned. */
+void conn_free_later(struct conn *c);
+
+#endif

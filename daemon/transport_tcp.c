@@ -1,0 +1,566 @@
+/*
+ * transport_tcp.c: the TCP transport, the first entry of the transport
+ * table and the fallback wherever RDMA is not possible.
+ *
+ * Sending: DATA headers go into an evbuffer and the payload is added by
+ * reference (evbuffer_add_reference), so the kernel reads it straight from
+ * the client's shared buffer; a reference on the buffer keeps it mapped
+ * until the bytes have left.  Chunks of all active transfers on a
+ * connection take turns, so one large transfer never blocks the others.
+ *
+ * Receiving: headers are read into a small buffer, and each payload is
+ * read() directly into the receiver's mapped buffer at the granted offset:
+ * no intermediate copy.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+
+#include "asocd.h"
+#include "buffer.h"
+#include "log.h"
+#include "netaddr.h"
+#include "peer.h"
+#include "transport.h"
+
+#define TCP_READ_BUDGET	(16u << 20)	/* per callback, for fairness */
+
+enum tcp_rx {
+	RX_HDR,
+	RX_BODY,
+	RX_DATA_FIXED,
+	RX_PAYLOAD,
+};
+
+struct tcp_conn {
+	struct conn *c;
+	int fd;
+	struct event *ev_read, *ev_write;
+	struct evbuffer *out;
+	enum tcp_rx rx;
+	uint8_t in[PROTO_HDR_LEN + PROTO_MAX_FIXED];
+	size_t have;
+	struct proto_hdr hdr;
+	uint64_t pay_left;
+	uint8_t *dst;
+};
+
+static int tcp_listen_fd = -1;
+static struct event *tcp_listen_ev;
+static uint8_t tcp_scratch[64 * 1024];	/* payload nobody wants any more */
+
+static void tcp_on_read(evutil_socket_t, short, void *);
+static void tcp_on_write(evutil_socket_t, short, void *);
+
+static void
+tcp_sockopts(int fd)
+{
+	unsigned timeout_ms = asocd->conf->connection_timeout * 1000;
+	int one = 1, idle, cnt = 3;
+
+	/* Control messages are small and latency-bound. */
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+	/* A dead peer is noticed within the connection timeout, even when
+	 * nothing is being sent (keepalive) or data is stuck (user
+	 * timeout). */
+	idle = (int)asocd->conf->connection_timeout / 3;
+	if (idle < 1)
+		idle = 1;
+	setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one);
+	setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof idle);
+	setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &idle, sizeof idle);
+	setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof cnt);
+	setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &timeout_ms,
+	    sizeof timeout_ms);
+}
+
+static struct tcp_conn *
+tcp_conn_new(struct conn *c, int fd)
+{
+	struct tcp_conn *tc;
+
+	if ((tc = calloc(1, sizeof *tc)) == NULL)
+		return NULL;
+	tc->c = c;
+	tc->fd = fd;
+	tc->out = evbuffer_new();
+	tc->ev_read = event_new(asocd->base, fd, EV_READ | EV_PERSIST,
+	    tcp_on_read, tc);
+	tc->ev_write = event_new(asocd->base, fd, EV_WRITE | EV_PERSIST,
+	    tcp_on_write, tc);
+	if (tc->out == NULL || tc->ev_read == NULL || tc->ev_write == NULL) {
+		if (tc->out != NULL)
+			evbuffer_free(tc->out);
+		if (tc->ev_read != NULL)
+			event_free(tc->ev_read);
+		if (tc->ev_write != NULL)
+			event_free(tc->ev_write);
+		free(tc);
+		return NULL;
+	}
+	c->priv = tc;
+	return tc;
+}
+
+static void
+tcp_unref_chunk(const void *data, size_t len, void *arg)
+{
+	(void)data;
+	(void)len;
+	buffer_unref(arg);
+}
+
+/* Queue DATA frames while the output is short, round-robin over the
+ * transfers with data left. */
+static void
+tcp_fill(struct tcp_conn *tc)
+{
+	struct conn *c = tc->c;
+	size_t chunk = asocd->conf->chunk_size, high = 2 * chunk;
+	uint8_t hdr[PROTO_HDR_LEN + PROTO_DATA_LEN];
+	struct proto_msg m;
+	struct xfer *x;
+	struct req *r;
+	uint64_t n;
+
+	while (evbuffer_get_length(tc->out) < high &&
+	    (x = TAILQ_FIRST(&c->sendq)) != NULL) {
+		r = x->req;
+		n = x->len - x->done;
+		if (n > chunk)
+			n = chunk;
+		memset(&m, 0, sizeof m);
+		m.hdr.type = PT_DATA;
+		m.hdr.id = x->id;
+		m.u.data.offset = x->done;
+		m.payload_len = (size_t)n;
+		proto_encode(&m, hdr, sizeof hdr);
+		buffer_ref(r->buf);
+		if (evbuffer_add(tc->out, hdr, sizeof hdr) < 0 ||
+		    evbuffer_add_reference(tc->out, r->buf->base + r->off +
+		    x->done, (size_t)n, tcp_unref_chunk, r->buf) < 0) {
+			buffer_unref(r->buf);
+			peer_conn_lost(c, "out of memory queueing data");
+			return;
+		}
+		x->done += n;
+		asocd->ctr.bytes_sent += n;
+		c->peer->bytes_sent += n;
+		TAILQ_REMOVE(&c->sendq, x, send_entry);
+		if (x->done == x->len) {
+			x->in_send_queue = 0;
+			xfer_data_written(x);
+		} else
+			TAILQ_INSERT_TAIL(&c->sendq, x, send_entry);
+	}
+}
+
+static void
+tcp_flush(struct tcp_conn *tc)
+{
+	int n;
+
+	for (;;) {
+		tcp_fill(tc);
+		if (tc->c->dead)
+			return;
+		if (evbuffer_get_length(tc->out) == 0) {
+			event_del(tc->ev_write);
+			return;
+		}
+		n = evbuffer_write(tc->out, tc->fd);
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EINTR)
+				break;
+			peer_conn_lost(tc->c, "write: %s", strerror(errno));
+			return;
+		}
+		if (n == 0)
+			break;
+	}
+	event_add(tc->ev_write, NULL);
+}
+
+static void
+tcp_send_ctl(struct conn *c, struct proto_msg *m)
+{
+	struct tcp_conn *tc = c->priv;
+	uint8_t buf[PROTO_HDR_LEN + PROTO_MAX_FIXED];
+	size_t n;
+
+	if (c->dead)
+		return;
+	n = proto_encode(m, buf, sizeof buf);
+	if (n == 0 || evbuffer_add(tc->out, buf, n) < 0) {
+		peer_conn_lost(c, "cannot queue %s", proto_type_name(m->hdr.type));
+		return;
+	}
+	if (c->hs != HS_CONNECTING)
+		tcp_flush(tc);
+}
+
+static void
+tcp_start_data(struct conn *c, struct xfer *x)
+{
+	TAILQ_INSERT_TAIL(&c->sendq, x, send_entry);
+	x->in_send_queue = 1;
+	tcp_flush(c->priv);
+}
+
+static void
+tcp_on_write(evutil_socket_t fd, short what, void *arg)
+{
+	struct tcp_conn *tc = arg;
+	struct conn *c = tc->c;
+	socklen_t len;
+	int err = 0;
+
+	(void)what;
+	if (c->hs == HS_CONNECTING) {
+		len = sizeof err;
+		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+			err = errno;
+		if (err != 0) {
+			peer_conn_lost(c, "connect: %s", strerror(err));
+			return;
+		}
+		event_add(tc->ev_read, NULL);
+		peer_conn_opened(c);
+		return;
+	}
+	tcp_flush(tc);
+}
+
+/* Reads into tc->in up to `want` bytes in all; 1 when complete, 0 when
+ * the socket is drained, -1 when the connection is gone. */
+static int
+tcp_read_in(struct tcp_conn *tc, size_t want)
+{
+	ssize_t n;
+
+	while (tc->have < want) {
+		n = read(tc->fd, tc->in + tc->have, want - tc->have);
+		if (n > 0) {
+			tc->have += (size_t)n;
+			continue;
+		}
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			return 0;
+		if (n == 0)
+			peer_conn_lost(tc->c, tc->have == 0 ? "closed by peer" :
+			    "closed by peer mid-message");
+		else
+			peer_conn_lost(tc->c, "read: %s", strerror(errno));
+		return -1;
+	}
+	return 1;
+}
+
+static int
+tcp_rx_header(struct tcp_conn *tc)
+{
+	enum proto_err err;
+
+	err = proto_decode_hdr(tc->in, PROTO_HDR_LEN, PROTO_CH_PEER, &tc->hdr);
+	if (err == PROTO_EVERSION) {
+		peer_conn_bad_version(tc->c, tc->hdr.version);
+		return -1;
+	}
+	if (err != PROTO_OK) {
+		peer_conn_lost(tc->c, "bad message header: %s",
+		    proto_strerror(err));
+		return -1;
+	}
+	tc->rx = tc->hdr.type == PT_DATA ? RX_DATA_FIXED : RX_BODY;
+	return 0;
+}
+
+static int
+tcp_rx_body(struct tcp_conn *tc)
+{
+	struct proto_msg m;
+	enum proto_err err;
+
+	err = proto_decode_body(&tc->hdr, tc->in + PROTO_HDR_LEN,
+	    tc->hdr.length, &m);
+	if (err != PROTO_OK) {
+		peer_conn_lost(tc->c, "bad %s: %s", proto_type_name(tc->hdr.type),
+		    proto_strerror(err));
+		return -1;
+	}
+	tc->rx = RX_HDR;
+	tc->have = 0;
+	peer_conn_msg(tc->c, &m);
+	return tc->c->dead ? -1 : 0;
+}
+
+static int
+tcp_rx_data(struct tcp_conn *tc)
+{
+	struct proto_msg m;
+	struct xfer *x;
+
+	if (proto_decode_body(&tc->hdr, tc->in + PROTO_HDR_LEN,
+	    PROTO_DATA_LEN, &m) != PROTO_OK) {
+		peer_conn_lost(tc->c, "bad DATA frame");
+		return -1;
+	}
+	if (xfer_on_data(tc->c, tc->hdr.id, m.u.data.offset, m.payload_len,
+	    &tc->dst, &x) < 0)
+		return -1;
+	tc->c->rx_cur = x;
+	tc->pay_left = m.payload_len;
+	tc->rx = RX_PAYLOAD;
+	return 0;
+}
+
+static int
+tcp_rx_payload(struct tcp_conn *tc, size_t *budget)
+{
+	struct conn *c = tc->c;
+	struct xfer *x;
+	size_t want;
+	ssize_t n;
+
+	while (tc->pay_left > 0) {
+		x = c->rx_cur;
+		want = tc->pay_left > SIZE_MAX ? SIZE_MAX : (size_t)tc->pay_left;
+		if (x == NULL && want > sizeof tcp_scratch)
+			want = sizeof tcp_scratch;
+		n = read(tc->fd, x != NULL ? tc->dst : tcp_scratch, want);
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			return 0;
+		if (n == 0) {
+			peer_conn_lost(c, "closed by peer mid-data");
+			return -1;
+		}
+		if (n < 0) {
+			peer_conn_lost(c, "read: %s", strerror(errno));
+			return -1;
+		}
+		tc->pay_left -= (uint64_t)n;
+		if (x != NULL) {
+			tc->dst += n;
+			xfer_data_landed(x, (uint64_t)n);	/* may free x */
+			if (c->dead)
+				return -1;
+		}
+		if ((size_t)n >= *budget)
+			return 0;
+		*budget -= (size_t)n;
+	}
+	c->rx_cur = NULL;
+	tc->rx = RX_HDR;
+	tc->have = 0;
+	return 1;
+}
+
+static void
+tcp_on_read(evutil_socket_t fd, short what, void *arg)
+{
+	struct tcp_conn *tc = arg;
+	size_t budget = TCP_READ_BUDGET;
+	int rc;
+
+	(void)fd;
+	(void)what;
+	while (!tc->c->dead && budget > 0) {
+		switch (tc->rx) {
+		case RX_HDR:
+			if ((rc = tcp_read_in(tc, PROTO_HDR_LEN)) <= 0)
+				return;
+			if (tcp_rx_header(tc) < 0)
+				return;
+			break;
+		case RX_BODY:
+			if ((rc = tcp_read_in(tc, PROTO_HDR_LEN +
+			    tc->hdr.length)) <= 0)
+				return;
+			if (tcp_rx_body(tc) < 0)
+				return;
+			budget -= budget > 64 ? 64 : budget;
+			break;
+		case RX_DATA_FIXED:
+			if ((rc = tcp_read_in(tc, PROTO_HDR_LEN +
+			    PROTO_DATA_LEN)) <= 0)
+				return;
+			if (tcp_rx_data(tc) < 0)
+				return;
+			break;
+		case RX_PAYLOAD:
+			if ((rc = tcp_rx_payload(tc, &budget)) <= 0)
+				return;
+			break;
+		}
+	}
+}
+
+static void
+tcp_close(struct conn *c)
+{
+	struct tcp_conn *tc = c->priv;
+
+	if (tc != NULL) {
+		/* One last try, so a REFUSE reaches the peer. */
+		if (c->hs != HS_CONNECTING && evbuffer_get_length(tc->out) > 0)
+			(void)evbuffer_write(tc->out, tc->fd);
+		event_free(tc->ev_read);
+		event_free(tc->ev_write);
+		evbuffer_free(tc->out);	/* drops the buffer references */
+		close(tc->fd);
+		free(tc);
+		c->priv = NULL;
+	}
+	conn_free_later(c);
+}
+
+static struct conn *
+tcp_connect(struct peer *p, char *err, size_t errlen)
+{
+	struct sockaddr_storage ss;
+	struct tcp_conn *tc;
+	struct conn *c;
+	socklen_t len;
+	int fd;
+
+	if (netaddr_resolve(p->host, p->port, &ss, &len, err, errlen) < 0)
+		return NULL;
+	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    0);
+	if (fd < 0) {
+		snprintf(err, errlen, "socket: %s", strerror(errno));
+		return NULL;
+	}
+	tcp_sockopts(fd);
+	if (connect(fd, (struct sockaddr *)&ss, len) < 0 &&
+	    errno != EINPROGRESS) {
+		snprintf(err, errlen, "connect: %s", strerror(errno));
+		close(fd);
+		return NULL;
+	}
+	if ((c = conn_new(&transport_tcp, p, 1)) == NULL ||
+	    (tc = tcp_conn_new(c, fd)) == NULL) {
+		free(c);
+		close(fd);
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	snprintf(c->name, sizeof c->name, "rank %u (%s:%u)", p->rank, p->host,
+	    p->port);
+	event_add(tc->ev_write, NULL);	/* writable: connected (or not) */
+	return c;
+}
+
+static void
+tcp_on_accept(evutil_socket_t lfd, short what, void *arg)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof ss;
+	struct tcp_conn *tc;
+	struct conn *c;
+	char from[80];
+	int fd;
+
+	(void)what;
+	(void)arg;
+	fd = accept4(lfd, (struct sockaddr *)&ss, &len,
+	    SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (fd < 0) {
+		if (errno != EAGAIN && errno != EINTR)
+			log_warn("accept on the peer port: %s", strerror(errno));
+		return;
+	}
+	tcp_sockopts(fd);
+	netaddr_format((struct sockaddr *)&ss, from, sizeof from);
+	if ((c = conn_new(&transport_tcp, NULL, 0)) == NULL ||
+	    (tc = tcp_conn_new(c, fd)) == NULL) {
+		log_warn("out of memory: dropped connection from %s", from);
+		free(c);
+		close(fd);
+		return;
+	}
+	event_add(tc->ev_read, NULL);
+	peer_conn_accepted(c, from);
+}
+
+static int
+tcp_listen(char *err, size_t errlen)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	int one = 1, fd;
+	uint16_t port = asocd->peers[asocd->rank].port;
+
+	if (netaddr_resolve(asocd->listen_host, port, &ss, &len, err,
+	    errlen) < 0)
+		return -1;
+	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    0);
+	if (fd < 0) {
+		snprintf(err, errlen, "socket: %s", strerror(errno));
+		return -1;
+	}
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+	if (bind(fd, (struct sockaddr *)&ss, len) < 0) {
+		if (errno == EADDRINUSE)
+			snprintf(err, errlen, "cannot listen on %s:%u: address "
+			    "already in use: another asocd (or another "
+			    "program) holds this port; stop it or choose "
+			    "another with --port", asocd->listen_host, port);
+		else
+			snprintf(err, errlen, "cannot listen on %s:%u: %s",
+			    asocd->listen_host, port, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	if (listen(fd, 512) < 0) {
+		snprintf(err, errlen, "listen: %s", strerror(errno));
+		close(fd);
+		return -1;
+	}
+	tcp_listen_ev = event_new(asocd->base, fd, EV_READ | EV_PERSIST,
+	    tcp_on_accept, NULL);
+	if (tcp_listen_ev == NULL || event_add(tcp_listen_ev, NULL) < 0) {
+		snprintf(err, errlen, "cannot watch the listening socket");
+		close(fd);
+		return -1;
+	}
+	tcp_listen_fd = fd;
+	log_info("listening for peers on %s:%u (tcp)", asocd->listen_host,
+	    port);
+	return 0;
+}
+
+static void
+tcp_stop_listen(void)
+{
+	if (tcp_listen_ev != NULL) {
+		event_free(tcp_listen_ev);
+		tcp_listen_ev = NULL;
+	}
+	if (tcp_listen_fd >= 0) {
+		close(tcp_listen_fd);
+		tcp_listen_fd = -1;
+	}
+}
+
+const struct transport transport_tcp = {
+	.name = "tcp",
+	.listen = tcp_listen,
+	.stop_listen = tcp_stop_listen,
+	.connect = tcp_connect,
+	.send_ctl = tcp_send_ctl,
+	.start_data = tcp_start_data,
+	.close = tcp_close,
+};

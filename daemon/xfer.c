@@ -1,0 +1,627 @@
+/*
+ * xfer.c: matching, the transfer state machine and exactly-once
+ * completion (see xfer.h for the picture).
+ */
+#include "config.h"
+#include "xfer.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+
+#include "asocd.h"
+#include "buffer.h"
+#include "control.h"
+#include "log.h"
+#include "peer.h"
+#include "transport.h"
+
+#define XFER_HASH_SIZE 4096	/* power of two */
+
+static struct xfer_list xfer_hash[XFER_HASH_SIZE];
+
+#define container_of(p, type, member) \
+	((type *)(void *)((char *)(p) - offsetof(type, member)))
+
+void
+xfer_init(void)
+{
+	size_t i;
+
+	for (i = 0; i < XFER_HASH_SIZE; i++)
+		TAILQ_INIT(&xfer_hash[i]);
+}
+
+/* Transfers are found by (connection, sender's id, role): a peer can only
+ * ever name transfers on its own connection. */
+static struct xfer_list *
+xfer_bucket(const struct conn *c, uint64_t id)
+{
+	uint64_t h = (id ^ ((uintptr_t)c >> 4)) * 0x9e3779b97f4a7c15ull;
+
+	return &xfer_hash[(h >> 40) & (XFER_HASH_SIZE - 1)];
+}
+
+static struct xfer *
+xfer_find(const struct conn *c, uint64_t id, enum xfer_role role)
+{
+	struct xfer *x;
+
+	TAILQ_FOREACH(x, xfer_bucket(c, id), hash_entry)
+		if (x->id == id && x->conn == c && x->role == role)
+			return x;
+	return NULL;
+}
+
+static struct xfer *
+xfer_new(enum xfer_role role, uint64_t id, uint32_t peer_rank, uint64_t tag,
+    uint64_t len)
+{
+	struct xfer *x;
+
+	if ((x = calloc(1, sizeof *x)) == NULL)
+		return NULL;
+	x->role = role;
+	x->id = id;
+	x->peer_rank = peer_rank;
+	x->tag = tag;
+	x->len = len;
+	asocd->xfers_active++;
+	if (peer_rank != asocd->rank)
+		asocd->peers[peer_rank].xfers_active++;
+	return x;
+}
+
+static void
+xfer_bind_conn(struct xfer *x, struct conn *c)
+{
+	x->conn = c;
+	TAILQ_INSERT_TAIL(&c->xfers, x, conn_entry);
+	TAILQ_INSERT_TAIL(xfer_bucket(c, x->id), x, hash_entry);
+}
+
+static void
+xfer_free(struct xfer *x)
+{
+	struct conn *c = x->conn;
+
+	if (c != NULL) {
+		TAILQ_REMOVE(&c->xfers, x, conn_entry);
+		TAILQ_REMOVE(xfer_bucket(c, x->id), x, hash_entry);
+		if (x->in_send_queue)
+			TAILQ_REMOVE(&c->sendq, x, send_entry);
+		if (c->rx_cur == x)
+			c->rx_cur = NULL;	/* the rest of its frame: discard */
+	}
+	if (x->state == XS_WAIT_CONN)
+		peer_unwant(&asocd->peers[x->peer_rank], x);
+	match_remove_send(&asocd->match, &x->ms);
+	if (x->req != NULL)
+		x->req->xfer = NULL;
+	if (x->local_recv != NULL)
+		x->local_recv->xfer = NULL;
+	if (x->copy_ev != NULL)
+		event_free(x->copy_ev);
+	asocd->xfers_active--;
+	if (x->peer_rank != asocd->rank)
+		asocd->peers[x->peer_rank].xfers_active--;
+	free(x);
+	asocd_check_drained();
+}
+
+void
+xfer_req_complete(struct req *r, enum proto_status status, uint64_t len,
+    const char *fmt, ...)
+{
+	struct proto_msg m;
+	va_list ap;
+
+	memset(&m, 0, sizeof m);
+	m.hdr.type = PT_L_DONE;
+	m.hdr.id = r->id;
+	m.u.l_done.status = status;
+	m.u.l_done.peer = r->peer;
+	m.u.l_done.len = len;
+	m.u.l_done.tag = r->tag;
+	if (fmt != NULL) {
+		va_start(ap, fmt);
+		vsnprintf(m.u.l_done.msg, sizeof m.u.l_done.msg, fmt, ap);
+		va_end(ap);
+	}
+	if (status == PS_OK)
+		asocd->ctr.xfers_done++;
+	else {
+		asocd->ctr.xfers_failed++;
+		log_debug("request %llu of client pid %ld: %s",
+		    (unsigned long long)r->id, (long)r->client->pid,
+		    m.u.l_done.msg);
+	}
+	control_send(r->client, &m);
+
+	if (r->xfer != NULL) {
+		if (r->xfer->req == r)
+			r->xfer->req = NULL;
+		if (r->xfer->local_recv == r)
+			r->xfer->local_recv = NULL;
+	}
+	match_remove_recv(&asocd->match, &r->mr);
+	if (r->deadline != NULL)
+		event_free(r->deadline);
+	TAILQ_REMOVE(&r->client->reqs, r, entry);
+	r->client->nreqs--;
+	buffer_unref(r->buf);
+	free(r);
+}
+
+static void
+xfer_send_ctl(struct conn *c, uint16_t type, uint64_t id,
+    struct proto_msg *m)
+{
+	m->hdr.type = type;
+	m->hdr.id = id;
+	c->tp->send_ctl(c, m);
+}
+
+static void
+xfer_send_abort(struct conn *c, uint64_t id, enum proto_status st,
+    int to_sender)
+{
+	struct proto_msg m;
+
+	memset(&m, 0, sizeof m);
+	m.u.abort.status = st;
+	m.u.abort.to_sender = (uint32_t)to_sender;
+	xfer_send_ctl(c, PT_ABORT, id, &m);
+}
+
+static void
+xfer_send_ack(struct conn *c, struct xfer *x, enum proto_status st)
+{
+	struct proto_msg m;
+
+	memset(&m, 0, sizeof m);
+	m.u.ack.status = st;
+	m.u.ack.len = x->len;
+	xfer_send_ctl(c, PT_ACK, x->id, &m);
+}
+
+/* --- same node: one copy, no socket --- */
+
+static void
+xfer_local_step(evutil_socket_t fd, short what, void *arg)
+{
+	struct xfer *x = arg;
+	struct req *s = x->req, *r = x->local_recv;
+	uint64_t n = x->len - x->done;
+
+	(void)fd;
+	(void)what;
+	/* A chunk per turn of the loop keeps a huge copy from starving
+	 * every other transfer. */
+	if (n > asocd->conf->chunk_size * 4)
+		n = asocd->conf->chunk_size * 4;
+	memcpy(r->buf->base + r->off + x->done, s->buf->base + s->off + x->done,
+	    (size_t)n);
+	x->done += n;
+	if (x->done < x->len) {
+		event_active(x->copy_ev, EV_TIMEOUT, 0);
+		return;
+	}
+	xfer_req_complete(r, PS_OK, x->len, NULL);
+	xfer_req_complete(s, PS_OK, x->len, NULL);
+	xfer_free(x);
+}
+
+static void
+xfer_local_start(struct xfer *x, struct req *r)
+{
+	x->local_recv = r;
+	r->xfer = x;
+	x->state = XS_LOCAL_COPY;
+	x->copy_ev = event_new(asocd->base, -1, 0, xfer_local_step, x);
+	if (x->copy_ev == NULL) {
+		xfer_fail(x, PS_ENOMEM, "asocd is out of memory");
+		return;
+	}
+	event_active(x->copy_ev, EV_TIMEOUT, 0);
+}
+
+/* --- matching --- */
+
+static void
+xfer_matched(struct xfer *x, struct req *r)
+{
+	r->peer = x->peer_rank;
+	r->tag = x->tag;
+	if (x->len > r->len) {
+		xfer_req_complete(r, PS_ETRUNC, 0, "a %llu-byte message from "
+		    "rank %u does not fit this %llu-byte receive",
+		    (unsigned long long)x->len, x->peer_rank,
+		    (unsigned long long)r->len);
+		if (x->role == XFER_RECV)
+			xfer_send_abort(x->conn, x->id, PS_ETRUNC, 1);
+		else
+			xfer_req_complete(x->req, PS_ETRUNC, 0, "rank %u "
+			    "posted a receive of only %llu bytes for this "
+			    "%llu-byte message", asocd->rank,
+			    (unsigned long long)r->len,
+			    (unsigned long long)x->len);
+		xfer_free(x);
+		return;
+	}
+	if (x->role == XFER_SEND) {
+		xfer_local_start(x, r);
+		return;
+	}
+	x->req = r;
+	r->xfer = x;
+	if (x->len == 0) {
+		struct conn *c = x->conn;
+
+		xfer_req_complete(r, PS_OK, 0, NULL);
+		xfer_send_ack(c, x, PS_OK);
+		xfer_free(x);
+		return;
+	} else {
+		struct proto_msg m;
+
+		memset(&m, 0, sizeof m);
+		x->state = XS_DATA;
+		m.u.cts.recv_id = x->id;
+		m.u.cts.len = x->len;
+		xfer_send_ctl(x->conn, PT_CTS, x->id, &m);
+	}
+}
+
+static void
+xfer_deadline(evutil_socket_t fd, short what, void *arg)
+{
+	struct req *r = arg;
+
+	(void)fd;
+	(void)what;
+	xfer_cancel(r, PS_ETIMEDOUT, "timed out");
+}
+
+static int
+xfer_check(struct req *r)
+{
+	const char *what = r->kind == REQ_SEND ? "send" : "receive";
+
+	if (asocd->draining) {
+		xfer_req_complete(r, PS_ECANCELLED, 0, "asocd is shutting "
+		    "down: start it again and reconnect");
+		return -1;
+	}
+	if (r->peer != MATCH_ANY && r->peer >= asocd->world) {
+		xfer_req_complete(r, PS_ENOPEER, 0, "%s names rank %u but the "
+		    "world has %u rank%s (0-%u): check --peers", what, r->peer,
+		    asocd->world, asocd->world == 1 ? "" : "s",
+		    asocd->world - 1);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+xfer_arm_deadline(struct req *r, uint32_t timeout_ms)
+{
+	struct timeval tv;
+
+	if (timeout_ms == 0)
+		return;
+	r->deadline = evtimer_new(asocd->base, xfer_deadline, r);
+	if (r->deadline == NULL)
+		return;
+	tv.tv_sec = timeout_ms / 1000;
+	tv.tv_usec = (timeout_ms % 1000) * 1000;
+	evtimer_add(r->deadline, &tv);
+}
+
+void
+xfer_post_send(struct req *r, uint32_t timeout_ms)
+{
+	struct match_recv *mr;
+	struct xfer *x;
+
+	if (xfer_check(r) < 0)
+		return;
+	x = xfer_new(XFER_SEND, asocd_next_id(), r->peer, r->tag, r->len);
+	if (x == NULL) {
+		xfer_req_complete(r, PS_ENOMEM, 0, "asocd is out of memory");
+		return;
+	}
+	x->req = r;
+	r->xfer = x;
+	xfer_arm_deadline(r, timeout_ms);
+	if (r->peer == asocd->rank) {
+		x->state = XS_UNEXPECTED;
+		x->ms.src = asocd->rank;
+		x->ms.tag = r->tag;
+		mr = match_arrive(&asocd->match, &x->ms);
+		if (mr != NULL)
+			xfer_local_start(x, container_of(mr, struct req, mr));
+		return;
+	}
+	x->state = XS_WAIT_CONN;
+	peer_want(&asocd->peers[r->peer], x);
+}
+
+void
+xfer_post_recv(struct req *r, uint32_t timeout_ms)
+{
+	struct match_send *ms;
+
+	if (xfer_check(r) < 0)
+		return;
+	xfer_arm_deadline(r, timeout_ms);
+	r->mr.src = r->peer;
+	r->mr.tag = r->tag;
+	ms = match_post_recv(&asocd->match, &r->mr);
+	if (ms != NULL)
+		xfer_matched(container_of(ms, struct xfer, ms), r);
+}
+
+void
+xfer_conn_ready(struct xfer *x, struct conn *c)
+{
+	struct proto_msg m;
+
+	xfer_bind_conn(x, c);
+	x->state = XS_RTS_SENT;
+	memset(&m, 0, sizeof m);
+	m.u.rts.tag = x->tag;
+	m.u.rts.len = x->len;
+	m.u.rts.src_rank = asocd->rank;
+	xfer_send_ctl(c, PT_RTS, x->id, &m);
+}
+
+void
+xfer_fail(struct xfer *x, enum proto_status status, const char *why)
+{
+	if (x->req != NULL)
+		xfer_req_complete(x->req, status, 0, "%s", why);
+	if (x->local_recv != NULL)
+		xfer_req_complete(x->local_recv, status, 0, "%s", why);
+	xfer_free(x);
+}
+
+void
+xfer_cancel(struct req *r, enum proto_status status, const char *why)
+{
+	struct xfer *x = r->xfer;
+	const char *side = r->kind == REQ_SEND ? "sender" : "receiver";
+	char msg[PROTO_MSG_MAX];
+
+	snprintf(msg, sizeof msg, "%s (by the %s)", why, side);
+	if (x != NULL) {
+		if (x->state == XS_LOCAL_COPY) {
+			/* The other half of a local copy fails with it. */
+			struct req *other = r == x->req ? x->local_recv : x->req;
+
+			xfer_req_complete(other, status, 0, "%s", msg);
+		} else if (x->conn != NULL) {
+			xfer_send_abort(x->conn, x->id, status,
+			    x->role == XFER_RECV);
+		}
+		xfer_free(x);
+	}
+	xfer_req_complete(r, status, 0, "%s", why);
+}
+
+void
+xfer_drain(void)
+{
+	struct client *c;
+	struct req *r, *rn;
+	struct match_send *ms, *msn;
+
+	/* Sends that arrived but were never matched: tell their senders. */
+	TAILQ_FOREACH_SAFE(ms, &asocd->match.sends, entry, msn) {
+		struct xfer *x = container_of(ms, struct xfer, ms);
+
+		if (x->role == XFER_RECV) {
+			xfer_send_abort(x->conn, x->id, PS_ECANCELLED, 1);
+			xfer_free(x);
+		}
+	}
+	/* Our own requests that have not started moving data. */
+	TAILQ_FOREACH(c, &asocd->clients, entry) {
+		TAILQ_FOREACH_SAFE(r, &c->reqs, entry, rn) {
+			struct xfer *x = r->xfer;
+
+			if (x == NULL || x->state == XS_WAIT_CONN ||
+			    x->state == XS_RTS_SENT ||
+			    x->state == XS_UNEXPECTED)
+				xfer_cancel(r, PS_ECANCELLED, "asocd is "
+				    "shutting down");
+		}
+	}
+}
+
+/* --- from the peer connection --- */
+
+static int
+xfer_conn_ok(struct conn *c, const struct proto_msg *m)
+{
+	if (c->hs == HS_UP)
+		return 1;
+	peer_conn_lost(c, "%s before the handshake finished",
+	    proto_type_name(m->hdr.type));
+	return 0;
+}
+
+void
+xfer_on_rts(struct conn *c, const struct proto_msg *m)
+{
+	struct match_recv *mr;
+	struct xfer *x;
+
+	if (!xfer_conn_ok(c, m))
+		return;
+	if (m->u.rts.src_rank != c->peer->rank) {
+		peer_conn_lost(c, "RTS claims rank %u on the connection of "
+		    "rank %u", m->u.rts.src_rank, c->peer->rank);
+		return;
+	}
+	if (xfer_find(c, m->hdr.id, XFER_RECV) != NULL) {
+		peer_conn_lost(c, "RTS reuses transfer id %llu",
+		    (unsigned long long)m->hdr.id);
+		return;
+	}
+	if (asocd->draining) {
+		xfer_send_abort(c, m->hdr.id, PS_ECANCELLED, 1);
+		return;
+	}
+	x = xfer_new(XFER_RECV, m->hdr.id, c->peer->rank, m->u.rts.tag,
+	    m->u.rts.len);
+	if (x == NULL) {
+		xfer_send_abort(c, m->hdr.id, PS_ENOMEM, 1);
+		return;
+	}
+	xfer_bind_conn(x, c);
+	x->state = XS_UNEXPECTED;
+	x->ms.src = x->peer_rank;
+	x->ms.tag = x->tag;
+	mr = match_arrive(&asocd->match, &x->ms);
+	if (mr != NULL)
+		xfer_matched(x, container_of(mr, struct req, mr));
+}
+
+void
+xfer_on_cts(struct conn *c, const struct proto_msg *m)
+{
+	struct xfer *x;
+
+	if (!xfer_conn_ok(c, m))
+		return;
+	if ((x = xfer_find(c, m->hdr.id, XFER_SEND)) == NULL)
+		return;		/* cancelled here meanwhile; ABORT is on its way */
+	if (x->state != XS_RTS_SENT || m->u.cts.len != x->len) {
+		peer_conn_lost(c, "unexpected CTS for transfer %llu",
+		    (unsigned long long)x->id);
+		return;
+	}
+	x->state = XS_DATA;
+	c->tp->start_data(c, x);
+}
+
+void
+xfer_data_written(struct xfer *x)
+{
+	x->state = XS_WAIT_ACK;
+}
+
+void
+xfer_on_ack(struct conn *c, const struct proto_msg *m)
+{
+	struct xfer *x;
+
+	if (!xfer_conn_ok(c, m))
+		return;
+	if ((x = xfer_find(c, m->hdr.id, XFER_SEND)) == NULL)
+		return;
+	if (m->u.ack.status == PS_OK &&
+	    (m->u.ack.len != x->len || x->done != x->len ||
+	    (x->state != XS_WAIT_ACK && !(x->len == 0 &&
+	    x->state == XS_RTS_SENT)))) {
+		peer_conn_lost(c, "ACK for transfer %llu before its data",
+		    (unsigned long long)x->id);
+		return;
+	}
+	if (x->req != NULL) {
+		if (m->u.ack.status == PS_OK)
+			xfer_req_complete(x->req, PS_OK, x->len, NULL);
+		else
+			xfer_req_complete(x->req, m->u.ack.status, 0,
+			    "rank %u failed the transfer: %s", x->peer_rank,
+			    proto_status_name(m->u.ack.status));
+	}
+	xfer_free(x);
+}
+
+void
+xfer_on_abort(struct conn *c, const struct proto_msg *m)
+{
+	struct xfer *x;
+	enum xfer_role role = m->u.abort.to_sender ? XFER_SEND : XFER_RECV;
+
+	if (!xfer_conn_ok(c, m))
+		return;
+	if ((x = xfer_find(c, m->hdr.id, role)) == NULL)
+		return;
+	if (x->req != NULL) {
+		if (m->u.abort.status == PS_ETRUNC)
+			xfer_req_complete(x->req, PS_ETRUNC, 0, "the receive "
+			    "posted on rank %u is smaller than this %llu-byte "
+			    "message", x->peer_rank,
+			    (unsigned long long)x->len);
+		else
+			xfer_req_complete(x->req, m->u.abort.status, 0,
+			    "rank %u gave the transfer up: %s", x->peer_rank,
+			    proto_status_name(m->u.abort.status));
+	}
+	xfer_free(x);
+}
+
+int
+xfer_on_data(struct conn *c, uint64_t id, uint64_t offset, uint64_t len,
+    uint8_t **dst, struct xfer **xp)
+{
+	struct xfer *x;
+	struct req *r;
+
+	*dst = NULL;
+	*xp = NULL;
+	if (c->hs != HS_UP) {
+		peer_conn_lost(c, "DATA before the handshake finished");
+		return -1;
+	}
+	if ((x = xfer_find(c, id, XFER_RECV)) == NULL)
+		return 0;	/* cancelled here: the payload is discarded */
+	if (x->state != XS_DATA || x->req == NULL) {
+		peer_conn_lost(c, "DATA for transfer %llu before CTS",
+		    (unsigned long long)id);
+		return -1;
+	}
+	if (offset != x->done || len > x->len - x->done) {
+		peer_conn_lost(c, "DATA for transfer %llu at %llu+%llu is "
+		    "outside the granted %llu bytes (or out of order)",
+		    (unsigned long long)id, (unsigned long long)offset,
+		    (unsigned long long)len, (unsigned long long)x->len);
+		return -1;
+	}
+	r = x->req;
+	*dst = r->buf->base + r->off + offset;
+	*xp = x;
+	return 0;
+}
+
+void
+xfer_data_landed(struct xfer *x, uint64_t n)
+{
+	struct conn *c = x->conn;
+
+	x->done += n;
+	asocd->ctr.bytes_received += n;
+	c->peer->bytes_received += n;
+	if (x->done < x->len)
+		return;
+	/* The receiver's client hears first; the ACK then tells the sender
+	 * that the bytes are in place. */
+	xfer_req_complete(x->req, PS_OK, x->len, NULL);
+	xfer_send_ack(c, x, PS_OK);
+	xfer_free(x);
+}
+
+void
+xfer_conn_lost(struct conn *c, enum proto_status status, const char *why)
+{
+	struct xfer *x;
+
+	while ((x = TAILQ_FIRST(&c->xfers)) != NULL)
+		xfer_fail(x, status, why);
+}

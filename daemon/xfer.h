@@ -1,0 +1,120 @@
+/*
+ * xfer.h: requests from clients and the transfers that carry them.
+ *
+ * A request is what a client posted (send or receive).  A transfer is one
+ * send matched, or to be matched, with one receive, as seen from this
+ * daemon: the sending side (XFER_SEND) or the receiving side (XFER_RECV).
+ * On the wire every transfer is named by the sender's transfer id, scoped
+ * to the connection that carries it.
+ *
+ *   sender                              receiver
+ *   SEND posted -> RTS ---------------> unexpected, or matched with a
+ *                                        posted RECV
+ *   <------------------------------------ CTS (granted range)
+ *   DATA chunks ----------------------> straight into the receiver's buffer
+ *   <------------------------------------ ACK (receiver's client told first)
+ *   client told "sent"
+ *
+ * Every request completes exactly once (xfer_req_complete).
+ */
+#ifndef ASOC_XFER_H
+#define ASOC_XFER_H
+
+#include <stdint.h>
+#include <sys/queue.h>
+
+#include "match.h"
+#include "proto.h"
+
+struct buffer;
+struct client;
+struct conn;
+struct event;
+
+enum req_kind { REQ_SEND, REQ_RECV };
+
+struct req {
+	uint64_t id;		/* the client's id */
+	enum req_kind kind;
+	struct client *client;
+	struct buffer *buf;	/* referenced while the request lives */
+	uint64_t off, len;	/* len: length (send) or capacity (recv) */
+	uint64_t tag;
+	uint32_t peer;		/* destination, or source (MATCH_ANY) */
+	struct event *deadline;
+	struct xfer *xfer;	/* once there is one */
+	struct match_recv mr;	/* RECV: waiting to be matched */
+	TAILQ_ENTRY(req) entry;	/* in client's list */
+};
+TAILQ_HEAD(req_list, req);
+
+enum xfer_role { XFER_SEND, XFER_RECV };
+
+enum xfer_state {
+	XS_WAIT_CONN,		/* send: waiting for the peer connection */
+	XS_RTS_SENT,		/* send: waiting for CTS */
+	XS_DATA,		/* send: writing data; recv: reading data */
+	XS_WAIT_ACK,		/* send: all data written, waiting for ACK */
+	XS_UNEXPECTED,		/* recv (or local send): waiting for a match */
+	XS_LOCAL_COPY,		/* local send matched: copying */
+};
+
+struct xfer {
+	uint64_t id;		/* the sender's transfer id */
+	enum xfer_role role;
+	enum xfer_state state;
+	uint32_t peer_rank;	/* the other end (ourselves when local) */
+	uint64_t tag, len;
+	uint64_t done;		/* bytes written (send) or received (recv) */
+	struct req *req;	/* NULL once the request is gone */
+	struct req *local_recv;	/* local copy: the receive being filled */
+	struct conn *conn;	/* the carrying connection, when remote */
+	struct match_send ms;	/* waiting to be matched */
+	struct event *copy_ev;	/* local copy in steps */
+	TAILQ_ENTRY(xfer) conn_entry;	/* conn's transfers */
+	TAILQ_ENTRY(xfer) send_entry;	/* conn's queue of senders */
+	TAILQ_ENTRY(xfer) wait_entry;	/* peer's queue before connecting */
+	TAILQ_ENTRY(xfer) hash_entry;
+	int in_send_queue;
+};
+TAILQ_HEAD(xfer_list, xfer);
+
+void xfer_init(void);
+
+/* From the control socket.  They check arguments against the client's
+ * buffers, then either complete the request at once with an error or take
+ * it on. */
+void xfer_post_send(struct req *r, uint32_t timeout_ms);
+void xfer_post_recv(struct req *r, uint32_t timeout_ms);
+/* Cancel: completes r with status (ECANCELLED, ETIMEDOUT) if not done. */
+void xfer_cancel(struct req *r, enum proto_status status, const char *why);
+
+/* Completes r exactly once with a DONE to its client (when still there),
+ * and frees it. */
+void xfer_req_complete(struct req *r, enum proto_status status,
+    uint64_t len, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* From a peer connection. */
+void xfer_on_rts(struct conn *c, const struct proto_msg *m);
+void xfer_on_cts(struct conn *c, const struct proto_msg *m);
+void xfer_on_ack(struct conn *c, const struct proto_msg *m);
+void xfer_on_abort(struct conn *c, const struct proto_msg *m);
+/* DATA: where the payload goes, or NULL to discard it.  Returns -1 when
+ * the frame is a protocol violation (drop the connection). */
+int xfer_on_data(struct conn *c, uint64_t id, uint64_t offset, uint64_t len,
+    uint8_t **dst, struct xfer **x);
+/* n bytes of payload have landed in x. */
+void xfer_data_landed(struct xfer *x, uint64_t n);
+/* The connection is usable: post the transfers that waited for it. */
+void xfer_conn_ready(struct xfer *x, struct conn *c);
+/* The connection died: everything on it fails with status. */
+void xfer_conn_lost(struct conn *c, enum proto_status status,
+    const char *why);
+/* Fails x and the requests it carries, then frees it. */
+void xfer_fail(struct xfer *x, enum proto_status status, const char *why);
+/* SIGTERM: give up everything not yet matched; the rest may finish. */
+void xfer_drain(void);
+/* The sender finished writing x's data (queued to the wire). */
+void xfer_data_written(struct xfer *x);
+
+#endif

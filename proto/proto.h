@@ -1,0 +1,329 @@
+/*
+ * proto.h: the ASoc wire, shared by asocd and libasoc.
+ *
+ * Every message is a fixed 24-byte header followed by a typed body.  Bodies
+ * are fixed-size and little-endian, except DATA (a fixed part followed by
+ * payload) and nothing else.  Types are numbered in blocks so that a glance
+ * at a number says which conversation it belongs to:
+ *
+ *   0x01xx  peer handshake        (asocd <-> asocd)
+ *   0x02xx  local control         (client <-> asocd, Unix socket)
+ *   0x03xx  peer transfer         (asocd <-> asocd)
+ *   0x04xx  status                (client <-> asocd)
+ *
+ * This is the only code that parses bytes from outside the process.  The
+ * decoder checks every length and field before anything else looks at them.
+ */
+#ifndef ASOC_PROTO_H
+#define ASOC_PROTO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define PROTO_MAGIC	0x434f5341u	/* "ASOC" read as a little-endian u32 */
+#define PROTO_VERSION	1
+#define PROTO_HDR_LEN	24
+
+/* Limits that make "absurd" a decidable word. */
+#define PROTO_NAME_MAX		64	/* community, host names: NUL-terminated */
+#define PROTO_MSG_MAX		128	/* error text carried in replies */
+#define PROTO_DATA_MAX		(64u << 20)	/* payload of one DATA frame */
+#define PROTO_RANK_ANY		0xffffffffu
+#define PROTO_RANK_MAX		65535u	/* ranks are < this; worlds <= this */
+
+enum proto_type {
+	/* peer handshake */
+	PT_HELLO = 0x0101,	/* connecting asocd introduces itself */
+	PT_WELCOME = 0x0102,	/* accepting asocd agrees */
+	PT_REFUSE = 0x0103,	/* accepting asocd says no, and why */
+
+	/* local control: client -> asocd */
+	PT_L_HELLO = 0x0201,
+	PT_L_REG = 0x0202,	/* a memfd travels with it (SCM_RIGHTS) */
+	PT_L_FREE = 0x0203,
+	PT_L_SEND = 0x0204,
+	PT_L_RECV = 0x0205,
+	PT_L_CANCEL = 0x0206,
+	/* local control: asocd -> client */
+	PT_L_WELCOME = 0x0281,
+	PT_L_DONE = 0x0282,	/* exactly one per request */
+
+	/* peer transfer */
+	PT_RTS = 0x0301,
+	PT_CTS = 0x0302,
+	PT_DATA = 0x0303,
+	PT_ACK = 0x0304,
+	PT_ABORT = 0x0305,	/* either side gives a transfer up */
+
+	/* status */
+	PT_S_QUERY = 0x0401,	/* client asks for counters */
+	PT_S_NODE = 0x0481,	/* one per reply: the daemon's own counters */
+	PT_S_PEER = 0x0482,	/* one per peer */
+	PT_S_END = 0x0483,
+};
+
+/* Status codes carried on the wire (PT_L_DONE, PT_ACK, PT_ABORT, PT_REFUSE).
+ * They are libasoc's public asoc_status values, fixed here for the wire. */
+enum proto_status {
+	PS_OK = 0,
+	PS_EINVAL = 1,
+	PS_ENOMEM = 2,
+	PS_EPEERLOST = 3,
+	PS_ETIMEDOUT = 4,
+	PS_EPERM = 5,
+	PS_ECANCELLED = 6,
+	PS_EPROTO = 7,
+	PS_ESYSTEM = 8,
+	PS_ETRUNC = 9,
+	PS_ENOPEER = 10,
+	PS_LAST = PS_ENOPEER,
+};
+
+struct proto_hdr {
+	uint32_t magic;
+	uint16_t version;
+	uint16_t type;
+	uint32_t length;	/* body bytes after the header */
+	uint32_t reserved;	/* must be zero */
+	uint64_t id;		/* request id (local) or transfer id (peer) */
+};
+
+/* --- peer handshake --- */
+struct proto_hello {
+	uint32_t version;	/* protocol version the sender speaks */
+	uint32_t rank;
+	uint32_t world;
+	uint32_t flags;		/* reserved, zero */
+	char community[PROTO_NAME_MAX];
+};
+#define PROTO_HELLO_LEN (16 + PROTO_NAME_MAX)
+
+struct proto_welcome {
+	uint32_t version;
+	uint32_t rank;
+	uint32_t world;
+	uint32_t flags;
+};
+#define PROTO_WELCOME_LEN 16
+
+struct proto_refuse {
+	uint32_t status;	/* enum proto_status */
+	uint32_t version;	/* the refuser's protocol version */
+	char msg[PROTO_MSG_MAX];
+};
+#define PROTO_REFUSE_LEN (8 + PROTO_MSG_MAX)
+
+/* --- local control --- */
+struct proto_l_hello {
+	uint32_t version;
+	uint32_t pid;
+};
+#define PROTO_L_HELLO_LEN 8
+
+struct proto_l_welcome {
+	uint32_t version;
+	uint32_t rank;
+	uint32_t world;
+	uint32_t daemon_pid;
+	uint64_t chunk_size;
+};
+#define PROTO_L_WELCOME_LEN 24
+
+struct proto_l_reg {
+	uint64_t size;		/* the memfd's size, which the daemon checks */
+};
+#define PROTO_L_REG_LEN 8
+
+struct proto_l_free {
+	uint64_t buf_id;
+};
+#define PROTO_L_FREE_LEN 8
+
+/* SEND and RECV share a layout: peer is the destination (SEND) or the
+ * source, possibly PROTO_RANK_ANY (RECV); len is the length (SEND) or the
+ * capacity (RECV). */
+struct proto_l_xfer {
+	uint64_t buf_id;
+	uint64_t offset;
+	uint64_t len;
+	uint64_t tag;
+	uint32_t peer;
+	uint32_t timeout_ms;	/* 0: no deadline for the match */
+};
+#define PROTO_L_XFER_LEN 40
+
+struct proto_l_cancel {
+	uint64_t req_id;
+};
+#define PROTO_L_CANCEL_LEN 8
+
+struct proto_l_done {
+	uint32_t status;	/* enum proto_status */
+	uint32_t peer;		/* RECV: the source that matched */
+	uint64_t len;		/* bytes moved, or REG's buffer id */
+	uint64_t tag;		/* RECV: the tag that matched */
+	char msg[PROTO_MSG_MAX];	/* empty on success */
+};
+#define PROTO_L_DONE_LEN (24 + PROTO_MSG_MAX)
+
+/* --- peer transfer (header id is the transfer id named below) --- */
+struct proto_rts {		/* id: sender's transfer id */
+	uint64_t tag;
+	uint64_t len;
+	uint32_t src_rank;
+	uint32_t flags;
+};
+#define PROTO_RTS_LEN 24
+
+struct proto_cts {		/* id: sender's transfer id */
+	uint64_t recv_id;	/* receiver's transfer id, named by DATA */
+	uint64_t addr;		/* granted start (RDMA); 0 on TCP */
+	uint64_t len;		/* granted length, equal to RTS len */
+	uint32_t rkey;		/* RDMA only */
+	uint32_t flags;
+};
+#define PROTO_CTS_LEN 32
+
+struct proto_data {		/* id: receiver's transfer id */
+	uint64_t offset;	/* where in the granted range */
+	/* payload of (hdr.length - PROTO_DATA_LEN) bytes follows */
+};
+#define PROTO_DATA_LEN 8
+
+struct proto_ack {		/* id: sender's transfer id */
+	uint32_t status;
+	uint32_t flags;
+	uint64_t len;
+};
+#define PROTO_ACK_LEN 16
+
+struct proto_abort {		/* id: the transfer id the receiver knows */
+	uint32_t status;
+	uint32_t to_sender;	/* 1: id is the sender's; 0: the receiver's */
+};
+#define PROTO_ABORT_LEN 8
+
+/* --- status --- */
+struct proto_s_node {
+	uint32_t rank;
+	uint32_t world;
+	uint32_t clients;
+	uint32_t peers_connected;
+	uint64_t xfers_active;
+	uint64_t unexpected;	/* arrived sends not yet matched */
+	uint64_t posted_recvs;	/* posted receives not yet matched */
+	uint64_t bytes_sent;
+	uint64_t bytes_received;
+	uint64_t buffers;	/* registered buffers */
+	uint64_t buffer_bytes;
+	uint64_t registrations;	/* NIC registrations made, ever */
+	uint64_t deregistrations;
+	uint64_t xfers_done;
+	uint64_t xfers_failed;
+	char transport[16];	/* daemon default: auto, tcp or rdma */
+};
+#define PROTO_S_NODE_LEN (16 + 11 * 8 + 16)
+
+struct proto_s_peer {
+	uint32_t rank;
+	uint32_t port;
+	uint32_t state;		/* enum peer_state, see daemon/peer.h */
+	uint32_t flags;
+	uint64_t xfers_active;
+	uint64_t bytes_sent;
+	uint64_t bytes_received;
+	char host[PROTO_NAME_MAX];
+	char transport[16];
+};
+#define PROTO_S_PEER_LEN (16 + 24 + PROTO_NAME_MAX + 16)
+
+/* Peer connection states, as PT_S_PEER reports them. */
+enum proto_peer_state {
+	PROTO_PEER_IDLE = 0,		/* not connected yet (connections are lazy) */
+	PROTO_PEER_CONNECTING = 1,	/* connecting or retrying with backoff */
+	PROTO_PEER_UP = 2,
+	PROTO_PEER_FAILED = 3,		/* gave up after the connection timeout */
+	PROTO_PEER_SELF = 4,		/* this daemon */
+};
+
+/* One decoded message.  Only the member named by hdr.type is valid. */
+struct proto_msg {
+	struct proto_hdr hdr;
+	union {
+		struct proto_hello hello;
+		struct proto_welcome welcome;
+		struct proto_refuse refuse;
+		struct proto_l_hello l_hello;
+		struct proto_l_welcome l_welcome;
+		struct proto_l_reg l_reg;
+		struct proto_l_free l_free;
+		struct proto_l_xfer l_xfer;
+		struct proto_l_cancel l_cancel;
+		struct proto_l_done l_done;
+		struct proto_rts rts;
+		struct proto_cts cts;
+		struct proto_data data;
+		struct proto_ack ack;
+		struct proto_abort abort;
+		struct proto_s_node s_node;
+		struct proto_s_peer s_peer;
+	} u;
+	const uint8_t *payload;	/* DATA only: points into the input */
+	size_t payload_len;
+};
+
+/* Decoder results.  Everything but PROTO_OK means "drop the sender". */
+enum proto_err {
+	PROTO_OK = 0,
+	PROTO_ESHORT,		/* fewer bytes than the header/body needs */
+	PROTO_EMAGIC,
+	PROTO_EVERSION,
+	PROTO_ETYPE,
+	PROTO_ELENGTH,		/* body length wrong for the type */
+	PROTO_EFIELD,		/* a field out of range */
+};
+
+/* Which side of which conversation may send a type.  A decoder is told
+ * what it is listening to, so a client cannot send peer messages and a
+ * peer cannot send local ones. */
+enum proto_channel {
+	PROTO_CH_PEER,		/* bytes from another asocd */
+	PROTO_CH_LOCAL_IN,	/* bytes from a client, read by asocd */
+	PROTO_CH_LOCAL_OUT,	/* bytes from asocd, read by a client */
+};
+
+/* Header alone (stream transports read it first).  Checks magic, version,
+ * reserved, that the type belongs to the channel and that the length suits
+ * the type.  On PROTO_EVERSION, hdr->version holds the peer's version. */
+enum proto_err proto_decode_hdr(const uint8_t *buf, size_t len,
+    enum proto_channel ch, struct proto_hdr *hdr);
+
+/* Body, after proto_decode_hdr accepted the header.  len is the body
+ * length, equal to hdr->length (for DATA: only the fixed part is read
+ * and the payload is left where it is). */
+enum proto_err proto_decode_body(const struct proto_hdr *hdr,
+    const uint8_t *body, size_t len, struct proto_msg *msg);
+
+/* Whole message in one buffer (datagram transports, tests, fuzzing). */
+enum proto_err proto_decode(const uint8_t *buf, size_t len,
+    enum proto_channel ch, struct proto_msg *msg);
+
+/* Encodes msg->hdr (magic, version, length filled in) and the body for
+ * msg->hdr.type into out, which must hold proto_encoded_len() bytes.
+ * DATA encodes its fixed part only; the payload is sent after it.
+ * Returns the bytes written, or 0 for an unknown type. */
+size_t proto_encode(struct proto_msg *msg, uint8_t *out, size_t cap);
+
+/* Header + fixed body size for a type; 0 when unknown. */
+size_t proto_encoded_len(uint16_t type);
+#define PROTO_MAX_FIXED 256	/* no fixed message is longer than this */
+
+const char *proto_type_name(uint16_t type);
+const char *proto_strerror(enum proto_err err);
+/* "peer lost", "timed out"...: for log lines and messages. */
+const char *proto_status_name(uint32_t status);
+
+/* Copies s into a fixed wire field, truncating, always NUL-terminated. */
+void proto_set_name(char *field, size_t size, const char *s);
+
+#endif

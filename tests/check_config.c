@@ -1,0 +1,239 @@
+/*
+ * check_config.c: asocd's settings: precedence (command line, environment,
+ * file, defaults), parsing and the errors for bad values.
+ */
+#include "config.h"
+
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "conf.h"
+
+static char cfgpath[64];
+static char err[512];
+
+static void
+write_cfg(const char *text)
+{
+	int fd;
+	FILE *fp;
+
+	snprintf(cfgpath, sizeof cfgpath, "/tmp/asoc-check-conf.XXXXXX");
+	fd = mkstemp(cfgpath);
+	ck_assert_int_ge(fd, 0);
+	fp = fdopen(fd, "w");
+	fputs(text, fp);
+	fclose(fp);
+}
+
+static void
+teardown(void)
+{
+	if (cfgpath[0] != '\0')
+		unlink(cfgpath);
+	cfgpath[0] = '\0';
+}
+
+static enum conf_result
+load(struct conf *c, char **argv, char **env)
+{
+	int argc = 0;
+
+	while (argv[argc] != NULL)
+		argc++;
+	return conf_load(c, argc, argv, env, err, sizeof err);
+}
+
+START_TEST(defaults)
+{
+	char *argv[] = { "asocd", NULL };
+	char *env[] = { NULL };
+	struct conf c;
+
+	ck_assert_int_eq(load(&c, argv, env), CONF_RUN);
+	ck_assert_uint_eq(c.port, 9000);
+	ck_assert_int_eq(c.rank, -1);
+	ck_assert_str_eq(c.interface, "ib0");
+	ck_assert_str_eq(c.community, "default");
+	ck_assert_uint_eq(c.connection_timeout, 30);
+	ck_assert_uint_eq(c.chunk_size, 4u << 20);
+	ck_assert_int_eq(c.transport, CONF_TRANSPORT_AUTO);
+	ck_assert_ptr_null(c.peers);
+	ck_assert_ptr_nonnull(c.socket);
+	conf_free(&c);
+}
+END_TEST
+
+START_TEST(precedence)
+{
+	char *argv[] = { "asocd", "--config", cfgpath, "--port", "9100",
+	    NULL };
+	char *env[] = { "ASOC_PORT=9200", "ASOC_COMMUNITY=envjob",
+	    "ASOC_CHUNK_SIZE=1M", NULL };
+	struct conf c;
+
+	write_cfg("# a comment\n"
+	    "port = 9300\n"
+	    "community = filejob\n"
+	    "peers = node[1-4]\n"
+	    "chunk-size = 64K\n"
+	    "  transport = tcp  \n");
+	ck_assert_int_eq(load(&c, argv, env), CONF_RUN);
+	ck_assert_uint_eq(c.port, 9100);		/* command line wins */
+	ck_assert_str_eq(c.community, "envjob");	/* env over file */
+	ck_assert_uint_eq(c.chunk_size, 1u << 20);
+	ck_assert_str_eq(c.peers, "node[1-4]");	/* file over default */
+	ck_assert_int_eq(c.transport, CONF_TRANSPORT_TCP);
+	conf_free(&c);
+}
+END_TEST
+
+START_TEST(config_from_env)
+{
+	char *argv[] = { "asocd", NULL };
+	char envcfg[96];
+	char *env[] = { envcfg, NULL };
+	struct conf c;
+
+	write_cfg("rank = 3\nforeground = yes\n");
+	snprintf(envcfg, sizeof envcfg, "ASOC_CONFIG=%s", cfgpath);
+	ck_assert_int_eq(load(&c, argv, env), CONF_RUN);
+	ck_assert_int_eq(c.rank, 3);
+	ck_assert_int_eq(c.foreground, 1);
+	conf_free(&c);
+}
+END_TEST
+
+START_TEST(short_options)
+{
+	char *argv[] = { "asocd", "-p", "a,b", "-r", "1", "-P", "9001", "-f",
+	    "-t", "tcp", "-L", "debug", "-s", "/tmp/x.sock", NULL };
+	char *env[] = { NULL };
+	struct conf c;
+
+	ck_assert_int_eq(load(&c, argv, env), CONF_RUN);
+	ck_assert_str_eq(c.peers, "a,b");
+	ck_assert_int_eq(c.rank, 1);
+	ck_assert_uint_eq(c.port, 9001);
+	ck_assert_int_eq(c.foreground, 1);
+	ck_assert_int_eq(c.log_level, LOG_LVL_DEBUG);
+	ck_assert_str_eq(c.socket, "/tmp/x.sock");
+	conf_free(&c);
+}
+END_TEST
+
+static void
+expect_error(char **argv, char **env, const char *needle)
+{
+	struct conf c;
+
+	err[0] = '\0';
+	ck_assert_int_eq(load(&c, argv, env), CONF_ERROR);
+	ck_assert_msg(strstr(err, needle) != NULL, "error '%s' lacks '%s'",
+	    err, needle);
+	conf_free(&c);
+}
+
+START_TEST(bad_values)
+{
+	char *none[] = { NULL };
+	char *a1[] = { "asocd", "--port", "0", NULL };
+	char *a2[] = { "asocd", "--port", "70000", NULL };
+	char *a3[] = { "asocd", "--port", "12ab", NULL };
+	char *a4[] = { "asocd", "--transport", "udp", NULL };
+	char *a5[] = { "asocd", "--chunk-size", "1", NULL };
+	char *a6[] = { "asocd", "--chunk-size", "1T", NULL };
+	char *a7[] = { "asocd", "--log-level", "loud", NULL };
+	char *a8[] = { "asocd", "--bogus", NULL };
+	char *a9[] = { "asocd", "stray", NULL };
+	char *a10[] = { "asocd", "--rank", "-1", NULL };
+	char *a11[] = { "asocd", NULL };
+	char *e11[] = { "ASOC_CONNECTION_TIMEOUT=soon", NULL };
+	char *a12[] = { "asocd", "--config", "/nonexistent/asocd.conf", NULL };
+
+	expect_error(a1, none, "port");
+	expect_error(a2, none, "port");
+	expect_error(a3, none, "12ab");
+	expect_error(a4, none, "auto, rdma or tcp");
+	expect_error(a5, none, "chunk-size");
+	expect_error(a6, none, "chunk-size");
+	expect_error(a7, none, "loud");
+	expect_error(a8, none, "--bogus");
+	expect_error(a9, none, "stray");
+	expect_error(a10, none, "rank");
+	expect_error(a11, e11, "$ASOC_CONNECTION_TIMEOUT");
+	expect_error(a12, none, "/nonexistent/asocd.conf");
+}
+END_TEST
+
+START_TEST(bad_file)
+{
+	char *argv[] = { "asocd", "--config", cfgpath, NULL };
+	char *env[] = { NULL };
+	char needle[96];
+
+	write_cfg("port = 9000\n\nprot = 9001\n");
+	snprintf(needle, sizeof needle, "%s:3: unknown setting 'prot'",
+	    cfgpath);
+	expect_error(argv, env, needle);
+	teardown();
+	write_cfg("just words\n");
+	snprintf(needle, sizeof needle, "%s:1:", cfgpath);
+	expect_error(argv, env, needle);
+}
+END_TEST
+
+START_TEST(sizes)
+{
+	size_t v;
+
+	ck_assert_int_eq(conf_parse_size("4096", &v), 0);
+	ck_assert_uint_eq(v, 4096);
+	ck_assert_int_eq(conf_parse_size("4M", &v), 0);
+	ck_assert_uint_eq(v, 4u << 20);
+	ck_assert_int_eq(conf_parse_size("2MiB", &v), 0);
+	ck_assert_uint_eq(v, 2u << 20);
+	ck_assert_int_eq(conf_parse_size("1g", &v), 0);
+	ck_assert_uint_eq(v, 1u << 30);
+	ck_assert_int_eq(conf_parse_size("", &v), -1);
+	ck_assert_int_eq(conf_parse_size("M", &v), -1);
+	ck_assert_int_eq(conf_parse_size("-1", &v), -1);
+	ck_assert_int_eq(conf_parse_size("4X", &v), -1);
+	ck_assert_int_eq(conf_parse_size("99999999999999999999", &v), -1);
+	ck_assert_int_eq(conf_parse_size("99999999999999G", &v), -1);
+}
+END_TEST
+
+static Suite *
+conf_suite(void)
+{
+	Suite *s = suite_create("conf");
+	TCase *tc = tcase_create("core");
+
+	tcase_add_checked_fixture(tc, NULL, teardown);
+	tcase_set_timeout(tc, 10);
+	tcase_add_test(tc, defaults);
+	tcase_add_test(tc, precedence);
+	tcase_add_test(tc, config_from_env);
+	tcase_add_test(tc, short_options);
+	tcase_add_test(tc, bad_values);
+	tcase_add_test(tc, bad_file);
+	tcase_add_test(tc, sizes);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner *sr = srunner_create(conf_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

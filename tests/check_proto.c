@@ -1,0 +1,1293 @@
+/*
+ * check_proto.c: unit tests for proto/proto.c, the only code that parses
+ * bytes from outside the process.
+ *
+ * The expected sizes, channels and field offsets below are written out
+ * again from proto.h rather than taken from proto.c, so a change to the wire
+ * layout has to be made in both places on purpose.
+ */
+#include <check.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "proto.h"
+
+#define PT_BUF		1024
+#define PT_BODY		PROTO_HDR_LEN	/* where a body starts in a buffer */
+
+struct pt_type {
+	uint16_t type;
+	const char *name;
+	enum proto_channel ch;
+	size_t body;		/* fixed body length */
+};
+
+static const struct pt_type pt_types[] = {
+	{ PT_HELLO, "HELLO", PROTO_CH_PEER, 80 },
+	{ PT_WELCOME, "WELCOME", PROTO_CH_PEER, 16 },
+	{ PT_REFUSE, "REFUSE", PROTO_CH_PEER, 136 },
+	{ PT_L_HELLO, "L_HELLO", PROTO_CH_LOCAL_IN, 8 },
+	{ PT_L_REG, "L_REG", PROTO_CH_LOCAL_IN, 8 },
+	{ PT_L_FREE, "L_FREE", PROTO_CH_LOCAL_IN, 8 },
+	{ PT_L_SEND, "L_SEND", PROTO_CH_LOCAL_IN, 40 },
+	{ PT_L_RECV, "L_RECV", PROTO_CH_LOCAL_IN, 40 },
+	{ PT_L_CANCEL, "L_CANCEL", PROTO_CH_LOCAL_IN, 8 },
+	{ PT_L_WELCOME, "L_WELCOME", PROTO_CH_LOCAL_OUT, 24 },
+	{ PT_L_DONE, "L_DONE", PROTO_CH_LOCAL_OUT, 152 },
+	{ PT_RTS, "RTS", PROTO_CH_PEER, 24 },
+	{ PT_CTS, "CTS", PROTO_CH_PEER, 32 },
+	{ PT_DATA, "DATA", PROTO_CH_PEER, 8 },
+	{ PT_ACK, "ACK", PROTO_CH_PEER, 16 },
+	{ PT_ABORT, "ABORT", PROTO_CH_PEER, 8 },
+	{ PT_S_QUERY, "S_QUERY", PROTO_CH_LOCAL_IN, 0 },
+	{ PT_S_NODE, "S_NODE", PROTO_CH_LOCAL_OUT, 120 },
+	{ PT_S_PEER, "S_PEER", PROTO_CH_LOCAL_OUT, 120 },
+	{ PT_S_END, "S_END", PROTO_CH_LOCAL_OUT, 0 },
+};
+#define PT_NTYPES	((int)(sizeof pt_types / sizeof pt_types[0]))
+
+/* The payload a DATA frame carries in the table-driven tests. */
+static const uint8_t pt_payload[] = { 0xd1, 0xd2, 0xd3, 0xd4, 0xd5 };
+
+/* --- helpers --- */
+
+static void
+le32(uint8_t *p, uint32_t v)
+{
+	int i;
+
+	for (i = 0; i < 4; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static void
+le64(uint8_t *p, uint64_t v)
+{
+	int i;
+
+	for (i = 0; i < 8; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static uint64_t
+rd_le(const uint8_t *p, int n)
+{
+	uint64_t v = 0;
+
+	while (n-- > 0)
+		v = (v << 8) | p[n];
+	return v;
+}
+
+static const struct pt_type *
+pt_find(uint16_t type)
+{
+	int i;
+
+	for (i = 0; i < PT_NTYPES; i++)
+		if (pt_types[i].type == type)
+			return &pt_types[i];
+	ck_abort_msg("type 0x%04x not in the test table", type);
+	return NULL;
+}
+
+/* Sets every field of a type's body to a distinct non-zero value that the
+ * decoder accepts (RTS flags must be zero, so they stay zero). */
+static void
+pt_fill(struct proto_msg *m, uint16_t type)
+{
+	memset(m, 0, sizeof *m);
+	m->hdr.type = type;
+	m->hdr.id = 0x0102030405060708ull ^ ((uint64_t)type << 40);
+	switch (type) {
+	case PT_HELLO:
+		m->u.hello.version = 0x11121314;
+		m->u.hello.rank = 0x1234;
+		m->u.hello.world = 0x2345;
+		m->u.hello.flags = 0x15161718;
+		proto_set_name(m->u.hello.community,
+		    sizeof m->u.hello.community, "community-hello");
+		break;
+	case PT_WELCOME:
+		m->u.welcome.version = 0x21222324;
+		m->u.welcome.rank = 0x0102;
+		m->u.welcome.world = 0x0203;
+		m->u.welcome.flags = 0x25262728;
+		break;
+	case PT_REFUSE:
+		m->u.refuse.status = PS_EPERM;
+		m->u.refuse.version = 0x31323334;
+		proto_set_name(m->u.refuse.msg, sizeof m->u.refuse.msg,
+		    "community mismatch: wanted 'a', got 'b'");
+		break;
+	case PT_L_HELLO:
+		m->u.l_hello.version = 0x41424344;
+		m->u.l_hello.pid = 0x45464748;
+		break;
+	case PT_L_REG:
+		m->u.l_reg.size = 0x5152535455565758ull;
+		break;
+	case PT_L_FREE:
+		m->u.l_free.buf_id = 0x6162636465666768ull;
+		break;
+	case PT_L_SEND:
+	case PT_L_RECV:
+		m->u.l_xfer.buf_id = 0x7172737475767778ull;
+		m->u.l_xfer.offset = 0x0000010203040506ull;
+		m->u.l_xfer.len = 0x0000111213141516ull;
+		m->u.l_xfer.tag = 0x8182838485868788ull;
+		m->u.l_xfer.peer = type == PT_L_SEND ? 0x1357 : 0x2468;
+		m->u.l_xfer.timeout_ms = 0x9192939a;
+		break;
+	case PT_L_CANCEL:
+		m->u.l_cancel.req_id = 0xa1a2a3a4a5a6a7a8ull;
+		break;
+	case PT_L_WELCOME:
+		m->u.l_welcome.version = 0xb1b2b3b4;
+		m->u.l_welcome.rank = 0x0b05;
+		m->u.l_welcome.world = 0x0b06;
+		m->u.l_welcome.daemon_pid = 0xb7b8b9ba;
+		m->u.l_welcome.chunk_size = 0xbbbcbdbebf000102ull;
+		break;
+	case PT_L_DONE:
+		m->u.l_done.status = PS_ETRUNC;
+		m->u.l_done.peer = 0xc1c2c3c4;
+		m->u.l_done.len = 0xc5c6c7c8c9cacbccull;
+		m->u.l_done.tag = 0xcdcecfd0d1d2d3d4ull;
+		proto_set_name(m->u.l_done.msg, sizeof m->u.l_done.msg,
+		    "message truncated to the receive buffer");
+		break;
+	case PT_RTS:
+		m->u.rts.tag = 0xe1e2e3e4e5e6e7e8ull;
+		m->u.rts.len = 0xe9eaebecedeeef00ull;
+		m->u.rts.src_rank = 0x0e0f;
+		break;
+	case PT_CTS:
+		m->u.cts.recv_id = 0xf1f2f3f4f5f6f7f8ull;
+		m->u.cts.addr = 0xf9fafbfcfdfeff01ull;
+		m->u.cts.len = 0x0203040506070809ull;
+		m->u.cts.rkey = 0x0a0b0c0d;
+		m->u.cts.flags = 0x0e0f1011;
+		break;
+	case PT_DATA:
+		m->u.data.offset = 0x1213141516171819ull;
+		m->payload = pt_payload;
+		m->payload_len = sizeof pt_payload;
+		break;
+	case PT_ACK:
+		m->u.ack.status = PS_ECANCELLED;
+		m->u.ack.flags = 0x1a1b1c1d;
+		m->u.ack.len = 0x1e1f202122232425ull;
+		break;
+	case PT_ABORT:
+		m->u.abort.status = PS_ENOPEER;
+		m->u.abort.to_sender = 1;
+		break;
+	case PT_S_QUERY:
+	case PT_S_END:
+		break;
+	case PT_S_NODE:
+		m->u.s_node.rank = 0x2627;
+		m->u.s_node.world = 0x2829;
+		m->u.s_node.clients = 0x2a2b2c2d;
+		m->u.s_node.peers_connected = 0x2e2f3031;
+		m->u.s_node.xfers_active = 0x3233343536373839ull;
+		m->u.s_node.unexpected = 0x3a3b3c3d3e3f4041ull;
+		m->u.s_node.posted_recvs = 0x4243444546474849ull;
+		m->u.s_node.bytes_sent = 0x4a4b4c4d4e4f5051ull;
+		m->u.s_node.bytes_received = 0x5253545556575859ull;
+		m->u.s_node.buffers = 0x5a5b5c5d5e5f6061ull;
+		m->u.s_node.buffer_bytes = 0x6263646566676869ull;
+		m->u.s_node.registrations = 0x6a6b6c6d6e6f7071ull;
+		m->u.s_node.deregistrations = 0x7273747576777879ull;
+		m->u.s_node.xfers_done = 0x7a7b7c7d7e7f8081ull;
+		m->u.s_node.xfers_failed = 0x8283848586878889ull;
+		proto_set_name(m->u.s_node.transport,
+		    sizeof m->u.s_node.transport, "rdma");
+		break;
+	case PT_S_PEER:
+		m->u.s_peer.rank = 0x8a8b;
+		m->u.s_peer.port = 0x8c8d;
+		m->u.s_peer.state = PROTO_PEER_UP;
+		m->u.s_peer.flags = 0x8e8f9091;
+		m->u.s_peer.xfers_active = 0x9293949596979899ull;
+		m->u.s_peer.bytes_sent = 0x9a9b9c9d9e9fa0a1ull;
+		m->u.s_peer.bytes_received = 0xa2a3a4a5a6a7a8a9ull;
+		proto_set_name(m->u.s_peer.host, sizeof m->u.s_peer.host,
+		    "node042.cluster.example.org");
+		proto_set_name(m->u.s_peer.transport,
+		    sizeof m->u.s_peer.transport, "tcp");
+		break;
+	default:
+		ck_abort_msg("no filler for type 0x%04x", type);
+	}
+}
+
+/* Field by field, so a failure names the field that came back wrong. */
+static void
+pt_compare(const struct proto_msg *a, const struct proto_msg *b)
+{
+	ck_assert_uint_eq(a->hdr.type, b->hdr.type);
+	ck_assert_uint_eq(a->hdr.id, b->hdr.id);
+	ck_assert_uint_eq(a->hdr.length, b->hdr.length);
+	switch (a->hdr.type) {
+	case PT_HELLO:
+		ck_assert_uint_eq(a->u.hello.version, b->u.hello.version);
+		ck_assert_uint_eq(a->u.hello.rank, b->u.hello.rank);
+		ck_assert_uint_eq(a->u.hello.world, b->u.hello.world);
+		ck_assert_uint_eq(a->u.hello.flags, b->u.hello.flags);
+		ck_assert_str_eq(a->u.hello.community, b->u.hello.community);
+		break;
+	case PT_WELCOME:
+		ck_assert_uint_eq(a->u.welcome.version, b->u.welcome.version);
+		ck_assert_uint_eq(a->u.welcome.rank, b->u.welcome.rank);
+		ck_assert_uint_eq(a->u.welcome.world, b->u.welcome.world);
+		ck_assert_uint_eq(a->u.welcome.flags, b->u.welcome.flags);
+		break;
+	case PT_REFUSE:
+		ck_assert_uint_eq(a->u.refuse.status, b->u.refuse.status);
+		ck_assert_uint_eq(a->u.refuse.version, b->u.refuse.version);
+		ck_assert_str_eq(a->u.refuse.msg, b->u.refuse.msg);
+		break;
+	case PT_L_HELLO:
+		ck_assert_uint_eq(a->u.l_hello.version, b->u.l_hello.version);
+		ck_assert_uint_eq(a->u.l_hello.pid, b->u.l_hello.pid);
+		break;
+	case PT_L_REG:
+		ck_assert_uint_eq(a->u.l_reg.size, b->u.l_reg.size);
+		break;
+	case PT_L_FREE:
+		ck_assert_uint_eq(a->u.l_free.buf_id, b->u.l_free.buf_id);
+		break;
+	case PT_L_SEND:
+	case PT_L_RECV:
+		ck_assert_uint_eq(a->u.l_xfer.buf_id, b->u.l_xfer.buf_id);
+		ck_assert_uint_eq(a->u.l_xfer.offset, b->u.l_xfer.offset);
+		ck_assert_uint_eq(a->u.l_xfer.len, b->u.l_xfer.len);
+		ck_assert_uint_eq(a->u.l_xfer.tag, b->u.l_xfer.tag);
+		ck_assert_uint_eq(a->u.l_xfer.peer, b->u.l_xfer.peer);
+		ck_assert_uint_eq(a->u.l_xfer.timeout_ms,
+		    b->u.l_xfer.timeout_ms);
+		break;
+	case PT_L_CANCEL:
+		ck_assert_uint_eq(a->u.l_cancel.req_id, b->u.l_cancel.req_id);
+		break;
+	case PT_L_WELCOME:
+		ck_assert_uint_eq(a->u.l_welcome.version,
+		    b->u.l_welcome.version);
+		ck_assert_uint_eq(a->u.l_welcome.rank, b->u.l_welcome.rank);
+		ck_assert_uint_eq(a->u.l_welcome.world, b->u.l_welcome.world);
+		ck_assert_uint_eq(a->u.l_welcome.daemon_pid,
+		    b->u.l_welcome.daemon_pid);
+		ck_assert_uint_eq(a->u.l_welcome.chunk_size,
+		    b->u.l_welcome.chunk_size);
+		break;
+	case PT_L_DONE:
+		ck_assert_uint_eq(a->u.l_done.status, b->u.l_done.status);
+		ck_assert_uint_eq(a->u.l_done.peer, b->u.l_done.peer);
+		ck_assert_uint_eq(a->u.l_done.len, b->u.l_done.len);
+		ck_assert_uint_eq(a->u.l_done.tag, b->u.l_done.tag);
+		ck_assert_str_eq(a->u.l_done.msg, b->u.l_done.msg);
+		break;
+	case PT_RTS:
+		ck_assert_uint_eq(a->u.rts.tag, b->u.rts.tag);
+		ck_assert_uint_eq(a->u.rts.len, b->u.rts.len);
+		ck_assert_uint_eq(a->u.rts.src_rank, b->u.rts.src_rank);
+		ck_assert_uint_eq(a->u.rts.flags, b->u.rts.flags);
+		break;
+	case PT_CTS:
+		ck_assert_uint_eq(a->u.cts.recv_id, b->u.cts.recv_id);
+		ck_assert_uint_eq(a->u.cts.addr, b->u.cts.addr);
+		ck_assert_uint_eq(a->u.cts.len, b->u.cts.len);
+		ck_assert_uint_eq(a->u.cts.rkey, b->u.cts.rkey);
+		ck_assert_uint_eq(a->u.cts.flags, b->u.cts.flags);
+		break;
+	case PT_DATA:
+		ck_assert_uint_eq(a->u.data.offset, b->u.data.offset);
+		ck_assert_uint_eq(a->payload_len, b->payload_len);
+		ck_assert_mem_eq(a->payload, b->payload, a->payload_len);
+		break;
+	case PT_ACK:
+		ck_assert_uint_eq(a->u.ack.status, b->u.ack.status);
+		ck_assert_uint_eq(a->u.ack.flags, b->u.ack.flags);
+		ck_assert_uint_eq(a->u.ack.len, b->u.ack.len);
+		break;
+	case PT_ABORT:
+		ck_assert_uint_eq(a->u.abort.status, b->u.abort.status);
+		ck_assert_uint_eq(a->u.abort.to_sender, b->u.abort.to_sender);
+		break;
+	case PT_S_QUERY:
+	case PT_S_END:
+		break;
+	case PT_S_NODE: {
+		const struct proto_s_node *x = &a->u.s_node, *y = &b->u.s_node;
+
+		ck_assert_uint_eq(x->rank, y->rank);
+		ck_assert_uint_eq(x->world, y->world);
+		ck_assert_uint_eq(x->clients, y->clients);
+		ck_assert_uint_eq(x->peers_connected, y->peers_connected);
+		ck_assert_uint_eq(x->xfers_active, y->xfers_active);
+		ck_assert_uint_eq(x->unexpected, y->unexpected);
+		ck_assert_uint_eq(x->posted_recvs, y->posted_recvs);
+		ck_assert_uint_eq(x->bytes_sent, y->bytes_sent);
+		ck_assert_uint_eq(x->bytes_received, y->bytes_received);
+		ck_assert_uint_eq(x->buffers, y->buffers);
+		ck_assert_uint_eq(x->buffer_bytes, y->buffer_bytes);
+		ck_assert_uint_eq(x->registrations, y->registrations);
+		ck_assert_uint_eq(x->deregistrations, y->deregistrations);
+		ck_assert_uint_eq(x->xfers_done, y->xfers_done);
+		ck_assert_uint_eq(x->xfers_failed, y->xfers_failed);
+		ck_assert_str_eq(x->transport, y->transport);
+		break;
+	}
+	case PT_S_PEER: {
+		const struct proto_s_peer *x = &a->u.s_peer, *y = &b->u.s_peer;
+
+		ck_assert_uint_eq(x->rank, y->rank);
+		ck_assert_uint_eq(x->port, y->port);
+		ck_assert_uint_eq(x->state, y->state);
+		ck_assert_uint_eq(x->flags, y->flags);
+		ck_assert_uint_eq(x->xfers_active, y->xfers_active);
+		ck_assert_uint_eq(x->bytes_sent, y->bytes_sent);
+		ck_assert_uint_eq(x->bytes_received, y->bytes_received);
+		ck_assert_str_eq(x->host, y->host);
+		ck_assert_str_eq(x->transport, y->transport);
+		break;
+	}
+	default:
+		ck_abort_msg("no comparison for type 0x%04x", a->hdr.type);
+	}
+}
+
+/* Encodes a filled message into buf, DATA's payload after its fixed part,
+ * and returns the whole length. */
+static size_t
+pt_encode(struct proto_msg *m, uint8_t *buf, size_t cap)
+{
+	size_t n;
+
+	n = proto_encode(m, buf, cap);
+	ck_assert_uint_eq(n, proto_encoded_len(m->hdr.type));
+	if (m->hdr.type == PT_DATA) {
+		ck_assert_uint_le(n + m->payload_len, cap);
+		memcpy(buf + n, m->payload, m->payload_len);
+		n += m->payload_len;
+	}
+	return n;
+}
+
+/* A valid message of a type in buf, filled as pt_fill does. */
+static size_t
+pt_valid(uint16_t type, uint8_t *buf, struct proto_msg *m)
+{
+	pt_fill(m, type);
+	return pt_encode(m, buf, PT_BUF);
+}
+
+/* Decodes buf as a whole message on the type's own channel. */
+static enum proto_err
+pt_decode(const uint8_t *buf, size_t len, struct proto_msg *out)
+{
+	uint16_t type = (uint16_t)rd_le(buf + 6, 2);
+
+	memset(out, 0xa5, sizeof *out);
+	return proto_decode(buf, len, pt_find(type)->ch, out);
+}
+
+/* Patches a little-endian field of a valid message and decodes it again. */
+static enum proto_err
+pt_patch(uint16_t type, size_t body_off, int width, uint64_t v)
+{
+	uint8_t buf[PT_BUF];
+	struct proto_msg m, d;
+	size_t n;
+
+	n = pt_valid(type, buf, &m);
+	if (width == 4)
+		le32(buf + PT_BODY + body_off, (uint32_t)v);
+	else
+		le64(buf + PT_BODY + body_off, v);
+	return pt_decode(buf, n, &d);
+}
+
+/* A header alone, written by hand. */
+static void
+pt_hdr(uint8_t *b, uint32_t magic, uint16_t version, uint16_t type,
+    uint32_t length, uint32_t reserved)
+{
+	le32(b, magic);
+	b[4] = (uint8_t)version;
+	b[5] = (uint8_t)(version >> 8);
+	b[6] = (uint8_t)type;
+	b[7] = (uint8_t)(type >> 8);
+	le32(b + 8, length);
+	le32(b + 12, reserved);
+	le64(b + 16, 0x1122334455667788ull);
+}
+
+/* --- round trips --- */
+
+/* Every type the decoder knows is in the test table, and no other. */
+START_TEST(table_complete)
+{
+	const struct pt_type *t;
+	unsigned type;
+	int known = 0;
+
+	for (type = 0; type <= 0xffff; type++) {
+		if (proto_encoded_len((uint16_t)type) == 0) {
+			ck_assert_str_eq(proto_type_name((uint16_t)type),
+			    "UNKNOWN");
+			continue;
+		}
+		known++;
+		t = pt_find((uint16_t)type);
+		ck_assert_uint_eq(proto_encoded_len(t->type),
+		    PROTO_HDR_LEN + t->body);
+		ck_assert_uint_le(proto_encoded_len(t->type), PROTO_MAX_FIXED);
+		ck_assert_str_eq(proto_type_name(t->type), t->name);
+	}
+	ck_assert_int_eq(known, PT_NTYPES);
+}
+END_TEST
+
+START_TEST(roundtrip_type)
+{
+	const struct pt_type *t = &pt_types[_i];
+	uint8_t buf[PT_BUF], again[PT_BUF];
+	struct proto_msg m, d, s;
+	size_t n, fixed;
+
+	memset(buf, 0xee, sizeof buf);
+	n = pt_valid(t->type, buf, &m);
+	fixed = PROTO_HDR_LEN + t->body;
+	ck_assert_uint_eq(n, fixed + m.payload_len);
+
+	/* The encoder fills in the header... */
+	ck_assert_uint_eq(m.hdr.magic, PROTO_MAGIC);
+	ck_assert_uint_eq(m.hdr.version, PROTO_VERSION);
+	ck_assert_uint_eq(m.hdr.length, t->body + m.payload_len);
+	ck_assert_uint_eq(m.hdr.reserved, 0);
+	/* ...and writes it little-endian, magic spelling "ASOC". */
+	ck_assert_mem_eq(buf, "ASOC", 4);
+	ck_assert_uint_eq(rd_le(buf + 4, 2), PROTO_VERSION);
+	ck_assert_uint_eq(rd_le(buf + 6, 2), t->type);
+	ck_assert_uint_eq(rd_le(buf + 8, 4), t->body + m.payload_len);
+	ck_assert_uint_eq(rd_le(buf + 12, 4), 0);
+	ck_assert_uint_eq(rd_le(buf + 16, 8), m.hdr.id);
+
+	/* Whole message. */
+	ck_assert_int_eq(pt_decode(buf, n, &d), PROTO_OK);
+	ck_assert_uint_eq(d.hdr.magic, PROTO_MAGIC);
+	ck_assert_uint_eq(d.hdr.version, PROTO_VERSION);
+	ck_assert_uint_eq(d.hdr.reserved, 0);
+	pt_compare(&m, &d);
+	if (t->type == PT_DATA)
+		ck_assert_ptr_eq(d.payload, buf + fixed);
+	else {
+		ck_assert_ptr_null(d.payload);
+		ck_assert_uint_eq(d.payload_len, 0);
+	}
+
+	/* Header, then body, as a stream reads them. */
+	memset(&s, 0x5a, sizeof s);
+	ck_assert_int_eq(proto_decode_hdr(buf, PROTO_HDR_LEN, t->ch, &s.hdr),
+	    PROTO_OK);
+	ck_assert_int_eq(proto_decode_body(&s.hdr, buf + PT_BODY,
+	    n - PROTO_HDR_LEN, &s), PROTO_OK);
+	pt_compare(&m, &s);
+
+	/* One message has one encoding: decoding and encoding again gives
+	 * the same bytes. */
+	memset(again, 0x33, sizeof again);
+	ck_assert_uint_eq(pt_encode(&d, again, sizeof again), n);
+	ck_assert_mem_eq(again, buf, n);
+}
+END_TEST
+
+/* Strings as long as their fields allow, and empty. */
+START_TEST(roundtrip_strings)
+{
+	uint8_t buf[PT_BUF];
+	struct proto_msg m, d;
+	char longest[PROTO_MSG_MAX + 1];
+	size_t n;
+
+	memset(longest, 'L', sizeof longest - 1);
+	longest[sizeof longest - 1] = '\0';
+
+	pt_fill(&m, PT_S_PEER);
+	proto_set_name(m.u.s_peer.host, sizeof m.u.s_peer.host, longest);
+	proto_set_name(m.u.s_peer.transport, sizeof m.u.s_peer.transport,
+	    "");
+	n = pt_encode(&m, buf, sizeof buf);
+	ck_assert_int_eq(pt_decode(buf, n, &d), PROTO_OK);
+	ck_assert_uint_eq(strlen(d.u.s_peer.host), PROTO_NAME_MAX - 1);
+	ck_assert_str_eq(d.u.s_peer.transport, "");
+	pt_compare(&m, &d);
+
+	pt_fill(&m, PT_L_DONE);
+	proto_set_name(m.u.l_done.msg, sizeof m.u.l_done.msg, longest);
+	n = pt_encode(&m, buf, sizeof buf);
+	ck_assert_int_eq(pt_decode(buf, n, &d), PROTO_OK);
+	ck_assert_uint_eq(strlen(d.u.l_done.msg), PROTO_MSG_MAX - 1);
+	pt_compare(&m, &d);
+}
+END_TEST
+
+/* Boundary values the decoder must still accept. */
+START_TEST(roundtrip_limits)
+{
+	ck_assert_int_eq(pt_patch(PT_HELLO, 8, 4, PROTO_RANK_MAX), PROTO_OK);
+	ck_assert_int_eq(pt_patch(PT_WELCOME, 8, 4, PROTO_RANK_MAX), PROTO_OK);
+	ck_assert_int_eq(pt_patch(PT_HELLO, 4, 4, 0), PROTO_OK);
+	ck_assert_int_eq(pt_patch(PT_RTS, 16, 4, PROTO_RANK_MAX - 1),
+	    PROTO_OK);
+	ck_assert_int_eq(pt_patch(PT_RTS, 16, 4, 0), PROTO_OK);
+	ck_assert_int_eq(pt_patch(PT_L_SEND, 32, 4, PROTO_RANK_MAX - 1),
+	    PROTO_OK);
+	ck_assert_int_eq(pt_patch(PT_L_RECV, 32, 4, PROTO_RANK_ANY), PROTO_OK);
+	ck_assert_int_eq(pt_patch(PT_L_REG, 0, 8, 1), PROTO_OK);
+	ck_assert_int_eq(pt_patch(PT_ABORT, 4, 4, 0), PROTO_OK);
+	ck_assert_int_eq(pt_patch(PT_ACK, 0, 4, PS_LAST), PROTO_OK);
+	ck_assert_int_eq(pt_patch(PT_ACK, 0, 4, PS_OK), PROTO_OK);
+}
+END_TEST
+
+static Suite *
+roundtrip_suite(void)
+{
+	Suite *s = suite_create("proto round trips");
+	TCase *tc = tcase_create("roundtrip");
+
+	tcase_set_timeout(tc, 10);
+	tcase_add_test(tc, table_complete);
+	tcase_add_loop_test(tc, roundtrip_type, 0, PT_NTYPES);
+	tcase_add_test(tc, roundtrip_strings);
+	tcase_add_test(tc, roundtrip_limits);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+/* --- DATA frames --- */
+
+START_TEST(data_frame)
+{
+	static uint8_t buf[PROTO_HDR_LEN + PROTO_DATA_LEN + 4096];
+	struct proto_msg m, d;
+	size_t i, n;
+
+	memset(&m, 0, sizeof m);
+	m.hdr.type = PT_DATA;
+	m.hdr.id = 77;
+	m.u.data.offset = 4096;
+	m.payload_len = 4096;
+	n = proto_encode(&m, buf, sizeof buf);
+	/* Only the fixed part is written; the header counts the payload. */
+	ck_assert_uint_eq(n, PROTO_HDR_LEN + PROTO_DATA_LEN);
+	ck_assert_uint_eq(m.hdr.length, PROTO_DATA_LEN + 4096);
+	ck_assert_uint_eq(rd_le(buf + 8, 4), PROTO_DATA_LEN + 4096);
+	ck_assert_uint_eq(rd_le(buf + PT_BODY, 8), 4096);
+	for (i = 0; i < 4096; i++)
+		buf[n + i] = (uint8_t)(i * 7);
+
+	ck_assert_int_eq(proto_decode(buf, sizeof buf, PROTO_CH_PEER, &d),
+	    PROTO_OK);
+	ck_assert_uint_eq(d.hdr.id, 77);
+	ck_assert_uint_eq(d.u.data.offset, 4096);
+	ck_assert_uint_eq(d.payload_len, 4096);
+	ck_assert_ptr_eq(d.payload, buf + n);
+	ck_assert_uint_eq(d.payload[4095], (uint8_t)(4095 * 7));
+
+	/* A stream reads the fixed part only and leaves the payload. */
+	memset(&d, 0xa5, sizeof d);
+	ck_assert_int_eq(proto_decode_hdr(buf, PROTO_HDR_LEN, PROTO_CH_PEER,
+	    &d.hdr), PROTO_OK);
+	ck_assert_int_eq(proto_decode_body(&d.hdr, buf + PT_BODY,
+	    PROTO_DATA_LEN, &d), PROTO_OK);
+	ck_assert_uint_eq(d.u.data.offset, 4096);
+	ck_assert_uint_eq(d.payload_len, 4096);
+	ck_assert_ptr_null(d.payload);
+	ck_assert_int_eq(proto_decode_body(&d.hdr, buf + PT_BODY,
+	    PROTO_DATA_LEN - 1, &d), PROTO_ESHORT);
+
+	/* A datagram must hold the payload, exactly. */
+	ck_assert_int_eq(proto_decode(buf, sizeof buf - 1, PROTO_CH_PEER, &d),
+	    PROTO_ESHORT);
+	ck_assert_int_eq(proto_decode(buf, n, PROTO_CH_PEER, &d),
+	    PROTO_ESHORT);
+}
+END_TEST
+
+START_TEST(data_one_byte)
+{
+	uint8_t buf[64];
+	struct proto_msg m, d;
+	size_t n;
+
+	memset(&m, 0, sizeof m);
+	m.hdr.type = PT_DATA;
+	m.u.data.offset = UINT64_MAX - 1;	/* the last byte there is */
+	m.payload = (const uint8_t *)"z";
+	m.payload_len = 1;
+	n = pt_encode(&m, buf, sizeof buf);
+	ck_assert_uint_eq(n, PROTO_HDR_LEN + PROTO_DATA_LEN + 1);
+	ck_assert_int_eq(pt_decode(buf, n, &d), PROTO_OK);
+	ck_assert_uint_eq(d.payload_len, 1);
+	ck_assert_uint_eq(d.payload[0], 'z');
+	/* One more byte, or one byte further on, would wrap. */
+	buf[n] = 'y';
+	ck_assert_int_eq(pt_decode(buf, n + 1, &d), PROTO_ELENGTH);
+	le64(buf + PT_BODY, UINT64_MAX);
+	ck_assert_int_eq(pt_decode(buf, n, &d), PROTO_EFIELD);
+}
+END_TEST
+
+START_TEST(data_lengths)
+{
+	static const struct {
+		uint32_t length;
+		enum proto_err want;
+	} cases[] = {
+		{ 0, PROTO_ELENGTH },
+		{ PROTO_DATA_LEN - 1, PROTO_ELENGTH },
+		{ PROTO_DATA_LEN, PROTO_ELENGTH },		/* no payload */
+		{ PROTO_DATA_LEN + 1, PROTO_OK },
+		{ PROTO_DATA_LEN + PROTO_DATA_MAX, PROTO_OK },
+		{ PROTO_DATA_LEN + PROTO_DATA_MAX + 1, PROTO_ELENGTH },
+		{ UINT32_MAX, PROTO_ELENGTH },
+	};
+	uint8_t b[PROTO_HDR_LEN];
+	struct proto_hdr h;
+	size_t i;
+
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		pt_hdr(b, PROTO_MAGIC, PROTO_VERSION, PT_DATA,
+		    cases[i].length, 0);
+		ck_assert_msg(proto_decode_hdr(b, sizeof b, PROTO_CH_PEER,
+		    &h) == cases[i].want, "DATA length %u",
+		    (unsigned)cases[i].length);
+	}
+}
+END_TEST
+
+/* The largest frame, decoded as a stream would. */
+START_TEST(data_max_payload)
+{
+	uint8_t b[PROTO_HDR_LEN + PROTO_DATA_LEN];
+	struct proto_msg d;
+
+	pt_hdr(b, PROTO_MAGIC, PROTO_VERSION, PT_DATA,
+	    PROTO_DATA_LEN + PROTO_DATA_MAX, 0);
+	le64(b + PT_BODY, 12345);
+	ck_assert_int_eq(proto_decode_hdr(b, PROTO_HDR_LEN, PROTO_CH_PEER,
+	    &d.hdr), PROTO_OK);
+	ck_assert_int_eq(proto_decode_body(&d.hdr, b + PT_BODY,
+	    PROTO_DATA_LEN, &d), PROTO_OK);
+	ck_assert_uint_eq(d.payload_len, PROTO_DATA_MAX);
+	ck_assert_uint_eq(d.u.data.offset, 12345);
+	/* A datagram of that header and no payload is short. */
+	ck_assert_int_eq(proto_decode(b, sizeof b, PROTO_CH_PEER, &d),
+	    PROTO_ESHORT);
+}
+END_TEST
+
+static Suite *
+data_suite(void)
+{
+	Suite *s = suite_create("proto DATA");
+	TCase *tc = tcase_create("data");
+
+	tcase_set_timeout(tc, 10);
+	tcase_add_test(tc, data_frame);
+	tcase_add_test(tc, data_one_byte);
+	tcase_add_test(tc, data_lengths);
+	tcase_add_test(tc, data_max_payload);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+/* --- malformed headers --- */
+
+START_TEST(hdr_short)
+{
+	uint8_t buf[PT_BUF];
+	struct proto_msg m, d;
+	struct proto_hdr h;
+	size_t len;
+
+	pt_valid(PT_WELCOME, buf, &m);
+	for (len = 0; len < PROTO_HDR_LEN; len++) {
+		ck_assert_int_eq(proto_decode_hdr(buf, len, PROTO_CH_PEER, &h),
+		    PROTO_ESHORT);
+		ck_assert_int_eq(proto_decode(buf, len, PROTO_CH_PEER, &d),
+		    PROTO_ESHORT);
+	}
+}
+END_TEST
+
+START_TEST(hdr_bad_magic)
+{
+	uint8_t buf[PT_BUF];
+	struct proto_msg m, d;
+	size_t n;
+	int i;
+
+	n = pt_valid(PT_ACK, buf, &m);
+	for (i = 0; i < 4; i++) {
+		buf[i] ^= 0x20;
+		ck_assert_int_eq(pt_decode(buf, n, &d), PROTO_EMAGIC);
+		buf[i] ^= 0x20;
+	}
+	/* The magic in the other byte order is still wrong. */
+	buf[0] = 'C';
+	buf[1] = 'O';
+	buf[2] = 'S';
+	buf[3] = 'A';
+	ck_assert_int_eq(pt_decode(buf, n, &d), PROTO_EMAGIC);
+	/* Magic is checked first: a foreign protocol is not "old ASoc". */
+	buf[4] = 9;
+	ck_assert_int_eq(pt_decode(buf, n, &d), PROTO_EMAGIC);
+}
+END_TEST
+
+START_TEST(hdr_version)
+{
+	static const uint16_t versions[] = { 0, PROTO_VERSION + 1, 0x0100,
+	    0xffff };
+	uint8_t buf[PT_BUF];
+	struct proto_msg m, d;
+	struct proto_hdr h;
+	size_t i, n;
+
+	n = pt_valid(PT_HELLO, buf, &m);
+	for (i = 0; i < sizeof versions / sizeof versions[0]; i++) {
+		buf[4] = (uint8_t)versions[i];
+		buf[5] = (uint8_t)(versions[i] >> 8);
+		memset(&h, 0, sizeof h);
+		ck_assert_int_eq(proto_decode_hdr(buf, n, PROTO_CH_PEER, &h),
+		    PROTO_EVERSION);
+		/* The caller can say which version the peer speaks. */
+		ck_assert_uint_eq(h.version, versions[i]);
+		ck_assert_int_eq(pt_decode(buf, n, &d), PROTO_EVERSION);
+		ck_assert_uint_eq(d.hdr.version, versions[i]);
+	}
+}
+END_TEST
+
+START_TEST(hdr_reserved)
+{
+	uint8_t buf[PT_BUF];
+	struct proto_msg m, d;
+	size_t n;
+	int i;
+
+	n = pt_valid(PT_CTS, buf, &m);
+	for (i = 12; i < 16; i++) {
+		buf[i] = 0x01;
+		ck_assert_int_eq(pt_decode(buf, n, &d), PROTO_EFIELD);
+		buf[i] = 0;
+	}
+	le32(buf + 12, UINT32_MAX);
+	ck_assert_int_eq(pt_decode(buf, n, &d), PROTO_EFIELD);
+}
+END_TEST
+
+START_TEST(hdr_unknown_type)
+{
+	static const uint16_t bad[] = { 0x0000, 0x0001, 0x0100, 0x0104,
+	    0x0200, 0x0207, 0x0280, 0x0283, 0x0300, 0x0306, 0x0400, 0x0402,
+	    0x0480, 0x0484, 0x0501, 0x8101, 0xffff };
+	uint8_t b[PT_BUF], out[PT_BUF];
+	struct proto_msg m;
+	struct proto_hdr h;
+	size_t i;
+	int ch;
+
+	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		for (ch = PROTO_CH_PEER; ch <= PROTO_CH_LOCAL_OUT; ch++) {
+			pt_hdr(b, PROTO_MAGIC, PROTO_VERSION, bad[i], 0, 0);
+			ck_assert_int_eq(proto_decode_hdr(b, PROTO_HDR_LEN,
+			    (enum proto_channel)ch, &h), PROTO_ETYPE);
+			ck_assert_int_eq(proto_decode(b, PROTO_HDR_LEN,
+			    (enum proto_channel)ch, &m), PROTO_ETYPE);
+		}
+		ck_assert_uint_eq(proto_encoded_len(bad[i]), 0);
+		ck_assert_str_eq(proto_type_name(bad[i]), "UNKNOWN");
+		h.type = bad[i];
+		h.length = 0;
+		ck_assert_int_eq(proto_decode_body(&h, b, sizeof b, &m),
+		    PROTO_ETYPE);
+		/* Nothing is written for a type the encoder does not know. */
+		memset(&m, 0, sizeof m);
+		m.hdr.type = bad[i];
+		memset(out, 0x77, sizeof out);
+		ck_assert_uint_eq(proto_encode(&m, out, sizeof out), 0);
+		ck_assert_uint_eq(out[0], 0x77);
+	}
+}
+END_TEST
+
+/* Each type decodes on its own channel and on no other. */
+START_TEST(hdr_channel_matrix)
+{
+	const struct pt_type *t = &pt_types[_i];
+	uint8_t buf[PT_BUF];
+	struct proto_msg m, d;
+	struct proto_hdr h;
+	size_t n;
+	int ch;
+
+	n = pt_valid(t->type, buf, &m);
+	for (ch = PROTO_CH_PEER; ch <= PROTO_CH_LOCAL_OUT; ch++) {
+		enum proto_err want = ch == (int)t->ch ? PROTO_OK : PROTO_ETYPE;
+
+		ck_assert_msg(proto_decode_hdr(buf, n, (enum proto_channel)ch,
+		    &h) == want, "%s on channel %d", t->name, ch);
+		ck_assert_msg(proto_decode(buf, n, (enum proto_channel)ch,
+		    &d) == want, "%s on channel %d", t->name, ch);
+	}
+}
+END_TEST
+
+/* The misdirections that matter most, spelled out. */
+START_TEST(hdr_wrong_channel)
+{
+	static const struct {
+		uint16_t type;
+		enum proto_channel ch;
+	} cases[] = {
+		{ PT_RTS, PROTO_CH_LOCAL_IN },	/* a client posing as a peer */
+		{ PT_DATA, PROTO_CH_LOCAL_IN },
+		{ PT_HELLO, PROTO_CH_LOCAL_IN },
+		{ PT_L_SEND, PROTO_CH_PEER },	/* a peer posing as a client */
+		{ PT_L_REG, PROTO_CH_PEER },
+		{ PT_L_DONE, PROTO_CH_LOCAL_IN },	/* replies are not requests */
+		{ PT_S_NODE, PROTO_CH_LOCAL_IN },
+		{ PT_L_HELLO, PROTO_CH_LOCAL_OUT },
+		{ PT_S_QUERY, PROTO_CH_LOCAL_OUT },
+		{ PT_L_WELCOME, PROTO_CH_PEER },
+	};
+	uint8_t buf[PT_BUF];
+	struct proto_msg m, d;
+	size_t i, n;
+
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		n = pt_valid(cases[i].type, buf, &m);
+		ck_assert_int_eq(proto_decode(buf, n, cases[i].ch, &d),
+		    PROTO_ETYPE);
+	}
+}
+END_TEST
+
+/* The header alone decides a fixed type's length: one byte off is wrong. */
+START_TEST(hdr_length_off_by_one)
+{
+	const struct pt_type *t = &pt_types[_i];
+	uint8_t buf[PT_BUF];
+	struct proto_msg m, d;
+	struct proto_hdr h;
+	size_t n;
+
+	if (t->type == PT_DATA)
+		return;		/* data_lengths covers it */
+	n = pt_valid(t->type, buf, &m);
+	ck_assert_uint_eq(n, PROTO_HDR_LEN + t->body);
+
+	le32(buf + 8, (uint32_t)t->body + 1);
+	buf[n] = 0;
+	ck_assert_int_eq(proto_decode_hdr(buf, n + 1, t->ch, &h),
+	    PROTO_ELENGTH);
+	ck_assert_int_eq(pt_decode(buf, n + 1, &d), PROTO_ELENGTH);
+
+	/* For an empty body, "one too short" wraps to 2^32 - 1. */
+	le32(buf + 8, (uint32_t)t->body - 1);
+	ck_assert_int_eq(proto_decode_hdr(buf, n, t->ch, &h), PROTO_ELENGTH);
+	ck_assert_int_eq(pt_decode(buf, n - (t->body > 0), &d),
+	    PROTO_ELENGTH);
+
+	le32(buf + 8, UINT32_MAX / 2);
+	ck_assert_int_eq(proto_decode_hdr(buf, n, t->ch, &h), PROTO_ELENGTH);
+}
+END_TEST
+
+static Suite *
+header_suite(void)
+{
+	Suite *s = suite_create("proto malformed headers");
+	TCase *tc = tcase_create("header");
+
+	tcase_set_timeout(tc, 10);
+	tcase_add_test(tc, hdr_short);
+	tcase_add_test(tc, hdr_bad_magic);
+	tcase_add_test(tc, hdr_version);
+	tcase_add_test(tc, hdr_reserved);
+	tcase_add_test(tc, hdr_unknown_type);
+	tcase_add_loop_test(tc, hdr_channel_matrix, 0, PT_NTYPES);
+	tcase_add_test(tc, hdr_wrong_channel);
+	tcase_add_loop_test(tc, hdr_length_off_by_one, 0, PT_NTYPES);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+/* --- malformed bodies --- */
+
+/* Every proper prefix of a valid message is refused, by both decoders. */
+START_TEST(body_truncations)
+{
+	const struct pt_type *t = &pt_types[_i];
+	uint8_t buf[PT_BUF], *copy;
+	struct proto_msg m, d;
+	struct proto_hdr h;
+	size_t n, k;
+
+	n = pt_valid(t->type, buf, &m);
+	for (k = 0; k < n; k++) {
+		/* A heap copy of exactly k bytes, so valgrind and ASan see
+		 * any read past the end. */
+		copy = malloc(k > 0 ? k : 1);
+		ck_assert_ptr_nonnull(copy);
+		memcpy(copy, buf, k);
+		ck_assert_msg(proto_decode(copy, k, t->ch, &d) != PROTO_OK,
+		    "%s: %zu of %zu bytes accepted", t->name, k, n);
+		free(copy);
+	}
+	/* A body shorter than the fixed part, handed to proto_decode_body. */
+	ck_assert_int_eq(proto_decode_hdr(buf, n, t->ch, &h), PROTO_OK);
+	if (t->body > 0)
+		ck_assert_int_eq(proto_decode_body(&h, buf + PT_BODY,
+		    t->body - 1, &d), PROTO_ESHORT);
+	/* The same message, one byte too long for a datagram. */
+	buf[n] = 0;
+	ck_assert_int_eq(pt_decode(buf, n + 1, &d), PROTO_ELENGTH);
+	ck_assert_int_eq(pt_decode(buf, n - 1, &d), PROTO_ESHORT);
+}
+END_TEST
+
+/* Where each string field sits in its body, from proto.h. */
+static const struct {
+	uint16_t type;
+	size_t off, size;
+} pt_strings[] = {
+	{ PT_HELLO, 16, PROTO_NAME_MAX },
+	{ PT_REFUSE, 8, PROTO_MSG_MAX },
+	{ PT_L_DONE, 24, PROTO_MSG_MAX },
+	{ PT_S_NODE, 104, 16 },
+	{ PT_S_PEER, 40, PROTO_NAME_MAX },
+	{ PT_S_PEER, 104, 16 },
+};
+
+START_TEST(body_strings)
+{
+	uint16_t type = pt_strings[_i].type;
+	size_t off = PT_BODY + pt_strings[_i].off, size = pt_strings[_i].size;
+	uint8_t buf[PT_BUF];
+	struct proto_msg m, d;
+	size_t n;
+
+	n = pt_valid(type, buf, &m);
+	ck_assert_int_eq(pt_decode(buf, n, &d), PROTO_OK);
+
+	/* No NUL anywhere in the field. */
+	memset(buf + off, 'x', size);
+	ck_assert_int_eq(pt_decode(buf, n, &d), PROTO_EFIELD);
+	/* The NUL in the last byte: the longest string there is. */
+	buf[off + size - 1] = '\0';
+	ck_assert_int_eq(pt_decode(buf, n, &d), PROTO_OK);
+	/* Junk after the NUL, right after it and at the very end. */
+	memset(buf + off, 0, size);
+	memcpy(buf + off, "ab\0c", 4);
+	ck_assert_int_eq(pt_decode(buf, n, &d), PROTO_EFIELD);
+	memset(buf + off, 0, size);
+	memcpy(buf + off, "ab", 2);
+	buf[off + size - 1] = 'z';
+	ck_assert_int_eq(pt_decode(buf, n, &d), PROTO_EFIELD);
+	/* Empty is fine. */
+	memset(buf + off, 0, size);
+	ck_assert_int_eq(pt_decode(buf, n, &d), PROTO_OK);
+}
+END_TEST
+
+START_TEST(body_status)
+{
+	static const uint16_t types[] = { PT_REFUSE, PT_L_DONE, PT_ACK,
+	    PT_ABORT };
+	size_t i;
+
+	for (i = 0; i < sizeof types / sizeof types[0]; i++) {
+		/* status is the first field of each of these bodies */
+		ck_assert_int_eq(pt_patch(types[i], 0, 4, PS_LAST), PROTO_OK);
+		ck_assert_int_eq(pt_patch(types[i], 0, 4, PS_LAST + 1),
+		    PROTO_EFIELD);
+		ck_assert_int_eq(pt_patch(types[i], 0, 4, 0x80000000u),
+		    PROTO_EFIELD);
+		ck_assert_int_eq(pt_patch(types[i], 0, 4, UINT32_MAX),
+		    PROTO_EFIELD);
+	}
+}
+END_TEST
+
+START_TEST(body_rank)
+{
+	/* RTS src_rank */
+	ck_assert_int_eq(pt_patch(PT_RTS, 16, 4, PROTO_RANK_MAX),
+	    PROTO_EFIELD);
+	ck_assert_int_eq(pt_patch(PT_RTS, 16, 4, PROTO_RANK_ANY),
+	    PROTO_EFIELD);
+	/* L_SEND and L_RECV peer */
+	ck_assert_int_eq(pt_patch(PT_L_SEND, 32, 4, PROTO_RANK_MAX),
+	    PROTO_EFIELD);
+	ck_assert_int_eq(pt_patch(PT_L_RECV, 32, 4, PROTO_RANK_MAX),
+	    PROTO_EFIELD);
+	ck_assert_int_eq(pt_patch(PT_L_RECV, 32, 4, PROTO_RANK_ANY - 1),
+	    PROTO_EFIELD);
+	/* L_WELCOME rank against its world */
+	ck_assert_int_eq(pt_patch(PT_L_WELCOME, 4, 4, 0x0b06), PROTO_EFIELD);
+	ck_assert_int_eq(pt_patch(PT_L_WELCOME, 8, 4, 0), PROTO_EFIELD);
+}
+END_TEST
+
+/* HELLO and WELCOME share a layout: version, rank, world, flags. */
+START_TEST(body_rank_world)
+{
+	static const uint16_t types[] = { PT_HELLO, PT_WELCOME };
+	uint8_t buf[PT_BUF];
+	struct proto_msg m, d;
+	size_t i, n;
+
+	for (i = 0; i < 2; i++) {
+		n = pt_valid(types[i], buf, &m);
+		/* rank == world */
+		le32(buf + PT_BODY + 4, 10);
+		le32(buf + PT_BODY + 8, 10);
+		ck_assert_int_eq(pt_decode(buf, n, &d), PROTO_EFIELD);
+		/* rank > world */
+		le32(buf + PT_BODY + 4, 11);
+		ck_assert_int_eq(pt_decode(buf, n, &d), PROTO_EFIELD);
+		/* an empty world */
+		le32(buf + PT_BODY + 4, 0);
+		le32(buf + PT_BODY + 8, 0);
+		ck_assert_int_eq(pt_decode(buf, n, &d), PROTO_EFIELD);
+		/* a world too big for any rank to name */
+		le32(buf + PT_BODY + 8, PROTO_RANK_MAX + 1);
+		ck_assert_int_eq(pt_decode(buf, n, &d), PROTO_EFIELD);
+		le32(buf + PT_BODY + 8, UINT32_MAX);
+		ck_assert_int_eq(pt_decode(buf, n, &d), PROTO_EFIELD);
+		/* the largest world, and the last rank in it */
+		le32(buf + PT_BODY + 4, PROTO_RANK_MAX - 1);
+		le32(buf + PT_BODY + 8, PROTO_RANK_MAX);
+		ck_assert_int_eq(pt_decode(buf, n, &d), PROTO_OK);
+		ck_assert_uint_eq(d.u.hello.rank, PROTO_RANK_MAX - 1);
+	}
+}
+END_TEST
+
+/* A SEND needs a destination; "any" is for receives only. */
+START_TEST(body_send_any)
+{
+	ck_assert_int_eq(pt_patch(PT_L_SEND, 32, 4, PROTO_RANK_ANY),
+	    PROTO_EFIELD);
+	ck_assert_int_eq(pt_patch(PT_L_RECV, 32, 4, PROTO_RANK_ANY),
+	    PROTO_OK);
+}
+END_TEST
+
+START_TEST(body_offset_wrap)
+{
+	static const uint16_t types[] = { PT_L_SEND, PT_L_RECV };
+	static const struct {
+		uint64_t offset, len;
+		enum proto_err want;
+	} cases[] = {
+		{ UINT64_MAX, 1, PROTO_EFIELD },
+		{ 1, UINT64_MAX, PROTO_EFIELD },
+		{ 1ull << 63, 1ull << 63, PROTO_EFIELD },	/* wraps to 0 */
+		{ UINT64_MAX, UINT64_MAX, PROTO_EFIELD },
+		{ UINT64_MAX - 5, 5, PROTO_OK },
+		{ UINT64_MAX, 0, PROTO_OK },
+		{ 0, UINT64_MAX, PROTO_OK },
+	};
+	uint8_t buf[PT_BUF];
+	struct proto_msg m, d;
+	size_t i, j, n;
+
+	for (i = 0; i < 2; i++) {
+		for (j = 0; j < sizeof cases / sizeof cases[0]; j++) {
+			n = pt_valid(types[i], buf, &m);
+			le64(buf + PT_BODY + 8, cases[j].offset);
+			le64(buf + PT_BODY + 16, cases[j].len);
+			ck_assert_msg(pt_decode(buf, n, &d) == cases[j].want,
+			    "%s offset %#llx len %#llx",
+			    proto_type_name(types[i]),
+			    (unsigned long long)cases[j].offset,
+			    (unsigned long long)cases[j].len);
+		}
+	}
+}
+END_TEST
+
+START_TEST(body_other_fields)
+{
+	/* L_REG of nothing */
+	ck_assert_int_eq(pt_patch(PT_L_REG, 0, 8, 0), PROTO_EFIELD);
+	/* ABORT.to_sender is a boolean */
+	ck_assert_int_eq(pt_patch(PT_ABORT, 4, 4, 2), PROTO_EFIELD);
+	ck_assert_int_eq(pt_patch(PT_ABORT, 4, 4, UINT32_MAX), PROTO_EFIELD);
+	/* RTS flags are reserved */
+	ck_assert_int_eq(pt_patch(PT_RTS, 20, 4, 1), PROTO_EFIELD);
+}
+END_TEST
+
+static Suite *
+body_suite(void)
+{
+	Suite *s = suite_create("proto malformed bodies");
+	TCase *tc = tcase_create("body");
+
+	tcase_set_timeout(tc, 30);
+	tcase_add_loop_test(tc, body_truncations, 0, PT_NTYPES);
+	tcase_add_loop_test(tc, body_strings, 0,
+	    (int)(sizeof pt_strings / sizeof pt_strings[0]));
+	tcase_add_test(tc, body_status);
+	tcase_add_test(tc, body_rank);
+	tcase_add_test(tc, body_rank_world);
+	tcase_add_test(tc, body_send_any);
+	tcase_add_test(tc, body_offset_wrap);
+	tcase_add_test(tc, body_other_fields);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+/* --- encoder and helpers --- */
+
+START_TEST(encode_small_buffer)
+{
+	uint8_t out[PT_BUF];
+	struct proto_msg m;
+	size_t need;
+
+	pt_fill(&m, PT_L_DONE);
+	need = proto_encoded_len(PT_L_DONE);
+	memset(out, 0x77, sizeof out);
+	ck_assert_uint_eq(proto_encode(&m, out, need - 1), 0);
+	ck_assert_uint_eq(out[0], 0x77);
+	ck_assert_uint_eq(proto_encode(&m, out, 0), 0);
+	ck_assert_uint_eq(proto_encode(&m, out, need), need);
+	ck_assert_uint_eq(out[need], 0x77);	/* not a byte further */
+}
+END_TEST
+
+/* Header fields the caller left as junk are the encoder's to set. */
+START_TEST(encode_sets_header)
+{
+	uint8_t out[PT_BUF];
+	struct proto_msg m, d;
+	size_t n;
+
+	pt_fill(&m, PT_WELCOME);
+	m.hdr.magic = 1;
+	m.hdr.version = 2;
+	m.hdr.length = 3;
+	m.hdr.reserved = 4;
+	n = proto_encode(&m, out, sizeof out);
+	ck_assert_int_eq(pt_decode(out, n, &d), PROTO_OK);
+	ck_assert_uint_eq(m.hdr.length, PROTO_WELCOME_LEN);
+}
+END_TEST
+
+/* A string field without a NUL, or with junk after it, still goes out
+ * as a valid, canonical string. */
+START_TEST(encode_strings)
+{
+	uint8_t out[PT_BUF];
+	struct proto_msg m, d;
+	size_t n, i;
+
+	pt_fill(&m, PT_HELLO);
+	memset(m.u.hello.community, 'c', sizeof m.u.hello.community);
+	n = proto_encode(&m, out, sizeof out);
+	ck_assert_int_eq(pt_decode(out, n, &d), PROTO_OK);
+	ck_assert_uint_eq(strlen(d.u.hello.community), PROTO_NAME_MAX - 1);
+
+	pt_fill(&m, PT_HELLO);
+	memset(m.u.hello.community, 'j', sizeof m.u.hello.community);
+	memcpy(m.u.hello.community, "ab", 3);
+	n = proto_encode(&m, out, sizeof out);
+	for (i = 2; i < PROTO_NAME_MAX; i++)
+		ck_assert_uint_eq(out[PT_BODY + 16 + i], 0);
+	ck_assert_int_eq(pt_decode(out, n, &d), PROTO_OK);
+	ck_assert_str_eq(d.u.hello.community, "ab");
+}
+END_TEST
+
+START_TEST(set_name)
+{
+	char f[8];
+
+	memset(f, 'x', sizeof f);
+	proto_set_name(f, sizeof f, "abc");
+	ck_assert_str_eq(f, "abc");
+	ck_assert_uint_eq(f[7], 0);	/* zero-padded */
+	proto_set_name(f, sizeof f, "abcdefghij");
+	ck_assert_str_eq(f, "abcdefg");
+	proto_set_name(f, sizeof f, "abcdefg");
+	ck_assert_str_eq(f, "abcdefg");
+	proto_set_name(f, sizeof f, NULL);
+	ck_assert_str_eq(f, "");
+	proto_set_name(f, 1, "abc");
+	ck_assert_str_eq(f, "");
+}
+END_TEST
+
+START_TEST(strerror_all)
+{
+	static const enum proto_err errs[] = { PROTO_OK, PROTO_ESHORT,
+	    PROTO_EMAGIC, PROTO_EVERSION, PROTO_ETYPE, PROTO_ELENGTH,
+	    PROTO_EFIELD };
+	size_t i, j, n = sizeof errs / sizeof errs[0];
+
+	for (i = 0; i < n; i++) {
+		ck_assert_ptr_nonnull(proto_strerror(errs[i]));
+		ck_assert_uint_gt(strlen(proto_strerror(errs[i])), 0);
+		for (j = 0; j < i; j++)
+			ck_assert_str_ne(proto_strerror(errs[i]),
+			    proto_strerror(errs[j]));
+	}
+	ck_assert_ptr_nonnull(proto_strerror((enum proto_err)99));
+}
+END_TEST
+
+static Suite *
+encode_suite(void)
+{
+	Suite *s = suite_create("proto encoder and helpers");
+	TCase *tc = tcase_create("encode");
+
+	tcase_set_timeout(tc, 10);
+	tcase_add_test(tc, encode_small_buffer);
+	tcase_add_test(tc, encode_sets_header);
+	tcase_add_test(tc, encode_strings);
+	tcase_add_test(tc, set_name);
+	tcase_add_test(tc, strerror_all);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner *sr;
+	int failed;
+
+	sr = srunner_create(roundtrip_suite());
+	srunner_add_suite(sr, data_suite());
+	srunner_add_suite(sr, header_suite());
+	srunner_add_suite(sr, body_suite());
+	srunner_add_suite(sr, encode_suite());
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed > 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+}
