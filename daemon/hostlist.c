@@ -54,40 +54,31 @@ hostlist_error(char *err, size_t errlen, const struct hostlist_ent *e,
 }
 
 /*
- * Reads the digits at *pp: returns how many, or -1 if too many.  A group
- * always ends in ']', so the digits end inside it.
+ * Parses the range at *pp, leaving *pp on the ',' or ']' after it.  Only
+ * digits, '-' and ',' come before the group's ']', so strspn and strtoull
+ * stop inside it.
  */
 static int
-hostlist_number(const char **pp, unsigned long long *v)
-{
-	size_t n = strspn(*pp, "0123456789");
-
-	if (n > HOSTLIST_DIGITS_MAX)
-		return -1;
-	*v = n > 0 ? strtoull(*pp, NULL, 10) : 0;
-	*pp += n;
-	return (int)n;
-}
-
-/* Parses the range at *pp and leaves *pp on the ',' or end after it. */
-static int
-hostlist_range(const char **pp, const char *end, const struct hostlist_ent *e,
+hostlist_range(const char **pp, const struct hostlist_ent *e,
     struct hostlist_range *r, char *err, size_t errlen)
 {
-	int n;
+	const char *p = *pp;
+	size_t nlo, nhi;
 
-	if ((n = hostlist_number(pp, &r->lo)) > 0) {
-		r->width = n;
-		r->hi = r->lo;
-		if (*pp < end && **pp == '-') {
-			(*pp)++;
-			n = hostlist_number(pp, &r->hi);
-		}
+	nhi = nlo = strspn(p, "0123456789");
+	r->hi = r->lo = strtoull(p, NULL, 10);
+	r->width = (int)nlo;
+	p += nlo;
+	if (nlo > 0 && *p == '-') {
+		nhi = strspn(++p, "0123456789");
+		r->hi = strtoull(p, NULL, 10);
+		p += nhi;
 	}
-	if (n < 0)
+	*pp = p;
+	if (nlo > HOSTLIST_DIGITS_MAX || nhi > HOSTLIST_DIGITS_MAX)
 		return hostlist_error(err, errlen, e,
 		    "number longer than %d digits", HOSTLIST_DIGITS_MAX);
-	if (n == 0 || (*pp < end && **pp != ','))
+	if (nlo == 0 || nhi == 0 || (*p != ',' && *p != ']'))
 		return hostlist_error(err, errlen, e,
 		    "empty or malformed range");
 	if (r->hi < r->lo)
@@ -119,9 +110,10 @@ hostlist_group(const char **pp, const char *end, const struct hostlist_ent *e,
 		return hostlist_error(err, errlen, e, "empty brackets");
 	*count = 0;
 	*width = 0;
+	/* p is on the '[', then on the ',' before each further range. */
 	for (p = *pp; p < close; ) {
 		p++;
-		if (hostlist_range(&p, close, e, &r, err, errlen) != 0)
+		if (hostlist_range(&p, e, &r, err, errlen) != 0)
 			return -1;
 		*count += r.hi - r.lo + 1;
 		if (*count > HOSTLIST_MAX_HOSTS)
@@ -140,8 +132,8 @@ hostlist_scan(const struct hostlist_ent *e, unsigned long long *total,
     char *err, size_t errlen)
 {
 	const char *p, *end = e->s + e->namelen;
-	unsigned long long count = 1, c;
-	size_t len = 0, width;
+	unsigned long long count = 1, c = 0;
+	size_t len = 0, width = 0;
 
 	if (e->namelen == 0)
 		return hostlist_error(err, errlen, e, "empty host name");
@@ -240,7 +232,7 @@ hostlist_fill(const struct hostlist_ent *e, const char *p, char *host,
 	close = memchr(p, ']', (size_t)(end - p));
 	while (p < close) {
 		p++;
-		hostlist_range(&p, close, e, &r, NULL, 0);
+		hostlist_range(&p, e, &r, NULL, 0);
 		for (v = r.lo; v <= r.hi; v++) {
 			w = snprintf(host + len, HOSTLIST_HOST_MAX - len,
 			    "%0*llu", r.width, v);

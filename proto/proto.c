@@ -230,8 +230,12 @@ proto_encode(struct proto_msg *msg, uint8_t *out, size_t cap)
 	if (ti == NULL || cap < PROTO_HDR_LEN + ti->body_len)
 		return 0;
 	length = ti->body_len;
-	if (msg->hdr.type == PT_DATA)
+	if (msg->hdr.type == PT_DATA) {
+		/* Never emit a frame the strict decoder would refuse. */
+		if (msg->payload_len == 0 || msg->payload_len > PROTO_DATA_MAX)
+			return 0;
 		length += (uint32_t)msg->payload_len;
+	}
 	msg->hdr.magic = PROTO_MAGIC;
 	msg->hdr.version = PROTO_VERSION;
 	msg->hdr.length = length;
@@ -437,7 +441,8 @@ proto_decode_body(const struct proto_hdr *hdr, const uint8_t *body,
 		msg->u.hello.rank = get32(&r);
 		msg->u.hello.world = get32(&r);
 		msg->u.hello.flags = get32(&r);
-		if (getstr(&r, msg->u.hello.community, PROTO_NAME_MAX) < 0)
+		if (getstr(&r, msg->u.hello.community, PROTO_NAME_MAX) < 0 ||
+		    msg->u.hello.flags != 0)
 			return PROTO_EFIELD;
 		if (msg->u.hello.world == 0 ||
 		    msg->u.hello.world > PROTO_RANK_MAX ||
@@ -472,6 +477,7 @@ proto_decode_body(const struct proto_hdr *hdr, const uint8_t *body,
 		msg->u.l_welcome.daemon_pid = get32(&r);
 		msg->u.l_welcome.chunk_size = get64(&r);
 		if (msg->u.l_welcome.world == 0 ||
+		    msg->u.l_welcome.world > PROTO_RANK_MAX ||
 		    msg->u.l_welcome.rank >= msg->u.l_welcome.world)
 			return PROTO_EFIELD;
 		break;

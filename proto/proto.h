@@ -311,7 +311,8 @@ enum proto_err proto_decode(const uint8_t *buf, size_t len,
 /* Encodes msg->hdr (magic, version, length filled in) and the body for
  * msg->hdr.type into out, which must hold proto_encoded_len() bytes.
  * DATA encodes its fixed part only; the payload is sent after it.
- * Returns the bytes written, or 0 for an unknown type. */
+ * Returns the bytes written, or 0 for an unknown type or a DATA payload
+ * of 0 or more than PROTO_DATA_MAX bytes. */
 size_t proto_encode(struct proto_msg *msg, uint8_t *out, size_t cap);
 
 /* Header + fixed body size for a type; 0 when unknown. */

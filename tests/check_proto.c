@@ -106,7 +106,7 @@ pt_fill(struct proto_msg *m, uint16_t type)
 		m->u.hello.version = 0x11121314;
 		m->u.hello.rank = 0x1234;
 		m->u.hello.world = 0x2345;
-		m->u.hello.flags = 0x15161718;
+		m->u.hello.flags = 0;	/* must be zero */
 		proto_set_name(m->u.hello.community,
 		    sizeof m->u.hello.community, "community-hello");
 		break;
@@ -864,7 +864,7 @@ START_TEST(hdr_wrong_channel)
 		{ PT_HELLO, PROTO_CH_LOCAL_IN },
 		{ PT_L_SEND, PROTO_CH_PEER },	/* a peer posing as a client */
 		{ PT_L_REG, PROTO_CH_PEER },
-		{ PT_L_DONE, PROTO_CH_LOCAL_IN },	/* replies are not requests */
+		{ PT_L_DONE, PROTO_CH_LOCAL_IN },	/* reply as request */
 		{ PT_S_NODE, PROTO_CH_LOCAL_IN },
 		{ PT_L_HELLO, PROTO_CH_LOCAL_OUT },
 		{ PT_S_QUERY, PROTO_CH_LOCAL_OUT },
@@ -1046,6 +1046,7 @@ START_TEST(body_rank)
 	/* L_WELCOME rank against its world */
 	ck_assert_int_eq(pt_patch(PT_L_WELCOME, 4, 4, 0x0b06), PROTO_EFIELD);
 	ck_assert_int_eq(pt_patch(PT_L_WELCOME, 8, 4, 0), PROTO_EFIELD);
+	ck_assert_int_eq(pt_patch(PT_L_WELCOME, 8, 4, PROTO_RANK_MAX + 1), PROTO_EFIELD);
 }
 END_TEST
 
@@ -1259,6 +1260,25 @@ START_TEST(strerror_all)
 }
 END_TEST
 
+/* Every status has its own name, and nothing past the last one does. */
+START_TEST(status_names)
+{
+	const char *unknown = proto_status_name(PS_LAST + 1);
+	uint32_t i, j;
+
+	ck_assert_ptr_nonnull(unknown);
+	ck_assert_str_eq(proto_status_name(UINT32_MAX), unknown);
+	for (i = PS_OK; i <= PS_LAST; i++) {
+		ck_assert_ptr_nonnull(proto_status_name(i));
+		ck_assert_uint_gt(strlen(proto_status_name(i)), 0);
+		ck_assert_str_ne(proto_status_name(i), unknown);
+		for (j = PS_OK; j < i; j++)
+			ck_assert_str_ne(proto_status_name(i),
+			    proto_status_name(j));
+	}
+}
+END_TEST
+
 static Suite *
 encode_suite(void)
 {
@@ -1271,6 +1291,7 @@ encode_suite(void)
 	tcase_add_test(tc, encode_strings);
 	tcase_add_test(tc, set_name);
 	tcase_add_test(tc, strerror_all);
+	tcase_add_test(tc, status_names);
 	suite_add_tcase(s, tc);
 	return s;
 }

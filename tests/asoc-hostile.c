@@ -1,0 +1,385 @@
+/*
+ * asoc-hostile: throws malformed input at asocd's Unix socket and peer
+ * port, and checks that each offender is dropped (or answered with an
+ * error) while the daemon keeps serving.
+ *
+ *   asoc-hostile local SOCKET
+ *   asoc-hostile peer HOST PORT
+ *
+ * Prints "ok - case" or "FAIL - case" per case and "N passed, N failed".
+ */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "proto.h"
+
+static int passed, failed;
+static const char *target, *target_port;
+
+static void
+result(const char *name, int ok, const char *detail)
+{
+	if (ok) {
+		passed++;
+		printf("ok - %s\n", name);
+	} else {
+		failed++;
+		printf("FAIL - %s: %s\n", name, detail);
+	}
+}
+
+/* --- local socket --- */
+
+static int
+local_connect(void)
+{
+	struct sockaddr_un sun;
+	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+
+	memset(&sun, 0, sizeof sun);
+	sun.sun_family = AF_UNIX;
+	snprintf(sun.sun_path, sizeof sun.sun_path, "%s", target);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sun, sizeof sun) < 0) {
+		perror("asoc-hostile: connect");
+		exit(1);
+	}
+	return fd;
+}
+
+static void
+send_fds(int fd, const void *buf, size_t len, const int *fds, int nfds)
+{
+	char cbuf[CMSG_SPACE(sizeof(int) * 8)];
+	struct iovec iov = { (void *)buf, len };
+	struct msghdr mh;
+	struct cmsghdr *cm;
+
+	memset(&mh, 0, sizeof mh);
+	memset(cbuf, 0, sizeof cbuf);
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	if (nfds > 0) {
+		mh.msg_control = cbuf;
+		mh.msg_controllen = CMSG_SPACE(sizeof(int) * (size_t)nfds);
+		cm = CMSG_FIRSTHDR(&mh);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(int) * (size_t)nfds);
+		memcpy(CMSG_DATA(cm), fds, sizeof(int) * (size_t)nfds);
+	}
+	(void)sendmsg(fd, &mh, MSG_NOSIGNAL);
+}
+
+static size_t
+enc(struct proto_msg *m, uint16_t type, uint64_t id, uint8_t *out)
+{
+	m->hdr.type = type;
+	m->hdr.id = id;
+	return proto_encode(m, out, PROTO_HDR_LEN + PROTO_MAX_FIXED);
+}
+
+static void
+local_hello(int fd)
+{
+	struct proto_msg m;
+	uint8_t buf[PROTO_HDR_LEN + PROTO_MAX_FIXED];
+	size_t n;
+
+	memset(&m, 0, sizeof m);
+	m.u.l_hello.version = PROTO_VERSION;
+	m.u.l_hello.pid = (uint32_t)getpid();
+	n = enc(&m, PT_L_HELLO, 0, buf);
+	send(fd, buf, n, MSG_NOSIGNAL);
+	(void)recv(fd, buf, sizeof buf, 0);	/* the WELCOME */
+}
+
+/* 1 when the daemon dropped us or answered with an error status. */
+static int
+local_rejected(int fd, char *detail, size_t len)
+{
+	uint8_t buf[PROTO_HDR_LEN + PROTO_MAX_FIXED];
+	struct pollfd p = { fd, POLLIN, 0 };
+	struct proto_msg m;
+	ssize_t n;
+
+	for (;;) {
+		if (poll(&p, 1, 3000) <= 0) {
+			snprintf(detail, len, "no reaction within 3 s");
+			return 0;
+		}
+		n = recv(fd, buf, sizeof buf, 0);
+		if (n <= 0)
+			return 1;	/* dropped */
+		if (proto_decode(buf, (size_t)n, PROTO_CH_LOCAL_OUT, &m) ==
+		    PROTO_OK && m.hdr.type == PT_L_DONE) {
+			if (m.u.l_done.status != PS_OK)
+				return 1;
+			snprintf(detail, len, "the daemon accepted it");
+			return 0;
+		}
+	}
+}
+
+static int
+memfd_of(size_t size, int seals)
+{
+	int fd = memfd_create("hostile", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+
+	if (fd < 0 || ftruncate(fd, (off_t)size) < 0)
+		exit(1);
+	if (seals != 0)
+		fcntl(fd, F_ADD_SEALS, seals);
+	return fd;
+}
+
+static void
+local_case(const char *name, int hello, const void *buf, size_t len,
+    const int *fds, int nfds)
+{
+	char detail[128] = "";
+	int fd = local_connect();
+
+	if (hello)
+		local_hello(fd);
+	send_fds(fd, buf, len, fds, nfds);
+	result(name, local_rejected(fd, detail, sizeof detail), detail);
+	close(fd);
+}
+
+static void
+run_local(void)
+{
+	uint8_t buf[PROTO_HDR_LEN + PROTO_MAX_FIXED + 64], junk[512];
+	struct proto_msg m;
+	size_t n;
+	int i, fds[6], pipefd[2];
+
+	for (i = 0; i < (int)sizeof junk; i++)
+		junk[i] = (uint8_t)(i * 37 + 11);
+	local_case("local: garbage", 0, junk, sizeof junk, NULL, 0);
+	local_case("local: truncated header", 0, junk, 10, NULL, 0);
+
+	memset(&m, 0, sizeof m);
+	m.u.l_hello.version = PROTO_VERSION;
+	n = enc(&m, PT_L_HELLO, 0, buf);
+	buf[0] ^= 0xff;
+	local_case("local: bad magic", 0, buf, n, NULL, 0);
+
+	n = enc(&m, PT_L_HELLO, 0, buf);
+	buf[4] = 99;
+	local_case("local: other protocol version", 0, buf, n, NULL, 0);
+
+	n = enc(&m, PT_L_HELLO, 0, buf);
+	buf[8] = 0xff, buf[9] = 0xff, buf[10] = 0xff, buf[11] = 0x7f;
+	local_case("local: absurd length", 0, buf, n, NULL, 0);
+
+	memset(&m, 0, sizeof m);
+	m.u.l_hello.version = PROTO_VERSION + 1;
+	n = enc(&m, PT_L_HELLO, 0, buf);
+	local_case("local: hello with another version", 0, buf, n, NULL, 0);
+
+	memset(&m, 0, sizeof m);
+	m.u.l_xfer.buf_id = 1;
+	m.u.l_xfer.len = 10;
+	m.u.l_xfer.peer = 0;
+	n = enc(&m, PT_L_SEND, 1, buf);
+	local_case("local: send before hello", 0, buf, n, NULL, 0);
+	local_case("local: send on an unknown buffer", 1, buf, n, NULL, 0);
+
+	n = enc(&m, PT_RTS, 1, buf);
+	local_case("local: peer message on the local socket", 1, buf, n,
+	    NULL, 0);
+
+	memset(&m, 0, sizeof m);
+	m.u.l_reg.size = 4096;
+	n = enc(&m, PT_L_REG, 2, buf);
+	local_case("local: register without an fd", 1, buf, n, NULL, 0);
+	if (pipe(pipefd) < 0)
+		exit(1);
+	local_case("local: register a pipe", 1, buf, n, pipefd, 1);
+	close(pipefd[0]);
+	close(pipefd[1]);
+	fds[0] = open("/dev/null", O_RDWR);
+	local_case("local: register /dev/null", 1, buf, n, fds, 1);
+	close(fds[0]);
+	fds[0] = memfd_of(4096, 0);
+	local_case("local: register an unsealed memfd", 1, buf, n, fds, 1);
+	close(fds[0]);
+	fds[0] = memfd_of(8192, F_SEAL_SHRINK | F_SEAL_GROW);
+	local_case("local: register with the wrong size", 1, buf, n, fds, 1);
+	close(fds[0]);
+	for (i = 0; i < 6; i++)
+		fds[i] = memfd_of(4096, F_SEAL_SHRINK | F_SEAL_GROW);
+	local_case("local: register with six fds", 1, buf, n, fds, 6);
+	for (i = 0; i < 6; i++)
+		close(fds[i]);
+
+	memset(&m, 0, sizeof m);
+	m.u.l_free.buf_id = 12345;
+	n = enc(&m, PT_L_FREE, 3, buf);
+	local_case("local: free an unknown buffer", 1, buf, n, NULL, 0);
+
+	/* The daemon still answers a well-behaved client. */
+	{
+		int fd = local_connect();
+		uint8_t r[PROTO_HDR_LEN + PROTO_MAX_FIXED];
+		ssize_t k;
+
+		memset(&m, 0, sizeof m);
+		m.u.l_hello.version = PROTO_VERSION;
+		n = enc(&m, PT_L_HELLO, 0, buf);
+		send(fd, buf, n, MSG_NOSIGNAL);
+		k = recv(fd, r, sizeof r, 0);
+		result("local: a good client is still served",
+		    k > 0 && proto_decode(r, (size_t)k, PROTO_CH_LOCAL_OUT,
+		    &m) == PROTO_OK && m.hdr.type == PT_L_WELCOME,
+		    "no WELCOME");
+		close(fd);
+	}
+}
+
+/* --- peer port --- */
+
+static int
+peer_connect(void)
+{
+	struct addrinfo hints, *ai;
+	int fd;
+
+	memset(&hints, 0, sizeof hints);
+	hints.ai_socktype = SOCK_STREAM;
+	if (getaddrinfo(target, target_port, &hints, &ai) != 0)
+		exit(1);
+	fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, ai->ai_addr, ai->ai_addrlen) < 0) {
+		perror("asoc-hostile: connect");
+		exit(1);
+	}
+	freeaddrinfo(ai);
+	return fd;
+}
+
+/* 1 when the daemon closed the connection (after an optional REFUSE,
+ * whose text lands in refuse). */
+static int
+peer_dropped(int fd, char *refuse, size_t rlen, char *detail, size_t len)
+{
+	uint8_t buf[4096];
+	struct pollfd p = { fd, POLLIN, 0 };
+	struct proto_msg m;
+	size_t have = 0;
+	ssize_t n;
+
+	for (;;) {
+		if (poll(&p, 1, 3000) <= 0) {
+			snprintf(detail, len, "still connected after 3 s");
+			return 0;
+		}
+		n = recv(fd, buf + have, sizeof buf - have, 0);
+		if (n <= 0)
+			break;
+		have += (size_t)n;
+		if (have == sizeof buf)
+			have = 0;
+	}
+	if (refuse != NULL && have >= PROTO_HDR_LEN &&
+	    proto_decode(buf, have, PROTO_CH_PEER, &m) == PROTO_OK &&
+	    m.hdr.type == PT_REFUSE)
+		snprintf(refuse, rlen, "%s", m.u.refuse.msg);
+	return 1;
+}
+
+static void
+peer_case(const char *name, const void *buf, size_t len, const char *want)
+{
+	char detail[160] = "", refuse[PROTO_MSG_MAX] = "";
+	int fd = peer_connect(), ok;
+
+	(void)send(fd, buf, len, MSG_NOSIGNAL);
+	ok = peer_dropped(fd, refuse, sizeof refuse, detail, sizeof detail);
+	if (ok && want != NULL && strstr(refuse, want) == NULL) {
+		snprintf(detail, sizeof detail, "REFUSE '%s' lacks '%s'",
+		    refuse, want);
+		ok = 0;
+	}
+	result(name, ok, detail);
+	close(fd);
+}
+
+static void
+run_peer(void)
+{
+	uint8_t buf[PROTO_HDR_LEN + PROTO_MAX_FIXED], junk[4096];
+	struct proto_msg m;
+	size_t n;
+	int i;
+
+	for (i = 0; i < (int)sizeof junk; i++)
+		junk[i] = (uint8_t)(i * 131 + 7);
+	peer_case("peer: garbage", junk, sizeof junk, NULL);
+
+	memset(&m, 0, sizeof m);
+	m.u.hello.version = PROTO_VERSION;
+	m.u.hello.world = 3;
+	m.u.hello.rank = 2;
+	n = enc(&m, PT_HELLO, 0, buf);
+	peer_case("peer: truncated header", buf, 12, NULL);
+
+	n = enc(&m, PT_HELLO, 0, buf);
+	buf[4] = 7;
+	peer_case("peer: protocol version 7 is refused", buf, n, "version");
+
+	memset(&m, 0, sizeof m);
+	m.u.hello.version = PROTO_VERSION;
+	m.u.hello.world = 3;
+	m.u.hello.rank = 2;
+	proto_set_name(m.u.hello.community, sizeof m.u.hello.community,
+	    "someone-elses-job");
+	n = enc(&m, PT_HELLO, 0, buf);
+	peer_case("peer: wrong community is refused", buf, n, "community");
+
+	memset(&m, 0, sizeof m);
+	m.payload_len = 100;
+	n = enc(&m, PT_DATA, 1, buf);
+	peer_case("peer: DATA before the handshake", buf, n, NULL);
+
+	n = enc(&m, PT_DATA, 1, buf);
+	buf[8] = 0xff, buf[9] = 0xff, buf[10] = 0xff, buf[11] = 0xff;
+	peer_case("peer: DATA of absurd length", buf, n, NULL);
+
+	memset(&m, 0, sizeof m);
+	m.u.l_xfer.len = 1;
+	n = enc(&m, PT_L_SEND, 1, buf);
+	peer_case("peer: local message on the peer port", buf, n, NULL);
+}
+
+int
+main(int argc, char **argv)
+{
+	if (argc == 3 && strcmp(argv[1], "local") == 0) {
+		target = argv[2];
+		run_local();
+	} else if (argc == 4 && strcmp(argv[1], "peer") == 0) {
+		target = argv[2];
+		target_port = argv[3];
+		run_peer();
+	} else {
+		fprintf(stderr, "usage: asoc-hostile local SOCKET | peer HOST "
+		    "PORT\n");
+		return 2;
+	}
+	printf("%d passed, %d failed\n", passed, failed);
+	return failed == 0 ? 0 : 1;
+}
