@@ -50,7 +50,8 @@ recv_write(int fd, const unsigned char *p, size_t len)
 		if ((n = write(fd, p, len)) == -1) {
 			if (errno == EINTR)
 				continue;
-			cli_die("cannot write %s: %s", recv_out, strerror(errno));
+			cli_die("cannot write %s: %s", recv_out,
+			    strerror(errno));
 		}
 		p += n;
 		len -= (size_t)n;
@@ -69,6 +70,7 @@ recv_reap(asoc_req_t **req, asoc_completion_t *c, asoc_status_t *st)
 	struct timespec ms = { 0, 1000000 };
 	int i, done = 0;
 
+	*st = ASOC_OK;
 	for (i = 0; *req != NULL && i < RECV_GRACE_MS; i++) {
 		*st = asoc_test(*req, &done, c);
 		if (done || *st != ASOC_OK)
@@ -134,10 +136,10 @@ main(int argc, char **argv)
 		}
 	}
 	if (optind < argc)
-		cli_die_usage("unexpected argument '%s': name the output with -o",
-		    argv[optind]);
+		cli_die_usage("unexpected argument '%s': name the output "
+		    "with -o", argv[optind]);
 
-	/* Open first: a bad path should fail before a sender is kept waiting. */
+	/* Open first: a bad path must fail before a sender waits on us. */
 	if (path != NULL && strcmp(path, "-") != 0) {
 		fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 		if (fd == -1)
@@ -209,8 +211,9 @@ main(int argc, char **argv)
 		} else if (written >= trl.bytes)
 			break;
 		else if (!recv_reap(&req[head], &c, &st))
-			cli_die("rank %d's trailer says %" PRIu64 " bytes, but "
-			    "only %" PRIu64 " arrived", src, trl.bytes, written);
+			cli_die("rank %d's trailer says %" PRIu64 " bytes, "
+			    "but only %" PRIu64 " arrived", src, trl.bytes,
+			    written);
 		if (st != ASOC_OK)
 			cli_die_asoc(st, asoc_last_error(as), "receiving from "
 			    "rank %d", src);

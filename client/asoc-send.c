@@ -134,7 +134,8 @@ main(int argc, char **argv)
 		}
 	}
 	if (to < 0)
-		cli_die_usage("--to RANK is required: the rank running asoc-recv");
+		cli_die_usage("--to RANK is required: the rank running "
+		    "asoc-recv");
 	if (argc - optind > 1)
 		cli_die_usage("one FILE at most, not %d", argc - optind);
 	if (optind < argc)

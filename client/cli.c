@@ -182,8 +182,8 @@ cli_parse_size(const char *opt, const char *arg)
 	if (strcmp(end, "B") == 0 || (shift != 0 && strcmp(end, "iB") == 0))
 		end += strlen(end);
 	if (*end != '\0')
-		cli_die_usage("%s wants a size such as 4096, 64K or 1G, not '%s'",
-		    opt, arg);
+		cli_die_usage("%s wants a size such as 4096, 64K or 1G, "
+		    "not '%s'", opt, arg);
 	if (v > (UINT64_MAX >> shift))
 		cli_die_usage("%s: '%s' is too large", opt, arg);
 	return v << shift;
@@ -196,7 +196,8 @@ cli_fmt_bytes(uint64_t n, char *buf, size_t len)
 	double v = (double)n;
 	int u = -1;
 
-	for (; v >= 1024 && units[u + 1] != '\0'; u++)
+	/* 1023.95 would print as "1024.0": move up a unit first. */
+	for (; v >= (u < 0 ? 1024 : 1023.95) && units[u + 1] != '\0'; u++)
 		v /= 1024;
 	if (u < 0)
 		snprintf(buf, len, "%" PRIu64 " B", n);
@@ -214,10 +215,10 @@ cli_open(const char *socket_path)
 	st = asoc_open(socket_path, &as);
 	if (st == ASOC_OK)
 		return as;
-	/* The library may or may not hand back a session carrying the
-	 * detailed error; use it when it does. */
+	/* A failed open hands back a dead session whose error says where
+	 * it looked; only without one (no memory) do we say it ourselves. */
 	if (as != NULL && *asoc_last_error(as) != '\0')
-		cli_die("cannot reach asocd: %s", asoc_last_error(as));
+		cli_die("%s", asoc_last_error(as));
 	cli_die("cannot reach asocd at %s: %s (is asocd running? name its "
 	    "socket with --socket or ASOC_SOCKET)", socket_path != NULL ?
 	    socket_path : asoc_default_socket(), asoc_strerror(st));

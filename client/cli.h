@@ -94,7 +94,7 @@ void cli_progress_finish(struct cli_progress *p, int ok);
 #define CLI_STREAM_TRL_LEN	32
 #define CLI_STREAM_CHUNK_MAX	(1ULL << 30)	/* 4 of these are mapped */
 #define CLI_STREAM_OK		0
-#define CLI_STREAM_FAILED	1	/* the sender gave up, e.g. read error */
+#define CLI_STREAM_FAILED	1	/* the sender gave up (read error) */
 #define CLI_RING		4	/* data messages in flight */
 
 struct cli_stream_hdr {

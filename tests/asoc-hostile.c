@@ -301,13 +301,18 @@ peer_dropped(int fd, char *refuse, size_t rlen, char *detail, size_t len)
 	return 1;
 }
 
+/* half_close: send, then shut our side, as a peer that dies mid-message
+ * would. */
 static void
-peer_case(const char *name, const void *buf, size_t len, const char *want)
+peer_case(const char *name, const void *buf, size_t len, const char *want,
+    int half_close)
 {
 	char detail[160] = "", refuse[PROTO_MSG_MAX] = "";
 	int fd = peer_connect(), ok;
 
 	(void)send(fd, buf, len, MSG_NOSIGNAL);
+	if (half_close)
+		shutdown(fd, SHUT_WR);
 	ok = peer_dropped(fd, refuse, sizeof refuse, detail, sizeof detail);
 	if (ok && want != NULL && strstr(refuse, want) == NULL) {
 		snprintf(detail, sizeof detail, "REFUSE '%s' lacks '%s'",
@@ -328,18 +333,18 @@ run_peer(void)
 
 	for (i = 0; i < (int)sizeof junk; i++)
 		junk[i] = (uint8_t)(i * 131 + 7);
-	peer_case("peer: garbage", junk, sizeof junk, NULL);
+	peer_case("peer: garbage", junk, sizeof junk, NULL, 0);
 
 	memset(&m, 0, sizeof m);
 	m.u.hello.version = PROTO_VERSION;
 	m.u.hello.world = 3;
 	m.u.hello.rank = 2;
 	n = enc(&m, PT_HELLO, 0, buf);
-	peer_case("peer: truncated header", buf, 12, NULL);
+	peer_case("peer: truncated header, then gone", buf, 12, NULL, 1);
 
 	n = enc(&m, PT_HELLO, 0, buf);
 	buf[4] = 7;
-	peer_case("peer: protocol version 7 is refused", buf, n, "version");
+	peer_case("peer: protocol version 7 is refused", buf, n, "version", 0);
 
 	memset(&m, 0, sizeof m);
 	m.u.hello.version = PROTO_VERSION;
@@ -348,21 +353,21 @@ run_peer(void)
 	proto_set_name(m.u.hello.community, sizeof m.u.hello.community,
 	    "someone-elses-job");
 	n = enc(&m, PT_HELLO, 0, buf);
-	peer_case("peer: wrong community is refused", buf, n, "community");
+	peer_case("peer: wrong community is refused", buf, n, "community", 0);
 
 	memset(&m, 0, sizeof m);
 	m.payload_len = 100;
 	n = enc(&m, PT_DATA, 1, buf);
-	peer_case("peer: DATA before the handshake", buf, n, NULL);
+	peer_case("peer: DATA before the handshake", buf, n, NULL, 0);
 
 	n = enc(&m, PT_DATA, 1, buf);
 	buf[8] = 0xff, buf[9] = 0xff, buf[10] = 0xff, buf[11] = 0xff;
-	peer_case("peer: DATA of absurd length", buf, n, NULL);
+	peer_case("peer: DATA of absurd length", buf, n, NULL, 0);
 
 	memset(&m, 0, sizeof m);
 	m.u.l_xfer.len = 1;
 	n = enc(&m, PT_L_SEND, 1, buf);
-	peer_case("peer: local message on the peer port", buf, n, NULL);
+	peer_case("peer: local message on the peer port", buf, n, NULL, 0);
 }
 
 int

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Sixteen clients at once on three daemons: eight pairs over every
+# direction (and the same node), each with its own tag, all checked.  Then
+# large stream must not hold up small messages on the same connection.
+. "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
+
+start_cluster 3
+
+pairs="0:1 1:2 2:0 0:2 1:0 2:1 0:0 1:1"
+pids=()
+tag=100
+for p in $pairs; do
+	src=${p%:*} dst=${p#*:}
+	"$XFER" --socket "$(sock "$dst")" recv --from "$src" --tag $tag --size 8388609 --count 4 \
+	    >"$T/r$tag.out" 2>&1 &
+	pids+=($!)
+	"$XFER" --socket "$(sock "$src")" send --to "$dst" --tag $tag --size 8388609 --count 4 \
+	    >"$T/s$tag.out" 2>&1 &
+	pids+=($!)
+	tag=$((tag + 1))
+done
+bad=0
+for p in "${pids[@]}"; do wait "$p" || bad=$((bad + 1)); done
+if [ "$bad" -eq 0 ] && [ "$(cat "$T"/r1*.out | grep -c ' ok$')" = 32 ]; then
+	ok "16 concurrent clients, 8 pairs x 4 messages, all intact"
+else
+	not_ok "16 concurrent clients ($bad failed)" "$T"/r1*.out "$T"/s1*.out
+fi
+
+# A stream of large messages from rank 0 to rank 1 (4 x 512 MiB); small
+# messages on another tag over the same connection must get through while
+# it runs, not after it: chunks of all transfers take turns on the wire.
+"$XFER" --socket "$(sock 1)" recv --from 0 --tag 1 --size 536870912 --count 4 >"$T/big-r.out" 2>&1 &
+bigr=$!
+"$XFER" --socket "$(sock 0)" send --to 1 --tag 1 --size 536870912 --count 4 >"$T/big-s.out" 2>&1 &
+bigs=$!
+for ((t = 0; t < 400; t++)); do
+	v=$(stat_field "$(sock 1)" bytes_received)
+	[ "${v:-0}" -gt 0 ] && break
+	sleep 0.05
+done
+check "small messages complete while the large stream runs" bash -c "
+    '$XFER' --socket '$(sock 1)' recv --from 0 --tag 2 --size 4096 --count 3 &
+    r=\$!
+    '$XFER' --socket '$(sock 0)' send --to 1 --tag 2 --size 4096 --count 3 && wait \$r &&
+    kill -0 $bigs && echo 'the large stream is still running'"
+if wait "$bigs" && wait "$bigr" && [ "$(grep -c ' ok$' "$T/big-r.out")" = 4 ]; then
+	ok "the large stream completed intact"
+else
+	not_ok "the large stream completed intact" "$T/big-s.out" "$T/big-r.out"
+fi
+check "every daemon survived" all_daemons_alive
+finish
