@@ -43,6 +43,7 @@ struct bench_opts {
 				" failed %d"
 
 struct bench_peer {
+	asoc_req_t	*req;		/* its ready or result message */
 	int		 ok;		/* ready, then verified */
 	unsigned	 done;		/* timed transfers completed */
 	double		 sum, best;
@@ -118,33 +119,30 @@ static void
 bench_gather(asoc_t *as, asoc_buf_t *ctl, uint64_t tag, const char *what,
     int world, struct bench_peer *p)
 {
-	asoc_req_t **reqs;
 	asoc_status_t st = ASOC_OK;
 	int r;
 
-	if ((reqs = calloc((size_t)world, sizeof *reqs)) == NULL)
-		cli_die("out of memory");
 	asoc_set_timeout(as, BENCH_WAIT_MS);
 	for (r = 1; r < world; r++) {
+		p[r].req = NULL;
 		if (p[r].ok && (st = asoc_irecv(as, ctl, (size_t)r * BENCH_SLOT,
-		    BENCH_SLOT, r, tag, &reqs[r])) == ASOC_OK)
-			continue;
-		if (p[r].ok)
+		    BENCH_SLOT, r, tag, &p[r].req)) != ASOC_OK) {
 			cli_warn_asoc(st, asoc_last_error(as), "posting a "
 			    "receive for the %s of rank %d", what, r);
-		p[r].ok = 0;
+			p[r].ok = 0;
+		}
 	}
 	for (r = 1; r < world; r++) {
-		if (reqs[r] == NULL ||
-		    (st = asoc_wait(reqs[r], NULL)) == ASOC_OK)
+		if (p[r].req == NULL ||
+		    (st = asoc_wait(p[r].req, NULL)) == ASOC_OK)
 			continue;
 		cli_warn_asoc(st, asoc_last_error(as), "waiting for the %s of "
 		    "rank %d (is asoc-bench running there?)", what, r);
 		p[r].ok = 0;
 	}
 	asoc_set_timeout(as, 0);
-	free(reqs);
 }
+
 static void
 bench_report(const struct bench_opts *o, int world,
     const struct bench_peer *p, int verified)
@@ -366,9 +364,10 @@ bench_pair_recv(asoc_t *as, const struct bench_opts *o)
 	}
 
 	failed = got < total;
+	/* No deadline: rank 0 takes the results only once it has sent to
+	 * every rank, which may take long after our last tensor. */
 	snprintf(asoc_buf_ptr(ctl), BENCH_SLOT, BENCH_RESULT_FMT, got, bad,
 	    failed);
-	asoc_set_timeout(as, BENCH_WAIT_MS);
 	if ((st = asoc_send(as, ctl, 0, BENCH_SLOT, 0, BENCH_TAG_RESULT)) !=
 	    ASOC_OK)
 		cli_warn_asoc(st, asoc_last_error(as), "sending the result to "
@@ -516,11 +515,10 @@ main(int argc, char **argv)
 			    SIZE_MAX >> 40 ? 1u << 20 : 1024);
 			break;
 		case 'p':
-			if (strcmp(optarg, "pair") != 0 &&
-			    strcmp(optarg, "self") != 0)
+			o.self = strcmp(optarg, "self") == 0;
+			if (!o.self && strcmp(optarg, "pair") != 0)
 				cli_die_usage("--pattern is pair or self, not "
 				    "'%s'", optarg);
-			o.self = strcmp(optarg, "self") == 0;
 			break;
 		case 'S':
 			o.sock = optarg;
