@@ -35,7 +35,6 @@
 #define ASOC_PATH_MAX		256
 #define ASOC_REQ_BUCKETS	64	/* ids come from a counter: spread evenly */
 #define ASOC_HELLO_TIMEOUT	30000	/* ms for asocd to answer a connect */
-#define ASOC_RUNDIR		"/run/asoc"	/* per-job sockets under SLURM */
 
 #define ASOC_PRINTF(f, a)	__attribute__((format(printf, f, a)))
 
@@ -517,11 +516,8 @@ asoc_find_socket(char *path, size_t size)
 
 	if ((s = getenv("ASOC_SOCKET")) != NULL && *s != '\0')
 		snprintf(path, size, "%s", s);
-	else if ((s = getenv("SLURM_JOB_ID")) != NULL && *s != '\0')
-		snprintf(path, size, ASOC_RUNDIR "/%s/asocd.sock", s);
 	else
-		snprintf(path, size, "/tmp/asoc-%u/asocd.sock",
-		    (unsigned)getuid());
+		proto_default_socket(path, size);
 }
 
 const char *

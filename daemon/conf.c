@@ -87,18 +87,6 @@ conf_transport_name(enum conf_transport t)
 	return (unsigned)t < 3 ? conf_transports[t] : "?";
 }
 
-void
-conf_default_socket(char *buf, size_t len)
-{
-	const char *job = getenv("SLURM_JOB_ID");
-
-	if (job != NULL && *job != '\0')
-		snprintf(buf, len, "/run/asoc/%s/asocd.sock", job);
-	else
-		snprintf(buf, len, "/tmp/asoc-%u/asocd.sock",
-		    (unsigned)getuid());
-}
-
 int
 conf_parse_size(const char *s, size_t *out)
 {
@@ -379,7 +367,7 @@ conf_fill_strings(struct conf *c, char *err, size_t errlen)
 		return -1;
 	}
 	if (c->socket == NULL) {
-		conf_default_socket(path, sizeof path);
+		proto_default_socket(path, sizeof path);
 		if ((c->socket = strdup(path)) == NULL)
 			goto nomem;
 	}

@@ -58,8 +58,6 @@ enum conf_result conf_load(struct conf *c, int argc, char **argv,
 void conf_free(struct conf *c);
 void conf_usage(FILE *fp);
 const char *conf_transport_name(enum conf_transport t);
-/* The socket path used when neither --socket nor ASOC_SOCKET is set. */
-void conf_default_socket(char *buf, size_t len);
 /* "4M", "65536", "1G" -> bytes; -1 on garbage or overflow. */
 int conf_parse_size(const char *s, size_t *out);
 

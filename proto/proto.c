@@ -7,7 +7,10 @@
  */
 #include "proto.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* Which channels may carry a type. */
 #define CH_PEER		(1u << PROTO_CH_PEER)
@@ -104,6 +107,18 @@ proto_status_name(uint32_t status)
 	};
 
 	return status <= PS_LAST ? names[status] : "unknown status";
+}
+
+void
+proto_default_socket(char *buf, size_t len)
+{
+	const char *job = getenv("SLURM_JOB_ID");
+
+	if (job != NULL && *job != '\0')
+		snprintf(buf, len, "/run/asoc/%s/asocd.sock", job);
+	else
+		snprintf(buf, len, "/tmp/asoc-%u/asocd.sock",
+		    (unsigned)getuid());
 }
 
 void

@@ -324,6 +324,11 @@ const char *proto_strerror(enum proto_err err);
 /* "peer lost", "timed out"...: for log lines and messages. */
 const char *proto_status_name(uint32_t status);
 
+/* Where client and daemon meet when nobody names a socket:
+ * /run/asoc/$SLURM_JOB_ID/asocd.sock inside a SLURM job, else
+ * /tmp/asoc-$UID/asocd.sock.  ($ASOC_SOCKET is checked by the callers.) */
+void proto_default_socket(char *buf, size_t len);
+
 /* Copies s into a fixed wire field, truncating, always NUL-terminated. */
 void proto_set_name(char *field, size_t size, const char *s);
 
