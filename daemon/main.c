@@ -247,6 +247,7 @@ main(int argc, char **argv)
 
 	control_shutdown();
 	transport_tcp.stop_listen();
+	conn_close_all();
 	if (cf->pidfile != NULL)
 		unlink(cf->pidfile);
 	if (ev_drain_timer != NULL)

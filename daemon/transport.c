@@ -11,6 +11,11 @@
 
 #include "asocd.h"
 #include "log.h"
+#include "peer.h"
+
+/* Every live connection, including accepted ones that have not said who
+ * they are yet, so shutdown can close them all. */
+static TAILQ_HEAD(, conn) conn_all = TAILQ_HEAD_INITIALIZER(conn_all);
 
 const struct transport *
 transport_pick(struct peer *p)
@@ -34,6 +39,7 @@ conn_new(const struct transport *tp, struct peer *p, int outgoing)
 	c->hs = outgoing ? HS_CONNECTING : HS_WAIT_HELLO;
 	TAILQ_INIT(&c->xfers);
 	TAILQ_INIT(&c->sendq);
+	TAILQ_INSERT_TAIL(&conn_all, c, all_entry);
 	return c;
 }
 
@@ -56,9 +62,21 @@ conn_free_later(struct conn *c)
 		event_free(c->hs_timer);
 		c->hs_timer = NULL;
 	}
+	TAILQ_REMOVE(&conn_all, c, all_entry);
 	/* Callers up the stack may still hold c: free it on the next turn
 	 * of the loop, when they have all returned. */
 	if (event_base_once(asocd->base, -1, EV_TIMEOUT, conn_free_cb, c,
 	    &now) < 0)
 		log_err("cannot schedule a connection's release; leaking it");
+}
+
+void
+conn_close_all(void)
+{
+	struct conn *c;
+
+	while ((c = TAILQ_FIRST(&conn_all)) != NULL)
+		peer_conn_lost(c, "asocd is stopping");
+	/* Let the deferred frees run. */
+	event_base_loop(asocd->base, EVLOOP_NONBLOCK);
 }

@@ -36,6 +36,7 @@ struct conn {
 	struct xfer *rx_cur;	/* receiver whose payload is being read */
 	struct event *hs_timer;	/* the handshake must finish in time */
 	TAILQ_ENTRY(conn) entry;	/* in peer's list */
+	TAILQ_ENTRY(conn) all_entry;	/* in the list of every connection */
 	void *priv;		/* the transport's own state */
 };
 
@@ -64,5 +65,7 @@ struct conn *conn_new(const struct transport *tp, struct peer *p,
     int outgoing);
 /* Frees c from the loop, after the callback that closed it returned. */
 void conn_free_later(struct conn *c);
+/* Shutdown: close every connection, handshaken or not. */
+void conn_close_all(void);
 
 #endif

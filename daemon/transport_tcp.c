@@ -464,7 +464,8 @@ tcp_connect(struct peer *p, char *err, size_t errlen)
 	}
 	if ((c = conn_new(&transport_tcp, p, 1)) == NULL ||
 	    (tc = tcp_conn_new(c, fd)) == NULL) {
-		free(c);
+		if (c != NULL)
+			conn_free_later(c);
 		close(fd);
 		snprintf(err, errlen, "out of memory");
 		return NULL;
@@ -499,7 +500,8 @@ tcp_on_accept(evutil_socket_t lfd, short what, void *arg)
 	if ((c = conn_new(&transport_tcp, NULL, 0)) == NULL ||
 	    (tc = tcp_conn_new(c, fd)) == NULL) {
 		log_warn("out of memory: dropped connection from %s", from);
-		free(c);
+		if (c != NULL)
+			conn_free_later(c);
 		close(fd);
 		return;
 	}
