@@ -216,9 +216,12 @@ main(int argc, char **argv)
 		fatalx("cannot create the event loop");
 	if (peers_init(err, sizeof err) < 0)
 		fatalx("%s", err);
-	choose_listen_host();
-	if (transport_tcp.listen(err, sizeof err) < 0)
-		fatalx("%s", err);
+	/* A world of one has no peers to listen for. */
+	if (asocd->world > 1) {
+		choose_listen_host();
+		if (transport_tcp.listen(err, sizeof err) < 0)
+			fatalx("%s", err);
+	}
 	if (control_listen(cf->socket, err, sizeof err) < 0)
 		fatalx("%s", err);
 	if (cf->pidfile != NULL)

@@ -524,8 +524,11 @@ peer_conn_lost(struct conn *c, const char *fmt, ...)
 		    "%.80s", p->rank, why);
 		xfer_conn_lost(c, PS_EPEERLOST, msg);
 		TAILQ_REMOVE(&p->conns, c, entry);
-		if (peer_up_conn(p) == NULL && p->connecting == NULL)
-			p->state = PROTO_PEER_IDLE;
+		if (peer_up_conn(p) == NULL) {
+			xfer_peer_lost(p->rank, msg);
+			if (p->connecting == NULL)
+				p->state = PROTO_PEER_IDLE;
+		}
 		/* Sends queued for a connection may use a fresh one. */
 		if (!TAILQ_EMPTY(&p->waiting) && p->connecting == NULL &&
 		    !evtimer_pending(p->retry_ev, NULL)) {

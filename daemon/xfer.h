@@ -110,6 +110,8 @@ void xfer_conn_ready(struct xfer *x, struct conn *c);
 /* The connection died: everything on it fails with status. */
 void xfer_conn_lost(struct conn *c, enum proto_status status,
     const char *why);
+/* No connection to rank is left: receives posted for it fail. */
+void xfer_peer_lost(uint32_t rank, const char *why);
 /* Fails x and the requests it carries, then frees it. */
 void xfer_fail(struct xfer *x, enum proto_status status, const char *why);
 /* SIGTERM: give up everything not yet matched; the rest may finish. */

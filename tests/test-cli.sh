@@ -25,10 +25,23 @@ check "asoc-stat shows both ranks" bash -c "'$STAT' --socket '$(sock 0)' | grep 
 check "asoc-stat --json" bash -c "'$STAT' --socket '$(sock 1)' --json | grep -q '\"rank\":1'"
 check_fails "asoc-stat without a daemon" "is asocd running" "$STAT" --socket "$T/none.sock"
 
+# A peer killed with receives posted for it: they fail with "peer lost"
+# instead of waiting for a send that can no longer come.
+check "a transfer from rank 1 to rank 0 (connects them)" bash -c "
+    '$XFER' --socket '$(sock 0)' recv --from 1 --size 100 --tag 4 &
+    r=\$!
+    '$XFER' --socket '$(sock 1)' send --to 0 --size 100 --tag 4 && wait \$r"
+"$XFER" --socket "$(sock 0)" recv --from 1 --size 100 --tag 5 --expect epeerlost >"$T/lost.out" 2>&1 &
+lpid=$!
+wait_stat "$(sock 0)" posted_recvs 1
+kill -KILL "${DAEMONS[1]}"
+wait "${DAEMONS[1]}" 2>/dev/null || true
+if wait "$lpid"; then ok "a receive posted for a killed peer fails with peer lost"; else
+	not_ok "a receive posted for a killed peer fails with peer lost" "$T/lost.out" "$T/d0.log"; fi
+
 # Peers that never come up: the send fails within the connection timeout.
-check "a send to a dead peer fails after the connection timeout" bash -c "
-    kill -TERM ${DAEMONS[1]}; wait ${DAEMONS[1]} 2>/dev/null
-    '$XFER' --socket '$(sock 0)' send --to 1 --size 10 --expect enopeer"
+check "a send to a dead peer fails after the connection timeout" \
+    "$XFER" --socket "$(sock 0)" send --to 1 --size 10 --expect enopeer
 
 # Daemonised start: the parent returns once the child serves.
 check "asocd without -f daemonises and reports ready" bash -c "
