@@ -16,6 +16,9 @@
 #include "asocd.h"
 #include "control.h"
 #include "log.h"
+#ifdef HAVE_RDMA
+#include "transport_rdma.h"
+#endif
 
 /* The seals that make the mapping safe: the size can never change, so a
  * client cannot truncate the file under us and turn our next access into
@@ -119,6 +122,9 @@ buffer_unref(struct buffer *b)
 {
 	if (--b->refs > 0)
 		return;
+#ifdef HAVE_RDMA
+	rdma_buffer_release(b);	/* exactly once: at the last reference */
+#endif
 	munmap(b->base, b->size);
 	asocd->ctr.buffers--;
 	asocd->ctr.buffer_bytes -= b->size;

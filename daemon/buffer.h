@@ -15,6 +15,7 @@
 #include <sys/queue.h>
 
 struct client;
+struct ibv_mr;
 
 struct buffer {
 	uint64_t id;
@@ -22,6 +23,7 @@ struct buffer {
 	uint8_t *base;
 	size_t size;
 	unsigned refs;
+	struct ibv_mr *mr;	/* RDMA registration, made on first use */
 	TAILQ_ENTRY(buffer) entry;	/* in owner's list */
 };
 TAILQ_HEAD(buffer_list, buffer);

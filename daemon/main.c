@@ -20,6 +20,9 @@
 #include "netaddr.h"
 #include "peer.h"
 #include "transport.h"
+#ifdef HAVE_RDMA
+#include "transport_rdma.h"
+#endif
 #include "xfer.h"
 
 struct asocd *asocd;
@@ -87,6 +90,9 @@ on_term(evutil_socket_t sig, short what, void *arg)
 	asocd->draining = 1;
 	control_stop();
 	transport_tcp.stop_listen();
+#ifdef HAVE_RDMA
+	transport_rdma.stop_listen();
+#endif
 	xfer_drain();
 	ev_drain_timer = evtimer_new(asocd->base, on_drain_timeout, NULL);
 	if (ev_drain_timer != NULL)
@@ -128,6 +134,27 @@ choose_listen_host(void)
 	log_info("interface %s not found; listening on %s, this node's entry "
 	    "in --peers (set --interface or --listen to choose)",
 	    cf->interface, asocd->listen_host);
+}
+
+/* RDMA beside TCP: --transport rdma insists on it; auto says why it
+ * falls back; tcp leaves the device alone. */
+static void
+listen_rdma(void)
+{
+#ifdef HAVE_RDMA
+	char err[256];
+
+	if (asocd->conf->transport == CONF_TRANSPORT_TCP)
+		return;
+	if (transport_rdma.listen(err, sizeof err) < 0) {
+		if (asocd->conf->transport == CONF_TRANSPORT_RDMA)
+			fatalx("--transport rdma: %s", err);
+		log_warn("%s: using TCP for every peer (--transport auto)",
+		    err);
+		return;
+	}
+	rdma_check_memlock();
+#endif
 }
 
 /* Fork; the parent exits 0 once the child says it is serving, or 1 when
@@ -205,9 +232,12 @@ main(int argc, char **argv)
 	match_init(&asocd->match);
 	xfer_init();
 
+#ifndef HAVE_RDMA
 	if (cf->transport == CONF_TRANSPORT_RDMA)
-		fatalx("--transport rdma: this asocd has no RDMA transport "
-		    "yet; use --transport tcp or auto");
+		fatalx("--transport rdma: this asocd was built without "
+		    "rdma-core; rebuild with librdmacm-dev and libibverbs-dev, "
+		    "or use --transport tcp or auto");
+#endif
 
 	if (!cf->foreground)
 		daemonise();
@@ -219,6 +249,7 @@ main(int argc, char **argv)
 	/* A world of one has no peers to listen for. */
 	if (asocd->world > 1) {
 		choose_listen_host();
+		listen_rdma();
 		if (transport_tcp.listen(err, sizeof err) < 0)
 			fatalx("%s", err);
 	}
@@ -251,6 +282,9 @@ main(int argc, char **argv)
 	control_shutdown();
 	transport_tcp.stop_listen();
 	conn_close_all();
+#ifdef HAVE_RDMA
+	rdma_stop_all();
+#endif
 	if (cf->pidfile != NULL)
 		unlink(cf->pidfile);
 	if (ev_drain_timer != NULL)

@@ -363,6 +363,9 @@ peer_up(struct conn *c, struct peer *p)
 	p->last_error[0] = '\0';
 	log_info("%s rank %u (%s:%u) over %s", c->outgoing ? "connected to" :
 	    "accepted", p->rank, p->host, p->port, c->tp->name);
+	if (c->outgoing && p->rdma_failed)
+		log_warn("rank %u: falling back to TCP: RDMA was not possible "
+		    "(%s)", p->rank, p->rdma_why);
 	peer_flush(p, c);
 }
 
@@ -477,6 +480,9 @@ peer_conn_msg(struct conn *c, const struct proto_msg *m)
 	case PT_ABORT:
 		xfer_on_abort(c, m);
 		break;
+	case PT_WDONE:
+		xfer_on_wdone(c, m);
+		break;
 	default:
 		peer_conn_lost(c, "unexpected %s", proto_type_name(m->hdr.type));
 		break;
@@ -537,6 +543,23 @@ peer_conn_lost(struct conn *c, const char *fmt, ...)
 		}
 	} else if (c->outgoing) {
 		xfer_conn_lost(c, PS_EPEERLOST, why);
+		if (asocd->conf->transport == CONF_TRANSPORT_AUTO) {
+			/* RDMA failed: try TCP at once.  TCP failing too
+			 * means the peer is not up at all, so the next
+			 * round tries RDMA again. */
+			if (c->tp != &transport_tcp) {
+				p->rdma_failed = 1;
+				snprintf(p->rdma_why, sizeof p->rdma_why, "%s",
+				    why);
+				if (p->connecting == c) {
+					p->connecting = NULL;
+					peer_try(p);
+				}
+				c->tp->close(c);
+				return;
+			}
+			p->rdma_failed = 0;
+		}
 		if (p->connecting == c)
 			peer_retry(p, why);
 	} else

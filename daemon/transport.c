@@ -12,6 +12,9 @@
 #include "asocd.h"
 #include "log.h"
 #include "peer.h"
+#ifdef HAVE_RDMA
+#include "transport_rdma.h"
+#endif
 
 /* Every live connection, including accepted ones that have not said who
  * they are yet, so shutdown can close them all. */
@@ -20,9 +23,16 @@ static TAILQ_HEAD(, conn) conn_all = TAILQ_HEAD_INITIALIZER(conn_all);
 const struct transport *
 transport_pick(struct peer *p)
 {
+#ifdef HAVE_RDMA
+	/* auto: RDMA while it has not just failed for this peer (peer.c
+	 * then tries TCP once); rdma: always, no fallback. */
+	if (asocd->conf->transport == CONF_TRANSPORT_RDMA ||
+	    (asocd->conf->transport == CONF_TRANSPORT_AUTO &&
+	    rdma_available() && !p->rdma_failed))
+		return &transport_rdma;
+#else
 	(void)p;
-	/* TCP is the only transport built so far; main.c refuses
-	 * --transport rdma with a message, and auto means TCP. */
+#endif
 	return &transport_tcp;
 }
 

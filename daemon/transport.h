@@ -51,13 +51,23 @@ struct transport {
 	struct conn *(*connect)(struct peer *p, char *err, size_t errlen);
 	/* Queue a control message (never DATA). */
 	void (*send_ctl)(struct conn *c, struct proto_msg *m);
+	/* Receiver: expose exactly r's granted range for x and say how the
+	 * peer names it (CTS addr, rkey).  NULL: nothing to expose (the
+	 * data comes as DATA frames).  -1 with a message on failure. */
+	int (*grant)(struct conn *c, struct xfer *x, struct req *r,
+	    uint64_t *addr, uint32_t *rkey, char *err, size_t errlen);
 	/* Start moving x's data to the granted range (after CTS). */
 	void (*start_data)(struct conn *c, struct xfer *x);
+	/* x is going away: revoke what grant exposed.  May be NULL. */
+	void (*release)(struct conn *c, struct xfer *x);
 	/* Close: no callbacks after this; the conn is freed later. */
 	void (*close)(struct conn *c);
 };
 
 extern const struct transport transport_tcp;
+#ifdef HAVE_RDMA
+extern const struct transport transport_rdma;
+#endif
 
 /* The transport for a new connection to p under --transport. */
 const struct transport *transport_pick(struct peer *p);

@@ -576,6 +576,8 @@ const struct transport transport_tcp = {
 	.stop_listen = tcp_stop_listen,
 	.connect = tcp_connect,
 	.send_ctl = tcp_send_ctl,
+	.grant = NULL,		/* DATA frames land where xfer says */
 	.start_data = tcp_start_data,
+	.release = NULL,
 	.close = tcp_close,
 };

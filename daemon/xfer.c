@@ -90,6 +90,8 @@ xfer_free(struct xfer *x)
 	struct conn *c = x->conn;
 
 	if (c != NULL) {
+		if (c->tp->release != NULL)
+			c->tp->release(c, x);
 		TAILQ_REMOVE(&c->xfers, x, conn_entry);
 		TAILQ_REMOVE(xfer_bucket(c, x->id), x, hash_entry);
 		if (x->in_send_queue)
@@ -269,13 +271,21 @@ xfer_matched(struct xfer *x, struct req *r)
 		xfer_free(x);
 		return;
 	} else {
+		struct conn *c = x->conn;
 		struct proto_msg m;
+		char err[PROTO_MSG_MAX];
 
 		memset(&m, 0, sizeof m);
+		if (c->tp->grant != NULL && c->tp->grant(c, x, r,
+		    &m.u.cts.addr, &m.u.cts.rkey, err, sizeof err) < 0) {
+			xfer_send_abort(c, x->id, PS_ENOMEM, 1);
+			xfer_fail(x, PS_ENOMEM, err);
+			return;
+		}
 		x->state = XS_DATA;
 		m.u.cts.recv_id = x->id;
 		m.u.cts.len = x->len;
-		xfer_send_ctl(x->conn, PT_CTS, x->id, &m);
+		xfer_send_ctl(c, PT_CTS, x->id, &m);
 	}
 }
 
@@ -509,7 +519,41 @@ xfer_on_cts(struct conn *c, const struct proto_msg *m)
 		return;
 	}
 	x->state = XS_DATA;
+	x->raddr = m->u.cts.addr;
+	x->rkey = m->u.cts.rkey;
 	c->tp->start_data(c, x);
+}
+
+void
+xfer_on_wdone(struct conn *c, const struct proto_msg *m)
+{
+	struct xfer *x;
+
+	if (!xfer_conn_ok(c, m))
+		return;
+	if (c->tp->grant == NULL) {
+		peer_conn_lost(c, "WDONE on a transport without WRITEs");
+		return;
+	}
+	if ((x = xfer_find(c, m->hdr.id, XFER_RECV)) == NULL)
+		return;		/* cancelled here; the exposure is gone */
+	if (x->state != XS_DATA || x->req == NULL ||
+	    m->u.wdone.len != x->len) {
+		peer_conn_lost(c, "WDONE for transfer %llu out of turn",
+		    (unsigned long long)x->id);
+		return;
+	}
+	/* The WRITEs precede this SEND on the connection, so the bytes are
+	 * in place.  Revoke the exposure (xfer_free, via release) before
+	 * the client may touch the buffer again. */
+	x->done = x->len;
+	asocd->ctr.bytes_received += x->len;
+	c->peer->bytes_received += x->len;
+	if (c->tp->release != NULL)
+		c->tp->release(c, x);
+	xfer_req_complete(x->req, PS_OK, x->len, NULL);
+	xfer_send_ack(c, x, PS_OK);
+	xfer_free(x);
 }
 
 void

@@ -71,6 +71,9 @@ struct xfer {
 	struct conn *conn;	/* the carrying connection, when remote */
 	struct match_send ms;	/* waiting to be matched */
 	struct event *copy_ev;	/* local copy in steps */
+	uint64_t raddr;		/* sender: the granted range (CTS) */
+	uint32_t rkey;
+	void *tp_priv;		/* the transport's own (an exposure) */
 	TAILQ_ENTRY(xfer) conn_entry;	/* conn's transfers */
 	TAILQ_ENTRY(xfer) send_entry;	/* conn's queue of senders */
 	TAILQ_ENTRY(xfer) wait_entry;	/* peer's queue before connecting */
@@ -99,6 +102,8 @@ void xfer_on_rts(struct conn *c, const struct proto_msg *m);
 void xfer_on_cts(struct conn *c, const struct proto_msg *m);
 void xfer_on_ack(struct conn *c, const struct proto_msg *m);
 void xfer_on_abort(struct conn *c, const struct proto_msg *m);
+/* One-sided transports: the sender's WRITEs have all been placed. */
+void xfer_on_wdone(struct conn *c, const struct proto_msg *m);
 /* DATA: where the payload goes, or NULL to discard it.  Returns -1 when
  * the frame is a protocol violation (drop the connection). */
 int xfer_on_data(struct conn *c, uint64_t id, uint64_t offset, uint64_t len,

@@ -41,6 +41,7 @@ static const struct proto_type_info proto_types[] = {
 	{ PT_DATA, "DATA", CH_PEER, PROTO_DATA_LEN },
 	{ PT_ACK, "ACK", CH_PEER, PROTO_ACK_LEN },
 	{ PT_ABORT, "ABORT", CH_PEER, PROTO_ABORT_LEN },
+	{ PT_WDONE, "WDONE", CH_PEER, PROTO_WDONE_LEN },
 	{ PT_S_QUERY, "S_QUERY", CH_LIN, 0 },
 	{ PT_S_NODE, "S_NODE", CH_LOUT, PROTO_S_NODE_LEN },
 	{ PT_S_PEER, "S_PEER", CH_LOUT, PROTO_S_PEER_LEN },
@@ -343,6 +344,9 @@ proto_encode(struct proto_msg *msg, uint8_t *out, size_t cap)
 		put32(&w, msg->u.abort.status);
 		put32(&w, msg->u.abort.to_sender);
 		break;
+	case PT_WDONE:
+		put64(&w, msg->u.wdone.len);
+		break;
 	case PT_S_QUERY:
 	case PT_S_END:
 		break;
@@ -571,6 +575,9 @@ proto_decode_body(const struct proto_hdr *hdr, const uint8_t *body,
 		if (!status_ok(msg->u.abort.status) ||
 		    msg->u.abort.to_sender > 1)
 			return PROTO_EFIELD;
+		break;
+	case PT_WDONE:
+		msg->u.wdone.len = get64(&r);
 		break;
 	case PT_S_QUERY:
 	case PT_S_END:

@@ -54,6 +54,7 @@ enum proto_type {
 	PT_DATA = 0x0303,
 	PT_ACK = 0x0304,
 	PT_ABORT = 0x0305,	/* either side gives a transfer up */
+	PT_WDONE = 0x0306,	/* RDMA: every WRITE of a transfer is placed */
 
 	/* status */
 	PT_S_QUERY = 0x0401,	/* client asks for counters */
@@ -203,6 +204,11 @@ struct proto_abort {		/* id: the transfer id the receiver knows */
 };
 #define PROTO_ABORT_LEN 8
 
+struct proto_wdone {		/* id: sender's transfer id */
+	uint64_t len;		/* bytes written, equal to the granted length */
+};
+#define PROTO_WDONE_LEN 8
+
 /* --- status --- */
 struct proto_s_node {
 	uint32_t rank;
@@ -265,6 +271,7 @@ struct proto_msg {
 		struct proto_data data;
 		struct proto_ack ack;
 		struct proto_abort abort;
+		struct proto_wdone wdone;
 		struct proto_s_node s_node;
 		struct proto_s_peer s_peer;
 	} u;

@@ -41,6 +41,7 @@ static const struct pt_type pt_types[] = {
 	{ PT_DATA, "DATA", PROTO_CH_PEER, 8 },
 	{ PT_ACK, "ACK", PROTO_CH_PEER, 16 },
 	{ PT_ABORT, "ABORT", PROTO_CH_PEER, 8 },
+	{ PT_WDONE, "WDONE", PROTO_CH_PEER, 8 },
 	{ PT_S_QUERY, "S_QUERY", PROTO_CH_LOCAL_IN, 0 },
 	{ PT_S_NODE, "S_NODE", PROTO_CH_LOCAL_OUT, 120 },
 	{ PT_S_PEER, "S_PEER", PROTO_CH_LOCAL_OUT, 120 },
@@ -185,6 +186,9 @@ pt_fill(struct proto_msg *m, uint16_t type)
 		m->u.abort.status = PS_ENOPEER;
 		m->u.abort.to_sender = 1;
 		break;
+	case PT_WDONE:
+		m->u.wdone.len = 0x3132333435363738ull;
+		break;
 	case PT_S_QUERY:
 	case PT_S_END:
 		break;
@@ -317,6 +321,9 @@ pt_compare(const struct proto_msg *a, const struct proto_msg *b)
 	case PT_ABORT:
 		ck_assert_uint_eq(a->u.abort.status, b->u.abort.status);
 		ck_assert_uint_eq(a->u.abort.to_sender, b->u.abort.to_sender);
+		break;
+	case PT_WDONE:
+		ck_assert_uint_eq(a->u.wdone.len, b->u.wdone.len);
 		break;
 	case PT_S_QUERY:
 	case PT_S_END:
@@ -798,7 +805,7 @@ END_TEST
 START_TEST(hdr_unknown_type)
 {
 	static const uint16_t bad[] = { 0x0000, 0x0001, 0x0100, 0x0104,
-	    0x0200, 0x0207, 0x0280, 0x0283, 0x0300, 0x0306, 0x0400, 0x0402,
+	    0x0200, 0x0207, 0x0280, 0x0283, 0x0300, 0x0307, 0x0400, 0x0402,
 	    0x0480, 0x0484, 0x0501, 0x8101, 0xffff };
 	uint8_t b[PT_BUF], out[PT_BUF];
 	struct proto_msg m;

@@ -1,0 +1,1064 @@
+/*
+ * transport_rdma.c: the RDMA transport (rdma_cm + verbs, RC QPs).
+ *
+ * Connections: librdmacm resolves the peer and sets up one RC QP per
+ * connection; the CM event channel and the completion channel are
+ * non-blocking fds owned by the libevent loop, so nothing here blocks and
+ * no thread runs on the control path.  The HELLO/WELCOME handshake of
+ * peer.c then runs over the QP, as on TCP.
+ *
+ * Control messages (RTS, CTS, ACK, ...) travel as SEND_WITH_IMM from a
+ * ring of registered slots into a ring of pre-posted receives.  The
+ * immediate data returns receive credits: a side sends only while the
+ * other has a receive posted for it, and keeps the last credit for a
+ * credit-only (zero-length) message so the two can never wait on each
+ * other.
+ *
+ * Data: the receiver exposes exactly the granted range of the client's
+ * buffer with a type-2 memory window bound to this QP (or, on a device
+ * without windows, a memory region of just that range) and names it in
+ * CTS.  The sender RDMA WRITEs from the client's registered buffer
+ * straight into it, chunked, a window of WRITEs in flight, every k-th
+ * signalled, then a SEND (WDONE): RC places the WRITEs before the SEND.
+ * The receiver revokes the window before its client hears of the data,
+ * then ACKs; the send completes on the ACK, as on TCP.
+ */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <infiniband/verbs.h>
+#include <rdma/rdma_cma.h>
+
+#include "asocd.h"
+#include "buffer.h"
+#include "log.h"
+#include "netaddr.h"
+#include "peer.h"
+#include "transport.h"
+#include "transport_rdma.h"
+
+#define RDMA_RING		64	/* control receives posted per QP */
+#define RDMA_MSG_SIZE		(PROTO_HDR_LEN + PROTO_MAX_FIXED)
+#define RDMA_SQ_DEPTH		256
+#define RDMA_WRITE_WINDOW	16	/* WRITEs in flight per connection */
+#define RDMA_SIGNAL_EVERY	4
+#define RDMA_CM_TIMEOUT_MS	2000
+#define RDMA_PRIV_MAGIC		0x41534f43u
+
+enum rdma_op { OP_RECV = 1, OP_SEND, OP_WRITE, OP_BIND };
+#define WR_ID(op, idx)	(((uint64_t)(op) << 56) | (uint64_t)(idx))
+#define WR_OP(id)	((enum rdma_op)((id) >> 56))
+#define WR_IDX(id)	((unsigned)((id) & 0xffffffu))
+
+/* What the connect private data carries: enough to refuse a stranger
+ * before any QP traffic.  The full check is the HELLO that follows. */
+struct rdma_priv {
+	uint32_t magic;
+	uint16_t version;
+	uint16_t rank;
+};
+
+/* The WRITEs covered by one signalled WRITE: their buffer references are
+ * dropped when it completes. */
+struct rdma_wrec {
+	struct buffer *buf[RDMA_SIGNAL_EVERY];
+	unsigned n;
+};
+
+struct rdma_out {
+	size_t len;
+	TAILQ_ENTRY(rdma_out) entry;
+	uint8_t data[RDMA_MSG_SIZE];
+};
+
+struct rdma_conn {
+	struct conn *c;
+	struct rdma_cm_id *id;
+	struct ibv_cq *cq;
+	uint8_t *ring;		/* RDMA_RING receive slots, then send slots */
+	struct ibv_mr *ring_mr;
+	unsigned send_free[RDMA_RING], nsend_free;
+	unsigned credits, to_return;
+	unsigned sq_used, writes_inflight;
+	struct rdma_wrec wrec[RDMA_SQ_DEPTH];
+	unsigned wrec_next;
+	struct rdma_wrec batch;		/* unsignalled WRITEs so far */
+	TAILQ_HEAD(, rdma_out) outq;
+	int established;
+};
+
+/* The one device this daemon speaks RDMA on: the one behind its listen
+ * address. */
+static struct {
+	struct rdma_event_channel *cm;
+	struct event *cm_ev;
+	struct rdma_cm_id *listen_id;
+	struct ibv_context *ctx;
+	struct ibv_pd *pd;
+	struct ibv_comp_channel *cc;
+	struct event *cc_ev;
+	int has_mw;
+	char name[64];
+} rd;
+
+static void rdma_pump(struct rdma_conn *rc);
+
+int
+rdma_available(void)
+{
+	return rd.pd != NULL;
+}
+
+static int
+rdma_nonblock(int fd)
+{
+	int fl = fcntl(fd, F_GETFL);
+
+	return fl < 0 ? -1 : fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+}
+
+static const char *
+rdma_memlock_hint(char *buf, size_t len)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_MEMLOCK, &rl) < 0 || rl.rlim_cur == RLIM_INFINITY)
+		snprintf(buf, len, "RLIMIT_MEMLOCK is unlimited");
+	else
+		snprintf(buf, len, "RLIMIT_MEMLOCK is %llu KiB: raise it with "
+		    "'ulimit -l unlimited' (or LimitMEMLOCK=infinity, or "
+		    "memlock in /etc/security/limits.conf)",
+		    (unsigned long long)rl.rlim_cur / 1024);
+	return buf;
+}
+
+void
+rdma_check_memlock(void)
+{
+	struct rlimit rl;
+	char hint[256];
+
+	if (getrlimit(RLIMIT_MEMLOCK, &rl) < 0 ||
+	    rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= (1ull << 30))
+		return;
+	if (geteuid() == 0)
+		return;		/* root's registrations are not bound by it */
+	log_warn("%s; registering large buffers for RDMA will fail",
+	    rdma_memlock_hint(hint, sizeof hint));
+}
+
+/* --- buffer registration: once per buffer, cached until it goes --- */
+
+static struct ibv_mr *
+rdma_buffer_mr(struct buffer *b, char *err, size_t errlen)
+{
+	int access = IBV_ACCESS_LOCAL_WRITE;
+	char hint[256];
+
+	if (b->mr != NULL)
+		return b->mr;
+	if (rd.has_mw)
+		access |= IBV_ACCESS_MW_BIND;
+	b->mr = ibv_reg_mr(rd.pd, b->base, b->size, access);
+	if (b->mr == NULL) {
+		snprintf(err, errlen, "cannot register %zu bytes with %s: %s; "
+		    "%s", b->size, rd.name, strerror(errno),
+		    rdma_memlock_hint(hint, sizeof hint));
+		log_err("%s", err);
+		return NULL;
+	}
+	asocd->ctr.registrations++;
+	return b->mr;
+}
+
+void
+rdma_buffer_release(struct buffer *b)
+{
+	if (b->mr == NULL)
+		return;
+	if (ibv_dereg_mr(b->mr) != 0)
+		log_err("deregistering buffer %llu: %s",
+		    (unsigned long long)b->id, strerror(errno));
+	b->mr = NULL;
+	asocd->ctr.deregistrations++;
+}
+
+/* --- posting --- */
+
+static int
+rdma_post_recv(struct rdma_conn *rc, unsigned slot)
+{
+	struct ibv_sge sge = {
+		.addr = (uintptr_t)(rc->ring + (size_t)slot * RDMA_MSG_SIZE),
+		.length = RDMA_MSG_SIZE,
+		.lkey = rc->ring_mr->lkey,
+	};
+	struct ibv_recv_wr wr = {
+		.wr_id = WR_ID(OP_RECV, slot), .sg_list = &sge, .num_sge = 1,
+	}, *bad;
+
+	return ibv_post_recv(rc->id->qp, &wr, &bad);
+}
+
+static int
+rdma_post_send(struct rdma_conn *rc, const uint8_t *msg, size_t len)
+{
+	unsigned slot = rc->send_free[--rc->nsend_free];
+	uint8_t *p = rc->ring + (size_t)(RDMA_RING + slot) * RDMA_MSG_SIZE;
+	struct ibv_sge sge = {
+		.addr = (uintptr_t)p, .length = (uint32_t)len,
+		.lkey = rc->ring_mr->lkey,
+	};
+	struct ibv_send_wr wr = {
+		.wr_id = WR_ID(OP_SEND, slot), .sg_list = &sge,
+		.num_sge = len > 0 ? 1 : 0,
+		.opcode = IBV_WR_SEND_WITH_IMM,
+		.send_flags = IBV_SEND_SIGNALED,
+	}, *bad;
+
+	memcpy(p, msg, len);
+	wr.imm_data = htonl(rc->to_return);
+	if (ibv_post_send(rc->id->qp, &wr, &bad) != 0) {
+		rc->send_free[rc->nsend_free++] = slot;
+		return -1;
+	}
+	rc->to_return = 0;
+	rc->credits--;
+	rc->sq_used++;
+	return 0;
+}
+
+/* Every RDMA_SIGNAL_EVERY-th WRITE (and the last of a burst) is
+ * signalled; its completion drops the buffer references of the batch. */
+static int
+rdma_post_write(struct rdma_conn *rc, struct xfer *x, uint64_t n, int last)
+{
+	struct req *r = x->req;
+	struct ibv_sge sge = {
+		.addr = (uintptr_t)(r->buf->base + r->off + x->done),
+		.length = (uint32_t)n, .lkey = r->buf->mr->lkey,
+	};
+	struct ibv_send_wr wr = {
+		.sg_list = &sge, .num_sge = 1, .opcode = IBV_WR_RDMA_WRITE,
+	}, *bad;
+	int signal = last || rc->batch.n + 1 >= RDMA_SIGNAL_EVERY;
+
+	wr.wr.rdma.remote_addr = x->raddr + x->done;
+	wr.wr.rdma.rkey = x->rkey;
+	if (signal) {
+		wr.send_flags = IBV_SEND_SIGNALED;
+		wr.wr_id = WR_ID(OP_WRITE, rc->wrec_next);
+	}
+	if (ibv_post_send(rc->id->qp, &wr, &bad) != 0)
+		return -1;
+	buffer_ref(r->buf);
+	rc->batch.buf[rc->batch.n++] = r->buf;
+	rc->sq_used++;
+	rc->writes_inflight++;
+	if (signal) {
+		rc->wrec[rc->wrec_next] = rc->batch;
+		rc->wrec_next = (rc->wrec_next + 1) % RDMA_SQ_DEPTH;
+		rc->batch.n = 0;
+	}
+	return 0;
+}
+
+static void
+rdma_queue(struct rdma_conn *rc, const uint8_t *msg, size_t len)
+{
+	struct rdma_out *o = malloc(sizeof *o);
+
+	if (o == NULL) {
+		peer_conn_lost(rc->c, "out of memory queueing a message");
+		return;
+	}
+	o->len = len;
+	memcpy(o->data, msg, len);
+	TAILQ_INSERT_TAIL(&rc->outq, o, entry);
+}
+
+static int
+rdma_sq_room(const struct rdma_conn *rc, unsigned n)
+{
+	return rc->sq_used + n <= RDMA_SQ_DEPTH;
+}
+
+/* Moves whatever may move: queued control messages while there are
+ * credits, then WRITEs within the window, then a credit-only message
+ * when many receives are waiting to be announced. */
+static void
+rdma_pump(struct rdma_conn *rc)
+{
+	struct conn *c = rc->c;
+	struct rdma_out *o;
+	struct xfer *x;
+	uint64_t n, chunk = asocd->conf->chunk_size;
+	int progress = 1;
+
+	if (!rc->established || c->dead)
+		return;
+	while (progress && !c->dead) {
+		progress = 0;
+		while ((o = TAILQ_FIRST(&rc->outq)) != NULL &&
+		    rc->credits >= 2 && rc->nsend_free > 0 &&
+		    rdma_sq_room(rc, 1)) {
+			if (rdma_post_send(rc, o->data, o->len) < 0) {
+				peer_conn_lost(c, "ibv_post_send: %s",
+				    strerror(errno));
+				return;
+			}
+			TAILQ_REMOVE(&rc->outq, o, entry);
+			free(o);
+			progress = 1;
+		}
+		while ((x = TAILQ_FIRST(&c->sendq)) != NULL &&
+		    rc->writes_inflight < RDMA_WRITE_WINDOW &&
+		    rdma_sq_room(rc, 1)) {
+			int last, burst_end;
+
+			n = x->len - x->done;
+			if (n > chunk)
+				n = chunk;
+			last = x->done + n == x->len;
+			burst_end = last || TAILQ_NEXT(x, send_entry) != NULL ||
+			    rc->writes_inflight + 1 >= RDMA_WRITE_WINDOW ||
+			    !rdma_sq_room(rc, 2);
+			if (rdma_post_write(rc, x, n, burst_end) < 0) {
+				peer_conn_lost(c, "ibv_post_send (WRITE): %s",
+				    strerror(errno));
+				return;
+			}
+			x->done += n;
+			asocd->ctr.bytes_sent += n;
+			c->peer->bytes_sent += n;
+			progress = 1;
+			TAILQ_REMOVE(&c->sendq, x, send_entry);
+			if (last) {
+				struct proto_msg m;
+				uint8_t buf[RDMA_MSG_SIZE];
+
+				x->in_send_queue = 0;
+				xfer_data_written(x);
+				memset(&m, 0, sizeof m);
+				m.hdr.type = PT_WDONE;
+				m.hdr.id = x->id;
+				m.u.wdone.len = x->len;
+				rdma_queue(rc, buf, proto_encode(&m, buf,
+				    sizeof buf));
+			} else	/* chunks of all transfers take turns */
+				TAILQ_INSERT_TAIL(&c->sendq, x, send_entry);
+		}
+		if (TAILQ_EMPTY(&rc->outq) && rc->to_return >= RDMA_RING / 2 &&
+		    rc->credits >= 1 && rc->nsend_free > 0 &&
+		    rdma_sq_room(rc, 1)) {
+			if (rdma_post_send(rc, NULL, 0) < 0) {
+				peer_conn_lost(c, "ibv_post_send: %s",
+				    strerror(errno));
+				return;
+			}
+		}
+	}
+}
+
+/* --- the transport table --- */
+
+static void
+rdma_send_ctl(struct conn *c, struct proto_msg *m)
+{
+	struct rdma_conn *rc = c->priv;
+	uint8_t buf[RDMA_MSG_SIZE];
+	size_t n;
+
+	if (c->dead)
+		return;
+	if ((n = proto_encode(m, buf, sizeof buf)) == 0) {
+		peer_conn_lost(c, "cannot encode %s", proto_type_name(m->hdr.type));
+		return;
+	}
+	rdma_queue(rc, buf, n);
+	rdma_pump(rc);
+}
+
+struct rdma_grant {
+	struct ibv_mw *mw;
+	struct ibv_mr *mr;	/* without memory windows: just the range */
+};
+
+static int
+rdma_grant(struct conn *c, struct xfer *x, struct req *r, uint64_t *addr,
+    uint32_t *rkey, char *err, size_t errlen)
+{
+	struct rdma_conn *rc = c->priv;
+	struct rdma_grant *g;
+	uint8_t *base = r->buf->base + r->off;
+
+	if ((g = calloc(1, sizeof *g)) == NULL) {
+		snprintf(err, errlen, "asocd is out of memory");
+		return -1;
+	}
+	if (!rd.has_mw) {
+		/* Fallback: a region of exactly the range, gone with the
+		 * transfer (costlier than a window, as tightly scoped). */
+		g->mr = ibv_reg_mr(rd.pd, base, x->len, IBV_ACCESS_LOCAL_WRITE |
+		    IBV_ACCESS_REMOTE_WRITE);
+		if (g->mr == NULL) {
+			char hint[256];
+
+			snprintf(err, errlen, "cannot register the receive "
+			    "range: %s; %s", strerror(errno),
+			    rdma_memlock_hint(hint, sizeof hint));
+			free(g);
+			return -1;
+		}
+		*rkey = g->mr->rkey;
+	} else {
+		struct ibv_send_wr wr, *bad;
+		uint32_t key;
+
+		if (rdma_buffer_mr(r->buf, err, errlen) == NULL) {
+			free(g);
+			return -1;
+		}
+		if (!rdma_sq_room(rc, 1) ||
+		    (g->mw = ibv_alloc_mw(rd.pd, IBV_MW_TYPE_2)) == NULL) {
+			snprintf(err, errlen, "cannot allocate a memory "
+			    "window: %s", strerror(errno ? errno : EAGAIN));
+			free(g);
+			return -1;
+		}
+		/* A fresh 8-bit key each time: an rkey from an earlier
+		 * transfer names nothing any more. */
+		key = (g->mw->rkey & ~0xffu) | ((uint32_t)random() & 0xffu);
+		if (key == g->mw->rkey)
+			key = ibv_inc_rkey(key);
+		memset(&wr, 0, sizeof wr);
+		wr.wr_id = WR_ID(OP_BIND, 0);
+		wr.opcode = IBV_WR_BIND_MW;
+		wr.send_flags = IBV_SEND_SIGNALED;
+		wr.bind_mw.mw = g->mw;
+		wr.bind_mw.rkey = key;
+		wr.bind_mw.bind_info.mr = r->buf->mr;
+		wr.bind_mw.bind_info.addr = (uintptr_t)base;
+		wr.bind_mw.bind_info.length = x->len;
+		wr.bind_mw.bind_info.mw_access_flags = IBV_ACCESS_REMOTE_WRITE;
+		if (ibv_post_send(rc->id->qp, &wr, &bad) != 0) {
+			snprintf(err, errlen, "cannot bind a memory window: %s",
+			    strerror(errno));
+			ibv_dealloc_mw(g->mw);
+			free(g);
+			return -1;
+		}
+		rc->sq_used++;
+		*rkey = key;
+	}
+	*addr = (uintptr_t)base;
+	x->tp_priv = g;
+	return 0;
+}
+
+static void
+rdma_release(struct conn *c, struct xfer *x)
+{
+	struct rdma_grant *g = x->tp_priv;
+
+	(void)c;
+	if (g == NULL)
+		return;
+	/* Deallocating the window invalidates it at once: from here on a
+	 * WRITE naming its rkey fails with a remote access error. */
+	if (g->mw != NULL && ibv_dealloc_mw(g->mw) != 0)
+		log_err("cannot deallocate a memory window: %s",
+		    strerror(errno));
+	if (g->mr != NULL && ibv_dereg_mr(g->mr) != 0)
+		log_err("cannot deregister a receive range: %s",
+		    strerror(errno));
+	free(g);
+	x->tp_priv = NULL;
+}
+
+static void
+rdma_start_data(struct conn *c, struct xfer *x)
+{
+	char err[PROTO_MSG_MAX];
+
+	if (rdma_buffer_mr(x->req->buf, err, sizeof err) == NULL) {
+		struct proto_msg m;
+
+		memset(&m, 0, sizeof m);
+		m.hdr.type = PT_ABORT;
+		m.hdr.id = x->id;
+		m.u.abort.status = PS_ENOMEM;
+		c->tp->send_ctl(c, &m);
+		xfer_fail(x, PS_ENOMEM, err);
+		return;
+	}
+	TAILQ_INSERT_TAIL(&c->sendq, x, send_entry);
+	x->in_send_queue = 1;
+	rdma_pump(c->priv);
+}
+
+/* --- completions --- */
+
+static const char *
+rdma_op_name(enum rdma_op op)
+{
+	switch (op) {
+	case OP_RECV:
+		return "RECV";
+	case OP_SEND:
+		return "SEND";
+	case OP_WRITE:
+		return "RDMA WRITE";
+	case OP_BIND:
+		return "memory window bind";
+	}
+	return "work request";
+}
+
+/* Gives back what a completed (or flushed) work request held. */
+static void
+rdma_reclaim(struct rdma_conn *rc, const struct ibv_wc *wc)
+{
+	unsigned i = WR_IDX(wc->wr_id);
+	struct rdma_wrec *w;
+
+	switch (WR_OP(wc->wr_id)) {
+	case OP_SEND:
+		rc->send_free[rc->nsend_free++] = i;
+		rc->sq_used--;
+		break;
+	case OP_WRITE:
+		w = &rc->wrec[i];
+		rc->sq_used -= w->n;
+		rc->writes_inflight -= w->n;
+		while (w->n > 0)
+			buffer_unref(w->buf[--w->n]);
+		break;
+	case OP_BIND:
+		rc->sq_used--;
+		break;
+	case OP_RECV:
+		break;
+	}
+}
+
+static void
+rdma_on_recv(struct rdma_conn *rc, const struct ibv_wc *wc)
+{
+	struct conn *c = rc->c;
+	unsigned slot = WR_IDX(wc->wr_id);
+	struct proto_msg m;
+	enum proto_err err;
+
+	if (wc->wc_flags & IBV_WC_WITH_IMM)
+		rc->credits += ntohl(wc->imm_data);
+	if (rc->credits > RDMA_RING) {
+		peer_conn_lost(c, "peer returned more credits than it has");
+		return;
+	}
+	if (wc->byte_len > 0) {
+		err = proto_decode(rc->ring + (size_t)slot * RDMA_MSG_SIZE,
+		    wc->byte_len, PROTO_CH_PEER, &m);
+		if (err == PROTO_EVERSION) {
+			peer_conn_bad_version(c, m.hdr.version);
+			return;
+		}
+		if (err != PROTO_OK || m.hdr.type == PT_DATA) {
+			peer_conn_lost(c, "bad message: %s", err != PROTO_OK ?
+			    proto_strerror(err) : "DATA frame over RDMA");
+			return;
+		}
+		peer_conn_msg(c, &m);
+		if (c->dead)
+			return;
+	}
+	if (rdma_post_recv(rc, slot) != 0) {
+		peer_conn_lost(c, "ibv_post_recv: %s", strerror(errno));
+		return;
+	}
+	rc->to_return++;
+}
+
+static void
+rdma_poll(struct rdma_conn *rc)
+{
+	struct ibv_wc wc[16];
+	int n, i;
+
+	while (!rc->c->dead && (n = ibv_poll_cq(rc->cq, 16, wc)) > 0) {
+		for (i = 0; i < n; i++) {
+			rdma_reclaim(rc, &wc[i]);
+			if (rc->c->dead)
+				continue;
+			if (wc[i].status != IBV_WC_SUCCESS) {
+				/* Flushes follow the first real error; only
+				 * that one is worth a line. */
+				if (wc[i].status != IBV_WC_WR_FLUSH_ERR)
+					peer_conn_lost(rc->c, "%s failed: %s",
+					    rdma_op_name(WR_OP(wc[i].wr_id)),
+					    ibv_wc_status_str(wc[i].status));
+				else
+					peer_conn_lost(rc->c, "queue pair "
+					    "flushed");
+				continue;
+			}
+			if (WR_OP(wc[i].wr_id) == OP_RECV)
+				rdma_on_recv(rc, &wc[i]);
+		}
+		rdma_pump(rc);
+	}
+}
+
+static void
+rdma_on_cq(evutil_socket_t fd, short what, void *arg)
+{
+	struct ibv_cq *cq;
+	void *ctx;
+
+	(void)fd;
+	(void)what;
+	(void)arg;
+	while (ibv_get_cq_event(rd.cc, &cq, &ctx) == 0) {
+		struct rdma_conn *rc = ctx;
+
+		ibv_ack_cq_events(cq, 1);
+		if (rc->c->dead)
+			continue;
+		/* Poll, re-arm, poll again: nothing slips between. */
+		rdma_poll(rc);
+		if (!rc->c->dead && ibv_req_notify_cq(cq, 0) != 0)
+			peer_conn_lost(rc->c, "cannot arm the completion queue");
+		if (!rc->c->dead)
+			rdma_poll(rc);
+	}
+}
+
+/* --- connection set-up --- */
+
+static int
+rdma_setup_qp(struct rdma_conn *rc, char *err, size_t errlen)
+{
+	struct ibv_qp_init_attr qa;
+	size_t ringlen = (size_t)2 * RDMA_RING * RDMA_MSG_SIZE;
+	unsigned i;
+
+	if (rc->id->verbs != rd.ctx) {
+		snprintf(err, errlen, "the route uses another RDMA device than "
+		    "%s", rd.name);
+		return -1;
+	}
+	rc->cq = ibv_create_cq(rd.ctx, RDMA_SQ_DEPTH + RDMA_RING, rc, rd.cc,
+	    0);
+	if (rc->cq == NULL || ibv_req_notify_cq(rc->cq, 0) != 0) {
+		snprintf(err, errlen, "cannot create a completion queue: %s",
+		    strerror(errno));
+		return -1;
+	}
+	memset(&qa, 0, sizeof qa);
+	qa.send_cq = rc->cq;
+	qa.recv_cq = rc->cq;
+	qa.qp_type = IBV_QPT_RC;
+	qa.cap.max_send_wr = RDMA_SQ_DEPTH;
+	qa.cap.max_recv_wr = RDMA_RING;
+	qa.cap.max_send_sge = 1;
+	qa.cap.max_recv_sge = 1;
+	if (rdma_create_qp(rc->id, rd.pd, &qa) != 0) {
+		snprintf(err, errlen, "cannot create a queue pair: %s",
+		    strerror(errno));
+		return -1;
+	}
+	if ((rc->ring = calloc(1, ringlen)) == NULL ||
+	    (rc->ring_mr = ibv_reg_mr(rd.pd, rc->ring, ringlen,
+	    IBV_ACCESS_LOCAL_WRITE)) == NULL) {
+		char hint[256];
+
+		snprintf(err, errlen, "cannot register the control ring: %s; "
+		    "%s", strerror(errno), rdma_memlock_hint(hint,
+		    sizeof hint));
+		return -1;
+	}
+	for (i = 0; i < RDMA_RING; i++) {
+		rc->send_free[rc->nsend_free++] = i;
+		if (rdma_post_recv(rc, i) != 0) {
+			snprintf(err, errlen, "ibv_post_recv: %s",
+			    strerror(errno));
+			return -1;
+		}
+	}
+	rc->credits = RDMA_RING;
+	return 0;
+}
+
+static struct rdma_conn *
+rdma_conn_new(struct conn *c, struct rdma_cm_id *id)
+{
+	struct rdma_conn *rc = calloc(1, sizeof *rc);
+
+	if (rc == NULL)
+		return NULL;
+	rc->c = c;
+	rc->id = id;
+	TAILQ_INIT(&rc->outq);
+	c->priv = rc;
+	id->context = c;
+	return rc;
+}
+
+static void
+rdma_free_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct rdma_conn *rc = arg;
+	struct ibv_wc wc;
+	struct rdma_out *o;
+	unsigned i;
+
+	(void)fd;
+	(void)what;
+	if (rc->id != NULL && rc->id->qp != NULL)
+		rdma_destroy_qp(rc->id);
+	if (rc->cq != NULL) {
+		while (ibv_poll_cq(rc->cq, 1, &wc) > 0)
+			rdma_reclaim(rc, &wc);
+		ibv_destroy_cq(rc->cq);
+	}
+	/* WRITEs that will never complete now: drop what they held. */
+	for (i = 0; i < RDMA_SQ_DEPTH; i++)
+		while (rc->wrec[i].n > 0)
+			buffer_unref(rc->wrec[i].buf[--rc->wrec[i].n]);
+	while (rc->batch.n > 0)
+		buffer_unref(rc->batch.buf[--rc->batch.n]);
+	while ((o = TAILQ_FIRST(&rc->outq)) != NULL) {
+		TAILQ_REMOVE(&rc->outq, o, entry);
+		free(o);
+	}
+	if (rc->ring_mr != NULL)
+		ibv_dereg_mr(rc->ring_mr);
+	free(rc->ring);
+	if (rc->id != NULL)
+		rdma_destroy_id(rc->id);
+	free(rc);
+}
+
+static void
+rdma_close(struct conn *c)
+{
+	struct rdma_conn *rc = c->priv;
+	struct timeval now = { 0, 0 };
+
+	if (rc != NULL) {
+		if (rc->id != NULL) {
+			rc->id->context = NULL;	/* its late events: ignored */
+			if (rc->established)
+				rdma_disconnect(rc->id);
+		}
+		rc->established = 0;
+		/* Destroying the id waits for its events to be acked, and
+		 * callers up the stack still use rc: do it from the loop. */
+		if (event_base_once(asocd->base, -1, EV_TIMEOUT, rdma_free_cb,
+		    rc, &now) < 0)
+			log_err("cannot schedule an RDMA connection's release");
+		c->priv = NULL;
+	}
+	conn_free_later(c);
+}
+
+static struct conn *
+rdmatp_connect(struct peer *p, char *err, size_t errlen)
+{
+	struct sockaddr_storage ss;
+	struct rdma_cm_id *id;
+	struct conn *c;
+	socklen_t len;
+
+	if (netaddr_resolve(p->host, p->port, &ss, &len, err, errlen) < 0)
+		return NULL;
+	if (rdma_create_id(rd.cm, &id, NULL, RDMA_PS_TCP) != 0) {
+		snprintf(err, errlen, "rdma_create_id: %s", strerror(errno));
+		return NULL;
+	}
+	if ((c = conn_new(&transport_rdma, p, 1)) == NULL ||
+	    rdma_conn_new(c, id) == NULL) {
+		if (c != NULL)
+			conn_free_later(c);
+		rdma_destroy_id(id);
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	snprintf(c->name, sizeof c->name, "rank %u (%s:%u)", p->rank, p->host,
+	    p->port);
+	if (rdma_resolve_addr(id, NULL, (struct sockaddr *)&ss,
+	    RDMA_CM_TIMEOUT_MS) != 0) {
+		snprintf(err, errlen, "rdma_resolve_addr: %s", strerror(errno));
+		c->dead = 1;
+		rdma_close(c);
+		return NULL;
+	}
+	return c;
+}
+
+static void
+rdma_on_connect_request(struct rdma_cm_id *id, const void *pdata,
+    uint8_t plen)
+{
+	struct rdma_conn_param param;
+	struct rdma_priv priv;
+	struct rdma_conn *rc;
+	struct conn *c;
+	char from[80], err[160];
+
+	netaddr_format(rdma_get_peer_addr(id), from, sizeof from);
+	if (plen < sizeof priv || (memcpy(&priv, pdata, sizeof priv),
+	    ntohl(priv.magic) != RDMA_PRIV_MAGIC)) {
+		log_warn("refused RDMA connection from %s: not an asocd", from);
+		rdma_reject(id, NULL, 0);
+		rdma_destroy_id(id);
+		return;
+	}
+	if ((c = conn_new(&transport_rdma, NULL, 0)) == NULL ||
+	    (rc = rdma_conn_new(c, id)) == NULL) {
+		if (c != NULL)
+			conn_free_later(c);
+		rdma_reject(id, NULL, 0);
+		rdma_destroy_id(id);
+		return;
+	}
+	if (rdma_setup_qp(rc, err, sizeof err) < 0) {
+		log_warn("refused RDMA connection from %s: %s", from, err);
+		rdma_reject(id, NULL, 0);
+		c->dead = 1;
+		rdma_close(c);
+		return;
+	}
+	memset(&param, 0, sizeof param);
+	param.responder_resources = 1;
+	param.initiator_depth = 1;
+	param.rnr_retry_count = 7;
+	if (rdma_accept(id, &param) != 0) {
+		log_warn("rdma_accept from %s: %s", from, strerror(errno));
+		c->dead = 1;
+		rdma_close(c);
+		return;
+	}
+	peer_conn_accepted(c, from);
+}
+
+static void
+rdma_on_cm(evutil_socket_t fd, short what, void *arg)
+{
+	struct rdma_cm_event *ev;
+	struct rdma_conn_param param;
+	struct rdma_priv priv;
+	enum rdma_cm_event_type type;
+	struct rdma_cm_id *id;
+	struct rdma_conn *rc;
+	struct conn *c;
+	uint8_t pdata[64], plen;
+	char err[160];
+	int status;
+
+	(void)fd;
+	(void)what;
+	(void)arg;
+	while (rdma_get_cm_event(rd.cm, &ev) == 0) {
+		/* Copy what we need and ack at once: destroying an id waits
+		 * for its events to be acked. */
+		type = ev->event;
+		id = ev->id;
+		status = ev->status;
+		plen = ev->param.conn.private_data_len;
+		if (plen > sizeof pdata)
+			plen = sizeof pdata;
+		if (plen > 0)
+			memcpy(pdata, ev->param.conn.private_data, plen);
+		rdma_ack_cm_event(ev);
+
+		if (type == RDMA_CM_EVENT_CONNECT_REQUEST) {
+			rdma_on_connect_request(id, pdata, plen);
+			continue;
+		}
+		if ((c = id->context) == NULL || c->dead)
+			continue;
+		rc = c->priv;
+		switch (type) {
+		case RDMA_CM_EVENT_ADDR_RESOLVED:
+			if (rdma_resolve_route(id, RDMA_CM_TIMEOUT_MS) != 0)
+				peer_conn_lost(c, "rdma_resolve_route: %s",
+				    strerror(errno));
+			break;
+		case RDMA_CM_EVENT_ROUTE_RESOLVED:
+			if (rdma_setup_qp(rc, err, sizeof err) < 0) {
+				peer_conn_lost(c, "%s", err);
+				break;
+			}
+			priv.magic = htonl(RDMA_PRIV_MAGIC);
+			priv.version = htons(PROTO_VERSION);
+			priv.rank = htons((uint16_t)asocd->rank);
+			memset(&param, 0, sizeof param);
+			param.private_data = &priv;
+			param.private_data_len = sizeof priv;
+			param.responder_resources = 1;
+			param.initiator_depth = 1;
+			param.retry_count = 7;
+			param.rnr_retry_count = 7;
+			if (rdma_connect(id, &param) != 0)
+				peer_conn_lost(c, "rdma_connect: %s",
+				    strerror(errno));
+			break;
+		case RDMA_CM_EVENT_ESTABLISHED:
+			rc->established = 1;
+			if (c->outgoing)
+				peer_conn_opened(c);
+			rdma_pump(rc);
+			break;
+		case RDMA_CM_EVENT_DISCONNECTED:
+			rc->established = 0;
+			peer_conn_lost(c, "disconnected");
+			break;
+		case RDMA_CM_EVENT_ADDR_ERROR:
+		case RDMA_CM_EVENT_ROUTE_ERROR:
+		case RDMA_CM_EVENT_CONNECT_ERROR:
+		case RDMA_CM_EVENT_UNREACHABLE:
+		case RDMA_CM_EVENT_REJECTED:
+		case RDMA_CM_EVENT_DEVICE_REMOVAL:
+			peer_conn_lost(c, "%s (status %d)", rdma_event_str(type),
+			    status);
+			break;
+		default:
+			break;
+		}
+	}
+}
+
+/* --- listening, and finding the device --- */
+
+static int
+rdmatp_listen(char *err, size_t errlen)
+{
+	struct sockaddr_storage ss;
+	struct ibv_device_attr da;
+	struct ibv_port_attr pa;
+	socklen_t len;
+	uint16_t port = asocd->peers[asocd->rank].port;
+
+	if (netaddr_resolve(asocd->listen_host, port, &ss, &len, err,
+	    errlen) < 0)
+		return -1;
+	if ((rd.cm = rdma_create_event_channel()) == NULL) {
+		snprintf(err, errlen, "no RDMA: cannot open the RDMA CM (%s); "
+		    "is rdma_ucm loaded?", strerror(errno));
+		return -1;
+	}
+	if (rdma_create_id(rd.cm, &rd.listen_id, NULL, RDMA_PS_TCP) != 0 ||
+	    rdma_bind_addr(rd.listen_id, (struct sockaddr *)&ss) != 0) {
+		snprintf(err, errlen, "no RDMA on %s:%u: %s",
+		    asocd->listen_host, port, strerror(errno));
+		goto fail;
+	}
+	if (rd.listen_id->verbs == NULL) {
+		snprintf(err, errlen, "no RDMA device behind %s (interface "
+		    "%s): check 'ibv_devices' and 'rdma link'",
+		    asocd->listen_host, asocd->conf->interface);
+		goto fail;
+	}
+	rd.ctx = rd.listen_id->verbs;
+	snprintf(rd.name, sizeof rd.name, "%s",
+	    ibv_get_device_name(rd.ctx->device));
+	if (ibv_query_device(rd.ctx, &da) != 0 ||
+	    ibv_query_port(rd.ctx, rd.listen_id->port_num, &pa) != 0) {
+		snprintf(err, errlen, "cannot query %s: %s", rd.name,
+		    strerror(errno));
+		goto fail;
+	}
+	if (pa.state != IBV_PORT_ACTIVE) {
+		snprintf(err, errlen, "%s port %u is %s, not ACTIVE: check the "
+		    "link ('ibv_devinfo', 'rdma link')", rd.name,
+		    rd.listen_id->port_num, ibv_port_state_str(pa.state));
+		goto fail;
+	}
+	rd.has_mw = da.max_mw > 0 &&
+	    (da.device_cap_flags & IBV_DEVICE_MEM_WINDOW_TYPE_2B);
+	if ((rd.pd = ibv_alloc_pd(rd.ctx)) == NULL ||
+	    (rd.cc = ibv_create_comp_channel(rd.ctx)) == NULL ||
+	    rdma_nonblock(rd.cc->fd) < 0 || rdma_nonblock(rd.cm->fd) < 0) {
+		snprintf(err, errlen, "cannot set up %s: %s", rd.name,
+		    strerror(errno));
+		goto fail;
+	}
+	if (rdma_listen(rd.listen_id, 512) != 0) {
+		snprintf(err, errlen, "cannot listen for RDMA on %s:%u: %s",
+		    asocd->listen_host, port, strerror(errno));
+		goto fail;
+	}
+	rd.cm_ev = event_new(asocd->base, rd.cm->fd, EV_READ | EV_PERSIST,
+	    rdma_on_cm, NULL);
+	rd.cc_ev = event_new(asocd->base, rd.cc->fd, EV_READ | EV_PERSIST,
+	    rdma_on_cq, NULL);
+	if (rd.cm_ev == NULL || rd.cc_ev == NULL ||
+	    event_add(rd.cm_ev, NULL) < 0 || event_add(rd.cc_ev, NULL) < 0) {
+		snprintf(err, errlen, "cannot watch the RDMA channels");
+		goto fail;
+	}
+	srandom((unsigned)asocd_next_id());
+	log_info("listening for peers on %s:%u (rdma, %s port %u, %s)",
+	    asocd->listen_host, port, rd.name, rd.listen_id->port_num,
+	    rd.has_mw ? "type-2 memory windows" : "no memory windows: "
+	    "per-transfer regions");
+	return 0;
+fail:
+	rdma_stop_all();
+	return -1;
+}
+
+void
+rdma_stop_all(void)
+{
+	if (rd.cm_ev != NULL)
+		event_free(rd.cm_ev);
+	if (rd.cc_ev != NULL)
+		event_free(rd.cc_ev);
+	rd.cm_ev = rd.cc_ev = NULL;
+	if (rd.listen_id != NULL)
+		rdma_destroy_id(rd.listen_id);
+	rd.listen_id = NULL;
+	if (rd.cc != NULL)
+		ibv_destroy_comp_channel(rd.cc);
+	rd.cc = NULL;
+	if (rd.pd != NULL)
+		ibv_dealloc_pd(rd.pd);
+	rd.pd = NULL;
+	if (rd.cm != NULL)
+		rdma_destroy_event_channel(rd.cm);
+	rd.cm = NULL;
+	rd.ctx = NULL;
+}
+
+static void
+rdma_stop_listen(void)
+{
+	/* New connections stop; those up keep their QPs until they end. */
+	if (rd.listen_id != NULL) {
+		rdma_destroy_id(rd.listen_id);
+		rd.listen_id = NULL;
+	}
+}
+
+const struct transport transport_rdma = {
+	.name = "rdma",
+	.listen = rdmatp_listen,
+	.stop_listen = rdma_stop_listen,
+	.connect = rdmatp_connect,
+	.send_ctl = rdma_send_ctl,
+	.grant = rdma_grant,
+	.start_data = rdma_start_data,
+	.release = rdma_release,
+	.close = rdma_close,
+};
