@@ -54,7 +54,17 @@
 #define RDMA_CM_TIMEOUT_MS	2000
 #define RDMA_PRIV_MAGIC		0x41534f43u
 
-enum rdma_op { OP_RECV = 1, OP_SEND, OP_WRITE, OP_BIND };
+enum rdma_op { OP_RECV = 1, OP_SEND, OP_WRITE, OP_BIND, OP_PROBE };
+
+/* Test-only fault injection (ASOC_TEST_FAULT), for the lab test that
+ * proves the receiver's exposure is scoped: this daemon, as a sender,
+ * misbehaves on purpose and the other side's NIC must refuse it. */
+enum rdma_fault {
+	FAULT_NONE,
+	FAULT_PAST_RANGE,	/* the last WRITE runs one byte too far */
+	FAULT_AFTER_DONE,	/* one more WRITE after the ACK */
+};
+#define RDMA_PROBE_LEN	64
 #define WR_ID(op, idx)	(((uint64_t)(op) << 56) | (uint64_t)(idx))
 #define WR_OP(id)	((enum rdma_op)((id) >> 56))
 #define WR_IDX(id)	((unsigned)((id) & 0xffffffu))
@@ -107,6 +117,7 @@ static struct {
 	struct ibv_comp_channel *cc;
 	struct event *cc_ev;
 	int has_mw;
+	enum rdma_fault fault;
 	char name[64];
 } rd;
 
@@ -252,6 +263,11 @@ rdma_post_write(struct rdma_conn *rc, struct xfer *x, uint64_t n, int last)
 	}, *bad;
 	int signal = last || rc->batch.n + 1 >= RDMA_SIGNAL_EVERY;
 
+	if (rd.fault == FAULT_PAST_RANGE && x->done + n == x->len &&
+	    r->off + x->done + n < r->buf->size) {
+		log_warn("ASOC_TEST_FAULT: writing one byte past the range");
+		sge.length++;
+	}
 	wr.wr.rdma.remote_addr = x->raddr + x->done;
 	wr.wr.rdma.rkey = x->rkey;
 	if (signal) {
@@ -465,12 +481,43 @@ rdma_grant(struct conn *c, struct xfer *x, struct req *r, uint64_t *addr,
 	return 0;
 }
 
+/* FAULT_AFTER_DONE: one byte more into a range whose transfer has
+ * completed; the receiver revoked it before ACKing, so this must fail. */
+static void
+rdma_probe_after_done(struct conn *c, struct xfer *x)
+{
+	struct rdma_conn *rc = c->priv;
+	uint8_t *probe = rc->ring + (size_t)2 * RDMA_RING * RDMA_MSG_SIZE;
+	struct ibv_sge sge = {
+		.addr = (uintptr_t)probe, .length = 1,
+		.lkey = rc->ring_mr->lkey,
+	};
+	struct ibv_send_wr wr = {
+		.wr_id = WR_ID(OP_PROBE, 0), .sg_list = &sge, .num_sge = 1,
+		.opcode = IBV_WR_RDMA_WRITE, .send_flags = IBV_SEND_SIGNALED,
+	}, *bad;
+
+	if (rc == NULL || !rc->established || !rdma_sq_room(rc, 1))
+		return;
+	memset(probe, 0xee, RDMA_PROBE_LEN);
+	wr.wr.rdma.remote_addr = x->raddr;
+	wr.wr.rdma.rkey = x->rkey;
+	log_warn("ASOC_TEST_FAULT: writing into transfer %llu after its ACK",
+	    (unsigned long long)x->id);
+	if (ibv_post_send(rc->id->qp, &wr, &bad) == 0)
+		rc->sq_used++;
+}
+
 static void
 rdma_release(struct conn *c, struct xfer *x)
 {
 	struct rdma_grant *g = x->tp_priv;
 
-	(void)c;
+	if (rd.fault == FAULT_AFTER_DONE && x->role == XFER_SEND &&
+	    x->state == XS_WAIT_ACK && x->len > 0 && x->req == NULL) {
+		rdma_probe_after_done(c, x);
+		x->state = XS_DATA;	/* once */
+	}
 	if (g == NULL)
 		return;
 	/* Deallocating the window invalidates it at once: from here on a
@@ -520,6 +567,8 @@ rdma_op_name(enum rdma_op op)
 		return "RDMA WRITE";
 	case OP_BIND:
 		return "memory window bind";
+	case OP_PROBE:
+		return "RDMA WRITE (fault injection)";
 	}
 	return "work request";
 }
@@ -544,6 +593,7 @@ rdma_reclaim(struct rdma_conn *rc, const struct ibv_wc *wc)
 			buffer_unref(w->buf[--w->n]);
 		break;
 	case OP_BIND:
+	case OP_PROBE:
 		rc->sq_used--;
 		break;
 	case OP_RECV:
@@ -648,7 +698,8 @@ static int
 rdma_setup_qp(struct rdma_conn *rc, char *err, size_t errlen)
 {
 	struct ibv_qp_init_attr qa;
-	size_t ringlen = (size_t)2 * RDMA_RING * RDMA_MSG_SIZE;
+	size_t ringlen = (size_t)2 * RDMA_RING * RDMA_MSG_SIZE +
+	    RDMA_PROBE_LEN;
 	unsigned i;
 
 	if (rc->id->verbs != rd.ctx) {
@@ -940,6 +991,36 @@ rdma_on_cm(evutil_socket_t fd, short what, void *arg)
 
 /* --- listening, and finding the device --- */
 
+/* How a receive range is exposed: a type-2 memory window bound to the
+ * QP where the device has them and bounds writes by them; otherwise a
+ * memory region of exactly the range, registered per transfer.  Soft-RoCE
+ * (vendor 0xffffff) has windows but checks a WRITE only against the
+ * region beneath (seen on Linux 6.1: one byte past the window landed), so
+ * it gets regions.  ASOC_RDMA_SCOPE=mw|mr overrides, for tests. */
+static int
+rdma_choose_scope(const struct ibv_device_attr *da)
+{
+	const char *force = getenv("ASOC_RDMA_SCOPE");
+	int has = da->max_mw > 0 &&
+	    (da->device_cap_flags & IBV_DEVICE_MEM_WINDOW_TYPE_2B);
+
+	if (force != NULL && strcmp(force, "mr") == 0)
+		return 0;
+	if (force != NULL && strcmp(force, "mw") == 0) {
+		if (!has)
+			log_warn("ASOC_RDMA_SCOPE=mw but %s has no type-2 "
+			    "memory windows: using regions", rd.name);
+		return has;
+	}
+	if (has && da->vendor_id == 0xffffff) {
+		log_info("%s is Soft-RoCE, whose memory windows do not bound "
+		    "WRITEs: exposing each receive as a region of its own",
+		    rd.name);
+		return 0;
+	}
+	return has;
+}
+
 static int
 rdmatp_listen(char *err, size_t errlen)
 {
@@ -984,8 +1065,7 @@ rdmatp_listen(char *err, size_t errlen)
 		    rd.listen_id->port_num, ibv_port_state_str(pa.state));
 		goto fail;
 	}
-	rd.has_mw = da.max_mw > 0 &&
-	    (da.device_cap_flags & IBV_DEVICE_MEM_WINDOW_TYPE_2B);
+	rd.has_mw = rdma_choose_scope(&da);
 	if ((rd.pd = ibv_alloc_pd(rd.ctx)) == NULL ||
 	    (rd.cc = ibv_create_comp_channel(rd.ctx)) == NULL ||
 	    rdma_nonblock(rd.cc->fd) < 0 || rdma_nonblock(rd.cm->fd) < 0) {
@@ -1008,10 +1088,21 @@ rdmatp_listen(char *err, size_t errlen)
 		goto fail;
 	}
 	srandom((unsigned)asocd_next_id());
+	{
+		const char *f = getenv("ASOC_TEST_FAULT");
+
+		if (f != NULL && strcmp(f, "write-past-range") == 0)
+			rd.fault = FAULT_PAST_RANGE;
+		else if (f != NULL && strcmp(f, "write-after-done") == 0)
+			rd.fault = FAULT_AFTER_DONE;
+		if (rd.fault != FAULT_NONE)
+			log_warn("ASOC_TEST_FAULT=%s: this daemon will "
+			    "misbehave on purpose (tests only)", f);
+	}
 	log_info("listening for peers on %s:%u (rdma, %s port %u, %s)",
 	    asocd->listen_host, port, rd.name, rd.listen_id->port_num,
-	    rd.has_mw ? "type-2 memory windows" : "no memory windows: "
-	    "per-transfer regions");
+	    rd.has_mw ? "receives exposed by type-2 memory windows" :
+	    "receives exposed by per-transfer regions");
 	return 0;
 fail:
 	rdma_stop_all();

@@ -6,6 +6,12 @@
  *   asoc-xfer-check [--socket P] recv --from R|any --size N [--tag T] [--count K]
  *   asoc-xfer-check [--socket P] self --size N --order send-first|recv-first
  *
+ * recv --offset O --guard G receives at offset O of a buffer with G more
+ * bytes after the capacity, all filled with a guard byte first, and fails
+ * if any byte outside the received range changed (the RDMA lab's test of
+ * scoped remote access); --settle-ms waits before checking, so a rogue
+ * late write has time to land.
+ *
  * The pattern is a function of (seed, size, message index), so sender and
  * receiver agree without talking.  Each side prints a checksum; the
  * receiver compares all bytes with the pattern and fails on any
@@ -19,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "asoc.h"
 
@@ -28,6 +35,9 @@ static uint64_t opt_size, opt_tag, opt_seed = 1;
 static unsigned opt_count = 1;
 static int opt_send_first = 1;
 static int opt_expect = ASOC_OK;
+static uint64_t opt_offset, opt_guard;	/* recv: where, and guard bytes */
+static unsigned opt_settle_ms;		/* recv: wait before checking */
+#define GUARD_BYTE 0xa5
 
 static void
 die(const char *what, asoc_t *as, asoc_status_t st)
@@ -143,27 +153,56 @@ run_send(asoc_t *as, asoc_buf_t *b)
 	return 0;
 }
 
+/* Every byte outside [off, off+got) must still be the guard byte. */
+static int
+guards_intact(const uint8_t *p, uint64_t size, uint64_t off, uint64_t got)
+{
+	uint64_t i;
+
+	for (i = 0; i < size; i++) {
+		if (i >= off && i < off + got)
+			continue;
+		if (p[i] != GUARD_BYTE) {
+			fprintf(stderr, "asoc-xfer-check: guard byte %" PRIu64
+			    " (range %" PRIu64 "+%" PRIu64 ") was overwritten\n",
+			    i, off, got);
+			return 0;
+		}
+	}
+	return 1;
+}
+
 static int
 run_recv(asoc_t *as, asoc_buf_t *b)
 {
 	asoc_completion_t c;
 	asoc_status_t st;
+	uint64_t cap = asoc_buf_size(b) - opt_offset - opt_guard;
 	unsigned i;
 	int bad = 0;
 
 	for (i = 0; i < opt_count; i++) {
-		st = asoc_recv(as, b, 0, asoc_buf_size(b), opt_peer, opt_tag,
-		    &c);
+		if (opt_offset > 0 || opt_guard > 0)
+			memset(asoc_buf_ptr(b), GUARD_BYTE, asoc_buf_size(b));
+		st = asoc_recv(as, b, opt_offset, cap, opt_peer, opt_tag, &c);
+		if (opt_settle_ms > 0)
+			usleep(opt_settle_ms * 1000);
+		if ((opt_offset > 0 || opt_guard > 0) &&
+		    !guards_intact(asoc_buf_ptr(b), asoc_buf_size(b),
+		    opt_offset, st == ASOC_OK ? c.len : 0))
+			exit(1);
 		outcome(as, "recv", st);
 		if (c.len != opt_size) {
 			fprintf(stderr, "asoc-xfer-check: received %zu bytes, "
 			    "expected %" PRIu64 "\n", c.len, opt_size);
 			return 1;
 		}
-		bad |= verify(asoc_buf_ptr(b), opt_size, i);
+		bad |= verify((uint8_t *)asoc_buf_ptr(b) + opt_offset, opt_size,
+		    i);
 		printf("received %zu bytes from rank %d tag %" PRIu64
 		    " checksum %016" PRIx64 " %s\n", c.len, c.source, c.tag,
-		    checksum(asoc_buf_ptr(b), c.len), bad ? "MISMATCH" : "ok");
+		    checksum((uint8_t *)asoc_buf_ptr(b) + opt_offset, c.len),
+		    bad ? "MISMATCH" : "ok");
 	}
 	if (opt_expect != ASOC_OK) {
 		fprintf(stderr, "asoc-xfer-check: expected %s, but every "
@@ -216,7 +255,8 @@ usage(void)
 {
 	fprintf(stderr, "usage: asoc-xfer-check [--socket P] send|recv|self "
 	    "[--to R|--from R|any] --size N [--tag T] [--count K] [--seed S] "
-	    "[--cap N] [--order send-first|recv-first] [--expect STATUS]\n");
+	    "[--cap N] [--order send-first|recv-first] [--expect STATUS] "
+	    "[--offset O] [--guard G] [--settle-ms MS]\n");
 	exit(2);
 }
 
@@ -234,6 +274,9 @@ main(int argc, char **argv)
 		{ "seed", required_argument, NULL, 'S' },
 		{ "order", required_argument, NULL, 'o' },
 		{ "expect", required_argument, NULL, 'e' },
+		{ "offset", required_argument, NULL, 'O' },
+		{ "guard", required_argument, NULL, 'G' },
+		{ "settle-ms", required_argument, NULL, 'W' },
 		{ NULL, 0, NULL, 0 }
 	};
 	asoc_buf_t *b, *b2 = NULL;
@@ -274,6 +317,15 @@ main(int argc, char **argv)
 		case 'e':
 			opt_expect = status_by_name(optarg);
 			break;
+		case 'O':
+			opt_offset = strtoull(optarg, NULL, 0);
+			break;
+		case 'G':
+			opt_guard = strtoull(optarg, NULL, 0);
+			break;
+		case 'W':
+			opt_settle_ms = (unsigned)atoi(optarg);
+			break;
 		default:
 			usage();
 		}
@@ -285,6 +337,8 @@ main(int argc, char **argv)
 		die("open", as, st);
 	if (cap == 0)
 		cap = opt_size;
+	if (strcmp(mode, "recv") == 0)
+		cap += opt_offset + opt_guard;
 	if ((st = asoc_buf_alloc(as, cap ? cap : 1, &b)) != ASOC_OK)
 		die("buffer", as, st);
 	if (strcmp(mode, "send") == 0 && opt_peer >= 0)

@@ -63,6 +63,22 @@ sock() { echo "$T/s$1.sock"; }
 # The port base is drawn per run, so parallel test scripts (make -j) and
 # leftovers of other runs do not collide; a clash makes asocd exit with
 # "address already in use" and the cluster is started again elsewhere.
+# HOST: the address every daemon uses (the RDMA lab sets its fabric
+# address).  ENV_<rank>: extra environment for one rank, e.g. a test fault.
+HOST=${ASOC_TEST_HOST:-127.0.0.1}
+
+start_rank() {
+	local i=$1
+	shift
+	local -a envs=()
+	local var="ENV_$i"
+	[ -z "${!var:-}" ] || read -r -a envs <<<"${!var}"
+	env ${envs[@]+"${envs[@]}"} "$ASOCD" -f --peers "$PEERS" --port $((BASE + i)) \
+	    --socket "$(sock "$i")" --log-file "$T/d$i.log" \
+	    --connection-timeout 5 "$@" &
+	DAEMONS[$i]=$!
+}
+
 start_cluster() {
 	local n=$1 tries i peers
 	shift
@@ -70,15 +86,12 @@ start_cluster() {
 		BASE=$((20000 + (RANDOM % 400) * 100 + tries))
 		peers=""
 		for ((i = 0; i < n; i++)); do
-			peers+="${peers:+,}127.0.0.1:$((BASE + i))"
+			peers+="${peers:+,}$HOST:$((BASE + i))"
 		done
 		PEERS=$peers
 		DAEMONS=()
 		for ((i = 0; i < n; i++)); do
-			"$ASOCD" -f --peers "$peers" --port $((BASE + i)) \
-			    --socket "$(sock "$i")" --log-file "$T/d$i.log" \
-			    --connection-timeout 5 "$@" &
-			DAEMONS+=($!)
+			start_rank "$i" "$@"
 		done
 		if wait_ready "$n"; then return 0; fi
 		for i in "${DAEMONS[@]}"; do kill -TERM "$i" 2>/dev/null || true; wait "$i" 2>/dev/null || true; done

@@ -1,0 +1,129 @@
+#!/usr/bin/env bash
+# The RDMA transport on real verbs: run by `make check-rdma` inside the
+# Soft-RoCE lab (tests/rdma-lab/run), or directly on a machine with an
+# RDMA device and ASOC_TEST_HOST set to an address on it.
+. "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
+
+HOST=${ASOC_TEST_HOST:-${ASOC_LAB_ADDR:-}}
+if [ -z "$HOST" ]; then
+	echo "test-rdma.sh: no RDMA address: run it through 'make check-rdma'," \
+	    "or set ASOC_TEST_HOST to an address on an RDMA device" >&2
+	exit 1
+fi
+RD=(--transport rdma --chunk-size 1M)
+MAXSIZE=${ASOC_TEST_MAX_SIZE:-268435456}
+
+xfer() {	# SIZE ORDER SRC DST [extra receiver options...]
+	local size=$1 order=$2 src=$3 dst=$4 rpid
+	shift 4
+	if [ "$order" = recv-first ]; then
+		"$XFER" --socket "$(sock "$dst")" recv --from "$src" --size "$size" "$@" >"$T/recv.out" 2>&1 &
+		rpid=$!
+		wait_stat "$(sock "$dst")" posted_recvs 1
+		"$XFER" --socket "$(sock "$src")" send --to "$dst" --size "$size"
+	else
+		"$XFER" --socket "$(sock "$src")" send --to "$dst" --size "$size" >"$T/send.out" 2>&1 &
+		rpid=$!
+		wait_stat "$(sock "$dst")" unexpected 1
+		"$XFER" --socket "$(sock "$dst")" recv --from "$src" --size "$size" "$@"
+	fi
+	wait "$rpid" || { cat "$T/recv.out" "$T/send.out" 2>/dev/null; return 1; }
+}
+
+start_cluster 3 "${RD[@]}"
+for size in 0 1 4096 1048577 67108865 "$MAXSIZE"; do
+	for order in recv-first send-first; do
+		check "rdma: rank 0 -> 1, $size bytes, $order" xfer "$size" "$order" 0 1
+	done
+done
+check "rdma: the pair is connected over rdma" bash -c \
+    "'$STAT' --socket '$(sock 0)' --json | grep -q '\"rank\":1,[^}]*\"transport\":\"rdma\"'"
+check "rdma: into an offset, guard bytes around it intact" \
+    xfer 1048577 recv-first 2 1 --offset 4096 --guard 4096
+
+pids=()
+for t in 1 2 3 4; do
+	"$XFER" --socket "$(sock $((t % 3)))" recv --from $(((t + 1) % 3)) --tag $t --size 4194305 --count 2 >"$T/c$t.r" 2>&1 &
+	pids+=($!)
+	"$XFER" --socket "$(sock $(((t + 1) % 3)))" send --to $((t % 3)) --tag $t --size 4194305 --count 2 >"$T/c$t.s" 2>&1 &
+	pids+=($!)
+done
+bad=0
+for p in "${pids[@]}"; do wait "$p" || bad=$((bad + 1)); done
+if [ "$bad" -eq 0 ]; then ok "rdma: 8 concurrent clients, every direction"; else
+	not_ok "rdma: 8 concurrent clients ($bad failed)" "$T"/c*.r "$T"/c*.s; fi
+
+# Registration is cached: 1000 sends from one buffer register it once,
+# and everything is deregistered when the clients leave.
+reg0=$(stat_field "$(sock 0)" registrations)
+check "rdma: 1000 sends from one buffer" bash -c "
+    '$XFER' --socket '$(sock 1)' recv --from 0 --tag 9 --size 4097 --count 1000 >/dev/null &
+    r=\$!
+    '$XFER' --socket '$(sock 0)' send --to 1 --tag 9 --size 4097 --count 1000 >/dev/null && wait \$r"
+reg1=$(stat_field "$(sock 0)" registrations)
+if [ $((reg1 - reg0)) -eq 1 ]; then ok "rdma: ... registered the buffer once"; else
+	not_ok "rdma: ... registered the buffer $((reg1 - reg0)) times"; fi
+regs_balanced() {
+	[ "$(stat_field "$1" registrations)" = "$(stat_field "$1" deregistrations)" ]
+}
+for i in 0 1 2; do
+	check "rdma: rank $i deregistered all it registered" regs_balanced "$(sock $i)"
+done
+
+# A peer killed with a transfer in flight: the transfer fails with "peer
+# lost" within the connection timeout, nothing leaks, and the next
+# transfer reconnects.  Rank 1 is stopped once its receive is posted, so
+# the transfer is surely in flight (not finished) when it is killed.
+"$XFER" --socket "$(sock 1)" recv --from 0 --tag 20 --size "$MAXSIZE" >"$T/k.r" 2>&1 &
+kr=$!
+wait_stat "$(sock 1)" posted_recvs 1
+kill -STOP "${DAEMONS[1]}"
+"$XFER" --socket "$(sock 0)" send --to 1 --tag 20 --size "$MAXSIZE" --expect epeerlost >"$T/k.s" 2>&1 &
+ks=$!
+wait_stat "$(sock 0)" xfers_active 1
+kill -KILL "${DAEMONS[1]}"
+start=$(date +%s)
+if wait "$ks"; then ok "rdma: the sender's transfer failed with peer lost"; else
+	not_ok "rdma: the sender's transfer failed with peer lost" "$T/k.s" "$T/d0.log"; fi
+took=$(($(date +%s) - start))
+if [ "$took" -le 8 ]; then ok "rdma: ... within the connection timeout (${took}s)"; else
+	not_ok "rdma: ... took ${took}s (timeout 5s)"; fi
+wait "$kr" 2>/dev/null || true
+check "rdma: rank 0 holds no transfer and no buffer after" bash -c "
+    sleep 0.5; '$STAT' --socket '$(sock 0)' --json | grep -q '\"xfers_active\":0,' &&
+    '$STAT' --socket '$(sock 0)' --json | grep -q '\"buffers\":0,'"
+rm -f "$(sock 1)"
+start_rank 1 "${RD[@]}"
+for ((t = 0; t < 100; t++)); do [ -S "$(sock 1)" ] && break; sleep 0.1; done
+check "rdma: a restarted peer is reached again" xfer 1048577 recv-first 0 1
+check "every daemon survived" all_daemons_alive
+
+# Scoped remote access: a sender made to misbehave (ASOC_TEST_FAULT) is
+# stopped by the receiver's NIC, and the receiver's guard bytes survive.
+for i in 0 1 2; do kill -TERM "${DAEMONS[$i]}"; wait "${DAEMONS[$i]}" 2>/dev/null || true; done
+ENV_0="ASOC_TEST_FAULT=write-past-range"
+start_cluster 2 "${RD[@]}"
+check "rdma: one byte past the granted range is refused" bash -c "
+    '$XFER' --socket '$(sock 1)' recv --from 0 --size 65537 --offset 4096 --guard 8192 --settle-ms 500 --expect epeerlost &
+    r=\$!
+    '$XFER' --socket '$(sock 0)' send --to 1 --size 65537 --expect epeerlost; s=\$?
+    wait \$r && [ \$s -eq 0 ]"
+check "rdma: ... with a remote access error" grep -qi "remote access error" "$T/d0.log"
+for i in 0 1; do kill -TERM "${DAEMONS[$i]}"; wait "${DAEMONS[$i]}" 2>/dev/null || true; done
+rm -f "$T"/d*.log
+# After completion, with either kind of exposure (regions are what
+# Soft-RoCE gets by default; windows are what hardware gets).
+for scope in mr mw; do
+	ENV_0="ASOC_TEST_FAULT=write-after-done ASOC_RDMA_SCOPE=$scope"
+	ENV_1="ASOC_RDMA_SCOPE=$scope"
+	start_cluster 2 "${RD[@]}"
+	check "rdma ($scope): a write after completion is refused, the data stays" bash -c "
+	    '$XFER' --socket '$(sock 1)' recv --from 0 --size 65537 --offset 4096 --guard 8192 --settle-ms 1000 &
+	    r=\$!
+	    '$XFER' --socket '$(sock 0)' send --to 1 --size 65537 && wait \$r"
+	check "rdma ($scope): ... with a remote access error" bash -c "
+	    for i in \$(seq 50); do grep -qi 'remote access error' '$T/d0.log' && exit 0; sleep 0.1; done; exit 1"
+	for i in 0 1; do kill -TERM "${DAEMONS[$i]}"; wait "${DAEMONS[$i]}" 2>/dev/null || true; done
+	rm -f "$T"/d*.log
+done
+finish
