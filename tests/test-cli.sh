@@ -6,8 +6,11 @@ check "asocd --help lists the options" bash -c "'$ASOCD' --help | grep -q -- '--
 check "asocd --version" bash -c "'$ASOCD' --version | grep -q 'protocol'"
 check_fails "a bad port is refused" "port must be a number" "$ASOCD" -f --port 99999
 check_fails "a bad transport is refused" "auto, rdma or tcp" "$ASOCD" -f --transport udp
-check_fails "rdma without an RDMA transport is refused clearly" "no RDMA transport" \
-    "$ASOCD" -f --transport rdma --socket "$T/x.sock"
+if [ -z "$(ls /sys/class/infiniband 2>/dev/null)" ]; then
+	check_fails "--transport rdma without an RDMA device is refused clearly" \
+	    "transport rdma: no RDMA" "$ASOCD" -f --transport rdma \
+	    --peers 127.0.0.1:1,127.0.0.1:2 --rank 0 --socket "$T/x.sock"
+fi
 check_fails "a node missing from --peers" "not in --peers" \
     "$ASOCD" -f --peers 127.0.0.1:1,127.0.0.1:2 --port 3 --socket "$T/x.sock"
 check_fails "--rank beyond the peer list" "names only 2" \

@@ -97,10 +97,27 @@ start_rank 1 "${RD[@]}"
 for ((t = 0; t < 100; t++)); do [ -S "$(sock 1)" ] && break; sleep 0.1; done
 check "rdma: a restarted peer is reached again" xfer 1048577 recv-first 0 1
 check "every daemon survived" all_daemons_alive
+for i in 0 1 2; do kill -TERM "${DAEMONS[$i]}"; wait "${DAEMONS[$i]}" 2>/dev/null || true; done
+
+# A job where one node has no RDMA (here: rank 1 forced to TCP): that
+# pair falls back to TCP, with a warning; the others keep RDMA.
+ENV_1="ASOC_TRANSPORT=tcp"
+start_cluster 3 --chunk-size 1M
+ENV_1=""
+check "mixed: rank 0 -> 1 (no RDMA on rank 1)" xfer 1048577 recv-first 0 1
+check "mixed: rank 1 -> 2" xfer 1048577 send-first 1 2
+check "mixed: rank 0 -> 2" xfer 1048577 recv-first 0 2
+check "mixed: rank 0 reaches rank 1 over tcp" bash -c \
+    "'$STAT' --socket '$(sock 0)' --json | grep -q '\"rank\":1,[^}]*\"transport\":\"tcp\"'"
+check "mixed: rank 0 reaches rank 2 over rdma" bash -c \
+    "'$STAT' --socket '$(sock 0)' --json | grep -q '\"rank\":2,[^}]*\"transport\":\"rdma\"'"
+check "mixed: the fallback was logged as a warning with its reason" \
+    grep -q "warning: rank 1: falling back to TCP: RDMA was not possible" "$T/d0.log"
+for i in 0 1 2; do kill -TERM "${DAEMONS[$i]}"; wait "${DAEMONS[$i]}" 2>/dev/null || true; done
+rm -f "$T"/d*.log
 
 # Scoped remote access: a sender made to misbehave (ASOC_TEST_FAULT) is
 # stopped by the receiver's NIC, and the receiver's guard bytes survive.
-for i in 0 1 2; do kill -TERM "${DAEMONS[$i]}"; wait "${DAEMONS[$i]}" 2>/dev/null || true; done
 ENV_0="ASOC_TEST_FAULT=write-past-range"
 start_cluster 2 "${RD[@]}"
 check "rdma: one byte past the granted range is refused" bash -c "
