@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "hostlist.h"
 #include "proto.h"
 
 extern char **environ;
@@ -336,8 +337,29 @@ conf_usage(FILE *fp)
 		fprintf(fp, "  %-34s %s%s%s\n", left, o->help,
 		    o->env ? "; $" : "", o->env ? o->env : "");
 	}
-	fprintf(fp, "  %-34s %s\n  %-34s %s\n", "-h, --help",
-	    "show this help", "-V, --version", "show the version");
+	fprintf(fp, "  %-34s %s\n  %-34s %s\n  %-34s %s\n", "-h, --help",
+	    "show this help", "-V, --version", "show the version",
+	    "    --expand-hostlist LIST", "print LIST one host a line, exit");
+}
+
+/* --expand-hostlist LIST: one host per line, for scripts (the SLURM
+ * prolog) that must expand SLURM_NODELIST without scontrol. */
+static enum conf_result
+conf_expand_hostlist(const char *spec, char *err, size_t errlen)
+{
+	struct hostlist_entry *hl;
+	size_t n, i;
+
+	if (hostlist_expand(spec, 0, &hl, &n, err, errlen) < 0)
+		return CONF_ERROR;
+	for (i = 0; i < n; i++) {
+		if (hl[i].port != 0)
+			printf("%s:%u\n", hl[i].host, hl[i].port);
+		else
+			printf("%s\n", hl[i].host);
+	}
+	free(hl);
+	return CONF_EXIT_OK;
 }
 
 static void
@@ -381,7 +403,7 @@ enum conf_result
 conf_load(struct conf *c, int argc, char **argv, char **env, char *err,
     size_t errlen)
 {
-	struct option longopts[NOPTS + 3];
+	struct option longopts[NOPTS + 4];
 	char shortopts[NOPTS * 2 + 4], *sp = shortopts, where[64];
 	const char *cfg = NULL, *v;
 	size_t i;
@@ -407,7 +429,9 @@ conf_load(struct conf *c, int argc, char **argv, char **env, char *err,
 	longopts[NOPTS] = (struct option){ "help", no_argument, NULL, 'h' };
 	longopts[NOPTS + 1] = (struct option){ "version", no_argument, NULL,
 	    'V' };
-	longopts[NOPTS + 2] = (struct option){ NULL, 0, NULL, 0 };
+	longopts[NOPTS + 2] = (struct option){ "expand-hostlist",
+	    required_argument, NULL, 'X' };
+	longopts[NOPTS + 3] = (struct option){ NULL, 0, NULL, 0 };
 	*sp++ = 'h';
 	*sp++ = 'V';
 	*sp = '\0';
@@ -428,6 +452,8 @@ conf_load(struct conf *c, int argc, char **argv, char **env, char *err,
 			    PROTO_VERSION);
 			return CONF_EXIT_OK;
 		}
+		if (ch == 'X')
+			return conf_expand_hostlist(optarg, err, errlen);
 		if (ch == 'c' || ch == 0x100)
 			cfg = optarg;
 		if (ch == '?' || ch == ':') {
