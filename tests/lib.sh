@@ -132,6 +132,26 @@ wait_stat() {
 	return 1
 }
 
+# xfer SIZE ORDER SRC DST [receiver options...]: one checked transfer from
+# rank SRC to rank DST, the receive posted first (recv-first) or the send
+# arrived first (send-first), each order made sure through asoc-stat.
+xfer() {
+	local size=$1 order=$2 src=$3 dst=$4 rpid
+	shift 4
+	if [ "$order" = recv-first ]; then
+		"$XFER" --socket "$(sock "$dst")" recv --from "$src" --size "$size" "$@" >"$T/recv.out" 2>&1 &
+		rpid=$!
+		wait_stat "$(sock "$dst")" posted_recvs 1
+		"$XFER" --socket "$(sock "$src")" send --to "$dst" --size "$size"
+	else
+		"$XFER" --socket "$(sock "$src")" send --to "$dst" --size "$size" >"$T/send.out" 2>&1 &
+		rpid=$!
+		wait_stat "$(sock "$dst")" unexpected 1
+		"$XFER" --socket "$(sock "$dst")" recv --from "$src" --size "$size" "$@"
+	fi
+	wait "$rpid" || { cat "$T/recv.out" "$T/send.out" 2>/dev/null; return 1; }
+}
+
 all_daemons_alive() {
 	local p
 	for p in "${DAEMONS[@]}"; do kill -0 "$p" 2>/dev/null || return 1; done

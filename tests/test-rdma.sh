@@ -13,23 +13,6 @@ fi
 RD=(--transport rdma --chunk-size 1M)
 MAXSIZE=${ASOC_TEST_MAX_SIZE:-268435456}
 
-xfer() {	# SIZE ORDER SRC DST [extra receiver options...]
-	local size=$1 order=$2 src=$3 dst=$4 rpid
-	shift 4
-	if [ "$order" = recv-first ]; then
-		"$XFER" --socket "$(sock "$dst")" recv --from "$src" --size "$size" "$@" >"$T/recv.out" 2>&1 &
-		rpid=$!
-		wait_stat "$(sock "$dst")" posted_recvs 1
-		"$XFER" --socket "$(sock "$src")" send --to "$dst" --size "$size"
-	else
-		"$XFER" --socket "$(sock "$src")" send --to "$dst" --size "$size" >"$T/send.out" 2>&1 &
-		rpid=$!
-		wait_stat "$(sock "$dst")" unexpected 1
-		"$XFER" --socket "$(sock "$dst")" recv --from "$src" --size "$size" "$@"
-	fi
-	wait "$rpid" || { cat "$T/recv.out" "$T/send.out" 2>/dev/null; return 1; }
-}
-
 start_cluster 3 "${RD[@]}"
 for size in 0 1 4096 1048577 67108865 "$MAXSIZE"; do
 	for order in recv-first send-first; do

@@ -6,26 +6,6 @@
 
 start_cluster 3
 
-# xfer SIZE ORDER SRC DST: one transfer from rank SRC to rank DST.
-xfer() {
-	local size=$1 order=$2 src=$3 dst=$4 rpid
-	if [ "$order" = recv-first ]; then
-		"$XFER" --socket "$(sock "$dst")" recv --from "$src" --size "$size" >"$T/recv.out" 2>&1 &
-		rpid=$!
-		wait_stat "$(sock "$dst")" posted_recvs 1
-		"$XFER" --socket "$(sock "$src")" send --to "$dst" --size "$size"
-	else
-		"$XFER" --socket "$(sock "$src")" send --to "$dst" --size "$size" >"$T/send.out" 2>&1 &
-		rpid=$!
-		wait_stat "$(sock "$dst")" unexpected 1
-		"$XFER" --socket "$(sock "$dst")" recv --from "$src" --size "$size"
-	fi
-	if ! wait "$rpid"; then
-		cat "$T/recv.out" "$T/send.out" 2>/dev/null
-		return 1
-	fi
-}
-
 for size in 0 1 4096 1048577 67108864 1073741824; do
 	for order in recv-first send-first; do
 		check "rank 0 -> 1, $size bytes, $order" xfer "$size" "$order" 0 1
