@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "asoc.h"
+#include "libasoc-int.h"
 #include "proto.h"
 
 #define ASOC_ERR_MAX		256
@@ -136,6 +137,18 @@ asoc_fail(asoc_t *as, asoc_status_t st, const char *fmt, ...)
 	return st;
 }
 
+/* asoc_fail for the other files of the library (libasoc-int.h). */
+asoc_status_t
+libasoc_fail(asoc_t *as, asoc_status_t st, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(as->err, sizeof as->err, fmt, ap);
+	va_end(ap);
+	return st;
+}
+
 /* Every call that does something starts here: a dead session fails fast
  * with its reason, a live one forgets the previous call's error. */
 static asoc_status_t
@@ -145,6 +158,24 @@ asoc_enter(asoc_t *as)
 		return asoc_fail(as, as->dead, "%s", as->dead_msg);
 	as->err[0] = '\0';
 	return ASOC_OK;
+}
+
+asoc_status_t
+libasoc_enter(asoc_t *as)
+{
+	return asoc_enter(as);
+}
+
+asoc_t *
+libasoc_buf_session(const asoc_buf_t *buf)
+{
+	return buf->as;
+}
+
+unsigned int
+libasoc_timeout(const asoc_t *as)
+{
+	return as->timeout_ms;
 }
 
 static void

@@ -77,6 +77,19 @@ static const struct conf_opt conf_opts[] = {
 	    "FILE", "write the daemon's pid to FILE" },
 	{ "foreground", 'f', NULL, K_FLAG, OFF(foreground), 0, 0,
 	    NULL, "stay in the foreground and log to stderr" },
+	{ "key-file", 'K', "ASOC_KEY_FILE", K_STR, OFF(key_file), 0, 0,
+	    "FILE", "the job key (mode 0600); discovery announces are MACed "
+	    "with it" },
+	{ "discovery", 0, "ASOC_DISCOVERY", K_FLAG, OFF(discovery), 0, 0,
+	    NULL, "find the peers by UDP broadcast (LANs without SLURM)" },
+	{ "discovery-port", 0, "ASOC_DISCOVERY_PORT", K_UINT,
+	    OFF(discovery_port), 1, 65535, "PORT",
+	    "UDP port of discovery (default 9099)" },
+	{ "discovery-addr", 0, "ASOC_DISCOVERY_ADDR", K_STR,
+	    OFF(discovery_addr), 0, 0, "ADDR",
+	    "broadcast address of discovery (default 255.255.255.255)" },
+	{ "world", 'w', "ASOC_WORLD", K_UINT, OFF(world), 2, 65534, "N",
+	    "with --discovery: the number of nodes to find" },
 };
 #define NOPTS (sizeof conf_opts / sizeof conf_opts[0])
 
@@ -372,6 +385,7 @@ conf_defaults(struct conf *c)
 	c->chunk_size = CONF_DEFAULT_CHUNK;
 	c->transport = CONF_TRANSPORT_AUTO;
 	c->log_level = LOG_LVL_INFO;
+	c->discovery_port = CONF_DEFAULT_DISCOVERY_PORT;
 }
 
 static int
@@ -382,6 +396,9 @@ conf_fill_strings(struct conf *c, char *err, size_t errlen)
 	if (c->interface == NULL && (c->interface = strdup("ib0")) == NULL)
 		goto nomem;
 	if (c->community == NULL && (c->community = strdup("default")) == NULL)
+		goto nomem;
+	if (c->discovery_addr == NULL &&
+	    (c->discovery_addr = strdup("255.255.255.255")) == NULL)
 		goto nomem;
 	if (strlen(c->community) >= PROTO_NAME_MAX) {
 		snprintf(err, errlen, "community '%s' is longer than %d bytes",

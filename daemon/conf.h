@@ -36,6 +36,11 @@ struct conf {
 	int syslog;
 	char *pidfile;
 	int foreground;
+	char *key_file;		/* the job key (discovery's MAC for now) */
+	int discovery;		/* find peers by UDP broadcast */
+	unsigned discovery_port;
+	char *discovery_addr;
+	unsigned world;		/* with --discovery: how many to find */
 };
 
 #define CONF_DEFAULT_PORT	9000
@@ -43,6 +48,7 @@ struct conf {
 #define CONF_DEFAULT_CHUNK	(4u << 20)
 #define CONF_MIN_CHUNK		4096
 #define CONF_MAX_CHUNK		(64u << 20)	/* PROTO_DATA_MAX */
+#define CONF_DEFAULT_DISCOVERY_PORT 9099
 
 enum conf_result {
 	CONF_RUN = 0,		/* start the daemon */

@@ -16,6 +16,7 @@
 
 #include "asocd.h"
 #include "control.h"
+#include "discovery.h"
 #include "log.h"
 #include "netaddr.h"
 #include "peer.h"
@@ -202,6 +203,47 @@ write_pidfile(const char *path)
 	fclose(fp);
 }
 
+/* With the peer list known: rank, listeners, the local socket, ready. */
+static void
+start_serving(void)
+{
+	struct conf *cf = asocd->conf;
+	char err[512];
+
+	if (peers_init(err, sizeof err) < 0)
+		fatalx("%s", err);
+	/* A world of one has no peers to listen for. */
+	if (asocd->world > 1) {
+		choose_listen_host();
+		listen_rdma();
+		if (transport_tcp.listen(err, sizeof err) < 0)
+			fatalx("%s", err);
+	}
+	if (control_listen(cf->socket, err, sizeof err) < 0)
+		fatalx("%s", err);
+	if (cf->pidfile != NULL)
+		write_pidfile(cf->pidfile);
+	log_info("asocd %s ready: rank %u of %u, community '%s', transport "
+	    "%s, chunk %zu bytes%s", PACKAGE_VERSION, asocd->rank,
+	    asocd->world, cf->community, conf_transport_name(cf->transport),
+	    cf->chunk_size, asocd->world == 1 ? "; no peers (a world of one: "
+	    "set --peers to join other nodes)" : "");
+	if (ready_fd >= 0) {
+		(void)!write(ready_fd, "1", 1);
+		close(ready_fd);
+		ready_fd = -1;
+	}
+}
+
+static void
+on_discovered(const char *peers)
+{
+	free(asocd->conf->peers);
+	if ((asocd->conf->peers = strdup(peers)) == NULL)
+		fatalx("out of memory");
+	start_serving();
+}
+
 int
 main(int argc, char **argv)
 {
@@ -244,20 +286,6 @@ main(int argc, char **argv)
 	asocd->pid = getpid();
 	if ((asocd->base = event_base_new()) == NULL)
 		fatalx("cannot create the event loop");
-	if (peers_init(err, sizeof err) < 0)
-		fatalx("%s", err);
-	/* A world of one has no peers to listen for. */
-	if (asocd->world > 1) {
-		choose_listen_host();
-		listen_rdma();
-		if (transport_tcp.listen(err, sizeof err) < 0)
-			fatalx("%s", err);
-	}
-	if (control_listen(cf->socket, err, sizeof err) < 0)
-		fatalx("%s", err);
-	if (cf->pidfile != NULL)
-		write_pidfile(cf->pidfile);
-
 	ev_term = evsignal_new(asocd->base, SIGTERM, on_term, NULL);
 	ev_int = evsignal_new(asocd->base, SIGINT, on_term, NULL);
 	ev_hup = evsignal_new(asocd->base, SIGHUP, on_hup, NULL);
@@ -265,17 +293,12 @@ main(int argc, char **argv)
 	    evsignal_add(ev_term, NULL) < 0 || evsignal_add(ev_int, NULL) < 0 ||
 	    evsignal_add(ev_hup, NULL) < 0)
 		fatalx("cannot install signal handlers");
-
-	log_info("asocd %s ready: rank %u of %u, community '%s', transport "
-	    "%s, chunk %zu bytes%s", PACKAGE_VERSION, asocd->rank,
-	    asocd->world, cf->community, conf_transport_name(cf->transport),
-	    cf->chunk_size, asocd->world == 1 ? "; no peers (a world of one: "
-	    "set --peers to join other nodes)" : "");
-	if (ready_fd >= 0) {
-		(void)!write(ready_fd, "1", 1);
-		close(ready_fd);
-		ready_fd = -1;
-	}
+	if (cf->discovery) {
+		/* The rest of start-up waits for the peer list. */
+		if (discovery_start(on_discovered, err, sizeof err) < 0)
+			fatalx("%s", err);
+	} else
+		start_serving();
 
 	event_base_dispatch(asocd->base);
 

@@ -1,0 +1,25 @@
+/*
+ * libasoc-int.h: what the files of libasoc share and nobody else sees.
+ *
+ * The names start with "libasoc_", not "asoc_", so the export list of the
+ * shared library (asoc_*) leaves them out.
+ */
+#ifndef LIBASOC_INT_H
+#define LIBASOC_INT_H
+
+#include "asoc.h"
+
+#define LIBASOC_PRINTF(f, a)	__attribute__((format(printf, f, a)))
+
+/* What every public call does first: ASOC_OK and the last error cleared,
+ * or the dead session's status with its reason. */
+asoc_status_t	libasoc_enter(asoc_t *as);
+/* Sets the session's last error and returns st. */
+asoc_status_t	libasoc_fail(asoc_t *as, asoc_status_t st, const char *fmt,
+		    ...) LIBASOC_PRINTF(3, 4);
+/* The session a buffer belongs to. */
+asoc_t		*libasoc_buf_session(const asoc_buf_t *buf);
+/* The deadline asoc_set_timeout last set. */
+unsigned int	libasoc_timeout(const asoc_t *as);
+
+#endif
