@@ -1,469 +1,39 @@
 /*
- * asoc-bench: measures transfers between ranks (pair) or through one
- * node's asocd against memcpy (self), and checks every byte that lands.
+ * asoc-bench: measures transfers between ranks and checks every byte that
+ * lands.
  *
- * pair: rank 0 sends one tensor to each other rank in turn, one message
- * at a time, timing each from asoc_isend to its completion.  A send
- * completes only once the receiver holds the bytes, so the figures are
- * receiver-confirmed.  Receivers say they are ready only once set up, and
- * verify a tensor while the next receive is already posted, so rank 0's
- * clock never runs on their work.
+ * pair and self (bench-pair.c): rank 0 sends to each other rank in turn;
+ * one node's asocd against memcpy.  bcast, bcast-naive, alltoall and ring
+ * (bench-coll.c): every rank takes part in each iteration, timed by rank 0
+ * from a barrier to the last rank's completion report.  --sweep runs the
+ * pattern once per tensor size and ends with a summary line per size.
  */
 #include <getopt.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "asoc.h"
+#include "bench.h"
 #include "cli.h"
+#include "proto.h"	/* PROTO_RANK_MAX */
 
-#define BENCH_TAG_DATA		0xBE0000000000ULL	/* + iteration */
-#define BENCH_TAG_READY		0xBE0100000000ULL
-#define BENCH_TAG_RESULT	0xBE0200000000ULL
-#define BENCH_TAG_SELF		0xBE0400000000ULL	/* + iteration */
-#define BENCH_ITER_MAX		1000000	/* x2 keeps data tags below the rest */
-#define BENCH_SLOT		64	/* control bytes per rank on rank 0 */
-#define BENCH_WAIT_MS		120000	/* for ready and result messages */
-#define BENCH_STAMP_EVERY	512	/* words: one stamp per 4 KiB */
+#define BENCH_SWEEP_MAX		64	/* sizes in one --sweep */
+#define BENCH_MIB_MAX		(SIZE_MAX >> 40 ? 1u << 20 : 1024)
 
-struct bench_opts {
-	const char	*sock;
-	uint64_t	 size;
-	unsigned	 iters, warmup;
-	int		 self, json;
+static const struct {
+	const char		*name;
+	enum bench_pattern	 pattern;
+} bench_patterns[] = {
+	{ "pair", BENCH_PAIR },
+	{ "self", BENCH_SELF },
+	{ "bcast", BENCH_BCAST },
+	{ "bcast-naive", BENCH_BCAST_NAIVE },
+	{ "alltoall", BENCH_ALLTOALL },
+	{ "ring", BENCH_RING },
 };
-
-/* What a receiver reports to rank 0, as text so that byte order and
- * padding never matter: "asoc-bench received N mismatches N failed N". */
-#define BENCH_RESULT_FMT	"asoc-bench received %u mismatches %" PRIu64 \
-				" failed %d"
-#define BENCH_RESULT_SCAN	"asoc-bench received %u mismatches %" SCNu64 \
-				" failed %d"
-
-struct bench_peer {
-	asoc_req_t	*req;		/* its ready or result message */
-	int		 ok;		/* ready, then verified */
-	unsigned	 done;		/* timed transfers completed */
-	double		 sum, best;
-	uint64_t	 mismatches;	/* as the receiver reports them */
-};
-
-static double
-bench_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* Gbit/s are decimal, the unit of iperf3 and of link speeds. */
-#define BENCH_GIB		1073741824.0
-#define BENCH_GBIT		125000000.0	/* bytes in a gigabit */
-
-static double
-bench_rate(uint64_t bytes, double s, double unit)
-{
-	return s > 0 ? (double)bytes / s / unit : 0;
-}
-
-/*
- * The pattern is a hash of each 64-bit word's index.  Every `step`th word
- * gets `add` on top: step 1 and add 0 fills the tensor once; step
- * BENCH_STAMP_EVERY and add iteration + 1 stamps one word per 4 KiB, so a
- * buffer still holding an older tensor cannot pass the check.
- */
-static void
-bench_pattern(void *p, size_t size, size_t step, uint64_t add)
-{
-	uint64_t *w = p, x;
-	size_t i;
-
-	for (i = 0; i < size / 8; i += step) {
-		x = i * 0x9e3779b97f4a7c15ULL;
-		w[i] = (x ^ (x >> 31)) + add;
-	}
-}
-
-static uint64_t
-bench_mismatches(const unsigned char *got, const unsigned char *want,
-    size_t size)
-{
-	uint64_t bad = 0;
-	size_t i;
-
-	if (memcmp(got, want, size) == 0)
-		return 0;
-	for (i = 0; i < size; i++)
-		bad += got[i] != want[i];
-	return bad;
-}
-
-static asoc_buf_t *
-bench_alloc(asoc_t *as, size_t size, const char *what)
-{
-	asoc_buf_t *b;
-	asoc_status_t st;
-
-	if ((st = asoc_buf_alloc(as, size, &b)) != ASOC_OK)
-		cli_die_asoc(st, asoc_last_error(as), "cannot allocate %s "
-		    "(%zu bytes)", what, size);
-	return b;
-}
-
-/* Rank 0 takes one small message on tag from every rank still in the run
- * into its slot of ctl; those that fail drop out. */
-static void
-bench_gather(asoc_t *as, asoc_buf_t *ctl, uint64_t tag, const char *what,
-    int world, struct bench_peer *p)
-{
-	asoc_status_t st = ASOC_OK;
-	int r;
-
-	asoc_set_timeout(as, BENCH_WAIT_MS);
-	for (r = 1; r < world; r++) {
-		p[r].req = NULL;
-		if (p[r].ok && (st = asoc_irecv(as, ctl, (size_t)r * BENCH_SLOT,
-		    BENCH_SLOT, r, tag, &p[r].req)) != ASOC_OK) {
-			cli_warn_asoc(st, asoc_last_error(as), "posting a "
-			    "receive for the %s of rank %d", what, r);
-			p[r].ok = 0;
-		}
-	}
-	for (r = 1; r < world; r++) {
-		if (p[r].req == NULL ||
-		    (st = asoc_wait(p[r].req, NULL)) == ASOC_OK)
-			continue;
-		cli_warn_asoc(st, asoc_last_error(as), "waiting for the %s of "
-		    "rank %d (is asoc-bench running there?)", what, r);
-		p[r].ok = 0;
-	}
-	asoc_set_timeout(as, 0);
-}
-
-static void
-bench_report(const struct bench_opts *o, int world,
-    const struct bench_peer *p, int verified)
-{
-	char sz[32], tot[32];
-	uint64_t bytes = 0, b;
-	double secs = 0;
-	int r;
-
-	for (r = 1; r < world; r++) {
-		bytes += (uint64_t)p[r].done * o->size;
-		secs += p[r].sum;
-	}
-	if (o->json)
-		printf("{\"pattern\":\"pair\",\"world\":%d,\"size_bytes\":%"
-		    PRIu64 ",\"warmup\":%u,\"iterations\":%u,\"bytes\":%" PRIu64
-		    ",\"seconds\":%.6f,\"avg_gbps\":%.3f,\"avg_gibps\":%.3f,"
-		    "\"peers\":[", world, o->size, o->warmup, o->iters, bytes,
-		    secs, bench_rate(bytes, secs, BENCH_GBIT),
-		    bench_rate(bytes, secs, BENCH_GIB));
-	for (r = 1; r < world; r++) {
-		b = (uint64_t)p[r].done * o->size;
-		if (o->json)
-			printf("%s{\"rank\":%d,\"done\":%u,\"seconds\":%.6f,"
-			    "\"best_s\":%.6f,\"gbps\":%.3f,\"mismatches\":%"
-			    PRIu64 ",\"verified\":%s}", r > 1 ? "," : "", r,
-			    p[r].done, p[r].sum, p[r].best,
-			    bench_rate(b, p[r].sum, BENCH_GBIT),
-			    p[r].mismatches, p[r].ok ? "true" : "false");
-		else
-			printf("peer %d  %u of %u  avg %.2f GiB/s (%.2f Gbit/s)"
-			    "  best %.3f s  %s\n", r, p[r].done, o->iters,
-			    bench_rate(b, p[r].sum, BENCH_GIB),
-			    bench_rate(b, p[r].sum, BENCH_GBIT), p[r].best,
-			    p[r].ok ? "verified" : "NOT VERIFIED");
-	}
-	if (o->json) {
-		printf("],\"receivers\":%d,\"verified\":%d}\n", world - 1,
-		    verified);
-		return;
-	}
-	printf("world %d  tensor %s  iterations %u per peer (+%u warmup)\n",
-	    world, cli_fmt_bytes(o->size, sz, sizeof sz), o->iters, o->warmup);
-	printf("average %.2f GiB/s (%.2f Gbit/s): %s in %.3f s, excluding "
-	    "warmup\n", bench_rate(bytes, secs, BENCH_GIB),
-	    bench_rate(bytes, secs, BENCH_GBIT),
-	    cli_fmt_bytes(bytes, tot, sizeof tot), secs);
-	printf("data verified on %d of %d receivers\n", verified, world - 1);
-}
-
-/* Rank 0 to rank r: every tensor timed from post to completion. */
-static void
-bench_send_to(asoc_t *as, const struct bench_opts *o, asoc_buf_t *buf,
-    int r, struct bench_peer *pr)
-{
-	unsigned i, total = o->warmup + o->iters;
-	asoc_req_t *req;
-	asoc_status_t st;
-	double t;
-	char sz[32];
-
-	cli_fmt_bytes(o->size, sz, sizeof sz);
-	/* A receiver that died must not hang us: allow 10 MiB/s at worst. */
-	asoc_set_timeout(as, BENCH_WAIT_MS + (unsigned)(o->size >> 20) * 100);
-	for (i = 0; i < total; i++) {
-		bench_pattern(asoc_buf_ptr(buf), o->size, BENCH_STAMP_EVERY,
-		    i + 1);
-		t = bench_now();
-		st = asoc_isend(as, buf, 0, o->size, r, BENCH_TAG_DATA + i,
-		    &req);
-		if (st == ASOC_OK)
-			st = asoc_wait(req, NULL);
-		t = bench_now() - t;
-		if (st != ASOC_OK) {
-			cli_warn_asoc(st, asoc_last_error(as), "sending tensor "
-			    "%u to rank %d", i + 1, r);
-			/* A receiver of another size keeps in step with us. */
-			if (st == ASOC_ETRUNC)
-				continue;
-			break;
-		}
-		if (!o->json)
-			printf("%s %u  0 -> %d  %s  %.3f s  %.2f GiB/s\n",
-			    i < o->warmup ? "warmup" : "iter", i < o->warmup ?
-			    i + 1 : i - o->warmup + 1, r, sz, t,
-			    bench_rate(o->size, t, BENCH_GIB));
-		if (i < o->warmup)
-			continue;
-		pr->done++;
-		pr->sum += t;
-		if (pr->best == 0 || t < pr->best)
-			pr->best = t;
-	}
-	asoc_set_timeout(as, 0);
-	fflush(stdout);
-}
-
-/* Rank 0: sends, times, and collects the receivers' verdicts. */
-static int
-bench_pair_send(asoc_t *as, const struct bench_opts *o)
-{
-	int world = asoc_world_size(as), r, verified = 0, failed;
-	unsigned got;
-	struct bench_peer *p;
-	asoc_buf_t *buf, *ctl;
-	char *msg;
-
-	if ((p = calloc((size_t)world, sizeof *p)) == NULL)
-		cli_die("out of memory");
-	buf = bench_alloc(as, o->size, "the tensor");
-	ctl = bench_alloc(as, (size_t)world * BENCH_SLOT, "control buffer");
-	bench_pattern(asoc_buf_ptr(buf), o->size, 1, 0);
-
-	for (r = 1; r < world; r++)
-		p[r].ok = 1;
-	bench_gather(as, ctl, BENCH_TAG_READY, "ready message", world, p);
-	for (r = 1; r < world; r++) {
-		if (p[r].ok)
-			bench_send_to(as, o, buf, r, &p[r]);
-	}
-
-	bench_gather(as, ctl, BENCH_TAG_RESULT, "result", world, p);
-	for (r = 1; r < world; r++) {
-		msg = (char *)asoc_buf_ptr(ctl) + r * BENCH_SLOT;
-		msg[BENCH_SLOT - 1] = '\0';
-		got = 0;
-		failed = 1;
-		if (p[r].ok && sscanf(msg, BENCH_RESULT_SCAN, &got,
-		    &p[r].mismatches, &failed) != 3) {
-			cli_warn("rank %d sent a result this asoc-bench does "
-			    "not know: run one asoc-bench on all ranks", r);
-			p[r].ok = 0;
-		}
-		if (p[r].mismatches > 0)
-			cli_warn("rank %d received %" PRIu64 " bytes that "
-			    "differ from what was sent", r, p[r].mismatches);
-		if (failed || p[r].mismatches || got != o->warmup + o->iters ||
-		    p[r].done != o->iters)
-			p[r].ok = 0;
-		verified += p[r].ok;
-	}
-	bench_report(o, world, p, verified);
-	free(p);
-	return verified != world - 1;
-}
-
-/* The other ranks: receive into two buffers in turn, verifying one while
- * the next receive is already posted. */
-static int
-bench_pair_recv(asoc_t *as, const struct bench_opts *o)
-{
-	unsigned total = o->warmup + o->iters, i, k, got = 0;
-	asoc_req_t *data[2] = { NULL, NULL }, *rq;
-	uint64_t bad = 0;
-	asoc_buf_t *buf[2], *ctl;
-	asoc_completion_t c;
-	asoc_status_t st;
-	unsigned char *ref;
-	int me = asoc_rank(as), failed;
-
-	for (k = 0; k < 2; k++) {
-		buf[k] = bench_alloc(as, o->size, "a receive buffer");
-		/* Our pages are made now, not during a timed transfer. */
-		memset(asoc_buf_ptr(buf[k]), 0, o->size);
-	}
-	ctl = bench_alloc(as, 4096, "control buffer");
-	if ((ref = malloc(o->size)) == NULL)
-		cli_die("out of memory for a %" PRIu64 "-byte reference copy",
-		    o->size);
-	bench_pattern(ref, o->size, 1, 0);
-
-	/* A same-node copy between the two buffers makes asocd touch both,
-	 * so its first page faults on them are not in a timed transfer. */
-	if ((st = asoc_irecv(as, buf[1], 0, o->size, me, BENCH_TAG_SELF,
-	    &rq)) != ASOC_OK || (st = asoc_send(as, buf[0], 0, o->size, me,
-	    BENCH_TAG_SELF)) != ASOC_OK || (st = asoc_wait(rq, NULL)) !=
-	    ASOC_OK)
-		cli_die_asoc(st, asoc_last_error(as), "copying between the "
-		    "receive buffers through asocd");
-	for (k = 0, st = ASOC_OK; k < 2 && k < total && st == ASOC_OK; k++)
-		st = asoc_irecv(as, buf[k], 0, o->size, 0, BENCH_TAG_DATA + k,
-		    &data[k]);
-	if (st != ASOC_OK || (st = asoc_send(as, ctl, 0, 8, 0,
-	    BENCH_TAG_READY)) != ASOC_OK)
-		cli_die_asoc(st, asoc_last_error(as), "getting ready to "
-		    "receive from rank 0");
-
-	for (i = 0; i < total; i++) {
-		k = i % 2;
-		st = asoc_wait(data[k], &c);
-		data[k] = NULL;
-		if (st == ASOC_OK && c.len == o->size) {
-			bench_pattern(ref, o->size, BENCH_STAMP_EVERY, i + 1);
-			bad += bench_mismatches(asoc_buf_ptr(buf[k]), ref,
-			    o->size);
-			got++;
-		} else if (st == ASOC_OK)
-			cli_warn("tensor %u from rank 0 has %zu bytes, not %"
-			    PRIu64 ": give every rank the same --size-mb",
-			    i + 1, c.len, o->size);
-		else {
-			cli_warn_asoc(st, asoc_last_error(as), "receiving "
-			    "tensor %u from rank 0", i + 1);
-			/* Sizes that differ leave rank 0 in step with us;
-			 * anything else means it is gone. */
-			if (st != ASOC_ETRUNC)
-				break;
-		}
-		if (i + 2 < total && (st = asoc_irecv(as, buf[k], 0, o->size,
-		    0, BENCH_TAG_DATA + i + 2, &data[k])) != ASOC_OK) {
-			cli_warn_asoc(st, asoc_last_error(as), "posting a "
-			    "receive");
-			break;
-		}
-	}
-	for (k = 0; k < 2; k++) {
-		if (data[k] != NULL && asoc_cancel(data[k]) == ASOC_OK)
-			asoc_wait(data[k], NULL);
-	}
-
-	failed = got < total;
-	/* No deadline: rank 0 takes the results only once it has sent to
-	 * every rank, which may take long after our last tensor. */
-	snprintf(asoc_buf_ptr(ctl), BENCH_SLOT, BENCH_RESULT_FMT, got, bad,
-	    failed);
-	if ((st = asoc_send(as, ctl, 0, BENCH_SLOT, 0, BENCH_TAG_RESULT)) !=
-	    ASOC_OK)
-		cli_warn_asoc(st, asoc_last_error(as), "sending the result to "
-		    "rank 0");
-	if (bad > 0)
-		cli_warn("%" PRIu64 " bytes in %u tensors differ from the "
-		    "pattern", bad, got);
-	if (o->json)
-		printf("{\"pattern\":\"pair\",\"rank\":%d,\"received\":%u,"
-		    "\"mismatches\":%" PRIu64 ",\"verified\":%s}\n", me, got,
-		    bad, failed || bad ? "false" : "true");
-	free(ref);
-	return failed || bad > 0 || st != ASOC_OK;
-}
-
-/* One process: a transfer to its own rank (one copy inside asocd)
- * against memcpy between two ordinary buffers of the same size. */
-static int
-bench_self(asoc_t *as, const struct bench_opts *o)
-{
-	unsigned total = o->warmup + o->iters, i;
-	int me = asoc_rank(as), good;
-	asoc_buf_t *sb, *rb;
-	asoc_req_t *sr, *rr;
-	asoc_status_t st;
-	unsigned char *a, *b;
-	double t, best = 0, sum = 0, mbest = 0, ratio;
-	char sz[32];
-
-	sb = bench_alloc(as, o->size, "the send buffer");
-	rb = bench_alloc(as, o->size, "the receive buffer");
-	bench_pattern(asoc_buf_ptr(sb), o->size, 1, 0);
-	memset(asoc_buf_ptr(rb), 0xff, o->size);
-	for (i = 0; i < total; i++) {
-		/* Only the last copy is checked: it must not find old bytes. */
-		if (i + 1 == total)
-			memset(asoc_buf_ptr(rb), 0, o->size);
-		t = bench_now();
-		if ((st = asoc_irecv(as, rb, 0, o->size, me, BENCH_TAG_SELF + i,
-		    &rr)) != ASOC_OK || (st = asoc_isend(as, sb, 0, o->size, me,
-		    BENCH_TAG_SELF + i, &sr)) != ASOC_OK ||
-		    (st = asoc_wait(sr, NULL)) != ASOC_OK ||
-		    (st = asoc_wait(rr, NULL)) != ASOC_OK)
-			cli_die_asoc(st, asoc_last_error(as), "transfer %u to "
-			    "this rank (%d)", i + 1, me);
-		t = bench_now() - t;
-		if (i >= o->warmup) {
-			sum += t;
-			best = best == 0 || t < best ? t : best;
-		}
-	}
-	good = memcmp(asoc_buf_ptr(rb), asoc_buf_ptr(sb), o->size) == 0;
-
-	if ((a = malloc(o->size)) == NULL || (b = malloc(o->size)) == NULL)
-		cli_die("out of memory for two %" PRIu64 "-byte buffers",
-		    o->size);
-	memcpy(a, asoc_buf_ptr(sb), o->size);
-	memset(b, 0, o->size);
-	for (i = 0; i < total; i++) {
-		t = bench_now();
-		memcpy(b, a, o->size);
-		/* Nothing reads the copy: keep the compiler from eliding it. */
-		__asm__ __volatile__("" : : "r"(b) : "memory");
-		t = bench_now() - t;
-		if (i >= o->warmup && (mbest == 0 || t < mbest))
-			mbest = t;
-	}
-	free(a);
-	free(b);
-
-	if (!good)
-		cli_warn("the data received differ from the data sent");
-	ratio = mbest / best;
-	if (o->json) {
-		printf("{\"pattern\":\"self\",\"world\":%d,\"rank\":%d,"
-		    "\"size_bytes\":%" PRIu64 ",\"warmup\":%u,"
-		    "\"iterations\":%u,\"asoc_best_s\":%.6f,"
-		    "\"asoc_avg_s\":%.6f,\"asoc_gbps\":%.3f,"
-		    "\"memcpy_best_s\":%.6f,\"memcpy_gbps\":%.3f,"
-		    "\"ratio\":%.2f,\"verified\":%s}\n", asoc_world_size(as),
-		    me, o->size, o->warmup, o->iters, best, sum / o->iters,
-		    bench_rate(o->size, best, BENCH_GBIT), mbest,
-		    bench_rate(o->size, mbest, BENCH_GBIT), ratio,
-		    good ? "true" : "false");
-		return !good;
-	}
-	printf("self: rank %d  tensor %s  iterations %u (+%u warmup)  data "
-	    "%s\n", me, cli_fmt_bytes(o->size, sz, sizeof sz), o->iters,
-	    o->warmup, good ? "verified" : "MISMATCH");
-	printf("asoc    best %.4f s  %.2f GiB/s  avg %.4f s\n", best,
-	    bench_rate(o->size, best, BENCH_GIB), sum / o->iters);
-	printf("memcpy  best %.4f s  %.2f GiB/s\n", mbest,
-	    bench_rate(o->size, mbest, BENCH_GIB));
-	printf("asoc/memcpy = %.2f\n", ratio);
-	return !good;
-}
 
 static unsigned
 bench_count(const char *opt, const char *arg, unsigned min, unsigned max)
@@ -476,6 +46,123 @@ bench_count(const char *opt, const char *arg, unsigned min, unsigned max)
 	return (unsigned)v;
 }
 
+/* "10,100,1000": sizes in MiB, each as --size-mb takes it. */
+static size_t
+bench_sweep(const char *arg, uint64_t *mib, size_t max)
+{
+	char *copy, *tok, *save = NULL;
+	size_t n = 0;
+
+	if ((copy = strdup(arg)) == NULL)
+		cli_die("out of memory");
+	for (tok = strtok_r(copy, ",", &save); tok != NULL;
+	    tok = strtok_r(NULL, ",", &save)) {
+		if (n == max)
+			cli_die_usage("--sweep: at most %zu sizes", max);
+		mib[n++] = bench_count("--sweep", tok, 1, BENCH_MIB_MAX);
+	}
+	free(copy);
+	if (n == 0)
+		cli_die_usage("--sweep: give sizes in MiB, such as 10,100,1000");
+	return n;
+}
+
+static enum bench_pattern
+bench_pattern_parse(const char *arg)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof bench_patterns / sizeof bench_patterns[0];
+	    i++) {
+		if (strcmp(arg, bench_patterns[i].name) == 0)
+			return bench_patterns[i].pattern;
+	}
+	cli_die_usage("--pattern is pair, self, bcast, bcast-naive, alltoall "
+	    "or ring, not '%s'", arg);
+}
+
+/*
+ * The rank and world this task is meant to be: the options, else SLURM's
+ * task numbers, else the daemon's.  They must be the daemon's: asoc-bench
+ * runs one task per node, and a rank is a node.  self runs in one process
+ * and follows only the options.
+ */
+static void
+bench_check_rank(asoc_t *as, enum bench_pattern pattern, int rank, int world)
+{
+	const char *from = "--rank and --world-size", *pid, *ntasks;
+
+	if (rank < 0 && world < 0 && pattern != BENCH_SELF &&
+	    (pid = getenv("SLURM_PROCID")) != NULL && *pid != '\0' &&
+	    (ntasks = getenv("SLURM_NTASKS")) != NULL && *ntasks != '\0') {
+		rank = cli_parse_rank("SLURM_PROCID", pid);
+		world = (int)bench_count("SLURM_NTASKS", ntasks, 1,
+		    PROTO_RANK_MAX);
+		from = "SLURM_PROCID and SLURM_NTASKS";
+	}
+	if (rank < 0)
+		rank = asoc_rank(as);
+	if (world < 0)
+		world = asoc_world_size(as);
+	if (rank == asoc_rank(as) && world == asoc_world_size(as))
+		return;
+	cli_die("this task is rank %d of %d (from %s), but its asocd (%s) is "
+	    "rank %d of %d: run asoc-bench once on every node of the daemons' "
+	    "job, one task per node (under SLURM: srun --ntasks-per-node=1)",
+	    rank, world, from, asoc_socket_path(as), asoc_rank(as),
+	    asoc_world_size(as));
+}
+
+static int
+bench_run(asoc_t *as, const struct bench_opts *o, struct bench_result *res)
+{
+	memset(res, 0, sizeof *res);
+	res->overhead_pct = NAN;
+	if (o->pattern == BENCH_SELF)
+		return bench_self(as, o, res);
+	if (asoc_world_size(as) < 2) {
+		cli_warn("no peers connected: asoc-bench %s needs at least "
+		    "two ranks (start asocd with --peers)",
+		    bench_pattern_name(o->pattern));
+		return 2;
+	}
+	if (o->pattern != BENCH_PAIR)
+		return bench_coll(as, o, res);
+	if (asoc_rank(as) == 0)
+		return bench_pair_send(as, o, res);
+	return bench_pair_recv(as, o);
+}
+
+/* After a sweep, rank 0 prints one line per size. */
+static void
+bench_sweep_report(const struct bench_opts *o, const struct bench_result *r,
+    size_t n)
+{
+	char sz[32], ov[16];
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (isnan(r[i].overhead_pct))
+			snprintf(ov, sizeof ov, "-");
+		else
+			snprintf(ov, sizeof ov, "%+.0f%%", r[i].overhead_pct);
+		printf("sweep %s  %s  avg %.4f s  aggregate %.2f Gbit/s  per "
+		    "receiver %.2f Gbit/s  overhead %s  verified %d of %d\n",
+		    bench_pattern_name(o->pattern), cli_fmt_bytes(r[i].size, sz,
+		    sizeof sz), r[i].seconds, r[i].agg_gbps, r[i].peer_gbps, ov,
+		    r[i].verified, r[i].receivers);
+	}
+}
+
+static void
+bench_usage(void)
+{
+	printf("usage: asoc-bench [--socket PATH] [--size-mb N | --sweep "
+	    "N,N,...] [--iterations N]\n\t\t  [--warmup N] [--pattern "
+	    "pair|self|bcast|bcast-naive|alltoall|ring]\n\t\t  [--rank N] "
+	    "[--world-size N] [--json]\n");
+}
+
 int
 main(int argc, char **argv)
 {
@@ -484,23 +171,28 @@ main(int argc, char **argv)
 		{ "iterations", required_argument, NULL, 'i' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "pattern", required_argument, NULL, 'p' },
+		{ "rank", required_argument, NULL, 'r' },
 		{ "size-mb", required_argument, NULL, 'm' },
 		{ "socket", required_argument, NULL, 'S' },
+		{ "sweep", required_argument, NULL, 's' },
+		{ "tensor-size-mb", required_argument, NULL, 'm' },
 		{ "warmup", required_argument, NULL, 'w' },
+		{ "world-size", required_argument, NULL, 'W' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct bench_opts o = { .size = 64, .iters = 5, .warmup = 1 };
+	struct bench_result res[BENCH_SWEEP_MAX];
+	uint64_t mib[BENCH_SWEEP_MAX];
+	size_t nsizes = 0, i;
+	int ch, rc = 0, r, rank = -1, world = -1;
 	asoc_t *as;
-	int ch, rc;
 
 	cli_init("asoc-bench");
-	while ((ch = getopt_long(argc, argv, "hi:jm:p:S:w:", opts, NULL)) !=
-	    -1) {
+	while ((ch = getopt_long(argc, argv, "hi:jm:p:r:S:s:w:W:", opts,
+	    NULL)) != -1) {
 		switch (ch) {
 		case 'h':
-			printf("usage: asoc-bench [--socket PATH] [--size-mb "
-			    "N] [--iterations N] [--warmup N]\n\t\t  "
-			    "[--pattern pair|self] [--json]\n");
+			bench_usage();
 			return 0;
 		case 'i':
 			o.iters = bench_count("--iterations", optarg, 1,
@@ -512,20 +204,27 @@ main(int argc, char **argv)
 		case 'm':
 			/* Whole MiB keep the pattern's words aligned. */
 			o.size = bench_count("--size-mb", optarg, 1,
-			    SIZE_MAX >> 40 ? 1u << 20 : 1024);
+			    BENCH_MIB_MAX);
 			break;
 		case 'p':
-			o.self = strcmp(optarg, "self") == 0;
-			if (!o.self && strcmp(optarg, "pair") != 0)
-				cli_die_usage("--pattern is pair or self, not "
-				    "'%s'", optarg);
+			o.pattern = bench_pattern_parse(optarg);
+			break;
+		case 'r':
+			rank = cli_parse_rank("--rank", optarg);
 			break;
 		case 'S':
 			o.sock = optarg;
 			break;
+		case 's':
+			nsizes = bench_sweep(optarg, mib, BENCH_SWEEP_MAX);
+			break;
 		case 'w':
 			o.warmup = bench_count("--warmup", optarg, 0,
 			    BENCH_ITER_MAX);
+			break;
+		case 'W':
+			world = (int)bench_count("--world-size", optarg, 1,
+			    PROTO_RANK_MAX);
 			break;
 		default:
 			fprintf(stderr, "try 'asoc-bench --help'\n");
@@ -534,19 +233,27 @@ main(int argc, char **argv)
 	}
 	if (optind < argc)
 		cli_die_usage("unexpected argument '%s'", argv[optind]);
-	o.size <<= 20;
+	if (rank >= 0 && world >= 0 && rank >= world)
+		cli_die_usage("--rank %d is not below --world-size %d", rank,
+		    world);
+	if (nsizes == 0)
+		mib[nsizes++] = o.size;
 
 	as = cli_open(o.sock);
-	if (o.self)
-		rc = bench_self(as, &o);
-	else if (asoc_world_size(as) < 2) {
-		cli_warn("no peers connected: asoc-bench pair needs at least "
-		    "two ranks (start asocd with --peers)");
-		rc = 1;
-	} else if (asoc_rank(as) == 0)
-		rc = bench_pair_send(as, &o);
-	else
-		rc = bench_pair_recv(as, &o);
+	bench_check_rank(as, o.pattern, rank, world);
+	for (i = 0; i < nsizes; i++) {
+		o.size = mib[i] << 20;
+		r = bench_run(as, &o, &res[i]);
+		rc |= r != 0;
+		fflush(stdout);
+		/* A run that broke off leaves the ranks out of step. */
+		if (r == 2) {
+			nsizes = i + 1;
+			break;
+		}
+	}
+	if (nsizes > 1 && !o.json && asoc_rank(as) == 0)
+		bench_sweep_report(&o, res, nsizes);
 	asoc_close(as);
 	if (fflush(stdout) == EOF || ferror(stdout))
 		cli_die("cannot write the output: check standard output");

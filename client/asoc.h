@@ -121,6 +121,35 @@ asoc_status_t asoc_recv(asoc_t *as, asoc_buf_t *buf, size_t off, size_t cap,
     int src, uint64_t tag, asoc_completion_t *c);
 
 /*
+ * Collectives: every rank of the job makes the same call.
+ *
+ * asoc_bcast: the len bytes at off in root's buffer end up at off in every
+ * rank's buffer.  The ranks form a chain root, root + 1, ... (mod world);
+ * the data goes down it in pieces of asoc_bcast_piece(as, len) bytes,
+ * received straight into the buffer and forwarded from there as soon as
+ * they arrive, so the time is about len/B + (world - 2) * piece/B: nearly
+ * flat in the number of ranks.  Returns when this rank's part is done: it
+ * has all the bytes, and its successor has them too.  world 1 or len 0:
+ * ASOC_OK at once.
+ *
+ * Tags: piece k travels with tag ASOC_COLL_TAG_BIT | k << 40 | tag, so tag
+ * must be below ASOC_COLL_TAG_LIMIT; keep bit 63 clear in point-to-point
+ * tags, and give collectives in flight at the same time different tags
+ * (calls made one after the other may use the same tag).
+ * The deadline of asoc_set_timeout applies to each piece.  On a failure the
+ * call cancels what it has in flight, tells its successor to give up, and
+ * returns the first error (details in asoc_last_error).
+ */
+#define ASOC_COLL_TAG_BIT	(1ULL << 63)
+#define ASOC_COLL_TAG_LIMIT	(1ULL << 40)
+
+asoc_status_t asoc_bcast(asoc_t *as, asoc_buf_t *buf, size_t off, size_t len,
+    int root, uint64_t tag);
+/* The piece size asoc_bcast uses for len bytes: whole daemon chunks, about
+ * len/64, at most 16 MiB (or one chunk, if chunks are larger). */
+size_t asoc_bcast_piece(const asoc_t *as, size_t len);
+
+/*
  * Status of the daemon, for asoc-stat and monitoring.
  */
 typedef struct asoc_node_stat {

@@ -1,0 +1,483 @@
+/*
+ * bench-coll.c: asoc-bench's collective patterns, run by every rank.
+ *
+ *   bcast        asoc_bcast from rank 0 (the pipelined chain)
+ *   bcast-naive  rank 0 sends the tensor to every other rank at once
+ *   alltoall     every rank sends its tensor to every other rank at once
+ *   ring         every rank sends to rank + 1 and receives from rank - 1
+ *
+ * Each iteration starts with a barrier made of small messages (bench-sync.c):
+ * every rank tells rank 0 it has arrived (with what it has verified so
+ * far), and rank 0 starts its clock and releases them all.  Each rank sends rank 0 a small
+ * report as soon as all its own requests have completed; the iteration
+ * ends when rank 0 has its own part done and the last report in hand.  So
+ * the time covers the slowest receiver, as confirmed to rank 0, plus one
+ * small message each way.  Receivers check the data after that, outside
+ * the clock.
+ *
+ * Before the iterations, rank 0 times the tensor to rank 1 alone: the
+ * single-pair rate that the summary's ideal time is made of.
+ */
+#include <inttypes.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "asoc.h"
+#include "bench.h"
+#include "bench-coll.h"
+#include "cli.h"
+
+#define COLL_TAG_DATA		0xBE1300000000ULL	/* + sequence */
+#define COLL_TAG_BCAST		0xBC00000000ULL		/* + sequence, < 2^40 */
+#define COLL_REF_TIMED		2	/* timed single-pair transfers */
+
+/* Rank src stamps its tensor of iteration i with this, so that a tensor
+ * from the wrong rank or an older iteration fails the check. */
+static uint64_t
+coll_stamp(int src, uint64_t i)
+{
+	return ((uint64_t)(src + 1) << 32) + i + 1;
+}
+
+/* Does this rank receive in this pattern? */
+static int
+coll_receives(const struct coll *c)
+{
+	return c->me != 0 || c->o->pattern == BENCH_ALLTOALL ||
+	    c->o->pattern == BENCH_RING;
+}
+
+static int
+coll_receivers(const struct coll *c)
+{
+	return c->o->pattern == BENCH_ALLTOALL ||
+	    c->o->pattern == BENCH_RING ? c->world : c->world - 1;
+}
+
+/* Bytes delivered per iteration, in all, and to each receiver. */
+static uint64_t
+coll_bytes(const struct coll *c)
+{
+	uint64_t n = (uint64_t)c->world;
+
+	switch (c->o->pattern) {
+	case BENCH_ALLTOALL:
+		return n * (n - 1) * c->o->size;
+	case BENCH_RING:
+		return n * c->o->size;
+	default:
+		return (n - 1) * c->o->size;
+	}
+}
+
+static uint64_t
+coll_peer_bytes(const struct coll *c)
+{
+	if (c->o->pattern == BENCH_ALLTOALL)
+		return (uint64_t)(c->world - 1) * c->o->size;
+	return c->o->size;
+}
+
+/*
+ * The ideal time on links that each carry the single-pair rate, both ways
+ * at once: a broadcast cannot beat one tensor into each receiver; in
+ * alltoall each rank takes in world - 1 tensors; in a ring, one.
+ */
+static double
+coll_ideal(const struct coll *c, double pair_s)
+{
+	return (double)coll_peer_bytes(c) / (double)c->o->size * pair_s;
+}
+
+/* This rank's part of one iteration: post everything, wait for all. */
+static asoc_status_t
+coll_op(struct coll *c, uint64_t seq)
+{
+	const struct bench_opts *o = c->o;
+	int n = c->world, r, k = 0;
+	size_t slot;
+	asoc_status_t st = ASOC_OK, ws;
+
+	asoc_set_timeout(c->as, c->timeout_ms);
+	switch (o->pattern) {
+	case BENCH_BCAST:
+		if ((st = asoc_bcast(c->as, c->tensor, 0, o->size, 0,
+		    COLL_TAG_BCAST + seq)) != ASOC_OK)
+			cli_warn_asoc(st, asoc_last_error(c->as), "asoc_bcast");
+		return st;
+	case BENCH_BCAST_NAIVE:
+		for (r = 1; r < n && st == ASOC_OK; r++) {
+			if (c->me == 0)
+				st = asoc_isend(c->as, c->tensor, 0, o->size, r,
+				    COLL_TAG_DATA + seq, &c->reqs[k++]);
+			else if (r == c->me)
+				st = asoc_irecv(c->as, c->tensor, 0, o->size, 0,
+				    COLL_TAG_DATA + seq, &c->reqs[k++]);
+		}
+		break;
+	case BENCH_ALLTOALL:
+		/* Every receive first, so no tensor waits for its post. */
+		for (r = 0; r < n && st == ASOC_OK; r++) {
+			slot = (size_t)(r < c->me ? r : r - 1) * o->size;
+			if (r != c->me)
+				st = asoc_irecv(c->as, c->rbuf, slot, o->size,
+				    r, COLL_TAG_DATA + seq, &c->reqs[k++]);
+		}
+		for (r = 0; r < n && st == ASOC_OK; r++) {
+			if (r != c->me)
+				st = asoc_isend(c->as, c->tensor, 0, o->size,
+				    r, COLL_TAG_DATA + seq, &c->reqs[k++]);
+		}
+		break;
+	case BENCH_RING:
+		if ((st = asoc_irecv(c->as, c->rbuf, 0, o->size,
+		    (c->me + n - 1) % n, COLL_TAG_DATA + seq, &c->reqs[k++])) ==
+		    ASOC_OK)
+			st = asoc_isend(c->as, c->tensor, 0, o->size,
+			    (c->me + 1) % n, COLL_TAG_DATA + seq, &c->reqs[k++]);
+		break;
+	default:
+		return ASOC_EINVAL;
+	}
+	/* A post that failed left its slot NULL; the others are undone. */
+	if (st != ASOC_OK) {
+		cli_warn_asoc(st, asoc_last_error(c->as), "posting a transfer");
+		for (r = 0; r < k; r++) {
+			if (c->reqs[r] != NULL)
+				(void)asoc_cancel(c->reqs[r]);
+		}
+	}
+	ws = sync_waitall(c, c->reqs, (size_t)k, "a transfer");
+	return st != ASOC_OK ? st : ws;
+}
+
+/* Checks what this rank received in iteration i; adds to the tally. */
+static void
+coll_verify(struct coll *c, uint64_t i)
+{
+	const struct bench_opts *o = c->o;
+	const unsigned char *got;
+	uint64_t bad = 0;
+	int r;
+
+	for (r = 0; r < c->world; r++) {
+		if (o->pattern == BENCH_ALLTOALL && r == c->me)
+			continue;
+		if (o->pattern == BENCH_RING && r != (c->me + c->world - 1) %
+		    c->world)
+			continue;
+		if ((o->pattern == BENCH_BCAST ||
+		    o->pattern == BENCH_BCAST_NAIVE) && r != 0)
+			continue;
+		if (o->pattern == BENCH_ALLTOALL)
+			got = (unsigned char *)asoc_buf_ptr(c->rbuf) +
+			    (size_t)(r < c->me ? r : r - 1) * o->size;
+		else if (o->pattern == BENCH_RING)
+			got = asoc_buf_ptr(c->rbuf);
+		else
+			got = asoc_buf_ptr(c->tensor);
+		bench_pattern(c->ref, o->size, BENCH_STAMP_EVERY,
+		    coll_stamp(r, i));
+		bad += bench_mismatches(got, c->ref, o->size);
+	}
+	if (bad > 0)
+		cli_warn("iteration %" PRIu64 ": %" PRIu64 " bytes received "
+		    "differ from what was sent", i + 1, bad);
+	else
+		c->checked++;
+	c->bad += bad;
+}
+
+/* Rank 0: one line per iteration. */
+static void
+coll_print_iter(const struct coll *c, unsigned i, double t)
+{
+	const struct bench_opts *o = c->o;
+	char sz[32], moved[32];
+
+	if (o->json)
+		return;
+	printf("%s %u  %s  %d ranks  %s  %.4f s  moved %s  aggregate "
+	    "%.2f GiB/s (%.2f Gbit/s)  per receiver %.2f GiB/s\n",
+	    i < o->warmup ? "warmup" : "iter", i < o->warmup ? i + 1 :
+	    i - o->warmup + 1, bench_pattern_name(o->pattern), c->world,
+	    cli_fmt_bytes(o->size, sz, sizeof sz), t,
+	    cli_fmt_bytes(coll_bytes(c), moved, sizeof moved),
+	    bench_rate(coll_bytes(c), t, BENCH_GIB),
+	    bench_rate(coll_bytes(c), t, BENCH_GBIT),
+	    bench_rate(coll_peer_bytes(c), t, BENCH_GIB));
+	fflush(stdout);
+}
+
+/* One iteration, i counting the warmup; the data is stamped for it.
+ * Returns 0 once a barrier has said stop. */
+static int
+coll_iteration(struct coll *c, unsigned i)
+{
+	uint64_t seq = c->seq++;
+	asoc_status_t st;
+	double t0 = 0, end, own;
+
+	if (!sync_barrier(c, seq, 0, 1, &t0))
+		return 0;
+	if (c->me != 0) {
+		t0 = bench_now();
+		st = coll_op(c, seq);
+		own = bench_now() - t0;
+		c->failed += st != ASOC_OK;
+		c->received += st == ASOC_OK && coll_receives(c);
+		sync_report(c, seq, st, own);
+		if (c->failed == 0 && coll_receives(c))
+			coll_verify(c, i);
+		return 1;
+	}
+	st = coll_op(c, seq);
+	own = bench_now();
+	c->failed += st != ASOC_OK;
+	end = sync_reports(c, seq, own) - t0;
+	sync_release_wait(c);
+	/* A failure anywhere stops the run at the next barrier. */
+	if (c->failed > 0)
+		return 1;
+	if (coll_receives(c))
+		coll_verify(c, i);
+	coll_print_iter(c, i, end);
+	if (i >= c->o->warmup)
+		c->times[c->ntimes++] = end;
+	return 1;
+}
+
+/* Before the iterations: rank 0 times the tensor to rank 1 alone (the
+ * others only take part in the barriers).  Returns the best time, or 0. */
+static double
+coll_reference(struct coll *c)
+{
+	const struct bench_opts *o = c->o;
+	unsigned j, n = 1 + (o->iters < COLL_REF_TIMED ? o->iters :
+	    COLL_REF_TIMED);
+	asoc_buf_t *into = c->rbuf != NULL ? c->rbuf : c->tensor;
+	uint64_t seq;
+	asoc_status_t st;
+	double t0 = 0, t, best = 0;
+
+	for (j = 0; j < n; j++) {
+		seq = c->seq++;
+		/* No reports: the send's completion is the answer. */
+		if (!sync_barrier(c, seq, 0, 0, &t0))
+			return 0;
+		if (c->me == 1 && (st = asoc_recv(c->as, into, 0, o->size, 0,
+		    COLL_TAG_DATA + seq, NULL)) != ASOC_OK) {
+			cli_warn_asoc(st, asoc_last_error(c->as), "receiving "
+			    "the single-pair tensor from rank 0");
+			c->failed++;
+		}
+		if (c->me != 0)
+			continue;
+		st = asoc_send(c->as, c->tensor, 0, o->size, 1,
+		    COLL_TAG_DATA + seq);
+		t = bench_now() - t0;
+		sync_release_wait(c);
+		if (st != ASOC_OK) {
+			cli_warn_asoc(st, asoc_last_error(c->as), "sending the "
+			    "single-pair tensor to rank 1");
+			c->failed++;
+		} else if (j > 0 && (best == 0 || t < best))
+			best = t;
+	}
+	return best;
+}
+
+/* Rank 0: the summary (or the JSON line) and the sweep's figures. */
+static int
+coll_summary(struct coll *c, double pair_s, struct bench_result *res)
+{
+	const struct bench_opts *o = c->o;
+	double sum = 0, best = 0, avg, ideal;
+	uint64_t bad = c->bad;
+	unsigned i, want = o->warmup + o->iters;
+	int r, verified = 0, nrecv = coll_receivers(c);
+	char sz[32], tot[32], pc[32];
+
+	for (i = 0; i < c->ntimes; i++) {
+		sum += c->times[i];
+		best = best == 0 || c->times[i] < best ? c->times[i] : best;
+	}
+	avg = c->ntimes > 0 ? sum / c->ntimes : 0;
+	ideal = coll_ideal(c, pair_s);
+	if (coll_receives(c))
+		verified += c->checked == want && c->bad == 0 && c->failed == 0;
+	for (r = 1; r < c->world; r++) {
+		bad += c->ranks[r].bad;
+		if (c->ranks[r].bad > 0)
+			cli_warn("rank %d received %" PRIu64 " bytes that differ "
+			    "from what was sent", r, c->ranks[r].bad);
+		verified += c->ranks[r].ok && c->ranks[r].checked == want &&
+		    c->ranks[r].bad == 0 && c->ranks[r].failed == 0;
+	}
+	res->size = o->size;
+	res->seconds = avg;
+	res->agg_gbps = bench_rate(coll_bytes(c), avg, BENCH_GBIT);
+	res->peer_gbps = bench_rate(coll_peer_bytes(c), avg, BENCH_GBIT);
+	res->overhead_pct = ideal > 0 && avg > 0 ? (avg / ideal - 1) * 100 :
+	    NAN;
+	res->verified = verified;
+	res->receivers = nrecv;
+
+	if (o->json) {
+		printf("{\"pattern\":\"%s\",\"world\":%d,\"size_bytes\":%" PRIu64
+		    ",\"warmup\":%u,\"iterations\":%u,\"done\":%u,",
+		    bench_pattern_name(o->pattern), c->world, o->size,
+		    o->warmup, o->iters, c->ntimes);
+		if (o->pattern == BENCH_BCAST)
+			printf("\"piece_bytes\":%zu,",
+			    asoc_bcast_piece(c->as, o->size));
+		printf("\"bytes_per_iteration\":%" PRIu64 ",\"bytes\":%" PRIu64
+		    ",\"seconds\":%.6f,\"best_s\":%.6f,\"avg_gbps\":%.3f,"
+		    "\"avg_gibps\":%.3f,\"per_receiver_gbps\":%.3f,"
+		    "\"pair_s\":%.6f,\"pair_gbps\":%.3f,\"ideal_s\":%.6f,"
+		    "\"overhead_pct\":%.1f,\"iteration_s\":[", coll_bytes(c),
+		    coll_bytes(c) * c->ntimes, avg, best, res->agg_gbps,
+		    bench_rate(coll_bytes(c), avg, BENCH_GIB), res->peer_gbps,
+		    pair_s, bench_rate(o->size, pair_s, BENCH_GBIT), ideal,
+		    isnan(res->overhead_pct) ? 0.0 : res->overhead_pct);
+		for (i = 0; i < c->ntimes; i++)
+			printf("%s%.6f", i > 0 ? "," : "", c->times[i]);
+		printf("],\"receivers\":%d,\"verified\":%d,\"mismatches\":%"
+		    PRIu64 "}\n", nrecv, verified, bad);
+		return verified != nrecv || c->ntimes != o->iters;
+	}
+	pc[0] = '\0';
+	if (o->pattern == BENCH_BCAST)
+		snprintf(pc, sizeof pc, "  piece %s", cli_fmt_bytes(
+		    asoc_bcast_piece(c->as, o->size), tot, sizeof tot));
+	printf("%s: world %d  tensor %s  iterations %u of %u (+%u warmup)%s\n",
+	    bench_pattern_name(o->pattern), c->world,
+	    cli_fmt_bytes(o->size, sz, sizeof sz), c->ntimes, o->iters,
+	    o->warmup, pc);
+	if (c->ntimes == 0)
+		printf("no timed iteration completed\n");
+	else
+		printf("average %.4f s (best %.4f s)  %s per iteration  "
+		    "aggregate %.2f GiB/s (%.2f Gbit/s)  per receiver %.2f "
+		    "GiB/s\n", avg, best, cli_fmt_bytes(coll_bytes(c), tot,
+		    sizeof tot), bench_rate(coll_bytes(c), avg, BENCH_GIB),
+		    res->agg_gbps, bench_rate(coll_peer_bytes(c), avg,
+		    BENCH_GIB));
+	if (pair_s > 0 && avg > 0)
+		printf("single pair 0 -> 1 %.4f s (%.2f GiB/s); ideal %.4f s; "
+		    "protocol overhead %+.0f%%\n", pair_s,
+		    bench_rate(o->size, pair_s, BENCH_GIB), ideal,
+		    res->overhead_pct);
+	printf("data verified on %d of %d receivers\n", verified, nrecv);
+	return verified != nrecv || c->ntimes != o->iters;
+}
+
+/* The other ranks: their own verdict (JSON only, as in pair). */
+static int
+coll_own_result(const struct coll *c)
+{
+	unsigned want = c->o->warmup + c->o->iters;
+	int ok = c->failed == 0 && c->bad == 0 &&
+	    (!coll_receives(c) || c->checked == want);
+
+	if (c->o->json)
+		printf("{\"pattern\":\"%s\",\"rank\":%d,\"received\":%u,"
+		    "\"mismatches\":%" PRIu64 ",\"verified\":%s}\n",
+		    bench_pattern_name(c->o->pattern), c->me, c->received,
+		    c->bad, ok ? "true" : "false");
+	return !ok;
+}
+
+static void
+coll_setup(struct coll *c)
+{
+	const struct bench_opts *o = c->o;
+	size_t rsize = 0;
+	uint64_t ms;
+	int r;
+
+	/* A rank that died must not hang us: allow 10 MiB/s at worst. */
+	ms = BENCH_WAIT_MS + (o->size >> 20) * 100 * (uint64_t)c->world;
+	c->timeout_ms = ms < UINT_MAX / 2 ? (unsigned)ms : UINT_MAX / 2;
+	c->ctl = bench_alloc(c->as, sync_ctl_size(c->world), "control buffer");
+	c->tensor = bench_alloc(c->as, o->size, "the tensor");
+	if (o->pattern == BENCH_ALLTOALL)
+		rsize = (size_t)(c->world - 1) * o->size;
+	else if (o->pattern == BENCH_RING)
+		rsize = o->size;
+	if (rsize > 0)
+		c->rbuf = bench_alloc(c->as, rsize, "the receive buffer");
+	if ((c->reqs = calloc(2 * (size_t)c->world, sizeof *c->reqs)) == NULL ||
+	    (c->me == 0 && ((c->ranks = calloc((size_t)c->world,
+	    sizeof *c->ranks)) == NULL || (c->reports = calloc(
+	    (size_t)c->world, sizeof *c->reports)) == NULL ||
+	    (c->times = calloc(o->iters, sizeof *c->times)) == NULL)))
+		cli_die("out of memory");
+	if (coll_receives(c) && (c->ref = malloc(o->size)) == NULL)
+		cli_die("out of memory for a %" PRIu64 "-byte reference copy",
+		    o->size);
+	if (c->ref != NULL)
+		bench_pattern(c->ref, o->size, 1, 0);
+	/* Our pages are made now, not during a timed transfer. */
+	if (c->me == 0 || (o->pattern != BENCH_BCAST &&
+	    o->pattern != BENCH_BCAST_NAIVE))
+		bench_pattern(asoc_buf_ptr(c->tensor), o->size, 1, 0);
+	else
+		memset(asoc_buf_ptr(c->tensor), 0, o->size);
+	if (c->rbuf != NULL)
+		memset(asoc_buf_ptr(c->rbuf), 0, rsize);
+	for (r = 0; c->ranks != NULL && r < c->world; r++)
+		c->ranks[r].ok = c->ranks[r].reachable = r != 0;
+}
+
+int
+bench_coll(asoc_t *as, const struct bench_opts *o, struct bench_result *res)
+{
+	static uint64_t seq;	/* the barriers of earlier runs of a sweep */
+	struct coll c;
+	unsigned i, total = o->warmup + o->iters;
+	double pair_s = 0, t0;
+	int rc;
+
+	memset(&c, 0, sizeof c);
+	c.as = as;
+	c.o = o;
+	c.me = asoc_rank(as);
+	c.world = asoc_world_size(as);
+	c.seq = seq;
+	coll_setup(&c);
+
+	pair_s = coll_reference(&c);
+	for (i = 0; i < total && !c.stopped; i++) {
+		/* Stamped outside the clock, before the barrier. */
+		if (c.me == 0 || (o->pattern != BENCH_BCAST &&
+		    o->pattern != BENCH_BCAST_NAIVE))
+			bench_pattern(asoc_buf_ptr(c.tensor), o->size,
+			    BENCH_STAMP_EVERY, coll_stamp(c.me, i));
+		(void)coll_iteration(&c, i);
+	}
+	/* The last barrier only carries the last verdicts, and stops. */
+	if (!c.stopped)
+		(void)sync_barrier(&c, c.seq++, 1, 0, &t0);
+	seq = c.seq;
+
+	rc = c.me == 0 ? coll_summary(&c, pair_s, res) : coll_own_result(&c);
+	/* A run that stopped early leaves the ranks out of step with any
+	 * later run, so a sweep ends there. */
+	if (c.ntimes < o->iters && c.me == 0)
+		rc = 2;
+	if (c.failed > 0)
+		rc = 2;
+	bench_free(c.rbuf);
+	bench_free(c.tensor);
+	bench_free(c.ctl);
+	free(c.reqs);
+	free(c.reports);
+	free(c.ranks);
+	free(c.times);
+	free(c.ref);
+	return rc;
+}

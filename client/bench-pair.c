@@ -1,0 +1,432 @@
+/*
+ * bench-pair.c: asoc-bench's pair and self patterns.
+ *
+ * pair: rank 0 sends one tensor to each other rank in turn, one message
+ * at a time, timing each from asoc_isend to its completion.  A send
+ * completes only once the receiver holds the bytes, so the figures are
+ * receiver-confirmed.  Receivers say they are ready only once set up, and
+ * verify a tensor while the next receive is already posted, so rank 0's
+ * clock never runs on their work.
+ *
+ * self: a transfer to this node's own rank (one copy inside asocd)
+ * against memcpy.
+ */
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "asoc.h"
+#include "bench.h"
+#include "cli.h"
+
+#define BENCH_TAG_DATA		0xBE0000000000ULL	/* + iteration */
+#define BENCH_TAG_READY		0xBE0100000000ULL
+#define BENCH_TAG_RESULT	0xBE0200000000ULL
+#define BENCH_TAG_SELF		0xBE0400000000ULL	/* + iteration */
+
+/* What a receiver reports to rank 0, as text so that byte order and
+ * padding never matter: "asoc-bench received N mismatches N failed N". */
+#define BENCH_RESULT_FMT	"asoc-bench received %u mismatches %" PRIu64 \
+				" failed %d"
+#define BENCH_RESULT_SCAN	"asoc-bench received %u mismatches %" SCNu64 \
+				" failed %d"
+
+struct bench_peer {
+	asoc_req_t	*req;		/* its ready or result message */
+	int		 ok;		/* ready, then verified */
+	unsigned	 done;		/* timed transfers completed */
+	double		 sum, best;
+	uint64_t	 mismatches;	/* as the receiver reports them */
+};
+
+/* Rank 0 takes one small message on tag from every rank still in the run
+ * into its slot of ctl; those that fail drop out. */
+static void
+bench_gather(asoc_t *as, asoc_buf_t *ctl, uint64_t tag, const char *what,
+    int world, struct bench_peer *p)
+{
+	asoc_status_t st = ASOC_OK;
+	int r;
+
+	asoc_set_timeout(as, BENCH_WAIT_MS);
+	for (r = 1; r < world; r++) {
+		p[r].req = NULL;
+		if (p[r].ok && (st = asoc_irecv(as, ctl, (size_t)r * BENCH_SLOT,
+		    BENCH_SLOT, r, tag, &p[r].req)) != ASOC_OK) {
+			cli_warn_asoc(st, asoc_last_error(as), "posting a "
+			    "receive for the %s of rank %d", what, r);
+			p[r].ok = 0;
+		}
+	}
+	for (r = 1; r < world; r++) {
+		if (p[r].req == NULL ||
+		    (st = asoc_wait(p[r].req, NULL)) == ASOC_OK)
+			continue;
+		cli_warn_asoc(st, asoc_last_error(as), "waiting for the %s of "
+		    "rank %d (is asoc-bench running there?)", what, r);
+		p[r].ok = 0;
+	}
+	asoc_set_timeout(as, 0);
+}
+
+static void
+bench_report(const struct bench_opts *o, int world,
+    const struct bench_peer *p, int verified)
+{
+	char sz[32], tot[32];
+	uint64_t bytes = 0, b;
+	double secs = 0;
+	int r;
+
+	for (r = 1; r < world; r++) {
+		bytes += (uint64_t)p[r].done * o->size;
+		secs += p[r].sum;
+	}
+	if (o->json)
+		printf("{\"pattern\":\"pair\",\"world\":%d,\"size_bytes\":%"
+		    PRIu64 ",\"warmup\":%u,\"iterations\":%u,\"bytes\":%" PRIu64
+		    ",\"seconds\":%.6f,\"avg_gbps\":%.3f,\"avg_gibps\":%.3f,"
+		    "\"peers\":[", world, o->size, o->warmup, o->iters, bytes,
+		    secs, bench_rate(bytes, secs, BENCH_GBIT),
+		    bench_rate(bytes, secs, BENCH_GIB));
+	for (r = 1; r < world; r++) {
+		b = (uint64_t)p[r].done * o->size;
+		if (o->json)
+			printf("%s{\"rank\":%d,\"done\":%u,\"seconds\":%.6f,"
+			    "\"best_s\":%.6f,\"gbps\":%.3f,\"mismatches\":%"
+			    PRIu64 ",\"verified\":%s}", r > 1 ? "," : "", r,
+			    p[r].done, p[r].sum, p[r].best,
+			    bench_rate(b, p[r].sum, BENCH_GBIT),
+			    p[r].mismatches, p[r].ok ? "true" : "false");
+		else
+			printf("peer %d  %u of %u  avg %.2f GiB/s (%.2f Gbit/s)"
+			    "  best %.3f s  %s\n", r, p[r].done, o->iters,
+			    bench_rate(b, p[r].sum, BENCH_GIB),
+			    bench_rate(b, p[r].sum, BENCH_GBIT), p[r].best,
+			    p[r].ok ? "verified" : "NOT VERIFIED");
+	}
+	if (o->json) {
+		printf("],\"receivers\":%d,\"verified\":%d}\n", world - 1,
+		    verified);
+		return;
+	}
+	printf("world %d  tensor %s  iterations %u per peer (+%u warmup)\n",
+	    world, cli_fmt_bytes(o->size, sz, sizeof sz), o->iters, o->warmup);
+	printf("average %.2f GiB/s (%.2f Gbit/s): %s in %.3f s, excluding "
+	    "warmup\n", bench_rate(bytes, secs, BENCH_GIB),
+	    bench_rate(bytes, secs, BENCH_GBIT),
+	    cli_fmt_bytes(bytes, tot, sizeof tot), secs);
+	printf("data verified on %d of %d receivers\n", verified, world - 1);
+}
+
+/* For a sweep's summary line: the average over all timed transfers. */
+static void
+bench_pair_result(const struct bench_opts *o, int world,
+    const struct bench_peer *p, int verified, struct bench_result *res)
+{
+	uint64_t bytes = 0;
+	unsigned n = 0;
+	double secs = 0;
+	int r;
+
+	for (r = 1; r < world; r++) {
+		bytes += (uint64_t)p[r].done * o->size;
+		n += p[r].done;
+		secs += p[r].sum;
+	}
+	res->size = o->size;
+	res->seconds = n > 0 ? secs / n : 0;
+	res->agg_gbps = res->peer_gbps = bench_rate(bytes, secs, BENCH_GBIT);
+	res->overhead_pct = NAN;
+	res->verified = verified;
+	res->receivers = world - 1;
+}
+
+/* Rank 0 to rank r: every tensor timed from post to completion. */
+static void
+bench_send_to(asoc_t *as, const struct bench_opts *o, asoc_buf_t *buf,
+    int r, struct bench_peer *pr)
+{
+	unsigned i, total = o->warmup + o->iters;
+	asoc_req_t *req;
+	asoc_status_t st;
+	double t;
+	char sz[32];
+
+	cli_fmt_bytes(o->size, sz, sizeof sz);
+	/* A receiver that died must not hang us: allow 10 MiB/s at worst. */
+	asoc_set_timeout(as, BENCH_WAIT_MS + (unsigned)(o->size >> 20) * 100);
+	for (i = 0; i < total; i++) {
+		bench_pattern(asoc_buf_ptr(buf), o->size, BENCH_STAMP_EVERY,
+		    i + 1);
+		t = bench_now();
+		st = asoc_isend(as, buf, 0, o->size, r, BENCH_TAG_DATA + i,
+		    &req);
+		if (st == ASOC_OK)
+			st = asoc_wait(req, NULL);
+		t = bench_now() - t;
+		if (st != ASOC_OK) {
+			cli_warn_asoc(st, asoc_last_error(as), "sending tensor "
+			    "%u to rank %d", i + 1, r);
+			/* A receiver of another size keeps in step with us. */
+			if (st == ASOC_ETRUNC)
+				continue;
+			break;
+		}
+		if (!o->json)
+			printf("%s %u  0 -> %d  %s  %.3f s  %.2f GiB/s\n",
+			    i < o->warmup ? "warmup" : "iter", i < o->warmup ?
+			    i + 1 : i - o->warmup + 1, r, sz, t,
+			    bench_rate(o->size, t, BENCH_GIB));
+		if (i < o->warmup)
+			continue;
+		pr->done++;
+		pr->sum += t;
+		if (pr->best == 0 || t < pr->best)
+			pr->best = t;
+	}
+	asoc_set_timeout(as, 0);
+	fflush(stdout);
+}
+
+/* Rank 0: sends, times, and collects the receivers' verdicts. */
+int
+bench_pair_send(asoc_t *as, const struct bench_opts *o,
+    struct bench_result *res)
+{
+	int world = asoc_world_size(as), r, verified = 0, failed;
+	unsigned got;
+	struct bench_peer *p;
+	asoc_buf_t *buf, *ctl;
+	char *msg;
+
+	if ((p = calloc((size_t)world, sizeof *p)) == NULL)
+		cli_die("out of memory");
+	buf = bench_alloc(as, o->size, "the tensor");
+	ctl = bench_alloc(as, (size_t)world * BENCH_SLOT, "control buffer");
+	bench_pattern(asoc_buf_ptr(buf), o->size, 1, 0);
+
+	for (r = 1; r < world; r++)
+		p[r].ok = 1;
+	bench_gather(as, ctl, BENCH_TAG_READY, "ready message", world, p);
+	for (r = 1; r < world; r++) {
+		if (p[r].ok)
+			bench_send_to(as, o, buf, r, &p[r]);
+	}
+
+	bench_gather(as, ctl, BENCH_TAG_RESULT, "result", world, p);
+	for (r = 1; r < world; r++) {
+		msg = (char *)asoc_buf_ptr(ctl) + r * BENCH_SLOT;
+		msg[BENCH_SLOT - 1] = '\0';
+		got = 0;
+		failed = 1;
+		if (p[r].ok && sscanf(msg, BENCH_RESULT_SCAN, &got,
+		    &p[r].mismatches, &failed) != 3) {
+			cli_warn("rank %d sent a result this asoc-bench does "
+			    "not know: run one asoc-bench on all ranks", r);
+			p[r].ok = 0;
+		}
+		if (p[r].mismatches > 0)
+			cli_warn("rank %d received %" PRIu64 " bytes that "
+			    "differ from what was sent", r, p[r].mismatches);
+		if (failed || p[r].mismatches || got != o->warmup + o->iters ||
+		    p[r].done != o->iters)
+			p[r].ok = 0;
+		verified += p[r].ok;
+	}
+	bench_report(o, world, p, verified);
+	bench_pair_result(o, world, p, verified, res);
+	free(p);
+	bench_free(ctl);
+	bench_free(buf);
+	return verified != world - 1;
+}
+
+/* The other ranks: receive into two buffers in turn, verifying one while
+ * the next receive is already posted. */
+int
+bench_pair_recv(asoc_t *as, const struct bench_opts *o)
+{
+	unsigned total = o->warmup + o->iters, i, k, got = 0;
+	asoc_req_t *data[2] = { NULL, NULL }, *rq;
+	uint64_t bad = 0;
+	asoc_buf_t *buf[2], *ctl;
+	asoc_completion_t c;
+	asoc_status_t st;
+	unsigned char *ref;
+	int me = asoc_rank(as), failed;
+
+	for (k = 0; k < 2; k++) {
+		buf[k] = bench_alloc(as, o->size, "a receive buffer");
+		/* Our pages are made now, not during a timed transfer. */
+		memset(asoc_buf_ptr(buf[k]), 0, o->size);
+	}
+	ctl = bench_alloc(as, 4096, "control buffer");
+	if ((ref = malloc(o->size)) == NULL)
+		cli_die("out of memory for a %" PRIu64 "-byte reference copy",
+		    o->size);
+	bench_pattern(ref, o->size, 1, 0);
+
+	/* A same-node copy between the two buffers makes asocd touch both,
+	 * so its first page faults on them are not in a timed transfer. */
+	if ((st = asoc_irecv(as, buf[1], 0, o->size, me, BENCH_TAG_SELF,
+	    &rq)) != ASOC_OK || (st = asoc_send(as, buf[0], 0, o->size, me,
+	    BENCH_TAG_SELF)) != ASOC_OK || (st = asoc_wait(rq, NULL)) !=
+	    ASOC_OK)
+		cli_die_asoc(st, asoc_last_error(as), "copying between the "
+		    "receive buffers through asocd");
+	for (k = 0, st = ASOC_OK; k < 2 && k < total && st == ASOC_OK; k++)
+		st = asoc_irecv(as, buf[k], 0, o->size, 0, BENCH_TAG_DATA + k,
+		    &data[k]);
+	if (st != ASOC_OK || (st = asoc_send(as, ctl, 0, 8, 0,
+	    BENCH_TAG_READY)) != ASOC_OK)
+		cli_die_asoc(st, asoc_last_error(as), "getting ready to "
+		    "receive from rank 0");
+
+	for (i = 0; i < total; i++) {
+		k = i % 2;
+		st = asoc_wait(data[k], &c);
+		data[k] = NULL;
+		if (st == ASOC_OK && c.len == o->size) {
+			bench_pattern(ref, o->size, BENCH_STAMP_EVERY, i + 1);
+			bad += bench_mismatches(asoc_buf_ptr(buf[k]), ref,
+			    o->size);
+			got++;
+		} else if (st == ASOC_OK)
+			cli_warn("tensor %u from rank 0 has %zu bytes, not %"
+			    PRIu64 ": give every rank the same --size-mb",
+			    i + 1, c.len, o->size);
+		else {
+			cli_warn_asoc(st, asoc_last_error(as), "receiving "
+			    "tensor %u from rank 0", i + 1);
+			/* Sizes that differ leave rank 0 in step with us;
+			 * anything else means it is gone. */
+			if (st != ASOC_ETRUNC)
+				break;
+		}
+		if (i + 2 < total && (st = asoc_irecv(as, buf[k], 0, o->size,
+		    0, BENCH_TAG_DATA + i + 2, &data[k])) != ASOC_OK) {
+			cli_warn_asoc(st, asoc_last_error(as), "posting a "
+			    "receive");
+			break;
+		}
+	}
+	for (k = 0; k < 2; k++) {
+		if (data[k] != NULL && asoc_cancel(data[k]) == ASOC_OK)
+			asoc_wait(data[k], NULL);
+	}
+
+	failed = got < total;
+	/* No deadline: rank 0 takes the results only once it has sent to
+	 * every rank, which may take long after our last tensor. */
+	snprintf(asoc_buf_ptr(ctl), BENCH_SLOT, BENCH_RESULT_FMT, got, bad,
+	    failed);
+	if ((st = asoc_send(as, ctl, 0, BENCH_SLOT, 0, BENCH_TAG_RESULT)) !=
+	    ASOC_OK)
+		cli_warn_asoc(st, asoc_last_error(as), "sending the result to "
+		    "rank 0");
+	if (bad > 0)
+		cli_warn("%" PRIu64 " bytes in %u tensors differ from the "
+		    "pattern", bad, got);
+	if (o->json)
+		printf("{\"pattern\":\"pair\",\"rank\":%d,\"received\":%u,"
+		    "\"mismatches\":%" PRIu64 ",\"verified\":%s}\n", me, got,
+		    bad, failed || bad ? "false" : "true");
+	free(ref);
+	for (k = 0; k < 2; k++)
+		bench_free(buf[k]);
+	bench_free(ctl);
+	return failed || bad > 0 || st != ASOC_OK;
+}
+
+/* One process: a transfer to its own rank (one copy inside asocd)
+ * against memcpy between two ordinary buffers of the same size. */
+int
+bench_self(asoc_t *as, const struct bench_opts *o, struct bench_result *res)
+{
+	unsigned total = o->warmup + o->iters, i;
+	int me = asoc_rank(as), good;
+	asoc_buf_t *sb, *rb;
+	asoc_req_t *sr, *rr;
+	asoc_status_t st;
+	unsigned char *a, *b;
+	double t, best = 0, sum = 0, mbest = 0, ratio;
+	char sz[32];
+
+	sb = bench_alloc(as, o->size, "the send buffer");
+	rb = bench_alloc(as, o->size, "the receive buffer");
+	bench_pattern(asoc_buf_ptr(sb), o->size, 1, 0);
+	memset(asoc_buf_ptr(rb), 0xff, o->size);
+	for (i = 0; i < total; i++) {
+		/* Only the last copy is checked: it must not find old bytes. */
+		if (i + 1 == total)
+			memset(asoc_buf_ptr(rb), 0, o->size);
+		t = bench_now();
+		if ((st = asoc_irecv(as, rb, 0, o->size, me, BENCH_TAG_SELF + i,
+		    &rr)) != ASOC_OK || (st = asoc_isend(as, sb, 0, o->size, me,
+		    BENCH_TAG_SELF + i, &sr)) != ASOC_OK ||
+		    (st = asoc_wait(sr, NULL)) != ASOC_OK ||
+		    (st = asoc_wait(rr, NULL)) != ASOC_OK)
+			cli_die_asoc(st, asoc_last_error(as), "transfer %u to "
+			    "this rank (%d)", i + 1, me);
+		t = bench_now() - t;
+		if (i >= o->warmup) {
+			sum += t;
+			best = best == 0 || t < best ? t : best;
+		}
+	}
+	good = memcmp(asoc_buf_ptr(rb), asoc_buf_ptr(sb), o->size) == 0;
+
+	if ((a = malloc(o->size)) == NULL || (b = malloc(o->size)) == NULL)
+		cli_die("out of memory for two %" PRIu64 "-byte buffers",
+		    o->size);
+	memcpy(a, asoc_buf_ptr(sb), o->size);
+	memset(b, 0, o->size);
+	for (i = 0; i < total; i++) {
+		t = bench_now();
+		memcpy(b, a, o->size);
+		/* Nothing reads the copy: keep the compiler from eliding it. */
+		__asm__ __volatile__("" : : "r"(b) : "memory");
+		t = bench_now() - t;
+		if (i >= o->warmup && (mbest == 0 || t < mbest))
+			mbest = t;
+	}
+	free(a);
+	free(b);
+
+	if (!good)
+		cli_warn("the data received differ from the data sent");
+	ratio = mbest / best;
+	bench_free(sb);
+	bench_free(rb);
+	res->size = o->size;
+	res->seconds = sum / o->iters;
+	res->agg_gbps = res->peer_gbps = bench_rate(o->size, best, BENCH_GBIT);
+	res->overhead_pct = NAN;
+	res->verified = good;
+	res->receivers = 1;
+	if (o->json) {
+		printf("{\"pattern\":\"self\",\"world\":%d,\"rank\":%d,"
+		    "\"size_bytes\":%" PRIu64 ",\"warmup\":%u,"
+		    "\"iterations\":%u,\"asoc_best_s\":%.6f,"
+		    "\"asoc_avg_s\":%.6f,\"asoc_gbps\":%.3f,"
+		    "\"memcpy_best_s\":%.6f,\"memcpy_gbps\":%.3f,"
+		    "\"ratio\":%.2f,\"verified\":%s}\n", asoc_world_size(as),
+		    me, o->size, o->warmup, o->iters, best, sum / o->iters,
+		    bench_rate(o->size, best, BENCH_GBIT), mbest,
+		    bench_rate(o->size, mbest, BENCH_GBIT), ratio,
+		    good ? "true" : "false");
+		return !good;
+	}
+	printf("self: rank %d  tensor %s  iterations %u (+%u warmup)  data "
+	    "%s\n", me, cli_fmt_bytes(o->size, sz, sizeof sz), o->iters,
+	    o->warmup, good ? "verified" : "MISMATCH");
+	printf("asoc    best %.4f s  %.2f GiB/s  avg %.4f s\n", best,
+	    bench_rate(o->size, best, BENCH_GIB), sum / o->iters);
+	printf("memcpy  best %.4f s  %.2f GiB/s\n", mbest,
+	    bench_rate(o->size, mbest, BENCH_GIB));
+	printf("asoc/memcpy = %.2f\n", ratio);
+	return !good;
+}

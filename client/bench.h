@@ -1,0 +1,73 @@
+/*
+ * bench.h: what the files of asoc-bench share.
+ *
+ * asoc-bench.c parses the command line and runs one pattern per tensor
+ * size; bench-pair.c has pair and self, bench-coll.c the collective
+ * patterns; bench.c the tensor pattern, clocks and rates.
+ */
+#ifndef ASOC_BENCH_H
+#define ASOC_BENCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "asoc.h"
+
+#define BENCH_ITER_MAX		1000000	/* x2 keeps data tags below the rest */
+#define BENCH_SLOT		64	/* control bytes per rank */
+#define BENCH_WAIT_MS		120000	/* for ready and result messages */
+#define BENCH_STAMP_EVERY	512	/* words: one stamp per 4 KiB */
+
+/* Gbit/s are decimal, the unit of iperf3 and of link speeds. */
+#define BENCH_GIB		1073741824.0
+#define BENCH_GBIT		125000000.0	/* bytes in a gigabit */
+
+enum bench_pattern {
+	BENCH_PAIR,
+	BENCH_SELF,
+	BENCH_BCAST,
+	BENCH_BCAST_NAIVE,
+	BENCH_ALLTOALL,
+	BENCH_RING,
+};
+
+struct bench_opts {
+	const char		*sock;
+	uint64_t		 size;	/* bytes, of the run at hand */
+	unsigned		 iters, warmup;
+	enum bench_pattern	 pattern;
+	int			 json;
+};
+
+/* One run's figures, for the summary line of a sweep (rank 0). */
+struct bench_result {
+	uint64_t	 size;
+	double		 seconds;	/* average iteration or transfer */
+	double		 agg_gbps;	/* all the data moved, per second */
+	double		 peer_gbps;	/* what one receiver got, per second */
+	double		 overhead_pct;	/* against the ideal; NAN: none */
+	int		 verified, receivers;
+};
+
+const char	*bench_pattern_name(enum bench_pattern p);
+double		 bench_now(void);
+double		 bench_rate(uint64_t bytes, double s, double unit);
+void		 bench_pattern(void *p, size_t size, size_t step,
+		    uint64_t add);
+uint64_t	 bench_mismatches(const unsigned char *got,
+		    const unsigned char *want, size_t size);
+asoc_buf_t	*bench_alloc(asoc_t *as, size_t size, const char *what);
+void		 bench_free(asoc_buf_t *buf);
+
+/* bench-pair.c: return 0 when every byte was verified. */
+int	bench_pair_send(asoc_t *as, const struct bench_opts *o,
+	    struct bench_result *res);
+int	bench_pair_recv(asoc_t *as, const struct bench_opts *o);
+int	bench_self(asoc_t *as, const struct bench_opts *o,
+	    struct bench_result *res);
+
+/* bench-coll.c: bcast, bcast-naive, alltoall and ring, on every rank. */
+int	bench_coll(asoc_t *as, const struct bench_opts *o,
+	    struct bench_result *res);
+
+#endif
