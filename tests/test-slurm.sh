@@ -31,9 +31,10 @@ printf 'a1 127.0.0.21\na2 127.0.0.22\n' >"$T/addrs"
 HBASE=$((20000 + (RANDOM % 400) * 100))
 # Pinned to the first CPU this test may use.
 CPU=$(awk '$1 == "Cpus_allowed_list:" { print $2 }' /proc/self/status | cut -d, -f1 | cut -d- -f1)
+(umask 077 && head -c 32 /dev/urandom >"$T/site.key")
 hand_conf "$T/hand.conf" "ASOCD=$ASOCD" "PORT_BASE=$HBASE # a comment" \
 	"RUN_DIR='$T/run'" "NODE_ADDRS=\"$T/addrs\"" "TRANSPORT=tcp" "export LOG_LEVEL=debug" \
-	"CPU_LIST=$CPU" "KEEP_LOGS_DIR=$T/kept"
+	"CPU_LIST=$CPU" "KEEP_LOGS_DIR=$T/kept" "SITE_KEY=$T/site.key"
 # hand SCRIPT JOBID [VAR=value...]: the prolog or epilog as slurmd runs it
 # (no PATH, only its variables), on node a1 of a[1-2], as nobody.
 hand() {
@@ -64,6 +65,18 @@ check "job 7's asocd is pinned to CPU_LIST=$CPU" \
 check "job 7's asocd is rank 0 of 2, community 7, on 127.0.0.21:$((HBASE + 7))" \
 	grep -q "listening for peers on 127.0.0.21:$((HBASE + 7)) .*" "$T/run/7/asocd.log"
 check "  ...and says so" grep -q "ready: rank 0 of 2, community '7'" "$T/run/7/asocd.log"
+# job_key JOBID: the key every node derives for a job from the site key.
+job_key() {
+	printf 'asoc-job-key:%s' "$1" | openssl dgst -sha256 -mac HMAC \
+	    -macopt "hexkey:$(od -An -vtx1 "$T/site.key" | tr -d ' \n')" -binary | od -An -vtx1
+}
+check "job 7's key is the job user's, mode 0600, 32 bytes" \
+	test "$(stat -c '%u %a %s' "$T/run/7/asocd.key" 2>/dev/null)" = "$NOBODY 600 32"
+check "  ...handed to asocd with --key-file" \
+	grep -qF -- "--key-file$(printf '\001')$T/run/7/asocd.key" <(tr '\0' '\001' <"/proc/$hpid/cmdline")
+key7=$(od -An -vtx1 "$T/run/7/asocd.key" 2>/dev/null)
+check "  ...every node derives the same key for job 7" test "$key7" = "$(job_key 7)"
+check "  ...and job 8 gets another" test "$(job_key 7)" != "$(job_key 8)"
 check "asoc-stat reaches job 7's asocd" bash -c "'$STAT' --socket '$T/run/7/asocd.sock' | grep -q '127.0.0.22:$((HBASE + 7))'"
 
 # Job 1007 wants the same port on the same node: asocd fails, and the
