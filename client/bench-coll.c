@@ -6,14 +6,14 @@
  *   alltoall     every rank sends its tensor to every other rank at once
  *   ring         every rank sends to rank + 1 and receives from rank - 1
  *
- * Each iteration starts with a barrier made of small messages (bench-sync.c):
- * every rank tells rank 0 it has arrived (with what it has verified so
- * far), and rank 0 starts its clock and releases them all.  Each rank sends rank 0 a small
- * report as soon as all its own requests have completed; the iteration
- * ends when rank 0 has its own part done and the last report in hand.  So
- * the time covers the slowest receiver, as confirmed to rank 0, plus one
- * small message each way.  Receivers check the data after that, outside
- * the clock.
+ * Each iteration starts with a barrier made of small messages
+ * (bench-sync.c): every rank tells rank 0 it has arrived (with what it has
+ * verified so far), and rank 0 starts its clock and releases them all.
+ * Each rank sends rank 0 a small report as soon as all its own requests
+ * have completed; the iteration ends when rank 0 has its own part done and
+ * the last report in hand.  So the time covers the slowest receiver, as
+ * confirmed to rank 0, plus one small message each way.  Receivers check
+ * the data after that, outside the clock.
  *
  * Before the iterations, rank 0 times the tensor to rank 1 alone: the
  * single-pair rate that the summary's ideal time is made of.
@@ -121,10 +121,11 @@ coll_op(struct coll *c, uint64_t seq)
 	case BENCH_ALLTOALL:
 		/* Every receive first, so no tensor waits for its post. */
 		for (r = 0; r < n && st == ASOC_OK; r++) {
+			if (r == c->me)
+				continue;
 			slot = (size_t)(r < c->me ? r : r - 1) * o->size;
-			if (r != c->me)
-				st = asoc_irecv(c->as, c->rbuf, slot, o->size,
-				    r, COLL_TAG_DATA + seq, &c->reqs[k++]);
+			st = asoc_irecv(c->as, c->rbuf, slot, o->size, r,
+			    COLL_TAG_DATA + seq, &c->reqs[k++]);
 		}
 		for (r = 0; r < n && st == ASOC_OK; r++) {
 			if (r != c->me)

@@ -86,12 +86,45 @@ control_drop(struct client *c, const char *fmt, ...)
 	}
 	event_free(c->ev_read);
 	event_free(c->ev_write);
+	event_free(c->ev_drop);
 	close(c->fd);
 	TAILQ_REMOVE(&asocd->clients, c, entry);
 	asocd->nclients--;
 	if (event_base_once(asocd->base, -1, EV_TIMEOUT,
 	    control_client_free_cb, c, &now) < 0)
 		log_err("cannot schedule a client's release; leaking it");
+}
+
+static void
+control_drop_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct client *c = arg;
+
+	(void)fd;
+	(void)what;
+	control_drop(c, "%s", c->broken_why);
+}
+
+/* Replies are sent from deep inside transfer bookkeeping (a completion,
+ * a cancel): a client that breaks there is dropped from the loop, never
+ * on the spot, or the request being completed would be freed under its
+ * caller. */
+static void
+control_break(struct client *c, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+control_break(struct client *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (c->broken || c->dead)
+		return;
+	c->broken = 1;
+	va_start(ap, fmt);
+	vsnprintf(c->broken_why, sizeof c->broken_why, fmt, ap);
+	va_end(ap);
+	event_active(c->ev_drop, EV_TIMEOUT, 0);
 }
 
 static int
@@ -103,7 +136,7 @@ control_try_send(struct client *c, const uint8_t *buf, size_t len)
 		return 1;
 	if (n < 0 && (errno == EAGAIN || errno == EINTR || errno == ENOBUFS))
 		return 0;
-	control_drop(c, "write: %s", n < 0 ? strerror(errno) : "short");
+	control_break(c, "write: %s", n < 0 ? strerror(errno) : "short");
 	return -1;
 }
 
@@ -114,7 +147,7 @@ control_send(struct client *c, struct proto_msg *m)
 	uint8_t buf[PROTO_HDR_LEN + PROTO_MAX_FIXED];
 	size_t len;
 
-	if (c->dead)
+	if (c->dead || c->broken)
 		return;
 	len = proto_encode(m, buf, sizeof buf);
 	if (len == 0) {
@@ -124,12 +157,12 @@ control_send(struct client *c, struct proto_msg *m)
 	if (TAILQ_EMPTY(&c->outq) && control_try_send(c, buf, len) != 0)
 		return;
 	if (c->noutq >= CONTROL_MAX_QUEUE) {
-		control_drop(c, "it does not read its replies (%u queued)",
+		control_break(c, "it does not read its replies (%u queued)",
 		    c->noutq);
 		return;
 	}
 	if ((o = malloc(sizeof *o)) == NULL) {
-		control_drop(c, "out of memory queueing a reply");
+		control_break(c, "out of memory queueing a reply");
 		return;
 	}
 	o->len = len;
@@ -493,11 +526,14 @@ control_on_accept(evutil_socket_t lfd, short what, void *arg)
 	    control_on_read, c);
 	c->ev_write = event_new(asocd->base, fd, EV_WRITE | EV_PERSIST,
 	    control_on_write, c);
-	if (c->ev_read == NULL || c->ev_write == NULL) {
+	c->ev_drop = event_new(asocd->base, -1, 0, control_drop_cb, c);
+	if (c->ev_read == NULL || c->ev_write == NULL || c->ev_drop == NULL) {
 		if (c->ev_read != NULL)
 			event_free(c->ev_read);
 		if (c->ev_write != NULL)
 			event_free(c->ev_write);
+		if (c->ev_drop != NULL)
+			event_free(c->ev_drop);
 		close(fd);
 		free(c);
 		return;

@@ -29,6 +29,9 @@ struct client {
 	pid_t pid;
 	int welcomed;
 	int dead;
+	int broken;		/* a reply failed: dropped from the loop */
+	char broken_why[128];
+	struct event *ev_drop;
 	struct buffer_list bufs;
 	struct req_list reqs;
 	unsigned nreqs;

@@ -120,6 +120,7 @@ xfer_req_complete(struct req *r, enum proto_status status, uint64_t len,
     const char *fmt, ...)
 {
 	struct proto_msg m;
+	struct client *c;
 	va_list ap;
 
 	memset(&m, 0, sizeof m);
@@ -142,7 +143,7 @@ xfer_req_complete(struct req *r, enum proto_status status, uint64_t len,
 		    (unsigned long long)r->id, (long)r->client->pid,
 		    m.u.l_done.msg);
 	}
-	control_send(r->client, &m);
+	c = r->client;
 
 	if (r->xfer != NULL) {
 		if (r->xfer->req == r)
@@ -153,10 +154,12 @@ xfer_req_complete(struct req *r, enum proto_status status, uint64_t len,
 	match_remove_recv(&asocd->match, &r->mr);
 	if (r->deadline != NULL)
 		event_free(r->deadline);
-	TAILQ_REMOVE(&r->client->reqs, r, entry);
-	r->client->nreqs--;
+	TAILQ_REMOVE(&c->reqs, r, entry);
+	c->nreqs--;
 	buffer_unref(r->buf);
 	free(r);
+	/* Last: r is gone, so nothing a reply sets off can reach it. */
+	control_send(c, &m);
 }
 
 static void

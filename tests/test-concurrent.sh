@@ -49,5 +49,36 @@ if wait "$bigs" && wait "$bigr" && [ "$(grep -c ' ok$' "$T/big-r.out")" = 4 ]; t
 else
 	not_ok "the large stream completed intact" "$T/big-s.out" "$T/big-r.out"
 fi
+# A client killed mid-transfer: the daemon frees all it held (requests,
+# buffers), its peer's transfers fail cleanly, and nobody exits.
+"$RECV" --socket "$(sock 1)" --from 0 --tag 30 -o /dev/null 2>"$T/kr.err" &
+krecv=$!
+head -c 1073741824 /dev/zero | "$SEND" --socket "$(sock 0)" --to 1 --tag 30 - 2>"$T/ks.err" &
+ksend=$!
+for ((t = 0; t < 400; t++)); do
+	v=$(stat_field "$(sock 1)" bytes_received)
+	[ "${v:-0}" -gt 8388608 ] && break
+	sleep 0.05
+done
+kill -KILL "$krecv"
+wait "$krecv" 2>/dev/null || true
+check "a client killed mid-transfer: its daemon frees its buffers and receives" bash -c "
+    for i in \$(seq 100); do
+        case \$('$STAT' --socket '$(sock 1)' --json) in
+        *'\"posted_recvs\":0,'*'\"buffers\":0,'*) exit 0 ;; esac
+        sleep 0.1
+    done; '$STAT' --socket '$(sock 1)'; exit 1"
+# The sender's next message now waits for a receive; when the sender goes
+# too, its daemon withdraws it and both daemons hold nothing.
+kill -KILL "$ksend" 2>/dev/null || true
+wait "$ksend" 2>/dev/null || true
+for r in 0 1; do
+	check "...and after the sender left, rank $r holds no transfer" bash -c "
+	    for i in \$(seq 100); do
+	        case \$('$STAT' --socket '$(sock $r)' --json) in
+	        *'\"xfers_active\":0,'*'\"unexpected\":0,'*'\"buffers\":0,'*) exit 0 ;; esac
+	        sleep 0.1
+	    done; '$STAT' --socket '$(sock $r)'; exit 1"
+done
 check "every daemon survived" all_daemons_alive
 finish
