@@ -10,6 +10,8 @@
 #include <sys/queue.h>
 #include <sys/types.h>
 
+#include <event2/util.h>
+
 #include "conf.h"
 #include "match.h"
 #include "proto.h"
@@ -44,6 +46,12 @@ extern struct asocd *asocd;
 
 /* Fresh ids for buffers and transfers: never 0, never reused. */
 uint64_t asocd_next_id(void);
+/* Runs cb(arg) on the next turn of the loop, once every callback up the
+ * stack has returned; what names the object for the log if it cannot.
+ * asocd_free_later is the common case: free(p) then. */
+void asocd_later(void (*cb)(evutil_socket_t, short, void *), void *arg,
+    const char *what);
+void asocd_free_later(void *p, const char *what);
 /* Called whenever a transfer ends: lets a draining daemon exit. */
 void asocd_check_drained(void);
 

@@ -45,21 +45,12 @@ control_close_fds(int *fds, int n)
 		close(fds[n]);
 }
 
-static void
-control_client_free_cb(evutil_socket_t fd, short what, void *arg)
-{
-	(void)fd;
-	(void)what;
-	free(arg);
-}
-
 void
 control_drop(struct client *c, const char *fmt, ...)
 {
 	struct control_out *o;
 	struct buffer *b;
 	struct req *r;
-	struct timeval now = { 0, 0 };
 	char why[256];
 	va_list ap;
 
@@ -90,9 +81,8 @@ control_drop(struct client *c, const char *fmt, ...)
 	close(c->fd);
 	TAILQ_REMOVE(&asocd->clients, c, entry);
 	asocd->nclients--;
-	if (event_base_once(asocd->base, -1, EV_TIMEOUT,
-	    control_client_free_cb, c, &now) < 0)
-		log_err("cannot schedule a client's release; leaking it");
+	/* The read loop that got us here still looks at c. */
+	asocd_free_later(c, "a client");
 }
 
 static void

@@ -54,6 +54,30 @@ asocd_next_id(void)
 }
 
 void
+asocd_later(void (*cb)(evutil_socket_t, short, void *), void *arg,
+    const char *what)
+{
+	struct timeval now = { 0, 0 };
+
+	if (event_base_once(asocd->base, -1, EV_TIMEOUT, cb, arg, &now) < 0)
+		log_err("cannot schedule %s's release; leaking it", what);
+}
+
+static void
+asocd_free_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	free(arg);
+}
+
+void
+asocd_free_later(void *p, const char *what)
+{
+	asocd_later(asocd_free_cb, p, what);
+}
+
+void
 asocd_check_drained(void)
 {
 	if (asocd->draining && asocd->xfers_active == 0) {

@@ -53,21 +53,9 @@ conn_new(const struct transport *tp, struct peer *p, int outgoing)
 	return c;
 }
 
-static void
-conn_free_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct conn *c = arg;
-
-	(void)fd;
-	(void)what;
-	free(c);
-}
-
 void
 conn_free_later(struct conn *c)
 {
-	struct timeval now = { 0, 0 };
-
 	if (c->hs_timer != NULL) {
 		event_free(c->hs_timer);
 		c->hs_timer = NULL;
@@ -75,9 +63,7 @@ conn_free_later(struct conn *c)
 	TAILQ_REMOVE(&conn_all, c, all_entry);
 	/* Callers up the stack may still hold c: free it on the next turn
 	 * of the loop, when they have all returned. */
-	if (event_base_once(asocd->base, -1, EV_TIMEOUT, conn_free_cb, c,
-	    &now) < 0)
-		log_err("cannot schedule a connection's release; leaking it");
+	asocd_free_later(c, "a connection");
 }
 
 void

@@ -803,7 +803,6 @@ static void
 rdma_close(struct conn *c)
 {
 	struct rdma_conn *rc = c->priv;
-	struct timeval now = { 0, 0 };
 
 	if (rc != NULL) {
 		if (rc->id != NULL) {
@@ -814,9 +813,7 @@ rdma_close(struct conn *c)
 		rc->established = 0;
 		/* Destroying the id waits for its events to be acked, and
 		 * callers up the stack still use rc: do it from the loop. */
-		if (event_base_once(asocd->base, -1, EV_TIMEOUT, rdma_free_cb,
-		    rc, &now) < 0)
-			log_err("cannot schedule an RDMA connection's release");
+		asocd_later(rdma_free_cb, rc, "an RDMA connection");
 		c->priv = NULL;
 	}
 	conn_free_later(c);

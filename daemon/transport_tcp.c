@@ -407,18 +407,9 @@ tcp_on_read(evutil_socket_t fd, short what, void *arg)
 }
 
 static void
-tcp_free_cb(evutil_socket_t fd, short what, void *arg)
-{
-	(void)fd;
-	(void)what;
-	free(arg);
-}
-
-static void
 tcp_close(struct conn *c)
 {
 	struct tcp_conn *tc = c->priv;
-	struct timeval now = { 0, 0 };
 
 	if (tc != NULL) {
 		/* One last try, so a REFUSE reaches the peer. */
@@ -431,9 +422,7 @@ tcp_close(struct conn *c)
 		tc->fd = -1;
 		/* The read loop that got us here still looks at tc: free it,
 		 * like the conn, once the callbacks have returned. */
-		if (event_base_once(asocd->base, -1, EV_TIMEOUT, tcp_free_cb, tc,
-		    &now) < 0)
-			log_err("cannot schedule a connection's release");
+		asocd_free_later(tc, "a TCP connection");
 	}
 	conn_free_later(c);
 }
