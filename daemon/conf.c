@@ -28,6 +28,7 @@ enum conf_kind {
 	K_FLAG,		/* yes/no; on the command line, no argument */
 	K_TRANSPORT,
 	K_LOGLEVEL,
+	K_MUNGE,	/* auto, yes or no */
 };
 
 struct conf_opt {
@@ -78,8 +79,12 @@ static const struct conf_opt conf_opts[] = {
 	{ "foreground", 'f', NULL, K_FLAG, OFF(foreground), 0, 0,
 	    NULL, "stay in the foreground and log to stderr" },
 	{ "key-file", 'K', "ASOC_KEY_FILE", K_STR, OFF(key_file), 0, 0,
-	    "FILE", "the job key (mode 0600); discovery announces are MACed "
-	    "with it" },
+	    "FILE", "the job key (mode 0600): peers must prove they hold it" },
+	{ "munge", 0, "ASOC_MUNGE", K_MUNGE, OFF(munge), 0, 0, "auto|yes|no",
+	    "prove the job user to peers by MUNGE (default auto: when "
+	    "munged runs)" },
+	{ "munge-socket", 0, "ASOC_MUNGE_SOCKET", K_STR, OFF(munge_socket),
+	    0, 0, "PATH", "munged's socket (default libmunge's)" },
 	{ "discovery", 0, "ASOC_DISCOVERY", K_FLAG, OFF(discovery), 0, 0,
 	    NULL, "find the peers by UDP broadcast (LANs without SLURM)" },
 	{ "discovery-port", 0, "ASOC_DISCOVERY_PORT", K_UINT,
@@ -94,6 +99,13 @@ static const struct conf_opt conf_opts[] = {
 #define NOPTS (sizeof conf_opts / sizeof conf_opts[0])
 
 static const char *const conf_transports[] = { "auto", "tcp", "rdma" };
+static const char *const conf_munges[] = { "auto", "yes", "no" };
+
+const char *
+conf_munge_name(enum conf_munge m)
+{
+	return (unsigned)m < 3 ? conf_munges[m] : "?";
+}
 
 const char *
 conf_transport_name(enum conf_transport t)
@@ -233,6 +245,17 @@ conf_set(struct conf *c, const struct conf_opt *o, const char *val,
 			}
 		}
 		snprintf(err, errlen, "%s: %s must be auto, rdma or tcp, not "
+		    "'%s'", where, o->name, val);
+		return -1;
+	case K_MUNGE:
+		for (i = 0; i < 3; i++) {
+			if (strcmp(val, conf_munges[i]) == 0) {
+				*(enum conf_munge *)(void *)field =
+				    (enum conf_munge)i;
+				return 0;
+			}
+		}
+		snprintf(err, errlen, "%s: %s must be auto, yes or no, not "
 		    "'%s'", where, o->name, val);
 		return -1;
 	case K_LOGLEVEL:

@@ -19,6 +19,12 @@ enum conf_transport {
 	CONF_TRANSPORT_RDMA,
 };
 
+enum conf_munge {
+	CONF_MUNGE_AUTO = 0,	/* when munged answers at start */
+	CONF_MUNGE_YES,
+	CONF_MUNGE_NO,
+};
+
 struct conf {
 	char *config_file;
 	char *peers;		/* hostlist spec; NULL: a world of one */
@@ -36,7 +42,9 @@ struct conf {
 	int syslog;
 	char *pidfile;
 	int foreground;
-	char *key_file;		/* the job key (discovery's MAC for now) */
+	char *key_file;		/* the job key: handshake and discovery */
+	enum conf_munge munge;
+	char *munge_socket;	/* NULL: libmunge's default */
 	int discovery;		/* find peers by UDP broadcast */
 	unsigned discovery_port;
 	char *discovery_addr;
@@ -64,6 +72,7 @@ enum conf_result conf_load(struct conf *c, int argc, char **argv,
 void conf_free(struct conf *c);
 void conf_usage(FILE *fp);
 const char *conf_transport_name(enum conf_transport t);
+const char *conf_munge_name(enum conf_munge m);
 /* "4M", "65536", "1G" -> bytes; -1 on garbage or overflow. */
 int conf_parse_size(const char *s, size_t *out);
 

@@ -29,13 +29,13 @@
 #include <openssl/hmac.h>
 
 #include "asocd.h"
+#include "auth.h"
 #include "log.h"
 #include "proto_disc.h"
 
 #define DISC_PERIOD_MS		250
 #define DISC_LINGER_ROUNDS	6	/* announces after completing */
 #define DISC_WINDOW_MS		30000	/* accepted clock skew / replay */
-#define DISC_KEY_MAX		4096
 
 struct disc_member {
 	uint32_t addr;
@@ -47,8 +47,6 @@ static struct {
 	struct event *ev_read, *ev_timer;
 	struct sockaddr_in to;
 	uint32_t self_addr;
-	uint8_t key[DISC_KEY_MAX];
-	size_t keylen;
 	struct disc_member *m;
 	unsigned n, linger;
 	struct timespec deadline;
@@ -57,45 +55,14 @@ static struct {
 	unsigned nwarned;
 } ds;
 
-static int
-disc_read_key(const char *path, char *err, size_t errlen)
-{
-	struct stat st;
-	ssize_t n;
-	int fd;
-
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0 || fstat(fd, &st) < 0) {
-		snprintf(err, errlen, "cannot read key file %s: %s", path,
-		    strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	if (st.st_mode & 077) {
-		snprintf(err, errlen, "key file %s is readable by others: "
-		    "chmod 600 %s", path, path);
-		close(fd);
-		return -1;
-	}
-	n = read(fd, ds.key, sizeof ds.key);
-	close(fd);
-	if (n < 16) {
-		snprintf(err, errlen, "key file %s holds %zd bytes; a key is at "
-		    "least 16 (e.g. head -c 32 /dev/urandom > %s)", path, n,
-		    path);
-		return -1;
-	}
-	ds.keylen = (size_t)n;
-	return 0;
-}
-
 static void
 disc_mac(const uint8_t *msg, uint8_t *mac)
 {
 	unsigned len = DISC_MAC_LEN;
+	size_t keylen;
+	const uint8_t *key = auth_key(&keylen, NULL);	/* the key file's */
 
-	HMAC(EVP_sha256(), ds.key, (int)ds.keylen, msg, DISC_SIGNED_LEN, mac,
-	    &len);
+	HMAC(EVP_sha256(), key, (int)keylen, msg, DISC_SIGNED_LEN, mac, &len);
 }
 
 static uint64_t
@@ -223,7 +190,6 @@ disc_finish(void)
 		    i ? "," : "", a, ds.m[i].port);
 	}
 	free(ds.m);
-	OPENSSL_cleanse(ds.key, sizeof ds.key);
 	log_info("discovery complete: %s", spec);
 	ds.done(spec);
 	free(spec);
@@ -294,8 +260,6 @@ discovery_start(discovery_done_fn done, char *err, size_t errlen)
 		    "--listen and --discovery-addr");
 		return -1;
 	}
-	if (disc_read_key(cf->key_file, err, errlen) < 0)
-		return -1;
 	ds.self_addr = ntohl(self.s_addr);
 	ds.to.sin_family = AF_INET;
 	ds.to.sin_port = htons((uint16_t)cf->discovery_port);

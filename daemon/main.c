@@ -16,6 +16,7 @@
 
 #include "asocd.h"
 #include "control.h"
+#include "auth.h"
 #include "discovery.h"
 #include "log.h"
 #include "netaddr.h"
@@ -298,6 +299,11 @@ main(int argc, char **argv)
 	match_init(&asocd->match);
 	xfer_init();
 
+	/* The key and MUNGE before forking, so their errors reach the
+	 * terminal. */
+	if (auth_init(cf, err, sizeof err) < 0)
+		fatalx("%s", err);
+
 #ifndef HAVE_RDMA
 	if (cf->transport == CONF_TRANSPORT_RDMA)
 		fatalx("--transport rdma: this asocd was built without "
@@ -340,6 +346,7 @@ main(int argc, char **argv)
 	event_free(ev_int);
 	event_free(ev_hup);
 	peers_free();
+	auth_free();
 	event_base_free(asocd->base);
 	log_info("stopped");
 	log_close();

@@ -21,9 +21,14 @@
 #include <event2/event.h>
 
 #include "asocd.h"
+#include "auth.h"
+#include "handshake.h"
 #include "hostlist.h"
 #include "log.h"
 #include "netaddr.h"
+
+/* What every handshake checks against: set once our rank is known. */
+static struct hs_cfg peer_hs_cfg;
 
 #define PEER_BACKOFF_MIN_MS	100
 #define PEER_BACKOFF_MAX_MS	2000
@@ -115,6 +120,11 @@ peers_init(char *err, size_t errlen)
 
 	asocd->world = (uint32_t)n;
 	asocd->rank = (uint32_t)rank;
+	peer_hs_cfg.rank = asocd->rank;
+	peer_hs_cfg.world = asocd->world;
+	peer_hs_cfg.community = cf->community;
+	peer_hs_cfg.key = auth_key(&peer_hs_cfg.keylen, NULL);
+	peer_hs_cfg.munge = auth_munge_on();
 	if ((asocd->peers = calloc(n, sizeof *asocd->peers)) == NULL)
 		goto nomem;
 	for (i = 0; i < n; i++) {
@@ -308,12 +318,7 @@ peer_conn_opened(struct conn *c)
 {
 	struct proto_msg m;
 
-	memset(&m, 0, sizeof m);
-	m.u.hello.version = PROTO_VERSION;
-	m.u.hello.rank = asocd->rank;
-	m.u.hello.world = asocd->world;
-	proto_set_name(m.u.hello.community, sizeof m.u.hello.community,
-	    asocd->conf->community);
+	hs_start_outgoing(&c->auth, &peer_hs_cfg, c->peer->rank, &m);
 	c->hs = HS_WAIT_WELCOME;
 	peer_arm_hs_timer(c);
 	peer_send(c, PT_HELLO, &m);
@@ -323,29 +328,9 @@ void
 peer_conn_accepted(struct conn *c, const char *from)
 {
 	snprintf(c->name, sizeof c->name, "%s", from);
+	hs_start_incoming(&c->auth, &peer_hs_cfg);
 	c->hs = HS_WAIT_HELLO;
 	peer_arm_hs_timer(c);
-}
-
-static void
-peer_refuse(struct conn *c, enum proto_status st, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-peer_refuse(struct conn *c, enum proto_status st, const char *fmt, ...)
-{
-	struct proto_msg m;
-	va_list ap;
-
-	memset(&m, 0, sizeof m);
-	m.u.refuse.status = st;
-	m.u.refuse.version = PROTO_VERSION;
-	va_start(ap, fmt);
-	vsnprintf(m.u.refuse.msg, sizeof m.u.refuse.msg, fmt, ap);
-	va_end(ap);
-	log_warn("refused peer %s: %s", c->name, m.u.refuse.msg);
-	peer_send(c, PT_REFUSE, &m);
-	peer_conn_lost(c, "refused");
 }
 
 static void
@@ -361,98 +346,81 @@ peer_up(struct conn *c, struct peer *p)
 	p->state = PROTO_PEER_UP;
 	p->transport = c->tp->name;
 	p->last_error[0] = '\0';
-	log_info("%s rank %u (%s:%u) over %s", c->outgoing ? "connected to" :
-	    "accepted", p->rank, p->host, p->port, c->tp->name);
+	log_info("%s rank %u (%s:%u) over %s%s", c->outgoing ? "connected to" :
+	    "accepted", p->rank, p->host, p->port, c->tp->name,
+	    peer_hs_cfg.munge ? ", key and MUNGE uid proven" :
+	    ", key proven");
 	if (c->outgoing && p->rdma_failed)
 		log_warn("rank %u: falling back to TCP: RDMA was not possible "
 		    "(%s)", p->rank, p->rdma_why);
+	if (c->tp->authenticated != NULL)
+		c->tp->authenticated(c);
 	peer_flush(p, c);
 }
 
+/* The connection can no longer be used; an outgoing one gives up on its
+ * peer, since a refusal is an answer, not a network hiccup: no retry. */
 static void
-peer_on_hello(struct conn *c, const struct proto_hello *h)
-{
-	struct peer *p;
-
-	if (c->outgoing || c->hs != HS_WAIT_HELLO) {
-		peer_conn_lost(c, "unexpected HELLO");
-		return;
-	}
-	if (h->version != PROTO_VERSION) {
-		peer_refuse(c, PS_EPROTO, "protocol version mismatch: peer "
-		    "speaks v%u, this asocd speaks v%u", h->version,
-		    PROTO_VERSION);
-		return;
-	}
-	if (strcmp(h->community, asocd->conf->community) != 0) {
-		peer_refuse(c, PS_EPERM, "community mismatch: peer is in "
-		    "'%.40s', this asocd in '%.40s'", h->community,
-		    asocd->conf->community);
-		return;
-	}
-	if (h->world != asocd->world) {
-		peer_refuse(c, PS_EPROTO, "world size mismatch: peer has %u "
-		    "ranks, this asocd %u: use the same --peers everywhere",
-		    h->world, asocd->world);
-		return;
-	}
-	if (h->rank == asocd->rank) {
-		peer_refuse(c, PS_EPROTO, "peer claims rank %u, which is this "
-		    "asocd's own: check --rank", h->rank);
-		return;
-	}
-	p = &asocd->peers[h->rank];
-	snprintf(c->name, sizeof c->name, "rank %u (%s:%u)", p->rank, p->host,
-	    p->port);
-	{
-		struct proto_msg m;
-
-		memset(&m, 0, sizeof m);
-		m.u.welcome.version = PROTO_VERSION;
-		m.u.welcome.rank = asocd->rank;
-		m.u.welcome.world = asocd->world;
-		peer_send(c, PT_WELCOME, &m);
-	}
-	peer_up(c, p);
-}
-
-static void
-peer_on_welcome(struct conn *c, const struct proto_welcome *w)
-{
-	struct peer *p = c->peer;
-
-	if (!c->outgoing || c->hs != HS_WAIT_WELCOME) {
-		peer_conn_lost(c, "unexpected WELCOME");
-		return;
-	}
-	if (w->rank != p->rank || w->world != asocd->world) {
-		peer_conn_lost(c, "%s:%u answers as rank %u of %u, expected "
-		    "rank %u of %u: check --peers on both", p->host, p->port,
-		    w->rank, w->world, p->rank, asocd->world);
-		return;
-	}
-	if (p->connecting == c)
-		p->connecting = NULL;
-	peer_up(c, p);
-}
-
-static void
-peer_on_refuse(struct conn *c, const struct proto_refuse *r)
+peer_hs_failed(struct conn *c, enum proto_status st, const char *why)
 {
 	struct peer *p = c->peer;
 	char msg[PROTO_MSG_MAX + 64];
 
-	if (!c->outgoing || c->hs != HS_WAIT_WELCOME) {
-		peer_conn_lost(c, "unexpected REFUSE");
+	if (!c->outgoing) {
+		log_warn("refused peer %s: %s", c->name, why);
+		peer_conn_lost(c, "refused");
 		return;
 	}
-	snprintf(msg, sizeof msg, "rank %u refused us: %s", p->rank, r->msg);
+	snprintf(msg, sizeof msg, "rank %u (%s:%u): %s", p->rank, p->host,
+	    p->port, why);
 	log_err("%s", msg);
 	if (p->connecting == c)
 		p->connecting = NULL;
-	/* A refusal is an answer, not a network hiccup: no retry. */
-	peer_give_up(p, (enum proto_status)r->status, msg);
-	peer_conn_lost(c, "refused");
+	peer_give_up(p, st != PS_OK ? st : PS_EPERM, msg);
+	peer_conn_lost(c, "handshake failed");
+}
+
+/* A handshake message: the state machine decides, we do as it says. */
+static void
+peer_on_hs(struct conn *c, const struct proto_msg *m)
+{
+	struct proto_msg out;
+	enum proto_status st;
+	enum hs_result r;
+	char why[PROTO_MSG_MAX + 64];
+
+	if (c->hs == HS_UP) {
+		peer_conn_lost(c, "unexpected %s after the handshake",
+		    proto_type_name(m->hdr.type));
+		return;
+	}
+	r = hs_input(&c->auth, m, &out, why, sizeof why, &st);
+	/* The acceptor learns who claims to be calling from HELLO. */
+	if (!c->outgoing && m->hdr.type == PT_HELLO &&
+	    m->u.hello.rank < asocd->world) {
+		struct peer *p = &asocd->peers[m->u.hello.rank];
+		char from[sizeof c->name];
+
+		snprintf(from, sizeof from, "%s", c->name);
+		snprintf(c->name, sizeof c->name, "rank %u (%s:%u, from %.40s)",
+		    p->rank, p->host, p->port, from);
+	}
+	if (out.hdr.type != 0)
+		peer_send(c, out.hdr.type, &out);
+	switch (r) {
+	case HSR_CONTINUE:
+		break;
+	case HSR_UP:
+		if (c->outgoing && c->peer->connecting == c)
+			c->peer->connecting = NULL;
+		peer_up(c, c->outgoing ? c->peer :
+		    &asocd->peers[c->auth.peer_rank]);
+		break;
+	case HSR_REFUSE:
+	case HSR_FAIL:
+		peer_hs_failed(c, st, why);
+		break;
+	}
 }
 
 void
@@ -460,13 +428,11 @@ peer_conn_msg(struct conn *c, const struct proto_msg *m)
 {
 	switch (m->hdr.type) {
 	case PT_HELLO:
-		peer_on_hello(c, &m->u.hello);
-		break;
+	case PT_CHALLENGE:
+	case PT_AUTH:
 	case PT_WELCOME:
-		peer_on_welcome(c, &m->u.welcome);
-		break;
 	case PT_REFUSE:
-		peer_on_refuse(c, &m->u.refuse);
+		peer_on_hs(c, m);
 		break;
 	case PT_RTS:
 		xfer_on_rts(c, m);
@@ -495,9 +461,17 @@ peer_conn_bad_version(struct conn *c, unsigned version)
 	char msg[PROTO_MSG_MAX];
 
 	if (!c->outgoing) {
-		peer_refuse(c, PS_EPROTO, "protocol version mismatch: peer "
-		    "speaks v%u, this asocd speaks v%u", version,
-		    PROTO_VERSION);
+		struct proto_msg m;
+
+		memset(&m, 0, sizeof m);
+		m.u.refuse.status = PS_EPROTO;
+		m.u.refuse.version = PROTO_VERSION;
+		snprintf(m.u.refuse.msg, sizeof m.u.refuse.msg, "protocol "
+		    "version mismatch: peer speaks v%u, this asocd speaks v%u",
+		    version, PROTO_VERSION);
+		log_warn("refused peer %s: %s", c->name, m.u.refuse.msg);
+		peer_send(c, PT_REFUSE, &m);
+		peer_conn_lost(c, "refused");
 		return;
 	}
 	snprintf(msg, sizeof msg, "protocol version mismatch: rank %u speaks "

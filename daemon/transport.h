@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <sys/queue.h>
 
+#include "handshake.h"
 #include "proto.h"
 #include "xfer.h"
 
@@ -35,6 +36,7 @@ struct conn {
 	struct xfer_list sendq;	/* senders with data left to write */
 	struct xfer *rx_cur;	/* receiver whose payload is being read */
 	struct event *hs_timer;	/* the handshake must finish in time */
+	struct hs auth;		/* the handshake's own state */
 	TAILQ_ENTRY(conn) entry;	/* in peer's list */
 	TAILQ_ENTRY(conn) all_entry;	/* in the list of every connection */
 	void *priv;		/* the transport's own state */
@@ -60,6 +62,9 @@ struct transport {
 	void (*start_data)(struct conn *c, struct xfer *x);
 	/* x is going away: revoke what grant exposed.  May be NULL. */
 	void (*release)(struct conn *c, struct xfer *x);
+	/* The handshake proved the peer: open up what waited for it (RDMA:
+	 * remote write access on the QP).  May be NULL. */
+	void (*authenticated)(struct conn *c);
 	/* Close: no callbacks after this; the conn is freed later. */
 	void (*close)(struct conn *c);
 };

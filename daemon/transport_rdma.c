@@ -39,6 +39,7 @@
 #include <rdma/rdma_cma.h>
 
 #include "asocd.h"
+#include "auth.h"
 #include "buffer.h"
 #include "log.h"
 #include "netaddr.h"
@@ -439,6 +440,7 @@ rdma_grant(struct conn *c, struct xfer *x, struct req *r, uint64_t *addr,
 	} else {
 		struct ibv_send_wr wr, *bad;
 		uint32_t key;
+		uint8_t rnd;
 
 		if (rdma_buffer_mr(r->buf, err, errlen) == NULL) {
 			free(g);
@@ -453,7 +455,8 @@ rdma_grant(struct conn *c, struct xfer *x, struct req *r, uint64_t *addr,
 		}
 		/* A fresh 8-bit key each time: an rkey from an earlier
 		 * transfer names nothing any more. */
-		key = (g->mw->rkey & ~0xffu) | ((uint32_t)random() & 0xffu);
+		auth_random(&rnd, 1);
+		key = (g->mw->rkey & ~0xffu) | rnd;
 		if (key == g->mw->rkey)
 			key = ibv_inc_rkey(key);
 		memset(&wr, 0, sizeof wr);
@@ -694,6 +697,34 @@ rdma_on_cq(evutil_socket_t fd, short what, void *arg)
 
 /* --- connection set-up --- */
 
+/*
+ * Until the handshake has proved the peer, its queue pair may not write
+ * into this node at all: rdma_cm opens RC queue pairs to remote writes,
+ * and rdma_accept/rdma_connect set that up again on the way to RTS, so
+ * access is taken away once the QP is there (RTS to RTS) and given back
+ * by rdma_authenticated.  Logs the starting PSNs, which the kernel's CM
+ * draws at random, so the lab can see they differ between connections.
+ */
+static int
+rdma_qp_lock(struct rdma_conn *rc, char *err, size_t errlen)
+{
+	struct ibv_qp_attr qa;
+	struct ibv_qp_init_attr qi;
+
+	memset(&qa, 0, sizeof qa);
+	qa.qp_access_flags = 0;
+	if (ibv_modify_qp(rc->id->qp, &qa, IBV_QP_ACCESS_FLAGS) != 0) {
+		snprintf(err, errlen, "cannot close the queue pair to remote "
+		    "writes until the handshake: %s", strerror(errno));
+		return -1;
+	}
+	if (ibv_query_qp(rc->id->qp, &qa, IBV_QP_SQ_PSN | IBV_QP_RQ_PSN,
+	    &qi) == 0)
+		log_debug("rdma: QP %u, send PSN %06x, receive PSN %06x",
+		    rc->id->qp->qp_num, qa.sq_psn, qa.rq_psn);
+	return 0;
+}
+
 static int
 rdma_setup_qp(struct rdma_conn *rc, char *err, size_t errlen)
 {
@@ -896,6 +927,12 @@ rdma_on_connect_request(struct rdma_cm_id *id, const void *pdata,
 		rdma_close(c);
 		return;
 	}
+	if (rdma_qp_lock(rc, err, sizeof err) < 0) {
+		log_warn("refused RDMA connection from %s: %s", from, err);
+		c->dead = 1;
+		rdma_close(c);
+		return;
+	}
 	peer_conn_accepted(c, from);
 }
 
@@ -963,8 +1000,13 @@ rdma_on_cm(evutil_socket_t fd, short what, void *arg)
 			break;
 		case RDMA_CM_EVENT_ESTABLISHED:
 			rc->established = 1;
-			if (c->outgoing)
+			if (c->outgoing) {
+				if (rdma_qp_lock(rc, err, sizeof err) < 0) {
+					peer_conn_lost(c, "%s", err);
+					break;
+				}
 				peer_conn_opened(c);
+			}
 			rdma_pump(rc);
 			break;
 		case RDMA_CM_EVENT_DISCONNECTED:
@@ -1139,6 +1181,21 @@ rdma_stop_listen(void)
 	}
 }
 
+/* The handshake proved the peer: from now on it may write into what we
+ * grant it (each grant still names one range, see rdma_grant). */
+static void
+rdma_authenticated(struct conn *c)
+{
+	struct rdma_conn *rc = c->priv;
+	struct ibv_qp_attr qa;
+
+	memset(&qa, 0, sizeof qa);
+	qa.qp_access_flags = IBV_ACCESS_REMOTE_WRITE;
+	if (ibv_modify_qp(rc->id->qp, &qa, IBV_QP_ACCESS_FLAGS) != 0)
+		peer_conn_lost(c, "cannot open the queue pair to remote "
+		    "writes: %s", strerror(errno));
+}
+
 const struct transport transport_rdma = {
 	.name = "rdma",
 	.listen = rdmatp_listen,
@@ -1148,5 +1205,6 @@ const struct transport transport_rdma = {
 	.grant = rdma_grant,
 	.start_data = rdma_start_data,
 	.release = rdma_release,
+	.authenticated = rdma_authenticated,
 	.close = rdma_close,
 };

@@ -28,6 +28,8 @@ static const struct proto_type_info proto_types[] = {
 	{ PT_HELLO, "HELLO", CH_PEER, PROTO_HELLO_LEN },
 	{ PT_WELCOME, "WELCOME", CH_PEER, PROTO_WELCOME_LEN },
 	{ PT_REFUSE, "REFUSE", CH_PEER, PROTO_REFUSE_LEN },
+	{ PT_CHALLENGE, "CHALLENGE", CH_PEER, PROTO_CHALLENGE_LEN },
+	{ PT_AUTH, "AUTH", CH_PEER, PROTO_AUTH_LEN },
 	{ PT_L_HELLO, "L_HELLO", CH_LIN, PROTO_L_HELLO_LEN },
 	{ PT_L_REG, "L_REG", CH_LIN, PROTO_L_REG_LEN },
 	{ PT_L_FREE, "L_FREE", CH_LIN, PROTO_L_FREE_LEN },
@@ -179,9 +181,23 @@ putstr(struct wcur *w, const char *s, size_t size)
 	w->p += size;
 }
 
+static void
+putbytes(struct wcur *w, const uint8_t *b, size_t n)
+{
+	memcpy(w->p, b, n);
+	w->p += n;
+}
+
 struct rcur {
 	const uint8_t *p;
 };
+
+static void
+getbytes(struct rcur *r, uint8_t *out, size_t n)
+{
+	memcpy(out, r->p, n);
+	r->p += n;
+}
 
 static uint16_t
 get16(struct rcur *r)
@@ -271,12 +287,28 @@ proto_encode(struct proto_msg *msg, uint8_t *out, size_t cap)
 		put32(&w, msg->u.hello.world);
 		put32(&w, msg->u.hello.flags);
 		putstr(&w, msg->u.hello.community, PROTO_NAME_MAX);
+		putbytes(&w, msg->u.hello.nonce, PROTO_NONCE_LEN);
 		break;
 	case PT_WELCOME:
 		put32(&w, msg->u.welcome.version);
 		put32(&w, msg->u.welcome.rank);
 		put32(&w, msg->u.welcome.world);
 		put32(&w, msg->u.welcome.flags);
+		break;
+	case PT_CHALLENGE:
+		put32(&w, msg->u.challenge.rank);
+		put32(&w, msg->u.challenge.world);
+		put32(&w, msg->u.challenge.flags);
+		put32(&w, 0);
+		putbytes(&w, msg->u.challenge.nonce, PROTO_NONCE_LEN);
+		putbytes(&w, msg->u.challenge.mac, PROTO_MAC_LEN);
+		putstr(&w, msg->u.challenge.cred, PROTO_CRED_MAX);
+		break;
+	case PT_AUTH:
+		put32(&w, msg->u.auth.flags);
+		put32(&w, 0);
+		putbytes(&w, msg->u.auth.mac, PROTO_MAC_LEN);
+		putstr(&w, msg->u.auth.cred, PROTO_CRED_MAX);
 		break;
 	case PT_REFUSE:
 		put32(&w, msg->u.refuse.status);
@@ -461,8 +493,9 @@ proto_decode_body(const struct proto_hdr *hdr, const uint8_t *body,
 		msg->u.hello.world = get32(&r);
 		msg->u.hello.flags = get32(&r);
 		if (getstr(&r, msg->u.hello.community, PROTO_NAME_MAX) < 0 ||
-		    msg->u.hello.flags != 0)
+		    (msg->u.hello.flags & ~PROTO_HS_FLAGS) != 0)
 			return PROTO_EFIELD;
+		getbytes(&r, msg->u.hello.nonce, PROTO_NONCE_LEN);
 		if (msg->u.hello.world == 0 ||
 		    msg->u.hello.world > PROTO_RANK_MAX ||
 		    msg->u.hello.rank >= msg->u.hello.world)
@@ -478,6 +511,35 @@ proto_decode_body(const struct proto_hdr *hdr, const uint8_t *body,
 		    msg->u.welcome.rank >= msg->u.welcome.world)
 			return PROTO_EFIELD;
 		break;
+	case PT_CHALLENGE: {
+		struct proto_challenge *c = &msg->u.challenge;
+
+		c->rank = get32(&r);
+		c->world = get32(&r);
+		c->flags = get32(&r);
+		c->reserved = get32(&r);
+		getbytes(&r, c->nonce, PROTO_NONCE_LEN);
+		getbytes(&r, c->mac, PROTO_MAC_LEN);
+		if (getstr(&r, c->cred, PROTO_CRED_MAX) < 0 ||
+		    c->reserved != 0 || (c->flags & ~PROTO_HS_FLAGS) != 0 ||
+		    c->world == 0 || c->world > PROTO_RANK_MAX ||
+		    c->rank >= c->world ||
+		    (c->cred[0] != '\0') != ((c->flags & PROTO_HS_F_MUNGE) != 0))
+			return PROTO_EFIELD;
+		break;
+	}
+	case PT_AUTH: {
+		struct proto_auth *a = &msg->u.auth;
+
+		a->flags = get32(&r);
+		a->reserved = get32(&r);
+		getbytes(&r, a->mac, PROTO_MAC_LEN);
+		if (getstr(&r, a->cred, PROTO_CRED_MAX) < 0 ||
+		    a->reserved != 0 || (a->flags & ~PROTO_HS_FLAGS) != 0 ||
+		    (a->cred[0] != '\0') != ((a->flags & PROTO_HS_F_MUNGE) != 0))
+			return PROTO_EFIELD;
+		break;
+	}
 	case PT_REFUSE:
 		msg->u.refuse.status = get32(&r);
 		msg->u.refuse.version = get32(&r);

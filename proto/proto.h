@@ -21,7 +21,9 @@
 #include <stdint.h>
 
 #define PROTO_MAGIC	0x434f5341u	/* "ASOC" read as a little-endian u32 */
-#define PROTO_VERSION	1
+/* v2: the peer handshake proves the job key (HELLO, CHALLENGE, AUTH,
+ * WELCOME); a v1 peer is refused with both versions named. */
+#define PROTO_VERSION	2
 #define PROTO_HDR_LEN	24
 
 /* Limits that make "absurd" a decidable word. */
@@ -30,12 +32,17 @@
 #define PROTO_DATA_MAX		(64u << 20)	/* payload of one DATA frame */
 #define PROTO_RANK_ANY		0xffffffffu
 #define PROTO_RANK_MAX		65535u	/* ranks are < this; worlds <= this */
+#define PROTO_NONCE_LEN		32	/* fresh per handshake, per side */
+#define PROTO_MAC_LEN		32	/* HMAC-SHA256 */
+#define PROTO_CRED_MAX		320	/* a MUNGE credential, NUL-terminated */
 
 enum proto_type {
 	/* peer handshake */
 	PT_HELLO = 0x0101,	/* connecting asocd introduces itself */
 	PT_WELCOME = 0x0102,	/* accepting asocd agrees */
-	PT_REFUSE = 0x0103,	/* accepting asocd says no, and why */
+	PT_REFUSE = 0x0103,	/* either asocd says no, and why */
+	PT_CHALLENGE = 0x0104,	/* acceptor: its nonce and its proof */
+	PT_AUTH = 0x0105,	/* connector: its proof */
 
 	/* local control: client -> asocd */
 	PT_L_HELLO = 0x0201,
@@ -89,15 +96,48 @@ struct proto_hdr {
 	uint64_t id;		/* request id (local) or transfer id (peer) */
 };
 
-/* --- peer handshake --- */
+/* --- peer handshake ---
+ * connector -> HELLO {its nonce}
+ * acceptor  -> CHALLENGE {its nonce, MAC(key, both nonces, ranks...),
+ *              MUNGE credential over the connector's nonce}
+ * connector -> AUTH {MAC(key, ...), MUNGE credential over the acceptor's
+ *              nonce}
+ * acceptor  -> WELCOME
+ * Either side may answer REFUSE instead.  The key never crosses the wire;
+ * each proof covers the other side's fresh nonce, so nothing recorded
+ * from one handshake is accepted in another (daemon/handshake.c). */
+#define PROTO_HS_F_MUNGE	0x1u	/* the sender proves its uid by MUNGE */
+#define PROTO_HS_FLAGS		PROTO_HS_F_MUNGE
+
 struct proto_hello {
 	uint32_t version;	/* protocol version the sender speaks */
 	uint32_t rank;
 	uint32_t world;
-	uint32_t flags;		/* reserved, zero */
+	uint32_t flags;		/* PROTO_HS_F_* */
 	char community[PROTO_NAME_MAX];
+	uint8_t nonce[PROTO_NONCE_LEN];
 };
-#define PROTO_HELLO_LEN (16 + PROTO_NAME_MAX)
+#define PROTO_HELLO_LEN (16 + PROTO_NAME_MAX + PROTO_NONCE_LEN)
+
+struct proto_challenge {
+	uint32_t rank;
+	uint32_t world;
+	uint32_t flags;		/* PROTO_HS_F_* */
+	uint32_t reserved;	/* zero */
+	uint8_t nonce[PROTO_NONCE_LEN];
+	uint8_t mac[PROTO_MAC_LEN];
+	char cred[PROTO_CRED_MAX];	/* empty without PROTO_HS_F_MUNGE */
+};
+#define PROTO_CHALLENGE_LEN (16 + PROTO_NONCE_LEN + PROTO_MAC_LEN + \
+	PROTO_CRED_MAX)
+
+struct proto_auth {
+	uint32_t flags;		/* PROTO_HS_F_* */
+	uint32_t reserved;	/* zero */
+	uint8_t mac[PROTO_MAC_LEN];
+	char cred[PROTO_CRED_MAX];	/* empty without PROTO_HS_F_MUNGE */
+};
+#define PROTO_AUTH_LEN (8 + PROTO_MAC_LEN + PROTO_CRED_MAX)
 
 struct proto_welcome {
 	uint32_t version;
@@ -259,6 +299,8 @@ struct proto_msg {
 		struct proto_hello hello;
 		struct proto_welcome welcome;
 		struct proto_refuse refuse;
+		struct proto_challenge challenge;
+		struct proto_auth auth;
 		struct proto_l_hello l_hello;
 		struct proto_l_welcome l_welcome;
 		struct proto_l_reg l_reg;
@@ -324,7 +366,7 @@ size_t proto_encode(struct proto_msg *msg, uint8_t *out, size_t cap);
 
 /* Header + fixed body size for a type; 0 when unknown. */
 size_t proto_encoded_len(uint16_t type);
-#define PROTO_MAX_FIXED 256	/* no fixed message is longer than this */
+#define PROTO_MAX_FIXED 512	/* no fixed message is longer than this */
 
 const char *proto_type_name(uint16_t type);
 const char *proto_strerror(enum proto_err err);

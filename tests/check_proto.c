@@ -25,9 +25,11 @@ struct pt_type {
 };
 
 static const struct pt_type pt_types[] = {
-	{ PT_HELLO, "HELLO", PROTO_CH_PEER, 80 },
+	{ PT_HELLO, "HELLO", PROTO_CH_PEER, 112 },
 	{ PT_WELCOME, "WELCOME", PROTO_CH_PEER, 16 },
 	{ PT_REFUSE, "REFUSE", PROTO_CH_PEER, 136 },
+	{ PT_CHALLENGE, "CHALLENGE", PROTO_CH_PEER, 400 },
+	{ PT_AUTH, "AUTH", PROTO_CH_PEER, 360 },
 	{ PT_L_HELLO, "L_HELLO", PROTO_CH_LOCAL_IN, 8 },
 	{ PT_L_REG, "L_REG", PROTO_CH_LOCAL_IN, 8 },
 	{ PT_L_FREE, "L_FREE", PROTO_CH_LOCAL_IN, 8 },
@@ -107,9 +109,28 @@ pt_fill(struct proto_msg *m, uint16_t type)
 		m->u.hello.version = 0x11121314;
 		m->u.hello.rank = 0x1234;
 		m->u.hello.world = 0x2345;
-		m->u.hello.flags = 0;	/* must be zero */
+		m->u.hello.flags = PROTO_HS_F_MUNGE;
 		proto_set_name(m->u.hello.community,
 		    sizeof m->u.hello.community, "community-hello");
+		memset(m->u.hello.nonce, 0xa5, sizeof m->u.hello.nonce);
+		m->u.hello.nonce[31] = 0x5a;
+		break;
+	case PT_CHALLENGE:
+		m->u.challenge.rank = 0x0304;
+		m->u.challenge.world = 0x0405;
+		m->u.challenge.flags = PROTO_HS_F_MUNGE;
+		memset(m->u.challenge.nonce, 0xc1, PROTO_NONCE_LEN);
+		memset(m->u.challenge.mac, 0xc2, PROTO_MAC_LEN);
+		m->u.challenge.mac[0] = 0x01;
+		proto_set_name(m->u.challenge.cred, sizeof m->u.challenge.cred,
+		    "MUNGE:AwQFAA-challenge:");
+		break;
+	case PT_AUTH:
+		m->u.auth.flags = PROTO_HS_F_MUNGE;
+		memset(m->u.auth.mac, 0xa7, PROTO_MAC_LEN);
+		m->u.auth.mac[31] = 0x7a;
+		proto_set_name(m->u.auth.cred, sizeof m->u.auth.cred,
+		    "MUNGE:AwQFAA-auth:");
 		break;
 	case PT_WELCOME:
 		m->u.welcome.version = 0x21222324;
@@ -243,6 +264,23 @@ pt_compare(const struct proto_msg *a, const struct proto_msg *b)
 		ck_assert_uint_eq(a->u.hello.world, b->u.hello.world);
 		ck_assert_uint_eq(a->u.hello.flags, b->u.hello.flags);
 		ck_assert_str_eq(a->u.hello.community, b->u.hello.community);
+		ck_assert_mem_eq(a->u.hello.nonce, b->u.hello.nonce,
+		    PROTO_NONCE_LEN);
+		break;
+	case PT_CHALLENGE:
+		ck_assert_uint_eq(a->u.challenge.rank, b->u.challenge.rank);
+		ck_assert_uint_eq(a->u.challenge.world, b->u.challenge.world);
+		ck_assert_uint_eq(a->u.challenge.flags, b->u.challenge.flags);
+		ck_assert_mem_eq(a->u.challenge.nonce, b->u.challenge.nonce,
+		    PROTO_NONCE_LEN);
+		ck_assert_mem_eq(a->u.challenge.mac, b->u.challenge.mac,
+		    PROTO_MAC_LEN);
+		ck_assert_str_eq(a->u.challenge.cred, b->u.challenge.cred);
+		break;
+	case PT_AUTH:
+		ck_assert_uint_eq(a->u.auth.flags, b->u.auth.flags);
+		ck_assert_mem_eq(a->u.auth.mac, b->u.auth.mac, PROTO_MAC_LEN);
+		ck_assert_str_eq(a->u.auth.cred, b->u.auth.cred);
 		break;
 	case PT_WELCOME:
 		ck_assert_uint_eq(a->u.welcome.version, b->u.welcome.version);
@@ -804,7 +842,7 @@ END_TEST
 
 START_TEST(hdr_unknown_type)
 {
-	static const uint16_t bad[] = { 0x0000, 0x0001, 0x0100, 0x0104,
+	static const uint16_t bad[] = { 0x0000, 0x0001, 0x0100, 0x0106,
 	    0x0200, 0x0207, 0x0280, 0x0283, 0x0300, 0x0307, 0x0400, 0x0402,
 	    0x0480, 0x0484, 0x0501, 0x8101, 0xffff };
 	uint8_t b[PT_BUF], out[PT_BUF];
@@ -1148,6 +1186,51 @@ START_TEST(body_other_fields)
 }
 END_TEST
 
+/* The handshake bodies: unknown flags, reserved words, a MUNGE flag that
+ * disagrees with the credential field, and CHALLENGE's rank and world. */
+START_TEST(body_handshake)
+{
+	uint8_t buf[PT_BUF];
+	struct proto_msg m, d;
+	size_t n;
+
+	/* HELLO: only PROTO_HS_F_MUNGE is defined */
+	ck_assert_int_eq(pt_patch(PT_HELLO, 12, 4, 0), PROTO_OK);
+	ck_assert_int_eq(pt_patch(PT_HELLO, 12, 4, 2), PROTO_EFIELD);
+	ck_assert_int_eq(pt_patch(PT_HELLO, 12, 4, UINT32_MAX), PROTO_EFIELD);
+	/* CHALLENGE: reserved, flags, rank against world */
+	ck_assert_int_eq(pt_patch(PT_CHALLENGE, 12, 4, 1), PROTO_EFIELD);
+	ck_assert_int_eq(pt_patch(PT_CHALLENGE, 8, 4, 3), PROTO_EFIELD);
+	ck_assert_int_eq(pt_patch(PT_CHALLENGE, 0, 4, 0x0405), PROTO_EFIELD);
+	ck_assert_int_eq(pt_patch(PT_CHALLENGE, 4, 4, 0), PROTO_EFIELD);
+	ck_assert_int_eq(pt_patch(PT_CHALLENGE, 4, 4, PROTO_RANK_MAX + 1),
+	    PROTO_EFIELD);
+	/* AUTH: reserved, flags */
+	ck_assert_int_eq(pt_patch(PT_AUTH, 4, 4, 1), PROTO_EFIELD);
+	ck_assert_int_eq(pt_patch(PT_AUTH, 0, 4, 0x80), PROTO_EFIELD);
+	/* the MUNGE flag without a credential, and a credential without
+	 * the flag */
+	ck_assert_int_eq(pt_patch(PT_CHALLENGE, 8, 4, 0), PROTO_EFIELD);
+	ck_assert_int_eq(pt_patch(PT_AUTH, 0, 4, 0), PROTO_EFIELD);
+	n = pt_valid(PT_AUTH, buf, &m);
+	memset(buf + PT_BODY + 40, 0, PROTO_CRED_MAX);
+	ck_assert_int_eq(pt_decode(buf, n, &d), PROTO_EFIELD);
+	le32(buf + PT_BODY, 0);
+	ck_assert_int_eq(pt_decode(buf, n, &d), PROTO_OK);
+	n = pt_valid(PT_CHALLENGE, buf, &m);
+	memset(buf + PT_BODY + 80, 0, PROTO_CRED_MAX);
+	le32(buf + PT_BODY + 8, 0);
+	ck_assert_int_eq(pt_decode(buf, n, &d), PROTO_OK);
+	/* a credential must be a NUL-terminated string, zero-padded */
+	n = pt_valid(PT_AUTH, buf, &m);
+	memset(buf + PT_BODY + 40, 'M', PROTO_CRED_MAX);
+	ck_assert_int_eq(pt_decode(buf, n, &d), PROTO_EFIELD);
+	n = pt_valid(PT_CHALLENGE, buf, &m);
+	buf[PT_BODY + 80 + PROTO_CRED_MAX - 1] = 'z';
+	ck_assert_int_eq(pt_decode(buf, n, &d), PROTO_EFIELD);
+}
+END_TEST
+
 static Suite *
 body_suite(void)
 {
@@ -1164,6 +1247,7 @@ body_suite(void)
 	tcase_add_test(tc, body_send_any);
 	tcase_add_test(tc, body_offset_wrap);
 	tcase_add_test(tc, body_other_fields);
+	tcase_add_test(tc, body_handshake);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -1,0 +1,294 @@
+/*
+ * auth.c: the job key and MUNGE credentials.
+ *
+ * MUNGE (the credential service SLURM itself runs on every node) is how a
+ * peer proves the uid it runs as: munged on the sending node signs "uid U
+ * says PAYLOAD" under the cluster's munge key and munged on the receiving
+ * node checks it and refuses a credential it has seen before.  The payload
+ * is the verifier's own fresh nonce, so a credential is good for exactly
+ * one handshake.  libmunge's calls are one round trip to the local munged
+ * over a Unix socket (well under a millisecond); they happen only during a
+ * handshake, so they stay on the loop rather than in a thread.
+ */
+#include "config.h"
+#include "auth.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+
+#ifdef HAVE_MUNGE
+#include <munge.h>
+#endif
+
+#include "log.h"
+
+static struct {
+	uint8_t key[AUTH_KEY_MAX];
+	size_t keylen;
+	int from_file;
+	int munge;
+#ifdef HAVE_MUNGE
+	munge_ctx_t ctx;
+#endif
+} au;
+
+int
+auth_read_key(const char *path, uint8_t *key, size_t cap, size_t *len,
+    char *err, size_t errlen)
+{
+	struct stat st;
+	ssize_t n;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0 || fstat(fd, &st) < 0) {
+		snprintf(err, errlen, "cannot read key file %s: %s", path,
+		    strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "key file %s is not a regular file",
+		    path);
+		close(fd);
+		return -1;
+	}
+	if (st.st_mode & 077) {
+		snprintf(err, errlen, "key file %s is readable by others: "
+		    "chmod 600 %s", path, path);
+		close(fd);
+		return -1;
+	}
+	if (st.st_size > (off_t)cap) {
+		snprintf(err, errlen, "key file %s holds %lld bytes; a key is "
+		    "at most %zu", path, (long long)st.st_size, cap);
+		close(fd);
+		return -1;
+	}
+	n = read(fd, key, cap);
+	close(fd);
+	if (n < AUTH_KEY_MIN) {
+		snprintf(err, errlen, "key file %s holds %zd bytes; a key is at "
+		    "least %d (e.g. head -c 32 /dev/urandom > %s)", path, n,
+		    AUTH_KEY_MIN, path);
+		OPENSSL_cleanse(key, cap);
+		return -1;
+	}
+	*len = (size_t)n;
+	return 0;
+}
+
+#ifdef HAVE_MUNGE
+/* auto: on when munged answers now; yes: it must. */
+static int
+auth_munge_init(const struct conf *cf, char *err, size_t errlen)
+{
+	char *cred = NULL;
+	munge_err_t e;
+
+	if (cf->munge == CONF_MUNGE_NO)
+		return 0;
+	if ((au.ctx = munge_ctx_create()) == NULL) {
+		snprintf(err, errlen, "cannot create a MUNGE context");
+		return -1;
+	}
+	if (cf->munge_socket != NULL && munge_ctx_set(au.ctx,
+	    MUNGE_OPT_SOCKET, cf->munge_socket) != EMUNGE_SUCCESS) {
+		snprintf(err, errlen, "--munge-socket %s: %s", cf->munge_socket,
+		    munge_ctx_strerror(au.ctx));
+		return -1;
+	}
+	e = munge_encode(&cred, au.ctx, NULL, 0);
+	free(cred);
+	if (e != EMUNGE_SUCCESS) {
+		if (cf->munge == CONF_MUNGE_YES) {
+			snprintf(err, errlen, "--munge yes, but munged does not "
+			    "answer (%s): start munged, or pass --munge-socket",
+			    munge_ctx_strerror(au.ctx));
+			return -1;
+		}
+		log_info("MUNGE: munged does not answer (%s): peers prove the "
+		    "job key only", munge_ctx_strerror(au.ctx));
+		munge_ctx_destroy(au.ctx);
+		au.ctx = NULL;
+		return 0;
+	}
+	au.munge = 1;
+	log_info("MUNGE: peers must prove they run as uid %u",
+	    (unsigned)geteuid());
+	return 0;
+}
+#else
+static int
+auth_munge_init(const struct conf *cf, char *err, size_t errlen)
+{
+	if (cf->munge == CONF_MUNGE_YES) {
+		snprintf(err, errlen, "--munge yes, but this asocd was built "
+		    "without MUNGE: install libmunge-dev and rebuild");
+		return -1;
+	}
+	return 0;
+}
+#endif
+
+int
+auth_init(const struct conf *cf, char *err, size_t errlen)
+{
+	memset(&au, 0, sizeof au);
+	if (cf->key_file != NULL) {
+		if (auth_read_key(cf->key_file, au.key, sizeof au.key,
+		    &au.keylen, err, errlen) < 0)
+			return -1;
+		au.from_file = 1;
+	} else {
+		/* By hand on a trusted host: the community is all a peer
+		 * must know.  Say so, once. */
+		au.keylen = strlen(cf->community);
+		memcpy(au.key, cf->community, au.keylen);
+		log_warn("no --key-file: any peer that knows the community "
+		    "name '%s' may join; give every node the same key file "
+		    "(the SLURM prolog does)", cf->community);
+	}
+	return auth_munge_init(cf, err, errlen);
+}
+
+void
+auth_free(void)
+{
+	OPENSSL_cleanse(au.key, sizeof au.key);
+	au.keylen = 0;
+#ifdef HAVE_MUNGE
+	if (au.ctx != NULL)
+		munge_ctx_destroy(au.ctx);
+	au.ctx = NULL;
+#endif
+	au.munge = 0;
+}
+
+const uint8_t *
+auth_key(size_t *len, int *from_file)
+{
+	*len = au.keylen;
+	if (from_file != NULL)
+		*from_file = au.from_file;
+	return au.key;
+}
+
+void
+auth_random(void *buf, size_t len)
+{
+	uint8_t *p = buf;
+	ssize_t n;
+
+	while (len > 0) {
+		n = getrandom(p, len, 0);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			/* No entropy source at all: nothing safe to do. */
+			log_err("getrandom: %s", strerror(errno));
+			abort();
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+}
+
+int
+auth_munge_on(void)
+{
+	return au.munge;
+}
+
+#ifdef HAVE_MUNGE
+int
+auth_munge_encode(const uint8_t *bind, size_t len, char *cred, size_t cap,
+    char *err, size_t errlen)
+{
+	char *c = NULL;
+	munge_err_t e;
+
+	e = munge_encode(&c, au.ctx, bind, (int)len);
+	if (e != EMUNGE_SUCCESS) {
+		snprintf(err, errlen, "MUNGE: cannot make a credential: %s",
+		    munge_ctx_strerror(au.ctx));
+		free(c);
+		return -1;
+	}
+	if (strlen(c) >= cap) {
+		snprintf(err, errlen, "MUNGE: the credential is %zu bytes, "
+		    "more than the %zu the wire carries", strlen(c), cap - 1);
+		free(c);
+		return -1;
+	}
+	snprintf(cred, cap, "%s", c);
+	free(c);
+	return 0;
+}
+
+int
+auth_munge_verify(const char *cred, const uint8_t *bind, size_t len,
+    char *err, size_t errlen)
+{
+	void *payload = NULL;
+	int plen = 0;
+	uid_t uid;
+	gid_t gid;
+	munge_err_t e;
+	int ok;
+
+	e = munge_decode(cred, au.ctx, &payload, &plen, &uid, &gid);
+	if (e != EMUNGE_SUCCESS) {
+		/* Replayed, expired, or made under another munge key. */
+		snprintf(err, errlen, "its MUNGE credential is not valid "
+		    "here: %s", munge_strerror(e));
+		free(payload);
+		return -1;
+	}
+	ok = plen == (int)len && CRYPTO_memcmp(payload, bind, len) == 0;
+	free(payload);
+	if (!ok) {
+		snprintf(err, errlen, "its MUNGE credential was made for "
+		    "another handshake (replayed?)");
+		return -1;
+	}
+	if (uid != geteuid()) {
+		snprintf(err, errlen, "it runs as uid %u, this job's user is "
+		    "uid %u (MUNGE): a daemon of another user's job?",
+		    (unsigned)uid, (unsigned)geteuid());
+		return -1;
+	}
+	return 0;
+}
+#else
+int
+auth_munge_encode(const uint8_t *bind, size_t len, char *cred, size_t cap,
+    char *err, size_t errlen)
+{
+	(void)bind;
+	(void)len;
+	(void)cred;
+	(void)cap;
+	snprintf(err, errlen, "built without MUNGE");
+	return -1;
+}
+
+int
+auth_munge_verify(const char *cred, const uint8_t *bind, size_t len,
+    char *err, size_t errlen)
+{
+	(void)cred;
+	(void)bind;
+	(void)len;
+	snprintf(err, errlen, "built without MUNGE");
+	return -1;
+}
+#endif

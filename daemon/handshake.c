@@ -1,0 +1,322 @@
+/*
+ * handshake.c: the peer handshake (see handshake.h and proto.h):
+ *
+ *   connector                        acceptor
+ *   HELLO {nonce_c}           --->   community, world, rank checked
+ *                             <---   CHALLENGE {nonce_a, MAC_a, cred_a}
+ *   MAC_a checked, cred_a            (cred_a: MUNGE over nonce_c)
+ *   AUTH {MAC_c, cred_c}      --->   MAC_c checked, cred_c checked
+ *                             <---   WELCOME
+ *
+ * Either side answers REFUSE with the reason instead of going on.
+ */
+#include "config.h"
+#include "handshake.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include "auth.h"
+
+/* The two proofs differ by role, so one can never stand for the other. */
+static const char hs_label_a[16] = "asoc-v2-acceptor";
+static const char hs_label_c[16] = "asoc-v2-connect";
+
+static void
+hs_put32(uint8_t *p, uint32_t v)
+{
+	int i;
+
+	for (i = 0; i < 4; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+void
+hs_mac(const struct hs *h, int acceptor, uint8_t mac[PROTO_MAC_LEN])
+{
+	uint8_t msg[16 + PROTO_NAME_MAX + 20 + 2 * PROTO_NONCE_LEN], *p = msg;
+	uint32_t rank_c = h->outgoing ? h->cfg->rank : h->peer_rank;
+	uint32_t rank_a = h->outgoing ? h->peer_rank : h->cfg->rank;
+	unsigned len = PROTO_MAC_LEN;
+
+	memcpy(p, acceptor ? hs_label_a : hs_label_c, 16);
+	p += 16;
+	memset(p, 0, PROTO_NAME_MAX);
+	memcpy(p, h->cfg->community, strnlen(h->cfg->community,
+	    PROTO_NAME_MAX - 1));
+	p += PROTO_NAME_MAX;
+	hs_put32(p, h->cfg->world);
+	hs_put32(p + 4, rank_c);
+	hs_put32(p + 8, rank_a);
+	hs_put32(p + 12, h->flags_c);
+	hs_put32(p + 16, h->flags_a);
+	p += 20;
+	memcpy(p, h->nonce_c, PROTO_NONCE_LEN);
+	memcpy(p + PROTO_NONCE_LEN, h->nonce_a, PROTO_NONCE_LEN);
+	HMAC(EVP_sha256(), h->cfg->key, (int)h->cfg->keylen, msg, sizeof msg,
+	    mac, &len);
+}
+
+static int
+hs_mac_ok(const struct hs *h, int acceptor, const uint8_t *got)
+{
+	uint8_t want[PROTO_MAC_LEN];
+
+	hs_mac(h, acceptor, want);
+	return CRYPTO_memcmp(want, got, PROTO_MAC_LEN) == 0;
+}
+
+static void
+hs_init(struct hs *h, const struct hs_cfg *cfg, int outgoing)
+{
+	memset(h, 0, sizeof *h);
+	h->cfg = cfg;
+	h->outgoing = outgoing;
+}
+
+void
+hs_start_outgoing(struct hs *h, const struct hs_cfg *cfg, uint32_t peer_rank,
+    struct proto_msg *hello)
+{
+	hs_init(h, cfg, 1);
+	h->peer_rank = peer_rank;
+	h->flags_c = cfg->munge ? PROTO_HS_F_MUNGE : 0;
+	auth_random(h->nonce_c, sizeof h->nonce_c);
+	h->st = HSS_WAIT_CHALLENGE;
+
+	memset(hello, 0, sizeof *hello);
+	hello->hdr.type = PT_HELLO;
+	hello->u.hello.version = PROTO_VERSION;
+	hello->u.hello.rank = cfg->rank;
+	hello->u.hello.world = cfg->world;
+	hello->u.hello.flags = h->flags_c;
+	proto_set_name(hello->u.hello.community,
+	    sizeof hello->u.hello.community, cfg->community);
+	memcpy(hello->u.hello.nonce, h->nonce_c, PROTO_NONCE_LEN);
+}
+
+void
+hs_start_incoming(struct hs *h, const struct hs_cfg *cfg)
+{
+	hs_init(h, cfg, 0);
+	h->st = HSS_WAIT_HELLO;
+}
+
+static enum hs_result
+hs_refuse(struct hs *h, struct proto_msg *out, enum proto_status status,
+    char *why, size_t whylen, enum proto_status *st, const char *fmt, ...)
+    __attribute__((format(printf, 7, 8)));
+
+/* Refuses with a reason; the same words go to the peer and to our log. */
+static enum hs_result
+hs_refuse(struct hs *h, struct proto_msg *out, enum proto_status status,
+    char *why, size_t whylen, enum proto_status *st, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, whylen, fmt, ap);
+	va_end(ap);
+	memset(out, 0, sizeof *out);
+	out->hdr.type = PT_REFUSE;
+	out->u.refuse.status = status;
+	out->u.refuse.version = PROTO_VERSION;
+	proto_set_name(out->u.refuse.msg, sizeof out->u.refuse.msg, why);
+	*st = status;
+	h->st = HSS_FAILED;
+	return HSR_REFUSE;
+}
+
+static enum hs_result
+hs_on_hello(struct hs *h, const struct proto_hello *m, struct proto_msg *out,
+    char *why, size_t whylen, enum proto_status *st)
+{
+	const struct hs_cfg *cfg = h->cfg;
+	struct proto_challenge *c = &out->u.challenge;
+	char err[PROTO_MSG_MAX];
+
+	if (m->version != PROTO_VERSION)
+		return hs_refuse(h, out, PS_EPROTO, why, whylen, st,
+		    "protocol version mismatch: peer speaks v%u, this asocd "
+		    "speaks v%u", m->version, PROTO_VERSION);
+	if (strcmp(m->community, cfg->community) != 0)
+		return hs_refuse(h, out, PS_EPERM, why, whylen, st,
+		    "community mismatch: peer is in '%.40s', this asocd in "
+		    "'%.40s'", m->community, cfg->community);
+	if (m->world != cfg->world)
+		return hs_refuse(h, out, PS_EPROTO, why, whylen, st,
+		    "world size mismatch: peer has %u ranks, this asocd %u: "
+		    "use the same --peers everywhere", m->world, cfg->world);
+	if (m->rank == cfg->rank)
+		return hs_refuse(h, out, PS_EPROTO, why, whylen, st,
+		    "peer claims rank %u, which is this asocd's own: check "
+		    "--rank", m->rank);
+	if (cfg->munge && !(m->flags & PROTO_HS_F_MUNGE))
+		return hs_refuse(h, out, PS_EPERM, why, whylen, st,
+		    "rank %u offers no MUNGE credential, but munged runs "
+		    "here: run munged on every node, or --munge no on all",
+		    m->rank);
+	h->peer_rank = m->rank;
+	h->flags_c = m->flags;
+	h->flags_a = cfg->munge ? PROTO_HS_F_MUNGE : 0;
+	memcpy(h->nonce_c, m->nonce, PROTO_NONCE_LEN);
+	auth_random(h->nonce_a, sizeof h->nonce_a);
+
+	memset(out, 0, sizeof *out);
+	out->hdr.type = PT_CHALLENGE;
+	c->rank = cfg->rank;
+	c->world = cfg->world;
+	c->flags = h->flags_a;
+	memcpy(c->nonce, h->nonce_a, PROTO_NONCE_LEN);
+	hs_mac(h, 1, c->mac);
+	if (cfg->munge && auth_munge_encode(h->nonce_c, PROTO_NONCE_LEN,
+	    c->cred, sizeof c->cred, err, sizeof err) < 0)
+		return hs_refuse(h, out, PS_ESYSTEM, why, whylen, st,
+		    "%s", err);
+	h->st = HSS_WAIT_AUTH;
+	return HSR_CONTINUE;
+}
+
+static enum hs_result
+hs_on_challenge(struct hs *h, const struct proto_challenge *m,
+    struct proto_msg *out, char *why, size_t whylen, enum proto_status *st)
+{
+	const struct hs_cfg *cfg = h->cfg;
+	struct proto_auth *a = &out->u.auth;
+	char err[PROTO_MSG_MAX];
+
+	if (m->rank != h->peer_rank || m->world != cfg->world)
+		return hs_refuse(h, out, PS_EPROTO, why, whylen, st,
+		    "the peer answers as rank %u of %u, expected rank %u of "
+		    "%u: check --peers on both", m->rank, m->world,
+		    h->peer_rank, cfg->world);
+	h->flags_a = m->flags;
+	memcpy(h->nonce_a, m->nonce, PROTO_NONCE_LEN);
+	if (!hs_mac_ok(h, 1, m->mac))
+		return hs_refuse(h, out, PS_EPERM, why, whylen, st,
+		    "key mismatch: rank %u could not prove it holds the job "
+		    "key: give both the same --key-file", h->peer_rank);
+	if (cfg->munge) {
+		if (!(m->flags & PROTO_HS_F_MUNGE))
+			return hs_refuse(h, out, PS_EPERM, why, whylen, st,
+			    "rank %u offers no MUNGE credential, but munged "
+			    "runs here: run munged on every node, or --munge "
+			    "no on all", h->peer_rank);
+		if (auth_munge_verify(m->cred, h->nonce_c, PROTO_NONCE_LEN,
+		    err, sizeof err) < 0)
+			return hs_refuse(h, out, PS_EPERM, why, whylen, st,
+			    "rank %u refused: %s", h->peer_rank, err);
+	}
+	memset(out, 0, sizeof *out);
+	out->hdr.type = PT_AUTH;
+	a->flags = h->flags_c;
+	hs_mac(h, 0, a->mac);
+	if (cfg->munge && auth_munge_encode(h->nonce_a, PROTO_NONCE_LEN,
+	    a->cred, sizeof a->cred, err, sizeof err) < 0)
+		return hs_refuse(h, out, PS_ESYSTEM, why, whylen, st,
+		    "%s", err);
+	h->st = HSS_WAIT_WELCOME;
+	return HSR_CONTINUE;
+}
+
+static enum hs_result
+hs_on_auth(struct hs *h, const struct proto_auth *m, struct proto_msg *out,
+    char *why, size_t whylen, enum proto_status *st)
+{
+	const struct hs_cfg *cfg = h->cfg;
+	char err[PROTO_MSG_MAX];
+
+	if (m->flags != h->flags_c)
+		return hs_refuse(h, out, PS_EPROTO, why, whylen, st,
+		    "AUTH flags %#x differ from HELLO's %#x", m->flags,
+		    h->flags_c);
+	if (!hs_mac_ok(h, 0, m->mac))
+		return hs_refuse(h, out, PS_EPERM, why, whylen, st,
+		    "key mismatch: the peer claiming rank %u could not prove "
+		    "it holds the job key: give both the same --key-file",
+		    h->peer_rank);
+	if (cfg->munge && auth_munge_verify(m->cred, h->nonce_a,
+	    PROTO_NONCE_LEN, err, sizeof err) < 0)
+		return hs_refuse(h, out, PS_EPERM, why, whylen, st,
+		    "rank %u refused: %s", h->peer_rank, err);
+	memset(out, 0, sizeof *out);
+	out->hdr.type = PT_WELCOME;
+	out->u.welcome.version = PROTO_VERSION;
+	out->u.welcome.rank = cfg->rank;
+	out->u.welcome.world = cfg->world;
+	h->st = HSS_UP;
+	return HSR_UP;
+}
+
+static enum hs_result
+hs_fail(struct hs *h, char *why, size_t whylen, enum proto_status *st,
+    enum proto_status status, const char *fmt, ...)
+    __attribute__((format(printf, 6, 7)));
+
+static enum hs_result
+hs_fail(struct hs *h, char *why, size_t whylen, enum proto_status *st,
+    enum proto_status status, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, whylen, fmt, ap);
+	va_end(ap);
+	*st = status;
+	h->st = HSS_FAILED;
+	return HSR_FAIL;
+}
+
+enum hs_result
+hs_input(struct hs *h, const struct proto_msg *in, struct proto_msg *out,
+    char *why, size_t whylen, enum proto_status *st)
+{
+	uint16_t type = in->hdr.type;
+
+	memset(out, 0, sizeof *out);
+	if (whylen > 0)
+		why[0] = '\0';
+	*st = PS_OK;
+	if (type == PT_REFUSE && h->st != HSS_UP && h->st != HSS_FAILED)
+		return hs_fail(h, why, whylen, st,
+		    (enum proto_status)in->u.refuse.status, "refused us: %s",
+		    in->u.refuse.msg);
+	switch (h->st) {
+	case HSS_WAIT_HELLO:
+		if (type == PT_HELLO)
+			return hs_on_hello(h, &in->u.hello, out, why, whylen,
+			    st);
+		break;
+	case HSS_WAIT_CHALLENGE:
+		if (type == PT_CHALLENGE)
+			return hs_on_challenge(h, &in->u.challenge, out, why,
+			    whylen, st);
+		break;
+	case HSS_WAIT_AUTH:
+		if (type == PT_AUTH)
+			return hs_on_auth(h, &in->u.auth, out, why, whylen,
+			    st);
+		break;
+	case HSS_WAIT_WELCOME:
+		if (type != PT_WELCOME)
+			break;
+		if (in->u.welcome.rank != h->peer_rank ||
+		    in->u.welcome.world != h->cfg->world)
+			return hs_fail(h, why, whylen, st, PS_EPROTO,
+			    "the peer welcomes us as rank %u of %u, expected "
+			    "rank %u of %u", in->u.welcome.rank,
+			    in->u.welcome.world, h->peer_rank, h->cfg->world);
+		h->st = HSS_UP;
+		return HSR_UP;
+	case HSS_UP:
+	case HSS_FAILED:
+		break;
+	}
+	return hs_fail(h, why, whylen, st, PS_EPROTO, "unexpected %s during "
+	    "the handshake", proto_type_name(type));
+}

@@ -1,0 +1,381 @@
+/*
+ * check_handshake.c: the peer handshake's state machine (daemon/
+ * handshake.c), driven end to end through the real encoder and decoder:
+ * the good case, a wrong key, a wrong community or world, replays of
+ * recorded messages, tampering, and messages out of order.
+ */
+#include "config.h"
+
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "handshake.h"
+#include "proto.h"
+
+static const uint8_t key1[] = "0123456789abcdef-the-job-key";
+static const uint8_t key2[] = "0123456789abcdef-another-key";
+
+static struct hs_cfg cfg_c, cfg_a;	/* connector rank 0, acceptor rank 1 */
+static char why[256];
+static enum proto_status st;
+
+static void
+setup(void)
+{
+	cfg_c = (struct hs_cfg){ .rank = 0, .world = 4, .community = "job42",
+	    .key = key1, .keylen = sizeof key1 - 1 };
+	cfg_a = cfg_c;
+	cfg_a.rank = 1;
+}
+
+/* What the other end reads: the message as it crosses the wire. */
+static struct proto_msg
+wire(struct proto_msg *m)
+{
+	uint8_t buf[PROTO_HDR_LEN + PROTO_MAX_FIXED];
+	struct proto_msg d;
+	size_t n;
+
+	n = proto_encode(m, buf, sizeof buf);
+	ck_assert_uint_gt(n, 0);
+	ck_assert_int_eq(proto_decode(buf, n, PROTO_CH_PEER, &d), PROTO_OK);
+	return d;
+}
+
+static enum hs_result
+feed(struct hs *h, struct proto_msg *in, struct proto_msg *out)
+{
+	struct proto_msg d = wire(in);
+
+	return hs_input(h, &d, out, why, sizeof why, &st);
+}
+
+/* The messages of one handshake, kept for replaying. */
+struct run {
+	struct proto_msg hello, challenge, auth, welcome;
+	enum hs_result ra, rc;
+};
+
+static void
+run_good(struct hs *c, struct hs *a, struct run *r)
+{
+	struct proto_msg none;
+
+	hs_start_outgoing(c, &cfg_c, 1, &r->hello);
+	hs_start_incoming(a, &cfg_a);
+	ck_assert_int_eq(feed(a, &r->hello, &r->challenge), HSR_CONTINUE);
+	ck_assert_uint_eq(r->challenge.hdr.type, PT_CHALLENGE);
+	ck_assert_int_eq(feed(c, &r->challenge, &r->auth), HSR_CONTINUE);
+	ck_assert_uint_eq(r->auth.hdr.type, PT_AUTH);
+	r->ra = feed(a, &r->auth, &r->welcome);
+	ck_assert_int_eq(r->ra, HSR_UP);
+	ck_assert_uint_eq(r->welcome.hdr.type, PT_WELCOME);
+	r->rc = feed(c, &r->welcome, &none);
+	ck_assert_int_eq(r->rc, HSR_UP);
+	ck_assert_uint_eq(none.hdr.type, 0);
+}
+
+START_TEST(good)
+{
+	struct hs c, a;
+	struct run r;
+
+	run_good(&c, &a, &r);
+	ck_assert_int_eq(a.st, HSS_UP);
+	ck_assert_int_eq(c.st, HSS_UP);
+	ck_assert_uint_eq(a.peer_rank, 0);
+	ck_assert_uint_eq(c.peer_rank, 1);
+	/* The key is nowhere in what crossed the wire. */
+	ck_assert_ptr_null(memmem(&r.hello, sizeof r.hello, key1, 16));
+	ck_assert_ptr_null(memmem(&r.challenge, sizeof r.challenge, key1, 16));
+	ck_assert_ptr_null(memmem(&r.auth, sizeof r.auth, key1, 16));
+}
+END_TEST
+
+START_TEST(fresh_nonces)
+{
+	struct hs c1, a1, c2, a2;
+	struct run r1, r2;
+
+	run_good(&c1, &a1, &r1);
+	run_good(&c2, &a2, &r2);
+	ck_assert_mem_ne(r1.hello.u.hello.nonce, r2.hello.u.hello.nonce,
+	    PROTO_NONCE_LEN);
+	ck_assert_mem_ne(r1.challenge.u.challenge.nonce,
+	    r2.challenge.u.challenge.nonce, PROTO_NONCE_LEN);
+	ck_assert_mem_ne(r1.auth.u.auth.mac, r2.auth.u.auth.mac,
+	    PROTO_MAC_LEN);
+}
+END_TEST
+
+/* The acceptor holds another key: the connector sees the acceptor's
+ * proof fail and refuses; the acceptor hears why. */
+START_TEST(wrong_key_acceptor)
+{
+	struct proto_msg hello, chal, ref, out;
+	struct hs c, a;
+
+	cfg_a.key = key2;
+	hs_start_outgoing(&c, &cfg_c, 1, &hello);
+	hs_start_incoming(&a, &cfg_a);
+	ck_assert_int_eq(feed(&a, &hello, &chal), HSR_CONTINUE);
+	ck_assert_int_eq(feed(&c, &chal, &ref), HSR_REFUSE);
+	ck_assert_uint_eq(ref.hdr.type, PT_REFUSE);
+	ck_assert_int_eq(st, PS_EPERM);
+	ck_assert_ptr_nonnull(strstr(why, "key mismatch"));
+	ck_assert_ptr_nonnull(strstr(why, "rank 1"));
+	ck_assert_int_eq(feed(&a, &ref, &out), HSR_FAIL);
+	ck_assert_ptr_nonnull(strstr(why, "refused us: key mismatch"));
+	ck_assert_uint_eq(out.hdr.type, 0);
+}
+END_TEST
+
+/* The connector holds another key: the acceptor's check of AUTH fails. */
+START_TEST(wrong_key_connector)
+{
+	struct proto_msg hello, chal, auth, out;
+	struct hs c, a;
+
+	cfg_c.key = key2;
+	hs_start_outgoing(&c, &cfg_c, 1, &hello);
+	hs_start_incoming(&a, &cfg_a);
+	ck_assert_int_eq(feed(&a, &hello, &chal), HSR_CONTINUE);
+	/* It cannot check the acceptor either, so it stops there... */
+	ck_assert_int_eq(feed(&c, &chal, &auth), HSR_REFUSE);
+	/* ...and an AUTH made with the wrong key is refused. */
+	cfg_c.key = key2;
+	memset(&auth, 0, sizeof auth);
+	auth.hdr.type = PT_AUTH;
+	hs_mac(&c, 0, auth.u.auth.mac);
+	ck_assert_int_eq(feed(&a, &auth, &out), HSR_REFUSE);
+	ck_assert_uint_eq(out.hdr.type, PT_REFUSE);
+	ck_assert_int_eq(out.u.refuse.status, PS_EPERM);
+	ck_assert_ptr_nonnull(strstr(out.u.refuse.msg, "key mismatch"));
+}
+END_TEST
+
+/* HELLO and AUTH recorded from one handshake, replayed to a fresh
+ * acceptor: the new CHALLENGE carries a new nonce, the old AUTH does not
+ * answer it. */
+START_TEST(replay_to_acceptor)
+{
+	struct proto_msg chal, out;
+	struct hs c, a, a2;
+	struct run r;
+
+	run_good(&c, &a, &r);
+	hs_start_incoming(&a2, &cfg_a);
+	ck_assert_int_eq(feed(&a2, &r.hello, &chal), HSR_CONTINUE);
+	ck_assert_mem_ne(chal.u.challenge.nonce, r.challenge.u.challenge.nonce,
+	    PROTO_NONCE_LEN);
+	ck_assert_int_eq(feed(&a2, &r.auth, &out), HSR_REFUSE);
+	ck_assert_ptr_nonnull(strstr(why, "could not prove"));
+	ck_assert_int_ne(a2.st, HSS_UP);
+}
+END_TEST
+
+/* A recorded CHALLENGE replayed to a fresh connector (an impostor posing
+ * as the acceptor): it answers another nonce, so it is refused. */
+START_TEST(replay_to_connector)
+{
+	struct proto_msg hello, out;
+	struct hs c, a, c2;
+	struct run r;
+
+	run_good(&c, &a, &r);
+	hs_start_outgoing(&c2, &cfg_c, 1, &hello);
+	ck_assert_int_eq(feed(&c2, &r.challenge, &out), HSR_REFUSE);
+	ck_assert_ptr_nonnull(strstr(why, "key mismatch"));
+}
+END_TEST
+
+START_TEST(community_world_rank)
+{
+	struct proto_msg hello, out;
+	struct hs c, a;
+
+	cfg_c.community = "job43";
+	hs_start_outgoing(&c, &cfg_c, 1, &hello);
+	hs_start_incoming(&a, &cfg_a);
+	ck_assert_int_eq(feed(&a, &hello, &out), HSR_REFUSE);
+	ck_assert_ptr_nonnull(strstr(out.u.refuse.msg, "community mismatch"));
+	ck_assert_ptr_nonnull(strstr(out.u.refuse.msg, "job43"));
+
+	setup();
+	cfg_c.world = 5;
+	hs_start_outgoing(&c, &cfg_c, 1, &hello);
+	hs_start_incoming(&a, &cfg_a);
+	ck_assert_int_eq(feed(&a, &hello, &out), HSR_REFUSE);
+	ck_assert_ptr_nonnull(strstr(out.u.refuse.msg, "world size"));
+
+	setup();
+	cfg_c.rank = 1;
+	hs_start_outgoing(&c, &cfg_c, 2, &hello);
+	hs_start_incoming(&a, &cfg_a);
+	ck_assert_int_eq(feed(&a, &hello, &out), HSR_REFUSE);
+	ck_assert_ptr_nonnull(strstr(out.u.refuse.msg, "own"));
+}
+END_TEST
+
+/* The connector wanted rank 2 but rank 1 answered. */
+START_TEST(wrong_rank_answers)
+{
+	struct proto_msg hello, chal, out;
+	struct hs c, a;
+
+	hs_start_outgoing(&c, &cfg_c, 2, &hello);
+	hs_start_incoming(&a, &cfg_a);
+	ck_assert_int_eq(feed(&a, &hello, &chal), HSR_CONTINUE);
+	ck_assert_int_eq(feed(&c, &chal, &out), HSR_REFUSE);
+	ck_assert_ptr_nonnull(strstr(why, "expected rank 2"));
+}
+END_TEST
+
+/* A man in the middle who clears the connector's MUNGE flag in HELLO (to
+ * talk the acceptor out of demanding a credential) breaks both proofs. */
+START_TEST(stripped_flag)
+{
+	struct proto_msg hello, chal, out;
+	struct hs c, a;
+
+	hs_start_outgoing(&c, &cfg_c, 1, &hello);
+	c.flags_c = PROTO_HS_F_MUNGE;	/* as a MUNGE connector would */
+	hello.u.hello.flags = 0;	/* stripped on the way */
+	hs_start_incoming(&a, &cfg_a);
+	ck_assert_int_eq(feed(&a, &hello, &chal), HSR_CONTINUE);
+	ck_assert_int_eq(feed(&c, &chal, &out), HSR_REFUSE);
+	ck_assert_ptr_nonnull(strstr(why, "key mismatch"));
+}
+END_TEST
+
+/* AUTH must carry HELLO's flags. */
+START_TEST(auth_flags_differ)
+{
+	struct proto_msg hello, chal, auth, out;
+	struct hs c, a;
+
+	hs_start_outgoing(&c, &cfg_c, 1, &hello);
+	hs_start_incoming(&a, &cfg_a);
+	ck_assert_int_eq(feed(&a, &hello, &chal), HSR_CONTINUE);
+	ck_assert_int_eq(feed(&c, &chal, &auth), HSR_CONTINUE);
+	auth.u.auth.flags = PROTO_HS_F_MUNGE;
+	proto_set_name(auth.u.auth.cred, sizeof auth.u.auth.cred, "MUNGE:x");
+	ck_assert_int_eq(feed(&a, &auth, &out), HSR_REFUSE);
+	ck_assert_ptr_nonnull(strstr(why, "flags"));
+}
+END_TEST
+
+/* A tampered MAC byte, either direction. */
+START_TEST(tampered_mac)
+{
+	struct proto_msg hello, chal, auth, out;
+	struct hs c, a;
+
+	hs_start_outgoing(&c, &cfg_c, 1, &hello);
+	hs_start_incoming(&a, &cfg_a);
+	ck_assert_int_eq(feed(&a, &hello, &chal), HSR_CONTINUE);
+	chal.u.challenge.mac[7] ^= 1;
+	ck_assert_int_eq(feed(&c, &chal, &out), HSR_REFUSE);
+
+	hs_start_outgoing(&c, &cfg_c, 1, &hello);
+	hs_start_incoming(&a, &cfg_a);
+	ck_assert_int_eq(feed(&a, &hello, &chal), HSR_CONTINUE);
+	ck_assert_int_eq(feed(&c, &chal, &auth), HSR_CONTINUE);
+	auth.u.auth.mac[31] ^= 0x80;
+	ck_assert_int_eq(feed(&a, &auth, &out), HSR_REFUSE);
+}
+END_TEST
+
+/* Out of order, or a second go once done: dropped without an answer. */
+START_TEST(out_of_order)
+{
+	struct proto_msg hello, chal, auth, out;
+	struct hs c, a;
+	struct run r;
+
+	hs_start_incoming(&a, &cfg_a);
+	hs_start_outgoing(&c, &cfg_c, 1, &hello);
+	memset(&auth, 0, sizeof auth);
+	auth.hdr.type = PT_AUTH;
+	ck_assert_int_eq(feed(&a, &auth, &out), HSR_FAIL);
+	ck_assert_ptr_nonnull(strstr(why, "unexpected AUTH"));
+
+	hs_start_incoming(&a, &cfg_a);
+	ck_assert_int_eq(feed(&a, &hello, &chal), HSR_CONTINUE);
+	ck_assert_int_eq(feed(&a, &hello, &out), HSR_FAIL);	/* twice */
+
+	/* The connector gets WELCOME before CHALLENGE. */
+	hs_start_outgoing(&c, &cfg_c, 1, &hello);
+	memset(&out, 0, sizeof out);
+	out.hdr.type = PT_WELCOME;
+	out.u.welcome.version = PROTO_VERSION;
+	out.u.welcome.rank = 1;
+	out.u.welcome.world = 4;
+	ck_assert_int_eq(feed(&c, &out, &auth), HSR_FAIL);
+
+	/* Anything after success. */
+	run_good(&c, &a, &r);
+	ck_assert_int_eq(feed(&a, &r.hello, &out), HSR_FAIL);
+	ck_assert_int_eq(feed(&c, &r.challenge, &out), HSR_FAIL);
+	/* A REFUSE after success is no refusal either. */
+	memset(&out, 0, sizeof out);
+	out.hdr.type = PT_REFUSE;
+	ck_assert_int_eq(feed(&c, &out, &auth), HSR_FAIL);
+	ck_assert_ptr_null(strstr(why, "refused us"));
+}
+END_TEST
+
+/* A WELCOME naming another rank than the one that proved itself. */
+START_TEST(welcome_wrong_rank)
+{
+	struct proto_msg hello, chal, auth, w, out;
+	struct hs c, a;
+
+	hs_start_outgoing(&c, &cfg_c, 1, &hello);
+	hs_start_incoming(&a, &cfg_a);
+	ck_assert_int_eq(feed(&a, &hello, &chal), HSR_CONTINUE);
+	ck_assert_int_eq(feed(&c, &chal, &auth), HSR_CONTINUE);
+	ck_assert_int_eq(feed(&a, &auth, &w), HSR_UP);
+	w.u.welcome.rank = 3;
+	ck_assert_int_eq(feed(&c, &w, &out), HSR_FAIL);
+	ck_assert_ptr_nonnull(strstr(why, "expected rank 1"));
+}
+END_TEST
+
+static Suite *
+handshake_suite(void)
+{
+	Suite *s = suite_create("peer handshake");
+	TCase *tc = tcase_create("handshake");
+
+	tcase_add_checked_fixture(tc, setup, NULL);
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, good);
+	tcase_add_test(tc, fresh_nonces);
+	tcase_add_test(tc, wrong_key_acceptor);
+	tcase_add_test(tc, wrong_key_connector);
+	tcase_add_test(tc, replay_to_acceptor);
+	tcase_add_test(tc, replay_to_connector);
+	tcase_add_test(tc, community_world_rank);
+	tcase_add_test(tc, wrong_rank_answers);
+	tcase_add_test(tc, stripped_flag);
+	tcase_add_test(tc, auth_flags_differ);
+	tcase_add_test(tc, tampered_mac);
+	tcase_add_test(tc, out_of_order);
+	tcase_add_test(tc, welcome_wrong_rank);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner *sr = srunner_create(handshake_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
