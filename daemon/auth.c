@@ -248,21 +248,21 @@ auth_munge_verify(const char *cred, const uint8_t *bind, size_t len,
 	e = munge_decode(cred, au.ctx, &payload, &plen, &uid, &gid);
 	if (e != EMUNGE_SUCCESS) {
 		/* Replayed, expired, or made under another munge key. */
-		snprintf(err, errlen, "its MUNGE credential is not valid "
-		    "here: %s", munge_strerror(e));
+		snprintf(err, errlen, "sent a MUNGE credential that is not "
+		    "valid here (%s)", munge_strerror(e));
 		free(payload);
 		return -1;
 	}
 	ok = plen == (int)len && CRYPTO_memcmp(payload, bind, len) == 0;
 	free(payload);
 	if (!ok) {
-		snprintf(err, errlen, "its MUNGE credential was made for "
+		snprintf(err, errlen, "sent a MUNGE credential made for "
 		    "another handshake (replayed?)");
 		return -1;
 	}
 	if (uid != geteuid()) {
-		snprintf(err, errlen, "it runs as uid %u, this job's user is "
-		    "uid %u (MUNGE): a daemon of another user's job?",
+		snprintf(err, errlen, "runs as uid %u, but this job's user "
+		    "is uid %u (MUNGE): a daemon of another user's job?",
 		    (unsigned)uid, (unsigned)geteuid());
 		return -1;
 	}

@@ -40,7 +40,8 @@ int auth_munge_on(void);
 int auth_munge_encode(const uint8_t *bind, size_t len, char *cred,
     size_t cap, char *err, size_t errlen);
 /* The credential is valid, not replayed, its payload is bind and its uid
- * is this daemon's (the job user's).  -1 with the reason. */
+ * is this daemon's (the job user's).  -1 with the reason, a clause that
+ * follows the peer's name ("rank 2 runs as uid 1001, but..."). */
 int auth_munge_verify(const char *cred, const uint8_t *bind, size_t len,
     char *err, size_t errlen);
 

@@ -210,7 +210,7 @@ hs_on_challenge(struct hs *h, const struct proto_challenge *m,
 		if (auth_munge_verify(m->cred, h->nonce_c, PROTO_NONCE_LEN,
 		    err, sizeof err) < 0)
 			return hs_refuse(h, out, PS_EPERM, why, whylen, st,
-			    "rank %u refused: %s", h->peer_rank, err);
+			    "rank %u %s", h->peer_rank, err);
 	}
 	memset(out, 0, sizeof *out);
 	out->hdr.type = PT_AUTH;
@@ -243,7 +243,7 @@ hs_on_auth(struct hs *h, const struct proto_auth *m, struct proto_msg *out,
 	if (cfg->munge && auth_munge_verify(m->cred, h->nonce_a,
 	    PROTO_NONCE_LEN, err, sizeof err) < 0)
 		return hs_refuse(h, out, PS_EPERM, why, whylen, st,
-		    "rank %u refused: %s", h->peer_rank, err);
+		    "rank %u %s", h->peer_rank, err);
 	memset(out, 0, sizeof *out);
 	out->hdr.type = PT_WELCOME;
 	out->u.welcome.version = PROTO_VERSION;

@@ -361,14 +361,18 @@ peer_up(struct conn *c, struct peer *p)
 /* The connection can no longer be used; an outgoing one gives up on its
  * peer, since a refusal is an answer, not a network hiccup: no retry. */
 static void
-peer_hs_failed(struct conn *c, enum proto_status st, const char *why)
+peer_hs_failed(struct conn *c, enum hs_result r, enum proto_status st,
+    const char *why)
 {
 	struct peer *p = c->peer;
 	char msg[PROTO_MSG_MAX + 64];
 
 	if (!c->outgoing) {
-		log_warn("refused peer %s: %s", c->name, why);
-		peer_conn_lost(c, "refused");
+		if (r == HSR_REFUSE)
+			log_warn("refused peer %s: %s", c->name, why);
+		else
+			log_warn("handshake with %s failed: %s", c->name, why);
+		peer_conn_lost(c, "handshake failed");
 		return;
 	}
 	snprintf(msg, sizeof msg, "rank %u (%s:%u): %s", p->rank, p->host,
@@ -418,7 +422,7 @@ peer_on_hs(struct conn *c, const struct proto_msg *m)
 		break;
 	case HSR_REFUSE:
 	case HSR_FAIL:
-		peer_hs_failed(c, st, why);
+		peer_hs_failed(c, r, st, why);
 		break;
 	}
 }

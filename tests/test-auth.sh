@@ -1,0 +1,149 @@
+#!/usr/bin/env bash
+# The authenticated peer handshake on real daemons: the job key, the
+# community, MUNGE (a munged of the test's own, in its temporary folder)
+# and its uid check, and the key file's own checks.
+. "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
+
+head -c 32 /dev/urandom >"$T/k1"
+head -c 32 /dev/urandom >"$T/k2"
+chmod 600 "$T/k1" "$T/k2"
+
+# restart N [ENV...]: a fresh cluster of N with extra environment per rank
+# in ENV_<rank> (see lib.sh).
+restart() {
+	local p
+	for p in "${DAEMONS[@]}"; do kill -TERM "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
+	DAEMONS=()
+	rm -f "$T"/d*.log
+	start_cluster "$@"
+}
+
+# refused DESCRIPTION NEEDLE COMMAND...: the send fails as it must (its
+# --expect), and the message it got says NEEDLE.
+refused() {
+	local desc=$1 needle=$2
+	shift 2
+	if ! "$@" >"$T/out" 2>&1; then
+		not_ok "$desc (did not fail as expected)" "$T/out"
+	elif grep -q -- "$needle" "$T/out"; then
+		ok "$desc"
+	else
+		not_ok "$desc (no '$needle' in its output)" "$T/out"
+	fi
+}
+
+pair_ok() {
+	"$XFER" --socket "$(sock 1)" recv --from 0 --size "$1" --tag 7 >"$T/r.out" 2>&1 &
+	local r=$!
+	"$XFER" --socket "$(sock 0)" send --to 1 --size "$1" --tag 7 || { wait $r; return 1; }
+	wait $r
+}
+
+# --- the key file ---
+check_fails "a key file readable by others is refused" "chmod 600" bash -c "
+    cp '$T/k1' '$T/kopen'; chmod 644 '$T/kopen'
+    '$ASOCD' -f --key-file '$T/kopen' --socket '$T/x.sock'"
+check_fails "a key file too short is refused" "at least 16" bash -c "
+    printf short > '$T/kshort'; chmod 600 '$T/kshort'
+    '$ASOCD' -f --key-file '$T/kshort' --socket '$T/x.sock'"
+check_fails "a missing key file is refused" "cannot read key file" \
+    "$ASOCD" -f --key-file "$T/none" --socket "$T/x.sock"
+check_fails "--munge yes without munged is refused" "munged does not answer" \
+    "$ASOCD" -f --munge yes --munge-socket "$T/no-munge.sock" --socket "$T/x.sock"
+
+# --- the same key: in ---
+ENV_0="ASOC_KEY_FILE=$T/k1 ASOC_MUNGE=no" ENV_1="ASOC_KEY_FILE=$T/k1 ASOC_MUNGE=no"
+restart 2
+check "peers with the same key transfer 1 MiB" pair_ok 1048576
+check "both logs say the key was proven" bash -c "
+    grep -q 'connected to rank 1.*key proven' '$T/d0.log' &&
+    grep -q 'accepted rank 0.*key proven' '$T/d1.log'"
+
+# --- another key: refused, both logs name the peer and the reason ---
+ENV_0="ASOC_KEY_FILE=$T/k1 ASOC_MUNGE=no" ENV_1="ASOC_KEY_FILE=$T/k2 ASOC_MUNGE=no"
+restart 2
+refused "a peer with another key is refused" "key mismatch" \
+    "$XFER" --socket "$(sock 0)" send --to 1 --size 100 --expect eperm --tag 1 --settle-ms 0
+check "the connector's log names rank 1 and the key" \
+    grep -q "rank 1 (127.0.0.1:$((BASE + 1))).*key mismatch: rank 1 could not prove it holds the job key" "$T/d0.log"
+check "the acceptor's log names the peer and the refusal" \
+    grep -q "handshake with rank 0 (127.0.0.1:$BASE, from 127.0.0.1:[0-9]*) failed: refused us: key mismatch" "$T/d1.log"
+check "no transfer got through, nothing left behind" bash -c "
+    [ \"\$('$STAT' --socket '$(sock 1)' --json | grep -o '\"xfers_done\":[0-9]*')\" = '\"xfers_done\":0' ]"
+# And the other direction, with the acceptor the one holding the key.
+refused "the other way round, refused too" "key mismatch" \
+    "$XFER" --socket "$(sock 1)" send --to 0 --size 100 --expect eperm --tag 2 --settle-ms 0
+
+# --- no key against a key ---
+ENV_0="ASOC_KEY_FILE=$T/k1 ASOC_MUNGE=no" ENV_1="ASOC_MUNGE=no"
+restart 2
+refused "a peer without the key file is refused" "key mismatch" \
+    "$XFER" --socket "$(sock 1)" send --to 0 --size 100 --expect eperm --settle-ms 0
+check "a daemon without a key file warns at start" grep -q "no --key-file" "$T/d1.log"
+
+# --- another community ---
+ENV_0="ASOC_KEY_FILE=$T/k1 ASOC_MUNGE=no" ENV_1="ASOC_KEY_FILE=$T/k1 ASOC_COMMUNITY=otherjob ASOC_MUNGE=no"
+restart 2
+refused "a peer of another community is refused" "community mismatch" \
+    "$XFER" --socket "$(sock 1)" send --to 0 --size 100 --expect eperm --settle-ms 0
+check "the refusing log names both communities" \
+    grep -q "refused peer rank 1.*community mismatch: peer is in 'otherjob', this asocd in 'default'" "$T/d0.log"
+
+# --- MUNGE: a munged of our own ---
+MUNGED=$(command -v munged || echo /usr/sbin/munged)
+if [ ! -x "$MUNGED" ]; then
+	not_ok "munged is installed (tests/install-deps installs munge)"
+	finish
+	exit
+fi
+M=$T/munge
+mkdir -p "$M"
+chmod 755 "$T" "$M"	# munged wants its folders 0755; the job user below needs in
+mungekey --create --keyfile="$M/key" >/dev/null 2>&1
+chmod 600 "$M/key"
+"$MUNGED" -F --key-file="$M/key" --socket="$M/sock" --pid-file="$M/pid" \
+    --log-file="$M/log" --seed-file="$M/seed" --force >/dev/null 2>&1 &
+BGPIDS+=($!)
+for ((t = 0; t < 100; t++)); do [ -S "$M/sock" ] && break; sleep 0.1; done
+
+ENV_0="ASOC_KEY_FILE=$T/k1 ASOC_MUNGE=yes" ENV_1="ASOC_KEY_FILE=$T/k1 ASOC_MUNGE=yes"
+restart 2 --munge-socket "$M/sock"
+check "with MUNGE both ways, a transfer of 4 MiB" pair_ok 4194304
+check "both logs say the MUNGE uid was proven" bash -c "
+    grep -q 'key and MUNGE uid proven' '$T/d0.log' && grep -q 'key and MUNGE uid proven' '$T/d1.log'"
+
+ENV_0="ASOC_KEY_FILE=$T/k1 ASOC_MUNGE=yes" ENV_1="ASOC_KEY_FILE=$T/k1 ASOC_MUNGE=no"
+restart 2 --munge-socket "$M/sock"
+refused "a peer that offers no MUNGE credential is refused where munged runs" \
+    "offers no MUNGE credential" \
+    "$XFER" --socket "$(sock 1)" send --to 0 --size 100 --expect eperm --settle-ms 0
+
+# A daemon of another user with the right key: MUNGE says who it is.
+# (The ports of the last cluster are reused: stop it first.)
+for p in "${DAEMONS[@]}"; do kill -TERM "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
+DAEMONS=()
+rm -f "$T"/d*.log "$(sock 0)" "$(sock 1)"
+U=$T/nobody
+mkdir -p "$U"
+cp "$T/k1" "$U/k1"
+chown -R nobody "$U"
+chmod 711 "$T"
+"$ASOCD" -f --peers "$PEERS" --port "$BASE" --socket "$(sock 0)" --log-file "$T/d0.log" \
+    --connection-timeout 5 --key-file "$T/k1" --munge yes --munge-socket "$M/sock" &
+DAEMONS[0]=$!
+setpriv --reuid nobody --regid nogroup --clear-groups "$ASOCD" -f --peers "$PEERS" \
+    --port $((BASE + 1)) --socket "$U/s1.sock" --log-file "$U/d1.log" --connection-timeout 5 \
+    --key-file "$U/k1" --munge yes --munge-socket "$M/sock" &
+DAEMONS[1]=$!
+for ((t = 0; t < 100; t++)); do [ -S "$U/s1.sock" ] && [ -S "$(sock 0)" ] && break; sleep 0.1; done
+nob=$(id -u nobody)
+refused "root's daemon refuses another uid's daemon holding the key (MUNGE)" \
+    "rank 1 runs as uid $nob, but this job's user is uid 0" \
+    "$XFER" --socket "$(sock 0)" send --to 1 --size 100 --expect eperm --settle-ms 0
+check "the refused daemon's log says why" \
+    grep -q "handshake with rank 0 .* failed: refused us: rank 1 runs as uid $nob" "$U/d1.log"
+refused "and the other way round: nobody's daemon refuses root's" \
+    "rank 0 runs as uid 0, but this job's user is uid $nob" \
+    setpriv --reuid nobody --regid nogroup --clear-groups \
+    "$XFER" --socket "$U/s1.sock" send --to 0 --size 100 --expect eperm --settle-ms 0
+finish
