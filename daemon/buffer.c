@@ -11,7 +11,10 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
+
+#include <linux/magic.h>
 
 #include "asocd.h"
 #include "control.h"
@@ -31,6 +34,7 @@ buffer_register(struct client *c, int fd, uint64_t size, struct buffer **out,
 {
 	struct buffer *b;
 	struct stat st;
+	struct statfs sfs;
 	void *base;
 	int seals;
 
@@ -47,6 +51,13 @@ buffer_register(struct client *c, int fd, uint64_t size, struct buffer **out,
 	}
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
 		snprintf(err, errlen, "cannot inspect the memfd");
+		goto fail;
+	}
+	/* hugetlbfs pages are allocated at fault time from a fixed pool:
+	 * a hole punched later could make the daemon's next access SIGBUS. */
+	if (fstatfs(fd, &sfs) == 0 && sfs.f_type == HUGETLBFS_MAGIC) {
+		snprintf(err, errlen, "hugetlb memfds are not accepted: "
+		    "allocate buffers with asoc_buf_alloc");
 		goto fail;
 	}
 	if ((uint64_t)st.st_size != size) {
@@ -70,9 +81,18 @@ buffer_register(struct client *c, int fd, uint64_t size, struct buffer **out,
 	close(fd);
 	/* Fault the mapping in now, at registration, rather than during the
 	 * first transfer (about 0.7 us a page, measured): the client asked
-	 * for this memory, so committing it is no surprise. */
+	 * for this memory, so committing it is no surprise.  Memory that
+	 * cannot be committed is refused here, where it is an error for the
+	 * client, rather than found out later as SIGBUS in the daemon. */
 #ifdef MADV_POPULATE_WRITE
-	(void)madvise(base, (size_t)size, MADV_POPULATE_WRITE);
+	if (size > 0 && madvise(base, (size_t)size, MADV_POPULATE_WRITE) < 0 &&
+	    errno != EINVAL) {
+		snprintf(err, errlen, "cannot commit the buffer's %llu bytes "
+		    "(%s): is the node out of memory?",
+		    (unsigned long long)size, strerror(errno));
+		munmap(base, (size_t)size);
+		return -1;
+	}
 #endif
 	if ((b = calloc(1, sizeof *b)) == NULL) {
 		munmap(base, (size_t)size);
@@ -85,6 +105,8 @@ buffer_register(struct client *c, int fd, uint64_t size, struct buffer **out,
 	b->size = (size_t)size;
 	b->refs = 1;
 	TAILQ_INSERT_TAIL(&c->bufs, b, entry);
+	c->nbufs++;
+	c->buf_bytes += size;
 	asocd->ctr.buffers++;
 	asocd->ctr.buffer_bytes += size;
 	*out = b;
@@ -136,6 +158,8 @@ buffer_release(struct buffer *b)
 {
 	if (b->owner != NULL) {
 		TAILQ_REMOVE(&b->owner->bufs, b, entry);
+		b->owner->nbufs--;
+		b->owner->buf_bytes -= b->size;
 		b->owner = NULL;
 	}
 	buffer_unref(b);

@@ -36,6 +36,7 @@ struct conf {
 	char *community;
 	unsigned connection_timeout;	/* seconds */
 	size_t chunk_size;
+	size_t client_max_bytes;	/* 0: 3/4 of physical memory */
 	enum conf_transport transport;
 	enum log_level log_level;
 	char *log_file;

@@ -249,15 +249,23 @@ control_reg(struct client *c, const struct proto_msg *m, int fd)
 {
 	struct buffer *b;
 	char err[PROTO_MSG_MAX];
-	unsigned n = 0;
+	uint64_t max = asocd->conf->client_max_bytes;
 
-	TAILQ_FOREACH(b, &c->bufs, entry)
-		n++;
-	if (n >= CONTROL_MAX_BUFFERS) {
+	if (c->nbufs >= CONTROL_MAX_BUFFERS) {
 		close(fd);
 		control_done(c, m->hdr.id, PS_ENOMEM, 0, "too many buffers "
 		    "(limit %d per client): free some first",
 		    CONTROL_MAX_BUFFERS);
+		return;
+	}
+	if (m->u.l_reg.size > max || c->buf_bytes > max - m->u.l_reg.size) {
+		close(fd);
+		control_done(c, m->hdr.id, PS_ENOMEM, 0, "a buffer of %llu "
+		    "bytes would bring this client to %llu, over the limit of "
+		    "%llu (--client-max-bytes): free some first",
+		    (unsigned long long)m->u.l_reg.size,
+		    (unsigned long long)(c->buf_bytes + m->u.l_reg.size),
+		    (unsigned long long)max);
 		return;
 	}
 	if (buffer_register(c, fd, m->u.l_reg.size, &b, err, sizeof err) < 0) {
@@ -535,6 +543,30 @@ control_on_accept(evutil_socket_t lfd, short what, void *arg)
 	    (unsigned)c->uid);
 }
 
+/* The socket's own directory is the first gate (SO_PEERCRED is the
+ * second): it must be ours and closed to everyone else, so no other user
+ * can reach the socket, or replace it with one of their own. */
+static int
+control_check_dir(const char *dir, char *err, size_t errlen)
+{
+	struct stat st;
+
+	if (stat(dir, &st) < 0) {
+		snprintf(err, errlen, "cannot inspect %s: %s", dir,
+		    strerror(errno));
+		return -1;
+	}
+	if (st.st_uid != geteuid() || (st.st_mode & 077) != 0) {
+		snprintf(err, errlen, "the socket's directory %s is mode %04o "
+		    "and owned by uid %u: other users could reach the socket; "
+		    "give it to uid %u with mode 0700, or choose another "
+		    "--socket", dir, (unsigned)(st.st_mode & 07777),
+		    (unsigned)st.st_uid, (unsigned)geteuid());
+		return -1;
+	}
+	return 0;
+}
+
 /* mkdir -p for the socket's directory; new directories are 0700. */
 static int
 control_mkdirs(const char *path, char *err, size_t errlen)
@@ -542,8 +574,10 @@ control_mkdirs(const char *path, char *err, size_t errlen)
 	char dir[sizeof(((struct sockaddr_un *)0)->sun_path)], *p;
 
 	snprintf(dir, sizeof dir, "%s", path);
-	if ((p = strrchr(dir, '/')) == NULL || p == dir)
-		return 0;
+	if ((p = strrchr(dir, '/')) == NULL)
+		return control_check_dir(".", err, errlen);
+	if (p == dir)
+		return control_check_dir("/", err, errlen);
 	*p = '\0';
 	for (p = dir + 1; ; p++) {
 		if (*p == '/' || *p == '\0') {
@@ -560,14 +594,22 @@ control_mkdirs(const char *path, char *err, size_t errlen)
 				break;
 		}
 	}
-	return 0;
+	return control_check_dir(dir, err, errlen);
 }
 
 int
 control_listen(const char *path, char *err, size_t errlen)
 {
+	struct conf *cf = asocd->conf;
+	long pages = sysconf(_SC_PHYS_PAGES), psz = sysconf(_SC_PAGESIZE);
 	struct sockaddr_un sun;
 	int fd, probe;
+
+	/* Memory a client hands us stays mapped (and, for RDMA, pinned)
+	 * until it frees it: no single client may take the whole node. */
+	if (cf->client_max_bytes == 0)
+		cf->client_max_bytes = pages > 0 && psz > 0 ?
+		    (size_t)pages / 4 * 3 * (size_t)psz : SIZE_MAX;
 
 	memset(&sun, 0, sizeof sun);
 	sun.sun_family = AF_UNIX;

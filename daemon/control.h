@@ -33,6 +33,8 @@ struct client {
 	char broken_why[128];
 	struct event *ev_drop;
 	struct buffer_list bufs;
+	unsigned nbufs;
+	uint64_t buf_bytes;	/* registered and not freed: pinned by us */
 	struct req_list reqs;
 	unsigned nreqs;
 	TAILQ_HEAD(, control_out) outq;

@@ -220,6 +220,17 @@ run_local(void)
 	fds[0] = memfd_of(8192, F_SEAL_SHRINK | F_SEAL_GROW);
 	local_case("local: register with the wrong size", 1, buf, n, fds, 1);
 	close(fds[0]);
+	fds[0] = memfd_of(4096, F_SEAL_GROW);
+	local_case("local: register a memfd that may still shrink", 1, buf, n,
+	    fds, 1);
+	close(fds[0]);
+	/* What the seals buy: once registered, the client cannot shrink
+	 * the file under the daemon (which would make its access SIGBUS). */
+	fds[0] = memfd_of(4096, F_SEAL_SHRINK | F_SEAL_GROW);
+	result("local: a sealed buffer cannot be truncated",
+	    ftruncate(fds[0], 0) < 0 && errno == EPERM,
+	    "ftruncate of a sealed memfd succeeded");
+	close(fds[0]);
 	for (i = 0; i < 6; i++)
 		fds[i] = memfd_of(4096, F_SEAL_SHRINK | F_SEAL_GROW);
 	local_case("local: register with six fds", 1, buf, n, fds, 6);
@@ -323,6 +334,96 @@ peer_case(const char *name, const void *buf, size_t len, const char *want,
 	close(fd);
 }
 
+/* Reads one whole message from a stream (the daemon's CHALLENGE). */
+static int
+peer_read_msg(int fd, struct proto_msg *m)
+{
+	static uint8_t buf[PROTO_HDR_LEN + PROTO_MAX_FIXED];
+	struct pollfd p = { fd, POLLIN, 0 };
+	size_t have = 0, want = PROTO_HDR_LEN;
+	struct proto_hdr h;
+	ssize_t n;
+
+	while (have < want) {
+		if (poll(&p, 1, 3000) <= 0)
+			return -1;
+		n = recv(fd, buf + have, want - have, 0);
+		if (n <= 0)
+			return -1;
+		have += (size_t)n;
+		if (have == PROTO_HDR_LEN) {
+			if (proto_decode_hdr(buf, have, PROTO_CH_PEER, &h) !=
+			    PROTO_OK)
+				return -1;
+			want += h.length;
+		}
+	}
+	return proto_decode(buf, have, PROTO_CH_PEER, m) == PROTO_OK ? 0 : -1;
+}
+
+/* A well-formed HELLO as rank 2 of 3 (what the test's cluster is), then
+ * what a peer without the key can do: answer the CHALLENGE with a forged
+ * proof, or skip the proof and send a transfer. */
+static void
+peer_handshake_cases(void)
+{
+	uint8_t buf[PROTO_HDR_LEN + PROTO_MAX_FIXED];
+	char detail[160] = "", refuse[PROTO_MSG_MAX] = "";
+	struct proto_msg m, in;
+	size_t n;
+	int fd, ok;
+
+	memset(&m, 0, sizeof m);
+	m.u.hello.version = PROTO_VERSION;
+	m.u.hello.world = 3;
+	m.u.hello.rank = 2;
+	proto_set_name(m.u.hello.community, sizeof m.u.hello.community,
+	    "default");
+	memset(m.u.hello.nonce, 0x42, sizeof m.u.hello.nonce);
+	n = enc(&m, PT_HELLO, 0, buf);
+
+	fd = peer_connect();
+	(void)send(fd, buf, n, MSG_NOSIGNAL);
+	ok = peer_read_msg(fd, &in) == 0 && in.hdr.type == PT_CHALLENGE;
+	if (ok) {
+		memset(&m, 0, sizeof m);
+		memset(m.u.auth.mac, 0x5a, sizeof m.u.auth.mac);
+		n = enc(&m, PT_AUTH, 0, buf);
+		(void)send(fd, buf, n, MSG_NOSIGNAL);
+		ok = peer_dropped(fd, refuse, sizeof refuse, detail,
+		    sizeof detail) && strstr(refuse, "key mismatch") != NULL;
+		if (!ok && detail[0] == '\0')
+			snprintf(detail, sizeof detail, "REFUSE '%s' lacks "
+			    "'key mismatch'", refuse);
+	} else
+		snprintf(detail, sizeof detail, "no CHALLENGE to a HELLO");
+	result("peer: a forged proof in AUTH is refused", ok, detail);
+	close(fd);
+
+	memset(&m, 0, sizeof m);
+	m.u.hello.version = PROTO_VERSION;
+	m.u.hello.world = 3;
+	m.u.hello.rank = 2;
+	proto_set_name(m.u.hello.community, sizeof m.u.hello.community,
+	    "default");
+	n = enc(&m, PT_HELLO, 0, buf);
+	fd = peer_connect();
+	(void)send(fd, buf, n, MSG_NOSIGNAL);
+	detail[0] = '\0';
+	ok = peer_read_msg(fd, &in) == 0 && in.hdr.type == PT_CHALLENGE;
+	if (ok) {
+		memset(&m, 0, sizeof m);
+		m.u.rts.len = 4096;
+		m.u.rts.src_rank = 2;
+		n = enc(&m, PT_RTS, 9, buf);
+		(void)send(fd, buf, n, MSG_NOSIGNAL);
+		ok = peer_dropped(fd, NULL, 0, detail, sizeof detail);
+	} else
+		snprintf(detail, sizeof detail, "no CHALLENGE to a HELLO");
+	result("peer: RTS before proving the key is dropped", ok, detail);
+	close(fd);
+}
+
 static void
 run_peer(void)
 {
@@ -368,6 +469,8 @@ run_peer(void)
 	m.u.l_xfer.len = 1;
 	n = enc(&m, PT_L_SEND, 1, buf);
 	peer_case("peer: local message on the peer port", buf, n, NULL, 0);
+
+	peer_handshake_cases();
 }
 
 int

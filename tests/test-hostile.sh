@@ -4,7 +4,7 @@
 # dropped, the transfer completes intact, and no daemon exits.
 . "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
 
-start_cluster 3
+start_cluster 3 --client-max-bytes 512M
 
 # A transfer in flight the whole time (64 MiB x 4, checked byte for byte).
 "$XFER" --socket "$(sock 1)" recv --from 0 --size 67108864 --count 4 --tag 77 >"$T/bg-recv.out" 2>&1 &
@@ -26,6 +26,9 @@ check "a fresh transfer still works" bash -c "
     '$XFER' --socket '$(sock 2)' recv --from 0 --size 1048577 &
     r=\$!
     '$XFER' --socket '$(sock 0)' send --to 2 --size 1048577 && wait \$r"
+check_fails "a client over its buffer-byte limit gets a clear error" \
+    "over the limit of 536870912 (--client-max-bytes)" \
+    "$XFER" --socket "$(sock 2)" self --size 314572800
 check "every daemon survived" all_daemons_alive
 check "the refusals were logged with their reason" grep -q "community mismatch" "$T/d0.log"
 check "no client state left on rank 0" wait_stat "$(sock 0)" buffers 0
