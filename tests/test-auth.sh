@@ -4,6 +4,11 @@
 # and its uid check, and the key file's own checks.
 . "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
 
+# The sockets in a folder of their own, 0700 (asocd insists), since $T
+# is opened below for munged and for the daemon run as nobody.
+mkdir -m 700 "$T/run"
+sock() { echo "$T/run/s$1.sock"; }
+
 head -c 32 /dev/urandom >"$T/k1"
 head -c 32 /dev/urandom >"$T/k2"
 chmod 600 "$T/k1" "$T/k2"
@@ -127,6 +132,7 @@ U=$T/nobody
 mkdir -p "$U"
 cp "$T/k1" "$U/k1"
 chown -R nobody "$U"
+chmod 700 "$U"
 chmod 711 "$T"
 "$ASOCD" -f --peers "$PEERS" --port "$BASE" --socket "$(sock 0)" --log-file "$T/d0.log" \
     --connection-timeout 5 --key-file "$T/k1" --munge yes --munge-socket "$M/sock" &
