@@ -29,12 +29,14 @@
 #endif
 
 #include "log.h"
+#include "proto.h"
 
 static struct {
 	uint8_t key[AUTH_KEY_MAX];
 	size_t keylen;
 	int from_file;
 	int munge;
+	char munge_why[160];	/* why MUNGE is off, for auth_report */
 #ifdef HAVE_MUNGE
 	munge_ctx_t ctx;
 #endif
@@ -115,15 +117,13 @@ auth_munge_init(const struct conf *cf, char *err, size_t errlen)
 			    munge_ctx_strerror(au.ctx));
 			return -1;
 		}
-		log_info("MUNGE: munged does not answer (%s): peers prove the "
-		    "job key only", munge_ctx_strerror(au.ctx));
+		snprintf(au.munge_why, sizeof au.munge_why, "munged does not "
+		    "answer (%s)", munge_ctx_strerror(au.ctx));
 		munge_ctx_destroy(au.ctx);
 		au.ctx = NULL;
 		return 0;
 	}
 	au.munge = 1;
-	log_info("MUNGE: peers must prove they run as uid %u",
-	    (unsigned)geteuid());
 	return 0;
 }
 #else
@@ -150,14 +150,29 @@ auth_init(const struct conf *cf, char *err, size_t errlen)
 		au.from_file = 1;
 	} else {
 		/* By hand on a trusted host: the community is all a peer
-		 * must know.  Say so, once. */
-		au.keylen = strlen(cf->community);
+		 * must know (auth_report says so). */
+		au.keylen = strnlen(cf->community, PROTO_NAME_MAX - 1);
 		memcpy(au.key, cf->community, au.keylen);
+	}
+	if (cf->munge == CONF_MUNGE_NO)
+		snprintf(au.munge_why, sizeof au.munge_why, "--munge no");
+	return auth_munge_init(cf, err, errlen);
+}
+
+void
+auth_report(const struct conf *cf)
+{
+	if (!au.from_file)
 		log_warn("no --key-file: any peer that knows the community "
 		    "name '%s' may join; give every node the same key file "
 		    "(the SLURM prolog does)", cf->community);
-	}
-	return auth_munge_init(cf, err, errlen);
+	if (au.munge)
+		log_info("MUNGE: peers must prove they run as uid %u",
+		    (unsigned)geteuid());
+	else
+		log_info("MUNGE off (%s): peers prove the job key only",
+		    au.munge_why[0] != '\0' ? au.munge_why :
+		    "built without libmunge");
 }
 
 void

@@ -19,6 +19,9 @@
  * bytes) and sets MUNGE up per --munge.  -1 with a message that says what
  * to fix. */
 int auth_init(const struct conf *cf, char *err, size_t errlen);
+/* Logs what peers must prove (after daemonising, so in the daemon's
+ * name). */
+void auth_report(const struct conf *cf);
 /* Wipes the key. */
 void auth_free(void);
 

@@ -235,6 +235,7 @@ start_serving(void)
 	struct conf *cf = asocd->conf;
 	char err[512];
 
+	auth_report(cf);
 	if (peers_init(err, sizeof err) < 0)
 		fatalx("%s", err);
 	/* A world of one has no peers to listen for. */

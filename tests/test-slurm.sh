@@ -208,6 +208,14 @@ job_logs_ok() {
 	if grep -E "refused|mismatch|answers as rank|claims rank|failed" "$KEPT"/asocd-"$job"-n?.log; then
 		return 1
 	fi
+	# Every peer connection proved the job key and, with the lab's munged,
+	# the job user's uid.
+	grep -hE "(connected to|accepted) rank" "$KEPT"/asocd-"$job"-n?.log >"$T/conns" || true
+	[ -s "$T/conns" ] || { echo "job $job: no peer connection in its logs"; return 1; }
+	if grep -v "key and MUNGE uid proven" "$T/conns"; then
+		echo "job $job: connections above without both proofs"
+		return 1
+	fi
 }
 
 # bench_ok OUT JOB: the job's output says it all went well.
@@ -309,6 +317,58 @@ if [ ${#tasks[@]} = 2 ]; then
 		ok "the two tasks did not overlap this time (task $b ready $ra, task $a stopped $sa)"
 	fi
 fi
+# 3. A job of nobody's, running, and another user ("daemon") on its nodes:
+# that user's client can reach neither the job's socket nor, with a daemon
+# of its own that claims a rank of the job, its daemons as a peer.
+OTHER=daemon
+t0=$SECONDS
+(cd "$J" && sbatch --parsable --uid=nobody --nodes=4 --ntasks-per-node=1 \
+	--output="$J/hold-%j.out" --wrap 'sleep 60') >"$T/sbatch3" 2>&1 || true
+hold=$(grep -Eo '^[0-9]+' "$T/sbatch3" | tail -1 || true)
+hold=${hold:-none}
+hold_running() {
+	local n
+	[ "$(job_field "$hold" JobState)" = RUNNING ] || return 1
+	for n in n1 n2 n3 n4; do [ -S "$ASOC_LAB_NODES/$n/run/$hold/asocd.sock" ] || return 1; done
+}
+for ((t = 0; t < 300; t++)); do hold_running && break; sleep 0.1; done
+check "job $hold of nobody is running, its daemons serving on four nodes" hold_running
+hsock=$ASOC_LAB_NODES/n1/run/$hold/asocd.sock
+check "the job's folder is nobody's and mode 0700" \
+	test "$(stat -c '%U %a' "$ASOC_LAB_NODES/n1/run/$hold")" = "nobody 700"
+check_fails "another user's client cannot reach the job's socket" "another user's or job's" \
+	setpriv --reuid "$OTHER" --regid "$(id -g $OTHER)" --clear-groups \
+	"$B/client/asoc-stat" --socket "$hsock"
+check_fails "nor send through it" "another user's or job's" \
+	setpriv --reuid "$OTHER" --regid "$(id -g $OTHER)" --clear-groups \
+	"$B/tests/asoc-xfer-check" --socket "$hsock" self --size 4096
+# The intruder's daemon: the job's community and peer list, rank 3, its
+# own address, and a key of its own (it cannot read the job's).
+hport=$(sed -n 's/.*listening for peers on 127.0.0.11:\([0-9]*\).*/\1/p' \
+	"$ASOC_LAB_NODES/n1/run/$hold/asocd.log" | head -1)
+X=$T/intruder
+mkdir -m 700 "$X"
+head -c 32 /dev/urandom >"$X/key"
+chmod 600 "$X/key"
+chown -R "$OTHER" "$X"
+setpriv --reuid "$OTHER" --regid "$(id -g $OTHER)" --clear-groups "$ASOCD" -f \
+	--peers "127.0.0.11:$hport,127.0.0.12:$hport,127.0.0.13:$hport,127.0.0.14:$hport" \
+	--rank 3 --listen 127.0.0.15 --port "$hport" --community "$hold" --transport tcp \
+	--key-file "$X/key" --socket "$X/s.sock" --log-file "$X/d.log" --connection-timeout 5 \
+	--munge-socket "$(sed -n 's/^MUNGE_SOCKET=//p' "$ASOC_SLURM_CONF")" &
+DAEMONS+=($!)
+for ((t = 0; t < 100; t++)); do [ -S "$X/s.sock" ] && break; sleep 0.1; done
+check_fails "the intruder's daemon cannot join the job as a peer" "key mismatch" \
+	setpriv --reuid "$OTHER" --regid "$(id -g $OTHER)" --clear-groups \
+	"$B/tests/asoc-xfer-check" --socket "$X/s.sock" send --to 0 --size 4096
+check "the job's rank 0 logged the failed handshake with the intruder" \
+	grep -q "handshake with rank 3 .* failed: refused us: key mismatch" \
+	"$ASOC_LAB_NODES/n1/run/$hold/asocd.log"
+kill -TERM "${DAEMONS[-1]}" 2>/dev/null || true
+scancel "$hold" 2>/dev/null || true
+check "job $hold left squeue (epilogs done)" wait_gone "$hold"
+check "job $hold: no asocd process, socket or folder left" job_clean "$hold"
+
 check "every node's RUN_DIR is empty after all jobs" \
 	bash -c "[ -z \"\$(find '$ASOC_LAB_NODES'/n?/run -mindepth 1 | tee /dev/stderr)\" ]"
 check "no node was drained" bash -c "[ \"\$(sinfo -h -t drain,down -o %D)\" = '' ]"
