@@ -37,7 +37,8 @@ struct tls_conn {
 	int server;
 	int want_write;		/* the last call wants the fd writable */
 	int broken;		/* fatal error: no close_notify */
-	char err[256];
+	char err[256];		/* OpenSSL's full error string, for the log */
+	char brief[128];	/* its reason alone, for the client */
 };
 
 static SSL_CTX *tls_ctx;
@@ -245,6 +246,7 @@ static int
 tls_conn_result(struct tls_conn *t, int ret, int handshake)
 {
 	int e = SSL_get_error(t->ssl, ret), saved = errno;
+	const char *reason;
 	char why[200];
 	long vr;
 
@@ -273,17 +275,26 @@ tls_conn_result(struct tls_conn *t, int ret, int handshake)
 		break;
 	default:
 	ssl:
+		reason = ERR_reason_error_string(ERR_peek_error());
 		tls_reason(why, sizeof why, "unknown TLS error");
 		vr = SSL_get_verify_result(t->ssl);
-		if (tls_verify && vr != X509_V_OK)
+		if (tls_verify && vr != X509_V_OK) {
 			snprintf(t->err, sizeof t->err, "%s: the peer's "
 			    "certificate: %s", why,
 			    X509_verify_cert_error_string(vr));
-		else
+			snprintf(t->brief, sizeof t->brief, "%s",
+			    X509_verify_cert_error_string(vr));
+		} else {
 			snprintf(t->err, sizeof t->err, "%s", why);
+			snprintf(t->brief, sizeof t->brief, "%s",
+			    reason != NULL ? reason : why);
+		}
 		errno = EPROTO;
-		break;
+		t->broken = 1;
+		ERR_clear_error();
+		return -1;
 	}
+	snprintf(t->brief, sizeof t->brief, "%s", t->err);
 	t->broken = 1;
 	ERR_clear_error();
 	return -1;
@@ -310,6 +321,12 @@ const char *
 tls_conn_error(const struct tls_conn *t)
 {
 	return t->err[0] != '\0' ? t->err : "no TLS error";
+}
+
+const char *
+tls_conn_brief(const struct tls_conn *t)
+{
+	return t->brief[0] != '\0' ? t->brief : "no TLS error";
 }
 
 void

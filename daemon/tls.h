@@ -36,6 +36,8 @@ int tls_conn_wants_write(const struct tls_conn *t);
 /* Why the last call failed: OpenSSL's reason, plus the certificate check
  * that failed, if one did. */
 const char *tls_conn_error(const struct tls_conn *t);
+/* The same, short enough for a client's error message. */
+const char *tls_conn_brief(const struct tls_conn *t);
 /* Protocol and cipher, for the log. */
 void tls_conn_describe(const struct tls_conn *t, char *buf, size_t len);
 

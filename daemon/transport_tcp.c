@@ -111,16 +111,25 @@ tcp_io_write(struct tcp_conn *tc)
 static void
 tcp_io_lost(struct tcp_conn *tc, const char *what, int err)
 {
+	static char last[sizeof tc->c->name + 256];
 	struct conn *c = tc->c;
+	char line[sizeof last];
 
 	if (tc->tls == NULL) {
 		peer_conn_lost(c, "%s: %s", what, strerror(err));
 		return;
 	}
-	if (c->hs != HS_UP)
-		log_warn("TLS with %s failed: %s", c->name,
+	if (c->hs != HS_UP) {
+		/* The connector's retries fail alike: warn once. */
+		snprintf(line, sizeof line, "TLS with %s failed: %s", c->name,
 		    tls_conn_error(tc->tls));
-	peer_conn_lost(c, "TLS %s: %s", what, tls_conn_error(tc->tls));
+		if (strcmp(line, last) != 0)
+			log_warn("%s", line);
+		else
+			log_debug("%s", line);
+		memcpy(last, line, sizeof last);
+	}
+	peer_conn_lost(c, "TLS %s: %s", what, tls_conn_brief(tc->tls));
 }
 
 static void
