@@ -45,8 +45,8 @@ void tls_conn_describe(const struct tls_conn *t, char *buf, size_t len);
  * closed, -1 with errno EAGAIN (try again on the next event: see
  * tls_conn_wants_write) or EPROTO (tls_conn_error says why). */
 ssize_t tls_conn_read(struct tls_conn *t, void *buf, size_t len);
-/* Decrypted bytes held by OpenSSL that the socket's readiness will not
- * announce any more. */
+/* Bytes held by OpenSSL (decrypted, or records read ahead) that the
+ * socket's readiness will not announce any more. */
 int tls_conn_pending(const struct tls_conn *t);
 /* Like evbuffer_write(3): encrypts and sends from the front of out,
  * chunk by chunk with no copy, draining what went out; the bytes written,

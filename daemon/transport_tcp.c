@@ -413,6 +413,10 @@ tcp_on_write(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	if (tc->tls != NULL && !tc->tls_up) {
 		tcp_tls_step(tc);
+		/* Done here, the peer's first records may already sit in
+		 * OpenSSL's read-ahead, which the socket will not announce. */
+		if (tc->tls_up && !c->dead && tls_conn_pending(tc->tls))
+			event_active(tc->ev_read, EV_READ, 0);
 		return;
 	}
 	if (c->hs == HS_CONNECTING) {
@@ -567,8 +571,10 @@ tcp_rx_payload(struct tcp_conn *tc, size_t *budget)
 			if (c->dead)
 				return -1;
 		}
-		if ((size_t)n >= *budget)
+		if ((size_t)n >= *budget) {
+			*budget = 0;
 			return 0;
+		}
 		*budget -= (size_t)n;
 	}
 	c->rx_cur = NULL;
@@ -577,7 +583,9 @@ tcp_rx_payload(struct tcp_conn *tc, size_t *budget)
 	return 1;
 }
 
-static void
+/* Reads until the socket is drained, the connection is gone, or the
+ * budget is spent: then 1. */
+static int
 tcp_read_some(struct tcp_conn *tc)
 {
 	size_t budget = TCP_READ_BUDGET;
@@ -587,31 +595,32 @@ tcp_read_some(struct tcp_conn *tc)
 		switch (tc->rx) {
 		case RX_HDR:
 			if ((rc = tcp_read_in(tc, PROTO_HDR_LEN)) <= 0)
-				return;
+				return 0;
 			if (tcp_rx_header(tc) < 0)
-				return;
+				return 0;
 			break;
 		case RX_BODY:
 			if ((rc = tcp_read_in(tc, PROTO_HDR_LEN +
 			    tc->hdr.length)) <= 0)
-				return;
+				return 0;
 			if (tcp_rx_body(tc) < 0)
-				return;
+				return 0;
 			budget -= budget > 64 ? 64 : budget;
 			break;
 		case RX_DATA_FIXED:
 			if ((rc = tcp_read_in(tc, PROTO_HDR_LEN +
 			    PROTO_DATA_LEN)) <= 0)
-				return;
+				return 0;
 			if (tcp_rx_data(tc) < 0)
-				return;
+				return 0;
 			break;
 		case RX_PAYLOAD:
 			if ((rc = tcp_rx_payload(tc, &budget)) <= 0)
-				return;
+				return 0;
 			break;
 		}
 	}
+	return !tc->c->dead && budget == 0;
 }
 
 static void
@@ -635,10 +644,10 @@ tcp_on_read(evutil_socket_t fd, short what, void *arg)
 				return;
 		}
 	}
-	tcp_read_some(tc);
-	/* Out of budget with decrypted bytes inside OpenSSL: the socket may
-	 * never say readable for them, so come back on our own. */
-	if (!tc->c->dead && tc->tls != NULL && tls_conn_pending(tc->tls))
+	/* Out of budget with bytes inside OpenSSL: the socket may never say
+	 * readable for them, so come back on our own.  (When SSL_read said
+	 * WANT_READ, the socket was drained and will say so itself.) */
+	if (tcp_read_some(tc) && tc->tls != NULL && tls_conn_pending(tc->tls))
 		event_active(tc->ev_read, EV_READ, 0);
 }
 
