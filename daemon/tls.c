@@ -278,8 +278,13 @@ tls_conn_result(struct tls_conn *t, int ret, int handshake)
 		    saved != 0 ? strerror(saved) : "connection closed by the "
 		    "peer", handshake ? " during the TLS handshake (does the "
 		    "peer run without TLS?)" : "");
+		snprintf(t->brief, sizeof t->brief, "%s%s",
+		    saved != 0 ? strerror(saved) : "closed by the peer",
+		    handshake ? ": does the peer run without TLS?" : "");
 		errno = saved != 0 ? saved : EPIPE;
-		break;
+		t->broken = 1;
+		ERR_clear_error();
+		return -1;
 	default:
 	ssl:
 		reason = ERR_reason_error_string(ERR_peek_error());

@@ -333,6 +333,7 @@ tcp_refuse_plaintext(struct tcp_conn *tc)
 	uint8_t buf[PROTO_HDR_LEN + PROTO_MAX_FIXED];
 	struct proto_msg m;
 	size_t n;
+	int i;
 
 	memset(&m, 0, sizeof m);
 	m.hdr.type = PT_REFUSE;
@@ -343,8 +344,8 @@ tcp_refuse_plaintext(struct tcp_conn *tc)
 	log_warn("refused peer %s: it speaks plaintext, this asocd requires "
 	    "TLS: give every node the same --tls-* settings", tc->c->name);
 	/* Read what it sent (its HELLO), so closing sends a FIN, not an RST
-	 * that could overtake our answer. */
-	while (read(tc->fd, buf, sizeof buf) > 0)
+	 * that could overtake our answer; a bounded read, whoever it is. */
+	for (i = 0; i < 16 && read(tc->fd, buf, sizeof buf) > 0; i++)
 		;
 	if ((n = proto_encode(&m, buf, sizeof buf)) > 0)
 		(void)!write(tc->fd, buf, n);
