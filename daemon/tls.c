@@ -223,6 +223,8 @@ tls_conn_new(int fd, const char *host, char *err, size_t errlen)
 	    X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(t->ssl), host) :
 	    SSL_set1_host(t->ssl, host)) != 1)
 		goto fail;
+	/* "*.cluster" matches "n1.cluster", never "n*.cluster". */
+	SSL_set_hostflags(t->ssl, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
 	return t;
 fail:
 	snprintf(err, errlen, "cannot set up TLS for %s: %s",

@@ -176,4 +176,18 @@ check "rank 0 refuses a certificate that does not name rank 1's host" \
 logged "and says so" 0 "TLS with rank 1 .*certificate verify failed: the peer's certificate: IP address mismatch"
 stop_cluster
 
+# The same with --peers naming hosts: the certificate's DNS names count.
+if [ "$HOST" = 127.0.0.1 ] && getent hosts localhost >/dev/null; then
+	HOST=localhost
+	ENV_0=$(tls node0) ENV_1=$(tls node1) start_cluster 2 --connection-timeout 3
+	check "by name: a certificate for DNS:localhost is accepted" xfer 4096 recv-first 0 1
+	stop_cluster
+	ENV_0=$(tls node0) ENV_1=$(tls elsewhere) start_cluster 2 --connection-timeout 3
+	check "by name: a certificate for another host is refused" \
+	    "$XFER" --socket "$(sock 0)" send --to 1 --size 100 --expect enopeer
+	logged "and says so" 0 "TLS with rank 1 \(localhost:[0-9]+\) failed: .*hostname mismatch"
+	stop_cluster
+	HOST=127.0.0.1
+fi
+
 finish
