@@ -134,7 +134,8 @@ tls_init(const struct conf *cf, char *err, size_t errlen)
 		goto fail;
 	}
 	cert = SSL_CTX_get0_certificate(tls_ctx);
-	if (cert != NULL && X509_cmp_current_time(X509_get0_notAfter(cert)) < 0) {
+	if (cert != NULL &&
+	    X509_cmp_current_time(X509_get0_notAfter(cert)) < 0) {
 		snprintf(err, errlen, "--tls-cert %s has expired: peers would "
 		    "refuse it; give this node a new certificate",
 		    cf->tls_cert);
@@ -156,14 +157,14 @@ tls_init(const struct conf *cf, char *err, size_t errlen)
 mismatch:
 		ERR_clear_error();
 		snprintf(err, errlen, "--tls-key %s does not match the "
-		    "certificate in --tls-cert %s: give the key the certificate "
-		    "was made for", cf->tls_key, cf->tls_cert);
+		    "certificate in --tls-cert %s: give the key the "
+		    "certificate was made for", cf->tls_key, cf->tls_cert);
 		goto fail;
 	}
 	if (cf->tls_ca != NULL &&
 	    SSL_CTX_load_verify_locations(tls_ctx, cf->tls_ca, NULL) != 1) {
-		snprintf(err, errlen, "--tls-ca %s: no PEM CA certificate in it "
-		    "(%s)", cf->tls_ca, tls_reason(why, sizeof why, "?"));
+		snprintf(err, errlen, "--tls-ca %s: no PEM CA certificate in "
+		    "it (%s)", cf->tls_ca, tls_reason(why, sizeof why, "?"));
 		goto fail;
 	}
 	tls_verify = cf->tls_verify_peer != 0;

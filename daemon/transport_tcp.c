@@ -659,7 +659,8 @@ tcp_close(struct conn *c)
 
 	if (tc != NULL) {
 		/* One last try, so a REFUSE reaches the peer. */
-		if (c->hs != HS_CONNECTING && evbuffer_get_length(tc->out) > 0 &&
+		if (c->hs != HS_CONNECTING &&
+		    evbuffer_get_length(tc->out) > 0 &&
 		    (tc->tls == NULL || tc->tls_up))
 			(void)tcp_io_write(tc);
 		tls_conn_free(tc->tls);
