@@ -81,6 +81,12 @@ check_fails "a CA file with no certificate in it" "tls-ca $T/junk.pem: no PEM CA
     "$ASOCD" "${X[@]}" --tls-cert "$T/node0.crt" --tls-key "$T/node0.key" --tls-ca "$T/junk.pem"
 check_fails "a key that does not match the certificate" "does not match the certificate" \
     "$ASOCD" "${X[@]}" --tls-cert "$T/node0.crt" --tls-key "$T/node1.key" --tls-ca "$T/ca.crt"
+# -days 0: it expires the second it is made.
+openssl x509 -req -in "$T/node0.csr" -CA "$T/ca.crt" -CAkey "$T/ca.key" \
+    -set_serial 99 -days 0 -out "$T/expired.crt" 2>/dev/null
+sleep 1
+check_fails "an expired certificate" "tls-cert $T/expired.crt has expired" \
+    "$ASOCD" "${X[@]}" --tls-cert "$T/expired.crt" --tls-key "$T/node0.key" --tls-ca "$T/ca.crt"
 check_fails "the same from the environment" "tls-cert without --tls-key" \
     env ASOC_TLS_CERT="$T/node0.crt" "$ASOCD" "${X[@]}"
 check_fails "the same from the config file" "tls-key without --tls-cert" bash -c "
