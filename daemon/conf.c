@@ -26,6 +26,7 @@ enum conf_kind {
 	K_INT_RANK,	/* -1 or 0..PROTO_RANK_MAX-1 */
 	K_SIZE,		/* bytes with K/M/G suffix */
 	K_FLAG,		/* yes/no; on the command line, no argument */
+	K_YESNO,	/* yes/no; on the command line too */
 	K_TRANSPORT,
 	K_LOGLEVEL,
 	K_MUNGE,	/* auto, yes or no */
@@ -98,6 +99,15 @@ static const struct conf_opt conf_opts[] = {
 	    "broadcast address of discovery (default 255.255.255.255)" },
 	{ "world", 'w', "ASOC_WORLD", K_UINT, OFF(world), 2, 65534, "N",
 	    "with --discovery: the number of nodes to find" },
+	{ "tls-cert", 0, "ASOC_TLS_CERT", K_STR, OFF(tls_cert), 0, 0, "FILE",
+	    "this node's certificate (PEM); with --tls-key: TLS on TCP" },
+	{ "tls-key", 0, "ASOC_TLS_KEY", K_STR, OFF(tls_key), 0, 0, "FILE",
+	    "the private key of --tls-cert (PEM)" },
+	{ "tls-ca", 0, "ASOC_TLS_CA", K_STR, OFF(tls_ca), 0, 0, "FILE",
+	    "the CA certificates that signed the peers' certificates" },
+	{ "tls-verify-peer", 0, "ASOC_TLS_VERIFY_PEER", K_YESNO,
+	    OFF(tls_verify_peer), 0, 0, "yes|no",
+	    "check the peers' certificates against --tls-ca (default yes)" },
 };
 #define NOPTS (sizeof conf_opts / sizeof conf_opts[0])
 
@@ -232,6 +242,7 @@ conf_set(struct conf *c, const struct conf_opt *o, const char *val,
 		*(size_t *)(void *)field = sz;
 		return 0;
 	case K_FLAG:
+	case K_YESNO:
 		if (conf_parse_bool(val, &i) < 0) {
 			snprintf(err, errlen, "%s: %s must be yes or no, not "
 			    "'%s'", where, o->name, val);
@@ -412,6 +423,41 @@ conf_defaults(struct conf *c)
 	c->transport = CONF_TRANSPORT_AUTO;
 	c->log_level = LOG_LVL_INFO;
 	c->discovery_port = CONF_DEFAULT_DISCOVERY_PORT;
+	c->tls_verify_peer = -1;
+}
+
+/* The TLS settings only make sense together; the files themselves are
+ * checked when tls.c loads them. */
+static int
+conf_check_tls(struct conf *c, char *err, size_t errlen)
+{
+	if (c->tls_cert == NULL && c->tls_key == NULL) {
+		if (c->tls_ca != NULL || c->tls_verify_peer != -1) {
+			snprintf(err, errlen, "--tls-%s without --tls-cert and "
+			    "--tls-key: TLS needs this node's certificate and "
+			    "key; give both, or drop the TLS settings",
+			    c->tls_ca != NULL ? "ca" : "verify-peer");
+			return -1;
+		}
+		return 0;
+	}
+	if (c->tls_cert == NULL || c->tls_key == NULL) {
+		snprintf(err, errlen, "--tls-%s without --tls-%s: TLS needs "
+		    "both this node's certificate and its private key",
+		    c->tls_cert != NULL ? "cert" : "key",
+		    c->tls_cert != NULL ? "key" : "cert");
+		return -1;
+	}
+	if (c->tls_verify_peer == -1)
+		c->tls_verify_peer = 1;
+	if (c->tls_verify_peer && c->tls_ca == NULL) {
+		snprintf(err, errlen, "--tls-verify-peer is yes (the default "
+		    "with TLS) but there is no --tls-ca: give the CA that "
+		    "signed the peers' certificates, or set --tls-verify-peer "
+		    "no to accept any certificate");
+		return -1;
+	}
+	return 0;
 }
 
 static int
@@ -545,7 +591,8 @@ conf_load(struct conf *c, int argc, char **argv, char **env, char *err,
 		    err, errlen) < 0)
 			return CONF_ERROR;
 	}
-	if (conf_fill_strings(c, err, errlen) < 0)
+	if (conf_fill_strings(c, err, errlen) < 0 ||
+	    conf_check_tls(c, err, errlen) < 0)
 		return CONF_ERROR;
 	return CONF_RUN;
 }

@@ -50,6 +50,10 @@ struct conf {
 	unsigned discovery_port;
 	char *discovery_addr;
 	unsigned world;		/* with --discovery: how many to find */
+	char *tls_cert;		/* TLS is on when cert and key are set */
+	char *tls_key;
+	char *tls_ca;
+	int tls_verify_peer;	/* -1: not set (yes when TLS is on) */
 };
 
 #define CONF_DEFAULT_PORT	9000

@@ -21,6 +21,7 @@
 #include "log.h"
 #include "netaddr.h"
 #include "peer.h"
+#include "tls.h"
 #include "transport.h"
 #ifdef HAVE_RDMA
 #include "transport_rdma.h"
@@ -179,6 +180,10 @@ listen_rdma(void)
 		    err);
 		return;
 	}
+	if (tls_enabled())
+		log_warn("TLS covers TCP connections only: traffic to peers "
+		    "reached over RDMA is not encrypted (--transport tcp "
+		    "encrypts everything)");
 	rdma_check_memlock();
 #endif
 }
@@ -250,8 +255,10 @@ start_serving(void)
 	if (cf->pidfile != NULL)
 		write_pidfile(cf->pidfile);
 	log_info("asocd %s ready: rank %u of %u, community '%s', transport "
-	    "%s, chunk %zu bytes%s", PACKAGE_VERSION, asocd->rank,
+	    "%s%s, chunk %zu bytes%s", PACKAGE_VERSION, asocd->rank,
 	    asocd->world, cf->community, conf_transport_name(cf->transport),
+	    tls_enabled() ? (cf->tls_verify_peer ? " with TLS (verify-peer "
+	    "yes)" : " with TLS (verify-peer no)") : "",
 	    cf->chunk_size, asocd->world == 1 ? "; no peers (a world of one: "
 	    "set --peers to join other nodes)" : "");
 	if (ready_fd >= 0) {
@@ -284,6 +291,13 @@ main(int argc, char **argv)
 		return 2;
 	case CONF_RUN:
 		break;
+	}
+	/* Certificate, key and CA are loaded now, so a wrong one stops
+	 * asocd here rather than failing the first connection. */
+	if (tls_init(cf, err, sizeof err) < 0) {
+		fprintf(stderr, "asocd: %s\n", err);
+		conf_free(cf);
+		return 2;
 	}
 	if (!cf->foreground && cf->log_file == NULL)
 		cf->syslog = 1;
@@ -347,6 +361,7 @@ main(int argc, char **argv)
 	event_free(ev_int);
 	event_free(ev_hup);
 	peers_free();
+	tls_free();
 	auth_free();
 	event_base_free(asocd->base);
 	log_info("stopped");

@@ -11,6 +11,11 @@
  * Receiving: headers are read into a small buffer, and each payload is
  * read() directly into the receiver's mapped buffer at the granted offset:
  * no intermediate copy.
+ *
+ * With TLS (tls.c), the same code runs through tcp_io_read() and
+ * tcp_io_write(), which use the SSL object instead of the socket: still
+ * no copy on our side.  The TLS handshake runs first, from the same
+ * events, and the peer handshake (HELLO) starts once it is done.
  */
 #include "config.h"
 
@@ -32,6 +37,7 @@
 #include "log.h"
 #include "netaddr.h"
 #include "peer.h"
+#include "tls.h"
 #include "transport.h"
 
 #define TCP_READ_BUDGET	(16u << 20)	/* per callback, for fairness */
@@ -54,6 +60,12 @@ struct tcp_conn {
 	struct proto_hdr hdr;
 	uint64_t pay_left;
 	uint8_t *dst;
+	struct tls_conn *tls;	/* NULL: plain TCP */
+	int tls_up;		/* TLS handshake done */
+	int tls_checked;	/* accepted: the first byte was a TLS record */
+	int read_wants_write;	/* SSL_read waits for the fd to be writable */
+	int write_wants_read;	/* and SSL_write for it to be readable */
+	struct event *tls_timer;	/* the TLS handshake must finish */
 };
 
 static int tcp_listen_fd = -1;
@@ -62,6 +74,63 @@ static uint8_t tcp_scratch[64 * 1024];	/* payload nobody wants any more */
 
 static void tcp_on_read(evutil_socket_t, short, void *);
 static void tcp_on_write(evutil_socket_t, short, void *);
+
+/* The one read and the one write of the transport: the socket, or the
+ * TLS session on it.  Same results as read(2) and evbuffer_write(3). */
+static ssize_t
+tcp_io_read(struct tcp_conn *tc, void *buf, size_t len)
+{
+	ssize_t n;
+
+	if (tc->tls == NULL)
+		return read(tc->fd, buf, len);
+	n = tls_conn_read(tc->tls, buf, len);
+	if (n < 0 && errno == EAGAIN && tls_conn_wants_write(tc->tls)) {
+		tc->read_wants_write = 1;
+		event_add(tc->ev_write, NULL);
+	}
+	return n;
+}
+
+static int
+tcp_io_write(struct tcp_conn *tc)
+{
+	int n;
+
+	if (tc->tls == NULL)
+		return evbuffer_write(tc->out, tc->fd);
+	n = tls_conn_write(tc->tls, tc->out);
+	if (n < 0 && errno == EAGAIN && !tls_conn_wants_write(tc->tls))
+		tc->write_wants_read = 1;
+	return n;
+}
+
+/* A read or write failed for good.  A TLS failure before the peer
+ * handshake is done would otherwise only reach the debug log (the
+ * connector retries): say it here, naming the peer. */
+static void
+tcp_io_lost(struct tcp_conn *tc, const char *what, int err)
+{
+	static char last[sizeof tc->c->name + 256];
+	struct conn *c = tc->c;
+	char line[sizeof last];
+
+	if (tc->tls == NULL) {
+		peer_conn_lost(c, "%s: %s", what, strerror(err));
+		return;
+	}
+	if (c->hs != HS_UP) {
+		/* The connector's retries fail alike: warn once. */
+		snprintf(line, sizeof line, "TLS with %s failed: %s", c->name,
+		    tls_conn_error(tc->tls));
+		if (strcmp(line, last) != 0)
+			log_warn("%s", line);
+		else
+			log_debug("%s", line);
+		memcpy(last, line, sizeof last);
+	}
+	peer_conn_lost(c, "TLS %s: %s", what, tls_conn_brief(tc->tls));
+}
 
 static void
 tcp_sockopts(int fd)
@@ -171,25 +240,32 @@ tcp_flush(struct tcp_conn *tc)
 {
 	int n;
 
+	if (tc->tls != NULL && !tc->tls_up)
+		return;		/* queued until the TLS handshake is done */
 	for (;;) {
 		tcp_fill(tc);
 		if (tc->c->dead)
 			return;
 		if (evbuffer_get_length(tc->out) == 0) {
-			event_del(tc->ev_write);
+			if (!tc->read_wants_write)
+				event_del(tc->ev_write);
 			return;
 		}
-		n = evbuffer_write(tc->out, tc->fd);
+		n = tcp_io_write(tc);
 		if (n < 0) {
 			if (errno == EAGAIN || errno == EINTR)
 				break;
-			peer_conn_lost(tc->c, "write: %s", strerror(errno));
+			tcp_io_lost(tc, "write", errno);
 			return;
 		}
 		if (n == 0)
 			break;
 	}
-	event_add(tc->ev_write, NULL);
+	/* SSL_write waiting for the peer's bytes: the read event retries. */
+	if (tc->write_wants_read && !tc->read_wants_write)
+		event_del(tc->ev_write);
+	else
+		event_add(tc->ev_write, NULL);
 }
 
 static void
@@ -219,14 +295,131 @@ tcp_start_data(struct conn *c, struct xfer *x)
 }
 
 static void
+tcp_tls_timeout(evutil_socket_t fd, short what, void *arg)
+{
+	struct tcp_conn *tc = arg;
+
+	(void)fd;
+	(void)what;
+	log_warn("TLS with %s failed: no TLS handshake within %u s",
+	    tc->c->name, asocd->conf->connection_timeout);
+	peer_conn_lost(tc->c, "no TLS handshake within %u s",
+	    asocd->conf->connection_timeout);
+}
+
+/* Starts TLS on a connected socket; host NULL for an accepted one.  The
+ * peer handshake waits for tcp_tls_step() to finish it. */
+static int
+tcp_tls_start(struct tcp_conn *tc, const char *host, char *err,
+    size_t errlen)
+{
+	struct timeval tv = { asocd->conf->connection_timeout, 0 };
+
+	if ((tc->tls = tls_conn_new(tc->fd, host, err, errlen)) == NULL)
+		return -1;
+	tc->tls_timer = evtimer_new(asocd->base, tcp_tls_timeout, tc);
+	if (tc->tls_timer == NULL || evtimer_add(tc->tls_timer, &tv) < 0) {
+		snprintf(err, errlen, "cannot arm the TLS handshake timer");
+		return -1;
+	}
+	return 0;
+}
+
+/* A plaintext asocd dialled our TLS port: answer in its own language,
+ * so it stops retrying and logs why. */
+static void
+tcp_refuse_plaintext(struct tcp_conn *tc)
+{
+	uint8_t buf[PROTO_HDR_LEN + PROTO_MAX_FIXED];
+	struct proto_msg m;
+	size_t n;
+	int i;
+
+	memset(&m, 0, sizeof m);
+	m.hdr.type = PT_REFUSE;
+	m.u.refuse.status = PS_EPERM;
+	m.u.refuse.version = PROTO_VERSION;
+	snprintf(m.u.refuse.msg, sizeof m.u.refuse.msg, "this asocd requires "
+	    "TLS: give every node --tls-cert, --tls-key and --tls-ca");
+	log_warn("refused peer %s: it speaks plaintext, this asocd requires "
+	    "TLS: give every node the same --tls-* settings", tc->c->name);
+	/* Read what it sent (its HELLO), so closing sends a FIN, not an RST
+	 * that could overtake our answer; a bounded read, whoever it is. */
+	for (i = 0; i < 16 && read(tc->fd, buf, sizeof buf) > 0; i++)
+		;
+	if ((n = proto_encode(&m, buf, sizeof buf)) > 0)
+		(void)!write(tc->fd, buf, n);
+	peer_conn_lost(tc->c, "plaintext peer on a TLS port");
+}
+
+/* One step of the TLS handshake, from either event.  Done: the peer
+ * handshake starts over the TLS channel. */
+static void
+tcp_tls_step(struct tcp_conn *tc)
+{
+	struct conn *c = tc->c;
+	char from[sizeof c->name], desc[320];
+	uint8_t b;
+	ssize_t n;
+	int rc;
+
+	if (!c->outgoing && !tc->tls_checked) {
+		n = recv(tc->fd, &b, 1, MSG_PEEK);
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			return;
+		if (n <= 0) {
+			peer_conn_lost(c, "closed before the TLS handshake");
+			return;
+		}
+		if (b != 0x16) {	/* not a TLS handshake record */
+			tcp_refuse_plaintext(tc);
+			return;
+		}
+		tc->tls_checked = 1;
+	}
+	if ((rc = tls_conn_handshake(tc->tls)) < 0) {
+		tcp_io_lost(tc, "handshake", errno);
+		return;
+	}
+	if (rc == 0) {
+		if (tls_conn_wants_write(tc->tls))
+			event_add(tc->ev_write, NULL);
+		else
+			event_del(tc->ev_write);
+		return;
+	}
+	tc->tls_up = 1;
+	event_free(tc->tls_timer);
+	tc->tls_timer = NULL;
+	event_del(tc->ev_write);
+	tls_conn_describe(tc->tls, desc, sizeof desc);
+	log_info("TLS with %s: %s", c->name, desc);
+	if (c->outgoing)
+		peer_conn_opened(c);
+	else {
+		snprintf(from, sizeof from, "%s", c->name);
+		peer_conn_accepted(c, from);
+	}
+}
+
+static void
 tcp_on_write(evutil_socket_t fd, short what, void *arg)
 {
 	struct tcp_conn *tc = arg;
 	struct conn *c = tc->c;
+	char msg[160];
 	socklen_t len;
 	int err = 0;
 
 	(void)what;
+	if (tc->tls != NULL && !tc->tls_up) {
+		tcp_tls_step(tc);
+		/* Done here, the peer's first records may already sit in
+		 * OpenSSL's read-ahead, which the socket will not announce. */
+		if (tc->tls_up && !c->dead && tls_conn_pending(tc->tls))
+			event_active(tc->ev_read, EV_READ, 0);
+		return;
+	}
 	if (c->hs == HS_CONNECTING) {
 		len = sizeof err;
 		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
@@ -236,10 +429,24 @@ tcp_on_write(evutil_socket_t fd, short what, void *arg)
 			return;
 		}
 		event_add(tc->ev_read, NULL);
+		if (tls_enabled()) {
+			if (tcp_tls_start(tc, c->peer->host, msg,
+			    sizeof msg) < 0) {
+				peer_conn_lost(c, "%s", msg);
+				return;
+			}
+			tcp_tls_step(tc);
+			return;
+		}
 		peer_conn_opened(c);
 		return;
 	}
 	tcp_flush(tc);
+	/* SSL_read could not go on until the socket took bytes. */
+	if (!c->dead && tc->read_wants_write) {
+		tc->read_wants_write = 0;
+		tcp_on_read(fd, EV_READ, tc);
+	}
 }
 
 /* Reads into tc->in up to `want` bytes in all; 1 when complete, 0 when
@@ -250,7 +457,7 @@ tcp_read_in(struct tcp_conn *tc, size_t want)
 	ssize_t n;
 
 	while (tc->have < want) {
-		n = read(tc->fd, tc->in + tc->have, want - tc->have);
+		n = tcp_io_read(tc, tc->in + tc->have, want - tc->have);
 		if (n > 0) {
 			tc->have += (size_t)n;
 			continue;
@@ -261,7 +468,7 @@ tcp_read_in(struct tcp_conn *tc, size_t want)
 			peer_conn_lost(tc->c, tc->have == 0 ? "closed by peer" :
 			    "closed by peer mid-message");
 		else
-			peer_conn_lost(tc->c, "read: %s", strerror(errno));
+			tcp_io_lost(tc, "read", errno);
 		return -1;
 	}
 	return 1;
@@ -273,6 +480,15 @@ tcp_rx_header(struct tcp_conn *tc)
 	enum proto_err err;
 
 	err = proto_decode_hdr(tc->in, PROTO_HDR_LEN, PROTO_CH_PEER, &tc->hdr);
+	if (err != PROTO_OK && tc->tls == NULL && tc->in[0] == 0x16 &&
+	    tc->in[1] == 0x03) {
+		/* A TLS ClientHello (or ServerHello) on a plaintext link. */
+		log_warn("refused peer %s: it speaks TLS, this asocd runs "
+		    "without TLS: give every node the same --tls-* settings",
+		    tc->c->name);
+		peer_conn_lost(tc->c, "TLS peer on a plaintext port");
+		return -1;
+	}
 	if (err == PROTO_EVERSION) {
 		peer_conn_bad_version(tc->c, tc->hdr.version);
 		return -1;
@@ -338,7 +554,7 @@ tcp_rx_payload(struct tcp_conn *tc, size_t *budget)
 		want = tc->pay_left > SIZE_MAX ? SIZE_MAX : (size_t)tc->pay_left;
 		if (x == NULL && want > sizeof tcp_scratch)
 			want = sizeof tcp_scratch;
-		n = read(tc->fd, x != NULL ? tc->dst : tcp_scratch, want);
+		n = tcp_io_read(tc, x != NULL ? tc->dst : tcp_scratch, want);
 		if (n < 0 && (errno == EAGAIN || errno == EINTR))
 			return 0;
 		if (n == 0) {
@@ -346,7 +562,7 @@ tcp_rx_payload(struct tcp_conn *tc, size_t *budget)
 			return -1;
 		}
 		if (n < 0) {
-			peer_conn_lost(c, "read: %s", strerror(errno));
+			tcp_io_lost(tc, "read", errno);
 			return -1;
 		}
 		tc->pay_left -= (uint64_t)n;
@@ -356,8 +572,10 @@ tcp_rx_payload(struct tcp_conn *tc, size_t *budget)
 			if (c->dead)
 				return -1;
 		}
-		if ((size_t)n >= *budget)
+		if ((size_t)n >= *budget) {
+			*budget = 0;
 			return 0;
+		}
 		*budget -= (size_t)n;
 	}
 	c->rx_cur = NULL;
@@ -366,44 +584,72 @@ tcp_rx_payload(struct tcp_conn *tc, size_t *budget)
 	return 1;
 }
 
-static void
-tcp_on_read(evutil_socket_t fd, short what, void *arg)
+/* Reads until the socket is drained, the connection is gone, or the
+ * budget is spent: then 1. */
+static int
+tcp_read_some(struct tcp_conn *tc)
 {
-	struct tcp_conn *tc = arg;
 	size_t budget = TCP_READ_BUDGET;
 	int rc;
 
-	(void)fd;
-	(void)what;
 	while (!tc->c->dead && budget > 0) {
 		switch (tc->rx) {
 		case RX_HDR:
 			if ((rc = tcp_read_in(tc, PROTO_HDR_LEN)) <= 0)
-				return;
+				return 0;
 			if (tcp_rx_header(tc) < 0)
-				return;
+				return 0;
 			break;
 		case RX_BODY:
 			if ((rc = tcp_read_in(tc, PROTO_HDR_LEN +
 			    tc->hdr.length)) <= 0)
-				return;
+				return 0;
 			if (tcp_rx_body(tc) < 0)
-				return;
+				return 0;
 			budget -= budget > 64 ? 64 : budget;
 			break;
 		case RX_DATA_FIXED:
 			if ((rc = tcp_read_in(tc, PROTO_HDR_LEN +
 			    PROTO_DATA_LEN)) <= 0)
-				return;
+				return 0;
 			if (tcp_rx_data(tc) < 0)
-				return;
+				return 0;
 			break;
 		case RX_PAYLOAD:
 			if ((rc = tcp_rx_payload(tc, &budget)) <= 0)
-				return;
+				return 0;
 			break;
 		}
 	}
+	return !tc->c->dead && budget == 0;
+}
+
+static void
+tcp_on_read(evutil_socket_t fd, short what, void *arg)
+{
+	struct tcp_conn *tc = arg;
+
+	(void)fd;
+	(void)what;
+	if (tc->tls != NULL) {
+		if (!tc->tls_up) {
+			tcp_tls_step(tc);
+			if (!tc->tls_up || tc->c->dead)
+				return;
+		}
+		/* SSL_write could not go on until the peer's bytes came. */
+		if (tc->write_wants_read) {
+			tc->write_wants_read = 0;
+			tcp_flush(tc);
+			if (tc->c->dead)
+				return;
+		}
+	}
+	/* Out of budget with bytes inside OpenSSL: the socket may never say
+	 * readable for them, so come back on our own.  (When SSL_read said
+	 * WANT_READ, the socket was drained and will say so itself.) */
+	if (tcp_read_some(tc) && tc->tls != NULL && tls_conn_pending(tc->tls))
+		event_active(tc->ev_read, EV_READ, 0);
 }
 
 static void
@@ -413,8 +659,14 @@ tcp_close(struct conn *c)
 
 	if (tc != NULL) {
 		/* One last try, so a REFUSE reaches the peer. */
-		if (c->hs != HS_CONNECTING && evbuffer_get_length(tc->out) > 0)
-			(void)evbuffer_write(tc->out, tc->fd);
+		if (c->hs != HS_CONNECTING &&
+		    evbuffer_get_length(tc->out) > 0 &&
+		    (tc->tls == NULL || tc->tls_up))
+			(void)tcp_io_write(tc);
+		tls_conn_free(tc->tls);
+		tc->tls = NULL;
+		if (tc->tls_timer != NULL)
+			event_free(tc->tls_timer);
 		event_free(tc->ev_read);
 		event_free(tc->ev_write);
 		evbuffer_free(tc->out);	/* drops the buffer references */
@@ -472,7 +724,7 @@ tcp_on_accept(evutil_socket_t lfd, short what, void *arg)
 	socklen_t len = sizeof ss;
 	struct tcp_conn *tc;
 	struct conn *c;
-	char from[80];
+	char from[80], err[160];
 	int fd;
 
 	(void)what;
@@ -495,6 +747,15 @@ tcp_on_accept(evutil_socket_t lfd, short what, void *arg)
 		return;
 	}
 	event_add(tc->ev_read, NULL);
+	if (tls_enabled()) {
+		/* The peer layer hears of it once TLS is up. */
+		snprintf(c->name, sizeof c->name, "%s", from);
+		if (tcp_tls_start(tc, NULL, err, sizeof err) < 0) {
+			log_warn("dropped connection from %s: %s", from, err);
+			peer_conn_lost(c, "%s", err);
+		}
+		return;
+	}
 	peer_conn_accepted(c, from);
 }
 

@@ -169,6 +169,60 @@ START_TEST(bad_values)
 }
 END_TEST
 
+/* The TLS settings, from every source, and the ones that only make sense
+ * together (the files themselves are tls.c's, tested in test-tls.sh). */
+START_TEST(tls_settings)
+{
+	char *none[] = { NULL };
+	char *a1[] = { "asocd", "--tls-cert", "c.pem", "--tls-key", "k.pem",
+	    "--tls-ca", "ca.pem", NULL };
+	char *a2[] = { "asocd", "--tls-cert", "c.pem", "--tls-key", "k.pem",
+	    "--tls-verify-peer", "no", NULL };
+	char *e3[] = { "ASOC_TLS_CERT=c.pem", "ASOC_TLS_KEY=k.pem",
+	    "ASOC_TLS_CA=ca.pem", "ASOC_TLS_VERIFY_PEER=yes", NULL };
+	char *b1[] = { "asocd", "--tls-cert", "c.pem", NULL };
+	char *b2[] = { "asocd", "--tls-key", "k.pem", NULL };
+	char *b3[] = { "asocd", "--tls-ca", "ca.pem", NULL };
+	char *b4[] = { "asocd", "--tls-cert", "c.pem", "--tls-key", "k.pem",
+	    NULL };
+	char *b5[] = { "asocd", "--tls-verify-peer", "maybe", NULL };
+	char *b6[] = { "asocd", "--tls-verify-peer", "no", NULL };
+	struct conf c;
+
+	ck_assert_int_eq(load(&c, (char *[]){ "asocd", NULL }, none),
+	    CONF_RUN);
+	ck_assert_ptr_null(c.tls_cert);
+	ck_assert_int_eq(c.tls_verify_peer, -1);	/* TLS off */
+	conf_free(&c);
+	ck_assert_int_eq(load(&c, a1, none), CONF_RUN);
+	ck_assert_str_eq(c.tls_ca, "ca.pem");
+	ck_assert_int_eq(c.tls_verify_peer, 1);		/* the default */
+	conf_free(&c);
+	ck_assert_int_eq(load(&c, a2, none), CONF_RUN);
+	ck_assert_int_eq(c.tls_verify_peer, 0);
+	ck_assert_ptr_null(c.tls_ca);
+	conf_free(&c);
+	ck_assert_int_eq(load(&c, (char *[]){ "asocd", NULL }, e3), CONF_RUN);
+	ck_assert_str_eq(c.tls_cert, "c.pem");
+	ck_assert_str_eq(c.tls_key, "k.pem");
+	ck_assert_int_eq(c.tls_verify_peer, 1);
+	conf_free(&c);
+	write_cfg("tls-cert = c.pem\ntls-key = k.pem\ntls-verify-peer = no\n");
+	ck_assert_int_eq(load(&c, (char *[]){ "asocd", "--config", cfgpath,
+	    NULL }, none), CONF_RUN);
+	ck_assert_str_eq(c.tls_key, "k.pem");
+	ck_assert_int_eq(c.tls_verify_peer, 0);
+	conf_free(&c);
+
+	expect_error(b1, none, "--tls-cert without --tls-key");
+	expect_error(b2, none, "--tls-key without --tls-cert");
+	expect_error(b3, none, "--tls-ca without --tls-cert and --tls-key");
+	expect_error(b4, none, "no --tls-ca");
+	expect_error(b5, none, "tls-verify-peer must be yes or no");
+	expect_error(b6, none, "--tls-verify-peer without");
+}
+END_TEST
+
 START_TEST(bad_file)
 {
 	char *argv[] = { "asocd", "--config", cfgpath, NULL };
@@ -220,6 +274,7 @@ conf_suite(void)
 	tcase_add_test(tc, config_from_env);
 	tcase_add_test(tc, short_options);
 	tcase_add_test(tc, bad_values);
+	tcase_add_test(tc, tls_settings);
 	tcase_add_test(tc, bad_file);
 	tcase_add_test(tc, sizes);
 	suite_add_tcase(s, tc);
