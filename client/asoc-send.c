@@ -309,7 +309,11 @@ main(int argc, char **argv)
 		hdr.total = (uint64_t)(sb.st_size - off);
 	if (cli_ckpt_dir() != NULL) {
 		resumable = S_ISREG(sb.st_mode) && fd != STDIN_FILENO;
-		if (!resumable)
+		if (fd == STDIN_FILENO)
+			cli_warn("standard input cannot be resumed (name the "
+			    "file instead): it is sent whole (%s is ignored)",
+			    CLI_CKPT_ENV);
+		else if (!resumable)
 			cli_warn("%s is not a regular file: it cannot be "
 			    "resumed, so it is sent whole (%s is ignored)",
 			    name, CLI_CKPT_ENV);
