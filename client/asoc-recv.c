@@ -227,7 +227,7 @@ recv_resume(asoc_t *as, asoc_buf_t *ctl, int src, uint64_t tag,
 		    strerror(errno));
 	recv_rs.stop_at = cli_test_stop_at();
 	recv_rs.on = 1;
-	recv_unlink = NULL;	/* from now on the partial file is worth keeping */
+	recv_unlink = NULL;	/* the partial file is worth keeping now */
 	if (start > 0)
 		cli_warn("resuming at byte %" PRIu64 " of %" PRIu64 " (from "
 		    "checkpoint)", start, hdr->total);
@@ -305,7 +305,8 @@ main(int argc, char **argv)
 	size_t head = 0, i, idx;
 
 	cli_init("asoc-recv");
-	while ((ch = getopt_long(argc, argv, "f:ho:qS:T:W:", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "f:ho:qS:T:W:", opts, NULL)) !=
+	    -1) {
 		switch (ch) {
 		case 'f':
 			from = cli_parse_rank("--from", optarg);
@@ -347,8 +348,8 @@ main(int argc, char **argv)
 		    sizeof part)
 			cli_die("%s: the path is too long", path);
 		if (cli_ckpt_init(&recv_rs.ck, ckdir, path, &why) == -1)
-			cli_die("%s=%s: %s for %s: %s", CLI_CKPT_ENV, ckdir, why,
-			    path, strerror(errno));
+			cli_die("%s=%s: %s for %s: %s", CLI_CKPT_ENV, ckdir,
+			    why, path, strerror(errno));
 		recv_out = part;
 		if ((fd = open(part, O_RDWR | O_CLOEXEC)) == -1 &&
 		    errno == ENOENT) {
@@ -395,11 +396,12 @@ main(int argc, char **argv)
 	if (v2 && !timeout_set)
 		timeout_ms = RECV_TIMEOUT_MS;
 	if (!v2 && part_mode) {
-		cli_warn("rank %d's asoc-send offers no resume (it is older, or "
-		    "%s is unset there, or it sends a pipe): receiving the "
-		    "whole stream", src, CLI_CKPT_ENV);
+		cli_warn("rank %d's asoc-send offers no resume (it is older, "
+		    "or %s is unset there, or it sends a pipe): receiving "
+		    "the whole stream", src, CLI_CKPT_ENV);
 		if (ftruncate(fd, 0) == -1)
-			cli_die("cannot truncate %s: %s", part, strerror(errno));
+			cli_die("cannot truncate %s: %s", part,
+			    strerror(errno));
 		cli_ckpt_remove(&recv_rs.ck);
 		recv_unlink = part;
 	} else if (v2 && ckdir != NULL && !part_mode)
@@ -466,8 +468,8 @@ main(int argc, char **argv)
 			    "but only %" PRIu64 " arrived", src, trl.bytes,
 			    written);
 		if (st == ASOC_ETIMEDOUT)
-			cli_die("rank %d sent nothing for %u s: asoc-send there "
-			    "is gone or stuck (see --timeout)", src,
+			cli_die("rank %d sent nothing for %u s: asoc-send "
+			    "there is gone or stuck (see --timeout)", src,
 			    timeout_ms / 1000);
 		if (st != ASOC_OK)
 			cli_die_asoc(st, asoc_last_error(as), "receiving from "

@@ -138,7 +138,7 @@ void cli_progress_finish(struct cli_progress *p, int ok);
 #define CLI_STREAM_CHUNK_MAX	(1ULL << 30)	/* 4 of these are mapped */
 #define CLI_STREAM_OK		0
 #define CLI_STREAM_FAILED	1	/* the sender gave up (read error) */
-#define CLI_STREAM_DAMAGED	2	/* done: the receiver's SHA-256 differs */
+#define CLI_STREAM_DAMAGED	2	/* done: the SHA-256 differs there */
 #define CLI_RING		4	/* data messages in flight */
 /* Resume answer flags: why the offset is 0 although a checkpoint was
  * there, so that the sender can say it too. */
