@@ -37,7 +37,9 @@
 #define RECV_TIMEOUT_MS	60000	/* resumable streams: see --timeout */
 #define RECV_CKPT_BYTES	(64ULL << 20)	/* checkpoint at least this often */
 #define RECV_CKPT_MS	1000		/* ... or this often */
-#define RECV_HASH_MIN_RATE (100ULL << 20)	/* see send_resume */
+/* The start may wait for the sender to hash the confirmed bytes: allow
+ * for a slow disk, in bytes per second, on top of the timeout. */
+#define RECV_HASH_MIN_RATE (100ULL << 20)
 
 static const char *recv_out = "standard output";
 static const char *recv_unlink;	/* our partial file, removed on failure */
@@ -154,13 +156,14 @@ recv_resume(asoc_t *as, asoc_buf_t *ctl, int src, uint64_t tag,
 {
 	struct cli_stream_resume rs;
 	struct cli_ckpt *ck = &recv_rs.ck;
-	unsigned char *p = asoc_buf_ptr(ctl);
+	unsigned char *p = asoc_buf_ptr(ctl), mine[CLI_SHA_LEN];
 	asoc_completion_t c;
+	asoc_req_t *req;
 	asoc_status_t st;
 	struct stat sb;
 	uint64_t ms = timeout_ms, start;
 	const char *why;
-	int r;
+	int r, part_ok = 1;
 
 	memset(&rs, 0, sizeof rs);
 	cli_sha_init(&recv_sha);
@@ -175,17 +178,19 @@ recv_resume(asoc_t *as, asoc_buf_t *ctl, int src, uint64_t tag,
 			    "restarting from byte 0", path);
 			rs.flags |= CLI_RESUME_SOURCE_CHANGED;
 		} else if (fstat(fd, &sb) == -1 ||
-		    (uint64_t)sb.st_size < ck->offset ||
-		    cli_sha_file(&recv_sha, fd, ck->offset, scratch, slen) ==
-		    -1 || (cli_sha_peek(&recv_sha, rs.sha),
-		    memcmp(rs.sha, ck->sha, CLI_SHA_LEN) != 0)) {
-			cli_warn("%s does not match its checkpoint: restarting "
-			    "from byte 0", recv_out);
+		    (uint64_t)sb.st_size < ck->offset) {
+			cli_warn("%s is shorter than its checkpoint says: "
+			    "restarting from byte 0", recv_out);
 			rs.flags |= CLI_RESUME_PART_CHANGED;
-		} else
+		} else {
 			rs.offset = ck->offset;
+			memcpy(rs.sha, ck->sha, CLI_SHA_LEN);
+		}
 	}
 
+	/* Answer from the checkpoint at once, and post the receive of the
+	 * start before hashing: the two ends hash at the same time, and
+	 * neither waits on the other's disk with a deadline running. */
 	asoc_set_timeout(as, timeout_ms);
 	cli_stream_resume_encode(&rs, p);
 	st = asoc_send(as, ctl, 0, CLI_STREAM_RESUME_LEN, src,
@@ -193,12 +198,25 @@ recv_resume(asoc_t *as, asoc_buf_t *ctl, int src, uint64_t tag,
 	if (st != ASOC_OK)
 		cli_die_asoc(st, asoc_last_error(as), "answering rank %d's "
 		    "header", src);
-	/* The sender may hash up to offset bytes before it answers. */
 	if (ms != 0)
 		ms += rs.offset / RECV_HASH_MIN_RATE * 1000;
 	asoc_set_timeout(as, ms > UINT32_MAX ? UINT32_MAX : (unsigned)ms);
-	st = asoc_recv(as, ctl, 0, RECV_CTL_CAP, src, CLI_STREAM_CTL_TAG(tag),
-	    &c);
+	st = asoc_irecv(as, ctl, 0, RECV_CTL_CAP, src, CLI_STREAM_CTL_TAG(tag),
+	    &req);
+	if (st != ASOC_OK)
+		cli_die_asoc(st, asoc_last_error(as), "posting the receive of "
+		    "the start from rank %d", src);
+	if (rs.offset > 0) {
+		/* The checkpoint is only a claim about the partial file. */
+		if (cli_sha_file(&recv_sha, fd, rs.offset, scratch, slen) ==
+		    -1)
+			part_ok = 0;
+		else {
+			cli_sha_peek(&recv_sha, mine);
+			part_ok = memcmp(mine, rs.sha, CLI_SHA_LEN) == 0;
+		}
+	}
+	st = asoc_wait(req, &c);
 	if (st != ASOC_OK)
 		cli_die_asoc(st, asoc_last_error(as), "waiting for rank %d to "
 		    "start the data", src);
@@ -207,6 +225,14 @@ recv_resume(asoc_t *as, asoc_buf_t *ctl, int src, uint64_t tag,
 	if (start != 0 && start != rs.offset)
 		cli_die("rank %d starts at byte %" PRIu64 ", but %" PRIu64
 		    " was offered", src, start, rs.offset);
+	if (start != 0 && !part_ok) {
+		/* Too late to ask for byte 0: fail, and start over next time. */
+		cli_ckpt_remove(ck);
+		recv_unlink = recv_out;
+		cli_die("%s does not match its checkpoint (was it changed?): "
+		    "removed both; run asoc-send and asoc-recv again to "
+		    "transfer it from byte 0", recv_out);
+	}
 	if (start != rs.offset || rs.offset == 0) {
 		/* The sender's bytes differ (it said why): from scratch. */
 		cli_sha_free(&recv_sha);

@@ -31,9 +31,6 @@
 #define SEND_FAIL_TIMEOUT_MS	10000
 /* Resumable streams: give up on a receiver silent this long (--timeout). */
 #define SEND_TIMEOUT_MS		60000
-/* The resume answer may wait for asoc-recv to hash what it has: allow
- * for a slow disk on top of the timeout. */
-#define SEND_HASH_MIN_RATE	(100ULL << 20)	/* bytes per second */
 #define SEND_BACK_OFF		2048	/* the answer's place in ctl */
 
 struct send_ring {
@@ -130,13 +127,11 @@ send_resume(asoc_t *as, asoc_buf_t *ctl, int to, uint64_t tag,
 	unsigned char *p = (unsigned char *)asoc_buf_ptr(ctl);
 	asoc_completion_t c;
 	asoc_status_t st;
-	uint64_t ms = timeout_ms, start = 0;
+	uint64_t start = 0;
 	const char *why;
 	char off[32];
 
-	if (ms != 0)
-		ms += total / SEND_HASH_MIN_RATE * 1000;
-	asoc_set_timeout(as, ms > UINT32_MAX ? UINT32_MAX : (unsigned)ms);
+	asoc_set_timeout(as, timeout_ms);
 	st = asoc_recv(as, ctl, SEND_BACK_OFF, asoc_buf_size(ctl) -
 	    SEND_BACK_OFF, to, CLI_STREAM_BACK_TAG(tag), &c);
 	if (st != ASOC_OK)
@@ -152,8 +147,8 @@ send_resume(asoc_t *as, asoc_buf_t *ctl, int to, uint64_t tag,
 		    "modification time differ): restarting from byte 0", name,
 		    to);
 	if (rs.flags & CLI_RESUME_PART_CHANGED)
-		cli_warn("rank %d's partial copy does not match its "
-		    "checkpoint: restarting from byte 0", to);
+		cli_warn("rank %d's partial copy is shorter than its "
+		    "checkpoint says: restarting from byte 0", to);
 	if (rs.offset > total)
 		cli_warn("rank %d has %" PRIu64 " bytes but %s has only %"
 		    PRIu64 ": restarting from byte 0", to, rs.offset, name,

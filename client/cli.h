@@ -143,7 +143,7 @@ void cli_progress_finish(struct cli_progress *p, int ok);
 /* Resume answer flags: why the offset is 0 although a checkpoint was
  * there, so that the sender can say it too. */
 #define CLI_RESUME_SOURCE_CHANGED 0x1	/* size or mtime differ */
-#define CLI_RESUME_PART_CHANGED	0x2	/* the partial output does not match */
+#define CLI_RESUME_PART_CHANGED	0x2	/* the partial output is too short */
 #define CLI_RESUME_FLAGS	0x3
 
 struct cli_stream_hdr {

@@ -143,7 +143,8 @@ else
 fi
 resume_run "$T/out2.bin"
 
-# interrupted_run OUT: a transfer stopped and killed at the receiver.
+# interrupted_run OUT: a transfer stopped at the receiver, then both
+# killed, as when SLURM requeues the job.
 interrupted_run() {
 	local rpid spid
 	ASOC_CHECKPOINT_DIR=$CK ASOC_TEST_STOP_AT=64M "$RECV" --socket "$(sock 1)" --from 0 \
@@ -155,9 +156,7 @@ interrupted_run() {
 	spid=$!
 	BGPIDS+=("$spid")
 	wait_stopped "$rpid" || { cat "$T/ri.err" "$T/si.err"; return 1; }
-	kill -KILL "$rpid"
-	wait "$rpid" 2>/dev/null || true
-	wait_gone "$spid" 40 || return 1
+	{ kill -KILL "$rpid" "$spid"; wait "$rpid" "$spid"; } 2>/dev/null || true
 	[ -n "$(ckpt_offset)" ]
 }
 
@@ -205,6 +204,35 @@ printf 'again!!' | dd of="$T/in.bin" bs=1 seek=2000 conv=notrunc status=none
 touch -r "$T/mtime.ref" "$T/in.bin"
 restart_run "$T/out4.bin" "differ from rank 1's partial copy"
 
+# A partial file changed behind the checkpoint's back: the receiver finds
+# out while the sender hashes, fails, and the next run starts from 0.
+check "a transfer interrupted before its partial file changes" \
+    interrupted_run "$T/out6.bin"
+printf 'tamper' | dd of="$T/out6.bin.part" bs=1 seek=3000 conv=notrunc status=none
+ASOC_CHECKPOINT_DIR=$CK "$RECV" --socket "$(sock 1)" --from 0 -o "$T/out6.bin" \
+    2>"$T/r6.err" &
+rpid=$!
+BGPIDS+=("$rpid")
+ASOC_CHECKPOINT_DIR=$CK "$SEND" --socket "$(sock 0)" --to 1 "${TMO[@]}" "$T/in.bin" \
+    2>"$T/s6.err" || true
+if wait_gone "$rpid" 40 && [ "$RC" -ne 0 ] && grep -q "does not match its checkpoint" "$T/r6.err" &&
+    no_leftovers && [ ! -e "$T/out6.bin" ]; then
+	ok "a changed partial file fails the rerun and is removed with its checkpoint"
+else
+	not_ok "a changed partial file fails the rerun and is removed with its checkpoint" "$T/r6.err"
+fi
+ASOC_CHECKPOINT_DIR=$CK "$RECV" --socket "$(sock 1)" --from 0 -o "$T/out6.bin" \
+    2>"$T/r6.err" &
+rpid=$!
+BGPIDS+=("$rpid")
+if ASOC_CHECKPOINT_DIR=$CK "$SEND" --socket "$(sock 0)" --to 1 "$T/in.bin" 2>"$T/s6.err" &&
+    wait "$rpid" && cmp "$T/in.bin" "$T/out6.bin" && ! grep -q resuming "$T/s6.err"; then
+	ok "... and the next run sends it whole"
+else
+	not_ok "... and the next run sends it whole" "$T/s6.err" "$T/r6.err"
+fi
+rm -f "$T/out6.bin"
+
 # A change while it is sent: the sender refuses to finish a mixed copy,
 # and the next run starts over.  (The default timeouts: nobody is killed
 # here, and the receiver must not give up while the sender is stopped.)
@@ -239,19 +267,19 @@ if wait "$rpid" && cmp "$T/in.bin" "$T/out10.bin" && [ ! -e "$CK" ] &&
 else
 	not_ok "a plain transfer is identical, quiet, with no checkpoint or .part" "$T/r10.err"
 fi
-"$RECV" --socket "$(sock 1)" --from 0 "${TMO[@]}" -o "$T/out6.bin" 2>"$T/r6.err" &
+"$RECV" --socket "$(sock 1)" --from 0 "${TMO[@]}" -o "$T/out11.bin" 2>"$T/r11.err" &
 rpid=$!
 BGPIDS+=("$rpid")
-ASOC_TEST_STOP_AT=64M "$SEND" --socket "$(sock 0)" --to 1 "$T/in.bin" 2>"$T/s6.err" &
+ASOC_TEST_STOP_AT=64M "$SEND" --socket "$(sock 0)" --to 1 "$T/in.bin" 2>"$T/s11.err" &
 spid=$!
 BGPIDS+=("$spid")
 wait_stopped "$spid" || true
 { kill -KILL "$spid"; wait "$spid"; } 2>/dev/null || true
-if wait_gone "$rpid" 40 && [ "$RC" -ne 0 ] && [ ! -e "$T/out6.bin" ] &&
-    [ ! -e "$T/out6.bin.part" ]; then
+if wait_gone "$rpid" 40 && [ "$RC" -ne 0 ] && [ ! -e "$T/out11.bin" ] &&
+    [ ! -e "$T/out11.bin.part" ]; then
 	ok "an interrupted plain transfer removes its partial file, as before"
 else
-	not_ok "an interrupted plain transfer removes its partial file, as before" "$T/r6.err"
+	not_ok "an interrupted plain transfer removes its partial file, as before" "$T/r11.err"
 fi
 
 rm -f "$T"/out*.bin
