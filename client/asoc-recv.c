@@ -5,9 +5,21 @@
  * stay posted on the data tag, so the sender never waits for a write to
  * disk, plus one on the control tag for the trailer.  Receives with one
  * source and tag complete in order, so the oldest is always next.
+ *
+ * With ASOC_CHECKPOINT_DIR set and -o FILE, the data goes to FILE.part,
+ * renamed to FILE once the stream is complete and verified.  A resumable
+ * (version 2) stream is checkpointed as it is written: every
+ * RECV_CKPT_BYTES or RECV_CKPT_MS the output is fdatasync'd and the
+ * checkpoint (cli-checkpoint.h) records the confirmed offset and the
+ * SHA-256 of the bytes before it.  A rerun answers the header with that
+ * offset, so the sender starts there.  On a failure FILE.part and the
+ * checkpoint stay, for the next run.
  */
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -18,27 +30,233 @@
 
 #include "asoc.h"
 #include "cli.h"
+#include "cli-checkpoint.h"
 
 #define RECV_CTL_CAP	4096	/* a longer header fails as a version error */
 #define RECV_GRACE_MS	2000	/* see recv_reap */
+#define RECV_TIMEOUT_MS	60000	/* resumable streams: see --timeout */
+#define RECV_CKPT_BYTES	(64ULL << 20)	/* checkpoint at least this often */
+#define RECV_CKPT_MS	1000		/* ... or this often */
+/* The start may wait for the sender to hash the confirmed bytes: allow
+ * for a slow disk, in bytes per second, on top of the timeout. */
+#define RECV_HASH_MIN_RATE (100ULL << 20)
 
 static const char *recv_out = "standard output";
 static const char *recv_unlink;	/* our partial file, removed on failure */
+
+/* A resumable stream into FILE.part; the cleanup saves its checkpoint. */
+static struct recv_resume {
+	int on;			/* checkpoints are kept */
+	int fd;
+	struct cli_ckpt ck;
+	uint64_t pos;		/* bytes of the output written */
+	struct timespec last;	/* last checkpoint */
+	uint64_t stop_at;	/* ASOC_TEST_STOP_AT */
+} recv_rs;
+static struct cli_sha recv_sha;	/* version 2: of the output so far */
 
 static void
 recv_usage(FILE *f)
 {
 	fprintf(f, "usage: asoc-recv [--socket PATH] [--from RANK] [--tag TAG] "
-	    "[-o FILE] [--quiet]\n"
+	    "[--timeout SECONDS] [-o FILE] [--quiet]\n"
 	    "Receives one asoc-send stream into FILE (standard output if - or "
-	    "absent).\n");
+	    "absent); resumable with ASOC_CHECKPOINT_DIR set.\n");
+}
+
+/* Makes pos confirmed: the data on disk first, then the record of it. */
+static int
+recv_ckpt_save(void)
+{
+	if (fdatasync(recv_rs.fd) == -1 && errno != EINVAL)
+		return -1;
+	recv_rs.ck.offset = recv_rs.pos;
+	cli_sha_peek(&recv_sha, recv_rs.ck.sha);
+	if (cli_ckpt_save(&recv_rs.ck) == -1)
+		return -1;
+	clock_gettime(CLOCK_MONOTONIC, &recv_rs.last);
+	return 0;
+}
+
+static void
+recv_ckpt_maybe(void)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (recv_rs.pos - recv_rs.ck.offset < RECV_CKPT_BYTES &&
+	    (now.tv_sec - recv_rs.last.tv_sec) * 1000 + (now.tv_nsec -
+	    recv_rs.last.tv_nsec) / 1000000 < RECV_CKPT_MS)
+		return;
+	if (recv_ckpt_save() == -1)
+		cli_die("cannot write the checkpoint %s: %s", recv_rs.ck.path,
+		    strerror(errno));
+	if (recv_rs.stop_at != 0 && recv_rs.pos >= recv_rs.stop_at) {
+		recv_rs.stop_at = 0;
+		cli_test_stop("checkpointing", recv_rs.pos);
+	}
 }
 
 static void
 recv_cleanup(void)
 {
+	char n[32];
+
+	if (recv_rs.on) {
+		/* What is written is good: keep it for the next run. */
+		recv_rs.on = 0;
+		if (recv_ckpt_save() == -1)
+			cli_warn("cannot write the checkpoint %s: %s",
+			    recv_rs.ck.path, strerror(errno));
+		cli_warn("kept %s (%s confirmed) and its checkpoint: run "
+		    "asoc-send and asoc-recv again with %s to resume",
+		    recv_out, cli_fmt_bytes(recv_rs.ck.offset, n, sizeof n),
+		    CLI_CKPT_ENV);
+	}
 	if (recv_unlink != NULL)
 		unlink(recv_unlink);
+}
+
+/* Tells a version 2 sender how it ended (see cli.h). */
+static asoc_status_t
+recv_done(asoc_t *as, asoc_buf_t *ctl, int src, uint64_t tag,
+    uint32_t status, uint64_t bytes)
+{
+	cli_stream_done_encode(status, bytes, asoc_buf_ptr(ctl));
+	return asoc_send(as, ctl, 0, CLI_STREAM_DONE_LEN, src,
+	    CLI_STREAM_BACK_TAG(tag));
+}
+
+/* Dies on a damaged copy, taking the copy and its checkpoint with it. */
+static void CLI_NORETURN
+recv_die_damaged(asoc_t *as, asoc_buf_t *ctl, int src, uint64_t tag)
+{
+	recv_done(as, ctl, src, tag, CLI_STREAM_DAMAGED, 0);
+	if (recv_rs.on) {
+		recv_rs.on = 0;
+		cli_ckpt_remove(&recv_rs.ck);
+	}
+	recv_unlink = recv_out;
+	cli_die("the SHA-256 of %s differs from the sender's: the copy is "
+	    "damaged (did the source change while it was sent?); removed it "
+	    "and its checkpoint, run both again", recv_out);
+}
+
+/*
+ * The resume exchange of a version 2 stream (see cli.h): answers the
+ * header with the offset a checkpoint of this output confirms (0 without
+ * one, or when it is not for this source), learns where the sender
+ * starts, and positions the output there.  scratch is the ring's memory,
+ * free until the data comes.
+ */
+static void
+recv_resume(asoc_t *as, asoc_buf_t *ctl, int src, uint64_t tag,
+    unsigned timeout_ms, const struct cli_stream_hdr *hdr, int fd,
+    int part_mode, const char *path, unsigned char *scratch, size_t slen)
+{
+	struct cli_stream_resume rs;
+	struct cli_ckpt *ck = &recv_rs.ck;
+	unsigned char *p = asoc_buf_ptr(ctl), mine[CLI_SHA_LEN];
+	asoc_completion_t c;
+	asoc_req_t *req;
+	asoc_status_t st;
+	struct stat sb;
+	uint64_t ms = timeout_ms, start;
+	const char *why;
+	int r, part_ok = 1;
+
+	memset(&rs, 0, sizeof rs);
+	cli_sha_init(&recv_sha);
+	if (part_mode && (r = cli_ckpt_load(ck, &why)) == -1)
+		cli_warn("ignoring the checkpoint %s: %s; starting from byte "
+		    "0", ck->path, why);
+	else if (part_mode && r == 1) {
+		if (ck->size != hdr->total || ck->mtime_sec != hdr->mtime_sec ||
+		    ck->mtime_nsec != hdr->mtime_nsec) {
+			cli_warn("the source changed since the checkpoint of "
+			    "%s (size or modification time differ): "
+			    "restarting from byte 0", path);
+			rs.flags |= CLI_RESUME_SOURCE_CHANGED;
+		} else if (fstat(fd, &sb) == -1 ||
+		    (uint64_t)sb.st_size < ck->offset) {
+			cli_warn("%s is shorter than its checkpoint says: "
+			    "restarting from byte 0", recv_out);
+			rs.flags |= CLI_RESUME_PART_CHANGED;
+		} else {
+			rs.offset = ck->offset;
+			memcpy(rs.sha, ck->sha, CLI_SHA_LEN);
+		}
+	}
+
+	/* Answer from the checkpoint at once, and post the receive of the
+	 * start before hashing: the two ends hash at the same time, and
+	 * neither waits on the other's disk with a deadline running. */
+	asoc_set_timeout(as, timeout_ms);
+	cli_stream_resume_encode(&rs, p);
+	st = asoc_send(as, ctl, 0, CLI_STREAM_RESUME_LEN, src,
+	    CLI_STREAM_BACK_TAG(tag));
+	if (st != ASOC_OK)
+		cli_die_asoc(st, asoc_last_error(as), "answering rank %d's "
+		    "header", src);
+	if (ms != 0)
+		ms += rs.offset / RECV_HASH_MIN_RATE * 1000;
+	asoc_set_timeout(as, ms > UINT32_MAX ? UINT32_MAX : (unsigned)ms);
+	st = asoc_irecv(as, ctl, 0, RECV_CTL_CAP, src, CLI_STREAM_CTL_TAG(tag),
+	    &req);
+	if (st != ASOC_OK)
+		cli_die_asoc(st, asoc_last_error(as), "posting the receive of "
+		    "the start from rank %d", src);
+	if (rs.offset > 0) {
+		/* The checkpoint is only a claim about the partial file. */
+		if (cli_sha_file(&recv_sha, fd, rs.offset, scratch, slen) ==
+		    -1)
+			part_ok = 0;
+		else {
+			cli_sha_peek(&recv_sha, mine);
+			part_ok = memcmp(mine, rs.sha, CLI_SHA_LEN) == 0;
+		}
+	}
+	st = asoc_wait(req, &c);
+	if (st != ASOC_OK)
+		cli_die_asoc(st, asoc_last_error(as), "waiting for rank %d to "
+		    "start the data", src);
+	if (cli_stream_start_decode(p, c.len, &start, &why) == -1)
+		cli_die("rank %d sent a bad start message: %s", src, why);
+	if (start != 0 && start != rs.offset)
+		cli_die("rank %d starts at byte %" PRIu64 ", but %" PRIu64
+		    " was offered", src, start, rs.offset);
+	if (start != 0 && !part_ok) {
+		/* Too late to ask for byte 0: fail, and start over next time. */
+		cli_ckpt_remove(ck);
+		recv_unlink = recv_out;
+		cli_die("%s does not match its checkpoint (was it changed?): "
+		    "removed both; run asoc-send and asoc-recv again to "
+		    "transfer it from byte 0", recv_out);
+	}
+	if (start != rs.offset || rs.offset == 0) {
+		/* The sender's bytes differ (it said why): from scratch. */
+		cli_sha_free(&recv_sha);
+		cli_sha_init(&recv_sha);
+	}
+	if (!part_mode)
+		return;
+	if (ftruncate(fd, (off_t)start) == -1 ||
+	    lseek(fd, (off_t)start, SEEK_SET) == -1)
+		cli_die("cannot prepare %s: %s", recv_out, strerror(errno));
+	recv_rs.fd = fd;
+	recv_rs.pos = start;
+	ck->size = hdr->total;
+	ck->mtime_sec = hdr->mtime_sec;
+	ck->mtime_nsec = hdr->mtime_nsec;
+	if (recv_ckpt_save() == -1)
+		cli_die("cannot write the checkpoint %s: %s", ck->path,
+		    strerror(errno));
+	recv_rs.stop_at = cli_test_stop_at();
+	recv_rs.on = 1;
+	recv_unlink = NULL;	/* the partial file is worth keeping now */
+	if (start > 0)
+		cli_warn("resuming at byte %" PRIu64 " of %" PRIu64 " (from "
+		    "checkpoint)", start, hdr->total);
 }
 
 static void
@@ -92,6 +310,7 @@ main(int argc, char **argv)
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "socket", required_argument, NULL, 'S' },
 		{ "tag", required_argument, NULL, 'T' },
+		{ "timeout", required_argument, NULL, 'W' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct cli_stream_hdr hdr;
@@ -102,15 +321,18 @@ main(int argc, char **argv)
 	asoc_buf_t *ctl, *ring;
 	asoc_req_t *req[CLI_RING] = { NULL }, *trl_req = NULL, *any[2];
 	asoc_status_t st;
-	const char *sock = NULL, *path = NULL, *why;
-	unsigned char *base;
+	const char *sock = NULL, *path = NULL, *why, *ckdir;
+	char part[PATH_MAX];
+	unsigned char *base, sha[CLI_SHA_LEN];
 	uint64_t tag = 0, written = 0, msgs = 0;
 	int ch, fd = STDOUT_FILENO, from = ASOC_ANY_SOURCE, src, quiet = 0;
-	int have_trl = 0;
+	int have_trl = 0, part_mode = 0, v2, timeout_set = 0;
+	unsigned timeout_ms = 0;
 	size_t head = 0, i, idx;
 
 	cli_init("asoc-recv");
-	while ((ch = getopt_long(argc, argv, "f:ho:qS:T:", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "f:ho:qS:T:W:", opts, NULL)) !=
+	    -1) {
 		switch (ch) {
 		case 'f':
 			from = cli_parse_rank("--from", optarg);
@@ -130,6 +352,10 @@ main(int argc, char **argv)
 		case 'T':
 			tag = cli_parse_tag("--tag", optarg);
 			break;
+		case 'W':
+			timeout_ms = cli_parse_timeout("--timeout", optarg);
+			timeout_set = 1;
+			break;
 		default:
 			recv_usage(stderr);
 			return 2;
@@ -140,7 +366,28 @@ main(int argc, char **argv)
 		    "with -o", argv[optind]);
 
 	/* Open first: a bad path must fail before a sender waits on us. */
-	if (path != NULL && strcmp(path, "-") != 0) {
+	ckdir = cli_ckpt_dir();
+	if (path != NULL && strcmp(path, "-") != 0 && ckdir != NULL) {
+		/* An earlier run's FILE.part is kept until the header says
+		 * whether its checkpoint still applies. */
+		if ((size_t)snprintf(part, sizeof part, "%s.part", path) >=
+		    sizeof part)
+			cli_die("%s: the path is too long", path);
+		if (cli_ckpt_init(&recv_rs.ck, ckdir, path, &why) == -1)
+			cli_die("%s=%s: %s for %s: %s", CLI_CKPT_ENV, ckdir,
+			    why, path, strerror(errno));
+		recv_out = part;
+		if ((fd = open(part, O_RDWR | O_CLOEXEC)) == -1 &&
+		    errno == ENOENT) {
+			fd = open(part, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC,
+			    0644);
+			recv_unlink = part;
+		}
+		if (fd == -1)
+			cli_die("cannot create %s: %s", part, strerror(errno));
+		part_mode = 1;
+		cli_set_cleanup(recv_cleanup);
+	} else if (path != NULL && strcmp(path, "-") != 0) {
 		fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 		if (fd == -1)
 			cli_die("cannot create %s: %s", path, strerror(errno));
@@ -155,20 +402,48 @@ main(int argc, char **argv)
 	if ((st = asoc_buf_alloc(as, RECV_CTL_CAP, &ctl)) != ASOC_OK)
 		cli_die_asoc(st, asoc_last_error(as), "cannot allocate the "
 		    "control buffer");
-	st = asoc_recv(as, ctl, 0, RECV_CTL_CAP, from, CLI_STREAM_CTL_TAG(tag),
-	    &c);
-	if (st != ASOC_OK)
-		cli_die_asoc(st, asoc_last_error(as), "receiving the stream "
-		    "header");
+	for (;;) {
+		st = asoc_recv(as, ctl, 0, RECV_CTL_CAP, from,
+		    CLI_STREAM_CTL_TAG(tag), &c);
+		if (st != ASOC_OK)
+			cli_die_asoc(st, asoc_last_error(as), "receiving the "
+			    "stream header");
+		/* A sender whose receiver died sends its failure trailer
+		 * anyway; a rerun must not take it for the new stream. */
+		if (!cli_stream_is_trl(asoc_buf_ptr(ctl), c.len))
+			break;
+		cli_warn("ignoring the trailer of an earlier, failed stream "
+		    "from rank %d", c.source);
+	}
 	src = c.source;
 	if (cli_stream_hdr_decode(asoc_buf_ptr(ctl), c.len, &hdr, &why) == -1)
 		cli_die("rank %d sent a bad stream header: %s", src, why);
+	v2 = hdr.version == CLI_STREAM_VERSION_RESUME;
+	if (v2 && !timeout_set)
+		timeout_ms = RECV_TIMEOUT_MS;
+	if (!v2 && part_mode) {
+		cli_warn("rank %d's asoc-send offers no resume (it is older, "
+		    "or %s is unset there, or it sends a pipe): receiving "
+		    "the whole stream", src, CLI_CKPT_ENV);
+		if (ftruncate(fd, 0) == -1)
+			cli_die("cannot truncate %s: %s", part,
+			    strerror(errno));
+		cli_ckpt_remove(&recv_rs.ck);
+		recv_unlink = part;
+	} else if (v2 && ckdir != NULL && !part_mode)
+		cli_warn("standard output cannot be resumed: receiving the "
+		    "whole stream");
 
 	st = asoc_buf_alloc(as, CLI_RING * (size_t)hdr.chunk, &ring);
 	if (st != ASOC_OK)
 		cli_die_asoc(st, asoc_last_error(as), "cannot allocate %d "
 		    "buffers of %" PRIu64 " bytes", CLI_RING, hdr.chunk);
 	base = asoc_buf_ptr(ring);
+	if (v2)
+		recv_resume(as, ctl, src, tag, timeout_ms, &hdr, fd, part_mode,
+		    path, base, CLI_RING * (size_t)hdr.chunk);
+	/* From here on the sender is there: a silence is a fault. */
+	asoc_set_timeout(as, timeout_ms);
 	for (i = 0; i < CLI_RING; i++) {
 		st = asoc_irecv(as, ring, i * hdr.chunk, hdr.chunk, src, tag,
 		    &req[i]);
@@ -176,11 +451,15 @@ main(int argc, char **argv)
 			cli_die_asoc(st, asoc_last_error(as), "posting a "
 			    "receive from rank %d", src);
 	}
+	/* The trailer comes after all the data: no deadline for it, the
+	 * data receives have theirs. */
+	asoc_set_timeout(as, 0);
 	st = asoc_irecv(as, ctl, 0, RECV_CTL_CAP, src, CLI_STREAM_CTL_TAG(tag),
 	    &trl_req);
 	if (st != ASOC_OK)
 		cli_die_asoc(st, asoc_last_error(as), "posting the trailer "
 		    "receive from rank %d", src);
+	asoc_set_timeout(as, timeout_ms);
 
 	cli_progress_start(&prog, hdr.total, quiet);
 	for (;;) {
@@ -214,12 +493,23 @@ main(int argc, char **argv)
 			cli_die("rank %d's trailer says %" PRIu64 " bytes, "
 			    "but only %" PRIu64 " arrived", src, trl.bytes,
 			    written);
+		if (st == ASOC_ETIMEDOUT)
+			cli_die("rank %d sent nothing for %u s: asoc-send "
+			    "there is gone or stuck (see --timeout)", src,
+			    timeout_ms / 1000);
 		if (st != ASOC_OK)
 			cli_die_asoc(st, asoc_last_error(as), "receiving from "
 			    "rank %d", src);
 		recv_write(fd, base + head * hdr.chunk, c.len);
 		written += c.len;
 		msgs++;
+		if (v2)
+			cli_sha_update(&recv_sha, base + head * hdr.chunk,
+			    c.len);
+		if (recv_rs.on) {
+			recv_rs.pos += c.len;
+			recv_ckpt_maybe();
+		}
 		cli_progress_update(&prog, written);
 		/* After the trailer nothing more is coming: do not repost. */
 		if (!have_trl) {
@@ -245,9 +535,32 @@ main(int argc, char **argv)
 			cli_die("rank %d sent more than its trailer says", src);
 		req[i] = NULL;
 	}
+	if (v2) {
+		if (!trl.has_sha)
+			cli_die("rank %d's trailer has no SHA-256", src);
+		cli_sha_peek(&recv_sha, sha);
+		cli_sha_free(&recv_sha);
+		if (memcmp(sha, trl.sha, CLI_SHA_LEN) != 0)
+			recv_die_damaged(as, ctl, src, tag);
+	}
+	/* Durable before the name says it is complete. */
+	if (part_mode && fsync(fd) == -1)
+		cli_die("cannot write %s: %s", recv_out, strerror(errno));
 	if (fd != STDOUT_FILENO && close(fd) == -1)
 		cli_die("cannot write %s: %s", recv_out, strerror(errno));
+	if (part_mode) {
+		recv_rs.on = 0;
+		if (rename(part, path) == -1)
+			cli_die("cannot rename %s to %s: %s", part, path,
+			    strerror(errno));
+		cli_ckpt_remove(&recv_rs.ck);
+	}
 	recv_unlink = NULL;
+	if (v2 && (st = recv_done(as, ctl, src, tag, CLI_STREAM_OK,
+	    hdr.total)) != ASOC_OK)
+		cli_warn_asoc(st, asoc_last_error(as), "%s is complete, but "
+		    "telling rank %d so failed", path != NULL ? path :
+		    recv_out, src);
 	cli_progress_finish(&prog, 1);
 	asoc_buf_free(ring);
 	asoc_buf_free(ctl);

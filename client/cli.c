@@ -6,6 +6,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <signal.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -314,9 +315,9 @@ cli_get(const unsigned char *p, int n)
 	return v;
 }
 
-void
+size_t
 cli_stream_hdr_encode(const struct cli_stream_hdr *h,
-    unsigned char out[CLI_STREAM_HDR_LEN])
+    unsigned char out[CLI_STREAM_HDR2_LEN])
 {
 	memcpy(out, CLI_STREAM_MAGIC, 8);
 	cli_put(out + 8, h->version, 4);
@@ -324,47 +325,74 @@ cli_stream_hdr_encode(const struct cli_stream_hdr *h,
 	cli_put(out + 16, h->total, 8);
 	cli_put(out + 24, h->chunk, 8);
 	cli_put(out + 32, 0, 8);
+	if (h->version == CLI_STREAM_VERSION)
+		return CLI_STREAM_HDR_LEN;
+	cli_put(out + 40, (uint64_t)h->mtime_sec, 8);
+	cli_put(out + 48, h->mtime_nsec, 4);
+	cli_put(out + 52, 0, 4);
+	cli_put(out + 56, 0, 8);
+	return CLI_STREAM_HDR2_LEN;
 }
 
 int
 cli_stream_hdr_decode(const unsigned char *in, size_t len,
     struct cli_stream_hdr *h, const char **why)
 {
+	memset(h, 0, sizeof *h);
 	if (len < 8 || memcmp(in, CLI_STREAM_MAGIC, 8) != 0)
 		*why = "not an asoc-send stream header (bad magic)";
-	else if (len < 12 || (h->version = cli_get(in + 8, 4)) !=
-	    CLI_STREAM_VERSION)
+	else if (len < 12 || ((h->version = cli_get(in + 8, 4)) !=
+	    CLI_STREAM_VERSION && h->version != CLI_STREAM_VERSION_RESUME))
 		*why = "unsupported stream version: update asoc-recv";
-	else if (len != CLI_STREAM_HDR_LEN)
+	else if (len != (h->version == CLI_STREAM_VERSION ?
+	    CLI_STREAM_HDR_LEN : CLI_STREAM_HDR2_LEN))
 		*why = "stream header has the wrong length";
 	else if ((h->flags = cli_get(in + 12, 4)) != 0)
 		*why = "stream header has unknown flags: update asoc-recv";
 	else if ((h->chunk = cli_get(in + 24, 8)) == 0 ||
 	    h->chunk > CLI_STREAM_CHUNK_MAX)
 		*why = "stream chunk size is 0 or over 1 GiB";
+	else if ((h->total = cli_get(in + 16, 8)) == CLI_SIZE_UNKNOWN &&
+	    h->version == CLI_STREAM_VERSION_RESUME)
+		*why = "a resumable stream of unknown size";
+	else if (h->version == CLI_STREAM_VERSION_RESUME &&
+	    (h->mtime_nsec = cli_get(in + 48, 4)) > 999999999)
+		*why = "stream header has a bad mtime";
 	else {
-		h->total = cli_get(in + 16, 8);
+		if (h->version == CLI_STREAM_VERSION_RESUME)
+			h->mtime_sec = (int64_t)cli_get(in + 40, 8);
 		return 0;
 	}
 	return -1;
 }
 
-void
+size_t
 cli_stream_trl_encode(const struct cli_stream_trl *t,
-    unsigned char out[CLI_STREAM_TRL_LEN])
+    unsigned char out[CLI_STREAM_TRL2_LEN])
 {
 	memcpy(out, CLI_STREAM_END_MAGIC, 8);
 	cli_put(out + 8, t->status, 4);
 	cli_put(out + 12, 0, 4);
 	cli_put(out + 16, t->bytes, 8);
 	cli_put(out + 24, t->messages, 8);
+	if (!t->has_sha)
+		return CLI_STREAM_TRL_LEN;
+	memcpy(out + 32, t->sha, CLI_STREAM_SHA_LEN);
+	return CLI_STREAM_TRL2_LEN;
+}
+
+int
+cli_stream_is_trl(const unsigned char *in, size_t len)
+{
+	return len >= 8 && memcmp(in, CLI_STREAM_END_MAGIC, 8) == 0;
 }
 
 int
 cli_stream_trl_decode(const unsigned char *in, size_t len,
     struct cli_stream_trl *t, const char **why)
 {
-	if (len != CLI_STREAM_TRL_LEN ||
+	memset(t, 0, sizeof *t);
+	if ((len != CLI_STREAM_TRL_LEN && len != CLI_STREAM_TRL2_LEN) ||
 	    memcmp(in, CLI_STREAM_END_MAGIC, 8) != 0)
 		*why = "not an asoc-send stream trailer";
 	else if ((t->status = cli_get(in + 8, 4)) != CLI_STREAM_OK &&
@@ -373,7 +401,119 @@ cli_stream_trl_decode(const unsigned char *in, size_t len,
 	else {
 		t->bytes = cli_get(in + 16, 8);
 		t->messages = cli_get(in + 24, 8);
+		if ((t->has_sha = len == CLI_STREAM_TRL2_LEN))
+			memcpy(t->sha, in + 32, CLI_STREAM_SHA_LEN);
 		return 0;
 	}
 	return -1;
+}
+
+void
+cli_stream_resume_encode(const struct cli_stream_resume *r,
+    unsigned char out[CLI_STREAM_RESUME_LEN])
+{
+	memcpy(out, CLI_STREAM_RESUME_MAGIC, 8);
+	cli_put(out + 8, CLI_STREAM_VERSION_RESUME, 4);
+	cli_put(out + 12, r->flags, 4);
+	cli_put(out + 16, r->offset, 8);
+	memcpy(out + 24, r->sha, CLI_STREAM_SHA_LEN);
+	cli_put(out + 56, 0, 8);
+}
+
+int
+cli_stream_resume_decode(const unsigned char *in, size_t len,
+    struct cli_stream_resume *r, const char **why)
+{
+	if (len != CLI_STREAM_RESUME_LEN ||
+	    memcmp(in, CLI_STREAM_RESUME_MAGIC, 8) != 0 ||
+	    cli_get(in + 8, 4) != CLI_STREAM_VERSION_RESUME)
+		*why = "not an asoc-recv resume answer";
+	else if (((r->flags = cli_get(in + 12, 4)) & ~CLI_RESUME_FLAGS) != 0)
+		*why = "resume answer has unknown flags: update asoc-send";
+	else {
+		r->offset = cli_get(in + 16, 8);
+		memcpy(r->sha, in + 24, CLI_STREAM_SHA_LEN);
+		return 0;
+	}
+	return -1;
+}
+
+void
+cli_stream_start_encode(uint64_t start,
+    unsigned char out[CLI_STREAM_START_LEN])
+{
+	memcpy(out, CLI_STREAM_START_MAGIC, 8);
+	cli_put(out + 8, CLI_STREAM_VERSION_RESUME, 4);
+	cli_put(out + 12, 0, 4);
+	cli_put(out + 16, start, 8);
+}
+
+int
+cli_stream_start_decode(const unsigned char *in, size_t len,
+    uint64_t *start, const char **why)
+{
+	if (len != CLI_STREAM_START_LEN ||
+	    memcmp(in, CLI_STREAM_START_MAGIC, 8) != 0 ||
+	    cli_get(in + 8, 4) != CLI_STREAM_VERSION_RESUME) {
+		*why = "not an asoc-send start message";
+		return -1;
+	}
+	*start = cli_get(in + 16, 8);
+	return 0;
+}
+
+void
+cli_stream_done_encode(uint32_t status, uint64_t bytes,
+    unsigned char out[CLI_STREAM_DONE_LEN])
+{
+	memcpy(out, CLI_STREAM_DONE_MAGIC, 8);
+	cli_put(out + 8, CLI_STREAM_VERSION_RESUME, 4);
+	cli_put(out + 12, status, 4);
+	cli_put(out + 16, bytes, 8);
+}
+
+int
+cli_stream_done_decode(const unsigned char *in, size_t len, uint32_t *status,
+    uint64_t *bytes, const char **why)
+{
+	if (len != CLI_STREAM_DONE_LEN ||
+	    memcmp(in, CLI_STREAM_DONE_MAGIC, 8) != 0 ||
+	    cli_get(in + 8, 4) != CLI_STREAM_VERSION_RESUME)
+		*why = "not an asoc-recv done message";
+	else if ((*status = cli_get(in + 12, 4)) != CLI_STREAM_OK &&
+	    *status != CLI_STREAM_DAMAGED)
+		*why = "done message has an unknown status";
+	else {
+		*bytes = cli_get(in + 16, 8);
+		return 0;
+	}
+	return -1;
+}
+
+uint64_t
+cli_test_stop_at(void)
+{
+	const char *v = getenv(CLI_TEST_STOP_ENV);
+
+	return v != NULL && *v != '\0' ? cli_parse_size(CLI_TEST_STOP_ENV, v) :
+	    0;
+}
+
+void
+cli_test_stop(const char *what, uint64_t done)
+{
+	cli_warn("%s=%" PRIu64 ": stopping after %s %" PRIu64 " bytes (test "
+	    "only)", CLI_TEST_STOP_ENV, cli_test_stop_at(), what, done);
+	raise(SIGSTOP);
+}
+
+unsigned
+cli_parse_timeout(const char *opt, const char *arg)
+{
+	uint64_t v = cli_parse_tag(opt, arg);
+
+	if (v > UINT32_MAX / 1000)
+		cli_die_usage("%s: %s seconds is too long (at most %u; 0 waits "
+		    "forever)", opt, arg, UINT32_MAX / 1000);
+	return (unsigned)v * 1000;
 }

@@ -45,6 +45,8 @@ void cli_die_usage(const char *fmt, ...) CLI_PRINTF(1, 2) CLI_NORETURN;
 int cli_parse_rank(const char *opt, const char *arg);
 uint64_t cli_parse_tag(const char *opt, const char *arg);
 uint64_t cli_parse_size(const char *opt, const char *arg);
+/* Seconds (0 = wait forever), returned in milliseconds. */
+unsigned cli_parse_timeout(const char *opt, const char *arg);
 
 /* "0 B", "512 B", "1.5 KiB", "4.0 GiB": writes into buf and returns it. */
 const char *cli_fmt_bytes(uint64_t n, char *buf, size_t len);
@@ -81,43 +83,125 @@ void cli_progress_finish(struct cli_progress *p, int ok);
  * data tag with CLI_STREAM_CTL_BIT flipped, so a stream needs one user tag.
  * All fields are little-endian.
  *
+ * Version 1, a plain stream (what asoc-send sends without
+ * ASOC_CHECKPOINT_DIR, or from a pipe):
+ *
  *   header (40):  "ASOCSTRM" u32 version u32 flags u64 total u64 chunk
  *                 u64 reserved
  *   trailer (32): "ASOCEND!" u32 status u32 reserved u64 bytes u64 messages
+ *
+ * Version 2, a resumable stream (a regular file, ASOC_CHECKPOINT_DIR set
+ * on the sender).  The header names the source (size = total, and mtime);
+ * the receiver answers on the back tag (the control tag with
+ * CLI_STREAM_BACK_BIT flipped too, so a stream the other way on the same
+ * tag cannot take it) with the offset it has confirmed and the SHA-256 of
+ * those bytes; the sender checks that hash against its own file and says
+ * where the data starts (the offset, or 0 if its bytes differ); the data
+ * follows from there, and the trailer adds the SHA-256 of the whole file.
+ * bytes and messages in the trailer count this run only.  Last, the
+ * receiver says on the back tag that the file is complete, checked and
+ * under its name (or that its SHA-256 differs), so that a sender that
+ * exits 0 means the file is there, not only in the receiver's buffers.
+ *
+ *   header (64):  as version 1, then i64 mtime_sec u32 mtime_nsec
+ *                 u32 reserved u64 reserved
+ *   resume (64):  "ASOCRSUM" u32 version u32 flags u64 offset
+ *                 u8[32] sha256 of [0, offset) u64 reserved
+ *   start (24):   "ASOCSTRT" u32 version u32 reserved u64 start
+ *   trailer (64): as version 1, then u8[32] sha256 of the whole file
+ *   done (24):    "ASOCDONE" u32 version u32 status u64 bytes
+ *
+ * An asoc-recv of version 1 refuses a version 2 header ("unsupported
+ * stream version") and exits; asoc-send then gets no resume answer and
+ * fails within its timeout, saying to update asoc-recv or unset
+ * ASOC_CHECKPOINT_DIR.  This asoc-recv takes both versions.
  */
 #define CLI_STREAM_CTL_BIT	(1ULL << 62)
+#define CLI_STREAM_BACK_BIT	(1ULL << 61)
 #define CLI_STREAM_CTL_TAG(t)	((uint64_t)(t) ^ CLI_STREAM_CTL_BIT)
+#define CLI_STREAM_BACK_TAG(t)	(CLI_STREAM_CTL_TAG(t) ^ CLI_STREAM_BACK_BIT)
 #define CLI_STREAM_MAGIC	"ASOCSTRM"
 #define CLI_STREAM_END_MAGIC	"ASOCEND!"
-#define CLI_STREAM_VERSION	1
+#define CLI_STREAM_RESUME_MAGIC	"ASOCRSUM"
+#define CLI_STREAM_START_MAGIC	"ASOCSTRT"
+#define CLI_STREAM_DONE_MAGIC	"ASOCDONE"
+#define CLI_STREAM_VERSION	1	/* plain */
+#define CLI_STREAM_VERSION_RESUME 2
 #define CLI_STREAM_HDR_LEN	40
+#define CLI_STREAM_HDR2_LEN	64
 #define CLI_STREAM_TRL_LEN	32
+#define CLI_STREAM_TRL2_LEN	64
+#define CLI_STREAM_RESUME_LEN	64
+#define CLI_STREAM_START_LEN	24
+#define CLI_STREAM_DONE_LEN	24
+#define CLI_STREAM_SHA_LEN	32
 #define CLI_STREAM_CHUNK_MAX	(1ULL << 30)	/* 4 of these are mapped */
 #define CLI_STREAM_OK		0
 #define CLI_STREAM_FAILED	1	/* the sender gave up (read error) */
+#define CLI_STREAM_DAMAGED	2	/* done: the SHA-256 differs there */
 #define CLI_RING		4	/* data messages in flight */
+/* Resume answer flags: why the offset is 0 although a checkpoint was
+ * there, so that the sender can say it too. */
+#define CLI_RESUME_SOURCE_CHANGED 0x1	/* size or mtime differ */
+#define CLI_RESUME_PART_CHANGED	0x2	/* the partial output is too short */
+#define CLI_RESUME_FLAGS	0x3
 
 struct cli_stream_hdr {
 	uint32_t version;
 	uint32_t flags;
 	uint64_t total;		/* CLI_SIZE_UNKNOWN for pipes */
 	uint64_t chunk;
+	int64_t mtime_sec;	/* version 2: the source's mtime */
+	uint32_t mtime_nsec;
 };
 
 struct cli_stream_trl {
 	uint32_t status;
 	uint64_t bytes;
 	uint64_t messages;
+	int has_sha;		/* version 2 */
+	unsigned char sha[CLI_STREAM_SHA_LEN];
 };
 
-void cli_stream_hdr_encode(const struct cli_stream_hdr *h,
-    unsigned char out[CLI_STREAM_HDR_LEN]);
+struct cli_stream_resume {
+	uint32_t flags;
+	uint64_t offset;
+	unsigned char sha[CLI_STREAM_SHA_LEN];
+};
+
+/* Encoders return the length written (the version picks the form). */
+size_t cli_stream_hdr_encode(const struct cli_stream_hdr *h,
+    unsigned char out[CLI_STREAM_HDR2_LEN]);
 /* Returns 0, or -1 with *why saying what is wrong with the bytes. */
 int cli_stream_hdr_decode(const unsigned char *in, size_t len,
     struct cli_stream_hdr *h, const char **why);
-void cli_stream_trl_encode(const struct cli_stream_trl *t,
-    unsigned char out[CLI_STREAM_TRL_LEN]);
+size_t cli_stream_trl_encode(const struct cli_stream_trl *t,
+    unsigned char out[CLI_STREAM_TRL2_LEN]);
 int cli_stream_trl_decode(const unsigned char *in, size_t len,
     struct cli_stream_trl *t, const char **why);
+/* Whether bytes look like a trailer (a stale one from a failed stream). */
+int cli_stream_is_trl(const unsigned char *in, size_t len);
+void cli_stream_resume_encode(const struct cli_stream_resume *r,
+    unsigned char out[CLI_STREAM_RESUME_LEN]);
+int cli_stream_resume_decode(const unsigned char *in, size_t len,
+    struct cli_stream_resume *r, const char **why);
+void cli_stream_start_encode(uint64_t start,
+    unsigned char out[CLI_STREAM_START_LEN]);
+int cli_stream_start_decode(const unsigned char *in, size_t len,
+    uint64_t *start, const char **why);
+void cli_stream_done_encode(uint32_t status, uint64_t bytes,
+    unsigned char out[CLI_STREAM_DONE_LEN]);
+int cli_stream_done_decode(const unsigned char *in, size_t len,
+    uint32_t *status, uint64_t *bytes, const char **why);
+
+/*
+ * Test-only: ASOC_TEST_STOP_AT=BYTES makes asoc-send (after that many
+ * bytes were confirmed sent) or asoc-recv (after its first checkpoint at
+ * or past it) stop itself with SIGSTOP, so that a test can kill it
+ * mid-transfer at a known point without racing the transfer.
+ */
+#define CLI_TEST_STOP_ENV	"ASOC_TEST_STOP_AT"
+uint64_t cli_test_stop_at(void);	/* 0 when unset */
+void cli_test_stop(const char *what, uint64_t done);
 
 #endif
