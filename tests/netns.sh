@@ -44,7 +44,9 @@ netns_cluster() {
 	done
 }
 
-# nsx I COMMAND...: COMMAND inside node I.
+# nsx I COMMAND...: COMMAND inside node I, in the foreground (in the
+# background, $! would be the subshell, not COMMAND: start daemons with
+# ip netns exec directly, so they can be stopped by their PID).
 nsx() {
 	local i=$1
 	shift
