@@ -129,6 +129,10 @@ check "restart: rank 3 withdrew the send of the restarted rank" stat_all_zero "$
 check "restart: a new client of rank 1 sends to rank 2" xfer 65536 recv-first 1 2
 check "restart: and receives from rank 3" xfer 65536 send-first 3 1
 check "restart: rank 0 reaches rank 1 again" xfer 65536 recv-first 0 1
+check "restart: asoc-send | asoc-recv through the restarted daemon" bash -c "
+    timeout $BOUND '$RECV' --socket '$(sock 0)' --from 1 --tag 64 -o '$T/rs.out' & r=\$!
+    seq 1 100000 | timeout $BOUND '$SEND' --socket '$(sock 1)' --to 0 --tag 64 - &&
+    wait \$r && seq 1 100000 | cmp - '$T/rs.out'"
 
 # --- Receivers that stop reading: memory stays bounded -------------------
 # asocd copies no payload: bytes go from the sender's mapped buffer to the
