@@ -147,9 +147,16 @@ check "restart: asoc-send | asoc-recv through the restarted daemon" bash -c "
 OWN_SLACK=32768	# kB
 vmrss() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
 own_kb() {	# RANK: VmRSS minus the client buffers it maps, in kB
-	local bb
-	bb=$(stat_field "$(sock "$1")" buffer_bytes)
-	echo $(($(vmrss "${DAEMONS[$1]}") - bb / 1024))
+	local bb bb2 rss t
+	# Clients register and free buffers meanwhile: only a VmRSS read
+	# between two equal buffer_bytes belongs to that figure.
+	for ((t = 0; t < 20; t++)); do
+		bb=$(stat_field "$(sock "$1")" buffer_bytes)
+		rss=$(vmrss "${DAEMONS[$1]}")
+		bb2=$(stat_field "$(sock "$1")" buffer_bytes)
+		[ "$bb" != "$bb2" ] || break
+	done
+	echo $((rss - bb / 1024))
 }
 # sample SECS RANK... : max own_kb of each rank over SECS, in MAX[rank];
 # a rank given as sN is stopped: its plain VmRSS (it cannot change).
