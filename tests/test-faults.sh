@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Faults on four daemons over TCP on loopback: a peer daemon killed with -9
 # mid-transfer, a daemon restarted under its clients, and receivers that
-# stop reading (a client, then a whole peer daemon, SIGSTOPped) while
-# others carry on.  Every client runs under a hard bound (timeout), so a
+# stop reading (a client, then a whole peer daemon, SIGSTOPped, shorter
+# and longer than the connection timeout) while others carry on.  Every client runs under a hard bound (timeout), so a
 # hang is a failure, not a stuck `make check`.
 . "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
 
@@ -298,6 +298,38 @@ else
 	not_ok "stopped daemon: after SIGCONT (sender $s, receiver $r)" "$T/sd.s" "$T/sd.r"
 fi
 for r in 0 1; do check "stopped daemon: rank $r holds nothing after" stat_all_zero "$(sock $r)"; done
+# (c) A receiving peer daemon stopped for longer than the connection
+# timeout: for its peer it is as good as dead.  The sender fails with
+# "peer lost" within the timeout (TCP's user timeout: zero-window probes
+# answered by a stopped process's kernel do not keep it waiting), and
+# after SIGCONT the stopped side's receiver fails cleanly too.
+bg "$T/sl.r" X --socket "$(sock 1)" recv --from 0 --tag 90 --size 1073741824
+slr=$LAST
+wait_stat "$(sock 1)" posted_recvs 1
+bg "$T/sl.s" X --socket "$(sock 0)" send --to 1 --tag 90 --size 1073741824 --expect epeerlost
+sls=$LAST
+wait_landed 1 33554432 || not_ok "long stop: 0 -> 1 did not start" "$T/sl.s"
+kill -STOP "${DAEMONS[1]}"
+t0=$(now)
+wait_bounded "$sls" $((CTO + SLACK + 5)) && s=0 || s=$?
+took=$(elapsed "$t0" "$(now)")
+kill -CONT "${DAEMONS[1]}"
+if [ "$s" -eq 0 ] && awk -v t="$took" -v b=$((CTO + SLACK)) 'BEGIN { exit !(t <= b) }'; then
+	ok "long stop: the sender failed with peer lost ${took} s into the stop (timeout ${CTO} s)"
+	grep -h "send:" "$T/sl.s" | sed 's/^/    /'
+else
+	not_ok "long stop: the sender ended after ${took} s (status $s; timeout ${CTO} s + ${SLACK} s)" "$T/sl.s" "$T/d0.log"
+fi
+if wait_bounded "$slr" "$BOUND"; then
+	not_ok "long stop: the stopped side's receiver succeeded" "$T/sl.r"
+elif grep -q "peer's asocd went away" "$T/sl.r"; then
+	ok "long stop: after SIGCONT the stopped side's receiver failed with peer lost"
+	sed 's/^/    /' "$T/sl.r"
+else
+	not_ok "long stop: the stopped side's receiver" "$T/sl.r"
+fi
+for r in 0 1; do check "long stop: rank $r holds nothing after" stat_all_zero "$(sock $r)"; done
+check "long stop: rank 0 -> 1 again" xfer 1048577 recv-first 0 1
 check "every daemon survived" all_daemons_alive
 
 finish
