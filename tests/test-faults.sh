@@ -221,10 +221,10 @@ bg "$T/st.cmp" bash -c "seq 1 $N | cmp - '$T/st.fifo' && echo identical"
 stcmp=$LAST
 "$RECV" --socket "$(sock 1)" --from 0 --tag 70 >"$T/st.fifo" 2>"$T/st.r" &
 strecv=$!
-BGPIDS+=($strecv)
+BGPIDS+=("$strecv")
 seq 1 $N | "$SEND" --socket "$(sock 0)" --to 1 --tag 70 - 2>"$T/st.s" &
 stsend=$!
-BGPIDS+=($stsend)
+BGPIDS+=("$stsend")
 if wait_landed 1 33554432; then
 	kill -STOP "$strecv"
 	ok "stopped client: the stream runs, its receiver is now stopped"
@@ -280,10 +280,11 @@ o3=$LAST
 sample 4 0 s1
 within "stopped daemon, 4 s of pushing" 0
 within "stopped daemon, 4 s of pushing" s1
-for o in 1:"0 -> 2" 2:"3 -> 0" 3:"2 -> 3"; do
-	pid=$(eval echo "\$o${o%%:*}")
-	if wait_bounded "$pid" 60; then ok "stopped daemon: ${o#*:} completed meanwhile"
-	else not_ok "stopped daemon: ${o#*:}" "$T/sd.o${o%%:*}"; fi
+opids=("$o1" "$o2" "$o3")
+onames=("0 -> 2" "3 -> 0" "2 -> 3")
+for i in 0 1 2; do
+	if wait_bounded "${opids[$i]}" 60; then ok "stopped daemon: ${onames[$i]} completed meanwhile"
+	else not_ok "stopped daemon: ${onames[$i]}" "$T/sd.o$((i + 1))"; fi
 done
 kill -CONT "${DAEMONS[1]}"
 wait_bounded "$sds" "$BOUND" && s=0 || s=$?

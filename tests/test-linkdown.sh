@@ -31,7 +31,7 @@ start_nodes() {	# CONNECTION_TIMEOUT
 		ip netns exec "${NS}n$i" "$ASOCD" -f --peers "$peers" --listen "$NET.$i" \
 		    --port 9000 --transport tcp --socket "$(sock "$i")" \
 		    --log-file "$T/d$i.log" --connection-timeout "$1" &
-		DAEMONS[$i]=$!
+		DAEMONS[i]=$!
 	done
 	for i in 1 2 3 4; do
 		wait_stat "$(sock "$i")" rank $((i - 1)) || return 1
