@@ -4,7 +4,7 @@
  *
  *   asoc-load --socket S0 --socket S1 ... [--clients 64] [--count 100]
  *             [--max-size BYTES] [--window W] [--seed N]
- *             [--fault dup|skip|corrupt]
+ *             [--fault dup|skip|swap|corrupt]
  *
  * Client i (a process of its own) talks to daemon i % ndaemons.  A
  * seeded random permutation, with no fixed point, names the client each
@@ -14,12 +14,14 @@
  * sender's.  The length and every byte of message k of client i are a
  * function of (seed, i, k); messages of 32 bytes or more start with a
  * header (magic, sender, sequence, length, checksum), so the receiver can
- * tell a lost message (a later sequence number arrives), a duplicate (an
- * earlier one), and corruption (the bytes differ from what they must be).
+ * tell a lost message (a later sequence number arrives), a duplicate (one
+ * that already came), a reordering (an earlier one that had not) and
+ * corruption (the bytes differ from what they must be).
  * After the last message every receiver waits a second for one more, which
  * would be a duplicate.  The parent prints one line:
  *
- *   load: 6400 transfers, 3.1 GiB, 0 lost, 0 duplicated, 0 corrupt, 21.4 s
+ *   load: 6400 transfers, 4.9 GiB, 0 lost, 0 duplicated, 0 reordered,
+ *   0 corrupt, 10.3 s
  *
  * and exits 0 only when every message arrived once, intact, and every
  * operation succeeded.  --fault makes client 0 send wrong messages on
@@ -56,14 +58,16 @@ struct load_hdr {
 /* What a client reports to the parent, through a pipe. */
 struct load_result {
 	uint64_t sent, received, bytes;
-	uint64_t lost, duplicated, corrupt, failed;
+	uint64_t lost, duplicated, reordered, corrupt, failed;
 };
 
 static const char *opt_sockets[LOAD_MAX_DAEMONS];
 static unsigned opt_ndaemons;
 static unsigned opt_clients = 64, opt_count = 100, opt_window = 2;
 static uint64_t opt_max = 3u << 20, opt_seed = 1;
-static enum { FAULT_NONE, FAULT_DUP, FAULT_SKIP, FAULT_CORRUPT } opt_fault;
+static enum {
+	FAULT_NONE, FAULT_DUP, FAULT_SKIP, FAULT_SWAP, FAULT_CORRUPT
+} opt_fault;
 static unsigned fault_at;
 static unsigned dest[LOAD_MAX_CLIENTS], src[LOAD_MAX_CLIENTS];
 
@@ -159,7 +163,8 @@ load_warn(unsigned me, const char *what, asoc_t *as, asoc_status_t st)
  */
 static void
 load_check(struct load_result *res, unsigned me, unsigned sender,
-    const uint8_t *p, uint64_t got, unsigned *next, uint8_t *want)
+    const uint8_t *p, uint64_t got, unsigned *next, uint8_t *want,
+    uint8_t *seen)
 {
 	struct load_hdr h;
 	uint64_t n = load_len(sender, *next);
@@ -177,11 +182,21 @@ load_check(struct load_result *res, unsigned me, unsigned sender,
 			(*next)++;
 			return;
 		}
-		if (h.seq < *next) {
+		if (h.seq < *next && seen[h.seq]) {
 			fprintf(stderr, "asoc-load: client %u: message %u "
 			    "from client %u came again (expected %u)\n", me,
 			    h.seq, sender, *next);
 			res->duplicated++;
+			return;
+		}
+		if (h.seq < *next) {
+			/* Counted as lost when a later one overtook it. */
+			fprintf(stderr, "asoc-load: client %u: message %u "
+			    "from client %u came after a later one\n", me,
+			    h.seq, sender);
+			res->reordered++;
+			res->lost--;
+			seen[h.seq] = 1;
 			return;
 		}
 		if (h.seq > *next) {
@@ -209,6 +224,7 @@ load_check(struct load_result *res, unsigned me, unsigned sender,
 		res->received++;
 		res->bytes += got;
 	}
+	seen[*next] = 1;
 	(*next)++;
 }
 
@@ -216,8 +232,8 @@ load_check(struct load_result *res, unsigned me, unsigned sender,
  * --fault: client 0 misbehaves on purpose, to show the checks catch it,
  * at message fault_at (the first from 5 on that, with its neighbours, is
  * long enough for a header): dup sends the message before it again in its
- * place, skip leaves it out (every later one moves up), corrupt flips a
- * bit of it.
+ * place, skip leaves it out (every later one moves up), swap sends it
+ * after the next one, corrupt flips a bit of it.
  */
 static unsigned
 load_fault_seq(unsigned me, unsigned k)
@@ -228,6 +244,10 @@ load_fault_seq(unsigned me, unsigned k)
 		return k - 1;
 	if (opt_fault == FAULT_SKIP)
 		return k + 1;
+	if (opt_fault == FAULT_SWAP && k == fault_at)
+		return k + 1;
+	if (opt_fault == FAULT_SWAP && k == fault_at + 1)
+		return k - 1;
 	return k;
 }
 
@@ -244,7 +264,7 @@ load_client(unsigned me, int out)
 	asoc_completion_t c;
 	asoc_status_t st;
 	size_t cap = (size_t)opt_max + 1;
-	uint8_t *want = NULL;
+	uint8_t *want = NULL, *seen = NULL;
 	asoc_t *as;
 	unsigned i;
 
@@ -263,7 +283,8 @@ load_client(unsigned me, int out)
 			goto report;
 		}
 	}
-	if ((want = malloc(cap)) == NULL) {
+	if ((want = malloc(cap)) == NULL ||
+	    (seen = calloc(opt_count, 1)) == NULL) {
 		fprintf(stderr, "asoc-load: client %u: out of memory\n", me);
 		res.failed++;
 		goto report;
@@ -274,7 +295,7 @@ load_client(unsigned me, int out)
 	 * in libasoc until their turn. */
 	while (done_s < opt_count || done_r < opt_count) {
 		asoc_req_t *any[2];
-		size_t k;
+		size_t k = 0;
 
 		while (posted_r < opt_count && posted_r - done_r < w) {
 			st = asoc_irecv(as, rb[posted_r % w], 0, cap,
@@ -306,7 +327,7 @@ load_client(unsigned me, int out)
 			if (st != ASOC_OK)
 				goto fail;
 			load_check(&res, me, from, asoc_buf_ptr(rb[done_r % w]),
-			    c.len, &next, want);
+			    c.len, &next, want, seen);
 			done_r++;
 		} else {
 			sr[done_s % w] = NULL;
@@ -333,17 +354,20 @@ load_client(unsigned me, int out)
 		res.failed++;
 	}
 	free(want);
+	free(seen);
 	asoc_close(as);
 	goto report;
 fail:
 	load_warn(me, "transfer", as, st);
 	res.failed++;
 	free(want);
+	free(seen);
 	asoc_close(as);
 report:
 	if (write(out, &res, sizeof res) != (ssize_t)sizeof res)
 		return 1;
-	return res.failed || res.lost || res.duplicated || res.corrupt;
+	return res.failed || res.lost || res.duplicated || res.reordered ||
+	    res.corrupt;
 }
 
 /* A random permutation without fixed points: who sends to whom. */
@@ -373,7 +397,7 @@ load_usage(void)
 {
 	fprintf(stderr, "usage: asoc-load --socket PATH [--socket PATH...] "
 	    "[--clients N] [--count K] [--max-size BYTES] [--window W] "
-	    "[--seed S] [--fault dup|skip|corrupt]\n");
+	    "[--seed S] [--fault dup|skip|swap|corrupt]\n");
 	exit(2);
 }
 
@@ -423,6 +447,8 @@ main(int argc, char **argv)
 				opt_fault = FAULT_DUP;
 			else if (strcmp(optarg, "skip") == 0)
 				opt_fault = FAULT_SKIP;
+			else if (strcmp(optarg, "swap") == 0)
+				opt_fault = FAULT_SWAP;
 			else if (strcmp(optarg, "corrupt") == 0)
 				opt_fault = FAULT_CORRUPT;
 			else
@@ -482,6 +508,7 @@ main(int argc, char **argv)
 		sum.bytes += res.bytes;
 		sum.lost += res.lost;
 		sum.duplicated += res.duplicated;
+		sum.reordered += res.reordered;
 		sum.corrupt += res.corrupt;
 		sum.failed += res.failed;
 	}
@@ -496,15 +523,15 @@ main(int argc, char **argv)
 			bad++;
 	secs = load_now() - t0;
 	printf("load: %" PRIu64 " transfers, %.1f GiB, %" PRIu64 " lost, %"
-	    PRIu64 " duplicated, %" PRIu64 " corrupt, %.1f s\n", sum.received,
-	    (double)sum.bytes / (1024.0 * 1024 * 1024), sum.lost,
-	    sum.duplicated, sum.corrupt, secs);
+	    PRIu64 " duplicated, %" PRIu64 " reordered, %" PRIu64 " corrupt, "
+	    "%.1f s\n", sum.received, (double)sum.bytes / (1024.0 * 1024 *
+	    1024), sum.lost, sum.duplicated, sum.reordered, sum.corrupt, secs);
 	if (sum.failed > 0 || bad > 0)
 		printf("load: %" PRIu64 " operations failed, %d clients "
 		    "failed\n", sum.failed, bad);
 	if (sum.received != (uint64_t)opt_clients * opt_count ||
 	    sum.sent != sum.received || sum.lost || sum.duplicated ||
-	    sum.corrupt || sum.failed || bad)
+	    sum.reordered || sum.corrupt || sum.failed || bad)
 		return 1;
 	return 0;
 }

@@ -20,8 +20,8 @@ else
 fi
 cat "$T/load.out"
 # The checks themselves: a client that sends a message twice, leaves one
-# out, or flips a bit is caught, and the run fails.
-for f in dup:duplicated skip:lost corrupt:corrupt; do
+# out, swaps two, or flips a bit is caught, and the run fails.
+for f in dup:duplicated skip:lost swap:reordered corrupt:corrupt; do
 	check_fails "asoc-load catches --fault ${f%:*}" "[1-9][0-9]* ${f#*:}" \
 	    timeout 120 "$LOAD" "${socks[@]}" --clients 8 --count 20 --fault "${f%:*}"
 done
