@@ -444,7 +444,9 @@ xfer_drain(void)
 			xfer_free(x);
 		}
 	}
-	/* Our own requests that have not started moving data. */
+	/* Our own requests that have not started moving data.  The client
+	 * is told what to do, as a request refused while draining is: a
+	 * bare "shutting down" left users guessing whether to retry. */
 	TAILQ_FOREACH(c, &asocd->clients, entry) {
 		TAILQ_FOREACH_SAFE(r, &c->reqs, entry, rn) {
 			struct xfer *x = r->xfer;
@@ -453,7 +455,8 @@ xfer_drain(void)
 			    x->state == XS_RTS_SENT ||
 			    x->state == XS_UNEXPECTED)
 				xfer_cancel(r, PS_ECANCELLED, "asocd is "
-				    "shutting down");
+				    "shutting down: start it again and "
+				    "reconnect");
 		}
 	}
 }

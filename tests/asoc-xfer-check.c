@@ -12,6 +12,10 @@
  * scoped remote access); --settle-ms waits before checking, so a rogue
  * late write has time to land.
  *
+ * --first K numbers the messages from K (a stream split over two runs);
+ * --start-after FILE waits, connected and with its buffer, until FILE
+ * exists (a session that is idle while its daemon restarts).
+ *
  * The pattern is a function of (seed, size, message index), so sender and
  * receiver agree without talking.  Each side prints a checksum; the
  * receiver compares all bytes with the pattern and fails on any
@@ -37,6 +41,8 @@ static int opt_send_first = 1;
 static int opt_expect = ASOC_OK;
 static uint64_t opt_offset, opt_guard;	/* recv: where, and guard bytes */
 static unsigned opt_settle_ms;		/* recv: wait before checking */
+static unsigned opt_first;		/* index of the first message */
+static const char *opt_start_after;	/* wait for this file to exist */
 #define GUARD_BYTE 0xa5
 
 static void
@@ -138,7 +144,7 @@ run_send(asoc_t *as, asoc_buf_t *b)
 	unsigned i;
 
 	for (i = 0; i < opt_count; i++) {
-		fill(asoc_buf_ptr(b), opt_size, i);
+		fill(asoc_buf_ptr(b), opt_size, opt_first + i);
 		st = asoc_send(as, b, 0, opt_size, opt_peer, opt_tag);
 		outcome(as, "send", st);
 		printf("sent %" PRIu64 " bytes to rank %d tag %" PRIu64
@@ -198,7 +204,7 @@ run_recv(asoc_t *as, asoc_buf_t *b)
 			return 1;
 		}
 		bad |= verify((uint8_t *)asoc_buf_ptr(b) + opt_offset, opt_size,
-		    i);
+		    opt_first + i);
 		printf("received %zu bytes from rank %d tag %" PRIu64
 		    " checksum %016" PRIx64 " %s\n", c.len, c.source, c.tag,
 		    checksum((uint8_t *)asoc_buf_ptr(b) + opt_offset, c.len),
@@ -256,7 +262,8 @@ usage(void)
 	fprintf(stderr, "usage: asoc-xfer-check [--socket P] send|recv|self "
 	    "[--to R|--from R|any] --size N [--tag T] [--count K] [--seed S] "
 	    "[--cap N] [--order send-first|recv-first] [--expect STATUS] "
-	    "[--offset O] [--guard G] [--settle-ms MS]\n");
+	    "[--offset O] [--guard G] [--settle-ms MS] [--first K] "
+	    "[--start-after FILE]\n");
 	exit(2);
 }
 
@@ -277,6 +284,8 @@ main(int argc, char **argv)
 		{ "offset", required_argument, NULL, 'O' },
 		{ "guard", required_argument, NULL, 'G' },
 		{ "settle-ms", required_argument, NULL, 'W' },
+		{ "first", required_argument, NULL, 'F' },
+		{ "start-after", required_argument, NULL, 'A' },
 		{ NULL, 0, NULL, 0 }
 	};
 	asoc_buf_t *b, *b2 = NULL;
@@ -326,6 +335,12 @@ main(int argc, char **argv)
 		case 'W':
 			opt_settle_ms = (unsigned)atoi(optarg);
 			break;
+		case 'F':
+			opt_first = (unsigned)atoi(optarg);
+			break;
+		case 'A':
+			opt_start_after = optarg;
+			break;
 		default:
 			usage();
 		}
@@ -341,6 +356,13 @@ main(int argc, char **argv)
 		cap += opt_offset + opt_guard;
 	if ((st = asoc_buf_alloc(as, cap ? cap : 1, &b)) != ASOC_OK)
 		die("buffer", as, st);
+	/* An idle session, for tests of a daemon that goes away meanwhile. */
+	if (opt_start_after != NULL) {
+		printf("connected, waiting for %s\n", opt_start_after);
+		fflush(stdout);
+		while (access(opt_start_after, F_OK) != 0)
+			usleep(20000);
+	}
 	if (strcmp(mode, "send") == 0 && opt_peer >= 0)
 		rc = run_send(as, b);
 	else if (strcmp(mode, "recv") == 0 && opt_peer != -2)

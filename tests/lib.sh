@@ -132,6 +132,24 @@ wait_stat() {
 	return 1
 }
 
+# stat_all_zero SOCKET: poll (10 s) until the daemon holds nothing for any
+# client: no buffer, no buffer byte, no transfer, no posted receive, no
+# unexpected send.
+stat_all_zero() {
+	local t j k v
+	for ((t = 0; t < 200; t++)); do
+		j=$("$STAT" --socket "$1" --json | grep -o "^{[^[]*") || true
+		v=0
+		for k in buffers buffer_bytes xfers_active posted_recvs unexpected; do
+			grep -q "\"$k\":0[,}]" <<<"$j" || v=1
+		done
+		[ "$v" -eq 0 ] && return 0
+		sleep 0.05
+	done
+	echo "timed out waiting for all counters to be 0 on $1: $j" >&2
+	return 1
+}
+
 # xfer SIZE ORDER SRC DST [receiver options...]: one checked transfer from
 # rank SRC to rank DST, the receive posted first (recv-first) or the send
 # arrived first (send-first), each order made sure through asoc-stat.

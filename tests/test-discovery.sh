@@ -4,35 +4,10 @@
 # and form a world of three; a node with another key is not admitted; and
 # discovery is refused under SLURM.
 . "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
-
-if [ "$(id -u)" -ne 0 ] || ! command -v ip >/dev/null; then
-	echo "test-discovery.sh: needs root and iproute2 for network namespaces" >&2
-	exit 77	# automake: skipped, and said so
-fi
-NS=asocd$$
-NSS=()
-netns_cleanup() {
-	local n
-	for n in "${NSS[@]}"; do ip netns del "$n" 2>/dev/null || true; done
-}
-trap 'cleanup; netns_cleanup' EXIT
+. "${top_srcdir:-$(dirname "$0")/..}/tests/netns.sh"
 
 # A bridge in its own namespace, and nodes 1-4 on it, 10.80.0.N/24.
-ip netns add "${NS}br" && NSS+=("${NS}br")
-ip -n "${NS}br" link add br0 type bridge
-ip -n "${NS}br" link set br0 up
-for i in 1 2 3 4; do
-	ip netns add "${NS}n$i" && NSS+=("${NS}n$i")
-	ip link add "a${NS}$i" type veth peer name "b${NS}$i"
-	ip link set "a${NS}$i" netns "${NS}n$i"
-	ip link set "b${NS}$i" netns "${NS}br"
-	ip -n "${NS}n$i" link set "a${NS}$i" name eth0
-	ip -n "${NS}n$i" addr add "10.80.0.$i/24" dev eth0
-	ip -n "${NS}n$i" link set eth0 up
-	ip -n "${NS}n$i" link set lo up
-	ip -n "${NS}br" link set "b${NS}$i" master br0
-	ip -n "${NS}br" link set "b${NS}$i" up
-done
+netns_cluster 4 10.80.0
 
 head -c 32 /dev/urandom >"$T/key" && chmod 600 "$T/key"
 head -c 32 /dev/urandom >"$T/other.key" && chmod 600 "$T/other.key"
