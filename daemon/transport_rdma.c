@@ -481,6 +481,9 @@ rdma_grant(struct conn *c, struct xfer *x, struct req *r, uint64_t *addr,
 	}
 	*addr = (uintptr_t)base;
 	x->tp_priv = g;
+	log_debug("%s: granted %llu bytes at %#llx, rkey %#010x (%s)",
+	    c->name, (unsigned long long)x->len, (unsigned long long)*addr,
+	    *rkey, g->mr != NULL ? "region" : "window");
 	return 0;
 }
 

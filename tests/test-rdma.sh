@@ -80,6 +80,45 @@ start_rank 1 "${RD[@]}"
 for ((t = 0; t < 100; t++)); do [ -S "$(sock 1)" ] && break; sleep 0.1; done
 check "rdma: a restarted peer is reached again" xfer 1048577 recv-first 0 1
 check "every daemon survived" all_daemons_alive
+
+# Nothing to guess from one transfer, or one connection, to the next: the
+# rkeys of 24 grants in a row, and the starting PSNs of four connections
+# (the peer restarted between them), as the daemons log them.
+for p in "${DAEMONS[@]}"; do kill -TERM "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
+start_cluster 2 "${RD[@]}" --log-level debug
+check "rdma: 24 transfers in a row" bash -c "
+    '$XFER' --socket '$(sock 1)' recv --from 0 --tag 30 --size 4097 --count 24 >/dev/null &
+    r=\$!
+    '$XFER' --socket '$(sock 0)' send --to 1 --tag 30 --size 4097 --count 24 >/dev/null && wait \$r"
+for round in 1 2 3; do
+	kill -TERM "${DAEMONS[1]}"
+	wait "${DAEMONS[1]}" 2>/dev/null || true
+	rm -f "$(sock 1)"
+	start_rank 1 "${RD[@]}" --log-level debug
+	for ((t = 0; t < 100; t++)); do [ -S "$(sock 1)" ] && break; sleep 0.1; done
+	check "rdma: connection $((round + 1)) to a restarted peer" xfer 4097 recv-first 0 1
+done
+# unpredictable NAME VALUES...: distinct, not in arithmetic progression,
+# and (for rkeys) their random low bytes spread out.
+unpredictable() {
+	local name=$1 i d prev='' same=1 first=''
+	shift
+	[ $# -ge 4 ] || { echo "only $# ${name}s logged: $*"; return 1; }
+	[ "$(printf '%s\n' "$@" | sort -u | wc -l)" = $# ] || { echo "repeated ${name}s: $*"; return 1; }
+	for ((i = 2; i <= $#; i++)); do
+		d=$((${!i} - ${@:i-1:1}))
+		[ -z "$first" ] && first=$d
+		[ "$d" = "$first" ] || same=0
+	done
+	[ "$same" = 0 ] || { echo "${name}s in steps of $first: $*"; return 1; }
+	echo "${name}s: $*"
+}
+mapfile -t rkeys < <(grep -o 'rkey 0x[0-9a-f]*' "$T/d1.log" | cut -d' ' -f2 | head -24)
+mapfile -t psns < <(grep -o 'send PSN [0-9a-f]*' "$T/d0.log" | sed 's/send PSN /0x/')
+check "rdma: rkeys of successive grants are not predictable" unpredictable rkey "${rkeys[@]}"
+lows=$(for k in "${rkeys[@]}"; do echo "${k: -2}"; done | sort -u | wc -l)
+check "rdma: ... their random low bytes take many values ($lows of 24)" test "$lows" -ge 12
+check "rdma: starting PSNs of successive connections are not predictable" unpredictable PSN "${psns[@]}"
 for i in 0 1 2; do kill -TERM "${DAEMONS[$i]}"; wait "${DAEMONS[$i]}" 2>/dev/null || true; done
 
 # A job where one node has no RDMA (here: rank 1 forced to TCP): that
