@@ -113,13 +113,14 @@ unpredictable() {
 	[ "$same" = 0 ] || { echo "${name}s in steps of $first: $*"; return 1; }
 	echo "${name}s: $*"
 }
-mapfile -t rkeys < <(grep -o 'rkey 0x[0-9a-f]*' "$T/d1.log" | cut -d' ' -f2 | head -24)
-mapfile -t psns < <(grep -o 'send PSN [0-9a-f]*' "$T/d0.log" | sed 's/send PSN /0x/')
+# (No process substitution: the lab's /dev has no /dev/fd.)
+read -r -a rkeys <<<"$(grep -o 'rkey 0x[0-9a-f]*' "$T/d1.log" | cut -d' ' -f2 | head -24 | tr '\n' ' ')"
+read -r -a psns <<<"$(grep -o 'send PSN [0-9a-f]*' "$T/d0.log" | sed 's/send PSN /0x/' | tr '\n' ' ')"
 check "rdma: rkeys of successive grants are not predictable" unpredictable rkey "${rkeys[@]}"
 lows=$(for k in "${rkeys[@]}"; do echo "${k: -2}"; done | sort -u | wc -l)
 check "rdma: ... their random low bytes take many values ($lows of 24)" test "$lows" -ge 12
 check "rdma: starting PSNs of successive connections are not predictable" unpredictable PSN "${psns[@]}"
-for i in 0 1 2; do kill -TERM "${DAEMONS[$i]}"; wait "${DAEMONS[$i]}" 2>/dev/null || true; done
+for p in "${DAEMONS[@]}"; do kill -TERM "$p"; wait "$p" 2>/dev/null || true; done
 
 # A job where one node has no RDMA (here: rank 1 forced to TCP): that
 # pair falls back to TCP, with a warning; the others keep RDMA.
