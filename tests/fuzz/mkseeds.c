@@ -287,6 +287,8 @@ seeds_hostlist(void)
 static void
 seeds_conf(void)
 {
+	char text[5000];
+
 	seeds_text("conf", "full",
 	    "# asocd.conf(5)\n"
 	    "peers = node[001-004]\n"
@@ -316,6 +318,14 @@ seeds_conf(void)
 	seeds_text("conf", "peers", "peers = host1:9001, host2:9002,"
 	    "rack[1-2]-gpu[01-02]\r\nport=9100\n");
 	seeds_text("conf", "empty", "");
+
+	/* Longer than conf.c's 4096-byte line, and than libFuzzer's default
+	 * -max_len, which a seed this size raises so the branch is reached. */
+	memset(text, 'x', sizeof text);
+	memcpy(text, "# ", 2);
+	memcpy(text + sizeof text - 16, "\nport = 9001\n", 14);
+	text[sizeof text - 2] = '\0';
+	seeds_text("conf", "long_line", text);
 }
 
 int
