@@ -307,25 +307,21 @@ conf_find(const char *name)
 	return NULL;
 }
 
-/* "key = value" lines; '#' starts a comment line. */
+/* "key = value" lines; '#' starts a comment line.  name says where the
+ * lines come from in messages ("FILE:LINE"). */
 static int
-conf_read_file(struct conf *c, const char *path, char *err, size_t errlen)
+conf_read_stream(struct conf *c, FILE *fp, const char *name, char *err,
+    size_t errlen)
 {
 	char line[4096], where[PATH_MAX + 32];
 	const struct conf_opt *o;
 	char *key, *val, *eq;
 	unsigned lineno = 0;
-	FILE *fp;
 	int rc = 0;
 
-	if ((fp = fopen(path, "r")) == NULL) {
-		snprintf(err, errlen, "cannot read config file %s: %s", path,
-		    strerror(errno));
-		return -1;
-	}
 	while (rc == 0 && fgets(line, sizeof line, fp) != NULL) {
 		lineno++;
-		snprintf(where, sizeof where, "%s:%u", path, lineno);
+		snprintf(where, sizeof where, "%s:%u", name, lineno);
 		if (strchr(line, '\n') == NULL && !feof(fp)) {
 			snprintf(err, errlen, "%s: line too long", where);
 			rc = -1;
@@ -352,6 +348,41 @@ conf_read_file(struct conf *c, const char *path, char *err, size_t errlen)
 		}
 		rc = conf_set(c, o, val, where, err, errlen);
 	}
+	return rc;
+}
+
+static int
+conf_read_file(struct conf *c, const char *path, char *err, size_t errlen)
+{
+	FILE *fp;
+	int rc;
+
+	if ((fp = fopen(path, "r")) == NULL) {
+		snprintf(err, errlen, "cannot read config file %s: %s", path,
+		    strerror(errno));
+		return -1;
+	}
+	rc = conf_read_stream(c, fp, path, err, errlen);
+	fclose(fp);
+	return rc;
+}
+
+int
+conf_parse_text(struct conf *c, const char *text, size_t len,
+    const char *name, char *err, size_t errlen)
+{
+	FILE *fp;
+	int rc;
+
+	/* fmemopen refuses a size of 0; an empty file sets nothing. */
+	if (len == 0)
+		return 0;
+	if ((fp = fmemopen((void *)(uintptr_t)text, len, "r")) == NULL) {
+		snprintf(err, errlen, "cannot read %s: %s", name,
+		    strerror(errno));
+		return -1;
+	}
+	rc = conf_read_stream(c, fp, name, err, errlen);
 	fclose(fp);
 	return rc;
 }

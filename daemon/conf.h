@@ -74,6 +74,11 @@ enum conf_result {
  * option, variable or file line). */
 enum conf_result conf_load(struct conf *c, int argc, char **argv,
     char **env, char *err, size_t errlen);
+/* The config file's "setting = value" lines, from memory instead of a file
+ * (the fuzzer's way in): sets what they name in c, which conf_free()
+ * releases.  name stands for the file in messages.  0, or -1 with err. */
+int conf_parse_text(struct conf *c, const char *text, size_t len,
+    const char *name, char *err, size_t errlen);
 void conf_free(struct conf *c);
 void conf_usage(FILE *fp);
 const char *conf_transport_name(enum conf_transport t);

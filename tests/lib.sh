@@ -15,12 +15,23 @@ DAEMONS=()
 BGPIDS=()
 npass=0
 nfail=0
+# ASOCD_WRAP: a command the daemons run under (test-valgrind.sh's valgrind).
+ASOCD_WRAP=()
+# In a --enable-sanitizers build every process of the test, daemons
+# included, writes its ASan/UBSan/LSan report into $T instead of a stderr
+# that nobody reads; finish() fails the test on any report.
+export ASAN_OPTIONS="log_path=$T/sanitizer:${ASAN_OPTIONS:-}"
+export UBSAN_OPTIONS="log_path=$T/sanitizer:print_stacktrace=1:${UBSAN_OPTIONS:-}"
 
-cleanup() {
+stop_all() {
 	local p
 	for p in "${BGPIDS[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
 	for p in "${DAEMONS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
 	for p in "${DAEMONS[@]}" "${BGPIDS[@]}"; do wait "$p" 2>/dev/null || true; done
+}
+
+cleanup() {
+	stop_all
 	rm -rf "$T"
 }
 trap cleanup EXIT
@@ -53,7 +64,15 @@ check_fails() {
 	fi
 }
 
+# Stops the daemons (so that LeakSanitizer reports at their exit), then
+# counts a sanitizer report left by any process as a failure.
 finish() {
+	local r
+	stop_all
+	for r in "$T"/sanitizer.*; do
+		[ -e "$r" ] || continue
+		not_ok "a sanitizer report from pid ${r##*.}" "$r"
+	done
 	echo "$npass passed, $nfail failed"
 	[ "$nfail" -eq 0 ]
 }
@@ -73,7 +92,7 @@ start_rank() {
 	local -a envs=()
 	local var="ENV_$i"
 	[ -z "${!var:-}" ] || read -r -a envs <<<"${!var}"
-	env ${envs[@]+"${envs[@]}"} "$ASOCD" -f --peers "$PEERS" --port $((BASE + i)) \
+	env ${envs[@]+"${envs[@]}"} ${ASOCD_WRAP[@]+"${ASOCD_WRAP[@]}"} "$ASOCD" -f --peers "$PEERS" --port $((BASE + i)) \
 	    --socket "$(sock "$i")" --log-file "$T/d$i.log" \
 	    --connection-timeout 5 "$@" &
 	DAEMONS[$i]=$!
@@ -101,17 +120,20 @@ start_cluster() {
 	return 1
 }
 
+# Tenths of a second a daemon gets to come up (more under valgrind).
+READY_TRIES=${READY_TRIES:-100}
+
 wait_ready() {
 	local n=$1 i t
 	for ((i = 0; i < n; i++)); do
-		for ((t = 0; t < 100; t++)); do
+		for ((t = 0; t < READY_TRIES; t++)); do
 			kill -0 "${DAEMONS[$i]}" 2>/dev/null || return 1
 			if [ -S "$(sock "$i")" ] && "$STAT" --socket "$(sock "$i")" >/dev/null 2>&1; then
 				break
 			fi
 			sleep 0.1
 		done
-		[ "$t" -lt 100 ] || return 1
+		[ "$t" -lt "$READY_TRIES" ] || return 1
 	done
 }
 
