@@ -72,6 +72,15 @@ hs_mac_ok(const struct hs *h, int acceptor, const uint8_t *got)
 }
 
 static void
+hs_nonce(const struct hs_cfg *cfg, uint8_t *nonce)
+{
+	if (cfg->random != NULL)
+		cfg->random(nonce, PROTO_NONCE_LEN);
+	else
+		auth_random(nonce, PROTO_NONCE_LEN);
+}
+
+static void
 hs_init(struct hs *h, const struct hs_cfg *cfg, int outgoing)
 {
 	memset(h, 0, sizeof *h);
@@ -86,7 +95,7 @@ hs_start_outgoing(struct hs *h, const struct hs_cfg *cfg, uint32_t peer_rank,
 	hs_init(h, cfg, 1);
 	h->peer_rank = peer_rank;
 	h->flags_c = cfg->munge ? PROTO_HS_F_MUNGE : 0;
-	auth_random(h->nonce_c, sizeof h->nonce_c);
+	hs_nonce(cfg, h->nonce_c);
 	h->st = HSS_WAIT_CHALLENGE;
 
 	memset(hello, 0, sizeof *hello);
@@ -165,7 +174,7 @@ hs_on_hello(struct hs *h, const struct proto_hello *m, struct proto_msg *out,
 	h->flags_c = m->flags;
 	h->flags_a = cfg->munge ? PROTO_HS_F_MUNGE : 0;
 	memcpy(h->nonce_c, m->nonce, PROTO_NONCE_LEN);
-	auth_random(h->nonce_a, sizeof h->nonce_a);
+	hs_nonce(cfg, h->nonce_a);
 
 	memset(out, 0, sizeof *out);
 	out->hdr.type = PT_CHALLENGE;

@@ -26,6 +26,9 @@ struct hs_cfg {
 	const uint8_t *key;
 	size_t keylen;
 	int munge;		/* prove our uid by MUNGE, demand the peer's */
+	/* Where nonces come from; NULL: auth_random.  The fuzz target sets
+	 * its own, so that a crash replays. */
+	void (*random)(void *buf, size_t len);
 };
 
 enum hs_state {

@@ -20,7 +20,7 @@ fuzz_proto_roundtrip(const uint8_t *data, size_t size,
     const struct proto_msg *m)
 {
 	struct proto_msg copy = *m;
-	uint8_t out[PROTO_MAX_FIXED];
+	uint8_t out[PROTO_HDR_LEN + PROTO_MAX_FIXED];
 	size_t n, fixed;
 
 	fixed = proto_encoded_len(m->hdr.type);

@@ -182,7 +182,23 @@ seeds_peer(void)
 	    .rank = 0, .world = 4 };
 	proto_set_name(m.u.hello.community, sizeof m.u.hello.community,
 	    "job-1234");
+	memset(m.u.hello.nonce, 0x11, sizeof m.u.hello.nonce);
 	seeds_msg("peer", "hello", &m, &s);
+
+	memset(&m, 0, sizeof m);
+	m.hdr.type = PT_CHALLENGE;
+	m.u.challenge = (struct proto_challenge){ .rank = 3, .world = 4,
+	    .flags = PROTO_HS_F_MUNGE };
+	memset(m.u.challenge.nonce, 0x22, sizeof m.u.challenge.nonce);
+	memset(m.u.challenge.mac, 0x33, sizeof m.u.challenge.mac);
+	proto_set_name(m.u.challenge.cred, sizeof m.u.challenge.cred,
+	    "MUNGE:AwQFAAAbcdefghijklmnop:");
+	seeds_msg("peer", "challenge", &m, &s);
+
+	memset(&m, 0, sizeof m);
+	m.hdr.type = PT_AUTH;
+	memset(m.u.auth.mac, 0x44, sizeof m.u.auth.mac);
+	seeds_msg("peer", "auth", &m, &s);
 
 	memset(&m, 0, sizeof m);
 	m.hdr.type = PT_WELCOME;
