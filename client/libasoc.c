@@ -595,6 +595,23 @@ asoc_connect(asoc_t *as)
 		    "%s; is asocd running? (set ASOC_SOCKET or --socket)",
 		    as->path, strerror(e));
 	}
+	/* The other end gets our memory: it must be our own user's daemon
+	 * (or root's), not one that took over a socket path we trusted. */
+	{
+		struct ucred cred;
+		socklen_t clen = sizeof cred;
+
+		if (getsockopt(as->fd, SOL_SOCKET, SO_PEERCRED, &cred,
+		    &clen) == -1)
+			return asoc_fail(as, ASOC_ESYSTEM, "cannot tell who "
+			    "serves %s: %s", as->path, strerror(errno));
+		if (cred.uid != getuid() && cred.uid != 0 && getuid() != 0)
+			return asoc_fail(as, ASOC_EPERM, "the process serving "
+			    "%s (pid %ld) runs as uid %u, not as you (uid %u): "
+			    "not handing it memory; is ASOC_SOCKET another "
+			    "user's?", as->path, (long)cred.pid,
+			    (unsigned)cred.uid, (unsigned)getuid());
+	}
 
 	memset(&m, 0, sizeof m);
 	m.hdr.type = PT_L_HELLO;

@@ -5,8 +5,8 @@
  * peer proves the uid it runs as: munged on the sending node signs "uid U
  * says PAYLOAD" under the cluster's munge key and munged on the receiving
  * node checks it and refuses a credential it has seen before.  The payload
- * is the verifier's own fresh nonce, so a credential is good for exactly
- * one handshake.  libmunge's calls are one round trip to the local munged
+ * is a digest of the handshake it belongs to (handshake.c), so a
+ * credential is good for exactly one handshake and one role.  libmunge's calls are one round trip to the local munged
  * over a Unix socket (well under a millisecond); they happen only during a
  * handshake, so they stay on the loop rather than in a thread.
  */
@@ -38,7 +38,8 @@ static struct {
 	int munge;
 	char munge_why[160];	/* why MUNGE is off, for auth_report */
 #ifdef HAVE_MUNGE
-	munge_ctx_t ctx;
+	munge_ctx_t ctx;	/* for encoding, with fixed options */
+	const char *socket;
 #endif
 } au;
 
@@ -77,6 +78,11 @@ auth_read_key(const char *path, uint8_t *key, size_t cap, size_t *len,
 	}
 	n = read(fd, key, cap);
 	close(fd);
+	if (n < 0) {
+		snprintf(err, errlen, "cannot read key file %s: %s", path,
+		    strerror(errno));
+		return -1;
+	}
 	if (n < AUTH_KEY_MIN) {
 		snprintf(err, errlen, "key file %s holds %zd bytes; a key is at "
 		    "least %d (e.g. head -c 32 /dev/urandom > %s)", path, n,
@@ -89,6 +95,23 @@ auth_read_key(const char *path, uint8_t *key, size_t cap, size_t *len,
 }
 
 #ifdef HAVE_MUNGE
+/* A context with only the socket set.  Decoding uses a fresh one each
+ * time: munge_decode copies the credential's own options (cipher, TTL,
+ * uid restriction...) into the context it is given, and a peer must not
+ * choose how our next credentials are made. */
+static munge_ctx_t
+auth_munge_ctx(void)
+{
+	munge_ctx_t ctx = munge_ctx_create();
+
+	if (ctx != NULL && au.socket != NULL &&
+	    munge_ctx_set(ctx, MUNGE_OPT_SOCKET, au.socket) != EMUNGE_SUCCESS) {
+		munge_ctx_destroy(ctx);
+		return NULL;
+	}
+	return ctx;
+}
+
 /* auto: on when munged answers now; yes: it must. */
 static int
 auth_munge_init(const struct conf *cf, char *err, size_t errlen)
@@ -98,14 +121,21 @@ auth_munge_init(const struct conf *cf, char *err, size_t errlen)
 
 	if (cf->munge == CONF_MUNGE_NO)
 		return 0;
-	if ((au.ctx = munge_ctx_create()) == NULL) {
-		snprintf(err, errlen, "cannot create a MUNGE context");
+	au.socket = cf->munge_socket;
+	if ((au.ctx = auth_munge_ctx()) == NULL) {
+		snprintf(err, errlen, "cannot set up MUNGE%s%s",
+		    cf->munge_socket != NULL ? " with --munge-socket " : "",
+		    cf->munge_socket != NULL ? cf->munge_socket : "");
 		return -1;
 	}
-	if (cf->munge_socket != NULL && munge_ctx_set(au.ctx,
-	    MUNGE_OPT_SOCKET, cf->munge_socket) != EMUNGE_SUCCESS) {
-		snprintf(err, errlen, "--munge-socket %s: %s", cf->munge_socket,
+	/* Only daemons of the job user may decode what we send. */
+	if (munge_ctx_set(au.ctx, MUNGE_OPT_UID_RESTRICTION, geteuid()) !=
+	    EMUNGE_SUCCESS) {
+		snprintf(err, errlen, "MUNGE: cannot restrict credentials to "
+		    "uid %u: %s", (unsigned)geteuid(),
 		    munge_ctx_strerror(au.ctx));
+		munge_ctx_destroy(au.ctx);
+		au.ctx = NULL;
 		return -1;
 	}
 	e = munge_encode(&cred, au.ctx, NULL, 0);
@@ -258,9 +288,22 @@ auth_munge_verify(const char *cred, const uint8_t *bind, size_t len,
 	uid_t uid;
 	gid_t gid;
 	munge_err_t e;
+	munge_ctx_t ctx;
 	int ok;
 
-	e = munge_decode(cred, au.ctx, &payload, &plen, &uid, &gid);
+	if ((ctx = auth_munge_ctx()) == NULL) {
+		snprintf(err, errlen, "could not be checked: out of memory");
+		return -1;
+	}
+	e = munge_decode(cred, ctx, &payload, &plen, &uid, &gid);
+	munge_ctx_destroy(ctx);
+	if (e == EMUNGE_CRED_UNAUTHORIZED) {
+		snprintf(err, errlen, "sent a MUNGE credential for another "
+		    "user than this job's (uid %u): a daemon of another "
+		    "user's job?", (unsigned)geteuid());
+		free(payload);
+		return -1;
+	}
 	if (e != EMUNGE_SUCCESS) {
 		/* Replayed, expired, or made under another munge key. */
 		snprintf(err, errlen, "sent a MUNGE credential that is not "

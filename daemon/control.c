@@ -551,9 +551,16 @@ control_check_dir(const char *dir, char *err, size_t errlen)
 {
 	struct stat st;
 
-	if (stat(dir, &st) < 0) {
+	/* lstat: a symlink someone else may re-point is no folder of ours. */
+	if (lstat(dir, &st) < 0) {
 		snprintf(err, errlen, "cannot inspect %s: %s", dir,
 		    strerror(errno));
+		return -1;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		snprintf(err, errlen, "the socket's folder %s is not a "
+		    "directory (a symbolic link?): choose another --socket",
+		    dir);
 		return -1;
 	}
 	if (st.st_uid != geteuid() || (st.st_mode & 077) != 0) {

@@ -20,12 +20,18 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/sha.h>
 
 #include "auth.h"
 
-/* The two proofs differ by role, so one can never stand for the other. */
+/* The proofs differ by role, so one can never stand for another: the two
+ * MACs under the key, and the payloads of the two MUNGE credentials. */
 static const char hs_label_a[16] = "asoc-v2-acceptor";
 static const char hs_label_c[16] = "asoc-v2-connect";
+static const char hs_label_ma[16] = "asoc-v2-munge-a";
+static const char hs_label_mc[16] = "asoc-v2-munge-c";
+
+#define HS_TRANSCRIPT_LEN (16 + PROTO_NAME_MAX + 20 + 2 * PROTO_NONCE_LEN)
 
 static void
 hs_put32(uint8_t *p, uint32_t v)
@@ -36,15 +42,17 @@ hs_put32(uint8_t *p, uint32_t v)
 		p[i] = (uint8_t)(v >> (8 * i));
 }
 
-void
-hs_mac(const struct hs *h, int acceptor, uint8_t mac[PROTO_MAC_LEN])
+/* Everything both sides agreed on, after a label: the community, the
+ * world, both ranks, both flags and both nonces. */
+static void
+hs_transcript(const struct hs *h, const char label[16],
+    uint8_t msg[HS_TRANSCRIPT_LEN])
 {
-	uint8_t msg[16 + PROTO_NAME_MAX + 20 + 2 * PROTO_NONCE_LEN], *p = msg;
 	uint32_t rank_c = h->outgoing ? h->cfg->rank : h->peer_rank;
 	uint32_t rank_a = h->outgoing ? h->peer_rank : h->cfg->rank;
-	unsigned len = PROTO_MAC_LEN;
+	uint8_t *p = msg;
 
-	memcpy(p, acceptor ? hs_label_a : hs_label_c, 16);
+	memcpy(p, label, 16);
 	p += 16;
 	memset(p, 0, PROTO_NAME_MAX);
 	memcpy(p, h->cfg->community, strnlen(h->cfg->community,
@@ -58,8 +66,22 @@ hs_mac(const struct hs *h, int acceptor, uint8_t mac[PROTO_MAC_LEN])
 	p += 20;
 	memcpy(p, h->nonce_c, PROTO_NONCE_LEN);
 	memcpy(p + PROTO_NONCE_LEN, h->nonce_a, PROTO_NONCE_LEN);
-	HMAC(EVP_sha256(), h->cfg->key, (int)h->cfg->keylen, msg, sizeof msg,
-	    mac, &len);
+}
+
+int
+hs_mac(const struct hs *h, int acceptor, uint8_t mac[PROTO_MAC_LEN])
+{
+	uint8_t msg[HS_TRANSCRIPT_LEN];
+	unsigned len = PROTO_MAC_LEN;
+
+	hs_transcript(h, acceptor ? hs_label_a : hs_label_c, msg);
+	if (HMAC(EVP_sha256(), h->cfg->key, (int)h->cfg->keylen, msg,
+	    sizeof msg, mac, &len) == NULL || len != PROTO_MAC_LEN) {
+		/* Fail closed: no proof is made, none is accepted. */
+		memset(mac, 0, PROTO_MAC_LEN);
+		return -1;
+	}
+	return 0;
 }
 
 static int
@@ -67,8 +89,21 @@ hs_mac_ok(const struct hs *h, int acceptor, const uint8_t *got)
 {
 	uint8_t want[PROTO_MAC_LEN];
 
-	hs_mac(h, acceptor, want);
+	if (hs_mac(h, acceptor, want) < 0)
+		return 0;
 	return CRYPTO_memcmp(want, got, PROTO_MAC_LEN) == 0;
+}
+
+/* What a MUNGE credential must carry: a digest of this very handshake for
+ * this role, so it cannot be relayed from another handshake (not even one
+ * the attacker ran with us) nor reflected back. */
+static void
+hs_munge_bind(const struct hs *h, int acceptor, uint8_t out[32])
+{
+	uint8_t msg[HS_TRANSCRIPT_LEN];
+
+	hs_transcript(h, acceptor ? hs_label_ma : hs_label_mc, msg);
+	SHA256(msg, sizeof msg, out);
 }
 
 static void
@@ -148,15 +183,24 @@ hs_on_hello(struct hs *h, const struct proto_hello *m, struct proto_msg *out,
 	const struct hs_cfg *cfg = h->cfg;
 	struct proto_challenge *c = &out->u.challenge;
 	char err[PROTO_MSG_MAX];
+	uint8_t bind[32];
 
 	if (m->version != PROTO_VERSION)
 		return hs_refuse(h, out, PS_EPROTO, why, whylen, st,
 		    "protocol version mismatch: peer speaks v%u, this asocd "
 		    "speaks v%u", m->version, PROTO_VERSION);
-	if (strcmp(m->community, cfg->community) != 0)
-		return hs_refuse(h, out, PS_EPERM, why, whylen, st,
-		    "community mismatch: peer is in '%.40s', this asocd in "
-		    "'%.40s'", m->community, cfg->community);
+	if (strcmp(m->community, cfg->community) != 0) {
+		enum hs_result r = hs_refuse(h, out, PS_EPERM, why, whylen,
+		    st, "community mismatch: peer is in '%.40s', this asocd "
+		    "in '%.40s'", m->community, cfg->community);
+
+		/* Our own community stays in our log: without a key file it
+		 * is the key, and the caller has proved nothing yet. */
+		snprintf(out->u.refuse.msg, sizeof out->u.refuse.msg,
+		    "community mismatch: this asocd is not in community "
+		    "'%.40s'", m->community);
+		return r;
+	}
 	if (m->world != cfg->world)
 		return hs_refuse(h, out, PS_EPROTO, why, whylen, st,
 		    "world size mismatch: peer has %u ranks, this asocd %u: "
@@ -182,9 +226,12 @@ hs_on_hello(struct hs *h, const struct proto_hello *m, struct proto_msg *out,
 	c->world = cfg->world;
 	c->flags = h->flags_a;
 	memcpy(c->nonce, h->nonce_a, PROTO_NONCE_LEN);
-	hs_mac(h, 1, c->mac);
-	if (cfg->munge && auth_munge_encode(h->nonce_c, PROTO_NONCE_LEN,
-	    c->cred, sizeof c->cred, err, sizeof err) < 0)
+	if (hs_mac(h, 1, c->mac) < 0)
+		return hs_refuse(h, out, PS_ESYSTEM, why, whylen, st,
+		    "cannot compute HMAC-SHA256 (OpenSSL)");
+	hs_munge_bind(h, 1, bind);
+	if (cfg->munge && auth_munge_encode(bind, sizeof bind, c->cred,
+	    sizeof c->cred, err, sizeof err) < 0)
 		return hs_refuse(h, out, PS_ESYSTEM, why, whylen, st,
 		    "%s", err);
 	h->st = HSS_WAIT_AUTH;
@@ -198,6 +245,7 @@ hs_on_challenge(struct hs *h, const struct proto_challenge *m,
 	const struct hs_cfg *cfg = h->cfg;
 	struct proto_auth *a = &out->u.auth;
 	char err[PROTO_MSG_MAX];
+	uint8_t bind[32];
 
 	if (m->rank != h->peer_rank || m->world != cfg->world)
 		return hs_refuse(h, out, PS_EPROTO, why, whylen, st,
@@ -216,17 +264,21 @@ hs_on_challenge(struct hs *h, const struct proto_challenge *m,
 			    "rank %u offers no MUNGE credential, but munged "
 			    "runs here: run munged on every node, or --munge "
 			    "no on all", h->peer_rank);
-		if (auth_munge_verify(m->cred, h->nonce_c, PROTO_NONCE_LEN,
-		    err, sizeof err) < 0)
+		hs_munge_bind(h, 1, bind);
+		if (auth_munge_verify(m->cred, bind, sizeof bind, err,
+		    sizeof err) < 0)
 			return hs_refuse(h, out, PS_EPERM, why, whylen, st,
 			    "rank %u %s", h->peer_rank, err);
 	}
 	memset(out, 0, sizeof *out);
 	out->hdr.type = PT_AUTH;
 	a->flags = h->flags_c;
-	hs_mac(h, 0, a->mac);
-	if (cfg->munge && auth_munge_encode(h->nonce_a, PROTO_NONCE_LEN,
-	    a->cred, sizeof a->cred, err, sizeof err) < 0)
+	if (hs_mac(h, 0, a->mac) < 0)
+		return hs_refuse(h, out, PS_ESYSTEM, why, whylen, st,
+		    "cannot compute HMAC-SHA256 (OpenSSL)");
+	hs_munge_bind(h, 0, bind);
+	if (cfg->munge && auth_munge_encode(bind, sizeof bind, a->cred,
+	    sizeof a->cred, err, sizeof err) < 0)
 		return hs_refuse(h, out, PS_ESYSTEM, why, whylen, st,
 		    "%s", err);
 	h->st = HSS_WAIT_WELCOME;
@@ -239,6 +291,7 @@ hs_on_auth(struct hs *h, const struct proto_auth *m, struct proto_msg *out,
 {
 	const struct hs_cfg *cfg = h->cfg;
 	char err[PROTO_MSG_MAX];
+	uint8_t bind[32];
 
 	if (m->flags != h->flags_c)
 		return hs_refuse(h, out, PS_EPROTO, why, whylen, st,
@@ -249,8 +302,9 @@ hs_on_auth(struct hs *h, const struct proto_auth *m, struct proto_msg *out,
 		    "key mismatch: the peer claiming rank %u could not prove "
 		    "it holds the job key: give both the same --key-file",
 		    h->peer_rank);
-	if (cfg->munge && auth_munge_verify(m->cred, h->nonce_a,
-	    PROTO_NONCE_LEN, err, sizeof err) < 0)
+	hs_munge_bind(h, 0, bind);
+	if (cfg->munge && auth_munge_verify(m->cred, bind, sizeof bind, err,
+	    sizeof err) < 0)
 		return hs_refuse(h, out, PS_EPERM, why, whylen, st,
 		    "rank %u %s", h->peer_rank, err);
 	memset(out, 0, sizeof *out);

@@ -9,8 +9,10 @@
  * ranks, both flags, both nonces).  The key never crosses the wire, a
  * proof is good for one handshake only (it covers the verifier's nonce),
  * and stripping a flag (MUNGE) breaks both proofs.  Where MUNGE is on,
- * each side also sends a MUNGE credential over the other's nonce, and the
- * verifier checks its uid is the job user's.
+ * each side also sends a MUNGE credential whose payload is a digest of
+ * the same transcript under a role of its own (so it can be neither
+ * relayed from another handshake nor reflected), and the verifier checks
+ * its uid is the job user's.
  */
 #ifndef ASOC_HANDSHAKE_H
 #define ASOC_HANDSHAKE_H
@@ -67,7 +69,8 @@ void hs_start_incoming(struct hs *h, const struct hs_cfg *cfg);
 enum hs_result hs_input(struct hs *h, const struct proto_msg *in,
     struct proto_msg *out, char *why, size_t whylen, enum proto_status *st);
 
-/* Exposed for the unit suite: the proof one side sends. */
-void hs_mac(const struct hs *h, int acceptor, uint8_t mac[PROTO_MAC_LEN]);
+/* Exposed for the unit suite: the proof one side sends; -1 (and zeros)
+ * when OpenSSL cannot make it. */
+int hs_mac(const struct hs *h, int acceptor, uint8_t mac[PROTO_MAC_LEN]);
 
 #endif

@@ -26,9 +26,11 @@
 #include "hostlist.h"
 #include "log.h"
 #include "netaddr.h"
+#include "tls.h"
 
 /* What every handshake checks against: set once our rank is known. */
 static struct hs_cfg peer_hs_cfg;
+static int peer_hs_key_file;	/* the key is a file's, not the community */
 
 #define PEER_BACKOFF_MIN_MS	100
 #define PEER_BACKOFF_MAX_MS	2000
@@ -123,7 +125,7 @@ peers_init(char *err, size_t errlen)
 	peer_hs_cfg.rank = asocd->rank;
 	peer_hs_cfg.world = asocd->world;
 	peer_hs_cfg.community = cf->community;
-	peer_hs_cfg.key = auth_key(&peer_hs_cfg.keylen, NULL);
+	peer_hs_cfg.key = auth_key(&peer_hs_cfg.keylen, &peer_hs_key_file);
 	peer_hs_cfg.munge = auth_munge_on();
 	if ((asocd->peers = calloc(n, sizeof *asocd->peers)) == NULL)
 		goto nomem;
@@ -340,21 +342,29 @@ peer_up(struct conn *c, struct peer *p)
 		event_free(c->hs_timer);
 		c->hs_timer = NULL;
 	}
+	/* Open the transport up (RDMA: remote writes) before anything can
+	 * use the connection; if that fails it is gone, unpublished. */
+	if (c->tp->authenticated != NULL) {
+		c->peer = p;
+		c->tp->authenticated(c);
+		if (c->dead)
+			return;
+	}
 	c->hs = HS_UP;
 	c->peer = p;
 	TAILQ_INSERT_TAIL(&p->conns, c, entry);
 	p->state = PROTO_PEER_UP;
-	p->transport = c->tp->name;
+	/* asoc-stat says whether the bytes to this peer are encrypted. */
+	p->transport = c->tp == &transport_tcp && tls_enabled() ? "tcp+tls" :
+	    c->tp->name;
 	p->last_error[0] = '\0';
 	log_info("%s rank %u (%s:%u) over %s%s", c->outgoing ? "connected to" :
-	    "accepted", p->rank, p->host, p->port, c->tp->name,
-	    peer_hs_cfg.munge ? ", key and MUNGE uid proven" :
-	    ", key proven");
+	    "accepted", p->rank, p->host, p->port, p->transport,
+	    !peer_hs_key_file ? ", community only (no --key-file)" :
+	    peer_hs_cfg.munge ? ", key and MUNGE uid proven" : ", key proven");
 	if (c->outgoing && p->rdma_failed)
 		log_warn("rank %u: falling back to TCP: RDMA was not possible "
 		    "(%s)", p->rank, p->rdma_why);
-	if (c->tp->authenticated != NULL)
-		c->tp->authenticated(c);
 	peer_flush(p, c);
 }
 
@@ -377,6 +387,13 @@ peer_hs_failed(struct conn *c, enum hs_result r, enum proto_status st,
 	}
 	snprintf(msg, sizeof msg, "rank %u (%s:%u): %s", p->rank, p->host,
 	    p->port, why);
+	/* A local failure (munged did not answer) is worth retrying; an
+	 * answer from the peer is not. */
+	if (st == PS_ESYSTEM) {
+		log_warn("%s", msg);
+		peer_conn_lost(c, "%s", why);
+		return;
+	}
 	log_err("%s", msg);
 	if (p->connecting == c)
 		p->connecting = NULL;
@@ -411,14 +428,19 @@ peer_on_hs(struct conn *c, const struct proto_msg *m)
 	}
 	if (out.hdr.type != 0)
 		peer_send(c, out.hdr.type, &out);
+	/* The send may have found the connection broken, and closed it. */
+	if (c->dead)
+		return;
 	switch (r) {
 	case HSR_CONTINUE:
 		break;
 	case HSR_UP:
-		if (c->outgoing && c->peer->connecting == c)
-			c->peer->connecting = NULL;
+		/* Still our attempt while peer_up runs: if the transport
+		 * fails it there, the attempt is retried. */
 		peer_up(c, c->outgoing ? c->peer :
 		    &asocd->peers[c->auth.peer_rank]);
+		if (!c->dead && c->outgoing && c->peer->connecting == c)
+			c->peer->connecting = NULL;
 		break;
 	case HSR_REFUSE:
 	case HSR_FAIL:

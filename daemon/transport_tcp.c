@@ -616,8 +616,12 @@ tcp_read_some(struct tcp_conn *tc)
 				return 0;
 			break;
 		case RX_PAYLOAD:
-			if ((rc = tcp_rx_payload(tc, &budget)) <= 0)
+			/* 0 is either "would block" or "out of budget": the
+			 * caller must tell them apart (TLS may hold bytes). */
+			if ((rc = tcp_rx_payload(tc, &budget)) < 0)
 				return 0;
+			if (rc == 0)
+				return !tc->c->dead && budget == 0;
 			break;
 		}
 	}

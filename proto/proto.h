@@ -99,9 +99,9 @@ struct proto_hdr {
 /* --- peer handshake ---
  * connector -> HELLO {its nonce}
  * acceptor  -> CHALLENGE {its nonce, MAC(key, both nonces, ranks...),
- *              MUNGE credential over the connector's nonce}
- * connector -> AUTH {MAC(key, ...), MUNGE credential over the acceptor's
- *              nonce}
+ *              MUNGE credential over a digest of the handshake}
+ * connector -> AUTH {MAC(key, ...), MUNGE credential over a digest of the
+ *              handshake, in its own role}
  * acceptor  -> WELCOME
  * Either side may answer REFUSE instead.  The key never crosses the wire;
  * each proof covers the other side's fresh nonce, so nothing recorded

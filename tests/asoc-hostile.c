@@ -4,7 +4,8 @@
  * error) while the daemon keeps serving.
  *
  *   asoc-hostile local SOCKET
- *   asoc-hostile peer HOST PORT
+ *   asoc-hostile peer HOST PORT [WORLD RANK]   (who the handshake
+ *                                              cases claim to be)
  *
  * Prints "ok - case" or "FAIL - case" per case and "N passed, N failed".
  */
@@ -27,6 +28,9 @@
 
 static int passed, failed;
 static const char *target, *target_port;
+/* Who the handshake cases claim to be: a rank of the target's world
+ * (default: rank 2 of 3, the cluster of test-hostile.sh). */
+static uint32_t claim_world = 3, claim_rank = 2;
 
 static void
 result(const char *name, int ok, const char *detail)
@@ -361,7 +365,7 @@ peer_read_msg(int fd, struct proto_msg *m)
 	return proto_decode(buf, have, PROTO_CH_PEER, m) == PROTO_OK ? 0 : -1;
 }
 
-/* A well-formed HELLO as rank 2 of 3 (what the test's cluster is), then
+/* A well-formed HELLO as claim_rank of claim_world, then
  * what a peer without the key can do: answer the CHALLENGE with a forged
  * proof, or skip the proof and send a transfer. */
 static void
@@ -375,8 +379,8 @@ peer_handshake_cases(void)
 
 	memset(&m, 0, sizeof m);
 	m.u.hello.version = PROTO_VERSION;
-	m.u.hello.world = 3;
-	m.u.hello.rank = 2;
+	m.u.hello.world = claim_world;
+	m.u.hello.rank = claim_rank;
 	proto_set_name(m.u.hello.community, sizeof m.u.hello.community,
 	    "default");
 	memset(m.u.hello.nonce, 0x42, sizeof m.u.hello.nonce);
@@ -402,8 +406,8 @@ peer_handshake_cases(void)
 
 	memset(&m, 0, sizeof m);
 	m.u.hello.version = PROTO_VERSION;
-	m.u.hello.world = 3;
-	m.u.hello.rank = 2;
+	m.u.hello.world = claim_world;
+	m.u.hello.rank = claim_rank;
 	proto_set_name(m.u.hello.community, sizeof m.u.hello.community,
 	    "default");
 	n = enc(&m, PT_HELLO, 0, buf);
@@ -414,7 +418,7 @@ peer_handshake_cases(void)
 	if (ok) {
 		memset(&m, 0, sizeof m);
 		m.u.rts.len = 4096;
-		m.u.rts.src_rank = 2;
+		m.u.rts.src_rank = claim_rank;
 		n = enc(&m, PT_RTS, 9, buf);
 		(void)send(fd, buf, n, MSG_NOSIGNAL);
 		ok = peer_dropped(fd, NULL, 0, detail, sizeof detail);
@@ -479,13 +483,17 @@ main(int argc, char **argv)
 	if (argc == 3 && strcmp(argv[1], "local") == 0) {
 		target = argv[2];
 		run_local();
-	} else if (argc == 4 && strcmp(argv[1], "peer") == 0) {
+	} else if ((argc == 4 || argc == 6) && strcmp(argv[1], "peer") == 0) {
 		target = argv[2];
 		target_port = argv[3];
+		if (argc == 6) {
+			claim_world = (uint32_t)strtoul(argv[4], NULL, 10);
+			claim_rank = (uint32_t)strtoul(argv[5], NULL, 10);
+		}
 		run_peer();
 	} else {
 		fprintf(stderr, "usage: asoc-hostile local SOCKET | peer HOST "
-		    "PORT\n");
+		    "PORT [WORLD RANK]\n");
 		return 2;
 	}
 	printf("%d passed, %d failed\n", passed, failed);

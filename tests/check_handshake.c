@@ -201,6 +201,9 @@ START_TEST(community_world_rank)
 	ck_assert_int_eq(feed(&a, &hello, &out), HSR_REFUSE);
 	ck_assert_ptr_nonnull(strstr(out.u.refuse.msg, "community mismatch"));
 	ck_assert_ptr_nonnull(strstr(out.u.refuse.msg, "job43"));
+	/* Our community (the key, without a key file) is in our log only. */
+	ck_assert_ptr_null(strstr(out.u.refuse.msg, "job42"));
+	ck_assert_ptr_nonnull(strstr(why, "job42"));
 
 	setup();
 	cfg_c.world = 5;

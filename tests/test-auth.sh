@@ -143,13 +143,15 @@ setpriv --reuid nobody --regid nogroup --clear-groups "$ASOCD" -f --peers "$PEER
 DAEMONS[1]=$!
 for ((t = 0; t < 100; t++)); do [ -S "$U/s1.sock" ] && [ -S "$(sock 0)" ] && break; sleep 0.1; done
 nob=$(id -u nobody)
+# Each daemon restricts its credentials to its own uid, so munged will not
+# decode another user's for it: that is the refusal both ways.
 refused "root's daemon refuses another uid's daemon holding the key (MUNGE)" \
-    "rank 1 runs as uid $nob, but this job's user is uid 0" \
+    "rank 1 sent a MUNGE credential for another user than this job's (uid 0)" \
     "$XFER" --socket "$(sock 0)" send --to 1 --size 100 --expect eperm --settle-ms 0
 check "the refused daemon's log says why" \
-    grep -q "handshake with rank 0 .* failed: refused us: rank 1 runs as uid $nob" "$U/d1.log"
+    grep -q "handshake with rank 0 .* failed: refused us: rank 1 sent a MUNGE credential for another user" "$U/d1.log"
 refused "and the other way round: nobody's daemon refuses root's" \
-    "rank 0 runs as uid 0, but this job's user is uid $nob" \
+    "rank 0 sent a MUNGE credential for another user than this job's (uid $nob)" \
     setpriv --reuid nobody --regid nogroup --clear-groups \
     "$XFER" --socket "$U/s1.sock" send --to 0 --size 100 --expect eperm --settle-ms 0
 finish

@@ -38,9 +38,10 @@ check_fails "another user cannot send through it either" \
 # the connection still refuses, and says so in the log.
 chmod 711 "$J"
 chmod 666 "$J/asocd.sock"
-check_fails "with the folder opened, SO_PEERCRED still refuses another uid" \
-    "asocd" as "$OTHER" "$XFER" --socket "$J/asocd.sock" self --size 4096
-check "the refusal is logged with the uid" \
+check_fails "with the folder opened, the client will not hand memory to another user's daemon" \
+    "runs as uid $(id -u nobody), not as you (uid $(id -u $OTHER)): not handing it memory" \
+    as "$OTHER" "$XFER" --socket "$J/asocd.sock" self --size 4096
+check "and the daemon refused the connection (SO_PEERCRED); logged with the uid" \
     grep -q "refused client pid [0-9]*: uid $(id -u $OTHER) is not this daemon's user (uid $(id -u nobody))" "$J/d.log"
 check "the job user's transfers go on" as nobody "$XFER" --socket "$J/asocd.sock" self --size 1048577
 check "the daemon survived" all_daemons_alive

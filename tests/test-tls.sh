@@ -105,6 +105,8 @@ logged "rank 0 logs TLS 1.3 with rank 1 and a verified certificate" 0 \
     "TLS with rank 1 .*TLSv1\.3 .*CN *= *node1 \(verified\)"
 logged "rank 1 logs TLS 1.3 with the connection it accepted" 1 \
     "TLS with $HOST:[0-9]+: TLSv1\.3 .*CN *= *node0 \(verified\)"
+check "asoc-stat shows the peer's transport as tcp+tls" bash -c \
+    "'$STAT' --socket '$(sock 0)' --json | grep -q '\"rank\":1,[^}]*\"transport\":\"tcp+tls\"'"
 check "both daemons survived" all_daemons_alive
 check "no transfer left behind" wait_stat "$(sock 1)" xfers_active 0
 stop_cluster

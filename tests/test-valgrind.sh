@@ -30,7 +30,7 @@ check "same-node transfer" bash -c "
     r=\$!
     '$XFER' --socket '$(sock 0)' send --to 0 --size 2097155 --tag 5 && wait \$r"
 check "hostile local clients are dropped" "$HOSTILE" local "$(sock 0)"
-check "hostile peers are dropped" "$HOSTILE" peer 127.0.0.1 "$((BASE + 1))"
+check "hostile peers are dropped" "$HOSTILE" peer 127.0.0.1 "$((BASE + 1))" 2 0
 
 # A receiving client killed with a stream in flight: its daemon frees what
 # it held; then the sender goes too.
