@@ -106,6 +106,56 @@ hs_munge_bind(const struct hs *h, int acceptor, uint8_t out[32])
 	SHA256(msg, sizeof msg, out);
 }
 
+/* Our proof in a role: the MAC under the key and, with MUNGE, the
+ * credential over the handshake's digest.  -1 with the reason. */
+static int
+hs_prove(const struct hs *h, int acceptor, uint8_t mac[PROTO_MAC_LEN],
+    char *cred, size_t cap, char *err, size_t errlen)
+{
+	uint8_t bind[32];
+
+	if (hs_mac(h, acceptor, mac) < 0) {
+		snprintf(err, errlen, "cannot compute HMAC-SHA256 (OpenSSL)");
+		return -1;
+	}
+	if (!h->cfg->munge)
+		return 0;
+	hs_munge_bind(h, acceptor, bind);
+	return auth_munge_encode(bind, sizeof bind, cred, cap, err, errlen);
+}
+
+/* The peer's proof in its role; -1 with the reason, naming the peer.
+ * The acceptor knows its caller only by the rank it claims. */
+static int
+hs_check(const struct hs *h, int acceptor, const uint8_t *mac,
+    uint32_t flags, const char *cred, char *err, size_t errlen)
+{
+	char why[PROTO_MSG_MAX];
+	uint8_t bind[32];
+
+	if (!hs_mac_ok(h, acceptor, mac)) {
+		snprintf(err, errlen, "key mismatch: %s%u could not prove it "
+		    "holds the job key: give both the same --key-file",
+		    acceptor ? "rank " : "the peer claiming rank ",
+		    h->peer_rank);
+		return -1;
+	}
+	if (!h->cfg->munge)
+		return 0;
+	if (!(flags & PROTO_HS_F_MUNGE)) {
+		snprintf(err, errlen, "rank %u offers no MUNGE credential, but "
+		    "munged runs here: run munged on every node, or --munge "
+		    "no on all", h->peer_rank);
+		return -1;
+	}
+	hs_munge_bind(h, acceptor, bind);
+	if (auth_munge_verify(cred, bind, sizeof bind, why, sizeof why) < 0) {
+		snprintf(err, errlen, "rank %u %s", h->peer_rank, why);
+		return -1;
+	}
+	return 0;
+}
+
 static void
 hs_nonce(const struct hs_cfg *cfg, uint8_t *nonce)
 {
@@ -183,7 +233,6 @@ hs_on_hello(struct hs *h, const struct proto_hello *m, struct proto_msg *out,
 	const struct hs_cfg *cfg = h->cfg;
 	struct proto_challenge *c = &out->u.challenge;
 	char err[PROTO_MSG_MAX];
-	uint8_t bind[32];
 
 	if (m->version != PROTO_VERSION)
 		return hs_refuse(h, out, PS_EPROTO, why, whylen, st,
@@ -226,12 +275,8 @@ hs_on_hello(struct hs *h, const struct proto_hello *m, struct proto_msg *out,
 	c->world = cfg->world;
 	c->flags = h->flags_a;
 	memcpy(c->nonce, h->nonce_a, PROTO_NONCE_LEN);
-	if (hs_mac(h, 1, c->mac) < 0)
-		return hs_refuse(h, out, PS_ESYSTEM, why, whylen, st,
-		    "cannot compute HMAC-SHA256 (OpenSSL)");
-	hs_munge_bind(h, 1, bind);
-	if (cfg->munge && auth_munge_encode(bind, sizeof bind, c->cred,
-	    sizeof c->cred, err, sizeof err) < 0)
+	if (hs_prove(h, 1, c->mac, c->cred, sizeof c->cred, err,
+	    sizeof err) < 0)
 		return hs_refuse(h, out, PS_ESYSTEM, why, whylen, st,
 		    "%s", err);
 	h->st = HSS_WAIT_AUTH;
@@ -245,7 +290,6 @@ hs_on_challenge(struct hs *h, const struct proto_challenge *m,
 	const struct hs_cfg *cfg = h->cfg;
 	struct proto_auth *a = &out->u.auth;
 	char err[PROTO_MSG_MAX];
-	uint8_t bind[32];
 
 	if (m->rank != h->peer_rank || m->world != cfg->world)
 		return hs_refuse(h, out, PS_EPROTO, why, whylen, st,
@@ -254,31 +298,13 @@ hs_on_challenge(struct hs *h, const struct proto_challenge *m,
 		    h->peer_rank, cfg->world);
 	h->flags_a = m->flags;
 	memcpy(h->nonce_a, m->nonce, PROTO_NONCE_LEN);
-	if (!hs_mac_ok(h, 1, m->mac))
-		return hs_refuse(h, out, PS_EPERM, why, whylen, st,
-		    "key mismatch: rank %u could not prove it holds the job "
-		    "key: give both the same --key-file", h->peer_rank);
-	if (cfg->munge) {
-		if (!(m->flags & PROTO_HS_F_MUNGE))
-			return hs_refuse(h, out, PS_EPERM, why, whylen, st,
-			    "rank %u offers no MUNGE credential, but munged "
-			    "runs here: run munged on every node, or --munge "
-			    "no on all", h->peer_rank);
-		hs_munge_bind(h, 1, bind);
-		if (auth_munge_verify(m->cred, bind, sizeof bind, err,
-		    sizeof err) < 0)
-			return hs_refuse(h, out, PS_EPERM, why, whylen, st,
-			    "rank %u %s", h->peer_rank, err);
-	}
+	if (hs_check(h, 1, m->mac, m->flags, m->cred, err, sizeof err) < 0)
+		return hs_refuse(h, out, PS_EPERM, why, whylen, st, "%s", err);
 	memset(out, 0, sizeof *out);
 	out->hdr.type = PT_AUTH;
 	a->flags = h->flags_c;
-	if (hs_mac(h, 0, a->mac) < 0)
-		return hs_refuse(h, out, PS_ESYSTEM, why, whylen, st,
-		    "cannot compute HMAC-SHA256 (OpenSSL)");
-	hs_munge_bind(h, 0, bind);
-	if (cfg->munge && auth_munge_encode(bind, sizeof bind, a->cred,
-	    sizeof a->cred, err, sizeof err) < 0)
+	if (hs_prove(h, 0, a->mac, a->cred, sizeof a->cred, err,
+	    sizeof err) < 0)
 		return hs_refuse(h, out, PS_ESYSTEM, why, whylen, st,
 		    "%s", err);
 	h->st = HSS_WAIT_WELCOME;
@@ -291,22 +317,13 @@ hs_on_auth(struct hs *h, const struct proto_auth *m, struct proto_msg *out,
 {
 	const struct hs_cfg *cfg = h->cfg;
 	char err[PROTO_MSG_MAX];
-	uint8_t bind[32];
 
 	if (m->flags != h->flags_c)
 		return hs_refuse(h, out, PS_EPROTO, why, whylen, st,
 		    "AUTH flags %#x differ from HELLO's %#x", m->flags,
 		    h->flags_c);
-	if (!hs_mac_ok(h, 0, m->mac))
-		return hs_refuse(h, out, PS_EPERM, why, whylen, st,
-		    "key mismatch: the peer claiming rank %u could not prove "
-		    "it holds the job key: give both the same --key-file",
-		    h->peer_rank);
-	hs_munge_bind(h, 0, bind);
-	if (cfg->munge && auth_munge_verify(m->cred, bind, sizeof bind, err,
-	    sizeof err) < 0)
-		return hs_refuse(h, out, PS_EPERM, why, whylen, st,
-		    "rank %u %s", h->peer_rank, err);
+	if (hs_check(h, 0, m->mac, m->flags, m->cred, err, sizeof err) < 0)
+		return hs_refuse(h, out, PS_EPERM, why, whylen, st, "%s", err);
 	memset(out, 0, sizeof *out);
 	out->hdr.type = PT_WELCOME;
 	out->u.welcome.version = PROTO_VERSION;
