@@ -409,16 +409,19 @@ peer_on_hs(struct conn *c, const struct proto_msg *m)
 	enum proto_status st;
 	enum hs_result r;
 	char why[PROTO_MSG_MAX + 64];
+	int first_hello;
 
 	if (c->hs == HS_UP) {
 		peer_conn_lost(c, "unexpected %s after the handshake",
 		    proto_type_name(m->hdr.type));
 		return;
 	}
+	/* The acceptor learns who claims to be calling from the first HELLO
+	 * (the name is for the log: the claim is proven or refused next). */
+	first_hello = !c->outgoing && m->hdr.type == PT_HELLO &&
+	    c->auth.st == HSS_WAIT_HELLO && m->u.hello.rank < asocd->world;
 	r = hs_input(&c->auth, m, &out, why, sizeof why, &st);
-	/* The acceptor learns who claims to be calling from HELLO. */
-	if (!c->outgoing && m->hdr.type == PT_HELLO &&
-	    m->u.hello.rank < asocd->world) {
+	if (first_hello) {
 		struct peer *p = &asocd->peers[m->u.hello.rank];
 		char from[sizeof c->name];
 
