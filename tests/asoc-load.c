@@ -41,6 +41,7 @@
 #include <unistd.h>
 
 #include "asoc.h"
+#include "xfer-sum.h"
 
 #define LOAD_MAX_DAEMONS	16
 #define LOAD_MAX_CLIENTS	1024
@@ -100,20 +101,6 @@ load_len(unsigned sender, unsigned seq)
 	return r % (opt_max + 1);
 }
 
-static uint64_t
-load_sum(const uint8_t *p, uint64_t n)
-{
-	uint64_t h = 0xcbf29ce484222325ull, w, i;
-
-	for (i = 0; i + 8 <= n; i += 8) {
-		memcpy(&w, p + i, 8);
-		h = (h ^ w) * 0x100000001b3ull;
-	}
-	for (; i < n; i++)
-		h = (h ^ p[i]) * 0x100000001b3ull;
-	return h ^ n;
-}
-
 /* Message seq of sender, whole, into p (load_len bytes). */
 static void
 load_fill(uint8_t *p, unsigned sender, unsigned seq)
@@ -137,7 +124,7 @@ load_fill(uint8_t *p, unsigned sender, unsigned seq)
 	h.sender = sender;
 	h.seq = seq;
 	h.len = n;
-	h.sum = load_sum(p + LOAD_HDR, n - LOAD_HDR);
+	h.sum = xfer_sum(p + LOAD_HDR, n - LOAD_HDR);
 	memcpy(p, &h, sizeof h);
 }
 
@@ -173,7 +160,7 @@ load_check(struct load_result *res, unsigned me, unsigned sender,
 		memcpy(&h, p, sizeof h);
 		if (h.magic != LOAD_MAGIC || h.sender != sender ||
 		    h.len != got || h.seq >= opt_count ||
-		    h.sum != load_sum(p + LOAD_HDR, got - LOAD_HDR) ||
+		    h.sum != xfer_sum(p + LOAD_HDR, got - LOAD_HDR) ||
 		    got != load_len(sender, h.seq)) {
 			fprintf(stderr, "asoc-load: client %u: message %u "
 			    "from client %u (%" PRIu64 " bytes) is corrupt\n",

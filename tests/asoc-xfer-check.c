@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "asoc.h"
+#include "xfer-sum.h"
 
 static const char *opt_socket;
 static int opt_peer = -2;
@@ -69,20 +70,6 @@ fill(uint8_t *p, uint64_t n, unsigned idx)
 	}
 	for (w = x * 31 + 7; i < n; i++, w >>= 8)
 		p[i] = (uint8_t)w;
-}
-
-static uint64_t
-checksum(const uint8_t *p, uint64_t n)
-{
-	uint64_t h = 0xcbf29ce484222325ull, w, i;
-
-	for (i = 0; i + 8 <= n; i += 8) {
-		memcpy(&w, p + i, 8);
-		h = (h ^ w) * 0x100000001b3ull;
-	}
-	for (; i < n; i++)
-		h = (h ^ p[i]) * 0x100000001b3ull;
-	return h ^ n;
 }
 
 static int
@@ -149,7 +136,7 @@ run_send(asoc_t *as, asoc_buf_t *b)
 		outcome(as, "send", st);
 		printf("sent %" PRIu64 " bytes to rank %d tag %" PRIu64
 		    " checksum %016" PRIx64 "\n", opt_size, opt_peer, opt_tag,
-		    checksum(asoc_buf_ptr(b), opt_size));
+		    xfer_sum(asoc_buf_ptr(b), opt_size));
 	}
 	if (opt_expect != ASOC_OK) {
 		fprintf(stderr, "asoc-xfer-check: expected %s, but every send "
@@ -207,7 +194,7 @@ run_recv(asoc_t *as, asoc_buf_t *b)
 		    opt_first + i);
 		printf("received %zu bytes from rank %d tag %" PRIu64
 		    " checksum %016" PRIx64 " %s\n", c.len, c.source, c.tag,
-		    checksum((uint8_t *)asoc_buf_ptr(b) + opt_offset, c.len),
+		    xfer_sum((uint8_t *)asoc_buf_ptr(b) + opt_offset, c.len),
 		    bad ? "MISMATCH" : "ok");
 	}
 	if (opt_expect != ASOC_OK) {
@@ -252,7 +239,7 @@ run_self(asoc_t *as, asoc_buf_t *src, asoc_buf_t *dst)
 		return 1;
 	printf("moved %" PRIu64 " bytes on rank %d (%s) checksum %016" PRIx64
 	    " ok\n", opt_size, me, opt_send_first ? "send first" :
-	    "receive first", checksum(asoc_buf_ptr(dst), opt_size));
+	    "receive first", xfer_sum(asoc_buf_ptr(dst), opt_size));
 	return 0;
 }
 
