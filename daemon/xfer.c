@@ -233,6 +233,19 @@ xfer_send_ack(struct conn *c, struct xfer *x, enum proto_status st)
 
 /* --- same node: one copy, no socket --- */
 
+/* The next step after a turn of the loop.  Not event_active: libevent
+ * runs events activated from an active callback in the same pass, before
+ * it polls again, so the whole copy ran in one go and no request (an
+ * L_FREE, a cancel) nor peer traffic got in between the steps.  A timer
+ * of zero is run after the next poll. */
+static void
+xfer_local_next(struct xfer *x)
+{
+	static const struct timeval now = { 0, 0 };
+
+	event_add(x->copy_ev, &now);
+}
+
 static void
 xfer_local_step(evutil_socket_t fd, short what, void *arg)
 {
@@ -252,7 +265,7 @@ xfer_local_step(evutil_socket_t fd, short what, void *arg)
 	    (size_t)n);
 	x->done += n;
 	if (x->done < x->len) {
-		event_active(x->copy_ev, EV_TIMEOUT, 0);
+		xfer_local_next(x);
 		return;
 	}
 	xfer_req_complete(r, PS_OK, x->len, NULL);
@@ -284,7 +297,7 @@ xfer_local_start(struct xfer *x, struct req *r)
 		xfer_fail(x, PS_ENOMEM, "asocd is out of memory");
 		return;
 	}
-	event_active(x->copy_ev, EV_TIMEOUT, 0);
+	xfer_local_next(x);
 }
 
 /* --- matching --- */
@@ -295,20 +308,22 @@ xfer_local_start(struct xfer *x, struct req *r)
 static void
 xfer_matched(struct xfer *x, struct req *r)
 {
+	uint64_t cap = r->len;	/* r is freed by its completion */
+
 	r->peer = x->peer_rank;
 	r->tag = x->tag;
-	if (x->len > r->len) {
+	if (x->len > cap) {
 		xfer_req_complete(r, PS_ETRUNC, 0, "a %llu-byte message from "
 		    "rank %u does not fit this %llu-byte receive",
 		    (unsigned long long)x->len, x->peer_rank,
-		    (unsigned long long)r->len);
+		    (unsigned long long)cap);
 		if (x->role == XFER_RECV)
 			xfer_send_abort(x->conn, x->id, PS_ETRUNC, 1);
 		else
 			xfer_req_complete(x->req, PS_ETRUNC, 0, "rank %u "
 			    "posted a receive of only %llu bytes for this "
 			    "%llu-byte message", asocd->rank,
-			    (unsigned long long)r->len,
+			    (unsigned long long)cap,
 			    (unsigned long long)x->len);
 		xfer_free(x);
 		return;

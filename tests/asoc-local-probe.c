@@ -41,6 +41,7 @@
 static int passed, failed;
 static const char *sockpath;
 static uint32_t my_rank, daemon_pid;
+static int sanitized;	/* ASOC_SANITIZERS=yes: see case_pace */
 
 static void
 result(const char *name, int ok, const char *detail)
@@ -295,14 +296,17 @@ case_overrun(void)
 
 /* --- L_FREE while a local copy is matched or running --- */
 
+/* mid_copy: L_FREE must land during the copy, so both halves end
+ * cancelled (a copy that ran in one go, without a turn of the loop in
+ * between, would end first). */
 static void
-case_free(const char *name, size_t half, int pause_ms)
+case_free(const char *name, size_t half, int pause_ms, int mid_copy)
 {
 	struct proto_msg m;
 	uint64_t b;
 	char detail[256] = "";
 	int fd = hello_or_die(), ok = 1, seen[3] = { 0, 0, 0 }, got = 0;
-	int st_free = -1;
+	int st_free = -1, st[2] = { -1, -1 };
 
 	b = reg(fd, 2 * half, NULL, 1);
 	/* Back to back, so that one read batch of the daemon holds all
@@ -332,6 +336,8 @@ case_free(const char *name, size_t half, int pause_ms)
 		seen[m.hdr.id - 20]++;
 		if (m.hdr.id == 22)
 			st_free = (int)m.u.l_done.status;
+		else
+			st[m.hdr.id - 20] = (int)m.u.l_done.status;
 		got++;
 	}
 	/* Exactly once each, and nothing more (a double completion). */
@@ -344,6 +350,13 @@ case_free(const char *name, size_t half, int pause_ms)
 	    st_free != PS_OK)) {
 		snprintf(detail, sizeof detail, "replies %d/%d/%d, free "
 		    "status %d", seen[0], seen[1], seen[2], st_free);
+		ok = 0;
+	}
+	if (ok && mid_copy && (st[0] != PS_ECANCELLED ||
+	    st[1] != PS_ECANCELLED)) {
+		snprintf(detail, sizeof detail, "the receive ended %d and the "
+		    "send %d, not both cancelled (%d): the copy finished before "
+		    "L_FREE was read", st[0], st[1], PS_ECANCELLED);
 		ok = 0;
 	}
 	if (ok && !daemon_alive()) {
@@ -498,6 +511,14 @@ case_pace(void)
 	}
 	result("pace: a client that does not read its replies is paced, and "
 	    "gets every reply once it reads", ok, detail);
+	/* ASan's allocator keeps freed memory in quarantine and ignores
+	 * malloc_trim: the daemon's size says nothing there. */
+	if (sanitized) {
+		printf("skip - pace: memory bounds (a sanitizer build)\n");
+		for (i = 0; i < PACE_CLIENTS; i++)
+			close(fds[i]);
+		return;
+	}
 	snprintf(detail, sizeof detail, "%d clients flooding took the daemon "
 	    "from %ld KiB to %ld KiB", PACE_CLIENTS, base, peak);
 	result("pace: replies queued to such clients stay bounded (< 8 MiB)",
@@ -592,17 +613,19 @@ main(int argc, char **argv)
 		return 2;
 	}
 	sockpath = argv[1];
+	sanitized = getenv("ASOC_SANITIZERS") != NULL &&
+	    strcmp(getenv("ASOC_SANITIZERS"), "yes") == 0;
 	close(hello_or_die());
 	for (i = 2; i < argc; i++) {
 		if (strcmp(argv[i], "overrun") == 0)
 			case_overrun();
 		else if (strcmp(argv[i], "free-batch") == 0)
 			case_free("free-batch: RECV, SEND to self and L_FREE in "
-			    "one batch complete exactly once", 4096, 0);
+			    "one batch complete exactly once", 4096, 0, 0);
 		else if (strcmp(argv[i], "free-copy") == 0)
-			case_free("free-copy: L_FREE during a 300 MiB local copy "
+			case_free("free-copy: L_FREE during a 768 MiB local copy "
 			    "completes each request exactly once",
-			    (size_t)300 << 20, 30);
+			    (size_t)768 << 20, 5, 1);
 		else if (strcmp(argv[i], "reg-fds") == 0)
 			case_reg_fds();
 		else if (strcmp(argv[i], "pace") == 0)
