@@ -43,6 +43,7 @@ struct client {
 	uint64_t buf_bytes;	/* registered and not freed: pinned by us */
 	struct req_list reqs;
 	unsigned nreqs;
+	uint64_t reqs_done;	/* completed so far (xfer_cancel_where) */
 	TAILQ_HEAD(, control_out) outq;
 	unsigned noutq;
 	unsigned outq_peak;	/* since the queue was last empty */

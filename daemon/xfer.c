@@ -193,6 +193,7 @@ xfer_req_complete(struct req *r, enum proto_status status, uint64_t len,
 		event_free(r->deadline);
 	TAILQ_REMOVE(&c->reqs, r, entry);
 	c->nreqs--;
+	c->reqs_done++;
 	buffer_unref(r->buf);
 	free(r);
 	/* Last: r is gone, so nothing a reply sets off can reach it. */
@@ -220,15 +221,19 @@ xfer_send_abort(struct conn *c, uint64_t id, enum proto_status st,
 	xfer_send_ctl(c, PT_ABORT, id, &m);
 }
 
+/* Both are sent only once x is freed (they take its id, not x): a
+ * transport may find its connection dead while writing, and fail every
+ * transfer on it there and then, x included. */
 static void
-xfer_send_ack(struct conn *c, struct xfer *x, enum proto_status st)
+xfer_send_ack(struct conn *c, uint64_t id, uint64_t len,
+    enum proto_status st)
 {
 	struct proto_msg m;
 
 	memset(&m, 0, sizeof m);
 	m.u.ack.status = st;
-	m.u.ack.len = x->len;
-	xfer_send_ctl(c, PT_ACK, x->id, &m);
+	m.u.ack.len = len;
+	xfer_send_ctl(c, PT_ACK, id, &m);
 }
 
 /* --- same node: one copy, no socket --- */
@@ -317,14 +322,18 @@ xfer_matched(struct xfer *x, struct req *r)
 		    "rank %u does not fit this %llu-byte receive",
 		    (unsigned long long)x->len, x->peer_rank,
 		    (unsigned long long)cap);
-		if (x->role == XFER_RECV)
-			xfer_send_abort(x->conn, x->id, PS_ETRUNC, 1);
-		else
-			xfer_req_complete(x->req, PS_ETRUNC, 0, "rank %u "
-			    "posted a receive of only %llu bytes for this "
-			    "%llu-byte message", asocd->rank,
-			    (unsigned long long)cap,
-			    (unsigned long long)x->len);
+		if (x->role == XFER_RECV) {
+			struct conn *c = x->conn;
+			uint64_t id = x->id;
+
+			xfer_free(x);
+			xfer_send_abort(c, id, PS_ETRUNC, 1);
+			return;
+		}
+		xfer_req_complete(x->req, PS_ETRUNC, 0, "rank %u posted a "
+		    "receive of only %llu bytes for this %llu-byte message",
+		    asocd->rank, (unsigned long long)cap,
+		    (unsigned long long)x->len);
 		xfer_free(x);
 		return;
 	}
@@ -337,9 +346,11 @@ xfer_matched(struct xfer *x, struct req *r)
 	if (x->len == 0) {
 		struct conn *c = x->conn;
 
+		uint64_t id = x->id;
+
 		xfer_req_complete(r, PS_OK, 0, NULL);
-		xfer_send_ack(c, x, PS_OK);
 		xfer_free(x);
+		xfer_send_ack(c, id, 0, PS_OK);
 		return;
 	} else {
 		struct conn *c = x->conn;
@@ -349,8 +360,10 @@ xfer_matched(struct xfer *x, struct req *r)
 		memset(&m, 0, sizeof m);
 		if (c->tp->grant != NULL && c->tp->grant(c, x, r,
 		    &m.u.cts.addr, &m.u.cts.rkey, err, sizeof err) < 0) {
-			xfer_send_abort(c, x->id, PS_ENOMEM, 1);
+			uint64_t id = x->id;
+
 			xfer_fail(x, PS_ENOMEM, err);
+			xfer_send_abort(c, id, PS_ENOMEM, 1);
 			return;
 		}
 		x->state = XS_DATA;
@@ -489,16 +502,23 @@ xfer_cancel(struct req *r, enum proto_status status, const char *why)
 
 	snprintf(msg, sizeof msg, "%s (by the %s)", why, side);
 	if (x != NULL) {
+		struct conn *c = x->conn;
+		uint64_t id = x->id;
+		int to_sender = x->role == XFER_RECV;
+
 		if (x->state == XS_LOCAL_COPY) {
 			/* The other half of a local copy fails with it. */
 			struct req *other = r == x->req ? x->local_recv : x->req;
 
 			xfer_req_complete(other, status, 0, "%s", msg);
-		} else if (x->conn != NULL) {
-			xfer_send_abort(x->conn, x->id, status,
-			    x->role == XFER_RECV);
+			c = NULL;
 		}
 		xfer_free(x);
+		/* After the free: writing the ABORT may find the connection
+		 * dead and fail all its transfers at once (see xfer_send_ack).
+		 * r is no longer one of them. */
+		if (c != NULL)
+			xfer_send_abort(c, id, status, to_sender);
 	}
 	xfer_req_complete(r, status, 0, "%s", why);
 }
@@ -520,11 +540,14 @@ xfer_cancel_where(struct client *c, int (*which)(struct req *, void *),
     void *arg, enum proto_status status, const char *why)
 {
 	struct req *r, *next, *sib;
+	uint64_t before, expected;
 
 	/* Not TAILQ_FOREACH_SAFE: cancelling r may complete, and free, its
 	 * sibling, which can be the very next request saved by the walk.
 	 * The sibling is known before the cancel, so the walk steps over
-	 * it; nothing else goes with r. */
+	 * it.  Anything else that goes with r (the ABORT found the
+	 * connection dead, and every transfer on it failed) makes the walk
+	 * start over: those done are gone from the list, so it ends. */
 	for (r = TAILQ_FIRST(&c->reqs); r != NULL; r = next) {
 		next = TAILQ_NEXT(r, entry);
 		if (!which(r, arg))
@@ -532,7 +555,11 @@ xfer_cancel_where(struct client *c, int (*which)(struct req *, void *),
 		sib = xfer_sibling(r);
 		if (next != NULL && next == sib)
 			next = TAILQ_NEXT(next, entry);
+		expected = 1 + (sib != NULL && sib->client == c);
+		before = c->reqs_done;
 		xfer_cancel(r, status, why);
+		if (c->reqs_done - before > expected)
+			next = TAILQ_FIRST(&c->reqs);
 	}
 }
 
@@ -551,16 +578,27 @@ xfer_drain(void)
 {
 	struct client *c;
 	struct match_send *ms, *msn;
+	struct { struct conn *c; uint64_t id; } *tell;
+	size_t n = 0, i;
 
-	/* Sends that arrived but were never matched: tell their senders. */
+	/* Sends that arrived but were never matched: tell their senders,
+	 * once all are freed (an ABORT that finds its connection dead fails
+	 * every transfer on it at once: the walk would lose its place). */
+	tell = calloc(asocd->match.nsends + 1, sizeof *tell);
 	TAILQ_FOREACH_SAFE(ms, &asocd->match.sends, entry, msn) {
 		struct xfer *x = container_of(ms, struct xfer, ms);
 
 		if (x->role == XFER_RECV) {
-			xfer_send_abort(x->conn, x->id, PS_ECANCELLED, 1);
+			if (tell != NULL) {
+				tell[n].c = x->conn;
+				tell[n++].id = x->id;
+			}
 			xfer_free(x);
 		}
 	}
+	for (i = 0; i < n; i++)
+		xfer_send_abort(tell[i].c, tell[i].id, PS_ECANCELLED, 1);
+	free(tell);
 	/* Our own requests that have not started moving data.  The client
 	 * is told what to do, as a request refused while draining is: a
 	 * bare "shutting down" left users guessing whether to retry. */
@@ -626,8 +664,10 @@ xfer_on_rts(struct conn *c, const struct proto_msg *m)
 		log_debug("rank %u has %u unmatched sends waiting here: "
 		    "refusing transfer %llu", x->peer_rank,
 		    XFER_MAX_UNEXPECTED, (unsigned long long)x->id);
-		xfer_send_abort(c, x->id, PS_ENOMEM, 1);
+		uint64_t id = x->id;
+
 		xfer_free(x);
+		xfer_send_abort(c, id, PS_ENOMEM, 1);
 	}
 }
 
@@ -659,6 +699,7 @@ void
 xfer_on_wdone(struct conn *c, const struct proto_msg *m)
 {
 	struct xfer *x;
+	uint64_t id, len;
 
 	if (!xfer_conn_ok(c, m))
 		return;
@@ -683,8 +724,10 @@ xfer_on_wdone(struct conn *c, const struct proto_msg *m)
 	if (c->tp->release != NULL)
 		c->tp->release(c, x);
 	xfer_req_complete(x->req, PS_OK, x->len, NULL);
-	xfer_send_ack(c, x, PS_OK);
+	id = x->id;
+	len = x->len;
 	xfer_free(x);
+	xfer_send_ack(c, id, len, PS_OK);
 }
 
 void
@@ -789,6 +832,7 @@ void
 xfer_data_landed(struct xfer *x, uint64_t n)
 {
 	struct conn *c = x->conn;
+	uint64_t id, len;
 
 	x->done += n;
 	asocd->ctr.bytes_received += n;
@@ -798,8 +842,10 @@ xfer_data_landed(struct xfer *x, uint64_t n)
 	/* The receiver's client hears first; the ACK then tells the sender
 	 * that the bytes are in place. */
 	xfer_req_complete(x->req, PS_OK, x->len, NULL);
-	xfer_send_ack(c, x, PS_OK);
+	id = x->id;
+	len = x->len;
 	xfer_free(x);
+	xfer_send_ack(c, id, len, PS_OK);
 }
 
 void

@@ -11,6 +11,12 @@
  *              never send a DATA frame (it used to send 32 bytes of stack)
  *   rts-flood  sends XFER_MAX_UNEXPECTED + 1 RTS nobody receives: the last
  *              one, and only it, is refused with ABORT (ENOMEM)
+ *   reset-free a client has two sends to us in flight and frees their
+ *              buffer just as we reset the connection (the daemon stopped
+ *              meanwhile, so that it reads the L_FREE first): the ABORT
+ *              it then writes finds the connection dead, which fails the
+ *              other send on the spot; each request must still complete
+ *              exactly once, and the daemon live on
  *
  * Prints "ok - case" or "FAIL - case: why" and "N passed, N failed".
  */
@@ -23,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -38,6 +45,7 @@
 #endif
 
 static int passed, failed;
+static pid_t daemon_pid;	/* from L_WELCOME */
 
 static void
 result(const char *name, int ok, const char *detail)
@@ -227,18 +235,21 @@ lrecv(int fd, struct proto_msg *m, int ms)
 	    PROTO_OK ? 0 : -1;
 }
 
-/* A client that posts a 0-byte send to rank 1; its fd. */
+/* A client that posts nsends sends of len bytes to rank 1 (request ids
+ * 2, 3, ...) on one buffer (request 1 registered it, id in *buf); its
+ * fd. */
 static int
-client_zero_send(const char *path)
+client_sends(const char *path, uint64_t len, int nsends, uint64_t *buf)
 {
 	struct proto_msg m;
-	int fd = lconnect(path), mfd;
+	int fd = lconnect(path), mfd, i;
 
 	memset(&m, 0, sizeof m);
 	m.u.l_hello.version = PROTO_VERSION;
 	lsend(fd, PT_L_HELLO, 0, &m, -1);
 	if (lrecv(fd, &m, 5000) != 0 || m.hdr.type != PT_L_WELCOME)
 		die("no L_WELCOME");
+	daemon_pid = (pid_t)m.u.l_welcome.daemon_pid;
 	mfd = memfd_create("fake", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	if (mfd < 0 || ftruncate(mfd, 4096) < 0 ||
 	    fcntl(mfd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW) < 0)
@@ -249,14 +260,25 @@ client_zero_send(const char *path)
 	close(mfd);
 	if (lrecv(fd, &m, 5000) != 0 || m.u.l_done.status != PS_OK)
 		die("cannot register a buffer");
-	m.u.l_xfer.buf_id = m.u.l_done.len;
-	m.u.l_xfer.offset = 0;
-	m.u.l_xfer.len = 0;
-	m.u.l_xfer.tag = 3;
-	m.u.l_xfer.peer = 1;
-	m.u.l_xfer.timeout_ms = 0;
-	lsend(fd, PT_L_SEND, 2, &m, -1);
+	*buf = m.u.l_done.len;
+	for (i = 0; i < nsends; i++) {
+		memset(&m, 0, sizeof m);
+		m.u.l_xfer.buf_id = *buf;
+		m.u.l_xfer.offset = 0;
+		m.u.l_xfer.len = len;
+		m.u.l_xfer.tag = 3;
+		m.u.l_xfer.peer = 1;
+		lsend(fd, PT_L_SEND, 2 + (uint64_t)i, &m, -1);
+	}
 	return fd;
+}
+
+static int
+client_zero_send(const char *path)
+{
+	uint64_t buf;
+
+	return client_sends(path, 0, 1, &buf);
 }
 
 static void
@@ -351,18 +373,104 @@ case_rts_flood(const char *host, const char *port)
 	close(fd);
 }
 
+/* 1 once pid is stopped (state T in /proc/PID/stat), within 2 s. */
+static int
+wait_stopped(pid_t pid)
+{
+	char path[64], buf[256], *p;
+	int t;
+	FILE *f;
+
+	snprintf(path, sizeof path, "/proc/%ld/stat", (long)pid);
+	for (t = 0; t < 200; t++) {
+		if ((f = fopen(path, "r")) == NULL)
+			return 0;
+		p = fgets(buf, sizeof buf, f);
+		fclose(f);
+		if (p != NULL && (p = strrchr(buf, ')')) != NULL &&
+		    (p[2] == 'T' || p[2] == 't'))
+			return 1;
+		usleep(10000);
+	}
+	return 0;
+}
+
+static void
+case_reset_free(const char *host, const char *port, const char *path)
+{
+	struct proto_msg m;
+	struct linger lg = { 1, 0 };
+	char detail[200] = "";
+	int fd = peer_up(host, port), cfd, rc, seen[3] = { 0, 0, 0 }, got, ok;
+	int rts = 0;
+	uint64_t buf;
+
+	cfd = client_sends(path, 4096, 2, &buf);
+	while (rts < 2 && (rc = precv(fd, &m, 5000)) == 0)
+		rts += m.hdr.type == PT_RTS;
+	if (rts < 2)
+		die("no RTS for the client's two sends");
+	if (kill(daemon_pid, SIGSTOP) < 0 || !wait_stopped(daemon_pid))
+		die("cannot stop the daemon");
+	/* The L_FREE first, then the reset: the daemon, woken, reads them
+	 * in that order. */
+	memset(&m, 0, sizeof m);
+	m.u.l_free.buf_id = buf;
+	lsend(cfd, PT_L_FREE, 4, &m, -1);
+	usleep(50000);
+	setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+	close(fd);
+	usleep(50000);
+	kill(daemon_pid, SIGCONT);
+	for (got = 0, ok = 1; got < 3; got++) {
+		if ((rc = lrecv(cfd, &m, 5000)) != 0) {
+			snprintf(detail, sizeof detail, "%s after %d of 3 "
+			    "replies", rc == -2 ? "silence" : "dropped or the "
+			    "daemon died", got);
+			ok = 0;
+			break;
+		}
+		if (m.hdr.type != PT_L_DONE || m.hdr.id < 2 || m.hdr.id > 4) {
+			snprintf(detail, sizeof detail, "a reply for request "
+			    "%llu", (unsigned long long)m.hdr.id);
+			ok = 0;
+			break;
+		}
+		seen[m.hdr.id - 2]++;
+	}
+	if (ok && lrecv(cfd, &m, 300) == 0) {
+		snprintf(detail, sizeof detail, "a fourth reply (request "
+		    "%llu)", (unsigned long long)m.hdr.id);
+		ok = 0;
+	}
+	if (ok && (seen[0] != 1 || seen[1] != 1 || seen[2] != 1)) {
+		snprintf(detail, sizeof detail, "replies %d/%d/%d", seen[0],
+		    seen[1], seen[2]);
+		ok = 0;
+	}
+	if (ok && kill(daemon_pid, 0) < 0) {
+		snprintf(detail, sizeof detail, "the daemon died");
+		ok = 0;
+	}
+	result("reset-free: a send cancelled as its connection resets, and "
+	    "the one that fails with it, each complete once", ok, detail);
+	close(cfd);
+}
+
 int
 main(int argc, char **argv)
 {
 	if (argc != 5) {
 		fprintf(stderr, "usage: asoc-fake-peer HOST PORT SOCKET "
-		    "zero-cts|rts-flood\n");
+		    "zero-cts|rts-flood|reset-free\n");
 		return 2;
 	}
 	if (strcmp(argv[4], "zero-cts") == 0)
 		case_zero_cts(argv[1], argv[2], argv[3]);
 	else if (strcmp(argv[4], "rts-flood") == 0)
 		case_rts_flood(argv[1], argv[2]);
+	else if (strcmp(argv[4], "reset-free") == 0)
+		case_reset_free(argv[1], argv[2], argv[3]);
 	else {
 		fprintf(stderr, "asoc-fake-peer: unknown case %s\n", argv[4]);
 		return 2;

@@ -30,7 +30,7 @@ for tries in 1 2 3 4 5; do
 	stop_all
 	[ "$tries" -lt 5 ] || { cat "$T/d0.log"; exit 1; }
 done
-for c in zero-cts rts-flood; do
+for c in zero-cts rts-flood reset-free; do
 	check "asoc-fake-peer $c" "$FAKE" "$HOST" "$BASE" "$(sock 0)" "$c"
 	sed 's/^/    /' "$T/out"
 done
