@@ -15,6 +15,11 @@ for c in overrun free-batch free-copy reg-fds pace "max-clients 6"; do
 	check "asoc-local-probe $c" "$PROBE" "$(sock 0)" $c
 	sed 's/^/    /' "$T/out"
 done
+# libasoc under that pacing: a client that posts 5000 pairs before waiting
+# for any must take replies while it posts, not wait for room for good.
+check "a libasoc client that posts before it waits is paced, not stuck" \
+    timeout 60 "$B/tests/asoc-burst" "$(sock 0)" 5000
+sed 's/^/    /' "$T/out"
 check "the daemon survived the local cases" all_daemons_alive
 check "no client state left behind" stat_all_zero "$(sock 0)"
 stop_all
