@@ -294,9 +294,25 @@ asoc_sendmsg(asoc_t *as, struct proto_msg *m, int fd, int flags)
 		cmsg->cmsg_len = CMSG_LEN(sizeof(int));
 		memcpy(CMSG_DATA(cmsg), &fd, sizeof fd);
 	}
-	while (sendmsg(as->fd, &mh, MSG_NOSIGNAL | flags) == -1) {
+	while (sendmsg(as->fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT | flags) ==
+	    -1) {
 		if ((e = errno) == EINTR)
 			continue;
+		/* No room: asocd paces a session whose replies pile up (it
+		 * leaves the requests unread until they are taken), so take
+		 * them while waiting, or both would wait for good. */
+		if ((e == EAGAIN || e == EWOULDBLOCK) &&
+		    !(flags & MSG_DONTWAIT)) {
+			struct pollfd p = { as->fd, POLLIN | POLLOUT, 0 };
+
+			if (poll(&p, 1, -1) < 0 && errno != EINTR)
+				return asoc_fail(as, ASOC_ESYSTEM, "cannot wait "
+				    "for asocd: %s", strerror(errno));
+			if ((p.revents & POLLIN) &&
+			    asoc_read(as, MSG_DONTWAIT) < 0)
+				return as->dead;
+			continue;
+		}
 		if (e == EPIPE || e == ECONNRESET || e == ENOTCONN) {
 			/* Replies asocd sent before it went are still queued:
 			 * deliver them before failing the rest. */

@@ -70,6 +70,8 @@ static const struct conf_opt conf_opts[] = {
 	{ "client-max-bytes", 0, "ASOC_CLIENT_MAX_BYTES", K_SIZE,
 	    OFF(client_max_bytes), 4096, SIZE_MAX, "BYTES",
 	    "buffer bytes one client may register (default 3/4 of RAM)" },
+	{ "max-clients", 0, "ASOC_MAX_CLIENTS", K_UINT, OFF(max_clients),
+	    1, 65536, "N", "clients served at once (default 1024)" },
 	{ "transport", 't', "ASOC_TRANSPORT", K_TRANSPORT, OFF(transport),
 	    0, 0, "auto|rdma|tcp", "peer transport (default auto)" },
 	{ "log-level", 'L', "ASOC_LOG_LEVEL", K_LOGLEVEL, OFF(log_level),
@@ -450,6 +452,7 @@ conf_defaults(struct conf *c)
 	c->rank = -1;
 	c->port = CONF_DEFAULT_PORT;
 	c->connection_timeout = CONF_DEFAULT_TIMEOUT;
+	c->max_clients = CONF_DEFAULT_MAX_CLIENTS;
 	c->chunk_size = CONF_DEFAULT_CHUNK;
 	c->transport = CONF_TRANSPORT_AUTO;
 	c->log_level = LOG_LVL_INFO;

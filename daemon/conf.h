@@ -37,6 +37,7 @@ struct conf {
 	unsigned connection_timeout;	/* seconds */
 	size_t chunk_size;
 	size_t client_max_bytes;	/* 0: 3/4 of physical memory */
+	unsigned max_clients;	/* clients served at once */
 	enum conf_transport transport;
 	enum log_level log_level;
 	char *log_file;
@@ -58,6 +59,7 @@ struct conf {
 
 #define CONF_DEFAULT_PORT	9000
 #define CONF_DEFAULT_TIMEOUT	30
+#define CONF_DEFAULT_MAX_CLIENTS 1024
 #define CONF_DEFAULT_CHUNK	(4u << 20)
 #define CONF_MIN_CHUNK		4096
 #define CONF_MAX_CHUNK		(64u << 20)	/* PROTO_DATA_MAX */

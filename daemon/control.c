@@ -7,6 +7,7 @@
 #include "control.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,18 +26,50 @@
 #define CONTROL_MAX_BUFFERS	4096	/* registered buffers per client */
 #define CONTROL_MAX_FDS		4	/* per message; more is an attack */
 
+/* A queued reply takes only the bytes it encodes to (an L_DONE is 176),
+ * not the largest message's. */
 struct control_out {
 	size_t len;
 	TAILQ_ENTRY(control_out) entry;
-	uint8_t data[PROTO_HDR_LEN + PROTO_MAX_FIXED];
+	uint8_t data[];
 };
 
 static int control_fd = -1;
+static unsigned control_nwelcomed;	/* clients past L_HELLO */
 static struct event *control_ev;
 static char *control_path;
 
 static void control_on_read(evutil_socket_t, short, void *);
 static void control_on_write(evutil_socket_t, short, void *);
+
+/* Give the heap's free pages back to the system after a burst (many
+ * requests or replies, then freed): glibc keeps them otherwise, and a
+ * daemon that once served a flood would hold its peak for good. */
+static void
+control_trim(void)
+{
+#ifdef __GLIBC__
+	malloc_trim(0);
+#endif
+}
+
+/* Back-pressure on a client that does not read its replies: past
+ * CONTROL_QUEUE_PAUSE queued, its requests are left unread (in the
+ * socket, where its own sends then block) until the queue drains below
+ * a quarter of that.  Replies still come for the requests in flight, so
+ * the queue stays under CONTROL_QUEUE_PAUSE + CONTROL_MAX_REQS + one read
+ * batch, and a slow client is paced rather than dropped. */
+static void
+control_pace(struct client *c)
+{
+	if (!c->read_paused && c->noutq >= CONTROL_QUEUE_PAUSE) {
+		c->read_paused = 1;
+		event_del(c->ev_read);
+	} else if (c->read_paused && c->noutq <= CONTROL_QUEUE_PAUSE / 4) {
+		c->read_paused = 0;
+		event_add(c->ev_read, NULL);
+	}
+}
 
 static void
 control_close_fds(int *fds, int n)
@@ -53,9 +86,11 @@ control_drop(struct client *c, const char *fmt, ...)
 	struct req *r;
 	char why[256];
 	va_list ap;
+	unsigned held;
 
 	if (c->dead)
 		return;
+	held = c->nreqs + c->noutq;
 	va_start(ap, fmt);
 	vsnprintf(why, sizeof why, fmt, ap);
 	va_end(ap);
@@ -81,8 +116,12 @@ control_drop(struct client *c, const char *fmt, ...)
 	close(c->fd);
 	TAILQ_REMOVE(&asocd->clients, c, entry);
 	asocd->nclients--;
+	if (c->welcomed)
+		control_nwelcomed--;
 	/* The read loop that got us here still looks at c. */
 	asocd_free_later(c, "a client");
+	if (held >= CONTROL_TRIM_AFTER || asocd->nclients == 0)
+		control_trim();
 }
 
 static void
@@ -141,25 +180,34 @@ control_send(struct client *c, struct proto_msg *m)
 		return;
 	len = proto_encode(m, buf, sizeof buf);
 	if (len == 0) {
-		log_err("cannot encode %s", proto_type_name(m->hdr.type));
+		/* A reply that is never sent leaves the client waiting for
+		 * good: it is better told by a closed socket. */
+		log_err("cannot encode %s for client pid %ld",
+		    proto_type_name(m->hdr.type), (long)c->pid);
+		control_break(c, "a %s reply could not be encoded (a bug: "
+		    "please report it)", proto_type_name(m->hdr.type));
 		return;
 	}
 	if (TAILQ_EMPTY(&c->outq) && control_try_send(c, buf, len) != 0)
 		return;
+	/* Not reached while back-pressure works (control_pace): the last
+	 * guard, should a client find a way around it. */
 	if (c->noutq >= CONTROL_MAX_QUEUE) {
 		control_break(c, "it does not read its replies (%u queued)",
 		    c->noutq);
 		return;
 	}
-	if ((o = malloc(sizeof *o)) == NULL) {
+	if ((o = malloc(sizeof *o + len)) == NULL) {
 		control_break(c, "out of memory queueing a reply");
 		return;
 	}
 	o->len = len;
 	memcpy(o->data, buf, len);
 	TAILQ_INSERT_TAIL(&c->outq, o, entry);
-	c->noutq++;
+	if (++c->noutq > c->outq_peak)
+		c->outq_peak = c->noutq;
 	event_add(c->ev_write, NULL);
+	control_pace(c);
 }
 
 static void
@@ -181,8 +229,13 @@ control_on_write(evutil_socket_t fd, short what, void *arg)
 		c->noutq--;
 		free(o);
 	}
-	if (TAILQ_EMPTY(&c->outq))
+	control_pace(c);
+	if (TAILQ_EMPTY(&c->outq)) {
 		event_del(c->ev_write);
+		if (c->outq_peak >= CONTROL_TRIM_AFTER)
+			control_trim();
+		c->outq_peak = 0;
+	}
 }
 
 static void
@@ -233,6 +286,14 @@ control_hello(struct client *c, const struct proto_msg *m)
 		control_drop(c, "protocol version v%u", m->u.l_hello.version);
 		return;
 	}
+	if (control_nwelcomed >= asocd->conf->max_clients) {
+		control_done(c, 0, PS_ENOMEM, 0, "asocd serves at most %u "
+		    "clients (--max-clients) and has that many: retry once "
+		    "some have finished", asocd->conf->max_clients);
+		control_drop(c, "over --max-clients (%u)",
+		    asocd->conf->max_clients);
+		return;
+	}
 	memset(&w, 0, sizeof w);
 	w.hdr.type = PT_L_WELCOME;
 	w.u.l_welcome.version = PROTO_VERSION;
@@ -241,6 +302,7 @@ control_hello(struct client *c, const struct proto_msg *m)
 	w.u.l_welcome.daemon_pid = (uint32_t)asocd->pid;
 	w.u.l_welcome.chunk_size = asocd->conf->chunk_size;
 	c->welcomed = 1;
+	control_nwelcomed++;
 	control_send(c, &w);
 }
 
@@ -278,20 +340,24 @@ control_reg(struct client *c, const struct proto_msg *m, int fd)
 	control_done(c, m->hdr.id, PS_OK, b->id, NULL);
 }
 
+static int
+control_on_buffer(struct req *r, void *b)
+{
+	return r->buf == b;
+}
+
 static void
 control_free(struct client *c, const struct proto_msg *m)
 {
 	struct buffer *b = buffer_find(c, m->u.l_free.buf_id);
-	struct req *r, *rn;
 
 	if (b == NULL) {
 		control_done(c, m->hdr.id, PS_EINVAL, 0, "no buffer %llu",
 		    (unsigned long long)m->u.l_free.buf_id);
 		return;
 	}
-	TAILQ_FOREACH_SAFE(r, &c->reqs, entry, rn)
-		if (r->buf == b)
-			xfer_cancel(r, PS_ECANCELLED, "its buffer was freed");
+	xfer_cancel_where(c, control_on_buffer, b, PS_ECANCELLED,
+	    "its buffer was freed");
 	buffer_release(b);
 	control_done(c, m->hdr.id, PS_OK, 0, NULL);
 }
@@ -359,6 +425,7 @@ control_dispatch(struct client *c, const struct proto_msg *m, int *fds,
 		return;
 	}
 	if (!c->welcomed && m->hdr.type != PT_L_HELLO) {
+		control_close_fds(fds, nfds);	/* an L_REG's, up to 4 */
 		control_drop(c, "%s before L_HELLO", proto_type_name(m->hdr.type));
 		return;
 	}
@@ -473,7 +540,7 @@ control_on_read(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	/* A bounded batch per wake-up keeps one busy client from starving
 	 * the peers and the other clients. */
-	for (i = 0; i < 64; i++)
+	for (i = 0; i < CONTROL_READ_BATCH && !c->read_paused; i++)
 		if (control_read_one(c) <= 0)
 			return;
 }

@@ -20,7 +20,13 @@ struct event;
 struct control_out;
 
 #define CONTROL_MAX_REQS	65536	/* requests in flight per client */
-#define CONTROL_MAX_QUEUE	65536	/* replies queued to a slow client */
+#define CONTROL_QUEUE_PAUSE	256	/* replies queued: stop reading it */
+#define CONTROL_READ_BATCH	64	/* messages read per wake-up */
+/* Replies queued to a slow client: back-pressure keeps a client under
+ * this, one reply per request in flight plus the replies to reads. */
+#define CONTROL_MAX_QUEUE	(CONTROL_MAX_REQS + CONTROL_QUEUE_PAUSE + \
+				    CONTROL_READ_BATCH)
+#define CONTROL_TRIM_AFTER	1024	/* a burst worth a malloc_trim */
 
 struct client {
 	int fd;
@@ -37,8 +43,11 @@ struct client {
 	uint64_t buf_bytes;	/* registered and not freed: pinned by us */
 	struct req_list reqs;
 	unsigned nreqs;
+	uint64_t reqs_done;	/* completed so far (xfer_cancel_where) */
 	TAILQ_HEAD(, control_out) outq;
 	unsigned noutq;
+	unsigned outq_peak;	/* since the queue was last empty */
+	int read_paused;	/* back-pressure: requests left unread */
 	TAILQ_ENTRY(client) entry;
 };
 

@@ -23,6 +23,9 @@
 #define XFER_LOCAL_STEP (256u << 20)	/* bytes per turn of a local copy */
 
 static struct xfer_list xfer_hash[XFER_HASH_SIZE];
+/* RTS from each rank that wait for a receive (XFER_MAX_UNEXPECTED). */
+static uint32_t *xfer_unexpected;
+static uint32_t xfer_unexpected_ranks;
 
 #define container_of(p, type, member) \
 	((type *)(void *)((char *)(p) - offsetof(type, member)))
@@ -84,6 +87,40 @@ xfer_bind_conn(struct xfer *x, struct conn *c)
 	TAILQ_INSERT_TAIL(xfer_bucket(c, x->id), x, hash_entry);
 }
 
+/* An arrived send leaves the unexpected queue (matched, or gone). */
+static void
+xfer_unqueue(struct xfer *x)
+{
+	if (x->ms.queued && x->role == XFER_RECV &&
+	    x->peer_rank < xfer_unexpected_ranks)
+		xfer_unexpected[x->peer_rank]--;
+	match_remove_send(&asocd->match, &x->ms);
+}
+
+/* Counts x, just queued as unexpected; returns how many wait from its
+ * rank now. */
+static uint32_t
+xfer_count_unexpected(struct xfer *x)
+{
+	uint32_t *n;
+
+	if (xfer_unexpected == NULL) {
+		if ((n = calloc(asocd->world, sizeof *n)) == NULL)
+			return 0;
+		xfer_unexpected = n;
+		xfer_unexpected_ranks = asocd->world;
+	}
+	if (x->peer_rank >= xfer_unexpected_ranks)
+		return 0;
+	return ++xfer_unexpected[x->peer_rank];
+}
+
+uint32_t
+xfer_unexpected_from(uint32_t rank)
+{
+	return rank < xfer_unexpected_ranks ? xfer_unexpected[rank] : 0;
+}
+
 static void
 xfer_free(struct xfer *x)
 {
@@ -101,7 +138,7 @@ xfer_free(struct xfer *x)
 	}
 	if (x->state == XS_WAIT_CONN)
 		peer_unwant(&asocd->peers[x->peer_rank], x);
-	match_remove_send(&asocd->match, &x->ms);
+	xfer_unqueue(x);
 	if (x->req != NULL)
 		x->req->xfer = NULL;
 	if (x->local_recv != NULL)
@@ -156,6 +193,7 @@ xfer_req_complete(struct req *r, enum proto_status status, uint64_t len,
 		event_free(r->deadline);
 	TAILQ_REMOVE(&c->reqs, r, entry);
 	c->nreqs--;
+	c->reqs_done++;
 	buffer_unref(r->buf);
 	free(r);
 	/* Last: r is gone, so nothing a reply sets off can reach it. */
@@ -183,18 +221,35 @@ xfer_send_abort(struct conn *c, uint64_t id, enum proto_status st,
 	xfer_send_ctl(c, PT_ABORT, id, &m);
 }
 
+/* Both are sent only once x is freed (they take its id, not x): a
+ * transport may find its connection dead while writing, and fail every
+ * transfer on it there and then, x included. */
 static void
-xfer_send_ack(struct conn *c, struct xfer *x, enum proto_status st)
+xfer_send_ack(struct conn *c, uint64_t id, uint64_t len,
+    enum proto_status st)
 {
 	struct proto_msg m;
 
 	memset(&m, 0, sizeof m);
 	m.u.ack.status = st;
-	m.u.ack.len = x->len;
-	xfer_send_ctl(c, PT_ACK, x->id, &m);
+	m.u.ack.len = len;
+	xfer_send_ctl(c, PT_ACK, id, &m);
 }
 
 /* --- same node: one copy, no socket --- */
+
+/* The next step after a turn of the loop.  Not event_active: libevent
+ * runs events activated from an active callback in the same pass, before
+ * it polls again, so the whole copy ran in one go and no request (an
+ * L_FREE, a cancel) nor peer traffic got in between the steps.  A timer
+ * of zero is run after the next poll. */
+static void
+xfer_local_next(struct xfer *x)
+{
+	static const struct timeval now = { 0, 0 };
+
+	event_add(x->copy_ev, &now);
+}
 
 static void
 xfer_local_step(evutil_socket_t fd, short what, void *arg)
@@ -215,7 +270,7 @@ xfer_local_step(evutil_socket_t fd, short what, void *arg)
 	    (size_t)n);
 	x->done += n;
 	if (x->done < x->len) {
-		event_active(x->copy_ev, EV_TIMEOUT, 0);
+		xfer_local_next(x);
 		return;
 	}
 	xfer_req_complete(r, PS_OK, x->len, NULL);
@@ -226,6 +281,19 @@ xfer_local_step(evutil_socket_t fd, short what, void *arg)
 static void
 xfer_local_start(struct xfer *x, struct req *r)
 {
+	/* xfer_matched checked the length; a copy past the receive's range
+	 * would write into whatever follows it in the client's memory. */
+	if (x->len > r->len || !buffer_range_ok(r->buf, r->off, x->len) ||
+	    !buffer_range_ok(x->req->buf, x->req->off, x->len)) {
+		log_err("local copy of %llu bytes into a %llu-byte receive: "
+		    "refused", (unsigned long long)x->len,
+		    (unsigned long long)r->len);
+		xfer_req_complete(r, PS_EINVAL, 0, "internal error: the send "
+		    "does not fit this receive");
+		xfer_fail(x, PS_EINVAL, "internal error: the send does not fit "
+		    "its receive");
+		return;
+	}
 	x->local_recv = r;
 	r->xfer = x;
 	x->state = XS_LOCAL_COPY;
@@ -234,29 +302,38 @@ xfer_local_start(struct xfer *x, struct req *r)
 		xfer_fail(x, PS_ENOMEM, "asocd is out of memory");
 		return;
 	}
-	event_active(x->copy_ev, EV_TIMEOUT, 0);
+	xfer_local_next(x);
 }
 
 /* --- matching --- */
 
+/* The one place where a send meets a receive, whichever came first and
+ * wherever the send came from (a peer's RTS, or a client of ours): so
+ * the one place that checks the send fits the receive. */
 static void
 xfer_matched(struct xfer *x, struct req *r)
 {
+	uint64_t cap = r->len;	/* r is freed by its completion */
+
 	r->peer = x->peer_rank;
 	r->tag = x->tag;
-	if (x->len > r->len) {
+	if (x->len > cap) {
 		xfer_req_complete(r, PS_ETRUNC, 0, "a %llu-byte message from "
 		    "rank %u does not fit this %llu-byte receive",
 		    (unsigned long long)x->len, x->peer_rank,
-		    (unsigned long long)r->len);
-		if (x->role == XFER_RECV)
-			xfer_send_abort(x->conn, x->id, PS_ETRUNC, 1);
-		else
-			xfer_req_complete(x->req, PS_ETRUNC, 0, "rank %u "
-			    "posted a receive of only %llu bytes for this "
-			    "%llu-byte message", asocd->rank,
-			    (unsigned long long)r->len,
-			    (unsigned long long)x->len);
+		    (unsigned long long)cap);
+		if (x->role == XFER_RECV) {
+			struct conn *c = x->conn;
+			uint64_t id = x->id;
+
+			xfer_free(x);
+			xfer_send_abort(c, id, PS_ETRUNC, 1);
+			return;
+		}
+		xfer_req_complete(x->req, PS_ETRUNC, 0, "rank %u posted a "
+		    "receive of only %llu bytes for this %llu-byte message",
+		    asocd->rank, (unsigned long long)cap,
+		    (unsigned long long)x->len);
 		xfer_free(x);
 		return;
 	}
@@ -269,9 +346,11 @@ xfer_matched(struct xfer *x, struct req *r)
 	if (x->len == 0) {
 		struct conn *c = x->conn;
 
+		uint64_t id = x->id;
+
 		xfer_req_complete(r, PS_OK, 0, NULL);
-		xfer_send_ack(c, x, PS_OK);
 		xfer_free(x);
+		xfer_send_ack(c, id, 0, PS_OK);
 		return;
 	} else {
 		struct conn *c = x->conn;
@@ -281,8 +360,10 @@ xfer_matched(struct xfer *x, struct req *r)
 		memset(&m, 0, sizeof m);
 		if (c->tp->grant != NULL && c->tp->grant(c, x, r,
 		    &m.u.cts.addr, &m.u.cts.rkey, err, sizeof err) < 0) {
-			xfer_send_abort(c, x->id, PS_ENOMEM, 1);
+			uint64_t id = x->id;
+
 			xfer_fail(x, PS_ENOMEM, err);
+			xfer_send_abort(c, id, PS_ENOMEM, 1);
 			return;
 		}
 		x->state = XS_DATA;
@@ -357,9 +438,11 @@ xfer_post_send(struct req *r, uint32_t timeout_ms)
 		x->state = XS_UNEXPECTED;
 		x->ms.src = asocd->rank;
 		x->ms.tag = r->tag;
+		/* A receive may already wait: it is matched like any other,
+		 * through xfer_matched and its length check. */
 		mr = match_arrive(&asocd->match, &x->ms);
 		if (mr != NULL)
-			xfer_local_start(x, container_of(mr, struct req, mr));
+			xfer_matched(x, container_of(mr, struct req, mr));
 		return;
 	}
 	x->state = XS_WAIT_CONN;
@@ -377,8 +460,13 @@ xfer_post_recv(struct req *r, uint32_t timeout_ms)
 	r->mr.src = r->peer;
 	r->mr.tag = r->tag;
 	ms = match_post_recv(&asocd->match, &r->mr);
-	if (ms != NULL)
-		xfer_matched(container_of(ms, struct xfer, ms), r);
+	if (ms != NULL) {
+		struct xfer *x = container_of(ms, struct xfer, ms);
+
+		if (x->role == XFER_RECV && x->peer_rank < xfer_unexpected_ranks)
+			xfer_unexpected[x->peer_rank]--;
+		xfer_matched(x, r);
+	}
 }
 
 void
@@ -414,51 +502,109 @@ xfer_cancel(struct req *r, enum proto_status status, const char *why)
 
 	snprintf(msg, sizeof msg, "%s (by the %s)", why, side);
 	if (x != NULL) {
+		struct conn *c = x->conn;
+		uint64_t id = x->id;
+		int to_sender = x->role == XFER_RECV;
+
 		if (x->state == XS_LOCAL_COPY) {
 			/* The other half of a local copy fails with it. */
 			struct req *other = r == x->req ? x->local_recv : x->req;
 
 			xfer_req_complete(other, status, 0, "%s", msg);
-		} else if (x->conn != NULL) {
-			xfer_send_abort(x->conn, x->id, status,
-			    x->role == XFER_RECV);
+			c = NULL;
 		}
 		xfer_free(x);
+		/* After the free: writing the ABORT may find the connection
+		 * dead and fail all its transfers at once (see xfer_send_ack).
+		 * r is no longer one of them. */
+		if (c != NULL)
+			xfer_send_abort(c, id, status, to_sender);
 	}
 	xfer_req_complete(r, status, 0, "%s", why);
+}
+
+/* The other request a cancel of r completes with it: the receive (or
+ * send) of the same local copy. */
+static struct req *
+xfer_sibling(const struct req *r)
+{
+	struct xfer *x = r->xfer;
+
+	if (x == NULL || x->state != XS_LOCAL_COPY)
+		return NULL;
+	return r == x->req ? x->local_recv : x->req;
+}
+
+void
+xfer_cancel_where(struct client *c, int (*which)(struct req *, void *),
+    void *arg, enum proto_status status, const char *why)
+{
+	struct req *r, *next, *sib;
+	uint64_t before, expected;
+
+	/* Not TAILQ_FOREACH_SAFE: cancelling r may complete, and free, its
+	 * sibling, which can be the very next request saved by the walk.
+	 * The sibling is known before the cancel, so the walk steps over
+	 * it.  Anything else that goes with r (the ABORT found the
+	 * connection dead, and every transfer on it failed) makes the walk
+	 * start over: those done are gone from the list, so it ends. */
+	for (r = TAILQ_FIRST(&c->reqs); r != NULL; r = next) {
+		next = TAILQ_NEXT(r, entry);
+		if (!which(r, arg))
+			continue;
+		sib = xfer_sibling(r);
+		if (next != NULL && next == sib)
+			next = TAILQ_NEXT(next, entry);
+		expected = 1 + (sib != NULL && sib->client == c);
+		before = c->reqs_done;
+		xfer_cancel(r, status, why);
+		if (c->reqs_done - before > expected)
+			next = TAILQ_FIRST(&c->reqs);
+	}
+}
+
+static int
+xfer_not_moving(struct req *r, void *arg)
+{
+	struct xfer *x = r->xfer;
+
+	(void)arg;
+	return x == NULL || x->state == XS_WAIT_CONN ||
+	    x->state == XS_RTS_SENT || x->state == XS_UNEXPECTED;
 }
 
 void
 xfer_drain(void)
 {
 	struct client *c;
-	struct req *r, *rn;
 	struct match_send *ms, *msn;
+	struct { struct conn *c; uint64_t id; } *tell;
+	size_t n = 0, i;
 
-	/* Sends that arrived but were never matched: tell their senders. */
+	/* Sends that arrived but were never matched: tell their senders,
+	 * once all are freed (an ABORT that finds its connection dead fails
+	 * every transfer on it at once: the walk would lose its place). */
+	tell = calloc(asocd->match.nsends + 1, sizeof *tell);
 	TAILQ_FOREACH_SAFE(ms, &asocd->match.sends, entry, msn) {
 		struct xfer *x = container_of(ms, struct xfer, ms);
 
 		if (x->role == XFER_RECV) {
-			xfer_send_abort(x->conn, x->id, PS_ECANCELLED, 1);
+			if (tell != NULL) {
+				tell[n].c = x->conn;
+				tell[n++].id = x->id;
+			}
 			xfer_free(x);
 		}
 	}
+	for (i = 0; i < n; i++)
+		xfer_send_abort(tell[i].c, tell[i].id, PS_ECANCELLED, 1);
+	free(tell);
 	/* Our own requests that have not started moving data.  The client
 	 * is told what to do, as a request refused while draining is: a
 	 * bare "shutting down" left users guessing whether to retry. */
-	TAILQ_FOREACH(c, &asocd->clients, entry) {
-		TAILQ_FOREACH_SAFE(r, &c->reqs, entry, rn) {
-			struct xfer *x = r->xfer;
-
-			if (x == NULL || x->state == XS_WAIT_CONN ||
-			    x->state == XS_RTS_SENT ||
-			    x->state == XS_UNEXPECTED)
-				xfer_cancel(r, PS_ECANCELLED, "asocd is "
-				    "shutting down: start it again and "
-				    "reconnect");
-		}
-	}
+	TAILQ_FOREACH(c, &asocd->clients, entry)
+		xfer_cancel_where(c, xfer_not_moving, NULL, PS_ECANCELLED,
+		    "asocd is shutting down: start it again and reconnect");
 }
 
 /* --- from the peer connection --- */
@@ -506,8 +652,23 @@ xfer_on_rts(struct conn *c, const struct proto_msg *m)
 	x->ms.src = x->peer_rank;
 	x->ms.tag = x->tag;
 	mr = match_arrive(&asocd->match, &x->ms);
-	if (mr != NULL)
+	if (mr != NULL) {
 		xfer_matched(x, container_of(mr, struct req, mr));
+		return;
+	}
+	/* Unmatched: it waits, but only so many from one rank.  Beyond
+	 * that the sender hears at once (its client gets an error naming
+	 * the limit): pausing the connection instead could hold back the
+	 * very send a posted receive waits for, behind sends nobody wants. */
+	if (xfer_count_unexpected(x) > XFER_MAX_UNEXPECTED) {
+		log_debug("rank %u has %u unmatched sends waiting here: "
+		    "refusing transfer %llu", x->peer_rank,
+		    XFER_MAX_UNEXPECTED, (unsigned long long)x->id);
+		uint64_t id = x->id;
+
+		xfer_free(x);
+		xfer_send_abort(c, id, PS_ENOMEM, 1);
+	}
 }
 
 void
@@ -519,7 +680,11 @@ xfer_on_cts(struct conn *c, const struct proto_msg *m)
 		return;
 	if ((x = xfer_find(c, m->hdr.id, XFER_SEND)) == NULL)
 		return;		/* cancelled here meanwhile; ABORT is on its way */
-	if (x->state != XS_RTS_SENT || m->u.cts.len != x->len) {
+	/* A zero-length send is answered by an ACK at once (xfer_matched),
+	 * never by a CTS: one would start a data phase with nothing to send
+	 * (the transport encoded a DATA frame it could not fill). */
+	if (x->state != XS_RTS_SENT || m->u.cts.len != x->len ||
+	    x->len == 0) {
 		peer_conn_lost(c, "unexpected CTS for transfer %llu",
 		    (unsigned long long)x->id);
 		return;
@@ -534,6 +699,7 @@ void
 xfer_on_wdone(struct conn *c, const struct proto_msg *m)
 {
 	struct xfer *x;
+	uint64_t id, len;
 
 	if (!xfer_conn_ok(c, m))
 		return;
@@ -558,8 +724,10 @@ xfer_on_wdone(struct conn *c, const struct proto_msg *m)
 	if (c->tp->release != NULL)
 		c->tp->release(c, x);
 	xfer_req_complete(x->req, PS_OK, x->len, NULL);
-	xfer_send_ack(c, x, PS_OK);
+	id = x->id;
+	len = x->len;
 	xfer_free(x);
+	xfer_send_ack(c, id, len, PS_OK);
 }
 
 void
@@ -612,6 +780,13 @@ xfer_on_abort(struct conn *c, const struct proto_msg *m)
 			    "posted on rank %u is smaller than this %llu-byte "
 			    "message", x->peer_rank,
 			    (unsigned long long)x->len);
+		else if (m->u.abort.status == PS_ENOMEM &&
+		    x->state == XS_RTS_SENT)
+			xfer_req_complete(x->req, PS_ENOMEM, 0, "rank %u "
+			    "refused this send: too many sends to it wait for "
+			    "a receive (or it is out of memory); post the "
+			    "receives there, or send fewer at once",
+			    x->peer_rank);
 		else
 			xfer_req_complete(x->req, m->u.abort.status, 0,
 			    "rank %u gave the transfer up: %s", x->peer_rank,
@@ -657,6 +832,7 @@ void
 xfer_data_landed(struct xfer *x, uint64_t n)
 {
 	struct conn *c = x->conn;
+	uint64_t id, len;
 
 	x->done += n;
 	asocd->ctr.bytes_received += n;
@@ -666,8 +842,10 @@ xfer_data_landed(struct xfer *x, uint64_t n)
 	/* The receiver's client hears first; the ACK then tells the sender
 	 * that the bytes are in place. */
 	xfer_req_complete(x->req, PS_OK, x->len, NULL);
-	xfer_send_ack(c, x, PS_OK);
+	id = x->id;
+	len = x->len;
 	xfer_free(x);
+	xfer_send_ack(c, id, len, PS_OK);
 }
 
 void

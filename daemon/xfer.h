@@ -89,8 +89,20 @@ void xfer_init(void);
  * it on. */
 void xfer_post_send(struct req *r, uint32_t timeout_ms);
 void xfer_post_recv(struct req *r, uint32_t timeout_ms);
-/* Cancel: completes r with status (ECANCELLED, ETIMEDOUT) if not done. */
+/* Cancel: completes r with status (ECANCELLED, ETIMEDOUT) if not done.
+ * The other half of a local copy fails with it (and is freed). */
 void xfer_cancel(struct req *r, enum proto_status status, const char *why);
+/* Cancels each of c's requests for which which(r, arg) says 1, safely
+ * against a cancel that frees another request of the list. */
+void xfer_cancel_where(struct client *c, int (*which)(struct req *, void *),
+    void *arg, enum proto_status status, const char *why);
+
+/* Sends that arrived from one peer and wait for a receive are bounded:
+ * beyond XFER_MAX_UNEXPECTED the RTS is refused with an ABORT (ENOMEM)
+ * that the sender's client sees.  xfer_unexpected_from: how many wait
+ * from rank now (for a transport that wants to pace its reads). */
+#define XFER_MAX_UNEXPECTED 16384
+uint32_t xfer_unexpected_from(uint32_t rank);
 
 /* Completes r exactly once with a DONE to its client (when still there),
  * and frees it. */
