@@ -123,7 +123,7 @@ fuzz_tampered_run(unsigned which, const uint8_t *x, size_t xn)
 	}
 	FUZZ_ASSERT(a.st == HSS_UP && c.st == HSS_UP);
 	/* Both let the other in: what crossed the wire must be what was
-	 * sent, but for WELCOME's unchecked flags and version. */
+	 * sent, but for WELCOME's unchecked version. */
 	if (changed && which != 3)
 		FUZZ_ASSERT(!"a tampered handshake message was accepted");
 	FUZZ_ASSERT(a.peer_rank == 0 && c.peer_rank == 1);
