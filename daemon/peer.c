@@ -356,7 +356,7 @@ peer_pending_max(void)
 	return max;
 }
 
-static void
+void
 peer_pending_del(struct conn *c)
 {
 	if (!c->pending)

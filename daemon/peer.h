@@ -52,6 +52,8 @@ void peer_conn_accepted(struct conn *c, const char *from);
  * past the caps on pending handshakes, in all or from src (an address
  * without port), the oldest pending one is dropped to make room. */
 void peer_conn_admit(struct conn *c, const char *src);
+/* c no longer counts as pending (up, lost, or freed by its transport). */
+void peer_pending_del(struct conn *c);
 void peer_conn_msg(struct conn *c, const struct proto_msg *m);
 void peer_conn_bad_version(struct conn *c, unsigned version);
 /* The connection is gone or must go: fail its transfers, detach, close. */

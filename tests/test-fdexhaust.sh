@@ -47,6 +47,8 @@ fi
 check "it said once in a while that it stopped accepting, and why" \
     grep -q "not accepting until a descriptor frees" "$T/d0.log"
 check "rank 0 survived" kill -0 "$D0"
+check "the oldest pending handshakes made room for new ones" \
+    grep -q "too many handshakes pending" "$T/d0.log"
 
 # Afterwards, at once: a client of rank 0, and a peer whose connection
 # is new (rank 1 restarted, so rank 0 must accept it).
