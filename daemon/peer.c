@@ -41,11 +41,12 @@ static int peer_hs_key_file;	/* the key is a file's, not the community */
  * descriptor (and memory) for up to --connection-timeout, for anyone who
  * can reach the port; past the caps the oldest is dropped, so a flood
  * cannot keep a real peer's fresh handshake out: that one finishes in
- * milliseconds, the flood's sit waiting.  Per source, a node's ranks
- * connecting at once fit; in all, a quarter of the descriptors, so
- * clients and proven peers keep the rest.
+ * milliseconds, the flood's sit waiting.  Per source, all the ranks of a
+ * node connecting at once fit (bench/connect-scaling runs 32 on one
+ * host); in all, a quarter of the descriptors, so clients and proven
+ * peers keep the rest.
  */
-#define PEER_PENDING_PER_SOURCE	32
+#define PEER_PENDING_PER_SOURCE	64
 #define PEER_PENDING_MIN	64
 static TAILQ_HEAD(, conn) peer_pending =
     TAILQ_HEAD_INITIALIZER(peer_pending);
