@@ -11,8 +11,10 @@
  *       answers the first RTS with a CTS granting 0 bytes: whatever
  *       the daemon sends after it must be well-formed messages
  *   asoc-hostile flood SOCKET HOST PORT N SECONDS
- *       opens N connections, alternately to the Unix socket and the
- *       peer port, without a word, holds them SECONDS, closes them
+ *       opens N connections without a word, the first half to the peer
+ *       port (past the cap on pending handshakes), the rest to the Unix
+ *       socket (past the descriptor limit), holds them SECONDS, closes
+ *       them
  *
  * Prints "ok - case" or "FAIL - case" per case and "N passed, N failed".
  */
@@ -648,10 +650,10 @@ run_flood(unsigned count, unsigned seconds)
 	if ((fds = calloc(count, sizeof *fds)) == NULL)
 		exit(1);
 	for (i = 0; i < count; i++) {
-		fds[i] = flood_one(i % 2);
+		fds[i] = flood_one(i >= count / 2);
 		if (fds[i] >= 0)
 			made++;
-		else if (i % 2)
+		else if (i >= count / 2)
 			failed_local++;
 		else
 			failed_tcp++;

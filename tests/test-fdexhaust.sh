@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Descriptor exhaustion, reachable without authentication: 5,000 silent
-# connections, half to rank 0's Unix socket and half to its peer port,
-# with rank 0's RLIMIT_NOFILE lowered (prlimit) so that they exhaust it
-# at once.  While they last, rank 0 must not spin (under 10% of a core)
+# connections, half to rank 0's peer port (past the cap on pending
+# handshakes) then half to its Unix socket, with rank 0's RLIMIT_NOFILE
+# lowered (prlimit) so that they exhaust it at once.  While they last, rank 0 must not spin (under 10% of a core)
 # nor flood its log (under 1 MB); once they are gone, a client and a peer
 # must be served at once.
 . "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
