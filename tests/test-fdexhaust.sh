@@ -12,6 +12,11 @@ HOLD=4		# seconds the flood holds its connections
 NOFILE=128	# rank 0's descriptor limit during the test
 
 command -v prlimit >/dev/null || { echo "prlimit (util-linux) is needed"; exit 77; }
+# The flood itself holds N descriptors.
+if [ "$(id -u)" -ne 0 ] && [ "$(ulimit -Hn)" != unlimited ] && [ "$(ulimit -Hn)" -lt $((N + 64)) ]; then
+	echo "needs root, or a hard descriptor limit of at least $((N + 64)) (ulimit -Hn)"
+	exit 77
+fi
 start_cluster 2 --munge no
 D0=${DAEMONS[0]}
 check "rank 0 -> 1 connects them" xfer 1048577 recv-first 0 1
