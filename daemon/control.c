@@ -20,6 +20,7 @@
 #include <event2/event.h>
 
 #include "asocd.h"
+#include "listener.h"
 #include "log.h"
 #include "stats.h"
 
@@ -548,6 +549,7 @@ control_on_read(evutil_socket_t fd, short what, void *arg)
 static void
 control_on_accept(evutil_socket_t lfd, short what, void *arg)
 {
+	static struct log_limit refused;	/* any local user can cause it */
 	struct ucred cred;
 	socklen_t len = sizeof cred;
 	struct client *c;
@@ -557,9 +559,8 @@ control_on_accept(evutil_socket_t lfd, short what, void *arg)
 	(void)arg;
 	fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 	if (fd < 0) {
-		if (errno != EAGAIN && errno != EINTR)
-			log_warn("accept on the local socket: %s",
-			    strerror(errno));
+		/* Out of descriptors: pause rather than spin (listener.c). */
+		listener_accept_failed(control_ev, errno, "the local socket");
 		return;
 	}
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
@@ -570,9 +571,9 @@ control_on_accept(evutil_socket_t lfd, short what, void *arg)
 	}
 	/* Only our own user (or root) may hand us memory. */
 	if (cred.uid != geteuid() && cred.uid != 0) {
-		log_warn("refused client pid %ld: uid %u is not this daemon's "
-		    "user (uid %u)", (long)cred.pid, (unsigned)cred.uid,
-		    (unsigned)geteuid());
+		log_warn_limited(&refused, "refused client pid %ld: uid %u is "
+		    "not this daemon's user (uid %u)", (long)cred.pid,
+		    (unsigned)cred.uid, (unsigned)geteuid());
 		close(fd);
 		return;
 	}
@@ -737,6 +738,7 @@ void
 control_stop(void)
 {
 	if (control_ev != NULL) {
+		listener_forget(control_ev);
 		event_free(control_ev);
 		control_ev = NULL;
 	}

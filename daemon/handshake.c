@@ -3,11 +3,15 @@
  *
  *   connector                        acceptor
  *   HELLO {nonce_c}           --->   community, world, rank checked
- *                             <---   CHALLENGE {nonce_a, MAC_a, cred_a}
- *   MAC_a checked, cred_a            (cred_a: MUNGE over nonce_c)
- *   AUTH {MAC_c, cred_c}      --->   MAC_c checked, cred_c checked
- *                             <---   WELCOME
+ *                             <---   CHALLENGE {nonce_a, MAC_a}
+ *   MAC_a checked
+ *   AUTH {MAC_c, cred_c}      --->   MAC_c checked, then cred_c
+ *                             <---   WELCOME {cred_a}
+ *   cred_a checked                   (cred_a made only now)
  *
+ * The acceptor asks munged for nothing until the connector has proved
+ * the key: before, anyone who named the community (public: the job id)
+ * and the world size made us encode a credential (wire v2).
  * Either side answers REFUSE with the reason instead of going on.
  */
 #include "config.h"
@@ -26,10 +30,10 @@
 
 /* The proofs differ by role, so one can never stand for another: the two
  * MACs under the key, and the payloads of the two MUNGE credentials. */
-static const char hs_label_a[16] = "asoc-v2-acceptor";
-static const char hs_label_c[16] = "asoc-v2-connect";
-static const char hs_label_ma[16] = "asoc-v2-munge-a";
-static const char hs_label_mc[16] = "asoc-v2-munge-c";
+static const char hs_label_a[16] = "asoc-v3-acceptor";
+static const char hs_label_c[16] = "asoc-v3-connect";
+static const char hs_label_ma[16] = "asoc-v3-munge-a";
+static const char hs_label_mc[16] = "asoc-v3-munge-c";
 
 #define HS_TRANSCRIPT_LEN (16 + PROTO_NAME_MAX + 20 + 2 * PROTO_NONCE_LEN)
 
@@ -106,33 +110,29 @@ hs_munge_bind(const struct hs *h, int acceptor, uint8_t out[32])
 	SHA256(msg, sizeof msg, out);
 }
 
-/* Our proof in a role: the MAC under the key and, with MUNGE, the
- * credential over the handshake's digest.  -1 with the reason. */
+/* With MUNGE, our credential in a role, over the handshake's digest.
+ * -1 with the reason. */
 static int
-hs_prove(const struct hs *h, int acceptor, uint8_t mac[PROTO_MAC_LEN],
-    char *cred, size_t cap, char *err, size_t errlen)
+hs_prove_munge(const struct hs *h, int acceptor, char *cred, size_t cap,
+    char *err, size_t errlen)
 {
 	uint8_t bind[32];
 
-	if (hs_mac(h, acceptor, mac) < 0) {
-		snprintf(err, errlen, "cannot compute HMAC-SHA256 (OpenSSL)");
-		return -1;
-	}
 	if (!h->cfg->munge)
 		return 0;
 	hs_munge_bind(h, acceptor, bind);
+	if (h->cfg->munge_encode != NULL)
+		return h->cfg->munge_encode(bind, sizeof bind, cred, cap, err,
+		    errlen);
 	return auth_munge_encode(bind, sizeof bind, cred, cap, err, errlen);
 }
 
-/* The peer's proof in its role; -1 with the reason, naming the peer.
- * The acceptor knows its caller only by the rank it claims. */
+/* The peer's MAC in its role; -1 with the reason, naming the peer.  The
+ * acceptor knows its caller only by the rank it claims. */
 static int
-hs_check(const struct hs *h, int acceptor, const uint8_t *mac,
-    uint32_t flags, const char *cred, char *err, size_t errlen)
+hs_check_mac(const struct hs *h, int acceptor, const uint8_t *mac,
+    char *err, size_t errlen)
 {
-	char why[PROTO_MSG_MAX];
-	uint8_t bind[32];
-
 	if (!hs_mac_ok(h, acceptor, mac)) {
 		snprintf(err, errlen, "key mismatch: %s%u could not prove it "
 		    "holds the job key: give both the same --key-file",
@@ -140,6 +140,19 @@ hs_check(const struct hs *h, int acceptor, const uint8_t *mac,
 		    h->peer_rank);
 		return -1;
 	}
+	return 0;
+}
+
+/* With MUNGE, the peer's credential in its role (its MAC checked out
+ * already); -1 with the reason. */
+static int
+hs_check_munge(const struct hs *h, int acceptor, uint32_t flags,
+    const char *cred, char *err, size_t errlen)
+{
+	char why[PROTO_MSG_MAX];
+	uint8_t bind[32];
+	int rc;
+
 	if (!h->cfg->munge)
 		return 0;
 	if (!(flags & PROTO_HS_F_MUNGE)) {
@@ -149,7 +162,10 @@ hs_check(const struct hs *h, int acceptor, const uint8_t *mac,
 		return -1;
 	}
 	hs_munge_bind(h, acceptor, bind);
-	if (auth_munge_verify(cred, bind, sizeof bind, why, sizeof why) < 0) {
+	rc = h->cfg->munge_verify != NULL ?
+	    h->cfg->munge_verify(cred, bind, sizeof bind, why, sizeof why) :
+	    auth_munge_verify(cred, bind, sizeof bind, why, sizeof why);
+	if (rc < 0) {
 		snprintf(err, errlen, "rank %u %s", h->peer_rank, why);
 		return -1;
 	}
@@ -205,6 +221,10 @@ static enum hs_result
 hs_refuse(struct hs *h, struct proto_msg *out, enum proto_status status,
     char *why, size_t whylen, enum proto_status *st, const char *fmt, ...)
     __attribute__((format(printf, 7, 8)));
+static enum hs_result
+hs_fail(struct hs *h, char *why, size_t whylen, enum proto_status *st,
+    enum proto_status status, const char *fmt, ...)
+    __attribute__((format(printf, 6, 7)));
 
 /* Refuses with a reason; the same words go to the peer and to our log. */
 static enum hs_result
@@ -232,7 +252,6 @@ hs_on_hello(struct hs *h, const struct proto_hello *m, struct proto_msg *out,
 {
 	const struct hs_cfg *cfg = h->cfg;
 	struct proto_challenge *c = &out->u.challenge;
-	char err[PROTO_MSG_MAX];
 
 	if (m->version != PROTO_VERSION)
 		return hs_refuse(h, out, PS_EPROTO, why, whylen, st,
@@ -275,10 +294,11 @@ hs_on_hello(struct hs *h, const struct proto_hello *m, struct proto_msg *out,
 	c->world = cfg->world;
 	c->flags = h->flags_a;
 	memcpy(c->nonce, h->nonce_a, PROTO_NONCE_LEN);
-	if (hs_prove(h, 1, c->mac, c->cred, sizeof c->cred, err,
-	    sizeof err) < 0)
+	/* Our MAC only: the caller has proved nothing yet, so munged is
+	 * not asked for a credential (that waits for AUTH). */
+	if (hs_mac(h, 1, c->mac) < 0)
 		return hs_refuse(h, out, PS_ESYSTEM, why, whylen, st,
-		    "%s", err);
+		    "cannot compute HMAC-SHA256 (OpenSSL)");
 	h->st = HSS_WAIT_AUTH;
 	return HSR_CONTINUE;
 }
@@ -298,12 +318,21 @@ hs_on_challenge(struct hs *h, const struct proto_challenge *m,
 		    h->peer_rank, cfg->world);
 	h->flags_a = m->flags;
 	memcpy(h->nonce_a, m->nonce, PROTO_NONCE_LEN);
-	if (hs_check(h, 1, m->mac, m->flags, m->cred, err, sizeof err) < 0)
+	if (hs_check_mac(h, 1, m->mac, err, sizeof err) < 0)
 		return hs_refuse(h, out, PS_EPERM, why, whylen, st, "%s", err);
+	/* Its credential comes with WELCOME; refuse now if it will not. */
+	if (cfg->munge && !(m->flags & PROTO_HS_F_MUNGE))
+		return hs_refuse(h, out, PS_EPERM, why, whylen, st, "rank %u "
+		    "offers no MUNGE credential, but munged runs here: run "
+		    "munged on every node, or --munge no on all", h->peer_rank);
 	memset(out, 0, sizeof *out);
 	out->hdr.type = PT_AUTH;
 	a->flags = h->flags_c;
-	if (hs_prove(h, 0, a->mac, a->cred, sizeof a->cred, err,
+	if (hs_mac(h, 0, a->mac) < 0)
+		return hs_refuse(h, out, PS_ESYSTEM, why, whylen, st,
+		    "cannot compute HMAC-SHA256 (OpenSSL)");
+	/* The acceptor proved the key: a credential for it is no gift. */
+	if (hs_prove_munge(h, 0, a->cred, sizeof a->cred, err,
 	    sizeof err) < 0)
 		return hs_refuse(h, out, PS_ESYSTEM, why, whylen, st,
 		    "%s", err);
@@ -322,21 +351,23 @@ hs_on_auth(struct hs *h, const struct proto_auth *m, struct proto_msg *out,
 		return hs_refuse(h, out, PS_EPROTO, why, whylen, st,
 		    "AUTH flags %#x differ from HELLO's %#x", m->flags,
 		    h->flags_c);
-	if (hs_check(h, 0, m->mac, m->flags, m->cred, err, sizeof err) < 0)
+	/* The MAC first: without the key, nothing reaches munged. */
+	if (hs_check_mac(h, 0, m->mac, err, sizeof err) < 0 ||
+	    hs_check_munge(h, 0, m->flags, m->cred, err, sizeof err) < 0)
 		return hs_refuse(h, out, PS_EPERM, why, whylen, st, "%s", err);
 	memset(out, 0, sizeof *out);
 	out->hdr.type = PT_WELCOME;
 	out->u.welcome.version = PROTO_VERSION;
 	out->u.welcome.rank = cfg->rank;
 	out->u.welcome.world = cfg->world;
+	out->u.welcome.flags = h->flags_a;
+	if (hs_prove_munge(h, 1, out->u.welcome.cred,
+	    sizeof out->u.welcome.cred, err, sizeof err) < 0)
+		return hs_refuse(h, out, PS_ESYSTEM, why, whylen, st,
+		    "%s", err);
 	h->st = HSS_UP;
 	return HSR_UP;
 }
-
-static enum hs_result
-hs_fail(struct hs *h, char *why, size_t whylen, enum proto_status *st,
-    enum proto_status status, const char *fmt, ...)
-    __attribute__((format(printf, 6, 7)));
 
 static enum hs_result
 hs_fail(struct hs *h, char *why, size_t whylen, enum proto_status *st,
@@ -350,6 +381,27 @@ hs_fail(struct hs *h, char *why, size_t whylen, enum proto_status *st,
 	*st = status;
 	h->st = HSS_FAILED;
 	return HSR_FAIL;
+}
+
+/* Connector: the acceptor's credential, now that both proved the key. */
+static enum hs_result
+hs_on_welcome(struct hs *h, const struct proto_welcome *m,
+    struct proto_msg *out, char *why, size_t whylen, enum proto_status *st)
+{
+	char err[PROTO_MSG_MAX];
+
+	if (m->rank != h->peer_rank || m->world != h->cfg->world)
+		return hs_fail(h, why, whylen, st, PS_EPROTO, "the peer "
+		    "welcomes us as rank %u of %u, expected rank %u of %u",
+		    m->rank, m->world, h->peer_rank, h->cfg->world);
+	if (m->flags != h->flags_a)
+		return hs_refuse(h, out, PS_EPROTO, why, whylen, st, "WELCOME "
+		    "flags %#x differ from CHALLENGE's %#x", m->flags,
+		    h->flags_a);
+	if (hs_check_munge(h, 1, m->flags, m->cred, err, sizeof err) < 0)
+		return hs_refuse(h, out, PS_EPERM, why, whylen, st, "%s", err);
+	h->st = HSS_UP;
+	return HSR_UP;
 }
 
 enum hs_result
@@ -385,14 +437,7 @@ hs_input(struct hs *h, const struct proto_msg *in, struct proto_msg *out,
 	case HSS_WAIT_WELCOME:
 		if (type != PT_WELCOME)
 			break;
-		if (in->u.welcome.rank != h->peer_rank ||
-		    in->u.welcome.world != h->cfg->world)
-			return hs_fail(h, why, whylen, st, PS_EPROTO,
-			    "the peer welcomes us as rank %u of %u, expected "
-			    "rank %u of %u", in->u.welcome.rank,
-			    in->u.welcome.world, h->peer_rank, h->cfg->world);
-		h->st = HSS_UP;
-		return HSR_UP;
+		return hs_on_welcome(h, &in->u.welcome, out, why, whylen, st);
 	case HSS_UP:
 	case HSS_FAILED:
 		break;

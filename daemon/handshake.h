@@ -12,7 +12,9 @@
  * each side also sends a MUNGE credential whose payload is a digest of
  * the same transcript under a role of its own (so it can be neither
  * relayed from another handshake nor reflected), and the verifier checks
- * its uid is the job user's.
+ * its uid is the job user's.  Neither side makes its credential before
+ * the other's MAC checked out: the connector's goes with AUTH, the
+ * acceptor's with WELCOME.
  */
 #ifndef ASOC_HANDSHAKE_H
 #define ASOC_HANDSHAKE_H
@@ -31,6 +33,12 @@ struct hs_cfg {
 	/* Where nonces come from; NULL: auth_random.  The fuzz target sets
 	 * its own, so that a crash replays. */
 	void (*random)(void *buf, size_t len);
+	/* How MUNGE credentials are made and checked; NULL: auth.c's (one
+	 * round trip to munged each).  The unit suite counts the calls. */
+	int (*munge_encode)(const uint8_t *bind, size_t len, char *cred,
+	    size_t cap, char *err, size_t errlen);
+	int (*munge_verify)(const char *cred, const uint8_t *bind, size_t len,
+	    char *err, size_t errlen);
 };
 
 enum hs_state {

@@ -71,6 +71,19 @@ log_vwrite(enum log_level level, const char *fmt, va_list ap)
 	fflush(fp);
 }
 
+static void log_write(enum log_level level, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+log_write(enum log_level level, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vwrite(level, fmt, ap);
+	va_end(ap);
+}
+
 /* libevent's own warnings land in the same log. */
 static void
 log_event_cb(int severity, const char *msg)
@@ -182,4 +195,65 @@ fatalx(const char *fmt, ...)
 	log_vwrite(LOG_LVL_ERROR, fmt, ap);
 	va_end(ap);
 	exit(1);
+}
+
+int
+log_limit_pass(struct log_limit *ll, long long now, unsigned long long *more)
+{
+	unsigned burst = ll->burst != 0 ? ll->burst : LOG_LIMIT_BURST;
+	unsigned window = ll->window != 0 ? ll->window : LOG_LIMIT_WINDOW;
+
+	if (ll->shown == 0 || now < ll->start || now - ll->start >= window) {
+		ll->start = now;
+		ll->shown = 0;
+	}
+	if (ll->shown >= burst) {
+		ll->held++;
+		return 0;
+	}
+	ll->shown++;
+	*more = ll->held;
+	ll->held = 0;
+	return 1;
+}
+
+static void
+log_vlimited(enum log_level level, struct log_limit *ll, const char *fmt,
+    va_list ap)
+{
+	unsigned long long more;
+	struct timespec ts;
+	char line[1024];
+
+	if (level > log_threshold)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	if (!log_limit_pass(ll, (long long)ts.tv_sec, &more))
+		return;
+	vsnprintf(line, sizeof line, fmt, ap);
+	if (more > 0)
+		log_write(level, "%s (and %llu more like this, not logged)",
+		    line, more);
+	else
+		log_write(level, "%s", line);
+}
+
+void
+log_warn_limited(struct log_limit *ll, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vlimited(LOG_LVL_WARN, ll, fmt, ap);
+	va_end(ap);
+}
+
+void
+log_info_limited(struct log_limit *ll, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vlimited(LOG_LVL_INFO, ll, fmt, ap);
+	va_end(ap);
 }

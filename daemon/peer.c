@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include <event2/event.h>
@@ -34,6 +35,24 @@ static int peer_hs_key_file;	/* the key is a file's, not the community */
 
 #define PEER_BACKOFF_MIN_MS	100
 #define PEER_BACKOFF_MAX_MS	2000
+
+/*
+ * Accepted connections that have not proven the key yet.  Each holds a
+ * descriptor (and memory) for up to --connection-timeout, for anyone who
+ * can reach the port; past the caps the oldest is dropped, so a flood
+ * cannot keep a real peer's fresh handshake out: that one finishes in
+ * milliseconds, the flood's sit waiting.  Per source, all the ranks of a
+ * node connecting at once fit (bench/connect-scaling runs 32 on one
+ * host); in all, a quarter of the descriptors, so clients and proven
+ * peers keep the rest.
+ */
+#define PEER_PENDING_PER_SOURCE	64
+#define PEER_PENDING_MIN	64
+static TAILQ_HEAD(, conn) peer_pending =
+    TAILQ_HEAD_INITIALIZER(peer_pending);
+static unsigned peer_npending;
+/* What anyone who reaches the port can make us log: a limited rate. */
+static struct log_limit peer_refusals, peer_drops;
 
 static void peer_try(struct peer *p);
 static void peer_retry(struct peer *p, const char *why);
@@ -326,9 +345,69 @@ peer_conn_opened(struct conn *c)
 	peer_send(c, PT_HELLO, &m);
 }
 
+static unsigned
+peer_pending_max(void)
+{
+	struct rlimit rl;
+	unsigned max = PEER_PENDING_MIN;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+	    rl.rlim_cur / 4 > max)
+		max = rl.rlim_cur / 4 > 4096 ? 4096 : (unsigned)(rl.rlim_cur / 4);
+	return max;
+}
+
+void
+peer_pending_del(struct conn *c)
+{
+	if (!c->pending)
+		return;
+	TAILQ_REMOVE(&peer_pending, c, pending_entry);
+	c->pending = 0;
+	peer_npending--;
+}
+
+void
+peer_conn_admit(struct conn *c, const char *src)
+{
+	struct conn *o, *oldest_src = NULL;
+	unsigned from_src = 0;
+
+	if (c->pending)
+		return;
+	snprintf(c->src, sizeof c->src, "%s", src);
+	TAILQ_FOREACH(o, &peer_pending, pending_entry)
+		if (strcmp(o->src, c->src) == 0 && from_src++ == 0)
+			oldest_src = o;
+	if (from_src >= PEER_PENDING_PER_SOURCE)
+		o = oldest_src;
+	else if (peer_npending >= peer_pending_max())
+		o = TAILQ_FIRST(&peer_pending);
+	else
+		o = NULL;
+	if (o != NULL) {
+		log_info_limited(&peer_drops, "too many handshakes pending "
+		    "(%u, %u from %s): dropping the oldest, %s", peer_npending,
+		    from_src, c->src, o->name);
+		peer_pending_del(o);
+		peer_conn_lost(o, "too many handshakes pending");
+	}
+	TAILQ_INSERT_TAIL(&peer_pending, c, pending_entry);
+	c->pending = 1;
+	peer_npending++;
+}
+
 void
 peer_conn_accepted(struct conn *c, const char *from)
 {
+	char src[sizeof c->src], *colon;
+
+	/* A transport that did not admit it at accept: its address
+	 * without the port. */
+	snprintf(src, sizeof src, "%s", from);
+	if ((colon = strrchr(src, ':')) != NULL)
+		*colon = '\0';
+	peer_conn_admit(c, src);
 	snprintf(c->name, sizeof c->name, "%s", from);
 	hs_start_incoming(&c->auth, &peer_hs_cfg);
 	c->hs = HS_WAIT_HELLO;
@@ -338,6 +417,7 @@ peer_conn_accepted(struct conn *c, const char *from)
 static void
 peer_up(struct conn *c, struct peer *p)
 {
+	peer_pending_del(c);
 	if (c->hs_timer != NULL) {
 		event_free(c->hs_timer);
 		c->hs_timer = NULL;
@@ -379,9 +459,11 @@ peer_hs_failed(struct conn *c, enum hs_result r, enum proto_status st,
 
 	if (!c->outgoing) {
 		if (r == HSR_REFUSE)
-			log_warn("refused peer %s: %s", c->name, why);
+			log_warn_limited(&peer_refusals, "refused peer %s: %s",
+			    c->name, why);
 		else
-			log_warn("handshake with %s failed: %s", c->name, why);
+			log_warn_limited(&peer_refusals, "handshake with %s "
+			    "failed: %s", c->name, why);
 		peer_conn_lost(c, "handshake failed");
 		return;
 	}
@@ -498,7 +580,8 @@ peer_conn_bad_version(struct conn *c, unsigned version)
 		snprintf(m.u.refuse.msg, sizeof m.u.refuse.msg, "protocol "
 		    "version mismatch: peer speaks v%u, this asocd speaks v%u",
 		    version, PROTO_VERSION);
-		log_warn("refused peer %s: %s", c->name, m.u.refuse.msg);
+		log_warn_limited(&peer_refusals, "refused peer %s: %s",
+		    c->name, m.u.refuse.msg);
 		peer_send(c, PT_REFUSE, &m);
 		peer_conn_lost(c, "refused");
 		return;
@@ -523,6 +606,7 @@ peer_conn_lost(struct conn *c, const char *fmt, ...)
 	if (c->dead)
 		return;
 	c->dead = 1;
+	peer_pending_del(c);
 	va_start(ap, fmt);
 	vsnprintf(why, sizeof why, fmt, ap);
 	va_end(ap);
@@ -566,6 +650,7 @@ peer_conn_lost(struct conn *c, const char *fmt, ...)
 		if (p->connecting == c)
 			peer_retry(p, why);
 	} else
-		log_info("dropped incoming connection %s: %s", c->name, why);
+		log_info_limited(&peer_drops, "dropped incoming connection "
+		    "%s: %s", c->name, why);
 	c->tp->close(c);
 }

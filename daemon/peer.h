@@ -47,6 +47,13 @@ void peer_unwant(struct peer *p, struct xfer *x);
 /* From the transports. */
 void peer_conn_opened(struct conn *c);
 void peer_conn_accepted(struct conn *c, const char *from);
+/* An accepted connection starts its wait for a handshake (the transport
+ * calls it at accept, before TLS; peer_conn_accepted does if it did not):
+ * past the caps on pending handshakes, in all or from src (an address
+ * without port), the oldest pending one is dropped to make room. */
+void peer_conn_admit(struct conn *c, const char *src);
+/* c no longer counts as pending (up, lost, or freed by its transport). */
+void peer_pending_del(struct conn *c);
 void peer_conn_msg(struct conn *c, const struct proto_msg *m);
 void peer_conn_bad_version(struct conn *c, unsigned version);
 /* The connection is gone or must go: fail its transfers, detach, close. */

@@ -61,6 +61,8 @@ conn_free_later(struct conn *c)
 		c->hs_timer = NULL;
 	}
 	TAILQ_REMOVE(&conn_all, c, all_entry);
+	/* Whatever path closed it, it must not stay among the pending. */
+	peer_pending_del(c);
 	/* Callers up the stack may still hold c: free it on the next turn
 	 * of the loop, when they have all returned. */
 	asocd_free_later(c, "a connection");

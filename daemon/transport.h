@@ -39,6 +39,11 @@ struct conn {
 	struct hs auth;		/* the handshake's own state */
 	TAILQ_ENTRY(conn) entry;	/* in peer's list */
 	TAILQ_ENTRY(conn) all_entry;	/* in the list of every connection */
+	/* Accepted and not yet proven: counted against the caps on pending
+	 * handshakes (peer.c), by source address. */
+	int pending;
+	char src[64];
+	TAILQ_ENTRY(conn) pending_entry;
 	void *priv;		/* the transport's own state */
 };
 

@@ -19,6 +19,7 @@
  */
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -34,6 +35,7 @@
 
 #include "asocd.h"
 #include "buffer.h"
+#include "listener.h"
 #include "log.h"
 #include "netaddr.h"
 #include "peer.h"
@@ -70,6 +72,8 @@ struct tcp_conn {
 
 static int tcp_listen_fd = -1;
 static struct event *tcp_listen_ev;
+/* Refusals anyone who reaches the port can cause: a limited rate. */
+static struct log_limit tcp_refusals;
 static uint8_t tcp_scratch[64 * 1024];	/* payload nobody wants any more */
 
 static void tcp_on_read(evutil_socket_t, short, void *);
@@ -123,7 +127,9 @@ tcp_io_lost(struct tcp_conn *tc, const char *what, int err)
 		/* The connector's retries fail alike: warn once. */
 		snprintf(line, sizeof line, "TLS with %s failed: %s", c->name,
 		    tls_conn_error(tc->tls));
-		if (strcmp(line, last) != 0)
+		if (!c->outgoing)	/* anyone can cause these */
+			log_warn_limited(&tcp_refusals, "%s", line);
+		else if (strcmp(line, last) != 0)
 			log_warn("%s", line);
 		else
 			log_debug("%s", line);
@@ -214,7 +220,15 @@ tcp_fill(struct tcp_conn *tc)
 		m.hdr.id = x->id;
 		m.u.data.offset = x->done;
 		m.payload_len = (size_t)n;
-		proto_encode(&m, hdr, sizeof hdr);
+		if (proto_encode(&m, hdr, sizeof hdr) != sizeof hdr) {
+			/* Nothing sane to send (a grant of 0 bytes, say):
+			 * never the stack's bytes in place of a header. */
+			peer_conn_lost(c, "cannot frame %llu bytes at offset "
+			    "%llu of transfer %llu as DATA",
+			    (unsigned long long)n, (unsigned long long)x->done,
+			    (unsigned long long)x->id);
+			return;
+		}
 		buffer_ref(r->buf);
 		if (evbuffer_add(tc->out, hdr, sizeof hdr) < 0 ||
 		    evbuffer_add_reference(tc->out, r->buf->base + r->off +
@@ -301,8 +315,9 @@ tcp_tls_timeout(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	log_warn("TLS with %s failed: no TLS handshake within %u s",
-	    tc->c->name, asocd->conf->connection_timeout);
+	log_warn_limited(&tcp_refusals, "TLS with %s failed: no TLS "
+	    "handshake within %u s", tc->c->name,
+	    asocd->conf->connection_timeout);
 	peer_conn_lost(tc->c, "no TLS handshake within %u s",
 	    asocd->conf->connection_timeout);
 }
@@ -341,8 +356,9 @@ tcp_refuse_plaintext(struct tcp_conn *tc)
 	m.u.refuse.version = PROTO_VERSION;
 	snprintf(m.u.refuse.msg, sizeof m.u.refuse.msg, "this asocd requires "
 	    "TLS: give every node --tls-cert, --tls-key and --tls-ca");
-	log_warn("refused peer %s: it speaks plaintext, this asocd requires "
-	    "TLS: give every node the same --tls-* settings", tc->c->name);
+	log_warn_limited(&tcp_refusals, "refused peer %s: it speaks "
+	    "plaintext, this asocd requires TLS: give every node the same "
+	    "--tls-* settings", tc->c->name);
 	/* Read what it sent (its HELLO), so closing sends a FIN, not an RST
 	 * that could overtake our answer; a bounded read, whoever it is. */
 	for (i = 0; i < 16 && read(tc->fd, buf, sizeof buf) > 0; i++)
@@ -483,9 +499,9 @@ tcp_rx_header(struct tcp_conn *tc)
 	if (err != PROTO_OK && tc->tls == NULL && tc->in[0] == 0x16 &&
 	    tc->in[1] == 0x03) {
 		/* A TLS ClientHello (or ServerHello) on a plaintext link. */
-		log_warn("refused peer %s: it speaks TLS, this asocd runs "
-		    "without TLS: give every node the same --tls-* settings",
-		    tc->c->name);
+		log_warn_limited(&tcp_refusals, "refused peer %s: it speaks "
+		    "TLS, this asocd runs without TLS: give every node the "
+		    "same --tls-* settings", tc->c->name);
 		peer_conn_lost(tc->c, "TLS peer on a plaintext port");
 		return -1;
 	}
@@ -676,6 +692,7 @@ tcp_close(struct conn *c)
 		evbuffer_free(tc->out);	/* drops the buffer references */
 		close(tc->fd);
 		tc->fd = -1;
+		listener_fd_freed();
 		/* The read loop that got us here still looks at tc: free it,
 		 * like the conn, once the callbacks have returned. */
 		asocd_free_later(tc, "a TCP connection");
@@ -721,6 +738,19 @@ tcp_connect(struct peer *p, char *err, size_t errlen)
 	return c;
 }
 
+/* The caller's address without its port: what the caps on pending
+ * handshakes count by. */
+static void
+tcp_source(const struct sockaddr_storage *ss, char *buf, size_t len)
+{
+	const void *a = ss->ss_family == AF_INET6 ?
+	    (const void *)&((const struct sockaddr_in6 *)ss)->sin6_addr :
+	    (const void *)&((const struct sockaddr_in *)ss)->sin_addr;
+
+	if (inet_ntop(ss->ss_family, a, buf, (socklen_t)len) == NULL)
+		snprintf(buf, len, "?");
+}
+
 static void
 tcp_on_accept(evutil_socket_t lfd, short what, void *arg)
 {
@@ -728,7 +758,7 @@ tcp_on_accept(evutil_socket_t lfd, short what, void *arg)
 	socklen_t len = sizeof ss;
 	struct tcp_conn *tc;
 	struct conn *c;
-	char from[80], err[160];
+	char from[80], src[64], err[160];
 	int fd;
 
 	(void)what;
@@ -736,26 +766,32 @@ tcp_on_accept(evutil_socket_t lfd, short what, void *arg)
 	fd = accept4(lfd, (struct sockaddr *)&ss, &len,
 	    SOCK_NONBLOCK | SOCK_CLOEXEC);
 	if (fd < 0) {
-		if (errno != EAGAIN && errno != EINTR)
-			log_warn("accept on the peer port: %s", strerror(errno));
+		/* Out of descriptors: pause rather than spin (listener.c). */
+		listener_accept_failed(tcp_listen_ev, errno, "the peer port");
 		return;
 	}
 	tcp_sockopts(fd);
 	netaddr_format((struct sockaddr *)&ss, from, sizeof from);
 	if ((c = conn_new(&transport_tcp, NULL, 0)) == NULL ||
 	    (tc = tcp_conn_new(c, fd)) == NULL) {
-		log_warn("out of memory: dropped connection from %s", from);
+		log_warn_limited(&tcp_refusals, "out of memory: dropped "
+		    "connection from %s", from);
 		if (c != NULL)
 			conn_free_later(c);
 		close(fd);
+		listener_fd_freed();
 		return;
 	}
 	event_add(tc->ev_read, NULL);
+	/* Counted from now on, TLS included: it holds a descriptor. */
+	snprintf(c->name, sizeof c->name, "%s", from);
+	tcp_source(&ss, src, sizeof src);
+	peer_conn_admit(c, src);
 	if (tls_enabled()) {
 		/* The peer layer hears of it once TLS is up. */
-		snprintf(c->name, sizeof c->name, "%s", from);
 		if (tcp_tls_start(tc, NULL, err, sizeof err) < 0) {
-			log_warn("dropped connection from %s: %s", from, err);
+			log_warn_limited(&tcp_refusals, "dropped connection "
+			    "from %s: %s", from, err);
 			peer_conn_lost(c, "%s", err);
 		}
 		return;
@@ -815,6 +851,7 @@ static void
 tcp_stop_listen(void)
 {
 	if (tcp_listen_ev != NULL) {
+		listener_forget(tcp_listen_ev);
 		event_free(tcp_listen_ev);
 		tcp_listen_ev = NULL;
 	}

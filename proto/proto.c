@@ -294,6 +294,7 @@ proto_encode(struct proto_msg *msg, uint8_t *out, size_t cap)
 		put32(&w, msg->u.welcome.rank);
 		put32(&w, msg->u.welcome.world);
 		put32(&w, msg->u.welcome.flags);
+		putstr(&w, msg->u.welcome.cred, PROTO_CRED_MAX);
 		break;
 	case PT_CHALLENGE:
 		put32(&w, msg->u.challenge.rank);
@@ -302,7 +303,6 @@ proto_encode(struct proto_msg *msg, uint8_t *out, size_t cap)
 		put32(&w, 0);
 		putbytes(&w, msg->u.challenge.nonce, PROTO_NONCE_LEN);
 		putbytes(&w, msg->u.challenge.mac, PROTO_MAC_LEN);
-		putstr(&w, msg->u.challenge.cred, PROTO_CRED_MAX);
 		break;
 	case PT_AUTH:
 		put32(&w, msg->u.auth.flags);
@@ -501,16 +501,21 @@ proto_decode_body(const struct proto_hdr *hdr, const uint8_t *body,
 		    msg->u.hello.rank >= msg->u.hello.world)
 			return PROTO_EFIELD;
 		break;
-	case PT_WELCOME:
-		msg->u.welcome.version = get32(&r);
-		msg->u.welcome.rank = get32(&r);
-		msg->u.welcome.world = get32(&r);
-		msg->u.welcome.flags = get32(&r);
-		if (msg->u.welcome.world == 0 ||
-		    msg->u.welcome.world > PROTO_RANK_MAX ||
-		    msg->u.welcome.rank >= msg->u.welcome.world)
+	case PT_WELCOME: {
+		struct proto_welcome *wl = &msg->u.welcome;
+
+		wl->version = get32(&r);
+		wl->rank = get32(&r);
+		wl->world = get32(&r);
+		wl->flags = get32(&r);
+		if (getstr(&r, wl->cred, PROTO_CRED_MAX) < 0 ||
+		    (wl->flags & ~PROTO_HS_FLAGS) != 0 ||
+		    wl->world == 0 || wl->world > PROTO_RANK_MAX ||
+		    wl->rank >= wl->world ||
+		    (wl->cred[0] != '\0') != ((wl->flags & PROTO_HS_F_MUNGE) != 0))
 			return PROTO_EFIELD;
 		break;
+	}
 	case PT_CHALLENGE: {
 		struct proto_challenge *c = &msg->u.challenge;
 
@@ -520,11 +525,9 @@ proto_decode_body(const struct proto_hdr *hdr, const uint8_t *body,
 		c->reserved = get32(&r);
 		getbytes(&r, c->nonce, PROTO_NONCE_LEN);
 		getbytes(&r, c->mac, PROTO_MAC_LEN);
-		if (getstr(&r, c->cred, PROTO_CRED_MAX) < 0 ||
-		    c->reserved != 0 || (c->flags & ~PROTO_HS_FLAGS) != 0 ||
+		if (c->reserved != 0 || (c->flags & ~PROTO_HS_FLAGS) != 0 ||
 		    c->world == 0 || c->world > PROTO_RANK_MAX ||
-		    c->rank >= c->world ||
-		    (c->cred[0] != '\0') != ((c->flags & PROTO_HS_F_MUNGE) != 0))
+		    c->rank >= c->world)
 			return PROTO_EFIELD;
 		break;
 	}

@@ -22,8 +22,10 @@
 
 #define PROTO_MAGIC	0x434f5341u	/* "ASOC" read as a little-endian u32 */
 /* v2: the peer handshake proves the job key (HELLO, CHALLENGE, AUTH,
- * WELCOME); a v1 peer is refused with both versions named. */
-#define PROTO_VERSION	2
+ * WELCOME).  v3: the acceptor's MUNGE credential moved from CHALLENGE to
+ * WELCOME, so that it is made only for a caller that proved the key.  An
+ * older peer is refused with both versions named. */
+#define PROTO_VERSION	3
 #define PROTO_HDR_LEN	24
 
 /* Limits that make "absurd" a decidable word. */
@@ -98,11 +100,11 @@ struct proto_hdr {
 
 /* --- peer handshake ---
  * connector -> HELLO {its nonce}
- * acceptor  -> CHALLENGE {its nonce, MAC(key, both nonces, ranks...),
- *              MUNGE credential over a digest of the handshake}
+ * acceptor  -> CHALLENGE {its nonce, MAC(key, both nonces, ranks...)}
  * connector -> AUTH {MAC(key, ...), MUNGE credential over a digest of the
  *              handshake, in its own role}
- * acceptor  -> WELCOME
+ * acceptor  -> WELCOME {MUNGE credential over a digest of the handshake,
+ *              made once AUTH's MAC checked out}
  * Either side may answer REFUSE instead.  The key never crosses the wire;
  * each proof covers the other side's fresh nonce, so nothing recorded
  * from one handshake is accepted in another (daemon/handshake.c). */
@@ -126,10 +128,8 @@ struct proto_challenge {
 	uint32_t reserved;	/* zero */
 	uint8_t nonce[PROTO_NONCE_LEN];
 	uint8_t mac[PROTO_MAC_LEN];
-	char cred[PROTO_CRED_MAX];	/* empty without PROTO_HS_F_MUNGE */
 };
-#define PROTO_CHALLENGE_LEN (16 + PROTO_NONCE_LEN + PROTO_MAC_LEN + \
-	PROTO_CRED_MAX)
+#define PROTO_CHALLENGE_LEN (16 + PROTO_NONCE_LEN + PROTO_MAC_LEN)
 
 struct proto_auth {
 	uint32_t flags;		/* PROTO_HS_F_* */
@@ -143,9 +143,10 @@ struct proto_welcome {
 	uint32_t version;
 	uint32_t rank;
 	uint32_t world;
-	uint32_t flags;
+	uint32_t flags;		/* PROTO_HS_F_*, as in the CHALLENGE */
+	char cred[PROTO_CRED_MAX];	/* empty without PROTO_HS_F_MUNGE */
 };
-#define PROTO_WELCOME_LEN 16
+#define PROTO_WELCOME_LEN (16 + PROTO_CRED_MAX)
 
 struct proto_refuse {
 	uint32_t status;	/* enum proto_status */

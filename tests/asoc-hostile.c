@@ -6,6 +6,15 @@
  *   asoc-hostile local SOCKET
  *   asoc-hostile peer HOST PORT [WORLD RANK]   (who the handshake
  *                                              cases claim to be)
+ *   asoc-hostile zero-cts HOST PORT WORLD RANK COMMUNITY
+ *       proves the key (the community: no --key-file) as RANK, then
+ *       answers the first RTS with a CTS granting 0 bytes: whatever
+ *       the daemon sends after it must be well-formed messages
+ *   asoc-hostile flood SOCKET HOST PORT N SECONDS
+ *       opens N connections without a word, the first half to the peer
+ *       port (past the cap on pending handshakes), the rest to the Unix
+ *       socket (past the descriptor limit), holds them SECONDS, closes
+ *       them
  *
  * Prints "ok - case" or "FAIL - case" per case and "N passed, N failed".
  */
@@ -20,14 +29,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "handshake.h"
 #include "proto.h"
 
 static int passed, failed;
-static const char *target, *target_port;
+static const char *target, *target_port, *flood_host;
 /* Who the handshake cases claim to be: a rank of the target's world
  * (default: rank 2 of 3, the cluster of test-hostile.sh). */
 static uint32_t claim_world = 3, claim_rank = 2;
@@ -477,6 +488,189 @@ run_peer(void)
 	peer_handshake_cases();
 }
 
+/* --- a proven peer that grants 0 bytes --- */
+
+static int
+zero_cts_send(int fd, struct proto_msg *m)
+{
+	uint8_t buf[PROTO_HDR_LEN + PROTO_MAX_FIXED];
+	size_t n = proto_encode(m, buf, sizeof buf);
+
+	return n > 0 && send(fd, buf, n, MSG_NOSIGNAL) == (ssize_t)n ? 0 : -1;
+}
+
+static void
+run_zero_cts(uint32_t world, uint32_t rank, const char *community)
+{
+	struct hs_cfg cfg = { .rank = rank, .world = world,
+	    .community = community, .key = (const uint8_t *)community,
+	    .keylen = strlen(community) };
+	uint8_t buf[4096];
+	char why[PROTO_MSG_MAX], detail[200] = "";
+	struct pollfd p;
+	struct proto_msg m, out;
+	struct proto_hdr h;
+	enum proto_status st;
+	enum hs_result r = HSR_CONTINUE;
+	size_t have = 0;
+	ssize_t n;
+	int fd = peer_connect(), ok = 0, i;
+
+	{
+		struct hs h0;
+
+		hs_start_outgoing(&h0, &cfg, 0, &m);
+		m.hdr.id = 0;
+		if (zero_cts_send(fd, &m) < 0)
+			goto done;
+		/* CHALLENGE, then WELCOME: up. */
+		for (i = 0; i < 2 && r == HSR_CONTINUE; i++) {
+			if (peer_read_msg(fd, &m) < 0)
+				break;
+			r = hs_input(&h0, &m, &out, why, sizeof why, &st);
+			if (out.hdr.type != 0 && zero_cts_send(fd, &out) < 0)
+				break;
+		}
+	}
+	if (r != HSR_UP) {
+		snprintf(detail, sizeof detail, "the handshake did not "
+		    "finish: %s", why);
+		goto done;
+	}
+	printf("# proven as rank %u; waiting for an RTS\n", rank);
+	fflush(stdout);
+	for (i = 0; i < 10 && (n = peer_read_msg(fd, &m)) < 0; i++)
+		;		/* 3 s each: the test starts the sender now */
+	if (n < 0 || m.hdr.type != PT_RTS) {
+		snprintf(detail, sizeof detail, "no RTS within 30 s");
+		goto done;
+	}
+	printf("# RTS %llu of %llu bytes; answering with CTS of 0\n",
+	    (unsigned long long)m.hdr.id, (unsigned long long)m.u.rts.len);
+	memset(&out, 0, sizeof out);
+	out.hdr.type = PT_CTS;
+	out.hdr.id = m.hdr.id;
+	out.u.cts.recv_id = 7;
+	out.u.cts.len = 0;
+	if (zero_cts_send(fd, &out) < 0) {
+		snprintf(detail, sizeof detail, "cannot send the CTS");
+		goto done;
+	}
+	/* Everything that follows, until the daemon closes or 3 s pass. */
+	p = (struct pollfd){ fd, POLLIN, 0 };
+	while (have < sizeof buf && poll(&p, 1, 3000) > 0) {
+		n = recv(fd, buf + have, sizeof buf - have, 0);
+		if (n <= 0)
+			break;
+		have += (size_t)n;
+	}
+	ok = 1;
+	for (i = 0; (size_t)i < have; i += (int)(PROTO_HDR_LEN + h.length)) {
+		if (have - (size_t)i < PROTO_HDR_LEN ||
+		    proto_decode_hdr(buf + i, have - (size_t)i, PROTO_CH_PEER,
+		    &h) != PROTO_OK || have - (size_t)i < PROTO_HDR_LEN +
+		    h.length || proto_decode(buf + i, PROTO_HDR_LEN + h.length,
+		    PROTO_CH_PEER, &m) != PROTO_OK) {
+			int k, o;
+
+			o = snprintf(detail, sizeof detail, "%zu bytes at %d "
+			    "are no well-formed message:", have - (size_t)i, i);
+			for (k = i; (size_t)k < have && k < i + 32 &&
+			    o < (int)sizeof detail - 4; k++)
+				o += snprintf(detail + o, sizeof detail -
+				    (size_t)o, " %02x", buf[k]);
+			ok = 0;
+			break;
+		}
+		printf("# then %s\n", proto_type_name(h.type));
+		if (h.type == PT_DATA) {
+			snprintf(detail, sizeof detail, "a DATA frame for a "
+			    "grant of 0 bytes");
+			ok = 0;
+			break;
+		}
+	}
+done:
+	result("peer: a CTS granting 0 bytes draws no garbage", ok, detail);
+	close(fd);
+}
+
+/* --- descriptor exhaustion --- */
+
+static int
+flood_one(int local)
+{
+	struct sockaddr_storage ss;
+	struct sockaddr_un sun;
+	struct addrinfo hints, *ai;
+	socklen_t len;
+	int fd;
+
+	if (local) {
+		memset(&sun, 0, sizeof sun);
+		sun.sun_family = AF_UNIX;
+		snprintf(sun.sun_path, sizeof sun.sun_path, "%s", target);
+		memcpy(&ss, &sun, sizeof sun);
+		len = sizeof sun;
+		fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC |
+		    SOCK_NONBLOCK, 0);
+	} else {
+		memset(&hints, 0, sizeof hints);
+		hints.ai_socktype = SOCK_STREAM;
+		if (getaddrinfo(flood_host, target_port, &hints, &ai) != 0)
+			return -1;
+		memcpy(&ss, ai->ai_addr, ai->ai_addrlen);
+		len = ai->ai_addrlen;
+		freeaddrinfo(ai);
+		fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC |
+		    SOCK_NONBLOCK, 0);
+	}
+	if (fd < 0)
+		return -1;
+	if (connect(fd, (struct sockaddr *)&ss, len) < 0 &&
+	    errno != EINPROGRESS && errno != EAGAIN) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static void
+run_flood(unsigned count, unsigned seconds)
+{
+	struct rlimit rl = { count + 64, count + 64 };
+	unsigned i, made = 0, failed_local = 0, failed_tcp = 0;
+	int *fds;
+
+	if (setrlimit(RLIMIT_NOFILE, &rl) < 0) {
+		perror("asoc-hostile: setrlimit (run as root, or raise "
+		    "ulimit -n)");
+		exit(1);
+	}
+	if ((fds = calloc(count, sizeof *fds)) == NULL)
+		exit(1);
+	for (i = 0; i < count; i++) {
+		fds[i] = flood_one(i >= count / 2);
+		if (fds[i] >= 0)
+			made++;
+		else if (i >= count / 2)
+			failed_local++;
+		else
+			failed_tcp++;
+	}
+	printf("# %u of %u connections made (%u local and %u TCP refused "
+	    "at once); holding them %u s\n", made, count, failed_local,
+	    failed_tcp, seconds);
+	fflush(stdout);
+	sleep(seconds);
+	for (i = 0; i < count; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	free(fds);
+	result("flood: connections opened and closed", made > 0,
+	    "no connection could be made");
+}
+
 int
 main(int argc, char **argv)
 {
@@ -491,9 +685,21 @@ main(int argc, char **argv)
 			claim_rank = (uint32_t)strtoul(argv[5], NULL, 10);
 		}
 		run_peer();
+	} else if (argc == 7 && strcmp(argv[1], "zero-cts") == 0) {
+		target = argv[2];
+		target_port = argv[3];
+		run_zero_cts((uint32_t)strtoul(argv[4], NULL, 10),
+		    (uint32_t)strtoul(argv[5], NULL, 10), argv[6]);
+	} else if (argc == 7 && strcmp(argv[1], "flood") == 0) {
+		target = argv[2];
+		flood_host = argv[3];
+		target_port = argv[4];
+		run_flood((unsigned)strtoul(argv[5], NULL, 10),
+		    (unsigned)strtoul(argv[6], NULL, 10));
 	} else {
 		fprintf(stderr, "usage: asoc-hostile local SOCKET | peer HOST "
-		    "PORT [WORLD RANK]\n");
+		    "PORT [WORLD RANK] | zero-cts HOST PORT WORLD RANK "
+		    "COMMUNITY | flood SOCKET HOST PORT N SECONDS\n");
 		return 2;
 	}
 	printf("%d passed, %d failed\n", passed, failed);

@@ -2,11 +2,14 @@
  * check_handshake.c: the peer handshake's state machine (daemon/
  * handshake.c), driven end to end through the real encoder and decoder:
  * the good case, a wrong key, a wrong community or world, replays of
- * recorded messages, tampering, and messages out of order.
+ * recorded messages, tampering, messages out of order, and with MUNGE
+ * (through counting stand-ins for munged) that no credential is made
+ * for a caller before it proved the key.
  */
 #include "config.h"
 
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -346,6 +349,142 @@ START_TEST(welcome_wrong_rank)
 }
 END_TEST
 
+/* --- MUNGE, through counting stand-ins for munged ---
+ * A stand-in credential is "MUNGE:" and the hex of its payload, so a
+ * credential made for another handshake or role does not verify. */
+static unsigned n_encode, n_verify;
+
+static void
+fake_cred(const uint8_t *bind, size_t len, char *cred, size_t cap)
+{
+	size_t i, o = (size_t)snprintf(cred, cap, "MUNGE:");
+
+	for (i = 0; i < len && o + 3 <= cap; i++)
+		o += (size_t)snprintf(cred + o, cap - o, "%02x", bind[i]);
+}
+
+static int
+fake_encode(const uint8_t *bind, size_t len, char *cred, size_t cap,
+    char *err, size_t errlen)
+{
+	(void)err;
+	(void)errlen;
+	n_encode++;
+	fake_cred(bind, len, cred, cap);
+	return 0;
+}
+
+static int
+fake_verify(const char *cred, const uint8_t *bind, size_t len, char *err,
+    size_t errlen)
+{
+	char want[PROTO_CRED_MAX];
+
+	n_verify++;
+	fake_cred(bind, len, want, sizeof want);
+	if (strcmp(cred, want) != 0) {
+		snprintf(err, errlen, "sent a MUNGE credential made for "
+		    "another handshake (replayed?)");
+		return -1;
+	}
+	return 0;
+}
+
+static void
+munge_on(void)
+{
+	cfg_c.munge = cfg_a.munge = 1;
+	cfg_c.munge_encode = cfg_a.munge_encode = fake_encode;
+	cfg_c.munge_verify = cfg_a.munge_verify = fake_verify;
+	n_encode = n_verify = 0;
+}
+
+/* Both sides prove their uid; each credential is made once the other
+ * side's MAC checked out: the acceptor's goes with WELCOME, not with the
+ * CHALLENGE that anyone naming the community gets. */
+START_TEST(munge_good)
+{
+	struct hs c, a;
+	struct run r;
+
+	munge_on();
+	run_good(&c, &a, &r);
+	ck_assert_uint_eq(n_encode, 2);
+	ck_assert_uint_eq(n_verify, 2);
+	ck_assert_uint_eq(r.challenge.u.challenge.flags, PROTO_HS_F_MUNGE);
+	ck_assert_uint_eq(r.welcome.u.welcome.flags, PROTO_HS_F_MUNGE);
+	ck_assert_str_ne(r.welcome.u.welcome.cred, "");
+	ck_assert_str_ne(r.auth.u.auth.cred, "");
+	ck_assert_str_ne(r.welcome.u.welcome.cred, r.auth.u.auth.cred);
+}
+END_TEST
+
+/* Defect 5 of issue 10: a caller without the key, who names the
+ * community and the world, used to make us ask munged for a credential
+ * (in CHALLENGE).  Now neither its HELLO nor its forged AUTH reaches
+ * munged, in either direction. */
+START_TEST(munge_not_before_mac)
+{
+	struct proto_msg hello, chal, auth, out;
+	struct hs c, a;
+
+	munge_on();
+	cfg_c.key = key2;	/* the caller does not hold the key */
+	hs_start_outgoing(&c, &cfg_c, 1, &hello);
+	hs_start_incoming(&a, &cfg_a);
+	ck_assert_int_eq(feed(&a, &hello, &chal), HSR_CONTINUE);
+	ck_assert_uint_eq(n_encode, 0);
+	/* The caller forges AUTH (it cannot check our MAC, so it goes on
+	 * as if it had). */
+	memset(&auth, 0, sizeof auth);
+	auth.hdr.type = PT_AUTH;
+	auth.u.auth.flags = PROTO_HS_F_MUNGE;
+	memset(auth.u.auth.mac, 0x5a, sizeof auth.u.auth.mac);
+	proto_set_name(auth.u.auth.cred, sizeof auth.u.auth.cred, "MUNGE:x");
+	ck_assert_int_eq(feed(&a, &auth, &out), HSR_REFUSE);
+	ck_assert_ptr_nonnull(strstr(why, "key mismatch"));
+	ck_assert_uint_eq(n_encode, 0);
+	ck_assert_uint_eq(n_verify, 0);
+	/* And a connector does not answer a forged CHALLENGE with one. */
+	ck_assert_int_eq(feed(&c, &chal, &out), HSR_REFUSE);
+	ck_assert_uint_eq(n_encode, 0);
+}
+END_TEST
+
+/* The acceptor's credential in WELCOME is checked: one made for another
+ * handshake (or none) is refused, after which the connector is not up. */
+START_TEST(munge_welcome_checked)
+{
+	struct proto_msg hello, chal, auth, w, out;
+	struct hs c, a;
+	struct run other;
+	struct hs c2, a2;
+
+	munge_on();
+	run_good(&c2, &a2, &other);
+	hs_start_outgoing(&c, &cfg_c, 1, &hello);
+	hs_start_incoming(&a, &cfg_a);
+	ck_assert_int_eq(feed(&a, &hello, &chal), HSR_CONTINUE);
+	ck_assert_int_eq(feed(&c, &chal, &auth), HSR_CONTINUE);
+	ck_assert_int_eq(feed(&a, &auth, &w), HSR_UP);
+	memcpy(w.u.welcome.cred, other.welcome.u.welcome.cred,
+	    sizeof w.u.welcome.cred);
+	ck_assert_int_eq(feed(&c, &w, &out), HSR_REFUSE);
+	ck_assert_ptr_nonnull(strstr(why, "another handshake"));
+	ck_assert_int_ne(c.st, HSS_UP);
+	/* No MUNGE flag in WELCOME after a CHALLENGE that had it. */
+	hs_start_outgoing(&c, &cfg_c, 1, &hello);
+	hs_start_incoming(&a, &cfg_a);
+	ck_assert_int_eq(feed(&a, &hello, &chal), HSR_CONTINUE);
+	ck_assert_int_eq(feed(&c, &chal, &auth), HSR_CONTINUE);
+	ck_assert_int_eq(feed(&a, &auth, &w), HSR_UP);
+	w.u.welcome.flags = 0;
+	w.u.welcome.cred[0] = '\0';
+	ck_assert_int_eq(feed(&c, &w, &out), HSR_REFUSE);
+	ck_assert_ptr_nonnull(strstr(why, "flags"));
+}
+END_TEST
+
 static Suite *
 handshake_suite(void)
 {
@@ -367,6 +506,9 @@ handshake_suite(void)
 	tcase_add_test(tc, tampered_mac);
 	tcase_add_test(tc, out_of_order);
 	tcase_add_test(tc, welcome_wrong_rank);
+	tcase_add_test(tc, munge_good);
+	tcase_add_test(tc, munge_not_before_mac);
+	tcase_add_test(tc, munge_welcome_checked);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -26,9 +26,9 @@ struct pt_type {
 
 static const struct pt_type pt_types[] = {
 	{ PT_HELLO, "HELLO", PROTO_CH_PEER, 112 },
-	{ PT_WELCOME, "WELCOME", PROTO_CH_PEER, 16 },
+	{ PT_WELCOME, "WELCOME", PROTO_CH_PEER, 336 },
 	{ PT_REFUSE, "REFUSE", PROTO_CH_PEER, 136 },
-	{ PT_CHALLENGE, "CHALLENGE", PROTO_CH_PEER, 400 },
+	{ PT_CHALLENGE, "CHALLENGE", PROTO_CH_PEER, 80 },
 	{ PT_AUTH, "AUTH", PROTO_CH_PEER, 360 },
 	{ PT_L_HELLO, "L_HELLO", PROTO_CH_LOCAL_IN, 8 },
 	{ PT_L_REG, "L_REG", PROTO_CH_LOCAL_IN, 8 },
@@ -122,8 +122,6 @@ pt_fill(struct proto_msg *m, uint16_t type)
 		memset(m->u.challenge.nonce, 0xc1, PROTO_NONCE_LEN);
 		memset(m->u.challenge.mac, 0xc2, PROTO_MAC_LEN);
 		m->u.challenge.mac[0] = 0x01;
-		proto_set_name(m->u.challenge.cred, sizeof m->u.challenge.cred,
-		    "MUNGE:AwQFAA-challenge:");
 		break;
 	case PT_AUTH:
 		m->u.auth.flags = PROTO_HS_F_MUNGE;
@@ -136,7 +134,9 @@ pt_fill(struct proto_msg *m, uint16_t type)
 		m->u.welcome.version = 0x21222324;
 		m->u.welcome.rank = 0x0102;
 		m->u.welcome.world = 0x0203;
-		m->u.welcome.flags = 0x25262728;
+		m->u.welcome.flags = PROTO_HS_F_MUNGE;
+		proto_set_name(m->u.welcome.cred, sizeof m->u.welcome.cred,
+		    "MUNGE:AwQFAA-welcome:");
 		break;
 	case PT_REFUSE:
 		m->u.refuse.status = PS_EPERM;
@@ -275,7 +275,6 @@ pt_compare(const struct proto_msg *a, const struct proto_msg *b)
 		    PROTO_NONCE_LEN);
 		ck_assert_mem_eq(a->u.challenge.mac, b->u.challenge.mac,
 		    PROTO_MAC_LEN);
-		ck_assert_str_eq(a->u.challenge.cred, b->u.challenge.cred);
 		break;
 	case PT_AUTH:
 		ck_assert_uint_eq(a->u.auth.flags, b->u.auth.flags);
@@ -287,6 +286,7 @@ pt_compare(const struct proto_msg *a, const struct proto_msg *b)
 		ck_assert_uint_eq(a->u.welcome.rank, b->u.welcome.rank);
 		ck_assert_uint_eq(a->u.welcome.world, b->u.welcome.world);
 		ck_assert_uint_eq(a->u.welcome.flags, b->u.welcome.flags);
+		ck_assert_str_eq(a->u.welcome.cred, b->u.welcome.cred);
 		break;
 	case PT_REFUSE:
 		ck_assert_uint_eq(a->u.refuse.status, b->u.refuse.status);
@@ -1187,7 +1187,8 @@ START_TEST(body_other_fields)
 END_TEST
 
 /* The handshake bodies: unknown flags, reserved words, a MUNGE flag that
- * disagrees with the credential field, and CHALLENGE's rank and world. */
+ * disagrees with the credential field (AUTH's and, since v3, WELCOME's),
+ * and CHALLENGE's rank and world. */
 START_TEST(body_handshake)
 {
 	uint8_t buf[PT_BUF];
@@ -1201,32 +1202,36 @@ START_TEST(body_handshake)
 	/* CHALLENGE: reserved, flags, rank against world */
 	ck_assert_int_eq(pt_patch(PT_CHALLENGE, 12, 4, 1), PROTO_EFIELD);
 	ck_assert_int_eq(pt_patch(PT_CHALLENGE, 8, 4, 3), PROTO_EFIELD);
+	ck_assert_int_eq(pt_patch(PT_CHALLENGE, 8, 4, 0), PROTO_OK);
 	ck_assert_int_eq(pt_patch(PT_CHALLENGE, 0, 4, 0x0405), PROTO_EFIELD);
 	ck_assert_int_eq(pt_patch(PT_CHALLENGE, 4, 4, 0), PROTO_EFIELD);
 	ck_assert_int_eq(pt_patch(PT_CHALLENGE, 4, 4, PROTO_RANK_MAX + 1),
 	    PROTO_EFIELD);
+	/* WELCOME: flags */
+	ck_assert_int_eq(pt_patch(PT_WELCOME, 12, 4, 3), PROTO_EFIELD);
 	/* AUTH: reserved, flags */
 	ck_assert_int_eq(pt_patch(PT_AUTH, 4, 4, 1), PROTO_EFIELD);
 	ck_assert_int_eq(pt_patch(PT_AUTH, 0, 4, 0x80), PROTO_EFIELD);
 	/* the MUNGE flag without a credential, and a credential without
 	 * the flag */
-	ck_assert_int_eq(pt_patch(PT_CHALLENGE, 8, 4, 0), PROTO_EFIELD);
+	ck_assert_int_eq(pt_patch(PT_WELCOME, 12, 4, 0), PROTO_EFIELD);
 	ck_assert_int_eq(pt_patch(PT_AUTH, 0, 4, 0), PROTO_EFIELD);
 	n = pt_valid(PT_AUTH, buf, &m);
 	memset(buf + PT_BODY + 40, 0, PROTO_CRED_MAX);
 	ck_assert_int_eq(pt_decode(buf, n, &d), PROTO_EFIELD);
 	le32(buf + PT_BODY, 0);
 	ck_assert_int_eq(pt_decode(buf, n, &d), PROTO_OK);
-	n = pt_valid(PT_CHALLENGE, buf, &m);
-	memset(buf + PT_BODY + 80, 0, PROTO_CRED_MAX);
-	le32(buf + PT_BODY + 8, 0);
+	n = pt_valid(PT_WELCOME, buf, &m);
+	memset(buf + PT_BODY + 16, 0, PROTO_CRED_MAX);
+	ck_assert_int_eq(pt_decode(buf, n, &d), PROTO_EFIELD);
+	le32(buf + PT_BODY + 12, 0);
 	ck_assert_int_eq(pt_decode(buf, n, &d), PROTO_OK);
 	/* a credential must be a NUL-terminated string, zero-padded */
 	n = pt_valid(PT_AUTH, buf, &m);
 	memset(buf + PT_BODY + 40, 'M', PROTO_CRED_MAX);
 	ck_assert_int_eq(pt_decode(buf, n, &d), PROTO_EFIELD);
-	n = pt_valid(PT_CHALLENGE, buf, &m);
-	buf[PT_BODY + 80 + PROTO_CRED_MAX - 1] = 'z';
+	n = pt_valid(PT_WELCOME, buf, &m);
+	buf[PT_BODY + 16 + PROTO_CRED_MAX - 1] = 'z';
 	ck_assert_int_eq(pt_decode(buf, n, &d), PROTO_EFIELD);
 }
 END_TEST

@@ -144,14 +144,18 @@ DAEMONS[1]=$!
 for ((t = 0; t < 100; t++)); do [ -S "$U/s1.sock" ] && [ -S "$(sock 0)" ] && break; sleep 0.1; done
 nob=$(id -u nobody)
 # Each daemon restricts its credentials to its own uid, so munged will not
-# decode another user's for it: that is the refusal both ways.
-refused "root's daemon refuses another uid's daemon holding the key (MUNGE)" \
-    "rank 1 sent a MUNGE credential for another user than this job's (uid 0)" \
-    "$XFER" --socket "$(sock 0)" send --to 1 --size 100 --expect eperm --settle-ms 0
-check "the refused daemon's log says why" \
-    grep -q "handshake with rank 0 .* failed: refused us: rank 1 sent a MUNGE credential for another user" "$U/d1.log"
-refused "and the other way round: nobody's daemon refuses root's" \
+# decode another user's for it: that is the refusal both ways.  The
+# acceptor checks first (since wire v3 it makes its own credential only
+# after the caller's checked out), so it is the one that refuses.
+refused "another uid's daemon holding the key refuses root's (MUNGE)" \
     "rank 0 sent a MUNGE credential for another user than this job's (uid $nob)" \
+    "$XFER" --socket "$(sock 0)" send --to 1 --size 100 --expect eperm --settle-ms 0
+check "the refusing daemon's log says why" \
+    grep -q "refused peer rank 0 .*: rank 0 sent a MUNGE credential for another user" "$U/d1.log"
+check "the refused daemon's log says why" \
+    grep -q "rank 1 (127.0.0.1:$((BASE + 1))): refused us: rank 0 sent a MUNGE credential for another user" "$T/d0.log"
+refused "and the other way round: root's daemon refuses nobody's" \
+    "rank 1 sent a MUNGE credential for another user than this job's (uid 0)" \
     setpriv --reuid nobody --regid nogroup --clear-groups \
     "$XFER" --socket "$U/s1.sock" send --to 0 --size 100 --expect eperm --settle-ms 0
 finish

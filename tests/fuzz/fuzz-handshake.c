@@ -11,6 +11,11 @@
  * side may ever let the peer in; in 2 both may, but only if the message
  * that arrived says what was sent.  Nonces come from a counter, not the
  * kernel, so that a crash replays.
+ *
+ * (first byte / 3) odd: both sides run with MUNGE, through a stand-in for
+ * munged whose credential is the hex of its payload.  Then in 0 and 1 no
+ * credential may ever be made (the sender never proved the key: issue
+ * 10's defect 5), and in 2 a tampered credential must not get in.
  */
 #include <string.h>
 
@@ -27,12 +32,50 @@ fuzz_nonce(void *buf, size_t len)
 	memset(buf, ++fuzz_ctr, len);
 }
 
+static unsigned fuzz_encodes;
+
 static void
-fuzz_cfgs(struct hs_cfg *c, struct hs_cfg *a)
+fuzz_cred(const uint8_t *bind, size_t len, char *cred, size_t cap)
+{
+	size_t i, o = (size_t)snprintf(cred, cap, "MUNGE:");
+
+	for (i = 0; i < len && o + 3 <= cap; i++)
+		o += (size_t)snprintf(cred + o, cap - o, "%02x", bind[i]);
+}
+
+static int
+fuzz_munge_encode(const uint8_t *bind, size_t len, char *cred, size_t cap,
+    char *err, size_t errlen)
+{
+	(void)err;
+	(void)errlen;
+	fuzz_encodes++;
+	fuzz_cred(bind, len, cred, cap);
+	return 0;
+}
+
+static int
+fuzz_munge_verify(const char *cred, const uint8_t *bind, size_t len,
+    char *err, size_t errlen)
+{
+	char want[PROTO_CRED_MAX];
+
+	fuzz_cred(bind, len, want, sizeof want);
+	if (strcmp(cred, want) == 0)
+		return 0;
+	snprintf(err, errlen, "sent a MUNGE credential made for another "
+	    "handshake");
+	return -1;
+}
+
+static void
+fuzz_cfgs(struct hs_cfg *c, struct hs_cfg *a, int munge)
 {
 	*c = (struct hs_cfg){ .rank = 0, .world = 3, .community = "job-7",
 	    .key = fuzz_key, .keylen = sizeof fuzz_key - 1,
-	    .random = fuzz_nonce };
+	    .random = fuzz_nonce, .munge = munge,
+	    .munge_encode = fuzz_munge_encode,
+	    .munge_verify = fuzz_munge_verify };
 	*a = *c;
 	a->rank = 1;
 }
@@ -61,6 +104,8 @@ fuzz_feed_stream(struct hs *h, const uint8_t *p, size_t n)
 		r = hs_input(h, &m, &out, why, sizeof why, &st);
 		FUZZ_ASSERT(r != HSR_UP);
 		FUZZ_ASSERT(h->st != HSS_UP);
+		/* Nothing reaches munged for a sender without the key. */
+		FUZZ_ASSERT(fuzz_encodes == 0);
 		if (r == HSR_REFUSE)
 			FUZZ_ASSERT(out.hdr.type == PT_REFUSE && why[0] != '\0');
 		if (r == HSR_FAIL)
@@ -87,7 +132,7 @@ fuzz_tamper(struct proto_msg *m, const uint8_t *x, size_t xn,
 }
 
 static void
-fuzz_tampered_run(unsigned which, const uint8_t *x, size_t xn)
+fuzz_tampered_run(unsigned which, const uint8_t *x, size_t xn, int munge)
 {
 	struct hs_cfg cc, ca;
 	struct hs c, a;
@@ -97,7 +142,7 @@ fuzz_tampered_run(unsigned which, const uint8_t *x, size_t xn)
 	char why[256];
 	int changed = 0, step;
 
-	fuzz_cfgs(&cc, &ca);
+	fuzz_cfgs(&cc, &ca, munge);
 	hs_start_outgoing(&c, &cc, 1, &msg[0]);
 	hs_start_incoming(&a, &ca);
 	for (step = 0; step < 4; step++) {
@@ -123,7 +168,7 @@ fuzz_tampered_run(unsigned which, const uint8_t *x, size_t xn)
 	}
 	FUZZ_ASSERT(a.st == HSS_UP && c.st == HSS_UP);
 	/* Both let the other in: what crossed the wire must be what was
-	 * sent, but for WELCOME's unchecked flags and version. */
+	 * sent, but for WELCOME's unchecked version. */
 	if (changed && which != 3)
 		FUZZ_ASSERT(!"a tampered handshake message was accepted");
 	FUZZ_ASSERT(a.peer_rank == 0 && c.peer_rank == 1);
@@ -135,11 +180,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct hs_cfg cc, ca;
 	struct proto_msg hello;
 	struct hs h;
+	int munge;
 
 	if (size < 2)
 		return 0;
 	fuzz_ctr = 0;
-	fuzz_cfgs(&cc, &ca);
+	fuzz_encodes = 0;
+	munge = (data[0] / 3) & 1;
+	fuzz_cfgs(&cc, &ca, munge);
 	switch (data[0] % 3) {
 	case 0:
 		hs_start_incoming(&h, &ca);
@@ -150,7 +198,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fuzz_feed_stream(&h, data + 1, size - 1);
 		break;
 	case 2:
-		fuzz_tampered_run(data[1] % 4, data + 2, size - 2);
+		fuzz_tampered_run(data[1] % 4, data + 2, size - 2, munge);
 		break;
 	}
 	return 0;

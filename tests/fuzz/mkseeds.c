@@ -191,8 +191,6 @@ seeds_peer(void)
 	    .flags = PROTO_HS_F_MUNGE };
 	memset(m.u.challenge.nonce, 0x22, sizeof m.u.challenge.nonce);
 	memset(m.u.challenge.mac, 0x33, sizeof m.u.challenge.mac);
-	proto_set_name(m.u.challenge.cred, sizeof m.u.challenge.cred,
-	    "MUNGE:AwQFAAAbcdefghijklmnop:");
 	seeds_msg("peer", "challenge", &m, &s);
 
 	memset(&m, 0, sizeof m);
@@ -203,7 +201,9 @@ seeds_peer(void)
 	memset(&m, 0, sizeof m);
 	m.hdr.type = PT_WELCOME;
 	m.u.welcome = (struct proto_welcome){ .version = PROTO_VERSION,
-	    .rank = 3, .world = 4 };
+	    .rank = 3, .world = 4, .flags = PROTO_HS_F_MUNGE };
+	proto_set_name(m.u.welcome.cred, sizeof m.u.welcome.cred,
+	    "MUNGE:AwQFAAAbcdefghijklmnop:");
 	seeds_msg("peer", "welcome", &m, NULL);
 
 	memset(&m, 0, sizeof m);
@@ -344,6 +344,91 @@ seeds_conf(void)
 	seeds_text("conf", "long_line", text);
 }
 
+/* fuzz-handshake: 0 and a stream to an acceptor, 1 and a stream to a
+ * connector, in fuzz-handshake.c's world (3 ranks of "job-7", the
+ * connector rank 0, the acceptor rank 1). */
+static void
+seeds_handshake(void)
+{
+	struct seeds_stream s;
+	struct proto_msg m;
+
+	s.buf[0] = 0;
+	s.len = 1;
+	memset(&m, 0, sizeof m);
+	m.hdr.type = PT_HELLO;
+	m.u.hello = (struct proto_hello){ .version = PROTO_VERSION,
+	    .rank = 2, .world = 3 };
+	proto_set_name(m.u.hello.community, sizeof m.u.hello.community,
+	    "job-7");
+	memset(m.u.hello.nonce, 0x11, sizeof m.u.hello.nonce);
+	seeds_msg(NULL, "hello", &m, &s);
+	memset(&m, 0, sizeof m);
+	m.hdr.type = PT_AUTH;
+	memset(m.u.auth.mac, 0x44, sizeof m.u.auth.mac);
+	seeds_msg(NULL, "auth", &m, &s);
+	seeds_write("handshake", "acceptor_hello_auth", s.buf, s.len);
+
+	s.buf[0] = 1;
+	s.len = 1;
+	memset(&m, 0, sizeof m);
+	m.hdr.type = PT_CHALLENGE;
+	m.u.challenge = (struct proto_challenge){ .rank = 1, .world = 3 };
+	memset(m.u.challenge.nonce, 0x22, sizeof m.u.challenge.nonce);
+	memset(m.u.challenge.mac, 0x33, sizeof m.u.challenge.mac);
+	seeds_msg(NULL, "challenge", &m, &s);
+	memset(&m, 0, sizeof m);
+	m.hdr.type = PT_WELCOME;
+	m.u.welcome = (struct proto_welcome){ .version = PROTO_VERSION,
+	    .rank = 1, .world = 3 };
+	seeds_msg(NULL, "welcome", &m, &s);
+	seeds_write("handshake", "connector_challenge_welcome", s.buf, s.len);
+
+	/* The same with MUNGE (first byte 3 and 4: see fuzz-handshake.c). */
+	s.buf[0] = 3;
+	s.len = 1;
+	memset(&m, 0, sizeof m);
+	m.hdr.type = PT_HELLO;
+	m.u.hello = (struct proto_hello){ .version = PROTO_VERSION,
+	    .rank = 2, .world = 3, .flags = PROTO_HS_F_MUNGE };
+	proto_set_name(m.u.hello.community, sizeof m.u.hello.community,
+	    "job-7");
+	memset(m.u.hello.nonce, 0x11, sizeof m.u.hello.nonce);
+	seeds_msg(NULL, "hello", &m, &s);
+	memset(&m, 0, sizeof m);
+	m.hdr.type = PT_AUTH;
+	m.u.auth.flags = PROTO_HS_F_MUNGE;
+	memset(m.u.auth.mac, 0x44, sizeof m.u.auth.mac);
+	proto_set_name(m.u.auth.cred, sizeof m.u.auth.cred, "MUNGE:00");
+	seeds_msg(NULL, "auth", &m, &s);
+	seeds_write("handshake", "acceptor_hello_auth_munge", s.buf, s.len);
+
+	s.buf[0] = 4;
+	s.len = 1;
+	memset(&m, 0, sizeof m);
+	m.hdr.type = PT_CHALLENGE;
+	m.u.challenge = (struct proto_challenge){ .rank = 1, .world = 3,
+	    .flags = PROTO_HS_F_MUNGE };
+	memset(m.u.challenge.nonce, 0x22, sizeof m.u.challenge.nonce);
+	memset(m.u.challenge.mac, 0x33, sizeof m.u.challenge.mac);
+	seeds_msg(NULL, "challenge", &m, &s);
+	memset(&m, 0, sizeof m);
+	m.hdr.type = PT_WELCOME;
+	m.u.welcome = (struct proto_welcome){ .version = PROTO_VERSION,
+	    .rank = 1, .world = 3, .flags = PROTO_HS_F_MUNGE };
+	proto_set_name(m.u.welcome.cred, sizeof m.u.welcome.cred, "MUNGE:00");
+	seeds_msg(NULL, "welcome", &m, &s);
+	seeds_write("handshake", "connector_challenge_welcome_munge", s.buf,
+	    s.len);
+	/* A genuine MUNGE handshake with WELCOME's credential rewritten. */
+	memset(s.buf, 0, 64);
+	s.buf[0] = 5;
+	s.buf[1] = 3;
+	s.buf[2 + PROTO_HDR_LEN + 20] = 0x01;
+	seeds_write("handshake", "tamper_welcome_cred_munge", s.buf,
+	    2 + PROTO_HDR_LEN + 21);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -361,5 +446,6 @@ main(int argc, char **argv)
 	seeds_disc();
 	seeds_hostlist();
 	seeds_conf();
+	seeds_handshake();
 	return 0;
 }
