@@ -42,10 +42,9 @@ def _gather_done(node):
     _barrier(node)
 
 
-def _iteration(node, pattern, a, out):
+def _iteration(node, pattern, a, out, size):
     """One iteration; returns (bytes moved, per-peer seconds)."""
     me, n = node.rank, node.world_size
-    size = a.nbytes
     per_peer = []
     if pattern == "pair":
         if me == 0:
@@ -151,7 +150,7 @@ def main(argv=None):
         for it in range(a.warmup + a.iterations):
             _barrier(node)
             t = time.perf_counter()
-            moved, per_peer = _iteration(node, a.pattern, src, out)
+            moved, per_peer = _iteration(node, a.pattern, src, out, size)
             el = time.perf_counter() - t
             if me != 0 or it < a.warmup:
                 continue
