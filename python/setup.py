@@ -33,7 +33,8 @@ setup(
     description="numpy and PyTorch tensors between nodes through asocd",
     packages=["asoc"],
     python_requires=">=3.7",
-    install_requires=["numpy"],
+    # numpy (python3-numpy) is needed at run time; not declared, so that
+    # pip, offline, does not look for it on an index.
     ext_modules=[Extension(
         "asoc._asoc", ["asoc/_asoc.c"],
         include_dirs=[f[2:] for f in cflags if f.startswith("-I")],
