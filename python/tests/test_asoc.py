@@ -265,7 +265,8 @@ def test_no_leaks_after_10000_sends(node):
         r = node.irecv(src=0, tag=7)
         node.send(x, to=0, tag=7)
         r.wait()
-    f0, b0 = fds(), node.stats()["buffers"]
+    st0 = node.stats()
+    f0, b0 = fds(), st0["buffers"]
     for _ in range(10000):
         r = node.irecv(src=0, tag=7)
         node.send(x, to=0, tag=7)
@@ -274,6 +275,8 @@ def test_no_leaks_after_10000_sends(node):
     assert fds() == f0
     assert st["buffers"] == b0
     assert st["xfers_active"] == 0 and st["posted_recvs"] == 0
+    # each send and each receive completed in asocd: 20000 requests
+    assert st["xfers_done"] - st0["xfers_done"] >= 20000
 
 
 @r2
