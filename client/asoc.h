@@ -95,6 +95,27 @@ asoc_status_t asoc_isend(asoc_t *as, asoc_buf_t *buf, size_t off, size_t len,
 asoc_status_t asoc_irecv(asoc_t *as, asoc_buf_t *buf, size_t off, size_t cap,
     int src, uint64_t tag, asoc_req_t **req);
 
+/*
+ * Receive with flags.  ASOC_RECV_PEEK: when the matched message is longer
+ * than cap, it is not consumed.  The receive completes with ASOC_ETRUNC,
+ * its completion's len is the message's length and source and tag name
+ * it, and the message stays first in line: the next receive from that
+ * source with that tag, cap large enough, gets it.  A message that fits
+ * is received as by asoc_irecv.  So a receiver that does not know the
+ * size posts a small receive, and only a larger message costs a second
+ * local request (no extra exchange between the daemons).
+ */
+#define ASOC_RECV_PEEK	0x1u
+asoc_status_t asoc_irecv_flags(asoc_t *as, asoc_buf_t *buf, size_t off,
+    size_t cap, int src, uint64_t tag, unsigned int flags, asoc_req_t **req);
+
+/* The session's socket, for poll(2), select(2) or an event loop: it is
+ * readable when a completion may have arrived; then asoc_test the
+ * requests (asoc_test reads what has arrived, and never blocks).  Only
+ * watch it for reading; never read, write or close it.  -1 once the
+ * session is dead (every request has then completed). */
+int asoc_fd(const asoc_t *as);
+
 /* Deadline for the requests posted after this call, in milliseconds, from
  * post to completion; 0 (the default) waits for a match forever.  A
  * request past its deadline completes with ASOC_ETIMEDOUT. */

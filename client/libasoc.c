@@ -786,6 +786,12 @@ asoc_chunk_size(const asoc_t *as)
 	return as != NULL ? as->chunk_size : 0;
 }
 
+int
+asoc_fd(const asoc_t *as)
+{
+	return as != NULL && as->dead == ASOC_OK ? as->fd : -1;
+}
+
 const char *
 asoc_socket_path(const asoc_t *as)
 {
@@ -933,7 +939,8 @@ asoc_buf_free(asoc_buf_t *buf)
 
 static asoc_status_t
 asoc_post_xfer(asoc_t *as, enum asoc_req_kind kind, asoc_buf_t *buf,
-    size_t off, size_t len, int rank, uint64_t tag, asoc_req_t **out)
+    size_t off, size_t len, int rank, uint64_t tag, unsigned int flags,
+    asoc_req_t **out)
 {
 	const char *fn = kind == ASOC_REQ_SEND ? "asoc_isend" : "asoc_irecv";
 	struct asoc_req *req;
@@ -946,6 +953,9 @@ asoc_post_xfer(asoc_t *as, enum asoc_req_kind kind, asoc_buf_t *buf,
 		*out = NULL;
 	if ((st = asoc_enter(as)) != ASOC_OK)
 		return st;
+	if ((flags & ~ASOC_RECV_PEEK) != 0)
+		return asoc_fail(as, ASOC_EINVAL, "%s: unknown flags %#x", fn,
+		    flags & ~ASOC_RECV_PEEK);
 	if (buf == NULL || out == NULL)
 		return asoc_fail(as, ASOC_EINVAL, "%s: %s is NULL", fn,
 		    buf == NULL ? "the buffer" : "the request pointer");
@@ -979,6 +989,7 @@ asoc_post_xfer(asoc_t *as, enum asoc_req_kind kind, asoc_buf_t *buf,
 	m.u.l_xfer.peer = rank == ASOC_ANY_SOURCE ? PROTO_RANK_ANY :
 	    (uint32_t)rank;
 	m.u.l_xfer.timeout_ms = as->timeout_ms;
+	m.u.l_xfer.flags = flags;
 	if ((st = asoc_req_post(as, req, &m, -1)) != ASOC_OK) {
 		free(req);
 		return st;
@@ -991,14 +1002,24 @@ asoc_status_t
 asoc_isend(asoc_t *as, asoc_buf_t *buf, size_t off, size_t len, int dst,
     uint64_t tag, asoc_req_t **req)
 {
-	return asoc_post_xfer(as, ASOC_REQ_SEND, buf, off, len, dst, tag, req);
+	return asoc_post_xfer(as, ASOC_REQ_SEND, buf, off, len, dst, tag, 0,
+	    req);
 }
 
 asoc_status_t
 asoc_irecv(asoc_t *as, asoc_buf_t *buf, size_t off, size_t cap, int src,
     uint64_t tag, asoc_req_t **req)
 {
-	return asoc_post_xfer(as, ASOC_REQ_RECV, buf, off, cap, src, tag, req);
+	return asoc_post_xfer(as, ASOC_REQ_RECV, buf, off, cap, src, tag, 0,
+	    req);
+}
+
+asoc_status_t
+asoc_irecv_flags(asoc_t *as, asoc_buf_t *buf, size_t off, size_t cap,
+    int src, uint64_t tag, unsigned int flags, asoc_req_t **req)
+{
+	return asoc_post_xfer(as, ASOC_REQ_RECV, buf, off, cap, src, tag,
+	    flags, req);
 }
 
 asoc_status_t

@@ -407,6 +407,7 @@ control_xfer(struct client *c, const struct proto_msg *m)
 	r->len = x->len;
 	r->tag = x->tag;
 	r->peer = x->peer;
+	r->flags = x->flags;
 	TAILQ_INSERT_TAIL(&c->reqs, r, entry);
 	c->nreqs++;
 	if (r->kind == REQ_SEND)

@@ -71,3 +71,13 @@ match_remove_send(struct match *m, struct match_send *s)
 	s->queued = 0;
 	m->nsends--;
 }
+
+void
+match_requeue_send(struct match *m, struct match_send *s)
+{
+	if (s->queued)
+		return;
+	TAILQ_INSERT_HEAD(&m->sends, s, entry);
+	s->queued = 1;
+	m->nsends++;
+}

@@ -53,6 +53,10 @@ struct match_send *match_post_recv(struct match *m, struct match_recv *r);
 /* Returns the oldest posted receive that s matches (dequeued), or NULL
  * after queueing s. */
 struct match_recv *match_arrive(struct match *m, struct match_send *s);
+/* Puts back a send that match_* returned but a peeking receive left in
+ * place: first in line, where it was among the sends it can be confused
+ * with (same source and tag). */
+void match_requeue_send(struct match *m, struct match_send *s);
 /* Take an entry out of its queue (cancel, disconnect); harmless when it
  * is not queued. */
 void match_remove_recv(struct match *m, struct match_recv *r);

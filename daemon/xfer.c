@@ -317,6 +317,15 @@ xfer_matched(struct xfer *x, struct req *r)
 
 	r->peer = x->peer_rank;
 	r->tag = x->tag;
+	if (x->len > cap && (r->flags & PROTO_XF_PEEK)) {
+		/* The receiver only learns the size: the message waits,
+		 * first in line, for a receive big enough. */
+		match_requeue_send(&asocd->match, &x->ms);
+		xfer_req_complete(r, PS_ETRUNC, x->len, "a %llu-byte message "
+		    "from rank %u waits for a receive that large",
+		    (unsigned long long)x->len, x->peer_rank);
+		return;
+	}
 	if (x->len > cap) {
 		xfer_req_complete(r, PS_ETRUNC, 0, "a %llu-byte message from "
 		    "rank %u does not fit this %llu-byte receive",
@@ -441,6 +450,8 @@ xfer_post_send(struct req *r, uint32_t timeout_ms)
 		/* A receive may already wait: it is matched like any other,
 		 * through xfer_matched and its length check. */
 		mr = match_arrive(&asocd->match, &x->ms);
+		/* Through xfer_matched: a receive too small for the message
+		 * (or peeking at it) must not get the copy. */
 		if (mr != NULL)
 			xfer_matched(x, container_of(mr, struct req, mr));
 		return;

@@ -41,6 +41,7 @@ struct req {
 	uint64_t off, len;	/* len: length (send) or capacity (recv) */
 	uint64_t tag;
 	uint32_t peer;		/* destination, or source (MATCH_ANY) */
+	uint32_t flags;		/* PROTO_XF_* of the RECV */
 	struct event *deadline;
 	struct xfer *xfer;	/* once there is one */
 	struct match_recv mr;	/* RECV: waiting to be matched */

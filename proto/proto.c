@@ -340,6 +340,8 @@ proto_encode(struct proto_msg *msg, uint8_t *out, size_t cap)
 		put64(&w, msg->u.l_xfer.tag);
 		put32(&w, msg->u.l_xfer.peer);
 		put32(&w, msg->u.l_xfer.timeout_ms);
+		put32(&w, msg->u.l_xfer.flags);
+		put32(&w, msg->u.l_xfer.reserved);
 		break;
 	case PT_L_CANCEL:
 		put64(&w, msg->u.l_cancel.req_id);
@@ -583,6 +585,12 @@ proto_decode_body(const struct proto_hdr *hdr, const uint8_t *body,
 		x->tag = get64(&r);
 		x->peer = get32(&r);
 		x->timeout_ms = get32(&r);
+		x->flags = get32(&r);
+		x->reserved = get32(&r);
+		if ((x->flags & ~PROTO_XF_FLAGS) != 0 || x->reserved != 0)
+			return PROTO_EFIELD;
+		if (hdr->type == PT_L_SEND && x->flags != 0)
+			return PROTO_EFIELD;
 		/* offset + len must not wrap; the buffer check comes later. */
 		if (x->offset + x->len < x->offset)
 			return PROTO_EFIELD;

@@ -191,8 +191,15 @@ struct proto_l_xfer {
 	uint64_t tag;
 	uint32_t peer;
 	uint32_t timeout_ms;	/* 0: no deadline for the match */
+	uint32_t flags;		/* PROTO_XF_*; RECV only */
+	uint32_t reserved;	/* zero */
 };
-#define PROTO_L_XFER_LEN 40
+#define PROTO_L_XFER_LEN 48
+/* RECV: a message longer than the capacity is not consumed: the receive
+ * completes ETRUNC with the message's length, source and tag, and the
+ * message stays first in line for the next receive that matches it. */
+#define PROTO_XF_PEEK	0x1u
+#define PROTO_XF_FLAGS	PROTO_XF_PEEK
 
 struct proto_l_cancel {
 	uint64_t req_id;

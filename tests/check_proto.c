@@ -33,8 +33,8 @@ static const struct pt_type pt_types[] = {
 	{ PT_L_HELLO, "L_HELLO", PROTO_CH_LOCAL_IN, 8 },
 	{ PT_L_REG, "L_REG", PROTO_CH_LOCAL_IN, 8 },
 	{ PT_L_FREE, "L_FREE", PROTO_CH_LOCAL_IN, 8 },
-	{ PT_L_SEND, "L_SEND", PROTO_CH_LOCAL_IN, 40 },
-	{ PT_L_RECV, "L_RECV", PROTO_CH_LOCAL_IN, 40 },
+	{ PT_L_SEND, "L_SEND", PROTO_CH_LOCAL_IN, 48 },
+	{ PT_L_RECV, "L_RECV", PROTO_CH_LOCAL_IN, 48 },
 	{ PT_L_CANCEL, "L_CANCEL", PROTO_CH_LOCAL_IN, 8 },
 	{ PT_L_WELCOME, "L_WELCOME", PROTO_CH_LOCAL_OUT, 24 },
 	{ PT_L_DONE, "L_DONE", PROTO_CH_LOCAL_OUT, 152 },
@@ -162,6 +162,7 @@ pt_fill(struct proto_msg *m, uint16_t type)
 		m->u.l_xfer.tag = 0x8182838485868788ull;
 		m->u.l_xfer.peer = type == PT_L_SEND ? 0x1357 : 0x2468;
 		m->u.l_xfer.timeout_ms = 0x9192939a;
+		m->u.l_xfer.flags = type == PT_L_RECV ? PROTO_XF_PEEK : 0;
 		break;
 	case PT_L_CANCEL:
 		m->u.l_cancel.req_id = 0xa1a2a3a4a5a6a7a8ull;
@@ -312,6 +313,8 @@ pt_compare(const struct proto_msg *a, const struct proto_msg *b)
 		ck_assert_uint_eq(a->u.l_xfer.peer, b->u.l_xfer.peer);
 		ck_assert_uint_eq(a->u.l_xfer.timeout_ms,
 		    b->u.l_xfer.timeout_ms);
+		ck_assert_uint_eq(a->u.l_xfer.flags, b->u.l_xfer.flags);
+		ck_assert_uint_eq(a->u.l_xfer.reserved, b->u.l_xfer.reserved);
 		break;
 	case PT_L_CANCEL:
 		ck_assert_uint_eq(a->u.l_cancel.req_id, b->u.l_cancel.req_id);
@@ -1130,6 +1133,23 @@ START_TEST(body_rank_world)
 }
 END_TEST
 
+/* L_SEND/L_RECV flags: PEEK is the only one, and for receives only; the
+ * reserved word is zero. */
+START_TEST(body_xfer_flags)
+{
+	ck_assert_int_eq(pt_patch(PT_L_RECV, 40, 4, PROTO_XF_PEEK), PROTO_OK);
+	ck_assert_int_eq(pt_patch(PT_L_RECV, 40, 4, 0), PROTO_OK);
+	ck_assert_int_eq(pt_patch(PT_L_RECV, 40, 4, 0x2), PROTO_EFIELD);
+	ck_assert_int_eq(pt_patch(PT_L_RECV, 40, 4, UINT32_MAX),
+	    PROTO_EFIELD);
+	ck_assert_int_eq(pt_patch(PT_L_SEND, 40, 4, PROTO_XF_PEEK),
+	    PROTO_EFIELD);
+	ck_assert_int_eq(pt_patch(PT_L_SEND, 44, 4, 1), PROTO_EFIELD);
+	ck_assert_int_eq(pt_patch(PT_L_RECV, 44, 4, 0x80000000u),
+	    PROTO_EFIELD);
+}
+END_TEST
+
 /* A SEND needs a destination; "any" is for receives only. */
 START_TEST(body_send_any)
 {
@@ -1250,6 +1270,7 @@ body_suite(void)
 	tcase_add_test(tc, body_rank);
 	tcase_add_test(tc, body_rank_world);
 	tcase_add_test(tc, body_send_any);
+	tcase_add_test(tc, body_xfer_flags);
 	tcase_add_test(tc, body_offset_wrap);
 	tcase_add_test(tc, body_other_fields);
 	tcase_add_test(tc, body_handshake);

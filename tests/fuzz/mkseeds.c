@@ -101,6 +101,11 @@ seeds_local(void)
 	m.u.l_xfer.timeout_ms = 0;
 	seeds_msg("local", "l_recv_any", &m, &in);
 
+	m.hdr.id = 6;
+	m.u.l_xfer.peer = 1;
+	m.u.l_xfer.flags = PROTO_XF_PEEK;
+	seeds_msg("local", "l_recv_peek", &m, &in);
+
 	memset(&m, 0, sizeof m);
 	m.hdr.type = PT_L_CANCEL;
 	m.hdr.id = 5;
