@@ -321,6 +321,10 @@ xfer_matched(struct xfer *x, struct req *r)
 		/* The receiver only learns the size: the message waits,
 		 * first in line, for a receive big enough. */
 		match_requeue_send(&asocd->match, &x->ms);
+		/* Back among the unexpected, so counted again: the receive
+		 * that takes it later uncounts it. */
+		if (x->role == XFER_RECV)
+			(void)xfer_count_unexpected(x);
 		xfer_req_complete(r, PS_ETRUNC, x->len, "a %llu-byte message "
 		    "from rank %u waits for a receive that large",
 		    (unsigned long long)x->len, x->peer_rank);
