@@ -104,6 +104,61 @@ one_path(asoc_t *r0, asoc_t *sender, int src, const char *name)
 	asoc_buf_free(rb);
 }
 
+/* Peeking twice at one waiting message, then taking it, must leave the
+ * sender's count of unmatched messages as it was: a count that wrapped
+ * made the daemon refuse every later send from that rank as "too many
+ * sends wait for a receive". */
+static void
+peek_twice(asoc_t *r0, asoc_t *sender, int src, const char *name)
+{
+	asoc_buf_t *sb, *rb;
+	asoc_req_t *snd, *rcv;
+	asoc_completion_t c;
+	asoc_status_t st;
+	char what[160];
+	int k;
+
+	if (asoc_buf_alloc(sender, MSG, &sb) != ASOC_OK ||
+	    asoc_buf_alloc(r0, MSG, &rb) != ASOC_OK) {
+		fprintf(stderr, "alloc: %s\n", asoc_last_error(r0));
+		exit(2);
+	}
+	st = asoc_isend(sender, sb, 0, MSG, 0, 7, &snd);
+	expect(st == ASOC_OK, "post the send to peek at twice");
+	for (k = 0; k < 2; k++) {
+		st = asoc_irecv_flags(r0, rb, 0, SMALL, src, 7,
+		    ASOC_RECV_PEEK, &rcv);
+		if (st == ASOC_OK)
+			st = asoc_wait(rcv, &c);
+		snprintf(what, sizeof what, "%s: peek %d says ETRUNC (got %d)",
+		    name, k + 1, st);
+		expect(st == ASOC_ETRUNC, what);
+	}
+	st = asoc_irecv(r0, rb, 0, MSG, src, 7, &rcv);
+	if (st == ASOC_OK)
+		st = asoc_wait(rcv, &c);
+	expect(st == ASOC_OK, "then the message is taken");
+	st = asoc_wait(snd, &c);
+	expect(st == ASOC_OK, "and its send completes");
+	for (k = 0; k < 3; k++) {
+		asoc_req_t *s2;
+
+		st = asoc_isend(sender, sb, 0, MSG, 0, 8, &s2);
+		if (st == ASOC_OK)
+			st = asoc_irecv(r0, rb, 0, MSG, src, 8, &rcv);
+		if (st == ASOC_OK)
+			st = asoc_wait(s2, &c);
+		snprintf(what, sizeof what, "%s: a later send %d is still "
+		    "taken (got %d: %s)", name, k + 1, st,
+		    st == ASOC_OK ? "ok" : asoc_last_error(sender));
+		expect(st == ASOC_OK, what);
+		if (asoc_wait(rcv, &c) != ASOC_OK)
+			expect(0, "its receive completes");
+	}
+	asoc_buf_free(sb);
+	asoc_buf_free(rb);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -124,6 +179,7 @@ main(int argc, char **argv)
 	expect(asoc_fd(r0) >= 0, "asoc_fd of a live session");
 	one_path(r0, r1, 1, "from rank 1");
 	one_path(r0, r0, 0, "to itself");
+	peek_twice(r0, r1, 1, "from rank 1");
 	asoc_close(r1);
 	asoc_close(r0);
 	printf("%d passed, %d failed\n", npass, nfail);
