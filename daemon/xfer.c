@@ -108,6 +108,8 @@ xfer_free(struct xfer *x)
 		x->local_recv->xfer = NULL;
 	if (x->copy_ev != NULL)
 		event_free(x->copy_ev);
+	if (x->fence_ev != NULL)
+		event_free(x->fence_ev);
 	asocd->xfers_active--;
 	if (x->peer_rank != asocd->rank)
 		asocd->peers[x->peer_rank].xfers_active--;
@@ -405,6 +407,46 @@ xfer_fail(struct xfer *x, enum proto_status status, const char *why)
 	xfer_free(x);
 }
 
+/* XS_FENCE lasted too long: the sender (older, or gone quiet) did not
+ * confirm.  Revoke anyway; a WRITE still to come fails the connection. */
+static void
+xfer_fence_expired(evutil_socket_t fd, short what, void *arg)
+{
+	struct xfer *x = arg;
+
+	(void)fd;
+	(void)what;
+	log_warn("%s: rank %u did not confirm the cancel of transfer %llu: "
+	    "revoking its receive range anyway", x->conn->name, x->peer_rank,
+	    (unsigned long long)x->id);
+	xfer_free(x);
+}
+
+/*
+ * A receive cancelled while the sender may be WRITING into its exposure
+ * (one-sided transports): revoking at once would make those WRITEs fail
+ * with a remote access error, which takes the whole connection down.  So
+ * the exposure stays, the sender is told (ABORT) and answers with an ABORT
+ * of its own, sent after its last WRITE: when that arrives (or the WDONE
+ * it had already sent), every WRITE has landed and xfer_free revokes.
+ * The request completes now; the transport keeps the memory referenced.
+ * Returns 1 when x is now fencing (not to be freed).
+ */
+static int
+xfer_fence(struct xfer *x)
+{
+	struct timeval tv = { asocd->conf->connection_timeout, 0 };
+
+	if (x->role != XFER_RECV || x->state != XS_DATA || x->conn == NULL ||
+	    x->tp_priv == NULL)
+		return 0;
+	x->fence_ev = evtimer_new(asocd->base, xfer_fence_expired, x);
+	if (x->fence_ev == NULL || evtimer_add(x->fence_ev, &tv) < 0)
+		return 0;
+	x->state = XS_FENCE;
+	return 1;
+}
+
 void
 xfer_cancel(struct req *r, enum proto_status status, const char *why)
 {
@@ -413,7 +455,14 @@ xfer_cancel(struct req *r, enum proto_status status, const char *why)
 	char msg[PROTO_MSG_MAX];
 
 	snprintf(msg, sizeof msg, "%s (by the %s)", why, side);
-	if (x != NULL) {
+	if (x != NULL && x->conn != NULL && x->state != XS_LOCAL_COPY &&
+	    xfer_fence(x)) {
+		struct conn *c = x->conn;
+
+		x->req = NULL;
+		r->xfer = NULL;
+		xfer_send_abort(c, x->id, status, 1);
+	} else if (x != NULL) {
 		if (x->state == XS_LOCAL_COPY) {
 			/* The other half of a local copy fails with it. */
 			struct req *other = r == x->req ? x->local_recv : x->req;
@@ -543,6 +592,10 @@ xfer_on_wdone(struct conn *c, const struct proto_msg *m)
 	}
 	if ((x = xfer_find(c, m->hdr.id, XFER_RECV)) == NULL)
 		return;		/* cancelled here; the exposure is gone */
+	if (x->state == XS_FENCE) {
+		xfer_free(x);	/* cancelled here: every WRITE has landed */
+		return;
+	}
 	if (x->state != XS_DATA || x->req == NULL ||
 	    m->u.wdone.len != x->len) {
 		peer_conn_lost(c, "WDONE for transfer %llu out of turn",
@@ -606,6 +659,13 @@ xfer_on_abort(struct conn *c, const struct proto_msg *m)
 		return;
 	if ((x = xfer_find(c, m->hdr.id, role)) == NULL)
 		return;
+	/* The receiver cancelled after CTS: our ABORT back, queued behind
+	 * the WRITEs already posted, tells it they have all landed. */
+	if (role == XFER_SEND && c->tp->grant != NULL &&
+	    (x->state == XS_DATA || x->state == XS_WAIT_ACK))
+		xfer_send_abort(c, x->id, m->u.abort.status, 0);
+	if (c->dead)
+		return;		/* x went with the connection */
 	if (x->req != NULL) {
 		if (m->u.abort.status == PS_ETRUNC)
 			xfer_req_complete(x->req, PS_ETRUNC, 0, "the receive "
