@@ -48,7 +48,7 @@
 
 static const char *recv_out = "standard output";
 static const char *recv_unlink;	/* our partial file, removed on failure */
-static char recv_tmp[PATH_MAX];	/* -o FILE without checkpoints: FILE's stand-in */
+static char recv_tmp[PATH_MAX];	/* -o FILE, no checkpoints: its stand-in */
 
 /* A resumable stream into FILE.part; the cleanup saves its checkpoint. */
 static struct recv_resume {

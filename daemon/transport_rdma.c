@@ -18,9 +18,9 @@
  * buffer with a type-2 memory window bound to this QP (or, on a device
  * without windows, a memory region of just that range, in a protection
  * domain of this connection's own, so that no other QP can use its rkey)
- * and names it in CTS.  The sender RDMA WRITEs from the client's registered buffer
- * straight into it, chunked, a window of WRITEs in flight, every k-th
- * signalled, then a SEND (WDONE): RC places the WRITEs before the SEND.
+ * and names it in CTS.  The sender RDMA WRITEs from the client's
+ * registered buffer straight into it, chunked, a window of WRITEs in
+ * flight, every k-th signalled, then a SEND (WDONE): RC places the WRITEs before the SEND.
  * The receiver revokes the window before its client hears of the data,
  * then ACKs; the send completes on the ACK, as on TCP.  A receive
  * cancelled mid-data is revoked only once the sender confirms it stopped
@@ -1058,8 +1058,8 @@ rdma_refused(const char *from, const char *why)
 		return;
 	}
 	if (rd.refused_quiet > 0)
-		log_warn("refused RDMA connection from %s: %s (and %u more "
-		    "refusals in the last second)", from, why,
+		log_warn("refused RDMA connection from %s: %s (%u more "
+		    "refusals not logged before this one)", from, why,
 		    rd.refused_quiet);
 	else
 		log_warn("refused RDMA connection from %s: %s", from, why);
