@@ -407,6 +407,21 @@ xfer_fail(struct xfer *x, enum proto_status status, const char *why)
 	xfer_free(x);
 }
 
+/* The fence is over (the sender stopped, or did not answer in time):
+ * revoke, then tell a timed-out receive's client. */
+static void
+xfer_fence_done(struct xfer *x)
+{
+	struct req *r = x->req;
+
+	if (r != NULL) {
+		if (x->conn->tp->release != NULL)
+			x->conn->tp->release(x->conn, x);
+		xfer_req_complete(r, PS_ETIMEDOUT, 0, "timed out");
+	}
+	xfer_free(x);
+}
+
 /* XS_FENCE lasted too long: the sender (older, or gone quiet) did not
  * confirm.  Revoke anyway; a WRITE still to come fails the connection. */
 static void
@@ -419,7 +434,7 @@ xfer_fence_expired(evutil_socket_t fd, short what, void *arg)
 	log_warn("%s: rank %u did not confirm the cancel of transfer %llu: "
 	    "revoking its receive range anyway", x->conn->name, x->peer_rank,
 	    (unsigned long long)x->id);
-	xfer_free(x);
+	xfer_fence_done(x);
 }
 
 /*
@@ -455,10 +470,23 @@ xfer_cancel(struct req *r, enum proto_status status, const char *why)
 	char msg[PROTO_MSG_MAX];
 
 	snprintf(msg, sizeof msg, "%s (by the %s)", why, side);
-	if (x != NULL && x->conn != NULL && x->state != XS_LOCAL_COPY &&
+	if (x != NULL && x->state == XS_FENCE) {
+		/* A timed-out receive waiting for its fence, now given up
+		 * for good (its client left, or freed the buffer). */
+		x->req = NULL;
+		r->xfer = NULL;
+	} else if (x != NULL && x->conn != NULL && x->state != XS_LOCAL_COPY &&
 	    xfer_fence(x)) {
 		struct conn *c = x->conn;
 
+		/* A timed-out receive completes when the sender has stopped,
+		 * so that its client may reuse the buffer at once; one given
+		 * up (its buffer freed, its client gone) completes now, its
+		 * memory held by the exposure until then. */
+		if (status == PS_ETIMEDOUT && !r->client->dead) {
+			xfer_send_abort(c, x->id, status, 1);
+			return;
+		}
 		x->req = NULL;
 		r->xfer = NULL;
 		xfer_send_abort(c, x->id, status, 1);
@@ -593,7 +621,7 @@ xfer_on_wdone(struct conn *c, const struct proto_msg *m)
 	if ((x = xfer_find(c, m->hdr.id, XFER_RECV)) == NULL)
 		return;		/* cancelled here; the exposure is gone */
 	if (x->state == XS_FENCE) {
-		xfer_free(x);	/* cancelled here: every WRITE has landed */
+		xfer_fence_done(x);	/* cancelled: every WRITE has landed */
 		return;
 	}
 	if (x->state != XS_DATA || x->req == NULL ||
@@ -666,6 +694,10 @@ xfer_on_abort(struct conn *c, const struct proto_msg *m)
 		xfer_send_abort(c, x->id, m->u.abort.status, 0);
 	if (c->dead)
 		return;		/* x went with the connection */
+	if (x->state == XS_FENCE) {
+		xfer_fence_done(x);	/* the sender's answer: it stopped */
+		return;
+	}
 	if (x->req != NULL) {
 		if (m->u.abort.status == PS_ETRUNC)
 			xfer_req_complete(x->req, PS_ETRUNC, 0, "the receive "

@@ -55,6 +55,29 @@ check "cancel: the connection carries the next transfer" xfer 1048577 recv-first
 check "cancel: rank 1 holds no transfer after (the fence ended)" wait_stat "$(sock 1)" xfers_active 0
 check "cancel: rank 1 deregistered all it registered" regs_balanced "$(sock 1)"
 
+# The same with a deadline: the receive times out mid-data.  It reports
+# the timeout only once the sender has stopped; the other transfer on the
+# connection completes.
+"$XFER" --socket "$(sock 1)" recv --from 0 --tag 43 --size 268435456 --timeout-ms 2000 \
+    --expect etimedout >"$T/c.r" 2>&1 &
+rc=$!
+"$XFER" --socket "$(sock 1)" recv --from 0 --tag 44 --size 67108864 >"$T/d.r" 2>&1 &
+rd=$!
+BGPIDS+=("$rc" "$rd")
+wait_stat "$(sock 1)" posted_recvs 2
+"$XFER" --socket "$(sock 0)" send --to 1 --tag 43 --size 268435456 --expect etimedout >"$T/c.s" 2>&1 &
+sc=$!
+"$XFER" --socket "$(sock 0)" send --to 1 --tag 44 --size 67108864 >"$T/d.s" 2>&1 &
+sd=$!
+BGPIDS+=("$sc" "$sd")
+if wait "$rc" && wait "$sc"; then ok "timeout: the receive times out mid-data, both ends hear it"; else
+	not_ok "timeout: the receive times out mid-data" "$T/c.r" "$T/c.s"; fi
+if wait "$rd" && wait "$sd"; then ok "timeout: the other transfer on the connection completes, checked"; else
+	not_ok "timeout: the other transfer on the connection completes" "$T/d.r" "$T/d.s" "$T/d0.log" "$T/d1.log"; fi
+check "timeout: no remote access error, no connection lost" no_conn_lost "$T/d0.log" "$T/d1.log"
+check "timeout: the connection carries the next transfer" xfer 1048577 recv-first 0 1
+check "timeout: rank 1 holds no transfer after" wait_stat "$(sock 1)" xfers_active 0
+
 # --- 5. a flood of connections that never say HELLO ---
 "$FLOOD" "$HOST" "$BASE" 40 3000 >"$T/flood.out" 2>&1 &
 fp=$!
