@@ -640,6 +640,9 @@ rdma_release(struct conn *c, struct xfer *x)
 	}
 	if (g == NULL)
 		return;
+	log_debug("%s: revoking the range of transfer %llu (rkey %#010x)",
+	    c->name, (unsigned long long)x->id, g->mr != NULL ? g->mr->rkey :
+	    g->mw->rkey);
 	/* Deallocating the window invalidates it at once: from here on a
 	 * WRITE naming its rkey fails with a remote access error. */
 	if (g->mw != NULL && ibv_dealloc_mw(g->mw) != 0)

@@ -414,6 +414,9 @@ xfer_fence_done(struct xfer *x)
 {
 	struct req *r = x->req;
 
+	log_debug("%s: transfer %llu: the sender stopped, or was waited for "
+	    "long enough: revoking its range", x->conn->name,
+	    (unsigned long long)x->id);
 	if (r != NULL) {
 		if (x->conn->tp->release != NULL)
 			x->conn->tp->release(x->conn, x);
@@ -459,6 +462,10 @@ xfer_fence(struct xfer *x)
 	if (x->fence_ev == NULL || evtimer_add(x->fence_ev, &tv) < 0)
 		return 0;
 	x->state = XS_FENCE;
+	log_debug("%s: transfer %llu cancelled with %llu bytes granted: its "
+	    "range stays until the sender confirms it stopped",
+	    x->conn->name, (unsigned long long)x->id,
+	    (unsigned long long)x->len);
 	return 1;
 }
 
@@ -690,8 +697,12 @@ xfer_on_abort(struct conn *c, const struct proto_msg *m)
 	/* The receiver cancelled after CTS: our ABORT back, queued behind
 	 * the WRITEs already posted, tells it they have all landed. */
 	if (role == XFER_SEND && c->tp->grant != NULL &&
-	    (x->state == XS_DATA || x->state == XS_WAIT_ACK))
+	    (x->state == XS_DATA || x->state == XS_WAIT_ACK)) {
+		log_debug("%s: transfer %llu: the receiver gave it up; "
+		    "confirming after our last WRITE", c->name,
+		    (unsigned long long)x->id);
 		xfer_send_abort(c, x->id, m->u.abort.status, 0);
+	}
 	if (c->dead)
 		return;		/* x went with the connection */
 	if (x->state == XS_FENCE) {

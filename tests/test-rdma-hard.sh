@@ -21,13 +21,19 @@ regs_balanced() {
 	sleep 0.5
 	[ "$(stat_field "$1" registrations)" = "$(stat_field "$1" deregistrations)" ]
 }
-no_conn_lost() { ! grep -Ei "remote access error|lost rank|flushed" "$@"; }
+no_conn_lost() {
+	! grep -Ei "remote access error|lost rank|flushed" "$@" || {
+		grep -h "transfer\|revok\|lost" "$@" | tail -40
+		false
+	}
+}
 
 # --- 8. cancel a granted receive mid-data ---
 # Both sends arrive first (unexpected), then both receives are posted, so
 # both transfers are surely moving data, interleaved on one connection,
-# when one of them is cancelled.
-start_cluster 2 "${RD[@]}"
+# when one of them is cancelled.  (Over RDMA the receiver counts bytes
+# only at the end: the sender's count says what is on its way.)
+start_cluster 2 "${RD[@]}" --log-level debug
 check "cancel: the pair is up" xfer 4097 recv-first 0 1
 # two_in_flight TAG1 TAG2 SIZE1 SIZE2 EXPECT1 [RECV1 OPTIONS...]: starts
 # both pairs; PIDs in RA RB SA SB.
@@ -48,20 +54,20 @@ two_in_flight() {
 	RA=$!
 	BGPIDS+=("$RA" "$RB")
 }
-r0=$(stat_field "$(sock 1)" bytes_received)
+s0=$(stat_field "$(sock 0)" bytes_sent)
 two_in_flight 41 42 268435456 134217728 ecancelled
 for ((t = 0; t < 600; t++)); do
-	[ "$(stat_field "$(sock 1)" bytes_received)" -ge $((r0 + 16777216)) ] && break
-	sleep 0.05
+	[ "$(stat_field "$(sock 0)" bytes_sent)" -ge $((s0 + 33554432)) ] && break
+	sleep 0.02
 done
 kill -KILL "$RA"	# the client leaves: its granted receive is cancelled
-got=$(($(stat_field "$(sock 1)" bytes_received) - r0))
-echo "cancelled with $got bytes received"
+got=$(($(stat_field "$(sock 0)" bytes_sent) - s0))
+echo "cancelled with $got bytes sent"
 if wait "$RB" && wait "$SB"; then ok "cancel: the other transfer on the connection completes, checked"; else
 	not_ok "cancel: the other transfer on the connection completes" "$T/42.r" "$T/42.s" "$T/d0.log" "$T/d1.log"; fi
 if wait "$SA"; then ok "cancel: the cancelled transfer's sender hears 'cancelled'"; else
 	not_ok "cancel: the cancelled transfer's sender hears 'cancelled'" "$T/41.s"; fi
-check "cancel: ... and the cancel came mid-data ($got bytes in)" test "$got" -lt 402653184
+check "cancel: ... and the cancel came mid-data ($got bytes sent)" test "$got" -lt 402653184
 check "cancel: no remote access error, no connection lost" no_conn_lost "$T/d0.log" "$T/d1.log"
 check "cancel: the connection carries the next transfer" xfer 1048577 recv-first 0 1
 check "cancel: rank 1 holds no transfer after (the fence ended)" wait_stat "$(sock 1)" xfers_active 0
