@@ -84,6 +84,18 @@ xfer_bind_conn(struct xfer *x, struct conn *c)
 	TAILQ_INSERT_TAIL(xfer_bucket(c, x->id), x, hash_entry);
 }
 
+/* No more data for x: taken off its connection's queue of senders, so
+ * that a message sent next (an ABORT) follows its last WRITE, not one
+ * that the transport would post while sending it. */
+static void
+xfer_unqueue(struct xfer *x)
+{
+	if (x->conn != NULL && x->in_send_queue) {
+		TAILQ_REMOVE(&x->conn->sendq, x, send_entry);
+		x->in_send_queue = 0;
+	}
+}
+
 static void
 xfer_free(struct xfer *x)
 {
@@ -504,6 +516,7 @@ xfer_cancel(struct req *r, enum proto_status status, const char *why)
 
 			xfer_req_complete(other, status, 0, "%s", msg);
 		} else if (x->conn != NULL) {
+			xfer_unqueue(x);
 			xfer_send_abort(x->conn, x->id, status,
 			    x->role == XFER_RECV);
 		}
@@ -701,6 +714,7 @@ xfer_on_abort(struct conn *c, const struct proto_msg *m)
 		log_debug("%s: transfer %llu: the receiver gave it up; "
 		    "confirming after our last WRITE", c->name,
 		    (unsigned long long)x->id);
+		xfer_unqueue(x);
 		xfer_send_abort(c, x->id, m->u.abort.status, 0);
 	}
 	if (c->dead)
