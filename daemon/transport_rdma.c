@@ -640,7 +640,7 @@ rdma_release(struct conn *c, struct xfer *x)
 	}
 	if (g == NULL)
 		return;
-	log_debug("%s: revoking the range of transfer %llu (rkey %#010x)",
+	log_debug("%s: revoking the range of transfer %llu (key %#010x)",
 	    c->name, (unsigned long long)x->id, g->mr != NULL ? g->mr->rkey :
 	    g->mw->rkey);
 	/* Deallocating the window invalidates it at once: from here on a
