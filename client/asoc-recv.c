@@ -14,7 +14,12 @@
  * SHA-256 of the bytes before it.  A rerun answers the header with that
  * offset, so the sender starts there.  On a failure FILE.part and the
  * checkpoint stay, for the next run.
+ *
+ * Without a checkpoint folder, -o FILE is written to a fresh temporary
+ * file next to it (recv_open_tmp), renamed over FILE only once the stream
+ * is complete: a failed rerun leaves an earlier good copy as it was.
  */
+#include <sys/random.h>
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -43,6 +48,7 @@
 
 static const char *recv_out = "standard output";
 static const char *recv_unlink;	/* our partial file, removed on failure */
+static char recv_tmp[PATH_MAX];	/* -o FILE, no checkpoints: its stand-in */
 
 /* A resumable stream into FILE.part; the cleanup saves its checkpoint. */
 static struct recv_resume {
@@ -136,7 +142,7 @@ recv_die_damaged(asoc_t *as, asoc_buf_t *ctl, int src, uint64_t tag)
 		recv_rs.on = 0;
 		cli_ckpt_remove(&recv_rs.ck);
 	}
-	recv_unlink = recv_out;
+	recv_unlink = recv_tmp[0] != '\0' ? recv_tmp : recv_out;
 	cli_die("the SHA-256 of %s differs from the sender's: the copy is "
 	    "damaged (did the source change while it was sent?); removed it "
 	    "and its checkpoint, run both again", recv_out);
@@ -259,6 +265,75 @@ recv_resume(asoc_t *as, asoc_buf_t *ctl, int src, uint64_t tag,
 		    "checkpoint)", start, hdr->total);
 }
 
+/*
+ * -o FILE without checkpoints: a new file ".FILE.XXXXXX" in FILE's folder
+ * (the same file system, so the final rename is atomic), created with
+ * O_EXCL and O_NOFOLLOW so that nothing planted under that name is written
+ * through.  FILE itself is not touched until the stream has arrived whole.
+ */
+static int
+recv_open_tmp(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	int dlen = slash != NULL ? (int)(slash - path + 1) : 0;
+	unsigned char rnd[6];
+	int fd, i, tries;
+
+	for (tries = 0; tries < 100; tries++) {
+		if (getrandom(rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd)
+			cli_die("cannot name a temporary file for %s: %s", path,
+			    strerror(errno));
+		if ((size_t)snprintf(recv_tmp, sizeof recv_tmp,
+		    "%.*s.%s.XXXXXX", dlen, path, path + dlen) >=
+		    sizeof recv_tmp)
+			cli_die("%s: the path is too long", path);
+		for (i = 0; i < 6; i++)
+			recv_tmp[strlen(recv_tmp) - 6 + i] =
+			    "abcdefghijklmnopqrstuvwxyz0123456789"[rnd[i] % 36];
+		fd = open(recv_tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+		    O_CLOEXEC, 0644);
+		if (fd != -1)
+			return fd;
+		if (errno != EEXIST)
+			break;
+	}
+	fd = errno;
+	recv_tmp[dlen] = '\0';
+	cli_die("cannot create a temporary file in %s to receive %s: %s",
+	    dlen > 0 ? recv_tmp : ".", path, strerror(fd));
+}
+
+/*
+ * FILE.part: an earlier run's is reopened, but never through a symbolic
+ * link and only when it is a plain file of ours (it may sit in a shared
+ * folder); otherwise it is created, with O_EXCL.
+ */
+static int
+recv_open_part(const char *part)
+{
+	struct stat sb;
+	int fd;
+
+	if ((fd = open(part, O_RDWR | O_NOFOLLOW | O_CLOEXEC)) == -1 &&
+	    errno == ENOENT) {
+		fd = open(part, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW |
+		    O_CLOEXEC, 0644);
+		recv_unlink = part;
+	}
+	if (fd == -1 && errno == ELOOP)
+		cli_die("%s is a symbolic link, which asoc-recv never makes: "
+		    "refusing to write through it; remove it and run again",
+		    part);
+	if (fd == -1)
+		cli_die("cannot create %s: %s", part, strerror(errno));
+	if (fstat(fd, &sb) == -1)
+		cli_die("cannot stat %s: %s", part, strerror(errno));
+	if (!S_ISREG(sb.st_mode) || sb.st_uid != geteuid())
+		cli_die("%s is not a plain file of yours: refusing to resume "
+		    "into it; remove it and run again", part);
+	return fd;
+}
+
 static void
 recv_write(int fd, const unsigned char *p, size_t len)
 {
@@ -374,24 +449,16 @@ main(int argc, char **argv)
 		    sizeof part)
 			cli_die("%s: the path is too long", path);
 		if (cli_ckpt_init(&recv_rs.ck, ckdir, path, &why) == -1)
-			cli_die("%s=%s: %s for %s: %s", CLI_CKPT_ENV, ckdir,
-			    why, path, strerror(errno));
+			cli_die("%s=%s (for %s): %s", CLI_CKPT_ENV, ckdir,
+			    path, why);
 		recv_out = part;
-		if ((fd = open(part, O_RDWR | O_CLOEXEC)) == -1 &&
-		    errno == ENOENT) {
-			fd = open(part, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC,
-			    0644);
-			recv_unlink = part;
-		}
-		if (fd == -1)
-			cli_die("cannot create %s: %s", part, strerror(errno));
+		fd = recv_open_part(part);
 		part_mode = 1;
 		cli_set_cleanup(recv_cleanup);
 	} else if (path != NULL && strcmp(path, "-") != 0) {
-		fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-		if (fd == -1)
-			cli_die("cannot create %s: %s", path, strerror(errno));
-		recv_out = recv_unlink = path;
+		fd = recv_open_tmp(path);
+		recv_out = path;
+		recv_unlink = recv_tmp;
 		cli_set_cleanup(recv_cleanup);
 	}
 
@@ -544,7 +611,7 @@ main(int argc, char **argv)
 			recv_die_damaged(as, ctl, src, tag);
 	}
 	/* Durable before the name says it is complete. */
-	if (part_mode && fsync(fd) == -1)
+	if ((part_mode || recv_tmp[0] != '\0') && fsync(fd) == -1)
 		cli_die("cannot write %s: %s", recv_out, strerror(errno));
 	if (fd != STDOUT_FILENO && close(fd) == -1)
 		cli_die("cannot write %s: %s", recv_out, strerror(errno));
@@ -554,7 +621,9 @@ main(int argc, char **argv)
 			cli_die("cannot rename %s to %s: %s", part, path,
 			    strerror(errno));
 		cli_ckpt_remove(&recv_rs.ck);
-	}
+	} else if (recv_tmp[0] != '\0' && rename(recv_tmp, path) == -1)
+		cli_die("cannot rename %s to %s: %s",
+		    recv_tmp, path, strerror(errno));
 	recv_unlink = NULL;
 	if (v2 && (st = recv_done(as, ctl, src, tag, CLI_STREAM_OK,
 	    hdr.total)) != ASOC_OK)

@@ -119,6 +119,56 @@ cli_ckpt_dir(void)
 	return d != NULL && *d != '\0' ? d : NULL;
 }
 
+/*
+ * Opens the checkpoint folder and checks it is the caller's own: anyone
+ * else who may write in it could swap a checkpoint or plant a link where
+ * a file is about to be written.  The checks are on the folder opened,
+ * so a link swapped in afterwards changes nothing.
+ */
+static int
+ckpt_open_dir(const char *dir, const char **why)
+{
+	static char msg[PATH_MAX + 256];
+	struct stat sb;
+	int fd;
+
+	if (mkdir(dir, 0700) == -1 && errno != EEXIST) {
+		snprintf(msg, sizeof msg, "cannot create the folder: %s",
+		    strerror(errno));
+		*why = msg;
+		return -1;
+	}
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1 ||
+	    fstat(fd, &sb) == -1) {
+		snprintf(msg, sizeof msg, "cannot open the folder: %s",
+		    strerror(errno));
+		if (fd != -1)
+			close(fd);
+		*why = msg;
+		return -1;
+	}
+	if (sb.st_uid != geteuid()) {
+		snprintf(msg, sizeof msg, "the folder belongs to uid %lu, not "
+		    "to you (uid %lu): checkpoints must be in a folder of your "
+		    "own; point %s at one", (unsigned long)sb.st_uid,
+		    (unsigned long)geteuid(), CLI_CKPT_ENV);
+		close(fd);
+		*why = msg;
+		return -1;
+	}
+	if (sb.st_mode & (S_IWGRP | S_IWOTH)) {
+		snprintf(msg, sizeof msg, "the folder is writable by %s (mode "
+		    "%04o): others could replace checkpoints; run 'chmod go-w "
+		    "%s' or point %s at a private folder",
+		    sb.st_mode & S_IWOTH ? "everyone" : "its group",
+		    (unsigned)(sb.st_mode & 07777), dir, CLI_CKPT_ENV);
+		close(fd);
+		*why = msg;
+		return -1;
+	}
+	return fd;
+}
+
 int
 cli_ckpt_init(struct cli_ckpt *ck, const char *dir, const char *output,
     const char **why)
@@ -131,10 +181,7 @@ cli_ckpt_init(struct cli_ckpt *ck, const char *dir, const char *output,
 	size_t i, n;
 
 	memset(ck, 0, sizeof *ck);
-	if (mkdir(dir, 0700) == -1 && errno != EEXIST) {
-		*why = "cannot create " CLI_CKPT_ENV;
-		return -1;
-	}
+	ck->dirfd = -1;
 	if (strlen(output) >= sizeof dcopy) {
 		*why = "the output path is too long";
 		return -1;
@@ -164,11 +211,14 @@ cli_ckpt_init(struct cli_ckpt *ck, const char *dir, const char *output,
 		name[i] = isalnum((unsigned char)base[i]) || base[i] == '.' ||
 		    base[i] == '-' || base[i] == '_' ? base[i] : '_';
 	name[n] = '\0';
-	if ((size_t)snprintf(ck->path, sizeof ck->path, "%s/%s.%.16s.ckpt",
-	    dir, name, hex) >= sizeof ck->path) {
-		*why = CLI_CKPT_ENV " is too long";
+	snprintf(ck->name, sizeof ck->name, "%s.%.16s.ckpt", name, hex);
+	if ((size_t)snprintf(ck->path, sizeof ck->path, "%s/%s", dir,
+	    ck->name) >= sizeof ck->path) {
+		*why = "the folder's path is too long";
 		return -1;
 	}
+	if ((ck->dirfd = ckpt_open_dir(dir, why)) == -1)
+		return -1;
 	return 0;
 }
 
@@ -208,10 +258,12 @@ cli_ckpt_load(struct cli_ckpt *ck, const char **why)
 	size_t len = 0;
 	int fd;
 
-	if ((fd = open(ck->path, O_RDONLY | O_CLOEXEC)) == -1) {
+	if ((fd = openat(ck->dirfd, ck->name, O_RDONLY | O_NOFOLLOW |
+	    O_CLOEXEC)) == -1) {
 		if (errno == ENOENT)
 			return 0;
-		*why = "cannot open it";
+		*why = errno == ELOOP ? "it is a symbolic link (not made by "
+		    "asoc-recv)" : "cannot open it";
 		return -1;
 	}
 	while (len < sizeof text - 1 &&
@@ -267,16 +319,21 @@ cli_ckpt_load(struct cli_ckpt *ck, const char **why)
 int
 cli_ckpt_save(const struct cli_ckpt *ck)
 {
-	char tmp[PATH_MAX + 8], hex[2 * CLI_SHA_LEN + 1], dcopy[PATH_MAX];
+	char tmp[NAME_MAX + 8], hex[2 * CLI_SHA_LEN + 1];
 	FILE *f;
 	int fd, e;
 
-	if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp", ck->path) >=
+	if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp", ck->name) >=
 	    sizeof tmp) {
 		errno = ENAMETOOLONG;
 		return -1;
 	}
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	/* A .tmp left by a killed run goes first; the new one is created,
+	 * never opened through whatever may be under that name. */
+	if (unlinkat(ck->dirfd, tmp, 0) == -1 && errno != ENOENT)
+		return -1;
+	fd = openat(ck->dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+	    O_CLOEXEC, 0600);
 	if (fd == -1)
 		return -1;
 	if ((f = fdopen(fd, "w")) == NULL) {
@@ -298,20 +355,15 @@ cli_ckpt_save(const struct cli_ckpt *ck)
 		e = errno;
 		goto fail;
 	}
-	if (rename(tmp, ck->path) == -1) {
+	if (renameat(ck->dirfd, tmp, ck->dirfd, ck->name) == -1) {
 		e = errno;
 		goto fail;
 	}
 	/* The rename itself must survive a crash of the node. */
-	strcpy(dcopy, ck->path);
-	if ((fd = open(dirname(dcopy), O_RDONLY | O_DIRECTORY | O_CLOEXEC))
-	    != -1) {
-		fsync(fd);
-		close(fd);
-	}
+	fsync(ck->dirfd);
 	return 0;
 fail:
-	unlink(tmp);
+	unlinkat(ck->dirfd, tmp, 0);
 	errno = e;
 	return -1;
 }
@@ -319,5 +371,5 @@ fail:
 void
 cli_ckpt_remove(const struct cli_ckpt *ck)
 {
-	unlink(ck->path);
+	unlinkat(ck->dirfd, ck->name, 0);
 }

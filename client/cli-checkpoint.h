@@ -53,7 +53,9 @@ void cli_sha_hex(const unsigned char sha[CLI_SHA_LEN],
 const char *cli_ckpt_dir(void);
 
 struct cli_ckpt {
-	char path[PATH_MAX];	/* the checkpoint file */
+	char path[PATH_MAX];	/* the checkpoint file, for messages */
+	int dirfd;		/* the checkpoint folder, checked once */
+	char name[NAME_MAX + 1];	/* the checkpoint file in dirfd */
 	char output[PATH_MAX];	/* absolute path of the final output */
 	uint64_t size;		/* the source's size ... */
 	int64_t mtime_sec;	/* ... and mtime: its identity */
@@ -65,7 +67,10 @@ struct cli_ckpt {
 /*
  * Names the checkpoint of output file `output` in `dir` (created, mode
  * 0700, if missing): "<basename>.<16 hex of SHA-256(absolute path)>.ckpt".
- * Returns 0, or -1 with *why.
+ * An existing `dir` must belong to the caller and be writable by no one
+ * else: files are only ever opened in it by name, relative to the folder
+ * checked, and never through a symbolic link.  Returns 0, or -1 with *why
+ * (a whole sentence, saying what to do).
  */
 int cli_ckpt_init(struct cli_ckpt *ck, const char *dir, const char *output,
     const char **why);

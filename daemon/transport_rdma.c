@@ -16,12 +16,21 @@
  *
  * Data: the receiver exposes exactly the granted range of the client's
  * buffer with a type-2 memory window bound to this QP (or, on a device
- * without windows, a memory region of just that range) and names it in
- * CTS.  The sender RDMA WRITEs from the client's registered buffer
- * straight into it, chunked, a window of WRITEs in flight, every k-th
- * signalled, then a SEND (WDONE): RC places the WRITEs before the SEND.
+ * without windows, a memory region of just that range, in a protection
+ * domain of this connection's own, so that no other QP can use its rkey)
+ * and names it in CTS.  The sender RDMA WRITEs from the client's
+ * registered buffer straight into it, chunked, a window of WRITEs in
+ * flight, every k-th signalled, then a SEND (WDONE): RC places the WRITEs before the SEND.
  * The receiver revokes the window before its client hears of the data,
- * then ACKs; the send completes on the ACK, as on TCP.
+ * then ACKs; the send completes on the ACK, as on TCP.  A receive
+ * cancelled mid-data is revoked only once the sender confirms it stopped
+ * WRITING (xfer.c, XS_FENCE): revoking first would fail the QP.
+ *
+ * Before the handshake proves a peer, an accepted connection already
+ * holds a QP, a CQ and the pinned control ring (the handshake runs over
+ * them).  So the connections still waiting for their handshake are
+ * bounded: RDMA_PENDING_PER_SOURCE per source address (more are refused)
+ * and RDMA_PENDING_MAX in all (the oldest is dropped for a new one).
  */
 #include "config.h"
 
@@ -32,6 +41,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -54,6 +64,8 @@
 #define RDMA_SIGNAL_EVERY	4
 #define RDMA_CM_TIMEOUT_MS	2000
 #define RDMA_PRIV_MAGIC		0x41534f43u
+#define RDMA_PENDING_PER_SOURCE	4	/* unproved connections per address */
+#define RDMA_PENDING_MAX	32	/* ... and in all */
 
 enum rdma_op { OP_RECV = 1, OP_SEND, OP_WRITE, OP_BIND, OP_PROBE };
 
@@ -64,6 +76,9 @@ enum rdma_fault {
 	FAULT_NONE,
 	FAULT_PAST_RANGE,	/* the last WRITE runs one byte too far */
 	FAULT_AFTER_DONE,	/* one more WRITE after the ACK */
+	FAULT_FOREIGN,		/* WRITE into a range granted to another peer
+				 * (the file ASOC_TEST_FOREIGN names holds
+				 * "ADDR RKEY", in hex, once the test knows) */
 };
 #define RDMA_PROBE_LEN	64
 #define WR_ID(op, idx)	(((uint64_t)(op) << 56) | (uint64_t)(idx))
@@ -91,9 +106,23 @@ struct rdma_out {
 	uint8_t data[RDMA_MSG_SIZE];
 };
 
+/* A buffer registered in a connection's own protection domain (to WRITE
+ * from it), until the buffer goes (rdma_buffer_release). */
+struct rdma_lmr {
+	struct buffer *buf;
+	struct ibv_mr *mr;
+	LIST_ENTRY(rdma_lmr) entry;
+};
+
 struct rdma_conn {
 	struct conn *c;
 	struct rdma_cm_id *id;
+	struct ibv_pd *pd;	/* rd.pd, or (regions) the connection's own */
+	LIST_HEAD(, rdma_lmr) lmrs;	/* own PD: buffers registered in it */
+	LIST_ENTRY(rdma_conn) all_entry;	/* in rd.conns */
+	TAILQ_ENTRY(rdma_conn) pending_entry;	/* in rd.pending */
+	int pending;		/* accepted, handshake not done yet */
+	struct sockaddr_storage src;	/* incoming: the peer's address */
 	struct ibv_cq *cq;
 	uint8_t *ring;		/* RDMA_RING receive slots, then send slots */
 	struct ibv_mr *ring_mr;
@@ -120,7 +149,12 @@ static struct {
 	int has_mw;
 	enum rdma_fault fault;
 	char name[64];
-} rd;
+	LIST_HEAD(, rdma_conn) conns;	/* every connection not yet freed */
+	TAILQ_HEAD(, rdma_conn) pending;	/* oldest first */
+	unsigned npending;
+	time_t refused_at;	/* refusals logged at most once a second */
+	unsigned refused_quiet;
+} rd = { .pending = TAILQ_HEAD_INITIALIZER(rd.pending) };
 
 static void rdma_pump(struct rdma_conn *rc);
 
@@ -192,9 +226,61 @@ rdma_buffer_mr(struct buffer *b, char *err, size_t errlen)
 	return b->mr;
 }
 
+/* The MR to WRITE from b on rc's QP: the buffer's own in the shared PD,
+ * or one registered (once, cached) in the connection's PD. */
+static struct ibv_mr *
+rdma_conn_mr(struct rdma_conn *rc, struct buffer *b, char *err, size_t errlen)
+{
+	struct rdma_lmr *l;
+	char hint[256];
+
+	if (rc->pd == rd.pd)
+		return rdma_buffer_mr(b, err, errlen);
+	LIST_FOREACH(l, &rc->lmrs, entry)
+		if (l->buf == b)
+			return l->mr;
+	if ((l = calloc(1, sizeof *l)) == NULL) {
+		snprintf(err, errlen, "asocd is out of memory");
+		return NULL;
+	}
+	if ((l->mr = ibv_reg_mr(rc->pd, b->base, b->size,
+	    IBV_ACCESS_LOCAL_WRITE)) == NULL) {
+		snprintf(err, errlen, "cannot register %zu bytes with %s: %s; "
+		    "%s", b->size, rd.name, strerror(errno),
+		    rdma_memlock_hint(hint, sizeof hint));
+		log_err("%s", err);
+		free(l);
+		return NULL;
+	}
+	l->buf = b;
+	LIST_INSERT_HEAD(&rc->lmrs, l, entry);
+	asocd->ctr.registrations++;
+	return l->mr;
+}
+
+static void
+rdma_lmr_free(struct rdma_lmr *l)
+{
+	LIST_REMOVE(l, entry);
+	if (ibv_dereg_mr(l->mr) != 0)
+		log_err("deregistering buffer %llu: %s",
+		    (unsigned long long)l->buf->id, strerror(errno));
+	asocd->ctr.deregistrations++;
+	free(l);
+}
+
 void
 rdma_buffer_release(struct buffer *b)
 {
+	struct rdma_conn *rc;
+	struct rdma_lmr *l, *ln;
+
+	LIST_FOREACH(rc, &rd.conns, all_entry)
+		for (l = LIST_FIRST(&rc->lmrs); l != NULL; l = ln) {
+			ln = LIST_NEXT(l, entry);
+			if (l->buf == b)
+				rdma_lmr_free(l);
+		}
 	if (b->mr == NULL)
 		return;
 	if (ibv_dereg_mr(b->mr) != 0)
@@ -255,14 +341,19 @@ static int
 rdma_post_write(struct rdma_conn *rc, struct xfer *x, uint64_t n, int last)
 {
 	struct req *r = x->req;
+	char err[160];
+	struct ibv_mr *mr = rdma_conn_mr(rc, r->buf, err, sizeof err);
 	struct ibv_sge sge = {
 		.addr = (uintptr_t)(r->buf->base + r->off + x->done),
-		.length = (uint32_t)n, .lkey = r->buf->mr->lkey,
+		.length = (uint32_t)n, .lkey = mr != NULL ? mr->lkey : 0,
 	};
 	struct ibv_send_wr wr = {
 		.sg_list = &sge, .num_sge = 1, .opcode = IBV_WR_RDMA_WRITE,
 	}, *bad;
 	int signal = last || rc->batch.n + 1 >= RDMA_SIGNAL_EVERY;
+
+	if (mr == NULL)
+		return -1;	/* registered at start_data: cannot happen */
 
 	if (rd.fault == FAULT_PAST_RANGE && x->done + n == x->len &&
 	    r->off + x->done + n < r->buf->size) {
@@ -271,6 +362,25 @@ rdma_post_write(struct rdma_conn *rc, struct xfer *x, uint64_t n, int last)
 	}
 	wr.wr.rdma.remote_addr = x->raddr + x->done;
 	wr.wr.rdma.rkey = x->rkey;
+	if (rd.fault == FAULT_FOREIGN) {
+		const char *path = getenv("ASOC_TEST_FOREIGN");
+		unsigned long long a;
+		unsigned k;
+		FILE *f;
+		int got = 0;
+
+		if (path != NULL && (f = fopen(path, "re")) != NULL) {
+			got = fscanf(f, "%llx %x", &a, &k);
+			fclose(f);
+		}
+		if (got == 2) {
+			log_warn("ASOC_TEST_FAULT: writing into %#llx, rkey "
+			    "%#010x, granted to another peer", a, k);
+			wr.wr.rdma.remote_addr = a;
+			wr.wr.rdma.rkey = k;
+			sge.length = sge.length > 64 ? 64 : sge.length;
+		}
+	}
 	if (signal) {
 		wr.send_flags = IBV_SEND_SIGNALED;
 		wr.wr_id = WR_ID(OP_WRITE, rc->wrec_next);
@@ -408,6 +518,8 @@ rdma_send_ctl(struct conn *c, struct proto_msg *m)
 struct rdma_grant {
 	struct ibv_mw *mw;
 	struct ibv_mr *mr;	/* without memory windows: just the range */
+	struct buffer *buf;	/* held until revoked: a cancelled receive's
+				 * memory stays while its fence lasts */
 };
 
 static int
@@ -425,8 +537,8 @@ rdma_grant(struct conn *c, struct xfer *x, struct req *r, uint64_t *addr,
 	if (!rd.has_mw) {
 		/* Fallback: a region of exactly the range, gone with the
 		 * transfer (costlier than a window, as tightly scoped). */
-		g->mr = ibv_reg_mr(rd.pd, base, x->len, IBV_ACCESS_LOCAL_WRITE |
-		    IBV_ACCESS_REMOTE_WRITE);
+		g->mr = ibv_reg_mr(rc->pd, base, x->len,
+		    IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_WRITE);
 		if (g->mr == NULL) {
 			char hint[256];
 
@@ -480,6 +592,8 @@ rdma_grant(struct conn *c, struct xfer *x, struct req *r, uint64_t *addr,
 		*rkey = key;
 	}
 	*addr = (uintptr_t)base;
+	g->buf = r->buf;
+	buffer_ref(g->buf);
 	x->tp_priv = g;
 	log_debug("%s: granted %llu bytes at %#llx, rkey %#010x (%s)",
 	    c->name, (unsigned long long)x->len, (unsigned long long)*addr,
@@ -526,6 +640,9 @@ rdma_release(struct conn *c, struct xfer *x)
 	}
 	if (g == NULL)
 		return;
+	log_debug("%s: revoking the range of transfer %llu (key %#010x)",
+	    c->name, (unsigned long long)x->id, g->mr != NULL ? g->mr->rkey :
+	    g->mw->rkey);
 	/* Deallocating the window invalidates it at once: from here on a
 	 * WRITE naming its rkey fails with a remote access error. */
 	if (g->mw != NULL && ibv_dealloc_mw(g->mw) != 0)
@@ -534,6 +651,7 @@ rdma_release(struct conn *c, struct xfer *x)
 	if (g->mr != NULL && ibv_dereg_mr(g->mr) != 0)
 		log_err("cannot deregister a receive range: %s",
 		    strerror(errno));
+	buffer_unref(g->buf);
 	free(g);
 	x->tp_priv = NULL;
 }
@@ -543,7 +661,7 @@ rdma_start_data(struct conn *c, struct xfer *x)
 {
 	char err[PROTO_MSG_MAX];
 
-	if (rdma_buffer_mr(x->req->buf, err, sizeof err) == NULL) {
+	if (rdma_conn_mr(c->priv, x->req->buf, err, sizeof err) == NULL) {
 		struct proto_msg m;
 
 		memset(&m, 0, sizeof m);
@@ -741,6 +859,16 @@ rdma_setup_qp(struct rdma_conn *rc, char *err, size_t errlen)
 		    "%s", rd.name);
 		return -1;
 	}
+	/* Regions are named by rkeys that any QP of their protection domain
+	 * may use: each connection gets a domain of its own, so a receive
+	 * granted to one peer cannot be written by another.  (Type-2
+	 * windows are bound to one QP already.) */
+	rc->pd = rd.has_mw ? rd.pd : ibv_alloc_pd(rd.ctx);
+	if (rc->pd == NULL) {
+		snprintf(err, errlen, "cannot allocate a protection domain: %s",
+		    strerror(errno));
+		return -1;
+	}
 	rc->cq = ibv_create_cq(rd.ctx, RDMA_SQ_DEPTH + RDMA_RING, rc, rd.cc,
 	    0);
 	if (rc->cq == NULL || ibv_req_notify_cq(rc->cq, 0) != 0) {
@@ -756,13 +884,13 @@ rdma_setup_qp(struct rdma_conn *rc, char *err, size_t errlen)
 	qa.cap.max_recv_wr = RDMA_RING;
 	qa.cap.max_send_sge = 1;
 	qa.cap.max_recv_sge = 1;
-	if (rdma_create_qp(rc->id, rd.pd, &qa) != 0) {
+	if (rdma_create_qp(rc->id, rc->pd, &qa) != 0) {
 		snprintf(err, errlen, "cannot create a queue pair: %s",
 		    strerror(errno));
 		return -1;
 	}
 	if ((rc->ring = calloc(1, ringlen)) == NULL ||
-	    (rc->ring_mr = ibv_reg_mr(rd.pd, rc->ring, ringlen,
+	    (rc->ring_mr = ibv_reg_mr(rc->pd, rc->ring, ringlen,
 	    IBV_ACCESS_LOCAL_WRITE)) == NULL) {
 		char hint[256];
 
@@ -793,6 +921,8 @@ rdma_conn_new(struct conn *c, struct rdma_cm_id *id)
 	rc->c = c;
 	rc->id = id;
 	TAILQ_INIT(&rc->outq);
+	LIST_INIT(&rc->lmrs);
+	LIST_INSERT_HEAD(&rd.conns, rc, all_entry);
 	c->priv = rc;
 	id->context = c;
 	return rc;
@@ -828,9 +958,25 @@ rdma_free_cb(evutil_socket_t fd, short what, void *arg)
 	if (rc->ring_mr != NULL)
 		ibv_dereg_mr(rc->ring_mr);
 	free(rc->ring);
+	while (!LIST_EMPTY(&rc->lmrs))
+		rdma_lmr_free(LIST_FIRST(&rc->lmrs));
+	if (rc->pd != NULL && rc->pd != rd.pd && ibv_dealloc_pd(rc->pd) != 0)
+		log_err("cannot free the protection domain of an RDMA "
+		    "connection: %s", strerror(errno));
+	LIST_REMOVE(rc, all_entry);
 	if (rc->id != NULL)
 		rdma_destroy_id(rc->id);
 	free(rc);
+}
+
+static void
+rdma_unpend(struct rdma_conn *rc)
+{
+	if (!rc->pending)
+		return;
+	TAILQ_REMOVE(&rd.pending, rc, pending_entry);
+	rc->pending = 0;
+	rd.npending--;
 }
 
 static void
@@ -839,6 +985,7 @@ rdma_close(struct conn *c)
 	struct rdma_conn *rc = c->priv;
 
 	if (rc != NULL) {
+		rdma_unpend(rc);
 		if (rc->id != NULL) {
 			rc->id->context = NULL;	/* its late events: ignored */
 			if (rc->established)
@@ -887,6 +1034,71 @@ rdmatp_connect(struct peer *p, char *err, size_t errlen)
 	return c;
 }
 
+/* Same host: the address without the port. */
+static int
+rdma_same_source(const struct sockaddr_storage *a, const struct sockaddr *b)
+{
+	if (a->ss_family != b->sa_family)
+		return 0;
+	if (b->sa_family == AF_INET)
+		return ((const struct sockaddr_in *)a)->sin_addr.s_addr ==
+		    ((const struct sockaddr_in *)(const void *)b)->sin_addr.s_addr;
+	if (b->sa_family == AF_INET6)
+		return memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
+		    &((const struct sockaddr_in6 *)(const void *)b)->sin6_addr,
+		    sizeof(struct in6_addr)) == 0;
+	return 0;
+}
+
+/* Refusals come in floods: one line a second, counting the rest. */
+static void
+rdma_refused(const char *from, const char *why)
+{
+	time_t now = time(NULL);
+
+	if (now == rd.refused_at) {
+		rd.refused_quiet++;
+		return;
+	}
+	if (rd.refused_quiet > 0)
+		log_warn("refused RDMA connection from %s: %s (%u more "
+		    "refusals not logged before this one)", from, why,
+		    rd.refused_quiet);
+	else
+		log_warn("refused RDMA connection from %s: %s", from, why);
+	rd.refused_at = now;
+	rd.refused_quiet = 0;
+}
+
+/*
+ * Room for one more connection whose handshake has not proved it: at most
+ * RDMA_PENDING_PER_SOURCE from one address (a new one beyond is refused:
+ * that address's own are waiting), and RDMA_PENDING_MAX in all (the
+ * oldest goes: many addresses at once cannot starve newcomers forever).
+ */
+static int
+rdma_pending_room(const struct sockaddr *sa, const char *from)
+{
+	struct rdma_conn *rc;
+	unsigned n = 0;
+
+	TAILQ_FOREACH(rc, &rd.pending, pending_entry)
+		if (rdma_same_source(&rc->src, sa))
+			n++;
+	if (n >= RDMA_PENDING_PER_SOURCE) {
+		rdma_refused(from, "too many of its connections are waiting "
+		    "for their handshake");
+		return 0;
+	}
+	if (rd.npending >= RDMA_PENDING_MAX) {
+		rc = TAILQ_FIRST(&rd.pending);
+		rdma_unpend(rc);
+		peer_conn_lost(rc->c, "dropped: %u RDMA connections are "
+		    "waiting for their handshake", RDMA_PENDING_MAX);
+	}
+	return 1;
+}
+
 static void
 rdma_on_connect_request(struct rdma_cm_id *id, const void *pdata,
     uint8_t plen)
@@ -894,13 +1106,19 @@ rdma_on_connect_request(struct rdma_cm_id *id, const void *pdata,
 	struct rdma_conn_param param;
 	struct rdma_priv priv;
 	struct rdma_conn *rc;
+	struct sockaddr *sa = rdma_get_peer_addr(id);
 	struct conn *c;
 	char from[80], err[160];
 
-	netaddr_format(rdma_get_peer_addr(id), from, sizeof from);
+	netaddr_format(sa, from, sizeof from);
 	if (plen < sizeof priv || (memcpy(&priv, pdata, sizeof priv),
 	    ntohl(priv.magic) != RDMA_PRIV_MAGIC)) {
-		log_warn("refused RDMA connection from %s: not an asocd", from);
+		rdma_refused(from, "not an asocd");
+		rdma_reject(id, NULL, 0);
+		rdma_destroy_id(id);
+		return;
+	}
+	if (!rdma_pending_room(sa, from)) {
 		rdma_reject(id, NULL, 0);
 		rdma_destroy_id(id);
 		return;
@@ -913,6 +1131,11 @@ rdma_on_connect_request(struct rdma_cm_id *id, const void *pdata,
 		rdma_destroy_id(id);
 		return;
 	}
+	memcpy(&rc->src, sa, sa->sa_family == AF_INET6 ?
+	    sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in));
+	TAILQ_INSERT_TAIL(&rd.pending, rc, pending_entry);
+	rc->pending = 1;
+	rd.npending++;
 	if (rdma_setup_qp(rc, err, sizeof err) < 0) {
 		log_warn("refused RDMA connection from %s: %s", from, err);
 		rdma_reject(id, NULL, 0);
@@ -1137,6 +1360,8 @@ rdmatp_listen(char *err, size_t errlen)
 			rd.fault = FAULT_PAST_RANGE;
 		else if (f != NULL && strcmp(f, "write-after-done") == 0)
 			rd.fault = FAULT_AFTER_DONE;
+		else if (f != NULL && strcmp(f, "write-foreign") == 0)
+			rd.fault = FAULT_FOREIGN;
 		if (rd.fault != FAULT_NONE)
 			log_warn("ASOC_TEST_FAULT=%s: this daemon will "
 			    "misbehave on purpose (tests only)", f);
@@ -1192,6 +1417,7 @@ rdma_authenticated(struct conn *c)
 	struct rdma_conn *rc = c->priv;
 	struct ibv_qp_attr qa;
 
+	rdma_unpend(rc);
 	memset(&qa, 0, sizeof qa);
 	qa.qp_access_flags = IBV_ACCESS_REMOTE_WRITE;
 	if (ibv_modify_qp(rc->id->qp, &qa, IBV_QP_ACCESS_FLAGS) != 0)

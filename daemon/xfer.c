@@ -121,6 +121,18 @@ xfer_unexpected_from(uint32_t rank)
 	return rank < xfer_unexpected_ranks ? xfer_unexpected[rank] : 0;
 }
 
+/* No more data for x: taken off its connection's queue of senders, so
+ * that a message sent next (an ABORT) follows its last WRITE, not one
+ * that the transport would post while sending it. */
+static void
+xfer_sendq_remove(struct xfer *x)
+{
+	if (x->conn != NULL && x->in_send_queue) {
+		TAILQ_REMOVE(&x->conn->sendq, x, send_entry);
+		x->in_send_queue = 0;
+	}
+}
+
 static void
 xfer_free(struct xfer *x)
 {
@@ -145,6 +157,8 @@ xfer_free(struct xfer *x)
 		x->local_recv->xfer = NULL;
 	if (x->copy_ev != NULL)
 		event_free(x->copy_ev);
+	if (x->fence_ev != NULL)
+		event_free(x->fence_ev);
 	asocd->xfers_active--;
 	if (x->peer_rank != asocd->rank)
 		asocd->peers[x->peer_rank].xfers_active--;
@@ -508,6 +522,68 @@ xfer_fail(struct xfer *x, enum proto_status status, const char *why)
 	xfer_free(x);
 }
 
+/* The fence is over (the sender stopped, or did not answer in time):
+ * revoke, then tell a timed-out receive's client. */
+static void
+xfer_fence_done(struct xfer *x)
+{
+	struct req *r = x->req;
+
+	log_debug("%s: transfer %llu: the sender stopped, or was waited for "
+	    "long enough: revoking its range", x->conn->name,
+	    (unsigned long long)x->id);
+	if (r != NULL) {
+		if (x->conn->tp->release != NULL)
+			x->conn->tp->release(x->conn, x);
+		xfer_req_complete(r, PS_ETIMEDOUT, 0, "timed out");
+	}
+	xfer_free(x);
+}
+
+/* XS_FENCE lasted too long: the sender (older, or gone quiet) did not
+ * confirm.  Revoke anyway; a WRITE still to come fails the connection. */
+static void
+xfer_fence_expired(evutil_socket_t fd, short what, void *arg)
+{
+	struct xfer *x = arg;
+
+	(void)fd;
+	(void)what;
+	log_warn("%s: rank %u did not confirm the cancel of transfer %llu: "
+	    "revoking its receive range anyway", x->conn->name, x->peer_rank,
+	    (unsigned long long)x->id);
+	xfer_fence_done(x);
+}
+
+/*
+ * A receive cancelled while the sender may be WRITING into its exposure
+ * (one-sided transports): revoking at once would make those WRITEs fail
+ * with a remote access error, which takes the whole connection down.  So
+ * the exposure stays, the sender is told (ABORT) and answers with an ABORT
+ * of its own, sent after its last WRITE: when that arrives (or the WDONE
+ * it had already sent), every WRITE has landed and xfer_free revokes.
+ * The request completes now; the transport keeps the memory referenced.
+ * Returns 1 when x is now fencing (not to be freed).
+ */
+static int
+xfer_fence(struct xfer *x)
+{
+	struct timeval tv = { asocd->conf->connection_timeout, 0 };
+
+	if (x->role != XFER_RECV || x->state != XS_DATA || x->conn == NULL ||
+	    x->tp_priv == NULL)
+		return 0;
+	x->fence_ev = evtimer_new(asocd->base, xfer_fence_expired, x);
+	if (x->fence_ev == NULL || evtimer_add(x->fence_ev, &tv) < 0)
+		return 0;
+	x->state = XS_FENCE;
+	log_debug("%s: transfer %llu cancelled with %llu bytes granted: its "
+	    "range stays until the sender confirms it stopped",
+	    x->conn->name, (unsigned long long)x->id,
+	    (unsigned long long)x->len);
+	return 1;
+}
+
 void
 xfer_cancel(struct req *r, enum proto_status status, const char *why)
 {
@@ -516,7 +592,27 @@ xfer_cancel(struct req *r, enum proto_status status, const char *why)
 	char msg[PROTO_MSG_MAX];
 
 	snprintf(msg, sizeof msg, "%s (by the %s)", why, side);
-	if (x != NULL) {
+	if (x != NULL && x->state == XS_FENCE) {
+		/* A timed-out receive waiting for its fence, now given up
+		 * for good (its client left, or freed the buffer). */
+		x->req = NULL;
+		r->xfer = NULL;
+	} else if (x != NULL && x->conn != NULL && x->state != XS_LOCAL_COPY &&
+	    xfer_fence(x)) {
+		struct conn *c = x->conn;
+
+		/* A timed-out receive completes when the sender has stopped,
+		 * so that its client may reuse the buffer at once; one given
+		 * up (its buffer freed, its client gone) completes now, its
+		 * memory held by the exposure until then. */
+		if (status == PS_ETIMEDOUT && !r->client->dead) {
+			xfer_send_abort(c, x->id, status, 1);
+			return;
+		}
+		x->req = NULL;
+		r->xfer = NULL;
+		xfer_send_abort(c, x->id, status, 1);
+	} else if (x != NULL) {
 		struct conn *c = x->conn;
 		uint64_t id = x->id;
 		int to_sender = x->role == XFER_RECV;
@@ -724,6 +820,10 @@ xfer_on_wdone(struct conn *c, const struct proto_msg *m)
 	}
 	if ((x = xfer_find(c, m->hdr.id, XFER_RECV)) == NULL)
 		return;		/* cancelled here; the exposure is gone */
+	if (x->state == XS_FENCE) {
+		xfer_fence_done(x);	/* cancelled: every WRITE has landed */
+		return;
+	}
 	if (x->state != XS_DATA || x->req == NULL ||
 	    m->u.wdone.len != x->len) {
 		peer_conn_lost(c, "WDONE for transfer %llu out of turn",
@@ -789,6 +889,22 @@ xfer_on_abort(struct conn *c, const struct proto_msg *m)
 		return;
 	if ((x = xfer_find(c, m->hdr.id, role)) == NULL)
 		return;
+	/* The receiver cancelled after CTS: our ABORT back, queued behind
+	 * the WRITEs already posted, tells it they have all landed. */
+	if (role == XFER_SEND && c->tp->grant != NULL &&
+	    (x->state == XS_DATA || x->state == XS_WAIT_ACK)) {
+		log_debug("%s: transfer %llu: the receiver gave it up; "
+		    "confirming after our last WRITE", c->name,
+		    (unsigned long long)x->id);
+		xfer_sendq_remove(x);
+		xfer_send_abort(c, x->id, m->u.abort.status, 0);
+	}
+	if (c->dead)
+		return;		/* x went with the connection */
+	if (x->state == XS_FENCE) {
+		xfer_fence_done(x);	/* the sender's answer: it stopped */
+		return;
+	}
 	if (x->req != NULL) {
 		if (m->u.abort.status == PS_ETRUNC)
 			xfer_req_complete(x->req, PS_ETRUNC, 0, "the receive "

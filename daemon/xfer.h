@@ -58,6 +58,9 @@ enum xfer_state {
 	XS_WAIT_ACK,		/* send: all data written, waiting for ACK */
 	XS_UNEXPECTED,		/* recv (or local send): waiting for a match */
 	XS_LOCAL_COPY,		/* local send matched: copying */
+	XS_FENCE,		/* recv: cancelled while the sender may still be
+				 * WRITING into its exposure; kept until the
+				 * sender confirms it stopped (xfer_cancel) */
 };
 
 struct xfer {
@@ -75,6 +78,7 @@ struct xfer {
 	uint64_t raddr;		/* sender: the granted range (CTS) */
 	uint32_t rkey;
 	void *tp_priv;		/* the transport's own (an exposure) */
+	struct event *fence_ev;	/* XS_FENCE: give up waiting for the sender */
 	TAILQ_ENTRY(xfer) conn_entry;	/* conn's transfers */
 	TAILQ_ENTRY(xfer) send_entry;	/* conn's queue of senders */
 	TAILQ_ENTRY(xfer) wait_entry;	/* peer's queue before connecting */

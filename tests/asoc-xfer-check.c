@@ -44,6 +44,7 @@ static uint64_t opt_offset, opt_guard;	/* recv: where, and guard bytes */
 static unsigned opt_settle_ms;		/* recv: wait before checking */
 static unsigned opt_first;		/* index of the first message */
 static const char *opt_start_after;	/* wait for this file to exist */
+static unsigned opt_timeout_ms;		/* asoc_set_timeout, 0: none */
 #define GUARD_BYTE 0xa5
 
 static void
@@ -250,7 +251,7 @@ usage(void)
 	    "[--to R|--from R|any] --size N [--tag T] [--count K] [--seed S] "
 	    "[--cap N] [--order send-first|recv-first] [--expect STATUS] "
 	    "[--offset O] [--guard G] [--settle-ms MS] [--first K] "
-	    "[--start-after FILE]\n");
+	    "[--start-after FILE] [--timeout-ms MS]\n");
 	exit(2);
 }
 
@@ -273,6 +274,7 @@ main(int argc, char **argv)
 		{ "settle-ms", required_argument, NULL, 'W' },
 		{ "first", required_argument, NULL, 'F' },
 		{ "start-after", required_argument, NULL, 'A' },
+		{ "timeout-ms", required_argument, NULL, 'M' },
 		{ NULL, 0, NULL, 0 }
 	};
 	asoc_buf_t *b, *b2 = NULL;
@@ -328,6 +330,9 @@ main(int argc, char **argv)
 		case 'A':
 			opt_start_after = optarg;
 			break;
+		case 'M':
+			opt_timeout_ms = (unsigned)atoi(optarg);
+			break;
 		default:
 			usage();
 		}
@@ -337,6 +342,7 @@ main(int argc, char **argv)
 	mode = argv[optind];
 	if ((st = asoc_open(opt_socket, &as)) != ASOC_OK)
 		die("open", as, st);
+	asoc_set_timeout(as, opt_timeout_ms);
 	if (cap == 0)
 		cap = opt_size;
 	if (strcmp(mode, "recv") == 0)
