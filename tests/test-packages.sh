@@ -72,7 +72,7 @@ check "dpkg -i installs them" dpkg -i "${debs[@]}"
 installed=1
 BIN=/usr/bin SBIN=/usr/sbin
 check "the installed tools use the installed libasoc" bash -c "
-    ldd $BIN/asoc-send | grep -q 'libasoc.so.0 => /usr/lib/.*/libasoc.so.0'"
+    ldd $BIN/asoc-send | grep -Eq 'libasoc.so.0 => /(usr/)?lib/[^ ]*/libasoc.so.0 '"
 check "man asoc_isend finds libasoc(3)" bash -c "
     [ -L /usr/share/man/man3/asoc_isend.3.gz ] &&
     zcat /usr/share/man/man3/asoc_isend.3.gz | grep -q '^.Nm asoc_isend'"
