@@ -1,6 +1,7 @@
 /*
  * asoc-stat: prints the counters of this node's asocd and its peers, as a
- * table for people or as one line of JSON for scripts.
+ * table for people, as one line of JSON for scripts, or in Prometheus'
+ * text format for monitoring.
  */
 #include <getopt.h>
 #include <inttypes.h>
@@ -10,11 +11,12 @@
 
 #include "asoc.h"
 #include "cli.h"
+#include "stat-prom.h"
 
 static void
 stat_usage(FILE *f)
 {
-	fprintf(f, "usage: asoc-stat [--socket PATH] [--json]\n"
+	fprintf(f, "usage: asoc-stat [--socket PATH] [--json | --prometheus]\n"
 	    "Prints the counters of this node's asocd and of its peers.\n");
 }
 
@@ -141,6 +143,7 @@ main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "help", no_argument, NULL, 'h' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "prometheus", no_argument, NULL, 'p' },
 		{ "socket", required_argument, NULL, 'S' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -150,16 +153,19 @@ main(int argc, char **argv)
 	asoc_t *as;
 	const char *sock = NULL;
 	size_t npeers = 0;
-	int ch, json = 0;
+	int ch, json = 0, prom = 0;
 
 	cli_init("asoc-stat");
-	while ((ch = getopt_long(argc, argv, "hjS:", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "hjpS:", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'h':
 			stat_usage(stdout);
 			return 0;
 		case 'j':
 			json = 1;
+			break;
+		case 'p':
+			prom = 1;
 			break;
 		case 'S':
 			sock = optarg;
@@ -171,13 +177,18 @@ main(int argc, char **argv)
 	}
 	if (optind < argc)
 		cli_die_usage("unexpected argument '%s'", argv[optind]);
+	if (json && prom)
+		cli_die_usage("--json and --prometheus are two formats: "
+		    "choose one");
 
 	as = cli_open(sock);
 	memset(&node, 0, sizeof node);
 	if ((st = asoc_stat(as, &node, &peers, &npeers)) != ASOC_OK)
 		cli_die_asoc(st, asoc_last_error(as), "asking asocd for its "
 		    "counters");
-	if (json)
+	if (prom)
+		stat_prometheus(&node, peers, npeers);
+	else if (json)
 		stat_json(&node, peers, npeers);
 	else
 		stat_text(&node, peers, npeers);

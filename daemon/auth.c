@@ -189,6 +189,15 @@ auth_init(const struct conf *cf, char *err, size_t errlen)
 	return auth_munge_init(cf, err, errlen);
 }
 
+const char *
+auth_munge_off_reason(void)
+{
+	if (au.munge)
+		return NULL;
+	return au.munge_why[0] != '\0' ? au.munge_why :
+	    "built without libmunge";
+}
+
 void
 auth_report(const struct conf *cf)
 {

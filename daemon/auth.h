@@ -38,6 +38,9 @@ void auth_random(void *buf, size_t len);
 
 /* Whether this asocd proves its uid by MUNGE and demands the same. */
 int auth_munge_on(void);
+/* Why MUNGE is off ("munged does not answer (...)", "--munge no"),
+ * for asoc-info; NULL when it is on. */
+const char *auth_munge_off_reason(void);
 /* A credential (NUL-terminated, in cred[cap]) whose payload is bind.
  * -1 with a message. */
 int auth_munge_encode(const uint8_t *bind, size_t len, char *cred,

@@ -21,6 +21,7 @@
 #include "log.h"
 #include "netaddr.h"
 #include "peer.h"
+#include "sdnotify.h"
 #include "tls.h"
 #include "transport.h"
 #ifdef HAVE_RDMA
@@ -266,6 +267,7 @@ start_serving(void)
 		close(ready_fd);
 		ready_fd = -1;
 	}
+	sdnotify_ready();
 }
 
 static void

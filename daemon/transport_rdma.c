@@ -55,6 +55,7 @@
 #include "netaddr.h"
 #include "peer.h"
 #include "transport.h"
+#include "rdma_probe.h"
 #include "transport_rdma.h"
 
 #define RDMA_RING		64	/* control receives posted per QP */
@@ -172,21 +173,6 @@ rdma_nonblock(int fd)
 	return fl < 0 ? -1 : fcntl(fd, F_SETFL, fl | O_NONBLOCK);
 }
 
-static const char *
-rdma_memlock_hint(char *buf, size_t len)
-{
-	struct rlimit rl;
-
-	if (getrlimit(RLIMIT_MEMLOCK, &rl) < 0 || rl.rlim_cur == RLIM_INFINITY)
-		snprintf(buf, len, "RLIMIT_MEMLOCK is unlimited");
-	else
-		snprintf(buf, len, "RLIMIT_MEMLOCK is %llu KiB: raise it with "
-		    "'ulimit -l unlimited' (or LimitMEMLOCK=infinity, or "
-		    "memlock in /etc/security/limits.conf)",
-		    (unsigned long long)rl.rlim_cur / 1024);
-	return buf;
-}
-
 void
 rdma_check_memlock(void)
 {
@@ -194,7 +180,7 @@ rdma_check_memlock(void)
 	char hint[256];
 
 	if (getrlimit(RLIMIT_MEMLOCK, &rl) < 0 ||
-	    rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= (1ull << 30))
+	    rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= RDMA_MEMLOCK_NEED)
 		return;
 	if (geteuid() == 0)
 		return;		/* root's registrations are not bound by it */
@@ -1256,81 +1242,35 @@ rdma_on_cm(evutil_socket_t fd, short what, void *arg)
 
 /* --- listening, and finding the device --- */
 
-/* How a receive range is exposed: a type-2 memory window bound to the
- * QP where the device has them and bounds writes by them; otherwise a
- * memory region of exactly the range, registered per transfer.  Soft-RoCE
- * (vendor 0xffffff) has windows but checks a WRITE only against the
- * region beneath (seen on Linux 6.1: one byte past the window landed), so
- * it gets regions.  ASOC_RDMA_SCOPE=mw|mr overrides, for tests. */
+/* How a receive range is exposed: see rdma_probe_scope. */
 static int
 rdma_choose_scope(const struct ibv_device_attr *da)
 {
-	const char *force = getenv("ASOC_RDMA_SCOPE");
-	int has = da->max_mw > 0 &&
-	    (da->device_cap_flags & IBV_DEVICE_MEM_WINDOW_TYPE_2B);
+	const char *why;
+	int mw = rdma_probe_scope(da, &why);
 
-	if (force != NULL && strcmp(force, "mr") == 0)
-		return 0;
-	if (force != NULL && strcmp(force, "mw") == 0) {
-		if (!has)
-			log_warn("ASOC_RDMA_SCOPE=mw but %s has no type-2 "
-			    "memory windows: using regions", rd.name);
-		return has;
-	}
-	if (has && da->vendor_id == 0xffffff) {
-		log_info("%s is Soft-RoCE, whose memory windows do not bound "
-		    "WRITEs: exposing each receive as a region of its own",
-		    rd.name);
-		return 0;
-	}
-	return has;
+	if (why != NULL)
+		log_info("%s: %s", rd.name, why);
+	return mw;
 }
 
 static int
 rdmatp_listen(char *err, size_t errlen)
 {
-	struct sockaddr_storage ss;
-	struct ibv_device_attr da;
-	struct ibv_port_attr pa;
-	socklen_t len;
+	struct rdma_probe pr;
 	uint16_t port = asocd->peers[asocd->rank].port;
 
-	if (netaddr_resolve(asocd->listen_host, port, &ss, &len, err,
-	    errlen) < 0)
-		return -1;
 	if ((rd.cm = rdma_create_event_channel()) == NULL) {
 		snprintf(err, errlen, "no RDMA: cannot open the RDMA CM (%s); "
 		    "is rdma_ucm loaded?", strerror(errno));
 		return -1;
 	}
-	if (rdma_create_id(rd.cm, &rd.listen_id, NULL, RDMA_PS_TCP) != 0 ||
-	    rdma_bind_addr(rd.listen_id, (struct sockaddr *)&ss) != 0) {
-		snprintf(err, errlen, "no RDMA on %s:%u: %s",
-		    asocd->listen_host, port, strerror(errno));
+	if (rdma_probe_bind(rd.cm, asocd->listen_host, port,
+	    asocd->conf->interface, &rd.listen_id, &pr, err, errlen) < 0)
 		goto fail;
-	}
-	if (rd.listen_id->verbs == NULL) {
-		snprintf(err, errlen, "no RDMA device behind %s (interface "
-		    "%s): check 'ibv_devices' and 'rdma link'",
-		    asocd->listen_host, asocd->conf->interface);
-		goto fail;
-	}
 	rd.ctx = rd.listen_id->verbs;
-	snprintf(rd.name, sizeof rd.name, "%s",
-	    ibv_get_device_name(rd.ctx->device));
-	if (ibv_query_device(rd.ctx, &da) != 0 ||
-	    ibv_query_port(rd.ctx, rd.listen_id->port_num, &pa) != 0) {
-		snprintf(err, errlen, "cannot query %s: %s", rd.name,
-		    strerror(errno));
-		goto fail;
-	}
-	if (pa.state != IBV_PORT_ACTIVE) {
-		snprintf(err, errlen, "%s port %u is %s, not ACTIVE: check the "
-		    "link ('ibv_devinfo', 'rdma link')", rd.name,
-		    rd.listen_id->port_num, ibv_port_state_str(pa.state));
-		goto fail;
-	}
-	rd.has_mw = rdma_choose_scope(&da);
+	snprintf(rd.name, sizeof rd.name, "%s", pr.name);
+	rd.has_mw = rdma_choose_scope(&pr.da);
 	if ((rd.pd = ibv_alloc_pd(rd.ctx)) == NULL ||
 	    (rd.cc = ibv_create_comp_channel(rd.ctx)) == NULL ||
 	    rdma_nonblock(rd.cc->fd) < 0 || rdma_nonblock(rd.cm->fd) < 0) {

@@ -153,5 +153,33 @@ for prog in asoc-send asoc-recv asoc-stat asoc-bench; do
 	    $(cli_options "$src")
 done
 
+# man asoc_isend: every function of asoc.h is named in libasoc.3's NAME
+# section (for apropos and whatis) and has an install link in Makefile.am.
+header=$srcdir/client/asoc.h
+if [ -f "$header" ]; then
+	fns=$(grep -o '\basoc_[a-z0-9_]*(' "$header" | tr -d '(' | sort -u)
+	links=$(sed -n '/^LIBASOC_MAN_LINKS =/,/[^\\]$/p' "$srcdir/Makefile.am" |
+	    tr -s ' \t\\' '\n' | grep '^asoc_' || true)
+	nm=$(sed -n '/^\.Sh NAME/,/^\.Sh SYNOPSIS/p' "$mandir/libasoc.3" |
+	    sed -n 's/^\.Nm \(asoc_[a-z0-9_]*\).*/\1/p')
+	no_link="" no_nm=""
+	for f in $fns; do
+		printf '%s\n' "$links" | grep -qx "$f" || no_link="$no_link $f"
+		printf '%s\n' "$nm" | grep -qx "$f" || no_nm="$no_nm $f"
+	done
+	if [ -z "$fns" ]; then
+		fail "found no asoc_ function in $header"
+	elif [ -z "$no_link" ]; then
+		pass "every function of asoc.h ($(echo $fns | wc -w)) has a man link in Makefile.am"
+	else
+		fail "no man link in Makefile.am's LIBASOC_MAN_LINKS for:$no_link"
+	fi
+	if [ -n "$fns" ] && [ -z "$no_nm" ]; then
+		pass "libasoc.3's NAME section names every function of asoc.h"
+	elif [ -n "$fns" ]; then
+		fail "libasoc.3's NAME section does not name:$no_nm"
+	fi
+fi
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

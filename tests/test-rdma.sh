@@ -166,4 +166,17 @@ for scope in mr mw; do
 	for i in 0 1; do kill -TERM "${DAEMONS[$i]}"; wait "${DAEMONS[$i]}" 2>/dev/null || true; done
 	rm -f "$T"/d*.log
 done
+# asoc-info (issue 13): on the lab's Soft-RoCE it must choose RDMA (exit
+# 0), name the device behind the address, and say TCP for an address with
+# no device behind it, as asocd would.
+INFO=$B/client/asoc-info
+check "asoc-info: RDMA chosen on $HOST (exit 0)" bash -c \
+    "'$INFO' --listen '$HOST' --munge no --json > '$T/info.json'"
+check "asoc-info: --json says rdma and names the device" jq -e \
+    --arg host "$HOST" '.transport == "rdma" and .device.port >= 1 and
+    .listen.address == $host and
+    (.device.name as $d | any(.devices[]; .name == $d))' "$T/info.json"
+check_fails "asoc-info: no device behind 127.0.0.1: TCP, exit 1" \
+    "asocd would fall back to TCP: no RDMA device behind 127.0.0.1" \
+    "$INFO" --listen 127.0.0.1 --munge no
 finish
