@@ -53,6 +53,12 @@ static const struct conf_opt conf_opts[] = {
 	    "N", "this node's rank (default: found in --peers)" },
 	{ "port", 'P', "ASOC_PORT", K_UINT, OFF(port), 1, 65535,
 	    "PORT", "peer port (default 9000)" },
+	{ "port-tries", 0, "ASOC_PORT_TRIES", K_UINT, OFF(port_tries), 1, 64,
+	    "N", "N candidate ports from --port, drawn from the community "
+	    "(default 1: --port only)" },
+	{ "port-span", 0, "ASOC_PORT_SPAN", K_UINT, OFF(port_span), 1, 65535,
+	    "N", "with --port-tries: candidates lie in --port..--port+N-1 "
+	    "(default 1000)" },
 	{ "listen", 'l', "ASOC_LISTEN", K_STR, OFF(listen), 0, 0,
 	    "ADDR", "address to listen on when --interface is absent" },
 	{ "interface", 'i', "ASOC_INTERFACE", K_STR, OFF(interface), 0, 0,
@@ -84,6 +90,12 @@ static const struct conf_opt conf_opts[] = {
 	    NULL, "stay in the foreground and log to stderr" },
 	{ "key-file", 'K', "ASOC_KEY_FILE", K_STR, OFF(key_file), 0, 0,
 	    "FILE", "the job key (mode 0600): peers must prove they hold it" },
+	/* asoc-slurm(8) hands the key over a pipe: never in a file the
+	 * job user could swap, nor in argv or the environment. */
+	{ "key-fd", 0, NULL, K_UINT, OFF(key_fd), 3, 65535, "FD",
+	    "read the job key from descriptor FD (instead of --key-file)" },
+	{ "ready-fd", 0, NULL, K_UINT, OFF(ready_fd), 3, 65535, "FD",
+	    "with -f: write 1 to descriptor FD once serving" },
 	{ "munge", 0, "ASOC_MUNGE", K_MUNGE, OFF(munge), 0, 0, "auto|yes|no",
 	    "prove the job user to peers by MUNGE (default auto: when "
 	    "munged runs)" },
@@ -449,6 +461,8 @@ conf_defaults(struct conf *c)
 	memset(c, 0, sizeof *c);
 	c->rank = -1;
 	c->port = CONF_DEFAULT_PORT;
+	c->port_tries = 1;
+	c->port_span = 1000;
 	c->connection_timeout = CONF_DEFAULT_TIMEOUT;
 	c->chunk_size = CONF_DEFAULT_CHUNK;
 	c->transport = CONF_TRANSPORT_AUTO;
@@ -625,6 +639,13 @@ conf_load(struct conf *c, int argc, char **argv, char **env, char *err,
 	if (conf_fill_strings(c, err, errlen) < 0 ||
 	    conf_check_tls(c, err, errlen) < 0)
 		return CONF_ERROR;
+	if (c->port_tries > 1 && ((unsigned long)c->port + c->port_span - 1 >
+	    65535 || c->rank < 0)) {
+		snprintf(err, errlen, "--port-tries %u needs --rank, and "
+		    "--port %u + --port-span %u must not pass 65535",
+		    c->port_tries, c->port, c->port_span);
+		return CONF_ERROR;
+	}
 	return CONF_RUN;
 }
 

@@ -11,6 +11,7 @@
  */
 #include "config.h"
 #include "peer.h"
+#include "portseq.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -135,6 +136,9 @@ peers_init(char *err, size_t errlen)
 		p->rank = (uint32_t)i;
 		memcpy(p->host, hl[i].host, sizeof p->host);
 		p->port = hl[i].port;
+		if (cf->port_tries > 1)
+			p->port = portseq_port(cf->port, cf->port_span,
+			    cf->community, 0);
 		p->state = i == (size_t)rank ? PROTO_PEER_SELF :
 		    PROTO_PEER_IDLE;
 		p->transport = i == (size_t)rank ? "local" : "-";
@@ -252,6 +256,20 @@ peer_try(struct peer *p)
 		peer_retry(p, err);
 }
 
+/* With --port-tries: the next attempt dials the peer's next candidate
+ * port, since the last one had nobody there, or another job's daemon. */
+static void
+peer_next_port(struct peer *p)
+{
+	struct conf *cf = asocd->conf;
+
+	if (cf->port_tries <= 1)
+		return;
+	p->port_idx = (p->port_idx + 1) % cf->port_tries;
+	p->port = portseq_port(cf->port, cf->port_span, cf->community,
+	    p->port_idx);
+}
+
 /* An outgoing attempt failed before the handshake finished. */
 static void
 peer_retry(struct peer *p, const char *why)
@@ -261,6 +279,7 @@ peer_retry(struct peer *p, const char *why)
 	char msg[PROTO_MSG_MAX];
 
 	p->connecting = NULL;
+	peer_next_port(p);
 	if (TAILQ_EMPTY(&p->waiting)) {
 		p->state = PROTO_PEER_IDLE;
 		return;
@@ -391,6 +410,13 @@ peer_hs_failed(struct conn *c, enum hs_result r, enum proto_status st,
 	 * answer from the peer is not. */
 	if (st == PS_ESYSTEM) {
 		log_warn("%s", msg);
+		peer_conn_lost(c, "%s", why);
+		return;
+	}
+	/* With candidate ports, a refusal may come from another job's
+	 * daemon on a port this job's could not have: try the next. */
+	if (asocd->conf->port_tries > 1) {
+		log_info("%s; trying its next candidate port", msg);
 		peer_conn_lost(c, "%s", why);
 		return;
 	}
