@@ -329,6 +329,10 @@ peer_arm_hs_timer(struct conn *c)
 {
 	struct timeval tv = { asocd->conf->connection_timeout, 0 };
 
+	/* With candidate ports, a silent squatter on one must not eat the
+	 * whole budget: a daemon answers HELLO at once. */
+	if (c->outgoing && asocd->conf->port_tries > 1 && tv.tv_sec > 3)
+		tv.tv_sec = 3;
 	c->hs_timer = evtimer_new(asocd->base, peer_hs_timeout, c);
 	if (c->hs_timer != NULL)
 		evtimer_add(c->hs_timer, &tv);
