@@ -40,18 +40,69 @@ find_run_dir(void)
 	return r != NULL && *r == '/' ? r : "/run/asoc";
 }
 
+/* The user-only path's socket (asocd --slurm-user): keep in step with
+ * slurm_user_dir() in daemon/slurm_user.c. */
+static int
+find_user_socket(char *path, size_t size, const char *job)
+{
+	const char *node = getenv("SLURMD_NODENAME"), *tmp = getenv("TMPDIR");
+	int n;
+
+	if (node == NULL || *node == '\0' || strchr(node, '/') != NULL)
+		return -1;
+	n = snprintf(path, size, "%s/asoc-%u-%s-%s/asocd.sock",
+	    tmp != NULL && *tmp == '/' ? tmp : "/tmp", (unsigned)getuid(), job,
+	    node);
+	return n < 0 || (size_t)n >= size ? -1 : 0;
+}
+
+static int
+is_socket(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISSOCK(st.st_mode);
+}
+
 void
 libasoc_find_socket(char *path, size_t size)
 {
 	const char *s = getenv("ASOC_SOCKET"), *job = find_job();
+	char user[4096];
 
 	if (s != NULL && *s != '\0')
 		snprintf(path, size, "%s", s);
-	else if (job != NULL)
+	else if (job != NULL) {
+		/* The prolog's daemon, else the user's own. */
 		snprintf(path, size, "%s/%s/sock/asocd.sock", find_run_dir(),
 		    job);
-	else
+		if (!is_socket(path) && find_user_socket(user, sizeof user,
+		    job) == 0 && is_socket(user))
+			snprintf(path, size, "%s", user);
+	} else
 		proto_default_socket(path, size);
+}
+
+void
+libasoc_find_wait(char *path, size_t size)
+{
+	const char *s = getenv("ASOC_SOCKET"), *w = getenv("ASOC_WAIT");
+	char why[16];
+	long ms = w != NULL ? strtol(w, NULL, 10) * 1000 : 30000;
+
+	/* In a job, the daemons may still be starting: the user-only path
+	 * starts them beside the first client, and a node's prolog may end
+	 * after the batch script began (PrologFlags=Alloc waits for the
+	 * batch node's own prolog only). */
+	libasoc_find_socket(path, size);
+	if ((s != NULL && *s != '\0') || find_job() == NULL)
+		return;
+	while (!is_socket(path) && ms > 0 &&
+	    libasoc_find_reason(why, sizeof why) < 0) {
+		usleep(100000);
+		ms -= 100;
+		libasoc_find_socket(path, size);
+	}
 }
 
 int

@@ -26,6 +26,9 @@ unsigned int	libasoc_timeout(const asoc_t *as);
 
 /* The daemon's socket: ASOC_SOCKET, the SLURM job's, or the default. */
 void		libasoc_find_socket(char *path, size_t size);
+/* The same, in a SLURM job: waits up to ASOC_WAIT seconds (default 30)
+ * for the socket to appear, or for the prolog's reason. */
+void		libasoc_find_wait(char *path, size_t size);
 /* Why the SLURM job's daemon is not there, as asoc-slurm(8) recorded it:
  * 0 with the text in buf, or -1 (no reason recorded). */
 int		libasoc_find_reason(char *buf, size_t size);

@@ -690,7 +690,7 @@ asoc_open(const char *socket_path, asoc_t **out)
 	if (socket_path != NULL)
 		snprintf(as->path, sizeof as->path, "%s", socket_path);
 	else
-		libasoc_find_socket(as->path, sizeof as->path);
+		libasoc_find_wait(as->path, sizeof as->path);
 
 	/* A failed session is still returned, dead, so the caller can ask
 	 * asoc_last_error and asoc_socket_path why; asoc_close frees it. */

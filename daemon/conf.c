@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "hostlist.h"
+#include "slurm_user.h"
 #include "proto.h"
 
 extern char **environ;
@@ -94,6 +95,9 @@ static const struct conf_opt conf_opts[] = {
 	 * job user could swap, nor in argv or the environment. */
 	{ "key-fd", 0, NULL, K_UINT, OFF(key_fd), 3, 65535, "FD",
 	    "read the job key from descriptor FD (instead of --key-file)" },
+	{ "slurm-user", 0, NULL, K_FLAG, OFF(slurm_user), 0, 0, NULL,
+	    "inside a SLURM job, with no prolog: peers, rank, key and "
+	    "socket from the job (see asocd(8))" },
 	{ "ready-fd", 0, NULL, K_UINT, OFF(ready_fd), 3, 65535, "FD",
 	    "with -f: write 1 to descriptor FD once serving" },
 	{ "munge", 0, "ASOC_MUNGE", K_MUNGE, OFF(munge), 0, 0, "auto|yes|no",
@@ -636,6 +640,8 @@ conf_load(struct conf *c, int argc, char **argv, char **env, char *err,
 		    err, errlen) < 0)
 			return CONF_ERROR;
 	}
+	if (c->slurm_user && slurm_user_conf(c, env, err, errlen) < 0)
+		return CONF_ERROR;
 	if (conf_fill_strings(c, err, errlen) < 0 ||
 	    conf_check_tls(c, err, errlen) < 0)
 		return CONF_ERROR;

@@ -48,6 +48,7 @@ struct conf {
 	char *key_file;		/* the job key: handshake and discovery */
 	unsigned key_fd;	/* 0, or the job key on this descriptor */
 	unsigned ready_fd;	/* 0, or "1" written here once serving */
+	int slurm_user;		/* set up from the job's environment */
 	enum conf_munge munge;
 	char *munge_socket;	/* NULL: libmunge's default */
 	int discovery;		/* find peers by UDP broadcast */

@@ -21,6 +21,7 @@
 #include "log.h"
 #include "netaddr.h"
 #include "peer.h"
+#include "slurm_user.h"
 #include "tls.h"
 #include "transport.h"
 #ifdef HAVE_RDMA
@@ -359,6 +360,8 @@ main(int argc, char **argv)
 #endif
 	if (cf->pidfile != NULL)
 		unlink(cf->pidfile);
+	if (cf->slurm_user)
+		slurm_user_cleanup(cf);
 	if (ev_drain_timer != NULL)
 		event_free(ev_drain_timer);
 	event_free(ev_term);
