@@ -77,6 +77,10 @@ static const struct conf_opt conf_opts[] = {
 	{ "client-max-bytes", 0, "ASOC_CLIENT_MAX_BYTES", K_SIZE,
 	    OFF(client_max_bytes), 4096, SIZE_MAX, "BYTES",
 	    "buffer bytes one client may register (default 3/4 of RAM)" },
+	{ "max-registered-bytes", 0, "ASOC_MAX_REGISTERED_BYTES", K_SIZE,
+	    OFF(max_registered_bytes), 4096, SIZE_MAX, "BYTES",
+	    "buffer bytes all clients together may register (default 3/4 "
+	    "of RAM)" },
 	{ "transport", 't', "ASOC_TRANSPORT", K_TRANSPORT, OFF(transport),
 	    0, 0, "auto|rdma|tcp", "peer transport (default auto)" },
 	{ "log-level", 'L', "ASOC_LOG_LEVEL", K_LOGLEVEL, OFF(log_level),

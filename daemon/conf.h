@@ -39,6 +39,7 @@ struct conf {
 	unsigned connection_timeout;	/* seconds */
 	size_t chunk_size;
 	size_t client_max_bytes;	/* 0: 3/4 of physical memory */
+	size_t max_registered_bytes;	/* all clients; 0: 3/4 of memory */
 	enum conf_transport transport;
 	enum log_level log_level;
 	char *log_file;
