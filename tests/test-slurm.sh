@@ -511,31 +511,9 @@ scancel "$hold" 2>/dev/null || true
 check "job $hold left squeue (epilogs done)" wait_gone "$hold"
 check "job $hold: no asocd process, socket or folder left" job_clean "$hold"
 
-# 4. Two jobs of nobody's whose ids are equal modulo 1000 (the old port
-# scheme's clash), at once on the same four nodes: both get daemons.
-c1=$((2000 + RANDOM % 500))
-c2=$((c1 + 1000))
-for c in $c1 $c2; do
-	(cd "$J" && sbatch --parsable --jobid="$c" --uid=nobody --nodes=4 --ntasks-per-node=1 \
-		--output="$J/hold-%j.out" --wrap 'sleep 30') >"$T/sbatch-$c" 2>&1 || true
-done
-both_serve() {
-	local n c
-	for c in $c1 $c2; do
-		[ "$(job_field "$c" JobState)" = RUNNING ] || return 1
-		for n in n1 n2 n3 n4; do [ -S "$ASOC_LAB_NODES/$n/run/$c/sock/asocd.sock" ] || return 1; done
-	done
-}
-for ((t = 0; t < 300; t++)); do both_serve && break; sleep 0.1; done
-check "jobs $c1 and $c2 (ids 1000 apart) both run with daemons on four nodes" both_serve
-for c in $c1 $c2; do
-	check "  ...job $c's rank 0 sees a world of 4, all peers up" \
-		bash -c "setpriv --reuid=$NOBODY --regid=$NOGROUP --clear-groups -- '$B/tests/asoc-xfer-check' --socket '$ASOC_LAB_NODES/n1/run/$c/sock/asocd.sock' self --size 4096 --order send-first"
-	scancel "$c" 2>/dev/null || true
-done
-for c in $c1 $c2; do
-	check "job $c left squeue (epilogs done)" wait_gone "$c"
-done
+# Two jobs whose ids are equal modulo 1000 are tried by hand above (jobs
+# 5 and 1005, with asoc-slurm and asocd themselves): SLURM 22.05's sbatch
+# cannot choose a job id, and the lab's ids run from 1.
 check "every node's RUN_DIR is empty after all jobs" \
 	bash -c "[ -z \"\$(find '$ASOC_LAB_NODES'/n?/run -mindepth 1 | tee /dev/stderr)\" ]"
 check "no node was drained" bash -c "[ \"\$(sinfo -h -t drain,down -o %D)\" = '' ]"
