@@ -249,6 +249,32 @@ hand "$EPILOG" 40 >/dev/null 2>&1
 env -i ASOC_SLURM="$ASOC_SLURM" ASOC_SLURM_CONF="$T/a2.conf" SLURM_JOB_ID=40 SLURM_JOB_UID="$NOBODY" \
 	SLURMD_NODENAME=a2 "$EPILOG" >/dev/null 2>&1
 
+# 6. Memory charged to the job: a cgroup v1 job folder as SLURM's
+# task/cgroup makes it (memory/slurm*/uid_UID/job_JOBID, freezer alike).
+# The daemon must join it, so the 64 MiB it faults in when a client
+# registers a buffer count there, not in slurmd's cgroup.
+CGN=slurm_asoctest$$
+cg_mem=/sys/fs/cgroup/memory/$CGN/uid_$NOBODY/job_61
+if mkdir -p "$cg_mem" "/sys/fs/cgroup/freezer/$CGN/uid_$NOBODY/job_61" 2>/dev/null; then
+	hand "$PROLOG" 61 >/dev/null 2>&1
+	cpid=$(daemon_of "$T/run-a1" 61)
+	check "job 61's asocd is in the job's memory cgroup" grep -qx "$cpid" "$cg_mem/cgroup.procs"
+	check "  ...and says so in its log" grep -q "joined job 61's cgroups: memory freezer" "$T/run-a1/61/asocd.log"
+	u0=$(cat "$cg_mem/memory.usage_in_bytes")
+	as_nobody "$XFER" --socket "$T/run-a1/61/sock/asocd.sock" recv --from 0 --size 67108864 >/dev/null 2>&1 &
+	holder=$!
+	BGPIDS+=("$holder")
+	charged() { [ $(($(cat "$cg_mem/memory.usage_in_bytes") - u0)) -ge $((60 << 20)) ]; }
+	for ((t = 0; t < 50; t++)); do charged && break; sleep 0.1; done
+	check "  ...a 64 MiB buffer registered: the job's cgroup is charged $((($(cat "$cg_mem/memory.usage_in_bytes") - u0) >> 20)) MiB" charged
+	kill -KILL "$holder" 2>/dev/null || true
+	hand "$EPILOG" 61 >/dev/null 2>&1
+else
+	ok "no cgroup v1 memory hierarchy to make a job cgroup in: the memory check is not run"
+fi
+rmdir "$cg_mem" "${cg_mem%/*}" "/sys/fs/cgroup/memory/$CGN" "/sys/fs/cgroup/freezer/$CGN/uid_$NOBODY/job_61" \
+	"/sys/fs/cgroup/freezer/$CGN/uid_$NOBODY" "/sys/fs/cgroup/freezer/$CGN" 2>/dev/null || true
+
 # Failures are explained, and never a non-zero exit (SLURM would drain).
 hand_conf "$T/bogus.conf" "ASOCD=/nonexistent/sbin/asocd" "RUN_DIR=$T/run-a1" "NODE_ADDRS=$T/addrs" "SITE_KEY=$T/site.key"
 check "a prolog with a bogus ASOCD exits 0" hand "$PROLOG" 8 ASOC_SLURM_CONF="$T/bogus.conf"
