@@ -13,7 +13,8 @@
 #include <unistd.h>
 
 static const char *const controllers[] = {
-	"memory", "freezer", "cpuset", "cpu,cpuacct", "devices",
+	"memory", "freezer", "cpuset", "cpu,cpuacct", "cpu", "cpuacct",
+	"devices", "pids",
 };
 
 static int
