@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# The SLURM integration: slurm/asoc-prolog and asoc-epilog, run by hand
-# (their failures must be clear without SLURM), then in the SLURM lab
+# The SLURM integration: slurm/asoc-prolog and asoc-epilog (asoc-slurm),
+# run by hand, with every attack of issue 9 a job user could try on the
+# root part (each must fail, no run may exit non-zero, nothing outside the
+# job folder may change), then in the SLURM lab
 # (tests/slurm-lab/run: slurmctld and four slurmd on this machine) around
 # slurm/asoc_benchmark.slurm: a four-node job, then a two-task job array on
 # the same nodes, whose daemons must not hear of each other.
