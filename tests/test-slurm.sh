@@ -23,6 +23,13 @@ NOGROUP=$(id -g nobody)
 chmod 0755 "$T"
 # as_nobody COMMAND...: what a hostile job user can do.
 as_nobody() { setpriv --reuid="$NOBODY" --regid="$NOGROUP" --clear-groups -- "$@"; }
+# bg_nobody COMMAND...: the same in the background; $BG is its pid (setpriv
+# execs COMMAND, so killing $BG kills it, not a subshell around it).
+bg_nobody() {
+	setpriv --reuid="$NOBODY" --regid="$NOGROUP" --clear-groups -- "$@" &
+	BG=$!
+	BGPIDS+=("$BG")
+}
 
 # --- by hand, without SLURM -----------------------------------------------------------
 # hand_conf FILE LINES...: a settings file like /etc/asoc/slurm.conf.
@@ -153,9 +160,8 @@ while :; do
 done
 EOF
 chmod 0755 "$T/hammer"
-as_nobody "$T/hammer" &
-hammer=$!
-BGPIDS+=("$hammer")
+bg_nobody "$T/hammer"
+hammer=$BG
 bad=0
 for id in $(seq 100 129); do
 	timeout 40 bash -c "'$T/hand' '$PROLOG' $id" >>"$T/race.out" 2>&1 || bad=$((bad + 1))
@@ -201,9 +207,8 @@ hand "$EPILOG" 33 ASOC_SLURM_CONF="$T/fifo.conf" >/dev/null 2>&1
 
 # 3. A look-alike: a process of the user with job 7's socket in its argv.
 # The old epilog exited 1 on it (drain); now only the recorded daemon goes.
-as_nobody "$PY" -c 'import time; time.sleep(60)' --socket "$T/run-a1/7/sock/asocd.sock" &
-decoy=$!
-BGPIDS+=("$decoy")
+bg_nobody "$PY" -c 'import time; time.sleep(60)' --socket "$T/run-a1/7/sock/asocd.sock"
+decoy=$BG
 check "a FIFO in place of the pid record cannot be made by the user" \
 	bash -c "! setpriv --reuid=$NOBODY --regid=$NOGROUP --clear-groups -- mkfifo '$T/run-a1/7/asocd.pid.fifo' 2>/dev/null"
 check "the epilog stops job 7's asocd despite a look-alike" hand "$EPILOG" 7
@@ -232,10 +237,9 @@ hand "$EPILOG" 1005 >/dev/null 2>&1
 hand "$PROLOG" 40 >/dev/null 2>&1
 p40=$(sed -n 's/.*listening for peers on 127.0.0.21:\([0-9]*\).*/\1/p' "$T/run-a1/40/asocd.log" | head -1)
 hand "$EPILOG" 40 >/dev/null 2>&1
-as_nobody "$PY" -c "import socket, time
-s = socket.socket(); s.bind(('127.0.0.21', $p40)); s.listen(8); time.sleep(120)" &
-squat=$!
-BGPIDS+=("$squat")
+bg_nobody "$PY" -c "import socket, time
+s = socket.socket(); s.bind(('127.0.0.21', $p40)); s.listen(8); time.sleep(120)"
+squat=$BG
 for ((t = 0; t < 50; t++)); do ss -Htln "sport = :$p40" | grep -q . && break; sleep 0.1; done
 check "a squatter holds job 40's first port $p40 on a1" bash -c "ss -Htln 'sport = :$p40' | grep -q 127.0.0.21"
 check "the prolog of job 40 still starts its daemon" hand "$PROLOG" 40
@@ -263,9 +267,8 @@ if mkdir -p "$cg_mem" "/sys/fs/cgroup/freezer/$CGN/uid_$NOBODY/job_61" 2>/dev/nu
 	check "job 61's asocd is in the job's memory cgroup" grep -qx "$cpid" "$cg_mem/cgroup.procs"
 	check "  ...and says so in its log" grep -q "joined job 61's cgroups: memory freezer" "$T/run-a1/61/asocd.log"
 	u0=$(cat "$cg_mem/memory.usage_in_bytes")
-	as_nobody "$XFER" --socket "$T/run-a1/61/sock/asocd.sock" recv --from 0 --size 67108864 >/dev/null 2>&1 &
-	holder=$!
-	BGPIDS+=("$holder")
+	bg_nobody "$XFER" --socket "$T/run-a1/61/sock/asocd.sock" recv --from 0 --size 67108864 >/dev/null 2>&1
+	holder=$BG
 	charged() { [ $(($(cat "$cg_mem/memory.usage_in_bytes") - u0)) -ge $((60 << 20)) ]; }
 	for ((t = 0; t < 50; t++)); do charged && break; sleep 0.1; done
 	check "  ...a 64 MiB buffer registered: the job's cgroup is charged $((($(cat "$cg_mem/memory.usage_in_bytes") - u0) >> 20)) MiB" charged
