@@ -295,6 +295,15 @@ peer_retry(struct peer *p, const char *why)
 		peer_give_up(p, PS_ENOPEER, msg);
 		return;
 	}
+	/* A round of the candidate ports goes at once; the back-off is
+	 * between rounds, so a peer that starts late is not missed for a
+	 * whole slow cycle. */
+	if (asocd->conf->port_tries > 1 && p->port_idx != 0) {
+		tv.tv_sec = 0;
+		tv.tv_usec = 10000;
+		evtimer_add(p->retry_ev, &tv);
+		return;
+	}
 	if ((long)p->backoff_ms > left_ms)
 		p->backoff_ms = (unsigned)left_ms;
 	tv.tv_sec = p->backoff_ms / 1000;
