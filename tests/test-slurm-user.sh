@@ -43,7 +43,7 @@ PORT=$((20000 + (RANDOM % 400) * 100))
 # submit VAR=value...: asoc_benchmark.slurm as nobody, as a user would, with
 # the settings the original ASoc took from the environment.
 submit() {
-	(cd "$J" && env HOME="$H" ASOC_PORT="$PORT" ASOC_TRANSPORT=tcp ASOC_CONNECTION_TIMEOUT=20 \
+	(cd "$J" && env HOME="$H" ASOC_PORT="$PORT" ASOC_TRANSPORT=tcp ASOC_CONNECTION_TIMEOUT=20 ASOC_LOG_LEVEL=debug \
 		ASOC_NODE_ADDRS="$ASOC_LAB_NODE_ADDRS" ITERATIONS=3 "$@" \
 		sbatch --wait --parsable --uid=nobody "$SCRIPT")
 }
@@ -65,7 +65,7 @@ check "  ...it used the job's own daemons" grep -q "the job's own asocd" "$out"
 check "  ...TENSOR_SIZE=4 (the original ASoc's name) was taken" grep -q "pattern pair, 4 MiB" "$out"
 check "  ...data verified on 3 of 3 receivers" grep -q "data verified on 3 of 3 receivers" "$out"
 for ((r = 1; r < 4; r++)); do
-	check "  ...rank $r verified" grep -Eq "^0: peer $r +4 of 4 .* verified$" "$out"
+	check "  ...rank $r verified" grep -Eq "^0: peer $r +3 of 3 .* verified$" "$out"
 done
 check "  ...four nodes reported a world of 4" test "$(grep -Ec '^[0-3]: world +4$' "$out")" = 4
 check "four daemons ran, ranks 0-3 of 4 in community $job" \
