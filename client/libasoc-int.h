@@ -7,6 +7,8 @@
 #ifndef LIBASOC_INT_H
 #define LIBASOC_INT_H
 
+#include <stddef.h>
+
 #include "asoc.h"
 
 #define LIBASOC_PRINTF(f, a)	__attribute__((format(printf, f, a)))
@@ -21,5 +23,14 @@ asoc_status_t	libasoc_fail(asoc_t *as, asoc_status_t st, const char *fmt,
 asoc_t		*libasoc_buf_session(const asoc_buf_t *buf);
 /* The deadline asoc_set_timeout last set. */
 unsigned int	libasoc_timeout(const asoc_t *as);
+
+/* The daemon's socket: ASOC_SOCKET, the SLURM job's, or the default. */
+void		libasoc_find_socket(char *path, size_t size);
+/* The same, in a SLURM job: waits up to ASOC_WAIT seconds (default 30)
+ * for the socket to appear, or for the prolog's reason. */
+void		libasoc_find_wait(char *path, size_t size);
+/* Why the SLURM job's daemon is not there, as asoc-slurm(8) recorded it:
+ * 0 with the text in buf, or -1 (no reason recorded). */
+int		libasoc_find_reason(char *buf, size_t size);
 
 #endif

@@ -556,23 +556,12 @@ asoc_send_cancel(asoc_t *as, struct asoc_req *req, int flags)
 	return st;
 }
 
-static void
-asoc_find_socket(char *path, size_t size)
-{
-	const char *s;
-
-	if ((s = getenv("ASOC_SOCKET")) != NULL && *s != '\0')
-		snprintf(path, size, "%s", s);
-	else
-		proto_default_socket(path, size);
-}
-
 const char *
 asoc_default_socket(void)
 {
 	static char path[ASOC_PATH_MAX];
 
-	asoc_find_socket(path, sizeof path);
+	libasoc_find_socket(path, sizeof path);
 	return path;
 }
 
@@ -585,6 +574,7 @@ asoc_connect(asoc_t *as)
 	struct proto_msg m;
 	struct pollfd pfd;
 	enum proto_err perr;
+	char why[1024];
 	ssize_t n;
 	size_t len;
 	int e, r;
@@ -607,6 +597,9 @@ asoc_connect(asoc_t *as)
 			return asoc_fail(as, ASOC_EPERM, "cannot reach asocd at "
 			    "%s: %s; is it another user's or job's? (set "
 			    "ASOC_SOCKET or --socket)", as->path, strerror(e));
+		if (libasoc_find_reason(why, sizeof why) == 0)
+			return asoc_fail(as, ASOC_ESYSTEM, "cannot reach asocd "
+			    "at %s: %s", as->path, why);
 		return asoc_fail(as, ASOC_ESYSTEM, "cannot reach asocd at %s: "
 		    "%s; is asocd running? (set ASOC_SOCKET or --socket)",
 		    as->path, strerror(e));
@@ -713,7 +706,7 @@ asoc_open(const char *socket_path, asoc_t **out)
 	if (socket_path != NULL)
 		snprintf(as->path, sizeof as->path, "%s", socket_path);
 	else
-		asoc_find_socket(as->path, sizeof as->path);
+		libasoc_find_wait(as->path, sizeof as->path);
 
 	/* A failed session is still returned, dead, so the caller can ask
 	 * asoc_last_error and asoc_socket_path why; asoc_close frees it. */

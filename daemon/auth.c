@@ -94,6 +94,39 @@ auth_read_key(const char *path, uint8_t *key, size_t cap, size_t *len,
 	return 0;
 }
 
+int
+auth_read_key_fd(int fd, uint8_t *key, size_t cap, size_t *len,
+    char *err, size_t errlen)
+{
+	size_t got = 0;
+	ssize_t n;
+	uint8_t extra;
+
+	while (got < cap && (n = read(fd, key + got, cap - got)) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			snprintf(err, errlen, "cannot read the key from "
+			    "--key-fd %d: %s", fd, strerror(errno));
+			close(fd);
+			OPENSSL_cleanse(key, cap);
+			return -1;
+		}
+		got += (size_t)n;
+	}
+	n = got == cap ? read(fd, &extra, 1) : 0;
+	close(fd);
+	if (got < AUTH_KEY_MIN || n > 0) {
+		snprintf(err, errlen, "--key-fd %d gave %s%zu bytes; a key is "
+		    "%d to %zu", fd, n > 0 ? "more than " : "", got,
+		    AUTH_KEY_MIN, cap);
+		OPENSSL_cleanse(key, cap);
+		return -1;
+	}
+	*len = got;
+	return 0;
+}
+
 #ifdef HAVE_MUNGE
 /* A context with only the socket set.  Decoding uses a fresh one each
  * time: munge_decode copies the credential's own options (cipher, TTL,
@@ -173,7 +206,12 @@ int
 auth_init(const struct conf *cf, char *err, size_t errlen)
 {
 	memset(&au, 0, sizeof au);
-	if (cf->key_file != NULL) {
+	if (cf->key_fd != 0) {
+		if (auth_read_key_fd((int)cf->key_fd, au.key, sizeof au.key,
+		    &au.keylen, err, errlen) < 0)
+			return -1;
+		au.from_file = 1;
+	} else if (cf->key_file != NULL) {
 		if (auth_read_key(cf->key_file, au.key, sizeof au.key,
 		    &au.keylen, err, errlen) < 0)
 			return -1;

@@ -29,6 +29,11 @@ void auth_free(void);
 int auth_read_key(const char *path, uint8_t *key, size_t cap, size_t *len,
     char *err, size_t errlen);
 
+/* Reads a key from descriptor fd until end of file (a pipe from
+ * asoc-slurm) and closes fd; -1 with a message. */
+int auth_read_key_fd(int fd, uint8_t *key, size_t cap, size_t *len,
+    char *err, size_t errlen);
+
 /* The job key; without --key-file, the community name stands in for it
  * (and a warning says so at start).  *from_file tells which. */
 const uint8_t *auth_key(size_t *len, int *from_file);

@@ -28,6 +28,18 @@
  * SIGBUS. */
 #define BUFFER_SEALS (F_SEAL_SHRINK | F_SEAL_GROW)
 
+/* --max-registered-bytes, or 3/4 of the node's memory. */
+static uint64_t
+buffer_cap(void)
+{
+	long pages = sysconf(_SC_PHYS_PAGES), psz = sysconf(_SC_PAGESIZE);
+
+	if (asocd->conf->max_registered_bytes != 0)
+		return asocd->conf->max_registered_bytes;
+	return pages > 0 && psz > 0 ? (uint64_t)pages * (uint64_t)psz / 4 * 3 :
+	    UINT64_MAX;
+}
+
 int
 buffer_register(struct client *c, int fd, uint64_t size, struct buffer **out,
     char *err, size_t errlen)
@@ -69,6 +81,18 @@ buffer_register(struct client *c, int fd, uint64_t size, struct buffer **out,
 	if (size > SIZE_MAX / 2) {
 		snprintf(err, errlen, "buffer size %llu is absurd",
 		    (unsigned long long)size);
+		goto fail;
+	}
+	/* Every client of the daemon together: --client-max-bytes bounds
+	 * one, but a job's many processes must not pin the whole node
+	 * between them. */
+	if (asocd->ctr.buffer_bytes + size > buffer_cap()) {
+		snprintf(err, errlen, "a buffer of %llu bytes would bring this "
+		    "asocd's clients to %llu, over the limit of %llu "
+		    "(--max-registered-bytes): free some first",
+		    (unsigned long long)size,
+		    (unsigned long long)(asocd->ctr.buffer_bytes + size),
+		    (unsigned long long)buffer_cap());
 		goto fail;
 	}
 	base = mmap(NULL, (size_t)size, PROT_READ | PROT_WRITE, MAP_SHARED,

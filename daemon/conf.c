@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "hostlist.h"
+#include "slurm_user.h"
 #include "proto.h"
 
 extern char **environ;
@@ -53,6 +54,12 @@ static const struct conf_opt conf_opts[] = {
 	    "N", "this node's rank (default: found in --peers)" },
 	{ "port", 'P', "ASOC_PORT", K_UINT, OFF(port), 1, 65535,
 	    "PORT", "peer port (default 9000)" },
+	{ "port-tries", 0, "ASOC_PORT_TRIES", K_UINT, OFF(port_tries), 1, 64,
+	    "N", "N candidate ports from --port, drawn from the community "
+	    "(default 1: --port only)" },
+	{ "port-span", 0, "ASOC_PORT_SPAN", K_UINT, OFF(port_span), 1, 65535,
+	    "N", "with --port-tries: candidates lie in --port..--port+N-1 "
+	    "(default 1000)" },
 	{ "listen", 'l', "ASOC_LISTEN", K_STR, OFF(listen), 0, 0,
 	    "ADDR", "address to listen on when --interface is absent" },
 	{ "interface", 'i', "ASOC_INTERFACE", K_STR, OFF(interface), 0, 0,
@@ -72,6 +79,10 @@ static const struct conf_opt conf_opts[] = {
 	    "buffer bytes one client may register (default 3/4 of RAM)" },
 	{ "max-clients", 0, "ASOC_MAX_CLIENTS", K_UINT, OFF(max_clients),
 	    1, 65536, "N", "clients served at once (default 1024)" },
+	{ "max-registered-bytes", 0, "ASOC_MAX_REGISTERED_BYTES", K_SIZE,
+	    OFF(max_registered_bytes), 4096, SIZE_MAX, "BYTES",
+	    "buffer bytes all clients together may register (default 3/4 "
+	    "of RAM)" },
 	{ "transport", 't', "ASOC_TRANSPORT", K_TRANSPORT, OFF(transport),
 	    0, 0, "auto|rdma|tcp", "peer transport (default auto)" },
 	{ "log-level", 'L', "ASOC_LOG_LEVEL", K_LOGLEVEL, OFF(log_level),
@@ -86,6 +97,15 @@ static const struct conf_opt conf_opts[] = {
 	    NULL, "stay in the foreground and log to stderr" },
 	{ "key-file", 'K', "ASOC_KEY_FILE", K_STR, OFF(key_file), 0, 0,
 	    "FILE", "the job key (mode 0600): peers must prove they hold it" },
+	/* asoc-slurm(8) hands the key over a pipe: never in a file the
+	 * job user could swap, nor in argv or the environment. */
+	{ "key-fd", 0, NULL, K_UINT, OFF(key_fd), 3, 65535, "FD",
+	    "read the job key from descriptor FD (instead of --key-file)" },
+	{ "slurm-user", 0, NULL, K_FLAG, OFF(slurm_user), 0, 0, NULL,
+	    "inside a SLURM job, with no prolog: peers, rank, key and "
+	    "socket from the job (see asocd(8))" },
+	{ "ready-fd", 0, NULL, K_UINT, OFF(ready_fd), 3, 65535, "FD",
+	    "with -f: write 1 to descriptor FD once serving" },
 	{ "munge", 0, "ASOC_MUNGE", K_MUNGE, OFF(munge), 0, 0, "auto|yes|no",
 	    "prove the job user to peers by MUNGE (default auto: when "
 	    "munged runs)" },
@@ -451,6 +471,8 @@ conf_defaults(struct conf *c)
 	memset(c, 0, sizeof *c);
 	c->rank = -1;
 	c->port = CONF_DEFAULT_PORT;
+	c->port_tries = 1;
+	c->port_span = 1000;
 	c->connection_timeout = CONF_DEFAULT_TIMEOUT;
 	c->max_clients = CONF_DEFAULT_MAX_CLIENTS;
 	c->chunk_size = CONF_DEFAULT_CHUNK;
@@ -625,9 +647,18 @@ conf_load(struct conf *c, int argc, char **argv, char **env, char *err,
 		    err, errlen) < 0)
 			return CONF_ERROR;
 	}
+	if (c->slurm_user && slurm_user_conf(c, env, err, errlen) < 0)
+		return CONF_ERROR;
 	if (conf_fill_strings(c, err, errlen) < 0 ||
 	    conf_check_tls(c, err, errlen) < 0)
 		return CONF_ERROR;
+	if (c->port_tries > 1 && ((unsigned long)c->port + c->port_span - 1 >
+	    65535 || c->rank < 0)) {
+		snprintf(err, errlen, "--port-tries %u needs --rank, and "
+		    "--port %u + --port-span %u must not pass 65535",
+		    c->port_tries, c->port, c->port_span);
+		return CONF_ERROR;
+	}
 	return CONF_RUN;
 }
 

@@ -30,6 +30,8 @@ struct conf {
 	char *peers;		/* hostlist spec; NULL: a world of one */
 	int rank;		/* -1: find it in peers */
 	unsigned port;
+	unsigned port_span;	/* with port_tries > 1: see portseq.h */
+	unsigned port_tries;	/* candidate ports; 1: just --port */
 	char *listen;		/* NULL: the interface, else own peer entry */
 	char *interface;
 	char *socket;
@@ -38,6 +40,7 @@ struct conf {
 	size_t chunk_size;
 	size_t client_max_bytes;	/* 0: 3/4 of physical memory */
 	unsigned max_clients;	/* clients served at once */
+	size_t max_registered_bytes;	/* all clients; 0: 3/4 of memory */
 	enum conf_transport transport;
 	enum log_level log_level;
 	char *log_file;
@@ -45,6 +48,9 @@ struct conf {
 	char *pidfile;
 	int foreground;
 	char *key_file;		/* the job key: handshake and discovery */
+	unsigned key_fd;	/* 0, or the job key on this descriptor */
+	unsigned ready_fd;	/* 0, or "1" written here once serving */
+	int slurm_user;		/* set up from the job's environment */
 	enum conf_munge munge;
 	char *munge_socket;	/* NULL: libmunge's default */
 	int discovery;		/* find peers by UDP broadcast */

@@ -22,6 +22,7 @@
 #include "netaddr.h"
 #include "peer.h"
 #include "sdnotify.h"
+#include "slurm_user.h"
 #include "tls.h"
 #include "transport.h"
 #ifdef HAVE_RDMA
@@ -247,9 +248,11 @@ start_serving(void)
 	/* A world of one has no peers to listen for. */
 	if (asocd->world > 1) {
 		choose_listen_host();
-		listen_rdma();
+		/* TCP first: with --port-tries it picks the port RDMA then
+		 * listens on too. */
 		if (transport_tcp.listen(err, sizeof err) < 0)
 			fatalx("%s", err);
+		listen_rdma();
 	}
 	if (control_listen(cf->socket, err, sizeof err) < 0)
 		fatalx("%s", err);
@@ -330,6 +333,8 @@ main(int argc, char **argv)
 
 	if (!cf->foreground)
 		daemonise();
+	else if (cf->ready_fd != 0)
+		ready_fd = (int)cf->ready_fd;	/* asoc-slurm waits on it */
 	asocd->pid = getpid();
 	if ((asocd->base = event_base_new()) == NULL)
 		fatalx("cannot create the event loop");
@@ -357,6 +362,8 @@ main(int argc, char **argv)
 #endif
 	if (cf->pidfile != NULL)
 		unlink(cf->pidfile);
+	if (cf->slurm_user)
+		slurm_user_cleanup(cf);
 	if (ev_drain_timer != NULL)
 		event_free(ev_drain_timer);
 	event_free(ev_term);

@@ -11,6 +11,7 @@
  */
 #include "config.h"
 #include "peer.h"
+#include "portseq.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -154,6 +155,9 @@ peers_init(char *err, size_t errlen)
 		p->rank = (uint32_t)i;
 		memcpy(p->host, hl[i].host, sizeof p->host);
 		p->port = hl[i].port;
+		if (cf->port_tries > 1)
+			p->port = portseq_port(cf->port, cf->port_span,
+			    cf->community, 0);
 		p->state = i == (size_t)rank ? PROTO_PEER_SELF :
 		    PROTO_PEER_IDLE;
 		p->transport = i == (size_t)rank ? "local" : "-";
@@ -271,6 +275,20 @@ peer_try(struct peer *p)
 		peer_retry(p, err);
 }
 
+/* With --port-tries: the next attempt dials the peer's next candidate
+ * port, since the last one had nobody there, or another job's daemon. */
+static void
+peer_next_port(struct peer *p)
+{
+	struct conf *cf = asocd->conf;
+
+	if (cf->port_tries <= 1)
+		return;
+	p->port_idx = (p->port_idx + 1) % cf->port_tries;
+	p->port = portseq_port(cf->port, cf->port_span, cf->community,
+	    p->port_idx);
+}
+
 /* An outgoing attempt failed before the handshake finished. */
 static void
 peer_retry(struct peer *p, const char *why)
@@ -280,6 +298,7 @@ peer_retry(struct peer *p, const char *why)
 	char msg[PROTO_MSG_MAX];
 
 	p->connecting = NULL;
+	peer_next_port(p);
 	if (TAILQ_EMPTY(&p->waiting)) {
 		p->state = PROTO_PEER_IDLE;
 		return;
@@ -293,6 +312,15 @@ peer_retry(struct peer *p, const char *why)
 		    p->host, p->port, asocd->conf->connection_timeout, why);
 		log_warn("%s", msg);
 		peer_give_up(p, PS_ENOPEER, msg);
+		return;
+	}
+	/* A round of the candidate ports goes at once; the back-off is
+	 * between rounds, so a peer that starts late is not missed for a
+	 * whole slow cycle. */
+	if (asocd->conf->port_tries > 1 && p->port_idx != 0) {
+		tv.tv_sec = 0;
+		tv.tv_usec = 10000;
+		evtimer_add(p->retry_ev, &tv);
 		return;
 	}
 	if ((long)p->backoff_ms > left_ms)
@@ -329,6 +357,10 @@ peer_arm_hs_timer(struct conn *c)
 {
 	struct timeval tv = { asocd->conf->connection_timeout, 0 };
 
+	/* With candidate ports, a silent squatter on one must not eat the
+	 * whole budget: a daemon answers HELLO at once. */
+	if (c->outgoing && asocd->conf->port_tries > 1 && tv.tv_sec > 3)
+		tv.tv_sec = 3;
 	c->hs_timer = evtimer_new(asocd->base, peer_hs_timeout, c);
 	if (c->hs_timer != NULL)
 		evtimer_add(c->hs_timer, &tv);
@@ -473,6 +505,13 @@ peer_hs_failed(struct conn *c, enum hs_result r, enum proto_status st,
 	 * answer from the peer is not. */
 	if (st == PS_ESYSTEM) {
 		log_warn("%s", msg);
+		peer_conn_lost(c, "%s", why);
+		return;
+	}
+	/* With candidate ports, a refusal may come from another job's
+	 * daemon on a port this job's could not have: try the next. */
+	if (asocd->conf->port_tries > 1) {
+		log_info("%s; trying its next candidate port", msg);
 		peer_conn_lost(c, "%s", why);
 		return;
 	}

@@ -19,6 +19,7 @@ struct peer {
 	uint32_t rank;
 	char host[PROTO_NAME_MAX];
 	uint16_t port;
+	unsigned port_idx;		/* its candidate (portseq.h) */
 	enum proto_peer_state state;
 	TAILQ_HEAD(, conn) conns;	/* handshaken, either direction */
 	struct conn *connecting;	/* our outgoing attempt */

@@ -40,6 +40,7 @@
 #include "netaddr.h"
 #include "peer.h"
 #include "tls.h"
+#include "portseq.h"
 #include "transport.h"
 
 #define TCP_READ_BUDGET	(16u << 20)	/* per callback, for fairness */
@@ -806,7 +807,10 @@ tcp_listen(char *err, size_t errlen)
 	socklen_t len;
 	int one = 1, fd;
 	uint16_t port = asocd->peers[asocd->rank].port;
+	unsigned try = 0;
+	int rc;
 
+again:
 	if (netaddr_resolve(asocd->listen_host, port, &ss, &len, err,
 	    errlen) < 0)
 		return -1;
@@ -817,7 +821,20 @@ tcp_listen(char *err, size_t errlen)
 		return -1;
 	}
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-	if (bind(fd, (struct sockaddr *)&ss, len) < 0) {
+	rc = bind(fd, (struct sockaddr *)&ss, len);
+	if (rc < 0 && errno == EADDRINUSE && ++try < asocd->conf->port_tries) {
+		/* Taken: the job's next candidate (portseq.h), which the
+		 * peers will dial after this one. */
+		log_info("port %u on %s is taken; trying the next candidate",
+		    port, asocd->listen_host);
+		close(fd);
+		port = portseq_port(asocd->conf->port, asocd->conf->port_span,
+		    asocd->conf->community, try);
+		asocd->peers[asocd->rank].port = port;
+		asocd->peers[asocd->rank].port_idx = try;
+		goto again;
+	}
+	if (rc < 0) {
 		if (errno == EADDRINUSE)
 			snprintf(err, errlen, "cannot listen on %s:%u: address "
 			    "already in use: another asocd (or another "

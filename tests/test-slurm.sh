@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# The SLURM integration: slurm/asoc-prolog and asoc-epilog, run by hand
-# (their failures must be clear without SLURM), then in the SLURM lab
+# The SLURM integration: slurm/asoc-prolog and asoc-epilog (asoc-slurm),
+# run by hand, with every attack of issue 9 a job user could try on the
+# root part (each must fail, no run may exit non-zero, nothing outside the
+# job folder may change), then in the SLURM lab
 # (tests/slurm-lab/run: slurmctld and four slurmd on this machine) around
 # slurm/asoc_benchmark.slurm: a four-node job, then a two-task job array on
 # the same nodes, whose daemons must not hear of each other.
@@ -13,11 +15,21 @@ S=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
 PROLOG=$S/slurm/asoc-prolog
 EPILOG=$S/slurm/asoc-epilog
 SCRIPT=$S/slurm/asoc_benchmark.slurm
-# The job user of the by-hand runs: not root, so that setpriv shows.
+ASOC_SLURM=$B/slurm/asoc-slurm
+# The job user of the by-hand runs: not root, so that the drop shows.
 NOBODY=$(id -u nobody)
 NOGROUP=$(id -g nobody)
 # lib.sh's folder is 0700; nobody's daemon must reach its socket folder.
 chmod 0755 "$T"
+# as_nobody COMMAND...: what a hostile job user can do.
+as_nobody() { setpriv --reuid="$NOBODY" --regid="$NOGROUP" --clear-groups -- "$@"; }
+# bg_nobody COMMAND...: the same in the background; $BG is its pid (setpriv
+# execs COMMAND, so killing $BG kills it, not a subshell around it).
+bg_nobody() {
+	setpriv --reuid="$NOBODY" --regid="$NOGROUP" --clear-groups -- "$@" &
+	BG=$!
+	BGPIDS+=("$BG")
+}
 
 # --- by hand, without SLURM -----------------------------------------------------------
 # hand_conf FILE LINES...: a settings file like /etc/asoc/slurm.conf.
@@ -25,25 +37,34 @@ hand_conf() {
 	local f=$1
 	shift
 	printf '%s\n' "$@" >"$f"
+	chmod 0644 "$f"
 }
-# Nodes a1 and a2 at 127.0.0.21 and .22; a port base drawn like lib.sh's.
+# Nodes a1 and a2 at 127.0.0.21 and .22, each with its own RUN_DIR (as
+# on two machines); a port range drawn like lib.sh's.
 printf 'a1 127.0.0.21\na2 127.0.0.22\n' >"$T/addrs"
 HBASE=$((20000 + (RANDOM % 400) * 100))
 # Pinned to the first CPU this test may use.
 CPU=$(awk '$1 == "Cpus_allowed_list:" { print $2 }' /proc/self/status | cut -d, -f1 | cut -d- -f1)
 (umask 077 && head -c 32 /dev/urandom >"$T/site.key")
-hand_conf "$T/hand.conf" "ASOCD=$ASOCD" "PORT_BASE=$HBASE # a comment" \
-	"RUN_DIR='$T/run'" "NODE_ADDRS=\"$T/addrs\"" "TRANSPORT=tcp" "export LOG_LEVEL=debug" \
-	"CPU_LIST=$CPU" "KEEP_LOGS_DIR=$T/kept" "SITE_KEY=$T/site.key"
+for n in a1 a2; do
+	hand_conf "$T/$n.conf" "ASOCD=$ASOCD" "PORT_BASE=$HBASE # a comment" "PORT_SPAN=100" \
+		"RUN_DIR='$T/run-$n'" "NODE_ADDRS=\"$T/addrs\"" "TRANSPORT=tcp" "export LOG_LEVEL=debug" \
+		"CPU_LIST=$CPU" "KEEP_LOGS_DIR=$T/kept" "SITE_KEY=$T/site.key" "CONNECTION_TIMEOUT=10"
+done
 # hand SCRIPT JOBID [VAR=value...]: the prolog or epilog as slurmd runs it
 # (no PATH, only its variables), on node a1 of a[1-2], as nobody.
-hand() {
-	local script=$1 job=$2
-	shift 2
-	env -i ASOC_SLURM_CONF="$T/hand.conf" SLURM_JOB_ID="$job" SLURM_JOB_UID="$NOBODY" \
-		SLURM_JOB_GID="$NOGROUP" SLURM_JOB_USER=nobody SLURM_NODELIST='a[1-2]' \
-		SLURMD_NODENAME=a1 "$@" "$script"
-}
+# A script, so that timeout and bash -c can run it too.
+cat >"$T/hand" <<EOF
+#!/bin/sh
+script=\$1 job=\$2
+shift 2
+exec env -i ASOC_SLURM="$ASOC_SLURM" ASOC_SLURM_CONF="$T/a1.conf" SLURM_JOB_ID="\$job" \\
+	SLURM_JOB_UID="$NOBODY" SLURM_JOB_GID="$NOGROUP" SLURM_JOB_USER=nobody \\
+	SLURM_NODELIST='a[1-2]' SLURMD_NODENAME=a1 "\$@" "\$script"
+EOF
+chmod 0755 "$T/hand"
+hand() { "$T/hand" "$@"; }
+PY=/usr/bin/python3
 # owner_mode PATH: "uid gid mode"
 owner_mode() { stat -c '%u %g %a' "$1"; }
 # gone PID: exited (a zombie not yet reaped by init has).
@@ -53,89 +74,239 @@ gone() {
 	st=${st##*) }
 	[ "${st%% *}" = Z ]
 }
+# daemon_of RUN_DIR JOB: the pid root recorded.
+daemon_of() { cut -d' ' -f1 "$1/$2/asocd.pid" 2>/dev/null || echo none; }
+# no_key_in_proc [SITE_KEY JOB]: no process's argv or environment holds
+# the site key or the job's key (derived here as every node does), raw, in
+# hex (either case) or in base64.  The keys reach this check through a
+# file, not its argv.
+no_key_in_proc() {
+	"$PY" - "${1:-$T/site.key}" "${2:-7}" <<'EOF'
+import base64, glob, hashlib, hmac, sys
+site = open(sys.argv[1], 'rb').read()
+keys = [site, hmac.new(site, b'asoc-job-key:' + sys.argv[2].encode(), hashlib.sha256).digest()]
+pats = []
+for k in keys:
+    pats += [k, k.hex().encode(), k.hex().upper().encode(), base64.b64encode(k)]
+bad = 0
+for f in glob.glob('/proc/[0-9]*/cmdline') + glob.glob('/proc/[0-9]*/environ'):
+    try:
+        data = open(f, 'rb').read()
+    except OSError:
+        continue
+    for p in pats:
+        if p in data:
+            print('key found in', f, open(f.replace('environ', 'cmdline'), 'rb').read()[:200])
+            bad = 1
+sys.exit(bad)
+EOF
+}
 
 check "the prolog starts asocd by hand (job 7 on a1 of a[1-2])" hand "$PROLOG" 7
-check "job 7's folder is 0700 and the job user's" \
-	test "$(owner_mode "$T/run/7")" = "$NOBODY $NOGROUP 700"
-hpid=$(cat "$T/run/7/asocd.pid" 2>/dev/null || echo none)
+cp "$T/out" "$T/prolog-7.out"
+check "  ...and says nothing (exit 0)" test ! -s "$T/prolog-7.out"
+check "job 7's folder is root's, mode 0755" test "$(owner_mode "$T/run-a1/7")" = "0 0 755"
+check "  ...its socket folder the job user's, 0700, and the only thing of theirs" \
+	bash -c "[ \"\$(stat -c '%u %g %a' '$T/run-a1/7/sock')\" = '$NOBODY $NOGROUP 700' ] &&
+		[ -z \"\$(find '$T/run-a1/7' -mindepth 1 -maxdepth 1 ! -user root ! -name sock)\" ] || { ls -la '$T/run-a1/7'; false; }"
+check "  ...the pid record and log are root's" \
+	bash -c "[ \"\$(stat -c '%u %a' '$T/run-a1/7/asocd.pid')\" = '0 644' ] && [ \"\$(stat -c '%u %g %a' '$T/run-a1/7/asocd.log')\" = '0 $NOGROUP 640' ]"
+hpid=$(daemon_of "$T/run-a1" 7)
 check "job 7's asocd runs as the job user, not root" \
-	bash -c "awk '\$1 == \"Uid:\" { print \$2, \$3 } \$1 == \"Gid:\" { print \$2 }' /proc/$hpid/status | tr '\n' ' ' | grep -qx '$NOBODY $NOBODY $NOGROUP '"
+	bash -c "awk '\$1 == \"Uid:\" { print \$2, \$3, \$4, \$5 } \$1 == \"Gid:\" { print \$2, \$3 }' /proc/$hpid/status | tr '\n' ' ' | grep -qx '$NOBODY $NOBODY $NOBODY $NOBODY $NOGROUP $NOGROUP '"
+check "  ...in a session of its own, its start time recorded" \
+	bash -c "[ \"\$(cut -d' ' -f2 '$T/run-a1/7/asocd.pid')\" = \"\$(sed 's/.*) //' /proc/$hpid/stat | cut -d' ' -f20)\" ]"
 check "job 7's asocd is pinned to CPU_LIST=$CPU" \
 	grep -qx "Cpus_allowed_list:[[:space:]]*$CPU" "/proc/$hpid/status"
-check "job 7's asocd is rank 0 of 2, community 7, on 127.0.0.21:$((HBASE + 7))" \
-	grep -q "listening for peers on 127.0.0.21:$((HBASE + 7)) .*" "$T/run/7/asocd.log"
-check "  ...and says so" grep -q "ready: rank 0 of 2, community '7'" "$T/run/7/asocd.log"
-# job_key JOBID: the key every node derives for a job from the site key.
-job_key() {
-	printf 'asoc-job-key:%s' "$1" | openssl dgst -sha256 -mac HMAC \
-	    -macopt "hexkey:$(od -An -vtx1 "$T/site.key" | tr -d ' \n')" -binary | od -An -vtx1
-}
-check "job 7's key is the job user's, mode 0600, 32 bytes" \
-	test "$(stat -c '%u %a %s' "$T/run/7/asocd.key" 2>/dev/null)" = "$NOBODY 600 32"
-check "  ...handed to asocd with --key-file" \
-	grep -qF -- "--key-file$(printf '\001')$T/run/7/asocd.key" <(tr '\0' '\001' <"/proc/$hpid/cmdline")
-key7=$(od -An -vtx1 "$T/run/7/asocd.key" 2>/dev/null)
-check "  ...every node derives the same key for job 7" test "$key7" = "$(job_key 7)"
-check "  ...and job 8 gets another" test "$(job_key 7)" != "$(job_key 8)"
-check "asoc-stat reaches job 7's asocd" bash -c "'$STAT' --socket '$T/run/7/asocd.sock' | grep -q '127.0.0.22:$((HBASE + 7))'"
+check "  ...rank 0 of 2, community 7, on a port of 127.0.0.21 in $HBASE-$((HBASE + 99))" \
+	grep -Eq "listening for peers on 127.0.0.21:($HBASE|$((HBASE / 100))[0-9][0-9]) " "$T/run-a1/7/asocd.log"
+check "  ...and says so" grep -q "ready: rank 0 of 2, community '7'" "$T/run-a1/7/asocd.log"
+check "  ...its key came on a pipe, not in argv or a file" \
+	bash -c "tr '\0' ' ' </proc/$hpid/cmdline | grep -q -- '--key-fd 3' && ! tr '\0' ' ' </proc/$hpid/cmdline | grep -q -- '--key-file' && [ -z \"\$(find '$T/run-a1' -name '*key*')\" ]"
+check "  ...its environment is PATH alone" test "$(tr '\0' '\n' </proc/$hpid/environ)" = "PATH=/usr/sbin:/usr/bin:/sbin:/bin"
+check "no process's cmdline or environ holds the site key or job 7's key" no_key_in_proc
+check "asoc-stat reaches job 7's asocd, found from SLURM_JOB_ID alone" \
+	bash -c "as_() { setpriv --reuid=$NOBODY --regid=$NOGROUP --clear-groups -- \"\$@\"; }; SLURM_JOB_ID=7 ASOC_RUN_DIR='$T/run-a1' as_ '$STAT' | grep -q '127.0.0.22:'"
 
-# Job 1007 wants the same port on the same node: asocd fails, and the
-# prolog must say why, with the log, and leave nothing behind.
-check_fails "a prolog whose asocd fails shows asocd's log" "cannot listen on 127.0.0.21:$((HBASE + 7)): address already in use" \
-	hand "$PROLOG" 1007
-cp "$T/out" "$T/prolog-1007.out"
-check "  ...names the port clash and the drain" \
-	bash -c "grep -q 'differs from 1007 by a multiple of 1000' '$T/prolog-1007.out' && grep -q 'will be drained' '$T/prolog-1007.out'"
-check "  ...removes job 1007's folder" test ! -e "$T/run/1007"
-check "  ...keeps its log in KEEP_LOGS_DIR" grep -q "address already in use" "$T/kept/asocd-1007-a1.log"
-check "  ...and leaves job 7's asocd alone" kill -0 "$hpid"
+# The other node of job 7: the two daemons prove the same derived key.
+env -i ASOC_SLURM="$ASOC_SLURM" ASOC_SLURM_CONF="$T/a2.conf" SLURM_JOB_ID=7 SLURM_JOB_UID="$NOBODY" \
+	SLURM_JOB_GID="$NOGROUP" SLURM_NODELIST='a[1-2]' SLURMD_NODENAME=a2 "$PROLOG" >/dev/null 2>&1
+check "job 7's two daemons exchange 1 MiB, the key proven (a1 -> a2)" \
+	bash -c "as_() { setpriv --reuid=$NOBODY --regid=$NOGROUP --clear-groups -- \"\$@\"; };
+		as_ '$XFER' --socket '$T/run-a2/7/sock/asocd.sock' recv --from 0 --size 1048576 & r=\$!;
+		as_ '$XFER' --socket '$T/run-a1/7/sock/asocd.sock' send --to 1 --size 1048576 && wait \$r"
+check "  ...the connection proved the key" grep -q "rank 1 .* key proven" "$T/run-a1/7/asocd.log"
 
-hand_conf "$T/bogus.conf" "ASOCD=/nonexistent/sbin/asocd" "RUN_DIR=$T/run"
-check_fails "a prolog with a bogus ASOCD says what to fix" \
-	"asocd not found: ASOCD=/nonexistent/sbin/asocd is not an executable file; install asocd there or set ASOCD= in $T/bogus.conf" \
-	hand "$PROLOG" 8 ASOC_SLURM_CONF="$T/bogus.conf"
-check "  ...and makes no folder" test ! -e "$T/run/8"
-check_fails "a prolog on a node missing from the job" "this node (zz) is not in SLURM_NODELIST='a\[1-2\]'" \
-	hand "$PROLOG" 9 SLURMD_NODENAME=zz
-check_fails "a node missing from NODE_ADDRS" "node a3 of the job is not in NODE_ADDRS" \
-	hand "$PROLOG" 9 SLURM_NODELIST='a[1-3]'
-check_fails "a bad hostlist" "cannot expand SLURM_NODELIST='a\[1-2': .*unbalanced" \
-	hand "$PROLOG" 9 SLURM_NODELIST='a[1-2'
-hand_conf "$T/typo.conf" "ASOCD=$ASOCD" "RUN_DIR=$T/run" "INTERFCE=eth0"
-check_fails "a misspelt setting" "typo.conf:3: unknown setting 'INTERFCE'" \
-	hand "$PROLOG" 9 ASOC_SLURM_CONF="$T/typo.conf"
-hand_conf "$T/chunk.conf" "ASOCD=$ASOCD" "RUN_DIR=$T/run" "NODE_ADDRS=$T/addrs" "CHUNK_SIZE=1"
-check_fails "a setting asocd refuses: its message is shown" "asocd said: asocd: --chunk-size" \
-	hand "$PROLOG" 9 ASOC_SLURM_CONF="$T/chunk.conf"
-chmod 0666 "$T/typo.conf"
-check_fails "a settings file others may write is refused" "must belong to root and be writable by root only" \
-	hand "$PROLOG" 9 ASOC_SLURM_CONF="$T/typo.conf"
-check_fails "the prolog without SLURM's variables" "SLURMD_NODENAME is not set" \
-	env -i SLURM_JOB_ID=9 SLURM_JOB_UID=0 SLURM_JOB_GID=0 SLURM_NODELIST=a1 "$PROLOG"
-check "no folder was left by the failures" bash -c "[ \"\$(ls '$T/run')\" = 7 ]"
+# --- attacks of a job user on the root part ---------------------------------------
+# A canary root owns outside every job folder: no attack may change it.
+echo "root's canary" >"$T/canary"
+chmod 0644 "$T/canary"
+canary_ok() { [ "$(stat -c '%u %a %s' "$T/canary")" = "0 644 14" ] && [ "$(cat "$T/canary")" = "root's canary" ]; }
 
-# A pidfile is the job user's to write: the epilog must not kill what it
-# names unless it is the job's asocd.
-setpriv --reuid="$NOBODY" --regid="$NOGROUP" --clear-groups sleep 60 &
-decoy=$!
-BGPIDS+=("$decoy")
-echo "$decoy" >"$T/run/7/asocd.pid"
-check "the epilog stops job 7's asocd (SIGTERM)" hand "$EPILOG" 7
+# 1. Symlink race on every file root creates, hammered over 30 jobs: a
+# process of the user plants links and FIFOs, as fast as it can, at every
+# name root makes in RUN_DIR and in the job folders.
+cat >"$T/hammer" <<EOF
+#!/bin/bash
+while :; do
+	for id in \$(seq 100 129); do
+		for n in "" /asocd.key /asocd.pid /asocd.log /error /.asocd.pid.new /.error.new /sock; do
+			ln -s "$T/canary" "$T/run-a1/\$id\$n" 2>/dev/null
+			mkfifo "$T/run-a1/\$id\$n.fifo" 2>/dev/null
+		done
+		ln -sf "$T/canary" "$T/run-a1/\$id/sock/asocd.log" 2>/dev/null
+		mkfifo "$T/run-a1/\$id/sock/asocd.pid" 2>/dev/null
+	done
+done
+EOF
+chmod 0755 "$T/hammer"
+bg_nobody "$T/hammer"
+hammer=$BG
+bad=0
+for id in $(seq 100 129); do
+	timeout 40 bash -c "'$T/hand' '$PROLOG' $id" >>"$T/race.out" 2>&1 || bad=$((bad + 1))
+	timeout 40 bash -c "'$T/hand' '$EPILOG' $id" >>"$T/race.out" 2>&1 || bad=$((bad + 1))
+done
+kill -KILL "$hammer" 2>/dev/null || true
+wait "$hammer" 2>/dev/null || true
+check "30 prologs and epilogs under a symlink/FIFO hammer all exited 0 in time" test "$bad" = 0
+check "  ...the canary root owns is untouched" canary_ok
+check "  ...every prolog started its daemon (no error recorded)" bash -c "! grep -q 'not started' '$T/race.out'"
+check "  ...nothing of those jobs is left, and no link the user made in RUN_DIR" \
+	bash -c "[ -z \"\$(find '$T/run-a1' -mindepth 1 -maxdepth 1 ! -name 7)\" ] || { ls -la '$T/run-a1'; false; }"
+check "  ...the job user could not write in RUN_DIR or a job folder" \
+	bash -c "! setpriv --reuid=$NOBODY --regid=$NOGROUP --clear-groups -- ln -s '$T/canary' '$T/run-a1/7/asocd.pid.x' 2>/dev/null"
+
+# 2. A FIFO or a link at every path root reads: the user's own folder is
+# the only place they can put one; the epilog must neither block on nor
+# follow them, and removes them.
+hand "$PROLOG" 31 >/dev/null 2>&1
+as_nobody mkfifo "$T/run-a1/31/sock/asocd.pid" "$T/run-a1/31/sock/asocd.log" "$T/run-a1/31/sock/error"
+as_nobody ln -s "$T/canary" "$T/run-a1/31/sock/link"
+as_nobody ln -s / "$T/run-a1/31/sock/root"
+as_nobody mkdir -p "$T/run-a1/31/sock/d/d/d/d"
+as_nobody ln -s "$T/canary" "$T/run-a1/31/sock/d/d/d/d/x"
+t0=$SECONDS
+check "an epilog facing FIFOs and links in the user's folder exits 0" timeout 30 "$T/hand" "$EPILOG" 31
+check "  ...at once (no blocking read: $((SECONDS - t0)) s)" test $((SECONDS - t0)) -lt 12
+check "  ...removes them all, following none" bash -c "[ ! -e '$T/run-a1/31' ] && [ -d /etc ] && [ -f /etc/passwd ]"
+check "  ...the canary is untouched" canary_ok
+# Root's own inputs: a link or a FIFO as the site key is refused, at once.
+ln -sf "$T/site.key" "$T/key-link"
+mkfifo "$T/key-fifo"
+hand_conf "$T/link.conf" "ASOCD=$ASOCD" "RUN_DIR=$T/run-a1" "NODE_ADDRS=$T/addrs" "SITE_KEY=$T/key-link"
+hand_conf "$T/fifo.conf" "ASOCD=$ASOCD" "RUN_DIR=$T/run-a1" "NODE_ADDRS=$T/addrs" "SITE_KEY=$T/key-fifo"
+check "a site key that is a link is refused, the job told why, exit 0" \
+	bash -c "'$T/hand' '$PROLOG' 32 ASOC_SLURM_CONF='$T/link.conf'"
+check "  ...libasoc prints that reason instead of 'is asocd running?'" \
+	bash -c "SLURM_JOB_ID=32 ASOC_RUN_DIR='$T/run-a1' '$STAT' 2>&1 | grep -q 'asocd was not started for job 32 on node a1: cannot open $T/key-link: Too many levels of symbolic links'"
+check "a site key that is a FIFO is refused without blocking" \
+	timeout 10 bash -c "'$T/hand' '$PROLOG' 33 ASOC_SLURM_CONF='$T/fifo.conf' && grep -q 'is not a regular file' '$T/run-a1/33/error'"
+hand "$EPILOG" 32 ASOC_SLURM_CONF="$T/link.conf" >/dev/null 2>&1
+hand "$EPILOG" 33 ASOC_SLURM_CONF="$T/fifo.conf" >/dev/null 2>&1
+
+# 3. A look-alike: a process of the user with job 7's socket in its argv.
+# The old epilog exited 1 on it (drain); now only the recorded daemon goes.
+bg_nobody "$PY" -c 'import time; time.sleep(60)' --socket "$T/run-a1/7/sock/asocd.sock"
+decoy=$BG
+check "a FIFO in place of the pid record cannot be made by the user" \
+	bash -c "! setpriv --reuid=$NOBODY --regid=$NOGROUP --clear-groups -- mkfifo '$T/run-a1/7/asocd.pid.fifo' 2>/dev/null"
+check "the epilog stops job 7's asocd despite a look-alike" hand "$EPILOG" 7
 check "  ...which is gone" gone "$hpid"
-check "  ...with its folder" test ! -e "$T/run/7"
-check "  ...but not the process a forged pidfile named" kill -0 "$decoy"
+check "  ...with its folder" test ! -e "$T/run-a1/7"
+check "  ...but not the look-alike" kill -0 "$decoy"
 check "  ...and keeps the log" grep -q "signal 15" "$T/kept/asocd-7-a1.log"
+kill -KILL "$decoy" 2>/dev/null || true
 check "the epilog again: nothing there, exit 0" hand "$EPILOG" 7
 check "the epilog of a job never started: exit 0" hand "$EPILOG" 12345
+env -i ASOC_SLURM="$ASOC_SLURM" ASOC_SLURM_CONF="$T/a2.conf" SLURM_JOB_ID=7 SLURM_JOB_UID="$NOBODY" \
+	SLURMD_NODENAME=a2 "$EPILOG" >/dev/null 2>&1
+
+# 4. Two jobs whose ids are equal modulo the old 1000, on one node: both
+# get a daemon.
+hand "$PROLOG" 5 >/dev/null 2>&1
+check "jobs 5 and 1005 on one node both get a serving daemon" \
+	bash -c "'$T/hand' '$PROLOG' 1005 &&
+		SLURM_JOB_ID=5 ASOC_RUN_DIR='$T/run-a1' '$STAT' >/dev/null && SLURM_JOB_ID=1005 ASOC_RUN_DIR='$T/run-a1' '$STAT' >/dev/null"
+hand "$EPILOG" 5 >/dev/null 2>&1
+hand "$EPILOG" 1005 >/dev/null 2>&1
+
+# 5. A squatted port: a process of the user listens (and never answers) on
+# job 40's first candidate on a1.  a1's daemon takes the next candidate;
+# a2's, dialling a1, meets the squatter first and moves on.
+hand "$PROLOG" 40 >/dev/null 2>&1
+p40=$(sed -n 's/.*listening for peers on 127.0.0.21:\([0-9]*\).*/\1/p' "$T/run-a1/40/asocd.log" | head -1)
+hand "$EPILOG" 40 >/dev/null 2>&1
+bg_nobody "$PY" -c "import socket, time
+s = socket.socket(); s.bind(('127.0.0.21', $p40)); s.listen(8); time.sleep(120)"
+squat=$BG
+for ((t = 0; t < 50; t++)); do ss -Htln "sport = :$p40" | grep -q . && break; sleep 0.1; done
+check "a squatter holds job 40's first port $p40 on a1" bash -c "ss -Htln 'sport = :$p40' | grep -q 127.0.0.21"
+check "the prolog of job 40 still starts its daemon" hand "$PROLOG" 40
+check "  ...on the next candidate" grep -q "port $p40 on 127.0.0.21 is taken; trying the next candidate" "$T/run-a1/40/asocd.log"
+env -i ASOC_SLURM="$ASOC_SLURM" ASOC_SLURM_CONF="$T/a2.conf" SLURM_JOB_ID=40 SLURM_JOB_UID="$NOBODY" \
+	SLURM_JOB_GID="$NOGROUP" SLURM_NODELIST='a[1-2]' SLURMD_NODENAME=a2 "$PROLOG" >/dev/null 2>&1
+check "  ...and a2 reaches a1 past the squatter (1 MiB, a2 -> a1)" \
+	bash -c "as_() { setpriv --reuid=$NOBODY --regid=$NOGROUP --clear-groups -- \"\$@\"; };
+		as_ '$XFER' --socket '$T/run-a1/40/sock/asocd.sock' recv --from 1 --size 1048576 & r=\$!;
+		as_ '$XFER' --socket '$T/run-a2/40/sock/asocd.sock' send --to 0 --size 1048576 && wait \$r"
+kill -KILL "$squat" 2>/dev/null || true
+hand "$EPILOG" 40 >/dev/null 2>&1
+env -i ASOC_SLURM="$ASOC_SLURM" ASOC_SLURM_CONF="$T/a2.conf" SLURM_JOB_ID=40 SLURM_JOB_UID="$NOBODY" \
+	SLURMD_NODENAME=a2 "$EPILOG" >/dev/null 2>&1
+
+# 6. Memory charged to the job: a cgroup v1 job folder as SLURM's
+# task/cgroup makes it (memory/slurm*/uid_UID/job_JOBID, freezer alike).
+# The daemon must join it, so the 64 MiB it faults in when a client
+# registers a buffer count there, not in slurmd's cgroup.
+CGN=slurm_asoctest$$
+cg_mem=/sys/fs/cgroup/memory/$CGN/uid_$NOBODY/job_61
+if mkdir -p "$cg_mem" "/sys/fs/cgroup/freezer/$CGN/uid_$NOBODY/job_61" 2>/dev/null; then
+	hand "$PROLOG" 61 >/dev/null 2>&1
+	cpid=$(daemon_of "$T/run-a1" 61)
+	check "job 61's asocd is in the job's memory cgroup" grep -qx "$cpid" "$cg_mem/cgroup.procs"
+	check "  ...and says so in its log" grep -q "joined job 61's cgroups: memory freezer" "$T/run-a1/61/asocd.log"
+	u0=$(cat "$cg_mem/memory.usage_in_bytes")
+	bg_nobody "$XFER" --socket "$T/run-a1/61/sock/asocd.sock" recv --from 0 --size 67108864 >/dev/null 2>&1
+	holder=$BG
+	charged() { [ $(($(cat "$cg_mem/memory.usage_in_bytes") - u0)) -ge $((60 << 20)) ]; }
+	for ((t = 0; t < 50; t++)); do charged && break; sleep 0.1; done
+	check "  ...a 64 MiB buffer registered: the job's cgroup is charged $((($(cat "$cg_mem/memory.usage_in_bytes") - u0) >> 20)) MiB" charged
+	kill -KILL "$holder" 2>/dev/null || true
+	hand "$EPILOG" 61 >/dev/null 2>&1
+else
+	ok "no cgroup v1 memory hierarchy to make a job cgroup in: the memory check is not run"
+fi
+rmdir "$cg_mem" "${cg_mem%/*}" "/sys/fs/cgroup/memory/$CGN" "/sys/fs/cgroup/freezer/$CGN/uid_$NOBODY/job_61" \
+	"/sys/fs/cgroup/freezer/$CGN/uid_$NOBODY" "/sys/fs/cgroup/freezer/$CGN" 2>/dev/null || true
+
+# Failures are explained, and never a non-zero exit (SLURM would drain).
+hand_conf "$T/bogus.conf" "ASOCD=/nonexistent/sbin/asocd" "RUN_DIR=$T/run-a1" "NODE_ADDRS=$T/addrs" "SITE_KEY=$T/site.key"
+check "a prolog with a bogus ASOCD exits 0" hand "$PROLOG" 8 ASOC_SLURM_CONF="$T/bogus.conf"
+check "  ...and records why" grep -q "cannot run ASOCD=/nonexistent/sbin/asocd" "$T/run-a1/8/error"
+check "  ...leaving no socket folder" test ! -e "$T/run-a1/8/sock"
+hand "$EPILOG" 8 >/dev/null 2>&1
+check "a prolog on a node missing from the job exits 0 and says why" \
+	bash -c "'$T/hand' '$PROLOG' 9 SLURMD_NODENAME=zz 2>&1 | grep -q \"this node (zz) is not in SLURM_NODELIST='a\\[1-2\\]'\""
+hand "$EPILOG" 9 >/dev/null 2>&1
+hand_conf "$T/typo.conf" "ASOCD=$ASOCD" "RUN_DIR=$T/run-a1" "INTERFCE=eth0"
+check "a misspelt setting is named" \
+	bash -c "'$T/hand' '$PROLOG' 9 ASOC_SLURM_CONF='$T/typo.conf' 2>&1 | grep -q \"typo.conf:3: unknown setting 'INTERFCE'\""
+chmod 0666 "$T/typo.conf"
+check "a settings file others may write is refused" \
+	bash -c "'$T/hand' '$PROLOG' 9 ASOC_SLURM_CONF='$T/typo.conf' 2>&1 | grep -q 'must belong to root and be writable by root only'"
+check "a job id that is not a number is refused" \
+	bash -c "'$T/hand' '$PROLOG' ../x 2>&1 | grep -q \"SLURM_JOB_ID='../x' is not a job id\""
+check "no folder was left by the failures and attacks" bash -c "[ -z \"\$(ls '$T/run-a1' '$T/run-a2' | grep -v '^/\\|^\$')\" ] || { ls -la '$T/run-a1' '$T/run-a2'; false; }"
 
 # A requeued job runs its prolog again on a node that may still hold the
 # first run's folder and daemon: they are replaced, not kept.
 hand "$PROLOG" 21 >/dev/null 2>&1
-old=$(cat "$T/run/21/asocd.pid" 2>/dev/null || echo none)
+old=$(daemon_of "$T/run-a1" 21)
 check "a second prolog of job 21 replaces the leftover daemon" hand "$PROLOG" 21
-new=$(cat "$T/run/21/asocd.pid" 2>/dev/null || echo none)
+new=$(daemon_of "$T/run-a1" 21)
 check "  ...the old one is gone, the new one serves" \
-	bash -c "[ '$old' != '$new' ] && '$STAT' --socket '$T/run/21/asocd.sock' >/dev/null"
+	bash -c "[ '$old' != '$new' ] && SLURM_JOB_ID=21 ASOC_RUN_DIR='$T/run-a1' '$STAT' >/dev/null"
 check "  ...and the leftover process is gone" gone "$old"
 
 # A daemon that does not stop on SIGTERM (here: stopped) gets SIGKILL
@@ -147,7 +318,7 @@ cp "$T/out" "$T/epilog-21.out"
 check "  ...after 10 s, and says so" \
 	bash -c "grep -q 'still running 10 s after SIGTERM: sending SIGKILL' '$T/epilog-21.out' && [ $((SECONDS - t0)) -ge 10 ]"
 check "  ...it is gone" gone "$new"
-check "  ...and its folder" test ! -e "$T/run/21"
+check "  ...and its folder" test ! -e "$T/run-a1/21"
 
 # --- in the SLURM lab ---------------------------------------------------------------
 if [ -z "${SLURM_CONF:-}" ] || [ -z "${ASOC_LAB_NODES:-}" ] || ! sinfo >/dev/null 2>&1; then
@@ -186,12 +357,12 @@ job_clean() {
 			return 1
 		fi
 	done
-	if pgrep -f -- "--socket $ASOC_RUN_DIR/$job/asocd.sock" >/dev/null; then
+	if pgrep -f -- "--socket $ASOC_RUN_DIR/$job/sock/asocd.sock" >/dev/null; then
 		echo "an asocd with job $job's socket still runs: $(pgrep -af -- "--community $job ")"
 		return 1
 	fi
 	for n in n1 n2 n3 n4; do
-		[ ! -e "$ASOC_LAB_NODES/$n/run/$job/asocd.sock" ] || { echo "$n: socket left"; return 1; }
+		[ ! -e "$ASOC_LAB_NODES/$n/run/$job/sock/asocd.sock" ] || { echo "$n: socket left"; return 1; }
 		[ ! -e "$ASOC_LAB_NODES/$n/run/$job" ] || { echo "$n: folder left: $(ls -la "$ASOC_LAB_NODES/$n/run/$job")"; return 1; }
 	done
 }
@@ -222,7 +393,7 @@ job_logs_ok() {
 bench_ok() {
 	local out=$1 job=$2 r
 	grep -q "^asoc-bench: job $job .*on 4 nodes" "$out" || { echo "no header naming job $job"; return 1; }
-	grep -q "socket $ASOC_RUN_DIR/$job/asocd.sock" "$out" || { echo "not job $job's socket"; return 1; }
+	grep -q "socket $ASOC_RUN_DIR/$job/sock/asocd.sock" "$out" || { echo "not job $job's socket"; return 1; }
 	grep -q "data verified on 3 of 3 receivers" "$out" || { echo "not verified on 3 of 3"; return 1; }
 	for ((r = 1; r < 4; r++)); do
 		grep -Eq "^0: peer $r +5 of 5 .* verified$" "$out" || { echo "no verified result for rank $r"; return 1; }
@@ -329,13 +500,15 @@ hold=${hold:-none}
 hold_running() {
 	local n
 	[ "$(job_field "$hold" JobState)" = RUNNING ] || return 1
-	for n in n1 n2 n3 n4; do [ -S "$ASOC_LAB_NODES/$n/run/$hold/asocd.sock" ] || return 1; done
+	for n in n1 n2 n3 n4; do [ -S "$ASOC_LAB_NODES/$n/run/$hold/sock/asocd.sock" ] || return 1; done
 }
 for ((t = 0; t < 300; t++)); do hold_running && break; sleep 0.1; done
 check "job $hold of nobody is running, its daemons serving on four nodes" hold_running
-hsock=$ASOC_LAB_NODES/n1/run/$hold/asocd.sock
-check "the job's folder is nobody's and mode 0700" \
-	test "$(stat -c '%U %a' "$ASOC_LAB_NODES/n1/run/$hold")" = "nobody 700"
+hsock=$ASOC_LAB_NODES/n1/run/$hold/sock/asocd.sock
+check "the job's folder is root's (0755), its socket folder nobody's (0700)" \
+	test "$(stat -c '%U %a' "$ASOC_LAB_NODES/n1/run/$hold") $(stat -c '%U %a' "$ASOC_LAB_NODES/n1/run/$hold/sock")" = "root 755 nobody 700"
+check "during job $hold, no process's cmdline or environ holds the site key or its key" \
+	no_key_in_proc "$(sed -n 's/^SITE_KEY=//p' "$ASOC_SLURM_CONF")" "$hold"
 check_fails "another user's client cannot reach the job's socket" "another user's or job's" \
 	setpriv --reuid "$OTHER" --regid "$(id -g $OTHER)" --clear-groups \
 	"$B/client/asoc-stat" --socket "$hsock"
@@ -369,6 +542,9 @@ scancel "$hold" 2>/dev/null || true
 check "job $hold left squeue (epilogs done)" wait_gone "$hold"
 check "job $hold: no asocd process, socket or folder left" job_clean "$hold"
 
+# Two jobs whose ids are equal modulo 1000 are tried by hand above (jobs
+# 5 and 1005, with asoc-slurm and asocd themselves): SLURM 22.05's sbatch
+# cannot choose a job id, and the lab's ids run from 1.
 check "every node's RUN_DIR is empty after all jobs" \
 	bash -c "[ -z \"\$(find '$ASOC_LAB_NODES'/n?/run -mindepth 1 | tee /dev/stderr)\" ]"
 check "no node was drained" bash -c "[ \"\$(sinfo -h -t drain,down -o %D)\" = '' ]"
