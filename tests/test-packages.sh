@@ -14,7 +14,7 @@
 #    module load asoc` puts DIR's asoc-bench first on PATH.
 # Root only (it installs packages); about four minutes.
 . "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
-PKGS=(asocd asoc-tools libasoc0 libasoc-dev)
+PKGS=(asocd asoc-tools libasoc0 libasoc-dev python3-asoc)
 installed=0
 
 purge() {
@@ -59,7 +59,7 @@ debs=()
 for p in "${PKGS[@]}"; do
 	debs+=("$(ls "$T"/"${p}"_"$V"_*.deb 2>/dev/null | head -1)")
 done
-check "... made the four packages" bash -c "for d in ${debs[*]}; do [ -f \"\$d\" ] || exit 1; done"
+check "... made the five packages" bash -c "for d in ${debs[*]}; do [ -f \"\$d\" ] || exit 1; done"
 check "lintian finds no error" bash -c "
     lintian --no-tag-display-limit --info '$T'/asoc_${V}_*.changes > '$T/lintian.log' 2>&1 || true
     cat '$T/lintian.log'; ! grep -q '^E:' '$T/lintian.log'"
@@ -94,6 +94,11 @@ check "the installed asoc-stat counts it" bash -c "
     $BIN/asoc-stat --socket '$(sock 0)' --json | grep -q '\"xfers_done\":[1-9]'"
 check "the installed asoc-stat --prometheus" bash -c "
     $BIN/asoc-stat --socket '$(sock 0)' --prometheus | grep -q '^asoc_sent_bytes_total [1-9]'"
+check "the installed Python module (python3-asoc) talks to the installed asocd" bash -c "
+    cd / && out=\$(/usr/bin/python3 -c 'import asoc, sys
+with asoc.connect(sys.argv[1]) as n:
+    print(asoc.__file__, n.rank, n.world_size)' '$(sock 1)') && echo \"\$out\" &&
+    case \"\$out\" in /usr/lib/python3/dist-packages/asoc/*' 1 2') ;; *) exit 1;; esac"
 stop_all
 check_fails "the installed asoc-info says why TCP (exit 1)" \
     "asocd would fall back to TCP" $BIN/asoc-info --listen 127.0.0.1 --munge no
@@ -114,8 +119,8 @@ cp "$B/asoc-$V.tar.gz" "$T/rpm/SOURCES/"
 check "rpmbuild -bb asoc.spec (--nodeps), every installed file packaged" bash -c "
     rpmbuild -bb --nodeps --define '_topdir $T/rpm' --define '_smp_mflags -j2' \
         '$T/asoc-$V/asoc.spec'"
-check "... made asocd, asoc-tools, libasoc and libasoc-devel" bash -c "
-    cd '$T/rpm/RPMS' && ls */asocd-$V-* */asoc-tools-$V-* */libasoc-$V-* */libasoc-devel-$V-*"
+check "... made asocd, asoc-tools, libasoc, libasoc-devel and python3-asoc" bash -c "
+    cd '$T/rpm/RPMS' && ls */asocd-$V-* */asoc-tools-$V-* */libasoc-$V-* */libasoc-devel-$V-* */python3-asoc-$V-*"
 check "... asoc-tools has asoc-info and the modulefile" bash -c "
     rpm -qlp '$T'/rpm/RPMS/*/asoc-tools-$V-*.rpm | grep -q '/usr/bin/asoc-info' &&
     rpm -qlp '$T'/rpm/RPMS/*/asoc-tools-$V-*.rpm | grep -q '/usr/share/modulefiles/asoc.lua'"
