@@ -64,6 +64,25 @@ is_socket(const char *path)
 	return stat(path, &st) == 0 && S_ISSOCK(st.st_mode);
 }
 
+/* The user-only path's socket lives in a shared folder (/tmp): another
+ * user can make one at the name we would look for before our daemon
+ * starts.  Only a folder that is ours and closed to others counts. */
+static int
+is_own_socket(const char *path)
+{
+	char dir[4096];
+	struct stat st;
+	char *slash;
+
+	if (snprintf(dir, sizeof dir, "%s", path) >= (int)sizeof dir ||
+	    (slash = strrchr(dir, '/')) == NULL)
+		return 0;
+	*slash = '\0';
+	return lstat(dir, &st) == 0 && S_ISDIR(st.st_mode) &&
+	    st.st_uid == getuid() && (st.st_mode & 077) == 0 &&
+	    is_socket(path);
+}
+
 void
 libasoc_find_socket(char *path, size_t size)
 {
@@ -77,7 +96,7 @@ libasoc_find_socket(char *path, size_t size)
 		snprintf(path, size, "%s/%s/sock/asocd.sock", find_run_dir(),
 		    job);
 		if (!is_socket(path) && find_user_socket(user, sizeof user,
-		    job) == 0 && is_socket(user))
+		    job) == 0 && is_own_socket(user))
 			snprintf(path, size, "%s", user);
 	} else
 		proto_default_socket(path, size);
