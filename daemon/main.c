@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -312,6 +313,15 @@ main(int argc, char **argv)
 		return 1;
 	}
 	signal(SIGPIPE, SIG_IGN);
+	/* Under the prolog our log is root's file with a hard size limit
+	 * (asoc-slurm): past it a write fails, which must not kill us. */
+	signal(SIGXFSZ, SIG_IGN);
+	/* Handed the key on a descriptor (both SLURM paths): no other
+	 * process of the job user may attach to us and take the key or our
+	 * descriptors (the log in root's folder), as OpenSSH keeps its
+	 * privilege-separated children from being traced. */
+	if (cf->key_fd != 0)
+		(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 
 	asocd = &asocd_state;
 	asocd->conf = cf;

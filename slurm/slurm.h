@@ -107,6 +107,7 @@ unsigned long long slurm_start_time(pid_t pid);
 #define SLURM_SOCK_NAME	"asocd.sock"
 #define SLURM_PID_FILE	"asocd.pid"
 #define SLURM_LOG_FILE	"asocd.log"
+#define SLURM_LOG_MAX	(64 << 20)	/* bytes the daemon may write to a file */
 #define SLURM_ERR_FILE	"error"
 
 #endif

@@ -215,6 +215,22 @@ parse_cpus(const char *s, cpu_set_t *set)
 	return 0;
 }
 
+/* The daemon's log is root's file on /run, written through the daemon's
+ * descriptor: a hard limit on the size of what it writes, which the job
+ * user cannot raise, keeps a daemon (or whoever drives it) from filling
+ * /run through it.  asocd ignores SIGXFSZ, so a full log fails writes
+ * instead of killing it. */
+static void
+limit_files(void)
+{
+	struct rlimit rl = { SLURM_LOG_MAX, SLURM_LOG_MAX };
+
+	if (setrlimit(RLIMIT_FSIZE, &rl) < 0)
+		fprintf(stderr, "asoc-slurm: warning: cannot limit the "
+		    "daemon's log to %d MiB: %s\n", SLURM_LOG_MAX >> 20,
+		    strerror(errno));
+}
+
 /* In the child, as root still: become the job user for good. */
 static void
 drop_privileges(const struct slurm_job *j)
@@ -267,7 +283,15 @@ exec_daemon(const struct slurm_conf *c, const struct slurm_job *j,
 	    dup2(null, 1) < 0 || dup2(logfd, 2) < 0 || dup2(keyfd, 3) < 0 ||
 	    dup2(readyfd, 4) < 0)
 		_exit(126);
-	(void)close_range(5, ~0u, 0);
+	if (close_range(5, ~0u, 0) < 0) {
+		/* Before Linux 5.9: one by one, so nothing slurmd left open
+		 * reaches the user's daemon. */
+		long fd, max = sysconf(_SC_OPEN_MAX);
+
+		for (fd = 5; fd < (max > 0 ? max : 65536); fd++)
+			(void)close((int)fd);
+	}
+	limit_files();
 	if (setsid() < 0)
 		_exit(126);
 	slurm_cgroup_join(c, j);
@@ -440,8 +464,8 @@ slurm_prolog(const struct slurm_conf *c, const struct slurm_job *j,
 	if (slurm_make_sock_dir(jobfd, j->uid, j->gid, why, sizeof why) < 0)
 		goto out;
 	rc = start_daemon(c, j, pe, jobfd, key, why, sizeof why);
-	OPENSSL_cleanse(key, sizeof key);
 out:
+	OPENSSL_cleanse(key, sizeof key);
 	free(pe);
 	if (rc < 0) {
 		/* What libasoc and the tools print instead of "no daemon". */

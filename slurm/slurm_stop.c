@@ -169,7 +169,11 @@ keep_log(const struct slurm_conf *c, const struct slurm_job *j, int jobfd)
 	if (out < 0)
 		goto out;
 	from = st.st_size > (16 << 20) ? st.st_size - (16 << 20) : 0;
-	while ((n = pread(in, buf, sizeof buf, from)) > 0) {
+	/* Up to the size seen now: a log someone keeps appending to must
+	 * not keep the epilog copying. */
+	while (from < st.st_size && (n = pread(in, buf, (size_t)(st.st_size -
+	    from < (off_t)sizeof buf ? st.st_size - from : (off_t)sizeof buf),
+	    from)) > 0) {
 		if (write(out, buf, (size_t)n) != n)
 			break;
 		from += n;

@@ -116,6 +116,10 @@ check "job 7's asocd runs as the job user, not root" \
 	bash -c "awk '\$1 == \"Uid:\" { print \$2, \$3, \$4, \$5 } \$1 == \"Gid:\" { print \$2, \$3 }' /proc/$hpid/status | tr '\n' ' ' | grep -qx '$NOBODY $NOBODY $NOBODY $NOBODY $NOGROUP $NOGROUP '"
 check "  ...in a session of its own, its start time recorded" \
 	bash -c "[ \"\$(cut -d' ' -f2 '$T/run-a1/7/asocd.pid')\" = \"\$(sed 's/.*) //' /proc/$hpid/stat | cut -d' ' -f20)\" ]"
+check "  ...whatever writes through it, its log cannot grow past 64 MiB (hard RLIMIT_FSIZE)" \
+	bash -c "awk '/^Max file size/ { print \$4, \$5 }' /proc/$hpid/limits | grep -qx '67108864 67108864'"
+check "  ...and no process of the job user may attach to it (not dumpable: /proc/PID is root's)" \
+	bash -c "[ \"\$(stat -c %u /proc/$hpid/environ)\" = 0 ] && ! setpriv --reuid=$NOBODY --regid=$NOGROUP --clear-groups -- cat /proc/$hpid/environ >/dev/null 2>&1"
 check "job 7's asocd is pinned to CPU_LIST=$CPU" \
 	grep -qx "Cpus_allowed_list:[[:space:]]*$CPU" "/proc/$hpid/status"
 check "  ...rank 0 of 2, community 7, on a port of 127.0.0.21 in $HBASE-$((HBASE + 99))" \
