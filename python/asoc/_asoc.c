@@ -51,6 +51,7 @@ status_class(asoc_status_t st)
 static PyObject *
 raise_status(PyObject *cls, asoc_status_t st, const char *msg)
 {
+	PyObject *status;
 	PyObject *exc;
 
 	if (cls == NULL)
@@ -60,8 +61,10 @@ raise_status(PyObject *cls, asoc_status_t st, const char *msg)
 	exc = PyObject_CallFunction(cls, "s", msg);
 	if (exc == NULL)
 		return NULL;
-	if (PyObject_SetAttrString(exc, "status", PyLong_FromLong(st)) < 0)
+	status = PyLong_FromLong(st);
+	if (status == NULL || PyObject_SetAttrString(exc, "status", status) < 0)
 		PyErr_Clear();
+	Py_XDECREF(status);	/* SetAttr took its own reference */
 	PyErr_SetObject(cls, exc);
 	Py_DECREF(exc);
 	return NULL;
@@ -630,6 +633,11 @@ req_poll(RequestObject *r)
 	if (r->done)
 		return 1;
 	sess_lock(r->sess);
+	/* Another thread may have finished r while we waited for the lock. */
+	if (r->done) {
+		sess_unlock(r->sess);
+		return 1;
+	}
 	st = asoc_test(r->req, &done, &r->c);
 	if (done)
 		req_finish(r, st);
@@ -655,6 +663,10 @@ req_cancel_wait(RequestObject *r)
 	if (r->done)
 		return;
 	sess_lock(r->sess);
+	if (r->done) {		/* finished by another thread meanwhile */
+		sess_unlock(r->sess);
+		return;
+	}
 	asoc_cancel(r->req);
 	Py_BEGIN_ALLOW_THREADS
 	st = asoc_wait(r->req, &r->c);
@@ -750,7 +762,8 @@ Request_cancel(RequestObject *r, PyObject *unused)
 	(void)unused;
 	if (!r->done) {
 		sess_lock(r->sess);
-		asoc_cancel(r->req);
+		if (!r->done)	/* again, under the lock */
+			asoc_cancel(r->req);
 		sess_unlock(r->sess);
 	}
 	Py_RETURN_NONE;
