@@ -10,7 +10,9 @@
 #    files, not the build tree; then they are purged again;
 #  - rpmbuild -bb builds asoc.spec (--nodeps: EL names), which fails on
 #    any installed file no package takes;
-#  - make install prefix=DIR, then `module use DIR/share/modulefiles;
+#  - configure --prefix=DIR && make install (a second build: libtool
+#    installs the Python module only where it was linked for), then
+#    `module use DIR/share/modulefiles;
 #    module load asoc` puts DIR's asoc-bench first on PATH.
 # Root only (it installs packages); about four minutes.
 . "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
@@ -126,10 +128,19 @@ check "... asoc-tools has asoc-info and the modulefile" bash -c "
     rpm -qlp '$T'/rpm/RPMS/*/asoc-tools-$V-*.rpm | grep -q '/usr/share/modulefiles/asoc.lua'"
 
 # --- the modulefile make install writes for its prefix ---
-check "make install prefix=DIR" make -C "$B" install prefix="$T/pfx"
+mkdir "$T/pfx-build"
+check "configure --prefix=DIR && make install" bash -c "
+    cd '$T/pfx-build' && '$top_srcdir/configure' --prefix='$T/pfx' >configure.log 2>&1 &&
+    make -j2 install >install.log 2>&1 || { tail -20 configure.log install.log; false; }"
 check "module use DIR/share/modulefiles; module load asoc: DIR's tools" bash -c "
     . /etc/profile.d/lmod.sh && module use '$T/pfx/share/modulefiles' && module load asoc &&
     [ \"\$(command -v asoc-bench)\" = '$T/pfx/bin/asoc-bench' ] &&
     asoc-bench --help | grep -q usage && [ \"\$ASOC_ROOT\" = '$T/pfx' ] &&
     [ -L '$T/pfx/share/man/man3/asoc_isend.3' ]"
+if grep -q '^Python package: yes' "$T/pfx-build/configure.log" 2>/dev/null ||
+    grep -q 'Python package: yes' "$T/pfx-build/configure.log"; then
+	check "  ...and its PYTHONPATH: import asoc finds DIR's module" bash -c "
+	    . /etc/profile.d/lmod.sh && module use '$T/pfx/share/modulefiles' && module load asoc &&
+	    cd / && /usr/bin/python3 -c 'import asoc, sys; assert asoc.__file__.startswith(sys.argv[1]), asoc.__file__' '$T/pfx'"
+fi
 finish
