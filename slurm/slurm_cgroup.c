@@ -65,41 +65,29 @@ job_dir(const char *ctl, const struct slurm_job *j, char *dir, size_t size)
 	return rc;
 }
 
-/* Moves pid into every controller's job folder (its step_extern when
- * there is one); the controllers joined, " memory freezer", in joined.
- * need_extern: only once the memory or freezer step_extern exists (SLURM
- * has finished making the job's folders).  The number joined. */
-static int
+/* Moves pid into every controller's job folder not yet in *done (bit i:
+ * controllers[i]), its step_extern when there is one, or with
+ * need_extern only once that exists (SLURM has finished making it).
+ * Adds what it joined to *done and, " memory freezer", to joined. */
+static void
 join_all(const struct slurm_job *j, pid_t pid, int need_extern,
-    char *joined, size_t size)
+    unsigned *done, char *joined, size_t size)
 {
 	char dir[PATH_MAX], ext[PATH_MAX + 16];
-	size_t i, off = 0;
-	int n = 0;
+	size_t i, off = strlen(joined);
 
-	joined[0] = '\0';
-	if (need_extern) {
-		int ready = 0;
-
-		for (i = 0; i < 2 && !ready; i++)
-			ready = job_dir(controllers[i], j, dir, sizeof dir) == 0 &&
-			    snprintf(ext, sizeof ext, "%s/step_extern", dir) > 0 &&
-			    access(ext, F_OK) == 0;
-		if (!ready)
-			return 0;
-	}
 	for (i = 0; i < sizeof controllers / sizeof controllers[0]; i++) {
-		if (job_dir(controllers[i], j, dir, sizeof dir) < 0)
+		if ((*done & (1u << i)) != 0 ||
+		    job_dir(controllers[i], j, dir, sizeof dir) < 0)
 			continue;
 		snprintf(ext, sizeof ext, "%s/step_extern", dir);
-		if ((join(ext, pid) == 0 || join(dir, pid) == 0) &&
-		    off < size) {
-			off += (size_t)snprintf(joined + off, size - off, " %s",
-			    controllers[i]);
-			n++;
+		if (join(ext, pid) == 0 || (!need_extern && join(dir, pid) == 0)) {
+			*done |= 1u << i;
+			if (off < size)
+				off += (size_t)snprintf(joined + off, size - off,
+				    " %s", controllers[i]);
 		}
 	}
-	return n;
 }
 
 /* Whether pid is in one of the job's cgroups already (the child joined
@@ -128,11 +116,13 @@ in_job(const struct slurm_job *j, pid_t pid)
 int
 slurm_cgroup_join(const struct slurm_conf *c, const struct slurm_job *j)
 {
-	char joined[256];
+	char joined[256] = "";
+	unsigned done = 0;
 
 	if (strcmp(c->cgroup, "no") == 0)
 		return 1;
-	if (join_all(j, 0, 0, joined, sizeof joined) > 0) {
+	join_all(j, 0, 0, &done, joined, sizeof joined);
+	if (done != 0) {
 		fprintf(stderr, "asoc-slurm: asocd joined job %s's cgroups:%s\n",
 		    j->id, joined);
 		return 1;
@@ -144,8 +134,9 @@ void
 slurm_cgroup_follow(const struct slurm_conf *c, const struct slurm_job *j,
     pid_t daemon, int logfd)
 {
-	char joined[256];
+	char joined[256] = "";
 	struct pollfd p = { .events = POLLIN };
+	unsigned done = 0, want;
 	int t, null;
 	pid_t pid;
 
@@ -172,21 +163,30 @@ slurm_cgroup_follow(const struct slurm_conf *c, const struct slurm_job *j,
 #endif
 	if (p.fd < 0)
 		_exit(1);
+	/* SLURM makes the freezer's folders (proctrack/cgroup) before the
+	 * memory's (task/cgroup): the point is memory, so wait for it when
+	 * it is mounted, joining the others as they come. */
+	want = access("/sys/fs/cgroup/memory/cgroup.procs", F_OK) == 0 ?
+	    1u << 0 : ~0u;
 	for (t = 0; t < FOLLOW_SECONDS * 1000 / FOLLOW_STEP_MS; t++) {
 		/* The daemon exited: its pid may be another process's now. */
 		if (poll(&p, 1, FOLLOW_STEP_MS) != 0)
 			_exit(0);
-		if (join_all(j, daemon, 1, joined, sizeof joined) > 0) {
-			fprintf(stderr, "asoc-slurm: asocd joined job %s's "
-			    "cgroups:%s (made by SLURM after the prolog, "
-			    "%d ms after asocd started)\n", j->id, joined,
-			    t * FOLLOW_STEP_MS);
-			_exit(0);
-		}
+		join_all(j, daemon, 1, &done, joined, sizeof joined);
+		if ((done & want) != 0)
+			break;
 	}
-	fprintf(stderr, "asoc-slurm: no cgroup of job %s found under "
-	    "/sys/fs/cgroup/*/slurm*/uid_%u/ within %d s (SLURM's task/cgroup "
-	    "or proctrack/cgroup not in use?): asocd's memory is charged "
-	    "where slurmd's is\n", j->id, (unsigned)j->uid, FOLLOW_SECONDS);
+	if (done != 0)
+		fprintf(stderr, "asoc-slurm: asocd joined job %s's cgroups:%s "
+		    "(made by SLURM after the prolog, within %d ms)%s\n",
+		    j->id, joined, (t + 1) * FOLLOW_STEP_MS, (done & want) != 0 ?
+		    "" : "; no memory cgroup of the job: its memory is charged "
+		    "where slurmd's is");
+	else
+		fprintf(stderr, "asoc-slurm: no cgroup of job %s found under "
+		    "/sys/fs/cgroup/*/slurm*/uid_%u/ within %d s (SLURM's "
+		    "task/cgroup or proctrack/cgroup not in use?): asocd's memory "
+		    "is charged where slurmd's is\n", j->id, (unsigned)j->uid,
+		    FOLLOW_SECONDS);
 	_exit(0);
 }

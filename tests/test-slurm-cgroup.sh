@@ -62,9 +62,15 @@ job=${job:-none}
 check "job $job (nobody, --mem=512M) is running" wait_for "$J/batch-$job.cgroup"
 run=$ASOC_LAB_NODES/n1/run/$job
 apid=$(cut -d' ' -f1 "$run/asocd.pid" 2>/dev/null || echo none)
-acg=$(memcg_of "$apid")
 bcg=$(sed -n 's/^[0-9]*:memory://p' "$J/batch-$job.cgroup" 2>/dev/null)
 jcg=${bcg%/step_batch*}
+# asoc-slurm's follower moves asocd in within moments of SLURM making the
+# job's folders (the batch step starts at about that time too).
+for ((t = 0; t < 50; t++)); do
+	acg=$(memcg_of "$apid")
+	[[ $acg != "$jcg"/* ]] || break
+	sleep 0.1
+done
 check "SLURM made the job's memory cgroup: the batch step is in $bcg" \
 	bash -c "[[ '$bcg' == /slurm*/uid_$NOBODY/job_$job/step_batch* ]]"
 check "  ...confined to --mem (memory.limit_in_bytes 512 MiB)" \
@@ -73,18 +79,30 @@ check "asocd (pid $apid) is in the job's memory cgroup: $acg" \
 	bash -c "[[ '$acg' == '$jcg'/* ]]"
 check "  ...not in the batch step's (the charge below is the daemon's)" \
 	bash -c "[[ '$acg' != '$jcg'/step_batch* ]]"
-check "  ...and asoc-slurm said which it joined" grep -q "joined job $job's cgroups: memory" "$run/asocd.log"
 u0=$(cat "$MEMCG$acg/memory.usage_in_bytes" 2>/dev/null || echo 0)
 touch "$J/go"
-charged() { [ $(($(cat "$MEMCG$acg/memory.usage_in_bytes" 2>/dev/null || echo 0) - u0)) -ge $((60 << 20)) ]; }
+charged() { [[ $acg == "$jcg"/* ]] && [ $(($(cat "$MEMCG$acg/memory.usage_in_bytes" 2>/dev/null || echo 0) - u0)) -ge $((60 << 20)) ]; }
 for ((t = 0; t < 100; t++)); do charged && break; sleep 0.1; done
 check "a 64 MiB buffer registered: asocd's job cgroup is charged $((($(cat "$MEMCG$acg/memory.usage_in_bytes" 2>/dev/null || echo 0) - u0) >> 20)) MiB" charged
 cp "$run/asocd.log" "$T/asocd.log" 2>/dev/null || true
+check "  ...asoc-slurm said it moved asocd into them once SLURM made them (after the prolog)" \
+	grep -q "joined job $job's cgroups:.* memory.* (made by SLURM after the prolog" "$T/asocd.log"
 touch "$J/stop"
 check "job $job left squeue" wait_gone "$job"
 check "  ...COMPLETED, exit code 0:0" \
 	test "$(job_field "$job" JobState) $(job_field "$job" ExitCode)" = "COMPLETED 0:0"
-check "  ...its asocd is gone" bash -c "! kill -0 '$apid' 2>/dev/null"
+# gone PID: exited (a zombie not yet reaped has), within 5 s.
+gone() {
+	local st t
+	for ((t = 0; t < 50; t++)); do
+		read -r st 2>/dev/null </proc/"$1"/stat || return 0
+		st=${st##*) }
+		[ "${st%% *}" != Z ] || return 0
+		sleep 0.1
+	done
+	return 1
+}
+check "  ...its asocd is gone" gone "$apid"
 check "  ...and so is the job's memory cgroup" bash -c "for t in \$(seq 50); do [ -e '$MEMCG$jcg' ] || exit 0; sleep 0.1; done; exit 1"
 check "no node was drained" bash -c "[ \"\$(sinfo -h -t drain,down -o %D)\" = '' ]"
 echo "($((SECONDS - t0)) s)"
