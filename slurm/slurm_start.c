@@ -294,7 +294,7 @@ exec_daemon(const struct slurm_conf *c, const struct slurm_job *j,
 	limit_files();
 	if (setsid() < 0)
 		_exit(126);
-	slurm_cgroup_join(c, j);
+	(void)slurm_cgroup_join(c, j);
 	if (c->cpu_list[0] != '\0' && (parse_cpus(c->cpu_list, &cpus) < 0 ||
 	    sched_setaffinity(0, sizeof cpus, &cpus) < 0))
 		fprintf(stderr, "asoc-slurm: warning: cannot pin asocd to "
@@ -414,6 +414,7 @@ start_daemon(const struct slurm_conf *c, const struct slurm_job *j,
 		return -1;
 	}
 	close(readyp[0]);
+	slurm_cgroup_follow(c, j, pid, logfd);
 	close(logfd);
 	snprintf(rec, sizeof rec, "%ld %llu\n", (long)pid,
 	    slurm_start_time(pid));

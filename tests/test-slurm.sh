@@ -284,6 +284,24 @@ fi
 rmdir "$cg_mem" "${cg_mem%/*}" "/sys/fs/cgroup/memory/$CGN" "/sys/fs/cgroup/freezer/$CGN/uid_$NOBODY/job_61" \
 	"/sys/fs/cgroup/freezer/$CGN/uid_$NOBODY" "/sys/fs/cgroup/freezer/$CGN" 2>/dev/null || true
 
+# 6b. SLURM makes the job's cgroups (the extern step's, with
+# PrologFlags=Contain) only after the prolog has returned: the daemon,
+# started with none to join, must move into them when they appear.
+cg_job=/sys/fs/cgroup/memory/slurm_a1/uid_$NOBODY/job_62
+if [ -d /sys/fs/cgroup/memory ] && [ ! -e /sys/fs/cgroup/memory/slurm_a1 ]; then
+	hand "$PROLOG" 62 >/dev/null 2>&1
+	cpid=$(daemon_of "$T/run-a1" 62)
+	mkdir -p "$cg_job/step_extern"
+	in_cg() { grep -qx "$cpid" "$cg_job/step_extern/cgroup.procs"; }
+	for ((t = 0; t < 50; t++)); do in_cg && break; sleep 0.1; done
+	check "a job cgroup made after the prolog (as SLURM's Contain does): job 62's asocd moves into its step_extern" in_cg
+	check "  ...and says so in its log" grep -q "joined job 62's cgroups: memory (made by SLURM after the prolog" "$T/run-a1/62/asocd.log"
+	hand "$EPILOG" 62 >/dev/null 2>&1
+	for ((t = 0; t < 50; t++)); do rmdir "$cg_job/step_extern" "$cg_job" "${cg_job%/*}" "${cg_job%/*/*}" 2>/dev/null && break; sleep 0.1; done
+else
+	ok "no cgroup v1 memory hierarchy (or a real slurm_a1 in it): the late-cgroup check is not run"
+fi
+
 # Failures are explained, and never a non-zero exit (SLURM would drain).
 hand_conf "$T/bogus.conf" "ASOCD=/nonexistent/sbin/asocd" "RUN_DIR=$T/run-a1" "NODE_ADDRS=$T/addrs" "SITE_KEY=$T/site.key"
 check "a prolog with a bogus ASOCD exits 0" hand "$PROLOG" 8 ASOC_SLURM_CONF="$T/bogus.conf"
