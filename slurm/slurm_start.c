@@ -358,7 +358,7 @@ wait_ready(int fd, unsigned seconds)
 
 static int
 start_daemon(const struct slurm_conf *c, const struct slurm_job *j,
-    const struct peers *pe, int jobfd, const uint8_t key[JOBKEY_LEN],
+    const struct peers *pe, int jobfd, uint8_t key[JOBKEY_LEN],
     char *err, size_t errlen)
 {
 	char sock[PATH_MAX], rec[64], tail[1024];
@@ -395,6 +395,9 @@ start_daemon(const struct slurm_conf *c, const struct slurm_job *j,
 		return -1;
 	}
 	close(keyp[1]);
+	/* In the pipe now: no copy in the processes forked below (the
+	 * daemon's child before exec, the cgroup follower that outlives us). */
+	OPENSSL_cleanse(key, JOBKEY_LEN);
 	if ((pid = fork()) < 0) {
 		snprintf(err, errlen, "fork: %s", strerror(errno));
 		return -1;
