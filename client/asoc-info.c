@@ -269,7 +269,7 @@ show_devices(void)
 			json_s("fw_ver", da.fw_ver);
 			json_u("vendor_id", da.vendor_id);
 			json_u("max_mw", (unsigned)da.max_mw);
-			json_b("mw_type2", rdma_probe_has_mw(&da));
+			json_b("mw_type2", probe_rdma_has_mw(&da));
 			json_open("ports", '[');
 		} else
 			printf("  %s: node GUID %s, firmware %s, vendor 0x%x, "
@@ -277,7 +277,7 @@ show_devices(void)
 			    ibv_get_device_name(list[i]), guid,
 			    da.fw_ver[0] != '\0' ? da.fw_ver : "-",
 			    da.vendor_id, da.max_mw,
-			    rdma_probe_has_mw(&da) ? " (type 2)" : "");
+			    probe_rdma_has_mw(&da) ? " (type 2)" : "");
 		for (p = 1; p <= da.phys_port_cnt; p++)
 			show_port(ctx, p);
 		if (json) {
@@ -327,13 +327,13 @@ decide_rdma(const struct conf *cf, const struct listen_choice *lc,
 	} else {
 		/* Port 0: the device behind an address does not depend on
 		 * the port, and a running asocd holds its own. */
-		rc = rdma_probe_bind(cm, lc->host, 0, cf->interface, &id, &pr,
+		rc = probe_rdma_bind(cm, lc->host, 0, cf->interface, &id, &pr,
 		    err, sizeof err);
 		if (pr.name[0] != '\0') {
 			snprintf(v->device, sizeof v->device, "%s", pr.name);
 			v->port = pr.port_num;
-			v->mw_supported = rdma_probe_has_mw(&pr.da);
-			v->mw_used = rdma_probe_scope(&pr.da, &why);
+			v->mw_supported = probe_rdma_has_mw(&pr.da);
+			v->mw_used = probe_rdma_scope(&pr.da, &why);
 			snprintf(v->mw_why, sizeof v->mw_why, "%s",
 			    why != NULL ? why : v->mw_used ? "type-2 memory "
 			    "windows bound to each QP" : "the device has no "
@@ -455,7 +455,7 @@ main(int argc, char **argv)
 		limit_kib = (unsigned long long)rl.rlim_cur / 1024;
 #ifdef HAVE_RDMA
 	need_kib = RDMA_MEMLOCK_NEED / 1024;
-	rdma_memlock_hint(hint, sizeof hint);
+	probe_memlock_hint(hint, sizeof hint);
 #else
 	need_kib = 0;
 	snprintf(hint, sizeof hint, "no RDMA: nothing to register");

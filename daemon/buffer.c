@@ -169,7 +169,7 @@ buffer_unref(struct buffer *b)
 	if (--b->refs > 0)
 		return;
 #ifdef HAVE_RDMA
-	rdma_buffer_release(b);	/* exactly once: at the last reference */
+	trdma_buffer_release(b);	/* exactly once: at the last reference */
 #endif
 	munmap(b->base, b->size);
 	asocd->ctr.buffers--;

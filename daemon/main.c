@@ -187,7 +187,7 @@ listen_rdma(void)
 		log_warn("TLS covers TCP connections only: traffic to peers "
 		    "reached over RDMA is not encrypted (--transport tcp "
 		    "encrypts everything)");
-	rdma_check_memlock();
+	trdma_check_memlock();
 #endif
 }
 
@@ -368,7 +368,7 @@ main(int argc, char **argv)
 	transport_tcp.stop_listen();
 	conn_close_all();
 #ifdef HAVE_RDMA
-	rdma_stop_all();
+	trdma_stop_all();
 #endif
 	if (cf->pidfile != NULL)
 		unlink(cf->pidfile);

@@ -15,7 +15,7 @@
 #include "rdma_probe.h"
 
 int
-rdma_probe_bind(struct rdma_event_channel *cm, const char *host,
+probe_rdma_bind(struct rdma_event_channel *cm, const char *host,
     uint16_t port, const char *ifname, struct rdma_cm_id **idp,
     struct rdma_probe *pr, char *err, size_t errlen)
 {
@@ -58,7 +58,7 @@ rdma_probe_bind(struct rdma_event_channel *cm, const char *host,
 }
 
 int
-rdma_probe_has_mw(const struct ibv_device_attr *da)
+probe_rdma_has_mw(const struct ibv_device_attr *da)
 {
 	return da->max_mw > 0 &&
 	    (da->device_cap_flags & IBV_DEVICE_MEM_WINDOW_TYPE_2B) != 0;
@@ -71,10 +71,10 @@ rdma_probe_has_mw(const struct ibv_device_attr *da)
  * byte past the window landed), so it gets regions.  ASOC_RDMA_SCOPE=mw|mr
  * overrides, for tests. */
 int
-rdma_probe_scope(const struct ibv_device_attr *da, const char **why)
+probe_rdma_scope(const struct ibv_device_attr *da, const char **why)
 {
 	const char *force = getenv("ASOC_RDMA_SCOPE");
-	int has = rdma_probe_has_mw(da);
+	int has = probe_rdma_has_mw(da);
 
 	if (why != NULL)
 		*why = NULL;
@@ -97,7 +97,7 @@ rdma_probe_scope(const struct ibv_device_attr *da, const char **why)
 }
 
 const char *
-rdma_memlock_hint(char *buf, size_t len)
+probe_memlock_hint(char *buf, size_t len)
 {
 	struct rlimit rl;
 

@@ -29,16 +29,16 @@ struct rdma_probe {
  * it) and pr is filled; -1 with err (asocd's reason for TCP) and *idp
  * NULL or still to be destroyed by the caller.  ifname is only named in
  * messages. */
-int rdma_probe_bind(struct rdma_event_channel *cm, const char *host,
+int probe_rdma_bind(struct rdma_event_channel *cm, const char *host,
     uint16_t port, const char *ifname, struct rdma_cm_id **idp,
     struct rdma_probe *pr, char *err, size_t errlen);
 /* 1 when the device has type-2 memory windows at all. */
-int rdma_probe_has_mw(const struct ibv_device_attr *da);
+int probe_rdma_has_mw(const struct ibv_device_attr *da);
 /* How receives are exposed: 1 type-2 memory windows, 0 per-transfer
  * regions; *why (may be NULL) says why regions where windows exist, or
  * why the ASOC_RDMA_SCOPE override could not be followed. */
-int rdma_probe_scope(const struct ibv_device_attr *da, const char **why);
+int probe_rdma_scope(const struct ibv_device_attr *da, const char **why);
 /* "RLIMIT_MEMLOCK is unlimited" or its size with how to raise it. */
-const char *rdma_memlock_hint(char *buf, size_t len);
+const char *probe_memlock_hint(char *buf, size_t len);
 
 #endif

@@ -28,7 +28,7 @@ transport_pick(struct peer *p)
 	 * then tries TCP once); rdma: always, no fallback. */
 	if (asocd->conf->transport == CONF_TRANSPORT_RDMA ||
 	    (asocd->conf->transport == CONF_TRANSPORT_AUTO &&
-	    rdma_available() && !p->rdma_failed))
+	    trdma_available() && !p->rdma_failed))
 		return &transport_rdma;
 #else
 	(void)p;

@@ -68,12 +68,12 @@
 #define RDMA_PENDING_PER_SOURCE	4	/* unproved connections per address */
 #define RDMA_PENDING_MAX	32	/* ... and in all */
 
-enum rdma_op { OP_RECV = 1, OP_SEND, OP_WRITE, OP_BIND, OP_PROBE };
+enum trdma_op { OP_RECV = 1, OP_SEND, OP_WRITE, OP_BIND, OP_PROBE };
 
 /* Test-only fault injection (ASOC_TEST_FAULT), for the lab test that
  * proves the receiver's exposure is scoped: this daemon, as a sender,
  * misbehaves on purpose and the other side's NIC must refuse it. */
-enum rdma_fault {
+enum trdma_fault {
 	FAULT_NONE,
 	FAULT_PAST_RANGE,	/* the last WRITE runs one byte too far */
 	FAULT_AFTER_DONE,	/* one more WRITE after the ACK */
@@ -83,12 +83,12 @@ enum rdma_fault {
 };
 #define RDMA_PROBE_LEN	64
 #define WR_ID(op, idx)	(((uint64_t)(op) << 56) | (uint64_t)(idx))
-#define WR_OP(id)	((enum rdma_op)((id) >> 56))
+#define WR_OP(id)	((enum trdma_op)((id) >> 56))
 #define WR_IDX(id)	((unsigned)((id) & 0xffffffu))
 
 /* What the connect private data carries: enough to refuse a stranger
  * before any QP traffic.  The full check is the HELLO that follows. */
-struct rdma_priv {
+struct trdma_priv {
 	uint32_t magic;
 	uint16_t version;
 	uint16_t rank;
@@ -96,32 +96,32 @@ struct rdma_priv {
 
 /* The WRITEs covered by one signalled WRITE: their buffer references are
  * dropped when it completes. */
-struct rdma_wrec {
+struct trdma_wrec {
 	struct buffer *buf[RDMA_SIGNAL_EVERY];
 	unsigned n;
 };
 
-struct rdma_out {
+struct trdma_out {
 	size_t len;
-	TAILQ_ENTRY(rdma_out) entry;
+	TAILQ_ENTRY(trdma_out) entry;
 	uint8_t data[RDMA_MSG_SIZE];
 };
 
 /* A buffer registered in a connection's own protection domain (to WRITE
- * from it), until the buffer goes (rdma_buffer_release). */
-struct rdma_lmr {
+ * from it), until the buffer goes (trdma_buffer_release). */
+struct trdma_lmr {
 	struct buffer *buf;
 	struct ibv_mr *mr;
-	LIST_ENTRY(rdma_lmr) entry;
+	LIST_ENTRY(trdma_lmr) entry;
 };
 
-struct rdma_conn {
+struct trdma_conn {
 	struct conn *c;
 	struct rdma_cm_id *id;
 	struct ibv_pd *pd;	/* rd.pd, or (regions) the connection's own */
-	LIST_HEAD(, rdma_lmr) lmrs;	/* own PD: buffers registered in it */
-	LIST_ENTRY(rdma_conn) all_entry;	/* in rd.conns */
-	TAILQ_ENTRY(rdma_conn) pending_entry;	/* in rd.pending */
+	LIST_HEAD(, trdma_lmr) lmrs;	/* own PD: buffers registered in it */
+	LIST_ENTRY(trdma_conn) all_entry;	/* in rd.conns */
+	TAILQ_ENTRY(trdma_conn) pending_entry;	/* in rd.pending */
 	int pending;		/* accepted, handshake not done yet */
 	struct sockaddr_storage src;	/* incoming: the peer's address */
 	struct ibv_cq *cq;
@@ -130,10 +130,10 @@ struct rdma_conn {
 	unsigned send_free[RDMA_RING], nsend_free;
 	unsigned credits, to_return;
 	unsigned sq_used, writes_inflight;
-	struct rdma_wrec wrec[RDMA_SQ_DEPTH];
+	struct trdma_wrec wrec[RDMA_SQ_DEPTH];
 	unsigned wrec_next;
-	struct rdma_wrec batch;		/* unsignalled WRITEs so far */
-	TAILQ_HEAD(, rdma_out) outq;
+	struct trdma_wrec batch;		/* unsignalled WRITEs so far */
+	TAILQ_HEAD(, trdma_out) outq;
 	int established;
 };
 
@@ -148,25 +148,25 @@ static struct {
 	struct ibv_comp_channel *cc;
 	struct event *cc_ev;
 	int has_mw;
-	enum rdma_fault fault;
+	enum trdma_fault fault;
 	char name[64];
-	LIST_HEAD(, rdma_conn) conns;	/* every connection not yet freed */
-	TAILQ_HEAD(, rdma_conn) pending;	/* oldest first */
+	LIST_HEAD(, trdma_conn) conns;	/* every connection not yet freed */
+	TAILQ_HEAD(, trdma_conn) pending;	/* oldest first */
 	unsigned npending;
 	time_t refused_at;	/* refusals logged at most once a second */
 	unsigned refused_quiet;
 } rd = { .pending = TAILQ_HEAD_INITIALIZER(rd.pending) };
 
-static void rdma_pump(struct rdma_conn *rc);
+static void trdma_pump(struct trdma_conn *rc);
 
 int
-rdma_available(void)
+trdma_available(void)
 {
 	return rd.pd != NULL;
 }
 
 static int
-rdma_nonblock(int fd)
+trdma_nonblock(int fd)
 {
 	int fl = fcntl(fd, F_GETFL);
 
@@ -174,7 +174,7 @@ rdma_nonblock(int fd)
 }
 
 void
-rdma_check_memlock(void)
+trdma_check_memlock(void)
 {
 	struct rlimit rl;
 	char hint[256];
@@ -185,13 +185,13 @@ rdma_check_memlock(void)
 	if (geteuid() == 0)
 		return;		/* root's registrations are not bound by it */
 	log_warn("%s; registering large buffers for RDMA will fail",
-	    rdma_memlock_hint(hint, sizeof hint));
+	    probe_memlock_hint(hint, sizeof hint));
 }
 
 /* --- buffer registration: once per buffer, cached until it goes --- */
 
 static struct ibv_mr *
-rdma_buffer_mr(struct buffer *b, char *err, size_t errlen)
+trdma_buffer_mr(struct buffer *b, char *err, size_t errlen)
 {
 	int access = IBV_ACCESS_LOCAL_WRITE;
 	char hint[256];
@@ -204,7 +204,7 @@ rdma_buffer_mr(struct buffer *b, char *err, size_t errlen)
 	if (b->mr == NULL) {
 		snprintf(err, errlen, "cannot register %zu bytes with %s: %s; "
 		    "%s", b->size, rd.name, strerror(errno),
-		    rdma_memlock_hint(hint, sizeof hint));
+		    probe_memlock_hint(hint, sizeof hint));
 		log_err("%s", err);
 		return NULL;
 	}
@@ -215,13 +215,13 @@ rdma_buffer_mr(struct buffer *b, char *err, size_t errlen)
 /* The MR to WRITE from b on rc's QP: the buffer's own in the shared PD,
  * or one registered (once, cached) in the connection's PD. */
 static struct ibv_mr *
-rdma_conn_mr(struct rdma_conn *rc, struct buffer *b, char *err, size_t errlen)
+trdma_conn_mr(struct trdma_conn *rc, struct buffer *b, char *err, size_t errlen)
 {
-	struct rdma_lmr *l;
+	struct trdma_lmr *l;
 	char hint[256];
 
 	if (rc->pd == rd.pd)
-		return rdma_buffer_mr(b, err, errlen);
+		return trdma_buffer_mr(b, err, errlen);
 	LIST_FOREACH(l, &rc->lmrs, entry)
 		if (l->buf == b)
 			return l->mr;
@@ -233,7 +233,7 @@ rdma_conn_mr(struct rdma_conn *rc, struct buffer *b, char *err, size_t errlen)
 	    IBV_ACCESS_LOCAL_WRITE)) == NULL) {
 		snprintf(err, errlen, "cannot register %zu bytes with %s: %s; "
 		    "%s", b->size, rd.name, strerror(errno),
-		    rdma_memlock_hint(hint, sizeof hint));
+		    probe_memlock_hint(hint, sizeof hint));
 		log_err("%s", err);
 		free(l);
 		return NULL;
@@ -245,7 +245,7 @@ rdma_conn_mr(struct rdma_conn *rc, struct buffer *b, char *err, size_t errlen)
 }
 
 static void
-rdma_lmr_free(struct rdma_lmr *l)
+trdma_lmr_free(struct trdma_lmr *l)
 {
 	LIST_REMOVE(l, entry);
 	if (ibv_dereg_mr(l->mr) != 0)
@@ -256,16 +256,16 @@ rdma_lmr_free(struct rdma_lmr *l)
 }
 
 void
-rdma_buffer_release(struct buffer *b)
+trdma_buffer_release(struct buffer *b)
 {
-	struct rdma_conn *rc;
-	struct rdma_lmr *l, *ln;
+	struct trdma_conn *rc;
+	struct trdma_lmr *l, *ln;
 
 	LIST_FOREACH(rc, &rd.conns, all_entry)
 		for (l = LIST_FIRST(&rc->lmrs); l != NULL; l = ln) {
 			ln = LIST_NEXT(l, entry);
 			if (l->buf == b)
-				rdma_lmr_free(l);
+				trdma_lmr_free(l);
 		}
 	if (b->mr == NULL)
 		return;
@@ -279,7 +279,7 @@ rdma_buffer_release(struct buffer *b)
 /* --- posting --- */
 
 static int
-rdma_post_recv(struct rdma_conn *rc, unsigned slot)
+trdma_post_recv(struct trdma_conn *rc, unsigned slot)
 {
 	struct ibv_sge sge = {
 		.addr = (uintptr_t)(rc->ring + (size_t)slot * RDMA_MSG_SIZE),
@@ -294,7 +294,7 @@ rdma_post_recv(struct rdma_conn *rc, unsigned slot)
 }
 
 static int
-rdma_post_send(struct rdma_conn *rc, const uint8_t *msg, size_t len)
+trdma_post_send(struct trdma_conn *rc, const uint8_t *msg, size_t len)
 {
 	unsigned slot = rc->send_free[--rc->nsend_free];
 	uint8_t *p = rc->ring + (size_t)(RDMA_RING + slot) * RDMA_MSG_SIZE;
@@ -324,11 +324,11 @@ rdma_post_send(struct rdma_conn *rc, const uint8_t *msg, size_t len)
 /* Every RDMA_SIGNAL_EVERY-th WRITE (and the last of a burst) is
  * signalled; its completion drops the buffer references of the batch. */
 static int
-rdma_post_write(struct rdma_conn *rc, struct xfer *x, uint64_t n, int last)
+trdma_post_write(struct trdma_conn *rc, struct xfer *x, uint64_t n, int last)
 {
 	struct req *r = x->req;
 	char err[160];
-	struct ibv_mr *mr = rdma_conn_mr(rc, r->buf, err, sizeof err);
+	struct ibv_mr *mr = trdma_conn_mr(rc, r->buf, err, sizeof err);
 	struct ibv_sge sge = {
 		.addr = (uintptr_t)(r->buf->base + r->off + x->done),
 		.length = (uint32_t)n, .lkey = mr != NULL ? mr->lkey : 0,
@@ -386,9 +386,9 @@ rdma_post_write(struct rdma_conn *rc, struct xfer *x, uint64_t n, int last)
 }
 
 static void
-rdma_queue(struct rdma_conn *rc, const uint8_t *msg, size_t len)
+trdma_queue(struct trdma_conn *rc, const uint8_t *msg, size_t len)
 {
-	struct rdma_out *o = malloc(sizeof *o);
+	struct trdma_out *o = malloc(sizeof *o);
 
 	if (o == NULL) {
 		peer_conn_lost(rc->c, "out of memory queueing a message");
@@ -400,7 +400,7 @@ rdma_queue(struct rdma_conn *rc, const uint8_t *msg, size_t len)
 }
 
 static int
-rdma_sq_room(const struct rdma_conn *rc, unsigned n)
+trdma_sq_room(const struct trdma_conn *rc, unsigned n)
 {
 	return rc->sq_used + n <= RDMA_SQ_DEPTH;
 }
@@ -409,10 +409,10 @@ rdma_sq_room(const struct rdma_conn *rc, unsigned n)
  * credits, then WRITEs within the window, then a credit-only message
  * when many receives are waiting to be announced. */
 static void
-rdma_pump(struct rdma_conn *rc)
+trdma_pump(struct trdma_conn *rc)
 {
 	struct conn *c = rc->c;
-	struct rdma_out *o;
+	struct trdma_out *o;
 	struct xfer *x;
 	uint64_t n, chunk = asocd->conf->chunk_size;
 	int progress = 1;
@@ -423,8 +423,8 @@ rdma_pump(struct rdma_conn *rc)
 		progress = 0;
 		while ((o = TAILQ_FIRST(&rc->outq)) != NULL &&
 		    rc->credits >= 2 && rc->nsend_free > 0 &&
-		    rdma_sq_room(rc, 1)) {
-			if (rdma_post_send(rc, o->data, o->len) < 0) {
+		    trdma_sq_room(rc, 1)) {
+			if (trdma_post_send(rc, o->data, o->len) < 0) {
 				peer_conn_lost(c, "ibv_post_send: %s",
 				    strerror(errno));
 				return;
@@ -435,7 +435,7 @@ rdma_pump(struct rdma_conn *rc)
 		}
 		while ((x = TAILQ_FIRST(&c->sendq)) != NULL &&
 		    rc->writes_inflight < RDMA_WRITE_WINDOW &&
-		    rdma_sq_room(rc, 1)) {
+		    trdma_sq_room(rc, 1)) {
 			int last, burst_end;
 
 			n = x->len - x->done;
@@ -444,8 +444,8 @@ rdma_pump(struct rdma_conn *rc)
 			last = x->done + n == x->len;
 			burst_end = last || TAILQ_NEXT(x, send_entry) != NULL ||
 			    rc->writes_inflight + 1 >= RDMA_WRITE_WINDOW ||
-			    !rdma_sq_room(rc, 2);
-			if (rdma_post_write(rc, x, n, burst_end) < 0) {
+			    !trdma_sq_room(rc, 2);
+			if (trdma_post_write(rc, x, n, burst_end) < 0) {
 				peer_conn_lost(c, "ibv_post_send (WRITE): %s",
 				    strerror(errno));
 				return;
@@ -465,15 +465,15 @@ rdma_pump(struct rdma_conn *rc)
 				m.hdr.type = PT_WDONE;
 				m.hdr.id = x->id;
 				m.u.wdone.len = x->len;
-				rdma_queue(rc, buf, proto_encode(&m, buf,
+				trdma_queue(rc, buf, proto_encode(&m, buf,
 				    sizeof buf));
 			} else	/* chunks of all transfers take turns */
 				TAILQ_INSERT_TAIL(&c->sendq, x, send_entry);
 		}
 		if (TAILQ_EMPTY(&rc->outq) && rc->to_return >= RDMA_RING / 2 &&
 		    rc->credits >= 1 && rc->nsend_free > 0 &&
-		    rdma_sq_room(rc, 1)) {
-			if (rdma_post_send(rc, NULL, 0) < 0) {
+		    trdma_sq_room(rc, 1)) {
+			if (trdma_post_send(rc, NULL, 0) < 0) {
 				peer_conn_lost(c, "ibv_post_send: %s",
 				    strerror(errno));
 				return;
@@ -485,9 +485,9 @@ rdma_pump(struct rdma_conn *rc)
 /* --- the transport table --- */
 
 static void
-rdma_send_ctl(struct conn *c, struct proto_msg *m)
+trdma_send_ctl(struct conn *c, struct proto_msg *m)
 {
-	struct rdma_conn *rc = c->priv;
+	struct trdma_conn *rc = c->priv;
 	uint8_t buf[RDMA_MSG_SIZE];
 	size_t n;
 
@@ -497,11 +497,11 @@ rdma_send_ctl(struct conn *c, struct proto_msg *m)
 		peer_conn_lost(c, "cannot encode %s", proto_type_name(m->hdr.type));
 		return;
 	}
-	rdma_queue(rc, buf, n);
-	rdma_pump(rc);
+	trdma_queue(rc, buf, n);
+	trdma_pump(rc);
 }
 
-struct rdma_grant {
+struct trdma_grant {
 	struct ibv_mw *mw;
 	struct ibv_mr *mr;	/* without memory windows: just the range */
 	struct buffer *buf;	/* held until revoked: a cancelled receive's
@@ -509,11 +509,11 @@ struct rdma_grant {
 };
 
 static int
-rdma_grant(struct conn *c, struct xfer *x, struct req *r, uint64_t *addr,
+trdma_grant(struct conn *c, struct xfer *x, struct req *r, uint64_t *addr,
     uint32_t *rkey, char *err, size_t errlen)
 {
-	struct rdma_conn *rc = c->priv;
-	struct rdma_grant *g;
+	struct trdma_conn *rc = c->priv;
+	struct trdma_grant *g;
 	uint8_t *base = r->buf->base + r->off;
 
 	if ((g = calloc(1, sizeof *g)) == NULL) {
@@ -530,7 +530,7 @@ rdma_grant(struct conn *c, struct xfer *x, struct req *r, uint64_t *addr,
 
 			snprintf(err, errlen, "cannot register the receive "
 			    "range: %s; %s", strerror(errno),
-			    rdma_memlock_hint(hint, sizeof hint));
+			    probe_memlock_hint(hint, sizeof hint));
 			free(g);
 			return -1;
 		}
@@ -540,11 +540,11 @@ rdma_grant(struct conn *c, struct xfer *x, struct req *r, uint64_t *addr,
 		uint32_t key;
 		uint8_t rnd;
 
-		if (rdma_buffer_mr(r->buf, err, errlen) == NULL) {
+		if (trdma_buffer_mr(r->buf, err, errlen) == NULL) {
 			free(g);
 			return -1;
 		}
-		if (!rdma_sq_room(rc, 1) ||
+		if (!trdma_sq_room(rc, 1) ||
 		    (g->mw = ibv_alloc_mw(rd.pd, IBV_MW_TYPE_2)) == NULL) {
 			snprintf(err, errlen, "cannot allocate a memory "
 			    "window: %s", strerror(errno ? errno : EAGAIN));
@@ -590,9 +590,9 @@ rdma_grant(struct conn *c, struct xfer *x, struct req *r, uint64_t *addr,
 /* FAULT_AFTER_DONE: one byte more into a range whose transfer has
  * completed; the receiver revoked it before ACKing, so this must fail. */
 static void
-rdma_probe_after_done(struct conn *c, struct xfer *x)
+trdma_probe_after_done(struct conn *c, struct xfer *x)
 {
-	struct rdma_conn *rc = c->priv;
+	struct trdma_conn *rc = c->priv;
 	uint8_t *probe = rc->ring + (size_t)2 * RDMA_RING * RDMA_MSG_SIZE;
 	struct ibv_sge sge = {
 		.addr = (uintptr_t)probe, .length = 1,
@@ -603,7 +603,7 @@ rdma_probe_after_done(struct conn *c, struct xfer *x)
 		.opcode = IBV_WR_RDMA_WRITE, .send_flags = IBV_SEND_SIGNALED,
 	}, *bad;
 
-	if (rc == NULL || !rc->established || !rdma_sq_room(rc, 1))
+	if (rc == NULL || !rc->established || !trdma_sq_room(rc, 1))
 		return;
 	memset(probe, 0xee, RDMA_PROBE_LEN);
 	wr.wr.rdma.remote_addr = x->raddr;
@@ -615,13 +615,13 @@ rdma_probe_after_done(struct conn *c, struct xfer *x)
 }
 
 static void
-rdma_release(struct conn *c, struct xfer *x)
+trdma_release(struct conn *c, struct xfer *x)
 {
-	struct rdma_grant *g = x->tp_priv;
+	struct trdma_grant *g = x->tp_priv;
 
 	if (rd.fault == FAULT_AFTER_DONE && x->role == XFER_SEND &&
 	    x->state == XS_WAIT_ACK && x->len > 0 && x->req == NULL) {
-		rdma_probe_after_done(c, x);
+		trdma_probe_after_done(c, x);
 		x->state = XS_DATA;	/* once */
 	}
 	if (g == NULL)
@@ -643,11 +643,11 @@ rdma_release(struct conn *c, struct xfer *x)
 }
 
 static void
-rdma_start_data(struct conn *c, struct xfer *x)
+trdma_start_data(struct conn *c, struct xfer *x)
 {
 	char err[PROTO_MSG_MAX];
 
-	if (rdma_conn_mr(c->priv, x->req->buf, err, sizeof err) == NULL) {
+	if (trdma_conn_mr(c->priv, x->req->buf, err, sizeof err) == NULL) {
 		struct proto_msg m;
 
 		memset(&m, 0, sizeof m);
@@ -660,13 +660,13 @@ rdma_start_data(struct conn *c, struct xfer *x)
 	}
 	TAILQ_INSERT_TAIL(&c->sendq, x, send_entry);
 	x->in_send_queue = 1;
-	rdma_pump(c->priv);
+	trdma_pump(c->priv);
 }
 
 /* --- completions --- */
 
 static const char *
-rdma_op_name(enum rdma_op op)
+trdma_op_name(enum trdma_op op)
 {
 	switch (op) {
 	case OP_RECV:
@@ -685,10 +685,10 @@ rdma_op_name(enum rdma_op op)
 
 /* Gives back what a completed (or flushed) work request held. */
 static void
-rdma_reclaim(struct rdma_conn *rc, const struct ibv_wc *wc)
+trdma_reclaim(struct trdma_conn *rc, const struct ibv_wc *wc)
 {
 	unsigned i = WR_IDX(wc->wr_id);
-	struct rdma_wrec *w;
+	struct trdma_wrec *w;
 
 	switch (WR_OP(wc->wr_id)) {
 	case OP_SEND:
@@ -712,7 +712,7 @@ rdma_reclaim(struct rdma_conn *rc, const struct ibv_wc *wc)
 }
 
 static void
-rdma_on_recv(struct rdma_conn *rc, const struct ibv_wc *wc)
+trdma_on_recv(struct trdma_conn *rc, const struct ibv_wc *wc)
 {
 	struct conn *c = rc->c;
 	unsigned slot = WR_IDX(wc->wr_id);
@@ -741,7 +741,7 @@ rdma_on_recv(struct rdma_conn *rc, const struct ibv_wc *wc)
 		if (c->dead)
 			return;
 	}
-	if (rdma_post_recv(rc, slot) != 0) {
+	if (trdma_post_recv(rc, slot) != 0) {
 		peer_conn_lost(c, "ibv_post_recv: %s", strerror(errno));
 		return;
 	}
@@ -749,14 +749,14 @@ rdma_on_recv(struct rdma_conn *rc, const struct ibv_wc *wc)
 }
 
 static void
-rdma_poll(struct rdma_conn *rc)
+trdma_poll(struct trdma_conn *rc)
 {
 	struct ibv_wc wc[16];
 	int n, i;
 
 	while (!rc->c->dead && (n = ibv_poll_cq(rc->cq, 16, wc)) > 0) {
 		for (i = 0; i < n; i++) {
-			rdma_reclaim(rc, &wc[i]);
+			trdma_reclaim(rc, &wc[i]);
 			if (rc->c->dead)
 				continue;
 			if (wc[i].status != IBV_WC_SUCCESS) {
@@ -764,7 +764,7 @@ rdma_poll(struct rdma_conn *rc)
 				 * that one is worth a line. */
 				if (wc[i].status != IBV_WC_WR_FLUSH_ERR)
 					peer_conn_lost(rc->c, "%s failed: %s",
-					    rdma_op_name(WR_OP(wc[i].wr_id)),
+					    trdma_op_name(WR_OP(wc[i].wr_id)),
 					    ibv_wc_status_str(wc[i].status));
 				else
 					peer_conn_lost(rc->c, "queue pair "
@@ -772,14 +772,14 @@ rdma_poll(struct rdma_conn *rc)
 				continue;
 			}
 			if (WR_OP(wc[i].wr_id) == OP_RECV)
-				rdma_on_recv(rc, &wc[i]);
+				trdma_on_recv(rc, &wc[i]);
 		}
-		rdma_pump(rc);
+		trdma_pump(rc);
 	}
 }
 
 static void
-rdma_on_cq(evutil_socket_t fd, short what, void *arg)
+trdma_on_cq(evutil_socket_t fd, short what, void *arg)
 {
 	struct ibv_cq *cq;
 	void *ctx;
@@ -788,17 +788,17 @@ rdma_on_cq(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	(void)arg;
 	while (ibv_get_cq_event(rd.cc, &cq, &ctx) == 0) {
-		struct rdma_conn *rc = ctx;
+		struct trdma_conn *rc = ctx;
 
 		ibv_ack_cq_events(cq, 1);
 		if (rc->c->dead)
 			continue;
 		/* Poll, re-arm, poll again: nothing slips between. */
-		rdma_poll(rc);
+		trdma_poll(rc);
 		if (!rc->c->dead && ibv_req_notify_cq(cq, 0) != 0)
 			peer_conn_lost(rc->c, "cannot arm the completion queue");
 		if (!rc->c->dead)
-			rdma_poll(rc);
+			trdma_poll(rc);
 	}
 }
 
@@ -809,11 +809,11 @@ rdma_on_cq(evutil_socket_t fd, short what, void *arg)
  * into this node at all: rdma_cm opens RC queue pairs to remote writes,
  * and rdma_accept/rdma_connect set that up again on the way to RTS, so
  * access is taken away once the QP is there (RTS to RTS) and given back
- * by rdma_authenticated.  Logs the starting PSNs, which the kernel's CM
+ * by trdma_authenticated.  Logs the starting PSNs, which the kernel's CM
  * draws at random, so the lab can see they differ between connections.
  */
 static int
-rdma_qp_lock(struct rdma_conn *rc, char *err, size_t errlen)
+trdma_qp_lock(struct trdma_conn *rc, char *err, size_t errlen)
 {
 	struct ibv_qp_attr qa;
 	struct ibv_qp_init_attr qi;
@@ -833,7 +833,7 @@ rdma_qp_lock(struct rdma_conn *rc, char *err, size_t errlen)
 }
 
 static int
-rdma_setup_qp(struct rdma_conn *rc, char *err, size_t errlen)
+trdma_setup_qp(struct trdma_conn *rc, char *err, size_t errlen)
 {
 	struct ibv_qp_init_attr qa;
 	size_t ringlen = (size_t)2 * RDMA_RING * RDMA_MSG_SIZE +
@@ -881,13 +881,13 @@ rdma_setup_qp(struct rdma_conn *rc, char *err, size_t errlen)
 		char hint[256];
 
 		snprintf(err, errlen, "cannot register the control ring: %s; "
-		    "%s", strerror(errno), rdma_memlock_hint(hint,
+		    "%s", strerror(errno), probe_memlock_hint(hint,
 		    sizeof hint));
 		return -1;
 	}
 	for (i = 0; i < RDMA_RING; i++) {
 		rc->send_free[rc->nsend_free++] = i;
-		if (rdma_post_recv(rc, i) != 0) {
+		if (trdma_post_recv(rc, i) != 0) {
 			snprintf(err, errlen, "ibv_post_recv: %s",
 			    strerror(errno));
 			return -1;
@@ -897,10 +897,10 @@ rdma_setup_qp(struct rdma_conn *rc, char *err, size_t errlen)
 	return 0;
 }
 
-static struct rdma_conn *
-rdma_conn_new(struct conn *c, struct rdma_cm_id *id)
+static struct trdma_conn *
+trdma_conn_new(struct conn *c, struct rdma_cm_id *id)
 {
-	struct rdma_conn *rc = calloc(1, sizeof *rc);
+	struct trdma_conn *rc = calloc(1, sizeof *rc);
 
 	if (rc == NULL)
 		return NULL;
@@ -915,11 +915,11 @@ rdma_conn_new(struct conn *c, struct rdma_cm_id *id)
 }
 
 static void
-rdma_free_cb(evutil_socket_t fd, short what, void *arg)
+trdma_free_cb(evutil_socket_t fd, short what, void *arg)
 {
-	struct rdma_conn *rc = arg;
+	struct trdma_conn *rc = arg;
 	struct ibv_wc wc;
-	struct rdma_out *o;
+	struct trdma_out *o;
 	unsigned i;
 
 	(void)fd;
@@ -928,7 +928,7 @@ rdma_free_cb(evutil_socket_t fd, short what, void *arg)
 		rdma_destroy_qp(rc->id);
 	if (rc->cq != NULL) {
 		while (ibv_poll_cq(rc->cq, 1, &wc) > 0)
-			rdma_reclaim(rc, &wc);
+			trdma_reclaim(rc, &wc);
 		ibv_destroy_cq(rc->cq);
 	}
 	/* WRITEs that will never complete now: drop what they held. */
@@ -945,7 +945,7 @@ rdma_free_cb(evutil_socket_t fd, short what, void *arg)
 		ibv_dereg_mr(rc->ring_mr);
 	free(rc->ring);
 	while (!LIST_EMPTY(&rc->lmrs))
-		rdma_lmr_free(LIST_FIRST(&rc->lmrs));
+		trdma_lmr_free(LIST_FIRST(&rc->lmrs));
 	if (rc->pd != NULL && rc->pd != rd.pd && ibv_dealloc_pd(rc->pd) != 0)
 		log_err("cannot free the protection domain of an RDMA "
 		    "connection: %s", strerror(errno));
@@ -956,7 +956,7 @@ rdma_free_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 static void
-rdma_unpend(struct rdma_conn *rc)
+trdma_unpend(struct trdma_conn *rc)
 {
 	if (!rc->pending)
 		return;
@@ -966,12 +966,12 @@ rdma_unpend(struct rdma_conn *rc)
 }
 
 static void
-rdma_close(struct conn *c)
+trdma_close(struct conn *c)
 {
-	struct rdma_conn *rc = c->priv;
+	struct trdma_conn *rc = c->priv;
 
 	if (rc != NULL) {
-		rdma_unpend(rc);
+		trdma_unpend(rc);
 		if (rc->id != NULL) {
 			rc->id->context = NULL;	/* its late events: ignored */
 			if (rc->established)
@@ -980,7 +980,7 @@ rdma_close(struct conn *c)
 		rc->established = 0;
 		/* Destroying the id waits for its events to be acked, and
 		 * callers up the stack still use rc: do it from the loop. */
-		asocd_later(rdma_free_cb, rc, "an RDMA connection");
+		asocd_later(trdma_free_cb, rc, "an RDMA connection");
 		c->priv = NULL;
 	}
 	conn_free_later(c);
@@ -1001,7 +1001,7 @@ rdmatp_connect(struct peer *p, char *err, size_t errlen)
 		return NULL;
 	}
 	if ((c = conn_new(&transport_rdma, p, 1)) == NULL ||
-	    rdma_conn_new(c, id) == NULL) {
+	    trdma_conn_new(c, id) == NULL) {
 		if (c != NULL)
 			conn_free_later(c);
 		rdma_destroy_id(id);
@@ -1014,7 +1014,7 @@ rdmatp_connect(struct peer *p, char *err, size_t errlen)
 	    RDMA_CM_TIMEOUT_MS) != 0) {
 		snprintf(err, errlen, "rdma_resolve_addr: %s", strerror(errno));
 		c->dead = 1;
-		rdma_close(c);
+		trdma_close(c);
 		return NULL;
 	}
 	return c;
@@ -1022,7 +1022,7 @@ rdmatp_connect(struct peer *p, char *err, size_t errlen)
 
 /* Same host: the address without the port. */
 static int
-rdma_same_source(const struct sockaddr_storage *a, const struct sockaddr *b)
+trdma_same_source(const struct sockaddr_storage *a, const struct sockaddr *b)
 {
 	if (a->ss_family != b->sa_family)
 		return 0;
@@ -1038,7 +1038,7 @@ rdma_same_source(const struct sockaddr_storage *a, const struct sockaddr *b)
 
 /* Refusals come in floods: one line a second, counting the rest. */
 static void
-rdma_refused(const char *from, const char *why)
+trdma_refused(const char *from, const char *why)
 {
 	time_t now = time(NULL);
 
@@ -1063,22 +1063,22 @@ rdma_refused(const char *from, const char *why)
  * oldest goes: many addresses at once cannot starve newcomers forever).
  */
 static int
-rdma_pending_room(const struct sockaddr *sa, const char *from)
+trdma_pending_room(const struct sockaddr *sa, const char *from)
 {
-	struct rdma_conn *rc;
+	struct trdma_conn *rc;
 	unsigned n = 0;
 
 	TAILQ_FOREACH(rc, &rd.pending, pending_entry)
-		if (rdma_same_source(&rc->src, sa))
+		if (trdma_same_source(&rc->src, sa))
 			n++;
 	if (n >= RDMA_PENDING_PER_SOURCE) {
-		rdma_refused(from, "too many of its connections are waiting "
+		trdma_refused(from, "too many of its connections are waiting "
 		    "for their handshake");
 		return 0;
 	}
 	if (rd.npending >= RDMA_PENDING_MAX) {
 		rc = TAILQ_FIRST(&rd.pending);
-		rdma_unpend(rc);
+		trdma_unpend(rc);
 		peer_conn_lost(rc->c, "dropped: %u RDMA connections are "
 		    "waiting for their handshake", RDMA_PENDING_MAX);
 	}
@@ -1086,12 +1086,12 @@ rdma_pending_room(const struct sockaddr *sa, const char *from)
 }
 
 static void
-rdma_on_connect_request(struct rdma_cm_id *id, const void *pdata,
+trdma_on_connect_request(struct rdma_cm_id *id, const void *pdata,
     uint8_t plen)
 {
 	struct rdma_conn_param param;
-	struct rdma_priv priv;
-	struct rdma_conn *rc;
+	struct trdma_priv priv;
+	struct trdma_conn *rc;
 	struct sockaddr *sa = rdma_get_peer_addr(id);
 	struct conn *c;
 	char from[80], err[160];
@@ -1099,18 +1099,18 @@ rdma_on_connect_request(struct rdma_cm_id *id, const void *pdata,
 	netaddr_format(sa, from, sizeof from);
 	if (plen < sizeof priv || (memcpy(&priv, pdata, sizeof priv),
 	    ntohl(priv.magic) != RDMA_PRIV_MAGIC)) {
-		rdma_refused(from, "not an asocd");
+		trdma_refused(from, "not an asocd");
 		rdma_reject(id, NULL, 0);
 		rdma_destroy_id(id);
 		return;
 	}
-	if (!rdma_pending_room(sa, from)) {
+	if (!trdma_pending_room(sa, from)) {
 		rdma_reject(id, NULL, 0);
 		rdma_destroy_id(id);
 		return;
 	}
 	if ((c = conn_new(&transport_rdma, NULL, 0)) == NULL ||
-	    (rc = rdma_conn_new(c, id)) == NULL) {
+	    (rc = trdma_conn_new(c, id)) == NULL) {
 		if (c != NULL)
 			conn_free_later(c);
 		rdma_reject(id, NULL, 0);
@@ -1122,11 +1122,11 @@ rdma_on_connect_request(struct rdma_cm_id *id, const void *pdata,
 	TAILQ_INSERT_TAIL(&rd.pending, rc, pending_entry);
 	rc->pending = 1;
 	rd.npending++;
-	if (rdma_setup_qp(rc, err, sizeof err) < 0) {
+	if (trdma_setup_qp(rc, err, sizeof err) < 0) {
 		log_warn("refused RDMA connection from %s: %s", from, err);
 		rdma_reject(id, NULL, 0);
 		c->dead = 1;
-		rdma_close(c);
+		trdma_close(c);
 		return;
 	}
 	memset(&param, 0, sizeof param);
@@ -1136,27 +1136,27 @@ rdma_on_connect_request(struct rdma_cm_id *id, const void *pdata,
 	if (rdma_accept(id, &param) != 0) {
 		log_warn("rdma_accept from %s: %s", from, strerror(errno));
 		c->dead = 1;
-		rdma_close(c);
+		trdma_close(c);
 		return;
 	}
-	if (rdma_qp_lock(rc, err, sizeof err) < 0) {
+	if (trdma_qp_lock(rc, err, sizeof err) < 0) {
 		log_warn("refused RDMA connection from %s: %s", from, err);
 		c->dead = 1;
-		rdma_close(c);
+		trdma_close(c);
 		return;
 	}
 	peer_conn_accepted(c, from);
 }
 
 static void
-rdma_on_cm(evutil_socket_t fd, short what, void *arg)
+trdma_on_cm(evutil_socket_t fd, short what, void *arg)
 {
 	struct rdma_cm_event *ev;
 	struct rdma_conn_param param;
-	struct rdma_priv priv;
+	struct trdma_priv priv;
 	enum rdma_cm_event_type type;
 	struct rdma_cm_id *id;
-	struct rdma_conn *rc;
+	struct trdma_conn *rc;
 	struct conn *c;
 	uint8_t pdata[64], plen;
 	char err[160];
@@ -1179,7 +1179,7 @@ rdma_on_cm(evutil_socket_t fd, short what, void *arg)
 		rdma_ack_cm_event(ev);
 
 		if (type == RDMA_CM_EVENT_CONNECT_REQUEST) {
-			rdma_on_connect_request(id, pdata, plen);
+			trdma_on_connect_request(id, pdata, plen);
 			continue;
 		}
 		if ((c = id->context) == NULL || c->dead)
@@ -1192,7 +1192,7 @@ rdma_on_cm(evutil_socket_t fd, short what, void *arg)
 				    strerror(errno));
 			break;
 		case RDMA_CM_EVENT_ROUTE_RESOLVED:
-			if (rdma_setup_qp(rc, err, sizeof err) < 0) {
+			if (trdma_setup_qp(rc, err, sizeof err) < 0) {
 				peer_conn_lost(c, "%s", err);
 				break;
 			}
@@ -1213,13 +1213,13 @@ rdma_on_cm(evutil_socket_t fd, short what, void *arg)
 		case RDMA_CM_EVENT_ESTABLISHED:
 			rc->established = 1;
 			if (c->outgoing) {
-				if (rdma_qp_lock(rc, err, sizeof err) < 0) {
+				if (trdma_qp_lock(rc, err, sizeof err) < 0) {
 					peer_conn_lost(c, "%s", err);
 					break;
 				}
 				peer_conn_opened(c);
 			}
-			rdma_pump(rc);
+			trdma_pump(rc);
 			break;
 		case RDMA_CM_EVENT_DISCONNECTED:
 			rc->established = 0;
@@ -1242,12 +1242,12 @@ rdma_on_cm(evutil_socket_t fd, short what, void *arg)
 
 /* --- listening, and finding the device --- */
 
-/* How a receive range is exposed: see rdma_probe_scope. */
+/* How a receive range is exposed: see probe_rdma_scope. */
 static int
-rdma_choose_scope(const struct ibv_device_attr *da)
+trdma_choose_scope(const struct ibv_device_attr *da)
 {
 	const char *why;
-	int mw = rdma_probe_scope(da, &why);
+	int mw = probe_rdma_scope(da, &why);
 
 	if (why != NULL)
 		log_info("%s: %s", rd.name, why);
@@ -1265,15 +1265,15 @@ rdmatp_listen(char *err, size_t errlen)
 		    "is rdma_ucm loaded?", strerror(errno));
 		return -1;
 	}
-	if (rdma_probe_bind(rd.cm, asocd->listen_host, port,
+	if (probe_rdma_bind(rd.cm, asocd->listen_host, port,
 	    asocd->conf->interface, &rd.listen_id, &pr, err, errlen) < 0)
 		goto fail;
 	rd.ctx = rd.listen_id->verbs;
 	snprintf(rd.name, sizeof rd.name, "%s", pr.name);
-	rd.has_mw = rdma_choose_scope(&pr.da);
+	rd.has_mw = trdma_choose_scope(&pr.da);
 	if ((rd.pd = ibv_alloc_pd(rd.ctx)) == NULL ||
 	    (rd.cc = ibv_create_comp_channel(rd.ctx)) == NULL ||
-	    rdma_nonblock(rd.cc->fd) < 0 || rdma_nonblock(rd.cm->fd) < 0) {
+	    trdma_nonblock(rd.cc->fd) < 0 || trdma_nonblock(rd.cm->fd) < 0) {
 		snprintf(err, errlen, "cannot set up %s: %s", rd.name,
 		    strerror(errno));
 		goto fail;
@@ -1284,9 +1284,9 @@ rdmatp_listen(char *err, size_t errlen)
 		goto fail;
 	}
 	rd.cm_ev = event_new(asocd->base, rd.cm->fd, EV_READ | EV_PERSIST,
-	    rdma_on_cm, NULL);
+	    trdma_on_cm, NULL);
 	rd.cc_ev = event_new(asocd->base, rd.cc->fd, EV_READ | EV_PERSIST,
-	    rdma_on_cq, NULL);
+	    trdma_on_cq, NULL);
 	if (rd.cm_ev == NULL || rd.cc_ev == NULL ||
 	    event_add(rd.cm_ev, NULL) < 0 || event_add(rd.cc_ev, NULL) < 0) {
 		snprintf(err, errlen, "cannot watch the RDMA channels");
@@ -1312,12 +1312,12 @@ rdmatp_listen(char *err, size_t errlen)
 	    "receives exposed by per-transfer regions");
 	return 0;
 fail:
-	rdma_stop_all();
+	trdma_stop_all();
 	return -1;
 }
 
 void
-rdma_stop_all(void)
+trdma_stop_all(void)
 {
 	if (rd.cm_ev != NULL)
 		event_free(rd.cm_ev);
@@ -1340,7 +1340,7 @@ rdma_stop_all(void)
 }
 
 static void
-rdma_stop_listen(void)
+trdma_stop_listen(void)
 {
 	/* New connections stop; those up keep their QPs until they end. */
 	if (rd.listen_id != NULL) {
@@ -1350,14 +1350,14 @@ rdma_stop_listen(void)
 }
 
 /* The handshake proved the peer: from now on it may write into what we
- * grant it (each grant still names one range, see rdma_grant). */
+ * grant it (each grant still names one range, see trdma_grant). */
 static void
-rdma_authenticated(struct conn *c)
+trdma_authenticated(struct conn *c)
 {
-	struct rdma_conn *rc = c->priv;
+	struct trdma_conn *rc = c->priv;
 	struct ibv_qp_attr qa;
 
-	rdma_unpend(rc);
+	trdma_unpend(rc);
 	memset(&qa, 0, sizeof qa);
 	qa.qp_access_flags = IBV_ACCESS_REMOTE_WRITE;
 	if (ibv_modify_qp(rc->id->qp, &qa, IBV_QP_ACCESS_FLAGS) != 0)
@@ -1368,12 +1368,12 @@ rdma_authenticated(struct conn *c)
 const struct transport transport_rdma = {
 	.name = "rdma",
 	.listen = rdmatp_listen,
-	.stop_listen = rdma_stop_listen,
+	.stop_listen = trdma_stop_listen,
 	.connect = rdmatp_connect,
-	.send_ctl = rdma_send_ctl,
-	.grant = rdma_grant,
-	.start_data = rdma_start_data,
-	.release = rdma_release,
-	.authenticated = rdma_authenticated,
-	.close = rdma_close,
+	.send_ctl = trdma_send_ctl,
+	.grant = trdma_grant,
+	.start_data = trdma_start_data,
+	.release = trdma_release,
+	.authenticated = trdma_authenticated,
+	.close = trdma_close,
 };

@@ -8,12 +8,12 @@
 struct buffer;
 
 /* 1 once listen found an active device behind the listen address. */
-int rdma_available(void);
+int trdma_available(void);
 /* Warns at start-up when RLIMIT_MEMLOCK is too small to register. */
-void rdma_check_memlock(void);
+void trdma_check_memlock(void);
 /* The buffer goes: drop its cached registration (counted). */
-void rdma_buffer_release(struct buffer *b);
+void trdma_buffer_release(struct buffer *b);
 /* Shutdown: release the device, the channels and the listener. */
-void rdma_stop_all(void);
+void trdma_stop_all(void);
 
 #endif
