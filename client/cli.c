@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "le.h"
 #include "proto.h"
 
 static const char *cli_name = "asoc";
@@ -298,22 +299,8 @@ cli_progress_finish(struct cli_progress *p, int ok)
 }
 
 /* Explicit little-endian bytes: the two ends may differ in byte order. */
-static void
-cli_put(unsigned char *p, uint64_t v, int n)
-{
-	for (; n > 0; n--, v >>= 8)
-		*p++ = (unsigned char)v;
-}
-
-static uint64_t
-cli_get(const unsigned char *p, int n)
-{
-	uint64_t v = 0;
-
-	while (n-- > 0)
-		v = v << 8 | p[n];
-	return v;
-}
+#define cli_put le_put
+#define cli_get le_get
 
 size_t
 cli_stream_hdr_encode(const struct cli_stream_hdr *h,

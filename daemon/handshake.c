@@ -27,6 +27,7 @@
 #include <openssl/sha.h>
 
 #include "auth.h"
+#include "le.h"
 
 /* The proofs differ by role, so one can never stand for another: the two
  * MACs under the key, and the payloads of the two MUNGE credentials. */
@@ -36,15 +37,6 @@ static const char hs_label_ma[16] = "asoc-v3-munge-a";
 static const char hs_label_mc[16] = "asoc-v3-munge-c";
 
 #define HS_TRANSCRIPT_LEN (16 + PROTO_NAME_MAX + 20 + 2 * PROTO_NONCE_LEN)
-
-static void
-hs_put32(uint8_t *p, uint32_t v)
-{
-	int i;
-
-	for (i = 0; i < 4; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
 
 /* Everything both sides agreed on, after a label: the community, the
  * world, both ranks, both flags and both nonces. */
@@ -62,11 +54,11 @@ hs_transcript(const struct hs *h, const char label[16],
 	memcpy(p, h->cfg->community, strnlen(h->cfg->community,
 	    PROTO_NAME_MAX - 1));
 	p += PROTO_NAME_MAX;
-	hs_put32(p, h->cfg->world);
-	hs_put32(p + 4, rank_c);
-	hs_put32(p + 8, rank_a);
-	hs_put32(p + 12, h->flags_c);
-	hs_put32(p + 16, h->flags_a);
+	le_put32(p, h->cfg->world);
+	le_put32(p + 4, rank_c);
+	le_put32(p + 8, rank_a);
+	le_put32(p + 12, h->flags_c);
+	le_put32(p + 16, h->flags_a);
 	p += 20;
 	memcpy(p, h->nonce_c, PROTO_NONCE_LEN);
 	memcpy(p + PROTO_NONCE_LEN, h->nonce_a, PROTO_NONCE_LEN);

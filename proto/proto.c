@@ -12,6 +12,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "le.h"
+
 /* Which channels may carry a type. */
 #define CH_PEER		(1u << PROTO_CH_PEER)
 #define CH_LIN		(1u << PROTO_CH_LOCAL_IN)
@@ -143,32 +145,15 @@ struct wcur {
 };
 
 static void
-put16(struct wcur *w, uint16_t v)
+putn(struct wcur *w, uint64_t v, size_t n)
 {
-	w->p[0] = (uint8_t)v;
-	w->p[1] = (uint8_t)(v >> 8);
-	w->p += 2;
+	le_put(w->p, v, n);
+	w->p += n;
 }
 
-static void
-put32(struct wcur *w, uint32_t v)
-{
-	int i;
-
-	for (i = 0; i < 4; i++)
-		w->p[i] = (uint8_t)(v >> (8 * i));
-	w->p += 4;
-}
-
-static void
-put64(struct wcur *w, uint64_t v)
-{
-	int i;
-
-	for (i = 0; i < 8; i++)
-		w->p[i] = (uint8_t)(v >> (8 * i));
-	w->p += 8;
-}
+#define put16(w, v)	putn(w, v, 2)
+#define put32(w, v)	putn(w, v, 4)
+#define put64(w, v)	putn(w, v, 8)
 
 static void
 putstr(struct wcur *w, const char *s, size_t size)
@@ -199,38 +184,18 @@ getbytes(struct rcur *r, uint8_t *out, size_t n)
 	r->p += n;
 }
 
-static uint16_t
-get16(struct rcur *r)
-{
-	uint16_t v = (uint16_t)(r->p[0] | (r->p[1] << 8));
-
-	r->p += 2;
-	return v;
-}
-
-static uint32_t
-get32(struct rcur *r)
-{
-	uint32_t v = 0;
-	int i;
-
-	for (i = 3; i >= 0; i--)
-		v = (v << 8) | r->p[i];
-	r->p += 4;
-	return v;
-}
-
 static uint64_t
-get64(struct rcur *r)
+getn(struct rcur *r, size_t n)
 {
-	uint64_t v = 0;
-	int i;
+	uint64_t v = le_get(r->p, n);
 
-	for (i = 7; i >= 0; i--)
-		v = (v << 8) | r->p[i];
-	r->p += 8;
+	r->p += n;
 	return v;
 }
+
+#define get16(r)	((uint16_t)getn(r, 2))
+#define get32(r)	((uint32_t)getn(r, 4))
+#define get64(r)	getn(r, 8)
 
 /* A string field must be NUL-terminated inside its size, and what follows
  * the NUL must be zero, so one string has exactly one encoding. */

@@ -5,24 +5,20 @@
 
 #include <string.h>
 
-static uint8_t *
-put(uint8_t *p, uint64_t v, int n)
-{
-	int i;
+#include "le.h"
 
-	for (i = 0; i < n; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
+static uint8_t *
+put(uint8_t *p, uint64_t v, size_t n)
+{
+	le_put(p, v, n);
 	return p + n;
 }
 
 static uint64_t
-get(const uint8_t **pp, int n)
+get(const uint8_t **pp, size_t n)
 {
-	uint64_t v = 0;
-	int i;
+	uint64_t v = le_get(*pp, n);
 
-	for (i = n - 1; i >= 0; i--)
-		v = (v << 8) | (*pp)[i];
 	*pp += n;
 	return v;
 }

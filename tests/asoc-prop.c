@@ -36,6 +36,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "le.h"
 #include "proto.h"
 
 #define MSGMAX (PROTO_HDR_LEN + PROTO_MAX_FIXED)
@@ -308,8 +309,7 @@ recv_done(struct pclient *c, struct preq *r, const struct proto_msg *m)
 		/* Which send: its uid, when the message carries it; else any
 		 * unreceived send of that shape and content. */
 		if (n >= 4)
-			uid = (uint32_t)got[0] | (uint32_t)got[1] << 8 |
-			    (uint32_t)got[2] << 16 | (uint32_t)got[3] << 24;
+			uid = le_get32(got);
 		else {
 			for (u = nsends - 1; u > 0 && uid == 0; u--) {
 				struct psend *s = &sends[u];

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "le.h"
 #include "proto.h"
 
 #define PT_BUF		1024
@@ -55,34 +56,6 @@ static const struct pt_type pt_types[] = {
 static const uint8_t pt_payload[] = { 0xd1, 0xd2, 0xd3, 0xd4, 0xd5 };
 
 /* --- helpers --- */
-
-static void
-le32(uint8_t *p, uint32_t v)
-{
-	int i;
-
-	for (i = 0; i < 4; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static void
-le64(uint8_t *p, uint64_t v)
-{
-	int i;
-
-	for (i = 0; i < 8; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint64_t
-rd_le(const uint8_t *p, int n)
-{
-	uint64_t v = 0;
-
-	while (n-- > 0)
-		v = (v << 8) | p[n];
-	return v;
-}
 
 static const struct pt_type *
 pt_find(uint16_t type)
@@ -438,7 +411,7 @@ pt_valid(uint16_t type, uint8_t *buf, struct proto_msg *m)
 static enum proto_err
 pt_decode(const uint8_t *buf, size_t len, struct proto_msg *out)
 {
-	uint16_t type = (uint16_t)rd_le(buf + 6, 2);
+	uint16_t type = (uint16_t)le_get(buf + 6, 2);
 
 	memset(out, 0xa5, sizeof *out);
 	return proto_decode(buf, len, pt_find(type)->ch, out);
@@ -454,9 +427,9 @@ pt_patch(uint16_t type, size_t body_off, int width, uint64_t v)
 
 	n = pt_valid(type, buf, &m);
 	if (width == 4)
-		le32(buf + PT_BODY + body_off, (uint32_t)v);
+		le_put32(buf + PT_BODY + body_off, (uint32_t)v);
 	else
-		le64(buf + PT_BODY + body_off, v);
+		le_put64(buf + PT_BODY + body_off, v);
 	return pt_decode(buf, n, &d);
 }
 
@@ -465,14 +438,12 @@ static void
 pt_hdr(uint8_t *b, uint32_t magic, uint16_t version, uint16_t type,
     uint32_t length, uint32_t reserved)
 {
-	le32(b, magic);
-	b[4] = (uint8_t)version;
-	b[5] = (uint8_t)(version >> 8);
-	b[6] = (uint8_t)type;
-	b[7] = (uint8_t)(type >> 8);
-	le32(b + 8, length);
-	le32(b + 12, reserved);
-	le64(b + 16, 0x1122334455667788ull);
+	le_put32(b, magic);
+	le_put(b + 4, version, 2);
+	le_put(b + 6, type, 2);
+	le_put32(b + 8, length);
+	le_put32(b + 12, reserved);
+	le_put64(b + 16, 0x1122334455667788ull);
 }
 
 /* --- round trips --- */
@@ -520,11 +491,11 @@ START_TEST(roundtrip_type)
 	ck_assert_uint_eq(m.hdr.reserved, 0);
 	/* ...and writes it little-endian, magic spelling "ASOC". */
 	ck_assert_mem_eq(buf, "ASOC", 4);
-	ck_assert_uint_eq(rd_le(buf + 4, 2), PROTO_VERSION);
-	ck_assert_uint_eq(rd_le(buf + 6, 2), t->type);
-	ck_assert_uint_eq(rd_le(buf + 8, 4), t->body + m.payload_len);
-	ck_assert_uint_eq(rd_le(buf + 12, 4), 0);
-	ck_assert_uint_eq(rd_le(buf + 16, 8), m.hdr.id);
+	ck_assert_uint_eq(le_get(buf + 4, 2), PROTO_VERSION);
+	ck_assert_uint_eq(le_get(buf + 6, 2), t->type);
+	ck_assert_uint_eq(le_get(buf + 8, 4), t->body + m.payload_len);
+	ck_assert_uint_eq(le_get(buf + 12, 4), 0);
+	ck_assert_uint_eq(le_get(buf + 16, 8), m.hdr.id);
 
 	/* Whole message. */
 	ck_assert_int_eq(pt_decode(buf, n, &d), PROTO_OK);
@@ -636,8 +607,8 @@ START_TEST(data_frame)
 	/* Only the fixed part is written; the header counts the payload. */
 	ck_assert_uint_eq(n, PROTO_HDR_LEN + PROTO_DATA_LEN);
 	ck_assert_uint_eq(m.hdr.length, PROTO_DATA_LEN + 4096);
-	ck_assert_uint_eq(rd_le(buf + 8, 4), PROTO_DATA_LEN + 4096);
-	ck_assert_uint_eq(rd_le(buf + PT_BODY, 8), 4096);
+	ck_assert_uint_eq(le_get(buf + 8, 4), PROTO_DATA_LEN + 4096);
+	ck_assert_uint_eq(le_get(buf + PT_BODY, 8), 4096);
 	for (i = 0; i < 4096; i++)
 		buf[n + i] = (uint8_t)(i * 7);
 
@@ -688,7 +659,7 @@ START_TEST(data_one_byte)
 	/* One more byte, or one byte further on, would wrap. */
 	buf[n] = 'y';
 	ck_assert_int_eq(pt_decode(buf, n + 1, &d), PROTO_ELENGTH);
-	le64(buf + PT_BODY, UINT64_MAX);
+	le_put64(buf + PT_BODY, UINT64_MAX);
 	ck_assert_int_eq(pt_decode(buf, n, &d), PROTO_EFIELD);
 }
 END_TEST
@@ -729,7 +700,7 @@ START_TEST(data_max_payload)
 
 	pt_hdr(b, PROTO_MAGIC, PROTO_VERSION, PT_DATA,
 	    PROTO_DATA_LEN + PROTO_DATA_MAX, 0);
-	le64(b + PT_BODY, 12345);
+	le_put64(b + PT_BODY, 12345);
 	ck_assert_int_eq(proto_decode_hdr(b, PROTO_HDR_LEN, PROTO_CH_PEER,
 	    &d.hdr), PROTO_OK);
 	ck_assert_int_eq(proto_decode_body(&d.hdr, b + PT_BODY,
@@ -812,8 +783,7 @@ START_TEST(hdr_version)
 
 	n = pt_valid(PT_HELLO, buf, &m);
 	for (i = 0; i < sizeof versions / sizeof versions[0]; i++) {
-		buf[4] = (uint8_t)versions[i];
-		buf[5] = (uint8_t)(versions[i] >> 8);
+		le_put(buf + 4, versions[i], 2);
 		memset(&h, 0, sizeof h);
 		ck_assert_int_eq(proto_decode_hdr(buf, n, PROTO_CH_PEER, &h),
 		    PROTO_EVERSION);
@@ -838,7 +808,7 @@ START_TEST(hdr_reserved)
 		ck_assert_int_eq(pt_decode(buf, n, &d), PROTO_EFIELD);
 		buf[i] = 0;
 	}
-	le32(buf + 12, UINT32_MAX);
+	le_put32(buf + 12, UINT32_MAX);
 	ck_assert_int_eq(pt_decode(buf, n, &d), PROTO_EFIELD);
 }
 END_TEST
@@ -944,19 +914,19 @@ START_TEST(hdr_length_off_by_one)
 	n = pt_valid(t->type, buf, &m);
 	ck_assert_uint_eq(n, PROTO_HDR_LEN + t->body);
 
-	le32(buf + 8, (uint32_t)t->body + 1);
+	le_put32(buf + 8, (uint32_t)t->body + 1);
 	buf[n] = 0;
 	ck_assert_int_eq(proto_decode_hdr(buf, n + 1, t->ch, &h),
 	    PROTO_ELENGTH);
 	ck_assert_int_eq(pt_decode(buf, n + 1, &d), PROTO_ELENGTH);
 
 	/* For an empty body, "one too short" wraps to 2^32 - 1. */
-	le32(buf + 8, (uint32_t)t->body - 1);
+	le_put32(buf + 8, (uint32_t)t->body - 1);
 	ck_assert_int_eq(proto_decode_hdr(buf, n, t->ch, &h), PROTO_ELENGTH);
 	ck_assert_int_eq(pt_decode(buf, n - (t->body > 0), &d),
 	    PROTO_ELENGTH);
 
-	le32(buf + 8, UINT32_MAX / 2);
+	le_put32(buf + 8, UINT32_MAX / 2);
 	ck_assert_int_eq(proto_decode_hdr(buf, n, t->ch, &h), PROTO_ELENGTH);
 }
 END_TEST
@@ -1109,24 +1079,24 @@ START_TEST(body_rank_world)
 	for (i = 0; i < 2; i++) {
 		n = pt_valid(types[i], buf, &m);
 		/* rank == world */
-		le32(buf + PT_BODY + 4, 10);
-		le32(buf + PT_BODY + 8, 10);
+		le_put32(buf + PT_BODY + 4, 10);
+		le_put32(buf + PT_BODY + 8, 10);
 		ck_assert_int_eq(pt_decode(buf, n, &d), PROTO_EFIELD);
 		/* rank > world */
-		le32(buf + PT_BODY + 4, 11);
+		le_put32(buf + PT_BODY + 4, 11);
 		ck_assert_int_eq(pt_decode(buf, n, &d), PROTO_EFIELD);
 		/* an empty world */
-		le32(buf + PT_BODY + 4, 0);
-		le32(buf + PT_BODY + 8, 0);
+		le_put32(buf + PT_BODY + 4, 0);
+		le_put32(buf + PT_BODY + 8, 0);
 		ck_assert_int_eq(pt_decode(buf, n, &d), PROTO_EFIELD);
 		/* a world too big for any rank to name */
-		le32(buf + PT_BODY + 8, PROTO_RANK_MAX + 1);
+		le_put32(buf + PT_BODY + 8, PROTO_RANK_MAX + 1);
 		ck_assert_int_eq(pt_decode(buf, n, &d), PROTO_EFIELD);
-		le32(buf + PT_BODY + 8, UINT32_MAX);
+		le_put32(buf + PT_BODY + 8, UINT32_MAX);
 		ck_assert_int_eq(pt_decode(buf, n, &d), PROTO_EFIELD);
 		/* the largest world, and the last rank in it */
-		le32(buf + PT_BODY + 4, PROTO_RANK_MAX - 1);
-		le32(buf + PT_BODY + 8, PROTO_RANK_MAX);
+		le_put32(buf + PT_BODY + 4, PROTO_RANK_MAX - 1);
+		le_put32(buf + PT_BODY + 8, PROTO_RANK_MAX);
 		ck_assert_int_eq(pt_decode(buf, n, &d), PROTO_OK);
 		ck_assert_uint_eq(d.u.hello.rank, PROTO_RANK_MAX - 1);
 	}
@@ -1182,8 +1152,8 @@ START_TEST(body_offset_wrap)
 	for (i = 0; i < 2; i++) {
 		for (j = 0; j < sizeof cases / sizeof cases[0]; j++) {
 			n = pt_valid(types[i], buf, &m);
-			le64(buf + PT_BODY + 8, cases[j].offset);
-			le64(buf + PT_BODY + 16, cases[j].len);
+			le_put64(buf + PT_BODY + 8, cases[j].offset);
+			le_put64(buf + PT_BODY + 16, cases[j].len);
 			ck_assert_msg(pt_decode(buf, n, &d) == cases[j].want,
 			    "%s offset %#llx len %#llx",
 			    proto_type_name(types[i]),
@@ -1239,12 +1209,12 @@ START_TEST(body_handshake)
 	n = pt_valid(PT_AUTH, buf, &m);
 	memset(buf + PT_BODY + 40, 0, PROTO_CRED_MAX);
 	ck_assert_int_eq(pt_decode(buf, n, &d), PROTO_EFIELD);
-	le32(buf + PT_BODY, 0);
+	le_put32(buf + PT_BODY, 0);
 	ck_assert_int_eq(pt_decode(buf, n, &d), PROTO_OK);
 	n = pt_valid(PT_WELCOME, buf, &m);
 	memset(buf + PT_BODY + 16, 0, PROTO_CRED_MAX);
 	ck_assert_int_eq(pt_decode(buf, n, &d), PROTO_EFIELD);
-	le32(buf + PT_BODY + 12, 0);
+	le_put32(buf + PT_BODY + 12, 0);
 	ck_assert_int_eq(pt_decode(buf, n, &d), PROTO_OK);
 	/* a credential must be a NUL-terminated string, zero-padded */
 	n = pt_valid(PT_AUTH, buf, &m);
