@@ -25,13 +25,14 @@
 
 #include <event2/event.h>
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 
 #include "asocd.h"
 #include "auth.h"
+#include "hmac.h"
 #include "log.h"
 #include "proto_disc.h"
+
+_Static_assert(DISC_MAC_LEN == HMAC_SHA256_LEN, "a signature is one HMAC");
 
 #define DISC_PERIOD_MS		250
 #define DISC_LINGER_ROUNDS	6	/* announces after completing */
@@ -55,14 +56,18 @@ static struct {
 	unsigned nwarned;
 } ds;
 
-static void
+/* -1 (and a warning) when OpenSSL fails: nothing is sent or accepted. */
+static int
 disc_mac(const uint8_t *msg, uint8_t *mac)
 {
-	unsigned len = DISC_MAC_LEN;
 	size_t keylen;
 	const uint8_t *key = auth_key(&keylen, NULL);	/* the key file's */
 
-	HMAC(EVP_sha256(), key, (int)keylen, msg, DISC_SIGNED_LEN, mac, &len);
+	if (hmac_sha256(key, keylen, msg, DISC_SIGNED_LEN, mac, NULL, 0) < 0) {
+		log_warn("discovery: %s", HMAC_SHA256_ERR);
+		return -1;
+	}
+	return 0;
 }
 
 static uint64_t
@@ -134,7 +139,8 @@ disc_on_read(evutil_socket_t fd, short what, void *arg)
 			disc_warn_once(src, "not an ASoc announce");
 			continue;
 		}
-		disc_mac(buf, mac);
+		if (disc_mac(buf, mac) < 0)
+			continue;
 		if (CRYPTO_memcmp(mac, d.mac, DISC_MAC_LEN) != 0) {
 			disc_warn_once(src, "bad MAC (another key?)");
 			continue;
@@ -227,7 +233,8 @@ disc_on_timer(evutil_socket_t fd, short what, void *arg)
 	d.time_ms = disc_now_ms();
 	proto_set_name(d.community, sizeof d.community, asocd->conf->community);
 	proto_disc_encode(&d, buf);
-	disc_mac(buf, buf + DISC_SIGNED_LEN);
+	if (disc_mac(buf, buf + DISC_SIGNED_LEN) < 0)
+		return;
 	if (sendto(ds.fd, buf, sizeof buf, 0, (struct sockaddr *)&ds.to,
 	    sizeof ds.to) < 0)
 		log_warn("discovery: sendto %s: %s",

@@ -22,12 +22,13 @@
 #include <string.h>
 
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <openssl/sha.h>
 
 #include "auth.h"
+#include "hmac.h"
 #include "le.h"
+
+_Static_assert(PROTO_MAC_LEN == HMAC_SHA256_LEN, "a proof is one HMAC");
 
 /* The proofs differ by role, so one can never stand for another: the two
  * MACs under the key, and the payloads of the two MUNGE credentials. */
@@ -68,16 +69,11 @@ int
 hs_mac(const struct hs *h, int acceptor, uint8_t mac[PROTO_MAC_LEN])
 {
 	uint8_t msg[HS_TRANSCRIPT_LEN];
-	unsigned len = PROTO_MAC_LEN;
 
 	hs_transcript(h, acceptor ? hs_label_a : hs_label_c, msg);
-	if (HMAC(EVP_sha256(), h->cfg->key, (int)h->cfg->keylen, msg,
-	    sizeof msg, mac, &len) == NULL || len != PROTO_MAC_LEN) {
-		/* Fail closed: no proof is made, none is accepted. */
-		memset(mac, 0, PROTO_MAC_LEN);
-		return -1;
-	}
-	return 0;
+	/* Fails closed: no proof is made, none is accepted. */
+	return hmac_sha256(h->cfg->key, h->cfg->keylen, msg, sizeof msg, mac,
+	    NULL, 0);
 }
 
 static int
@@ -290,7 +286,7 @@ hs_on_hello(struct hs *h, const struct proto_hello *m, struct proto_msg *out,
 	 * not asked for a credential (that waits for AUTH). */
 	if (hs_mac(h, 1, c->mac) < 0)
 		return hs_refuse(h, out, PS_ESYSTEM, why, whylen, st,
-		    "cannot compute HMAC-SHA256 (OpenSSL)");
+		    HMAC_SHA256_ERR);
 	h->st = HSS_WAIT_AUTH;
 	return HSR_CONTINUE;
 }
@@ -322,7 +318,7 @@ hs_on_challenge(struct hs *h, const struct proto_challenge *m,
 	a->flags = h->flags_c;
 	if (hs_mac(h, 0, a->mac) < 0)
 		return hs_refuse(h, out, PS_ESYSTEM, why, whylen, st,
-		    "cannot compute HMAC-SHA256 (OpenSSL)");
+		    HMAC_SHA256_ERR);
 	/* The acceptor proved the key: a credential for it is no gift. */
 	if (hs_prove_munge(h, 0, a->cred, sizeof a->cred, err,
 	    sizeof err) < 0)

@@ -9,15 +9,15 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
+#include "hmac.h"
+
+_Static_assert(JOBKEY_LEN == HMAC_SHA256_LEN, "a job key is one HMAC");
 
 int
 jobkey_derive(const uint8_t *secret, size_t secretlen, const char *jobid,
     uint8_t out[JOBKEY_LEN], char *err, size_t errlen)
 {
 	char msg[64];
-	unsigned len = 0;
 	int n;
 
 	if (secretlen == 0 || jobid == NULL || *jobid == '\0') {
@@ -29,10 +29,6 @@ jobkey_derive(const uint8_t *secret, size_t secretlen, const char *jobid,
 		snprintf(err, errlen, "job id '%.20s...' is too long", jobid);
 		return -1;
 	}
-	if (HMAC(EVP_sha256(), secret, (int)secretlen, (const uint8_t *)msg,
-	    (size_t)n, out, &len) == NULL || len != JOBKEY_LEN) {
-		snprintf(err, errlen, "cannot compute HMAC-SHA256 (OpenSSL)");
-		return -1;
-	}
-	return 0;
+	return hmac_sha256(secret, secretlen, msg, (size_t)n, out, err,
+	    errlen);
 }
