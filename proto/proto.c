@@ -1,11 +1,14 @@
 /*
  * proto.c: encoder and strict decoder for the ASoc wire (see proto.h).
  *
- * Bodies are read field by field from little-endian bytes, never by
- * casting a pointer to a struct, so alignment, padding and host byte
- * order never matter.
+ * Every body is described once, by a field table (proto_fields.h): the
+ * encoder, the decoder and the lengths walk it, and per-type checks add
+ * what a table cannot say.  Fields are read and written as little-endian
+ * bytes (le.h), never by casting a pointer to a struct, so alignment,
+ * padding and host byte order never matter.
  */
 #include "proto.h"
+#include "proto_fields.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +16,171 @@
 #include <unistd.h>
 
 #include "le.h"
+
+/* --- the field tables --- */
+
+#define F_AT(m)		offsetof(struct proto_msg, u.m)
+#define F_SIZE(m)	sizeof(((struct proto_msg *)0)->u.m)
+#define F(m, kind, max)	{ #m, F_AT(m), F_SIZE(m), kind, max }
+#define NUM(m)		F(m, PF_NUM, UINT64_MAX)
+#define MAXED(m, max)	F(m, PF_NUM, max)
+#define RANK(m)		MAXED(m, PROTO_RANK_MAX - 1)
+#define WORLD(m)	MAXED(m, PROTO_RANK_MAX)	/* and not 0: checks */
+#define STATUS(m)	MAXED(m, PS_LAST)
+#define FLAGS(m, mask)	F(m, PF_FLAGS, mask)
+#define PEER(m)		F(m, PF_PEER, 0)
+#define ZERO(m)		F(m, PF_ZERO, 0)
+#define BYTES(m)	F(m, PF_BYTES, 0)
+#define STR(m)		F(m, PF_STR, 0)
+
+static const struct proto_field f_hello[] = {
+	NUM(hello.version), RANK(hello.rank), WORLD(hello.world),
+	FLAGS(hello.flags, PROTO_HS_FLAGS), STR(hello.community),
+	BYTES(hello.nonce),
+};
+static const struct proto_field f_welcome[] = {
+	NUM(welcome.version), RANK(welcome.rank), WORLD(welcome.world),
+	FLAGS(welcome.flags, PROTO_HS_FLAGS), STR(welcome.cred),
+};
+static const struct proto_field f_refuse[] = {
+	STATUS(refuse.status), NUM(refuse.version), STR(refuse.msg),
+};
+static const struct proto_field f_challenge[] = {
+	RANK(challenge.rank), WORLD(challenge.world),
+	FLAGS(challenge.flags, PROTO_HS_FLAGS), ZERO(challenge.reserved),
+	BYTES(challenge.nonce), BYTES(challenge.mac),
+};
+static const struct proto_field f_auth[] = {
+	FLAGS(auth.flags, PROTO_HS_FLAGS), ZERO(auth.reserved),
+	BYTES(auth.mac), STR(auth.cred),
+};
+static const struct proto_field f_l_hello[] = {
+	NUM(l_hello.version), NUM(l_hello.pid),
+};
+static const struct proto_field f_l_reg[] = { NUM(l_reg.size) };
+static const struct proto_field f_l_free[] = { NUM(l_free.buf_id) };
+/* SEND and RECV share struct proto_l_xfer; a SEND names one peer and has
+ * no flags.  reserved is sent as the caller left it (the tests forge it),
+ * and must read zero. */
+#define L_XFER_HEAD NUM(l_xfer.buf_id), NUM(l_xfer.offset), \
+	NUM(l_xfer.len), NUM(l_xfer.tag)
+static const struct proto_field f_l_send[] = {
+	L_XFER_HEAD, RANK(l_xfer.peer), NUM(l_xfer.timeout_ms),
+	MAXED(l_xfer.flags, 0), MAXED(l_xfer.reserved, 0),
+};
+static const struct proto_field f_l_recv[] = {
+	L_XFER_HEAD, PEER(l_xfer.peer), NUM(l_xfer.timeout_ms),
+	FLAGS(l_xfer.flags, PROTO_XF_FLAGS), MAXED(l_xfer.reserved, 0),
+};
+static const struct proto_field f_l_cancel[] = { NUM(l_cancel.req_id) };
+static const struct proto_field f_l_welcome[] = {
+	NUM(l_welcome.version), RANK(l_welcome.rank), WORLD(l_welcome.world),
+	NUM(l_welcome.daemon_pid), NUM(l_welcome.chunk_size),
+};
+static const struct proto_field f_l_done[] = {
+	STATUS(l_done.status), NUM(l_done.peer), NUM(l_done.len),
+	NUM(l_done.tag), STR(l_done.msg),
+};
+static const struct proto_field f_rts[] = {
+	NUM(rts.tag), NUM(rts.len), RANK(rts.src_rank), MAXED(rts.flags, 0),
+};
+static const struct proto_field f_cts[] = {
+	NUM(cts.recv_id), NUM(cts.addr), NUM(cts.len), NUM(cts.rkey),
+	NUM(cts.flags),
+};
+static const struct proto_field f_data[] = { NUM(data.offset) };
+static const struct proto_field f_ack[] = {
+	STATUS(ack.status), NUM(ack.flags), NUM(ack.len),
+};
+static const struct proto_field f_abort[] = {
+	STATUS(abort.status), MAXED(abort.to_sender, 1),
+};
+static const struct proto_field f_wdone[] = { NUM(wdone.len) };
+static const struct proto_field f_s_node[] = {
+	NUM(s_node.rank), NUM(s_node.world), NUM(s_node.clients),
+	NUM(s_node.peers_connected), NUM(s_node.xfers_active),
+	NUM(s_node.unexpected), NUM(s_node.posted_recvs),
+	NUM(s_node.bytes_sent), NUM(s_node.bytes_received),
+	NUM(s_node.buffers), NUM(s_node.buffer_bytes),
+	NUM(s_node.registrations), NUM(s_node.deregistrations),
+	NUM(s_node.xfers_done), NUM(s_node.xfers_failed),
+	STR(s_node.transport),
+};
+static const struct proto_field f_s_peer[] = {
+	NUM(s_peer.rank), NUM(s_peer.port), NUM(s_peer.state),
+	NUM(s_peer.flags), NUM(s_peer.xfers_active), NUM(s_peer.bytes_sent),
+	NUM(s_peer.bytes_received), STR(s_peer.host), STR(s_peer.transport),
+};
+
+/* --- what a table cannot say: 0 when the decoded body is sound --- */
+
+static int
+ranks_ok(uint32_t rank, uint32_t world)
+{
+	return world != 0 && rank < world;	/* world <= max: its field */
+}
+
+/* A MUNGE credential travels exactly when the flag says so. */
+static int
+munge_ok(uint32_t flags, const char *cred)
+{
+	return (cred[0] != '\0') == ((flags & PROTO_HS_F_MUNGE) != 0);
+}
+
+static int
+check_hello(const struct proto_msg *m)
+{
+	return ranks_ok(m->u.hello.rank, m->u.hello.world) ? 0 : -1;
+}
+
+static int
+check_welcome(const struct proto_msg *m)
+{
+	const struct proto_welcome *w = &m->u.welcome;
+
+	return ranks_ok(w->rank, w->world) && munge_ok(w->flags, w->cred) ?
+	    0 : -1;
+}
+
+static int
+check_challenge(const struct proto_msg *m)
+{
+	return ranks_ok(m->u.challenge.rank, m->u.challenge.world) ? 0 : -1;
+}
+
+static int
+check_auth(const struct proto_msg *m)
+{
+	return munge_ok(m->u.auth.flags, m->u.auth.cred) ? 0 : -1;
+}
+
+static int
+check_l_welcome(const struct proto_msg *m)
+{
+	return ranks_ok(m->u.l_welcome.rank, m->u.l_welcome.world) ? 0 : -1;
+}
+
+static int
+check_l_reg(const struct proto_msg *m)
+{
+	return m->u.l_reg.size != 0 ? 0 : -1;
+}
+
+/* offset + len must not wrap; the buffer check comes later. */
+static int
+check_l_xfer(const struct proto_msg *m)
+{
+	return m->u.l_xfer.offset + m->u.l_xfer.len < m->u.l_xfer.offset ?
+	    -1 : 0;
+}
+
+static int
+check_data(const struct proto_msg *m)
+{
+	return m->u.data.offset + m->payload_len < m->u.data.offset ? -1 : 0;
+}
+
+/* --- the types --- */
 
 /* Which channels may carry a type. */
 #define CH_PEER		(1u << PROTO_CH_PEER)
@@ -23,33 +191,39 @@ struct proto_type_info {
 	uint16_t type;
 	const char *name;
 	unsigned channels;
-	uint32_t body_len;	/* exact, or the fixed part for DATA */
+	const struct proto_field *fields;	/* the body, in wire order */
+	size_t nfields;
+	int (*check)(const struct proto_msg *);	/* NULL: the table says all */
 };
 
+#define T(type, ch, f, check) \
+	{ PT_##type, #type, ch, f, sizeof f / sizeof f[0], check }
+#define T_EMPTY(type, ch)	{ PT_##type, #type, ch, NULL, 0, NULL }
+
 static const struct proto_type_info proto_types[] = {
-	{ PT_HELLO, "HELLO", CH_PEER, PROTO_HELLO_LEN },
-	{ PT_WELCOME, "WELCOME", CH_PEER, PROTO_WELCOME_LEN },
-	{ PT_REFUSE, "REFUSE", CH_PEER, PROTO_REFUSE_LEN },
-	{ PT_CHALLENGE, "CHALLENGE", CH_PEER, PROTO_CHALLENGE_LEN },
-	{ PT_AUTH, "AUTH", CH_PEER, PROTO_AUTH_LEN },
-	{ PT_L_HELLO, "L_HELLO", CH_LIN, PROTO_L_HELLO_LEN },
-	{ PT_L_REG, "L_REG", CH_LIN, PROTO_L_REG_LEN },
-	{ PT_L_FREE, "L_FREE", CH_LIN, PROTO_L_FREE_LEN },
-	{ PT_L_SEND, "L_SEND", CH_LIN, PROTO_L_XFER_LEN },
-	{ PT_L_RECV, "L_RECV", CH_LIN, PROTO_L_XFER_LEN },
-	{ PT_L_CANCEL, "L_CANCEL", CH_LIN, PROTO_L_CANCEL_LEN },
-	{ PT_L_WELCOME, "L_WELCOME", CH_LOUT, PROTO_L_WELCOME_LEN },
-	{ PT_L_DONE, "L_DONE", CH_LOUT, PROTO_L_DONE_LEN },
-	{ PT_RTS, "RTS", CH_PEER, PROTO_RTS_LEN },
-	{ PT_CTS, "CTS", CH_PEER, PROTO_CTS_LEN },
-	{ PT_DATA, "DATA", CH_PEER, PROTO_DATA_LEN },
-	{ PT_ACK, "ACK", CH_PEER, PROTO_ACK_LEN },
-	{ PT_ABORT, "ABORT", CH_PEER, PROTO_ABORT_LEN },
-	{ PT_WDONE, "WDONE", CH_PEER, PROTO_WDONE_LEN },
-	{ PT_S_QUERY, "S_QUERY", CH_LIN, 0 },
-	{ PT_S_NODE, "S_NODE", CH_LOUT, PROTO_S_NODE_LEN },
-	{ PT_S_PEER, "S_PEER", CH_LOUT, PROTO_S_PEER_LEN },
-	{ PT_S_END, "S_END", CH_LOUT, 0 },
+	T(HELLO, CH_PEER, f_hello, check_hello),
+	T(WELCOME, CH_PEER, f_welcome, check_welcome),
+	T(REFUSE, CH_PEER, f_refuse, NULL),
+	T(CHALLENGE, CH_PEER, f_challenge, check_challenge),
+	T(AUTH, CH_PEER, f_auth, check_auth),
+	T(L_HELLO, CH_LIN, f_l_hello, NULL),
+	T(L_REG, CH_LIN, f_l_reg, check_l_reg),
+	T(L_FREE, CH_LIN, f_l_free, NULL),
+	T(L_SEND, CH_LIN, f_l_send, check_l_xfer),
+	T(L_RECV, CH_LIN, f_l_recv, check_l_xfer),
+	T(L_CANCEL, CH_LIN, f_l_cancel, NULL),
+	T(L_WELCOME, CH_LOUT, f_l_welcome, check_l_welcome),
+	T(L_DONE, CH_LOUT, f_l_done, NULL),
+	T(RTS, CH_PEER, f_rts, NULL),
+	T(CTS, CH_PEER, f_cts, NULL),
+	T(DATA, CH_PEER, f_data, check_data),	/* + payload */
+	T(ACK, CH_PEER, f_ack, NULL),
+	T(ABORT, CH_PEER, f_abort, NULL),
+	T(WDONE, CH_PEER, f_wdone, NULL),
+	T_EMPTY(S_QUERY, CH_LIN),
+	T(S_NODE, CH_LOUT, f_s_node, NULL),
+	T(S_PEER, CH_LOUT, f_s_peer, NULL),
+	T_EMPTY(S_END, CH_LOUT),
 };
 
 static const struct proto_type_info *
@@ -61,6 +235,27 @@ proto_find(uint16_t type)
 		if (proto_types[i].type == type)
 			return &proto_types[i];
 	return NULL;
+}
+
+/* The body's length: exact, or DATA's fixed part. */
+static uint32_t
+proto_body_len(const struct proto_type_info *ti)
+{
+	uint32_t len = 0;
+	size_t i;
+
+	for (i = 0; i < ti->nfields; i++)
+		len += ti->fields[i].size;
+	return len;
+}
+
+const struct proto_field *
+proto_fields(uint16_t type, size_t *n)
+{
+	const struct proto_type_info *ti = proto_find(type);
+
+	*n = ti != NULL ? ti->nfields : 0;
+	return ti != NULL ? ti->fields : NULL;
 }
 
 const char *
@@ -76,7 +271,7 @@ proto_encoded_len(uint16_t type)
 {
 	const struct proto_type_info *ti = proto_find(type);
 
-	return ti != NULL ? PROTO_HDR_LEN + ti->body_len : 0;
+	return ti != NULL ? PROTO_HDR_LEN + proto_body_len(ti) : 0;
 }
 
 const char *
@@ -138,95 +333,151 @@ proto_set_name(char *field, size_t size, const char *s)
 		memcpy(field, s, n);
 }
 
-/* --- little-endian cursor --- */
+/* --- one field --- */
 
-struct wcur {
-	uint8_t *p;
-};
-
-static void
-putn(struct wcur *w, uint64_t v, size_t n)
-{
-	le_put(w->p, v, n);
-	w->p += n;
-}
-
-#define put16(w, v)	putn(w, v, 2)
-#define put32(w, v)	putn(w, v, 4)
-#define put64(w, v)	putn(w, v, 8)
-
-static void
-putstr(struct wcur *w, const char *s, size_t size)
-{
-	/* Always NUL-terminated and zero-padded: no stack bytes leak. */
-	size_t n = strnlen(s, size - 1);
-
-	memcpy(w->p, s, n);
-	memset(w->p + n, 0, size - n);
-	w->p += size;
-}
-
-static void
-putbytes(struct wcur *w, const uint8_t *b, size_t n)
-{
-	memcpy(w->p, b, n);
-	w->p += n;
-}
-
-struct rcur {
-	const uint8_t *p;
-};
-
-static void
-getbytes(struct rcur *r, uint8_t *out, size_t n)
-{
-	memcpy(out, r->p, n);
-	r->p += n;
-}
-
+/* A number member of the struct, whatever its width. */
 static uint64_t
-getn(struct rcur *r, size_t n)
+num_load(const void *at, size_t size)
 {
-	uint64_t v = le_get(r->p, n);
+	uint16_t v16;
+	uint32_t v32;
+	uint64_t v64;
 
-	r->p += n;
-	return v;
+	switch (size) {
+	case 2:
+		memcpy(&v16, at, 2);
+		return v16;
+	case 4:
+		memcpy(&v32, at, 4);
+		return v32;
+	default:
+		memcpy(&v64, at, 8);
+		return v64;
+	}
 }
 
-#define get16(r)	((uint16_t)getn(r, 2))
-#define get32(r)	((uint32_t)getn(r, 4))
-#define get64(r)	getn(r, 8)
+static void
+num_store(void *at, size_t size, uint64_t v)
+{
+	uint16_t v16 = (uint16_t)v;
+	uint32_t v32 = (uint32_t)v;
+
+	switch (size) {
+	case 2:
+		memcpy(at, &v16, 2);
+		break;
+	case 4:
+		memcpy(at, &v32, 4);
+		break;
+	default:
+		memcpy(at, &v, 8);
+		break;
+	}
+}
+
+static void
+field_put(const struct proto_field *f, const struct proto_msg *msg,
+    uint8_t *p)
+{
+	const uint8_t *at = (const uint8_t *)msg + f->off;
+	size_t n;
+
+	switch (f->kind) {
+	case PF_ZERO:
+		le_put(p, 0, f->size);
+		break;
+	case PF_BYTES:
+		memcpy(p, at, f->size);
+		break;
+	case PF_STR:
+		/* Always NUL-terminated and zero-padded: no stack bytes
+		 * leak. */
+		n = strnlen((const char *)at, f->size - 1u);
+		memcpy(p, at, n);
+		memset(p + n, 0, f->size - n);
+		break;
+	default:
+		le_put(p, num_load(at, f->size), f->size);
+		break;
+	}
+}
 
 /* A string field must be NUL-terminated inside its size, and what follows
  * the NUL must be zero, so one string has exactly one encoding. */
 static int
-getstr(struct rcur *r, char *out, size_t size)
+str_ok(const uint8_t *p, size_t size)
 {
-	const uint8_t *end = memchr(r->p, 0, size);
+	const uint8_t *end = memchr(p, 0, size);
 	size_t i;
 
 	if (end == NULL)
-		return -1;
-	for (i = (size_t)(end - r->p); i < size; i++)
-		if (r->p[i] != 0)
+		return 0;
+	for (i = (size_t)(end - p); i < size; i++)
+		if (p[i] != 0)
+			return 0;
+	return 1;
+}
+
+/* Reads one field into msg; 0, or -1 when it is out of range. */
+static int
+field_get(const struct proto_field *f, const uint8_t *p,
+    struct proto_msg *msg)
+{
+	uint8_t *at = (uint8_t *)msg + f->off;
+	uint64_t v;
+
+	switch (f->kind) {
+	case PF_BYTES:
+		memcpy(at, p, f->size);
+		return 0;
+	case PF_STR:
+		if (!str_ok(p, f->size))
 			return -1;
-	memcpy(out, r->p, size);
-	r->p += size;
-	return 0;
+		memcpy(at, p, f->size);
+		return 0;
+	default:
+		break;
+	}
+	v = le_get(p, f->size);
+	num_store(at, f->size, v);
+	switch (f->kind) {
+	case PF_NUM:
+		return v <= f->max ? 0 : -1;
+	case PF_FLAGS:
+		return (v & ~f->max) == 0 ? 0 : -1;
+	case PF_PEER:
+		return v == PROTO_RANK_ANY || v < PROTO_RANK_MAX ? 0 : -1;
+	default:
+		return v == 0 ? 0 : -1;	/* PF_ZERO */
+	}
 }
 
 /* --- encoder --- */
+
+static void
+hdr_put(const struct proto_hdr *hdr, uint8_t *p)
+{
+	le_put32(p, hdr->magic);
+	le_put(p + 4, hdr->version, 2);
+	le_put(p + 6, hdr->type, 2);
+	le_put32(p + 8, hdr->length);
+	le_put32(p + 12, 0);
+	le_put64(p + 16, hdr->id);
+}
 
 size_t
 proto_encode(struct proto_msg *msg, uint8_t *out, size_t cap)
 {
 	const struct proto_type_info *ti = proto_find(msg->hdr.type);
-	struct wcur w = { out };
 	uint32_t length;
+	uint8_t *p;
+	size_t i;
 
-	if (ti == NULL || cap < PROTO_HDR_LEN + ti->body_len)
+	if (ti == NULL)
 		return 0;
-	length = ti->body_len;
+	length = proto_body_len(ti);
+	if (cap < PROTO_HDR_LEN + length)
+		return 0;
 	if (msg->hdr.type == PT_DATA) {
 		/* Never emit a frame the strict decoder would refuse. */
 		if (msg->payload_len == 0 || msg->payload_len > PROTO_DATA_MAX)
@@ -237,157 +488,13 @@ proto_encode(struct proto_msg *msg, uint8_t *out, size_t cap)
 	msg->hdr.version = PROTO_VERSION;
 	msg->hdr.length = length;
 	msg->hdr.reserved = 0;
-
-	put32(&w, msg->hdr.magic);
-	put16(&w, msg->hdr.version);
-	put16(&w, msg->hdr.type);
-	put32(&w, msg->hdr.length);
-	put32(&w, 0);
-	put64(&w, msg->hdr.id);
-
-	switch (msg->hdr.type) {
-	case PT_HELLO:
-		put32(&w, msg->u.hello.version);
-		put32(&w, msg->u.hello.rank);
-		put32(&w, msg->u.hello.world);
-		put32(&w, msg->u.hello.flags);
-		putstr(&w, msg->u.hello.community, PROTO_NAME_MAX);
-		putbytes(&w, msg->u.hello.nonce, PROTO_NONCE_LEN);
-		break;
-	case PT_WELCOME:
-		put32(&w, msg->u.welcome.version);
-		put32(&w, msg->u.welcome.rank);
-		put32(&w, msg->u.welcome.world);
-		put32(&w, msg->u.welcome.flags);
-		putstr(&w, msg->u.welcome.cred, PROTO_CRED_MAX);
-		break;
-	case PT_CHALLENGE:
-		put32(&w, msg->u.challenge.rank);
-		put32(&w, msg->u.challenge.world);
-		put32(&w, msg->u.challenge.flags);
-		put32(&w, 0);
-		putbytes(&w, msg->u.challenge.nonce, PROTO_NONCE_LEN);
-		putbytes(&w, msg->u.challenge.mac, PROTO_MAC_LEN);
-		break;
-	case PT_AUTH:
-		put32(&w, msg->u.auth.flags);
-		put32(&w, 0);
-		putbytes(&w, msg->u.auth.mac, PROTO_MAC_LEN);
-		putstr(&w, msg->u.auth.cred, PROTO_CRED_MAX);
-		break;
-	case PT_REFUSE:
-		put32(&w, msg->u.refuse.status);
-		put32(&w, msg->u.refuse.version);
-		putstr(&w, msg->u.refuse.msg, PROTO_MSG_MAX);
-		break;
-	case PT_L_HELLO:
-		put32(&w, msg->u.l_hello.version);
-		put32(&w, msg->u.l_hello.pid);
-		break;
-	case PT_L_WELCOME:
-		put32(&w, msg->u.l_welcome.version);
-		put32(&w, msg->u.l_welcome.rank);
-		put32(&w, msg->u.l_welcome.world);
-		put32(&w, msg->u.l_welcome.daemon_pid);
-		put64(&w, msg->u.l_welcome.chunk_size);
-		break;
-	case PT_L_REG:
-		put64(&w, msg->u.l_reg.size);
-		break;
-	case PT_L_FREE:
-		put64(&w, msg->u.l_free.buf_id);
-		break;
-	case PT_L_SEND:
-	case PT_L_RECV:
-		put64(&w, msg->u.l_xfer.buf_id);
-		put64(&w, msg->u.l_xfer.offset);
-		put64(&w, msg->u.l_xfer.len);
-		put64(&w, msg->u.l_xfer.tag);
-		put32(&w, msg->u.l_xfer.peer);
-		put32(&w, msg->u.l_xfer.timeout_ms);
-		put32(&w, msg->u.l_xfer.flags);
-		put32(&w, msg->u.l_xfer.reserved);
-		break;
-	case PT_L_CANCEL:
-		put64(&w, msg->u.l_cancel.req_id);
-		break;
-	case PT_L_DONE:
-		put32(&w, msg->u.l_done.status);
-		put32(&w, msg->u.l_done.peer);
-		put64(&w, msg->u.l_done.len);
-		put64(&w, msg->u.l_done.tag);
-		putstr(&w, msg->u.l_done.msg, PROTO_MSG_MAX);
-		break;
-	case PT_RTS:
-		put64(&w, msg->u.rts.tag);
-		put64(&w, msg->u.rts.len);
-		put32(&w, msg->u.rts.src_rank);
-		put32(&w, msg->u.rts.flags);
-		break;
-	case PT_CTS:
-		put64(&w, msg->u.cts.recv_id);
-		put64(&w, msg->u.cts.addr);
-		put64(&w, msg->u.cts.len);
-		put32(&w, msg->u.cts.rkey);
-		put32(&w, msg->u.cts.flags);
-		break;
-	case PT_DATA:
-		put64(&w, msg->u.data.offset);
-		break;
-	case PT_ACK:
-		put32(&w, msg->u.ack.status);
-		put32(&w, msg->u.ack.flags);
-		put64(&w, msg->u.ack.len);
-		break;
-	case PT_ABORT:
-		put32(&w, msg->u.abort.status);
-		put32(&w, msg->u.abort.to_sender);
-		break;
-	case PT_WDONE:
-		put64(&w, msg->u.wdone.len);
-		break;
-	case PT_S_QUERY:
-	case PT_S_END:
-		break;
-	case PT_S_NODE: {
-		const struct proto_s_node *n = &msg->u.s_node;
-
-		put32(&w, n->rank);
-		put32(&w, n->world);
-		put32(&w, n->clients);
-		put32(&w, n->peers_connected);
-		put64(&w, n->xfers_active);
-		put64(&w, n->unexpected);
-		put64(&w, n->posted_recvs);
-		put64(&w, n->bytes_sent);
-		put64(&w, n->bytes_received);
-		put64(&w, n->buffers);
-		put64(&w, n->buffer_bytes);
-		put64(&w, n->registrations);
-		put64(&w, n->deregistrations);
-		put64(&w, n->xfers_done);
-		put64(&w, n->xfers_failed);
-		putstr(&w, n->transport, sizeof n->transport);
-		break;
+	hdr_put(&msg->hdr, out);
+	p = out + PROTO_HDR_LEN;
+	for (i = 0; i < ti->nfields; i++) {
+		field_put(&ti->fields[i], msg, p);
+		p += ti->fields[i].size;
 	}
-	case PT_S_PEER: {
-		const struct proto_s_peer *p = &msg->u.s_peer;
-
-		put32(&w, p->rank);
-		put32(&w, p->port);
-		put32(&w, p->state);
-		put32(&w, p->flags);
-		put64(&w, p->xfers_active);
-		put64(&w, p->bytes_sent);
-		put64(&w, p->bytes_received);
-		putstr(&w, p->host, PROTO_NAME_MAX);
-		putstr(&w, p->transport, sizeof p->transport);
-		break;
-	}
-	default:
-		return 0;
-	}
-	return (size_t)(w.p - out);
+	return (size_t)(p - out);
 }
 
 /* --- decoder --- */
@@ -397,16 +504,16 @@ proto_decode_hdr(const uint8_t *buf, size_t len, enum proto_channel ch,
     struct proto_hdr *hdr)
 {
 	const struct proto_type_info *ti;
-	struct rcur r = { buf };
+	uint32_t body_len;
 
 	if (len < PROTO_HDR_LEN)
 		return PROTO_ESHORT;
-	hdr->magic = get32(&r);
-	hdr->version = get16(&r);
-	hdr->type = get16(&r);
-	hdr->length = get32(&r);
-	hdr->reserved = get32(&r);
-	hdr->id = get64(&r);
+	hdr->magic = le_get32(buf);
+	hdr->version = (uint16_t)le_get(buf + 4, 2);
+	hdr->type = (uint16_t)le_get(buf + 6, 2);
+	hdr->length = le_get32(buf + 8);
+	hdr->reserved = le_get32(buf + 12);
+	hdr->id = le_get64(buf + 16);
 	if (hdr->magic != PROTO_MAGIC)
 		return PROTO_EMAGIC;
 	if (hdr->version != PROTO_VERSION)
@@ -416,25 +523,14 @@ proto_decode_hdr(const uint8_t *buf, size_t len, enum proto_channel ch,
 	ti = proto_find(hdr->type);
 	if (ti == NULL || (ti->channels & (1u << ch)) == 0)
 		return PROTO_ETYPE;
+	body_len = proto_body_len(ti);
 	if (hdr->type == PT_DATA) {
-		if (hdr->length <= ti->body_len ||
-		    hdr->length - ti->body_len > PROTO_DATA_MAX)
+		if (hdr->length <= body_len ||
+		    hdr->length - body_len > PROTO_DATA_MAX)
 			return PROTO_ELENGTH;
-	} else if (hdr->length != ti->body_len)
+	} else if (hdr->length != body_len)
 		return PROTO_ELENGTH;
 	return PROTO_OK;
-}
-
-static int
-status_ok(uint32_t s)
-{
-	return s <= PS_LAST;
-}
-
-static int
-rank_ok(uint32_t rank)
-{
-	return rank < PROTO_RANK_MAX;
 }
 
 enum proto_err
@@ -442,224 +538,31 @@ proto_decode_body(const struct proto_hdr *hdr, const uint8_t *body,
     size_t len, struct proto_msg *msg)
 {
 	const struct proto_type_info *ti = proto_find(hdr->type);
-	struct rcur r = { body };
+	const uint8_t *p = body;
+	int bad = 0;
+	size_t i;
 
 	if (ti == NULL)
 		return PROTO_ETYPE;
-	if (len < ti->body_len)
+	if (len < proto_body_len(ti))
 		return PROTO_ESHORT;
 	memset(&msg->u, 0, sizeof msg->u);
 	msg->hdr = *hdr;
 	msg->payload = NULL;
 	msg->payload_len = 0;
-
-	switch (hdr->type) {
-	case PT_HELLO:
-		msg->u.hello.version = get32(&r);
-		msg->u.hello.rank = get32(&r);
-		msg->u.hello.world = get32(&r);
-		msg->u.hello.flags = get32(&r);
-		if (getstr(&r, msg->u.hello.community, PROTO_NAME_MAX) < 0 ||
-		    (msg->u.hello.flags & ~PROTO_HS_FLAGS) != 0)
-			return PROTO_EFIELD;
-		getbytes(&r, msg->u.hello.nonce, PROTO_NONCE_LEN);
-		if (msg->u.hello.world == 0 ||
-		    msg->u.hello.world > PROTO_RANK_MAX ||
-		    msg->u.hello.rank >= msg->u.hello.world)
-			return PROTO_EFIELD;
-		break;
-	case PT_WELCOME: {
-		struct proto_welcome *wl = &msg->u.welcome;
-
-		wl->version = get32(&r);
-		wl->rank = get32(&r);
-		wl->world = get32(&r);
-		wl->flags = get32(&r);
-		if (getstr(&r, wl->cred, PROTO_CRED_MAX) < 0 ||
-		    (wl->flags & ~PROTO_HS_FLAGS) != 0 ||
-		    wl->world == 0 || wl->world > PROTO_RANK_MAX ||
-		    wl->rank >= wl->world ||
-		    (wl->cred[0] != '\0') != ((wl->flags & PROTO_HS_F_MUNGE) != 0))
-			return PROTO_EFIELD;
-		break;
+	for (i = 0; i < ti->nfields; i++) {
+		if (field_get(&ti->fields[i], p, msg) < 0)
+			bad = 1;
+		p += ti->fields[i].size;
 	}
-	case PT_CHALLENGE: {
-		struct proto_challenge *c = &msg->u.challenge;
-
-		c->rank = get32(&r);
-		c->world = get32(&r);
-		c->flags = get32(&r);
-		c->reserved = get32(&r);
-		getbytes(&r, c->nonce, PROTO_NONCE_LEN);
-		getbytes(&r, c->mac, PROTO_MAC_LEN);
-		if (c->reserved != 0 || (c->flags & ~PROTO_HS_FLAGS) != 0 ||
-		    c->world == 0 || c->world > PROTO_RANK_MAX ||
-		    c->rank >= c->world)
-			return PROTO_EFIELD;
-		break;
-	}
-	case PT_AUTH: {
-		struct proto_auth *a = &msg->u.auth;
-
-		a->flags = get32(&r);
-		a->reserved = get32(&r);
-		getbytes(&r, a->mac, PROTO_MAC_LEN);
-		if (getstr(&r, a->cred, PROTO_CRED_MAX) < 0 ||
-		    a->reserved != 0 || (a->flags & ~PROTO_HS_FLAGS) != 0 ||
-		    (a->cred[0] != '\0') != ((a->flags & PROTO_HS_F_MUNGE) != 0))
-			return PROTO_EFIELD;
-		break;
-	}
-	case PT_REFUSE:
-		msg->u.refuse.status = get32(&r);
-		msg->u.refuse.version = get32(&r);
-		if (getstr(&r, msg->u.refuse.msg, PROTO_MSG_MAX) < 0 ||
-		    !status_ok(msg->u.refuse.status))
-			return PROTO_EFIELD;
-		break;
-	case PT_L_HELLO:
-		msg->u.l_hello.version = get32(&r);
-		msg->u.l_hello.pid = get32(&r);
-		break;
-	case PT_L_WELCOME:
-		msg->u.l_welcome.version = get32(&r);
-		msg->u.l_welcome.rank = get32(&r);
-		msg->u.l_welcome.world = get32(&r);
-		msg->u.l_welcome.daemon_pid = get32(&r);
-		msg->u.l_welcome.chunk_size = get64(&r);
-		if (msg->u.l_welcome.world == 0 ||
-		    msg->u.l_welcome.world > PROTO_RANK_MAX ||
-		    msg->u.l_welcome.rank >= msg->u.l_welcome.world)
-			return PROTO_EFIELD;
-		break;
-	case PT_L_REG:
-		msg->u.l_reg.size = get64(&r);
-		if (msg->u.l_reg.size == 0)
-			return PROTO_EFIELD;
-		break;
-	case PT_L_FREE:
-		msg->u.l_free.buf_id = get64(&r);
-		break;
-	case PT_L_SEND:
-	case PT_L_RECV: {
-		struct proto_l_xfer *x = &msg->u.l_xfer;
-
-		x->buf_id = get64(&r);
-		x->offset = get64(&r);
-		x->len = get64(&r);
-		x->tag = get64(&r);
-		x->peer = get32(&r);
-		x->timeout_ms = get32(&r);
-		x->flags = get32(&r);
-		x->reserved = get32(&r);
-		if ((x->flags & ~PROTO_XF_FLAGS) != 0 || x->reserved != 0)
-			return PROTO_EFIELD;
-		if (hdr->type == PT_L_SEND && x->flags != 0)
-			return PROTO_EFIELD;
-		/* offset + len must not wrap; the buffer check comes later. */
-		if (x->offset + x->len < x->offset)
-			return PROTO_EFIELD;
-		if (x->peer != PROTO_RANK_ANY && !rank_ok(x->peer))
-			return PROTO_EFIELD;
-		if (hdr->type == PT_L_SEND && x->peer == PROTO_RANK_ANY)
-			return PROTO_EFIELD;
-		break;
-	}
-	case PT_L_CANCEL:
-		msg->u.l_cancel.req_id = get64(&r);
-		break;
-	case PT_L_DONE:
-		msg->u.l_done.status = get32(&r);
-		msg->u.l_done.peer = get32(&r);
-		msg->u.l_done.len = get64(&r);
-		msg->u.l_done.tag = get64(&r);
-		if (getstr(&r, msg->u.l_done.msg, PROTO_MSG_MAX) < 0 ||
-		    !status_ok(msg->u.l_done.status))
-			return PROTO_EFIELD;
-		break;
-	case PT_RTS:
-		msg->u.rts.tag = get64(&r);
-		msg->u.rts.len = get64(&r);
-		msg->u.rts.src_rank = get32(&r);
-		msg->u.rts.flags = get32(&r);
-		if (!rank_ok(msg->u.rts.src_rank) || msg->u.rts.flags != 0)
-			return PROTO_EFIELD;
-		break;
-	case PT_CTS:
-		msg->u.cts.recv_id = get64(&r);
-		msg->u.cts.addr = get64(&r);
-		msg->u.cts.len = get64(&r);
-		msg->u.cts.rkey = get32(&r);
-		msg->u.cts.flags = get32(&r);
-		break;
-	case PT_DATA:
-		msg->u.data.offset = get64(&r);
+	/* DATA: the payload is what the header's length leaves after the
+	 * fixed part; it stays where it is, and only when it is all there. */
+	if (hdr->type == PT_DATA)
 		msg->payload_len = hdr->length - PROTO_DATA_LEN;
-		if (msg->u.data.offset + msg->payload_len < msg->u.data.offset)
-			return PROTO_EFIELD;
-		if (len >= hdr->length)
-			msg->payload = body + PROTO_DATA_LEN;
-		break;
-	case PT_ACK:
-		msg->u.ack.status = get32(&r);
-		msg->u.ack.flags = get32(&r);
-		msg->u.ack.len = get64(&r);
-		if (!status_ok(msg->u.ack.status))
-			return PROTO_EFIELD;
-		break;
-	case PT_ABORT:
-		msg->u.abort.status = get32(&r);
-		msg->u.abort.to_sender = get32(&r);
-		if (!status_ok(msg->u.abort.status) ||
-		    msg->u.abort.to_sender > 1)
-			return PROTO_EFIELD;
-		break;
-	case PT_WDONE:
-		msg->u.wdone.len = get64(&r);
-		break;
-	case PT_S_QUERY:
-	case PT_S_END:
-		break;
-	case PT_S_NODE: {
-		struct proto_s_node *n = &msg->u.s_node;
-
-		n->rank = get32(&r);
-		n->world = get32(&r);
-		n->clients = get32(&r);
-		n->peers_connected = get32(&r);
-		n->xfers_active = get64(&r);
-		n->unexpected = get64(&r);
-		n->posted_recvs = get64(&r);
-		n->bytes_sent = get64(&r);
-		n->bytes_received = get64(&r);
-		n->buffers = get64(&r);
-		n->buffer_bytes = get64(&r);
-		n->registrations = get64(&r);
-		n->deregistrations = get64(&r);
-		n->xfers_done = get64(&r);
-		n->xfers_failed = get64(&r);
-		if (getstr(&r, n->transport, sizeof n->transport) < 0)
-			return PROTO_EFIELD;
-		break;
-	}
-	case PT_S_PEER: {
-		struct proto_s_peer *p = &msg->u.s_peer;
-
-		p->rank = get32(&r);
-		p->port = get32(&r);
-		p->state = get32(&r);
-		p->flags = get32(&r);
-		p->xfers_active = get64(&r);
-		p->bytes_sent = get64(&r);
-		p->bytes_received = get64(&r);
-		if (getstr(&r, p->host, PROTO_NAME_MAX) < 0 ||
-		    getstr(&r, p->transport, sizeof p->transport) < 0)
-			return PROTO_EFIELD;
-		break;
-	}
-	default:
-		return PROTO_ETYPE;
-	}
+	if (bad || (ti->check != NULL && ti->check(msg) < 0))
+		return PROTO_EFIELD;
+	if (hdr->type == PT_DATA && len >= hdr->length)
+		msg->payload = body + PROTO_DATA_LEN;
 	return PROTO_OK;
 }
 
