@@ -16,6 +16,7 @@
 
 #include "le.h"
 #include "proto.h"
+#include "proto-fill.h"
 #include "proto_fields.h"
 
 #define PT_BUF		1024
@@ -55,9 +56,6 @@ static const struct pt_type pt_types[] = {
 };
 #define PT_NTYPES	((int)(sizeof pt_types / sizeof pt_types[0]))
 
-/* The payload a DATA frame carries in the table-driven tests. */
-static const uint8_t pt_payload[] = { 0xd1, 0xd2, 0xd3, 0xd4, 0xd5 };
-
 /* --- helpers --- */
 
 static const struct pt_type *
@@ -70,79 +68,6 @@ pt_find(uint16_t type)
 			return &pt_types[i];
 	ck_abort_msg("type 0x%04x not in the test table", type);
 	return NULL;
-}
-
-/* The test fill of one field, by its kind (proto_fields.h): a value the
- * decoder accepts, distinct from its neighbours'.  A bounded number takes
- * its bound (ranks their largest, worlds PROTO_RANK_MAX, flags every known
- * bit, so a credential string must and does follow); an unbounded one a
- * byte pattern below 0x80 in every byte, so no offset + length wraps. */
-static void
-pt_fill_field(struct proto_msg *m, const struct proto_field *f, unsigned k)
-{
-	uint8_t *at = (uint8_t *)m + f->off;
-	uint64_t v = 0;
-	unsigned j;
-
-	switch (f->kind) {
-	case PF_BYTES:
-		memset(at, 0xa0 + (int)k, f->size);
-		at[f->size - 1] = (uint8_t)(0x5a ^ k);
-		return;
-	case PF_STR:
-		proto_set_name((char *)at, f->size, f->name);
-		return;
-	case PF_FLAGS:
-		v = f->max;
-		break;
-	case PF_PEER:
-		v = PROTO_RANK_ANY;
-		break;
-	case PF_ZERO:
-		break;
-	default:
-		for (j = 0; j < f->size && f->max == UINT64_MAX; j++)
-			v |= (uint64_t)(0x11 + (8 * k + j) % 0x6e) << (8 * j);
-		if (f->max != UINT64_MAX)
-			v = f->max;
-		break;
-	}
-	switch (f->size) {
-	case 2: {
-		uint16_t v16 = (uint16_t)v;
-
-		memcpy(at, &v16, 2);
-		break;
-	}
-	case 4: {
-		uint32_t v32 = (uint32_t)v;
-
-		memcpy(at, &v32, 4);
-		break;
-	}
-	default:
-		memcpy(at, &v, 8);
-	}
-}
-
-/* Sets every field of a type's body by its test fill, DATA's payload to
- * pt_payload. */
-static void
-pt_fill(struct proto_msg *m, uint16_t type)
-{
-	const struct proto_field *f;
-	size_t i, n;
-
-	memset(m, 0, sizeof *m);
-	m->hdr.type = type;
-	m->hdr.id = 0x0102030405060708ull ^ ((uint64_t)type << 40);
-	f = proto_fields(type, &n);
-	for (i = 0; i < n; i++)
-		pt_fill_field(m, &f[i], (unsigned)i);
-	if (type == PT_DATA) {
-		m->payload = pt_payload;
-		m->payload_len = sizeof pt_payload;
-	}
 }
 
 /* Field by field, so a failure names the field that came back wrong. */
@@ -189,11 +114,11 @@ pt_encode(struct proto_msg *m, uint8_t *buf, size_t cap)
 	return n;
 }
 
-/* A valid message of a type in buf, filled as pt_fill does. */
+/* A valid message of a type in buf, filled by pfill_msg. */
 static size_t
 pt_valid(uint16_t type, uint8_t *buf, struct proto_msg *m)
 {
-	pt_fill(m, type);
+	pfill_msg(m, type);
 	return pt_encode(m, buf, PT_BUF);
 }
 
@@ -352,7 +277,7 @@ START_TEST(roundtrip_strings)
 	memset(longest, 'L', sizeof longest - 1);
 	longest[sizeof longest - 1] = '\0';
 
-	pt_fill(&m, PT_S_PEER);
+	pfill_msg(&m, PT_S_PEER);
 	proto_set_name(m.u.s_peer.host, sizeof m.u.s_peer.host, longest);
 	proto_set_name(m.u.s_peer.transport, sizeof m.u.s_peer.transport,
 	    "");
@@ -362,7 +287,7 @@ START_TEST(roundtrip_strings)
 	ck_assert_str_eq(d.u.s_peer.transport, "");
 	pt_compare(&m, &d);
 
-	pt_fill(&m, PT_L_DONE);
+	pfill_msg(&m, PT_L_DONE);
 	proto_set_name(m.u.l_done.msg, sizeof m.u.l_done.msg, longest);
 	n = pt_encode(&m, buf, sizeof buf);
 	ck_assert_int_eq(pt_decode(buf, n, &d), PROTO_OK);
@@ -1074,7 +999,7 @@ START_TEST(encode_small_buffer)
 	struct proto_msg m;
 	size_t need;
 
-	pt_fill(&m, PT_L_DONE);
+	pfill_msg(&m, PT_L_DONE);
 	need = proto_encoded_len(PT_L_DONE);
 	memset(out, 0x77, sizeof out);
 	ck_assert_uint_eq(proto_encode(&m, out, need - 1), 0);
@@ -1092,7 +1017,7 @@ START_TEST(encode_sets_header)
 	struct proto_msg m, d;
 	size_t n;
 
-	pt_fill(&m, PT_WELCOME);
+	pfill_msg(&m, PT_WELCOME);
 	m.hdr.magic = 1;
 	m.hdr.version = 2;
 	m.hdr.length = 3;
@@ -1111,13 +1036,13 @@ START_TEST(encode_strings)
 	struct proto_msg m, d;
 	size_t n, i;
 
-	pt_fill(&m, PT_HELLO);
+	pfill_msg(&m, PT_HELLO);
 	memset(m.u.hello.community, 'c', sizeof m.u.hello.community);
 	n = proto_encode(&m, out, sizeof out);
 	ck_assert_int_eq(pt_decode(out, n, &d), PROTO_OK);
 	ck_assert_uint_eq(strlen(d.u.hello.community), PROTO_NAME_MAX - 1);
 
-	pt_fill(&m, PT_HELLO);
+	pfill_msg(&m, PT_HELLO);
 	memset(m.u.hello.community, 'j', sizeof m.u.hello.community);
 	memcpy(m.u.hello.community, "ab", 3);
 	n = proto_encode(&m, out, sizeof out);

@@ -2,18 +2,22 @@
  * mkseeds.c: writes the seed corpora of tests/fuzz/corpus/ (committed; run
  * again only when the wire changes, see README.md):
  *
- *   cc -Iproto -o /tmp/mkseeds tests/fuzz/mkseeds.c proto/proto.c \
- *       proto/proto_disc.c && /tmp/mkseeds tests/fuzz/corpus
+ *   cc -Iproto -Itests -o /tmp/mkseeds tests/fuzz/mkseeds.c \
+ *       tests/proto-fill.c proto/proto.c proto/proto_disc.c &&
+ *       /tmp/mkseeds tests/fuzz/corpus
  *
- * Seeds are valid inputs, one of every message type and a few streams, so
- * the fuzzer starts from the accepting paths instead of guessing magic.
+ * Seeds are valid inputs, one of every message type (filled by proto.c's
+ * field tables) and a few streams, so the fuzzer starts from the
+ * accepting paths instead of guessing magic.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
+#include "proto-fill.h"
 #include "proto.h"
 #include "proto_disc.h"
 
@@ -69,199 +73,74 @@ seeds_msg(const char *target, const char *name, struct proto_msg *m,
 	return n;
 }
 
-static void
-seeds_local(void)
+/* Which channel carries a type: the one whose decoder takes its header. */
+static enum proto_channel
+seeds_channel(struct proto_msg *m)
 {
-	struct seeds_stream in = { .len = 0 }, out = { .len = 0 };
-	struct proto_msg m;
+	static const enum proto_channel chs[] = { PROTO_CH_PEER,
+	    PROTO_CH_LOCAL_IN, PROTO_CH_LOCAL_OUT };
+	uint8_t out[PROTO_MAX_FIXED + PROTO_HDR_LEN];
+	struct proto_hdr h;
+	size_t i;
 
-	memset(&m, 0, sizeof m);
-	m.hdr.type = PT_L_HELLO;
-	m.hdr.id = 1;
-	m.u.l_hello.version = PROTO_VERSION;
-	m.u.l_hello.pid = 4242;
-	seeds_msg("local", "l_hello", &m, &in);
-
-	memset(&m, 0, sizeof m);
-	m.hdr.type = PT_L_REG;
-	m.hdr.id = 2;
-	m.u.l_reg.size = 1 << 20;
-	seeds_msg("local", "l_reg", &m, &in);
-
-	memset(&m, 0, sizeof m);
-	m.hdr.type = PT_L_SEND;
-	m.hdr.id = 3;
-	m.u.l_xfer = (struct proto_l_xfer){ .buf_id = 1, .offset = 4096,
-	    .len = 65536, .tag = 42, .peer = 1, .timeout_ms = 5000 };
-	seeds_msg("local", "l_send", &m, &in);
-
-	m.hdr.type = PT_L_RECV;
-	m.hdr.id = 4;
-	m.u.l_xfer.peer = PROTO_RANK_ANY;
-	m.u.l_xfer.timeout_ms = 0;
-	seeds_msg("local", "l_recv_any", &m, &in);
-
-	m.hdr.id = 6;
-	m.u.l_xfer.peer = 1;
-	m.u.l_xfer.flags = PROTO_XF_PEEK;
-	seeds_msg("local", "l_recv_peek", &m, &in);
-
-	memset(&m, 0, sizeof m);
-	m.hdr.type = PT_L_CANCEL;
-	m.hdr.id = 5;
-	m.u.l_cancel.req_id = 4;
-	seeds_msg("local", "l_cancel", &m, &in);
-
-	memset(&m, 0, sizeof m);
-	m.hdr.type = PT_S_QUERY;
-	m.hdr.id = 6;
-	seeds_msg("local", "s_query", &m, &in);
-
-	memset(&m, 0, sizeof m);
-	m.hdr.type = PT_L_FREE;
-	m.hdr.id = 7;
-	m.u.l_free.buf_id = 1;
-	seeds_msg("local", "l_free", &m, &in);
-	seeds_write("local", "stream_in", in.buf, in.len);
-
-	memset(&m, 0, sizeof m);
-	m.hdr.type = PT_L_WELCOME;
-	m.hdr.id = 1;
-	m.u.l_welcome = (struct proto_l_welcome){ .version = PROTO_VERSION,
-	    .rank = 1, .world = 4, .daemon_pid = 100, .chunk_size = 4 << 20 };
-	seeds_msg("local", "l_welcome", &m, &out);
-
-	memset(&m, 0, sizeof m);
-	m.hdr.type = PT_L_DONE;
-	m.hdr.id = 2;
-	m.u.l_done.len = 1;
-	seeds_msg("local", "l_done_ok", &m, &out);
-
-	memset(&m, 0, sizeof m);
-	m.hdr.type = PT_L_DONE;
-	m.hdr.id = 3;
-	m.u.l_done.status = PS_EPEERLOST;
-	m.u.l_done.peer = 2;
-	m.u.l_done.tag = 42;
-	proto_set_name(m.u.l_done.msg, sizeof m.u.l_done.msg,
-	    "peer 2 (10.0.0.3:9000) lost: connection reset");
-	seeds_msg("local", "l_done_err", &m, &out);
-
-	memset(&m, 0, sizeof m);
-	m.hdr.type = PT_S_NODE;
-	m.hdr.id = 6;
-	m.u.s_node = (struct proto_s_node){ .rank = 0, .world = 2,
-	    .clients = 1, .peers_connected = 1, .bytes_sent = 1 << 30,
-	    .buffers = 2, .buffer_bytes = 2 << 20 };
-	proto_set_name(m.u.s_node.transport, sizeof m.u.s_node.transport,
-	    "auto");
-	seeds_msg("local", "s_node", &m, &out);
-
-	memset(&m, 0, sizeof m);
-	m.hdr.type = PT_S_PEER;
-	m.hdr.id = 6;
-	m.u.s_peer = (struct proto_s_peer){ .rank = 1, .port = 9000,
-	    .state = PROTO_PEER_UP, .bytes_received = 12345 };
-	proto_set_name(m.u.s_peer.host, sizeof m.u.s_peer.host, "node002");
-	proto_set_name(m.u.s_peer.transport, sizeof m.u.s_peer.transport,
-	    "rdma");
-	seeds_msg("local", "s_peer", &m, &out);
-
-	memset(&m, 0, sizeof m);
-	m.hdr.type = PT_S_END;
-	m.hdr.id = 6;
-	seeds_msg("local", "s_end", &m, &out);
-	seeds_write("local", "stream_out", out.buf, out.len);
+	if (proto_encode(m, out, sizeof out) == 0)
+		return PROTO_CH_PEER;
+	for (i = 0; i < sizeof chs / sizeof chs[0]; i++)
+		if (proto_decode_hdr(out, PROTO_HDR_LEN, chs[i], &h) == PROTO_OK)
+			return chs[i];
+	fprintf(stderr, "mkseeds: no channel takes %s\n",
+	    proto_type_name(m->hdr.type));
+	exit(1);
 }
 
+/* One seed of every message type the decoder knows, filled by proto.c's
+ * field tables (tests/proto-fill.c), so a new type or field needs no line
+ * here: in corpus/peer or corpus/local by its channel, named after it in
+ * lower case, and appended to its channel's stream.  Then a few messages
+ * the fill does not make: a receive from one named peer, a success with
+ * no message, a larger DATA frame. */
 static void
-seeds_peer(void)
+seeds_types(void)
 {
 	static const uint8_t payload[100] = { 0xde, 0xad, 0xbe, 0xef };
-	struct seeds_stream s = { .len = 0 };
+	struct seeds_stream st[3] = { { .len = 0 } };
 	struct proto_msg m;
+	char name[32];
+	unsigned type;
+	size_t i;
+	enum proto_channel ch;
 
-	memset(&m, 0, sizeof m);
-	m.hdr.type = PT_HELLO;
-	m.u.hello = (struct proto_hello){ .version = PROTO_VERSION,
-	    .rank = 0, .world = 4 };
-	proto_set_name(m.u.hello.community, sizeof m.u.hello.community,
-	    "job-1234");
-	memset(m.u.hello.nonce, 0x11, sizeof m.u.hello.nonce);
-	seeds_msg("peer", "hello", &m, &s);
+	for (type = 0; type <= 0xffff; type++) {
+		if (proto_encoded_len((uint16_t)type) == 0)
+			continue;
+		pfill_msg(&m, (uint16_t)type);
+		ch = seeds_channel(&m);
+		snprintf(name, sizeof name, "%s", proto_type_name(m.hdr.type));
+		for (i = 0; name[i] != '\0'; i++)
+			name[i] = (char)tolower((unsigned char)name[i]);
+		seeds_msg(ch == PROTO_CH_PEER ? "peer" : "local", name, &m,
+		    &st[ch]);
+	}
+	seeds_write("peer", "stream", st[PROTO_CH_PEER].buf,
+	    st[PROTO_CH_PEER].len);
+	seeds_write("local", "stream_in", st[PROTO_CH_LOCAL_IN].buf,
+	    st[PROTO_CH_LOCAL_IN].len);
+	seeds_write("local", "stream_out", st[PROTO_CH_LOCAL_OUT].buf,
+	    st[PROTO_CH_LOCAL_OUT].len);
 
-	memset(&m, 0, sizeof m);
-	m.hdr.type = PT_CHALLENGE;
-	m.u.challenge = (struct proto_challenge){ .rank = 3, .world = 4,
-	    .flags = PROTO_HS_F_MUNGE };
-	memset(m.u.challenge.nonce, 0x22, sizeof m.u.challenge.nonce);
-	memset(m.u.challenge.mac, 0x33, sizeof m.u.challenge.mac);
-	seeds_msg("peer", "challenge", &m, &s);
-
-	memset(&m, 0, sizeof m);
-	m.hdr.type = PT_AUTH;
-	memset(m.u.auth.mac, 0x44, sizeof m.u.auth.mac);
-	seeds_msg("peer", "auth", &m, &s);
-
-	memset(&m, 0, sizeof m);
-	m.hdr.type = PT_WELCOME;
-	m.u.welcome = (struct proto_welcome){ .version = PROTO_VERSION,
-	    .rank = 3, .world = 4, .flags = PROTO_HS_F_MUNGE };
-	proto_set_name(m.u.welcome.cred, sizeof m.u.welcome.cred,
-	    "MUNGE:AwQFAAAbcdefghijklmnop:");
-	seeds_msg("peer", "welcome", &m, NULL);
-
-	memset(&m, 0, sizeof m);
-	m.hdr.type = PT_REFUSE;
-	m.u.refuse.status = PS_EPERM;
-	m.u.refuse.version = PROTO_VERSION;
-	proto_set_name(m.u.refuse.msg, sizeof m.u.refuse.msg,
-	    "community mismatch: 'job-1' is not 'job-2'");
-	seeds_msg("peer", "refuse", &m, NULL);
-
-	memset(&m, 0, sizeof m);
-	m.hdr.type = PT_RTS;
-	m.hdr.id = 77;
-	m.u.rts = (struct proto_rts){ .tag = 42, .len = 101, .src_rank = 0 };
-	seeds_msg("peer", "rts", &m, &s);
-
-	memset(&m, 0, sizeof m);
-	m.hdr.type = PT_CTS;
-	m.hdr.id = 77;
-	m.u.cts = (struct proto_cts){ .recv_id = 9, .addr = 0x7f0000001000,
-	    .len = 101, .rkey = 0x1234 };
-	seeds_msg("peer", "cts", &m, &s);
-
-	memset(&m, 0, sizeof m);
-	m.hdr.type = PT_DATA;
-	m.hdr.id = 9;
-	m.u.data.offset = 0;
-	m.payload = payload;
-	m.payload_len = 1;
-	seeds_msg("peer", "data_1", &m, &s);
+	pfill_msg(&m, PT_L_RECV);
+	m.u.l_xfer.peer = 1;
+	m.u.l_xfer.flags = 0;
+	seeds_msg("local", "l_recv_peer", &m, NULL);
+	pfill_msg(&m, PT_L_DONE);
+	m.u.l_done.status = PS_OK;
+	m.u.l_done.msg[0] = '\0';
+	seeds_msg("local", "l_done_ok", &m, NULL);
+	pfill_msg(&m, PT_DATA);
 	m.u.data.offset = 1;
+	m.payload = payload;
 	m.payload_len = sizeof payload;
-	seeds_msg("peer", "data_100", &m, &s);
-
-	memset(&m, 0, sizeof m);
-	m.hdr.type = PT_WDONE;
-	m.hdr.id = 77;
-	m.u.wdone.len = 101;
-	seeds_msg("peer", "wdone", &m, NULL);
-
-	memset(&m, 0, sizeof m);
-	m.hdr.type = PT_ACK;
-	m.hdr.id = 77;
-	m.u.ack.len = 101;
-	seeds_msg("peer", "ack", &m, &s);
-
-	memset(&m, 0, sizeof m);
-	m.hdr.type = PT_ABORT;
-	m.hdr.id = 77;
-	m.u.abort = (struct proto_abort){ .status = PS_ECANCELLED,
-	    .to_sender = 1 };
-	seeds_msg("peer", "abort", &m, &s);
-	seeds_write("peer", "stream", s.buf, s.len);
+	seeds_msg("peer", "data_100", &m, NULL);
 }
 
 static void
@@ -349,82 +228,73 @@ seeds_conf(void)
 	seeds_text("conf", "long_line", text);
 }
 
+/* A handshake message in fuzz-handshake.c's world (3 ranks of "job-7"),
+ * appended to s: with munge, the MUNGE flag and a credential where the
+ * message carries one. */
+static void
+seeds_hs_msg(struct seeds_stream *s, uint16_t type, uint32_t rank, int munge)
+{
+	uint32_t flags = munge ? PROTO_HS_F_MUNGE : 0;
+	struct proto_msg m;
+
+	memset(&m, 0, sizeof m);
+	m.hdr.type = type;
+	switch (type) {
+	case PT_HELLO:
+		m.u.hello = (struct proto_hello){ .version = PROTO_VERSION,
+		    .rank = rank, .world = 3, .flags = flags };
+		proto_set_name(m.u.hello.community,
+		    sizeof m.u.hello.community, "job-7");
+		memset(m.u.hello.nonce, 0x11, sizeof m.u.hello.nonce);
+		break;
+	case PT_CHALLENGE:
+		m.u.challenge = (struct proto_challenge){ .rank = rank,
+		    .world = 3, .flags = flags };
+		memset(m.u.challenge.nonce, 0x22, sizeof m.u.challenge.nonce);
+		memset(m.u.challenge.mac, 0x33, sizeof m.u.challenge.mac);
+		break;
+	case PT_AUTH:
+		m.u.auth.flags = flags;
+		memset(m.u.auth.mac, 0x44, sizeof m.u.auth.mac);
+		proto_set_name(m.u.auth.cred, sizeof m.u.auth.cred,
+		    munge ? "MUNGE:00" : "");
+		break;
+	default:	/* PT_WELCOME */
+		m.u.welcome = (struct proto_welcome){ .version = PROTO_VERSION,
+		    .rank = rank, .world = 3, .flags = flags };
+		proto_set_name(m.u.welcome.cred, sizeof m.u.welcome.cred,
+		    munge ? "MUNGE:00" : "");
+		break;
+	}
+	seeds_msg(NULL, proto_type_name(type), &m, s);
+}
+
 /* fuzz-handshake: 0 and a stream to an acceptor, 1 and a stream to a
- * connector, in fuzz-handshake.c's world (3 ranks of "job-7", the
- * connector rank 0, the acceptor rank 1). */
+ * connector, in fuzz-handshake.c's world (the connector rank 0, the
+ * acceptor rank 1); 3 and 4 the same with MUNGE (see fuzz-handshake.c). */
 static void
 seeds_handshake(void)
 {
+	static const char *const names[2][2] = {
+		{ "acceptor_hello_auth", "connector_challenge_welcome" },
+		{ "acceptor_hello_auth_munge",
+		    "connector_challenge_welcome_munge" },
+	};
 	struct seeds_stream s;
-	struct proto_msg m;
+	int munge;
 
-	s.buf[0] = 0;
-	s.len = 1;
-	memset(&m, 0, sizeof m);
-	m.hdr.type = PT_HELLO;
-	m.u.hello = (struct proto_hello){ .version = PROTO_VERSION,
-	    .rank = 2, .world = 3 };
-	proto_set_name(m.u.hello.community, sizeof m.u.hello.community,
-	    "job-7");
-	memset(m.u.hello.nonce, 0x11, sizeof m.u.hello.nonce);
-	seeds_msg(NULL, "hello", &m, &s);
-	memset(&m, 0, sizeof m);
-	m.hdr.type = PT_AUTH;
-	memset(m.u.auth.mac, 0x44, sizeof m.u.auth.mac);
-	seeds_msg(NULL, "auth", &m, &s);
-	seeds_write("handshake", "acceptor_hello_auth", s.buf, s.len);
-
-	s.buf[0] = 1;
-	s.len = 1;
-	memset(&m, 0, sizeof m);
-	m.hdr.type = PT_CHALLENGE;
-	m.u.challenge = (struct proto_challenge){ .rank = 1, .world = 3 };
-	memset(m.u.challenge.nonce, 0x22, sizeof m.u.challenge.nonce);
-	memset(m.u.challenge.mac, 0x33, sizeof m.u.challenge.mac);
-	seeds_msg(NULL, "challenge", &m, &s);
-	memset(&m, 0, sizeof m);
-	m.hdr.type = PT_WELCOME;
-	m.u.welcome = (struct proto_welcome){ .version = PROTO_VERSION,
-	    .rank = 1, .world = 3 };
-	seeds_msg(NULL, "welcome", &m, &s);
-	seeds_write("handshake", "connector_challenge_welcome", s.buf, s.len);
-
-	/* The same with MUNGE (first byte 3 and 4: see fuzz-handshake.c). */
-	s.buf[0] = 3;
-	s.len = 1;
-	memset(&m, 0, sizeof m);
-	m.hdr.type = PT_HELLO;
-	m.u.hello = (struct proto_hello){ .version = PROTO_VERSION,
-	    .rank = 2, .world = 3, .flags = PROTO_HS_F_MUNGE };
-	proto_set_name(m.u.hello.community, sizeof m.u.hello.community,
-	    "job-7");
-	memset(m.u.hello.nonce, 0x11, sizeof m.u.hello.nonce);
-	seeds_msg(NULL, "hello", &m, &s);
-	memset(&m, 0, sizeof m);
-	m.hdr.type = PT_AUTH;
-	m.u.auth.flags = PROTO_HS_F_MUNGE;
-	memset(m.u.auth.mac, 0x44, sizeof m.u.auth.mac);
-	proto_set_name(m.u.auth.cred, sizeof m.u.auth.cred, "MUNGE:00");
-	seeds_msg(NULL, "auth", &m, &s);
-	seeds_write("handshake", "acceptor_hello_auth_munge", s.buf, s.len);
-
-	s.buf[0] = 4;
-	s.len = 1;
-	memset(&m, 0, sizeof m);
-	m.hdr.type = PT_CHALLENGE;
-	m.u.challenge = (struct proto_challenge){ .rank = 1, .world = 3,
-	    .flags = PROTO_HS_F_MUNGE };
-	memset(m.u.challenge.nonce, 0x22, sizeof m.u.challenge.nonce);
-	memset(m.u.challenge.mac, 0x33, sizeof m.u.challenge.mac);
-	seeds_msg(NULL, "challenge", &m, &s);
-	memset(&m, 0, sizeof m);
-	m.hdr.type = PT_WELCOME;
-	m.u.welcome = (struct proto_welcome){ .version = PROTO_VERSION,
-	    .rank = 1, .world = 3, .flags = PROTO_HS_F_MUNGE };
-	proto_set_name(m.u.welcome.cred, sizeof m.u.welcome.cred, "MUNGE:00");
-	seeds_msg(NULL, "welcome", &m, &s);
-	seeds_write("handshake", "connector_challenge_welcome_munge", s.buf,
-	    s.len);
+	for (munge = 0; munge < 2; munge++) {
+		s.buf[0] = munge ? 3 : 0;
+		s.len = 1;
+		seeds_hs_msg(&s, PT_HELLO, 2, munge);
+		seeds_hs_msg(&s, PT_AUTH, 0, munge);
+		seeds_write("handshake", names[munge][0], s.buf, s.len);
+		s.buf[0] = munge ? 4 : 1;
+		s.len = 1;
+		seeds_hs_msg(&s, PT_CHALLENGE, 1, munge);
+		seeds_hs_msg(&s, PT_WELCOME, 1, munge);
+		seeds_write("handshake", names[munge][1], s.buf, s.len);
+	}
 	/* A genuine MUNGE handshake with WELCOME's credential rewritten. */
 	memset(s.buf, 0, 64);
 	s.buf[0] = 5;
@@ -446,8 +316,7 @@ main(int argc, char **argv)
 		perror(seeds_top);
 		return 1;
 	}
-	seeds_local();
-	seeds_peer();
+	seeds_types();
 	seeds_disc();
 	seeds_hostlist();
 	seeds_conf();
