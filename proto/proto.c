@@ -539,12 +539,14 @@ proto_decode_body(const struct proto_hdr *hdr, const uint8_t *body,
 {
 	const struct proto_type_info *ti = proto_find(hdr->type);
 	const uint8_t *p = body;
+	uint32_t fixed;
 	int bad = 0;
 	size_t i;
 
 	if (ti == NULL)
 		return PROTO_ETYPE;
-	if (len < proto_body_len(ti))
+	fixed = proto_body_len(ti);
+	if (len < fixed)
 		return PROTO_ESHORT;
 	memset(&msg->u, 0, sizeof msg->u);
 	msg->hdr = *hdr;
@@ -558,11 +560,11 @@ proto_decode_body(const struct proto_hdr *hdr, const uint8_t *body,
 	/* DATA: the payload is what the header's length leaves after the
 	 * fixed part; it stays where it is, and only when it is all there. */
 	if (hdr->type == PT_DATA)
-		msg->payload_len = hdr->length - PROTO_DATA_LEN;
+		msg->payload_len = hdr->length - fixed;
 	if (bad || (ti->check != NULL && ti->check(msg) < 0))
 		return PROTO_EFIELD;
 	if (hdr->type == PT_DATA && len >= hdr->length)
-		msg->payload = body + PROTO_DATA_LEN;
+		msg->payload = body + fixed;
 	return PROTO_OK;
 }
 

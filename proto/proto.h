@@ -13,6 +13,11 @@
  *
  * This is the only code that parses bytes from outside the process.  The
  * decoder checks every length and field before anything else looks at them.
+ *
+ * A new field is a member of its struct below and one line in its type's
+ * field table in proto.c (proto_fields.h), which the encoder, the decoder,
+ * the lengths and the tests' fill all walk; its PROTO_*_LEN here and the
+ * lengths written out in tests/check_proto.c change on purpose with it.
  */
 #ifndef ASOC_PROTO_H
 #define ASOC_PROTO_H

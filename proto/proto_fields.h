@@ -33,8 +33,9 @@ struct proto_field {
 	uint64_t max;		/* PF_NUM: largest value; PF_FLAGS: mask */
 };
 
-/* The body fields of a type, in wire order, and their count in *n; NULL
- * for an unknown type.  S_QUERY and S_END have none. */
+/* The body fields of a type, in wire order, and their count in *n (0,
+ * and maybe NULL, for an unknown type and for S_QUERY and S_END, which
+ * have no body). */
 const struct proto_field *proto_fields(uint16_t type, size_t *n);
 
 #endif
