@@ -4,7 +4,7 @@
  * Expansions are compared as one "host:port host:port ..." string, so a
  * failure shows the whole list that came out.
  */
-#include <check.h>
+#include "check-main.h"
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -148,20 +148,10 @@ END_TEST
 static Suite *
 plain_suite(void)
 {
-	Suite *s = suite_create("hostlist plain");
-	TCase *tc = tcase_create("plain");
-
-	tcase_add_checked_fixture(tc, hl_setup, hl_teardown);
-	tcase_set_timeout(tc, 10);
-	tcase_add_test(tc, plain_single);
-	tcase_add_test(tc, plain_list);
-	tcase_add_test(tc, plain_ports);
-	tcase_add_test(tc, plain_default_port);
-	tcase_add_test(tc, plain_ipv4);
-	tcase_add_test(tc, plain_whitespace);
-	tcase_add_test(tc, plain_longest_name);
-	suite_add_tcase(s, tc);
-	return s;
+	return check_suite("hostlist plain", "plain", hl_setup, hl_teardown, 10,
+	    CHECK_TESTS(plain_single, plain_list, plain_ports,
+	    plain_default_port, plain_ipv4, plain_whitespace,
+	    plain_longest_name));
 }
 
 /* --- ranges --- */
@@ -272,127 +262,126 @@ END_TEST
 static Suite *
 range_suite(void)
 {
-	Suite *s = suite_create("hostlist ranges");
-	TCase *tc = tcase_create("ranges");
-
-	tcase_add_checked_fixture(tc, hl_setup, hl_teardown);
-	tcase_set_timeout(tc, 20);
-	tcase_add_test(tc, range_simple);
-	tcase_add_test(tc, range_list);
-	tcase_add_test(tc, range_padding);
-	tcase_add_test(tc, range_port);
-	tcase_add_test(tc, range_groups);
-	tcase_add_test(tc, range_cartesian_order);
-	tcase_add_test(tc, range_mixed_entries);
-	tcase_add_test(tc, range_big_allowed);
-	suite_add_tcase(s, tc);
-	return s;
+	return check_suite("hostlist ranges", "ranges", hl_setup,
+	    hl_teardown, 20,
+	    CHECK_TESTS(range_simple, range_list, range_padding, range_port,
+	    range_groups, range_cartesian_order, range_mixed_entries,
+	    range_big_allowed));
 }
 
 /* --- errors --- */
 
-START_TEST(error_empty)
-{
-	hl_fail("", "empty", NULL);
-	hl_fail("   \t", "empty", NULL);
-	hl_fail(NULL, "empty", NULL);
-}
-END_TEST
+/* The specs that must fail, by the test (error_NAME) that tries them: the
+ * message must hold the second string and, where the third is not NULL,
+ * quote it. */
+static const struct hl_bad {
+	const char *test, *spec, *what, *quoted;
+} hl_bad[] = {
+	{ "empty", "", "empty", NULL },
+	{ "empty", "   \t", "empty", NULL },
+	{ "empty", NULL, "empty", NULL },
+	{ "empty_entry", "a,,b", "empty entry", "a,,b" },
+	{ "empty_entry", ",a", "empty entry", ",a" },
+	{ "empty_entry", "a,", "empty entry", "a," },
+	{ "empty_entry", "a, ,b", "empty entry", "a, ,b" },
+	{ "empty_entry", ",", "empty entry", "," },
+	{ "unbalanced", "node[1-3", "unbalanced '['", "node[1-3" },
+	{ "unbalanced", "ok,node[1-3", "unbalanced '['", "node[1-3" },
+	{ "unbalanced", "node[1-3,node5", "unbalanced '['", "node[1-3,node5" },
+	{ "unbalanced", "n[1-3:80", "unbalanced '['", "n[1-3:80" },
+	{ "unbalanced", "n1-3]", "unbalanced ']'", "n1-3]" },
+	{ "unbalanced", "n[1]]", "unbalanced ']'", "n[1]]" },
+	{ "unbalanced", "n]1[", "unbalanced ']'", "n]1[" },
+	{ "unbalanced", "[", "unbalanced '['", "[" },
+	{ "unbalanced", "]", "unbalanced ']'", "]" },
+	{ "nested", "n[[1-3]]", "nested", "n[[1-3]]" },
+	{ "nested", "n[1-[3]]", "nested", "n[1-[3]]" },
+	{ "nested", "n[1,[2]]:5", "nested", "n[1,[2]]:5" },
+	{ "empty_bracket", "n[]", "empty", "n[]" },
+	{ "empty_bracket", "n[1][]", "empty", "n[1][]" },
+	{ "bad_range", "n[a-3]", "bad character 'a'", "n[a-3]" },
+	{ "bad_range", "n[1-b]", "bad character 'b'", "n[1-b]" },
+	{ "bad_range", "n[1.5]", "bad character '.'", "n[1.5]" },
+	{ "bad_range", "n[ 1]", "bad character ' '", "n[ 1]" },
+	{ "bad_range", "n[+1]", "bad character '+'", "n[+1]" },
+	{ "bad_range", "n[1,,2]", "range", "n[1,,2]" },
+	{ "bad_range", "n[1-]", "range", "n[1-]" },
+	{ "bad_range", "n[-1]", "range", "n[-1]" },
+	{ "bad_range", "n[1,]", "range", "n[1,]" },
+	{ "bad_range", "n[,1]", "range", "n[,1]" },
+	{ "bad_range", "n[1-2-3]", "range", "n[1-2-3]" },
+	{ "bad_range", "n[-]", "range", "n[-]" },
+	{ "backwards", "n[9-2]", "range 9-2 runs backwards", "n[9-2]" },
+	{ "backwards", "n[1-3,09-08]", "backwards", "n[1-3,09-08]" },
+	{ "number_too_long", "n[12345678901]", "10 digits", "n[12345678901]" },
+	{ "number_too_long", "n[1-12345678901]",
+	    "10 digits", "n[1-12345678901]" },
+	{ "number_too_long", "n[00000000001]", "10 digits", "n[00000000001]" },
+	{ "number_too_long", "n[1-99999999999999999999999]",
+	    "10 digits", NULL },
+	{ "port", "a:", "port", "a:" },
+	{ "port", "a:x", "port", "a:x" },
+	{ "port", "a:12x", "port", "a:12x" },
+	{ "port", "a:-1", "port", "a:-1" },
+	{ "port", "a:+1", "port", "a:+1" },
+	{ "port", "a:1 2", "port", "a:1 2" },
+	{ "port", "a:1:2", "port", "a:1:2" },
+	{ "port", "a:0", "port", "a:0" },
+	{ "port", "a:65536", "port", "a:65536" },
+	{ "port", "a:99999999999999999999", "port", "a:99999999999999999999" },
+	{ "port", "b,n[1-2]:70000", "port", "n[1-2]:70000" },
+	{ "empty_host", ":9000", "empty host", ":9000" },
+	{ "empty_host", "a, :1", "empty host", ":1" },
+	{ "bad_chars", "a$b", "bad character '$'", "a$b" },
+	{ "bad_chars", "a b", "bad character ' '", "a b" },
+	{ "bad_chars", "a/b", "bad character '/'", "a/b" },
+	{ "bad_chars", "a@b", "bad character '@'", "a@b" },
+	{ "bad_chars", "ok,a\tb", "bad character", "a\tb" },
+	{ "bad_chars", "h\xc3\xa9", "bad character", NULL },
+	{ "bad_chars", "a\x01", "bad character '?'", NULL },
+	/* No IPv6 literals: the first ':' starts the port. */
+	{ "bad_chars", "[::1]:80", "port", "[::1]:80" },
+	{ "too_many", "n[0-65535]", "65535", "n[0-65535]" },
+	{ "too_many", "n[1-65535],x", "65535", "x" },
+	{ "too_many", "a[1-40000],b[1-40000]", "65535", "b[1-40000]" },
+	{ "too_many", "n[0-9][0-9][0-9][0-9][0-9]", "65535", NULL },
+	{ "too_many", "n[0-99999][0-99999][0-99999][0-99999]", "65535", NULL },
+	{ "too_many", "n[1-5,1-65535]", "65535", NULL },
+	/* Must fail at once, not after allocating or writing a billion names. */
+	{ "too_many_fast", "n[0-999999999]", "65535", "n[0-999999999]" },
+	{ "too_many_fast", "n[0-9999999999]", "65535", NULL },
+	{ "too_many_fast", "n[0-9999999999][0-9999999999][0-9999999999]",
+	    "65535", NULL },
+};
 
-START_TEST(error_empty_entry)
+/* Tries every spec of hl_bad that is test's. */
+static void
+hl_fail_all(const char *test)
 {
-	hl_fail("a,,b", "empty entry", "a,,b");
-	hl_fail(",a", "empty entry", ",a");
-	hl_fail("a,", "empty entry", "a,");
-	hl_fail("a, ,b", "empty entry", "a, ,b");
-	hl_fail(",", "empty entry", ",");
-}
-END_TEST
+	size_t i, n = 0;
 
-START_TEST(error_unbalanced)
-{
-	hl_fail("node[1-3", "unbalanced '['", "node[1-3");
-	hl_fail("ok,node[1-3", "unbalanced '['", "node[1-3");
-	hl_fail("node[1-3,node5", "unbalanced '['", "node[1-3,node5");
-	hl_fail("n[1-3:80", "unbalanced '['", "n[1-3:80");
-	hl_fail("n1-3]", "unbalanced ']'", "n1-3]");
-	hl_fail("n[1]]", "unbalanced ']'", "n[1]]");
-	hl_fail("n]1[", "unbalanced ']'", "n]1[");
-	hl_fail("[", "unbalanced '['", "[");
-	hl_fail("]", "unbalanced ']'", "]");
+	for (i = 0; i < sizeof hl_bad / sizeof hl_bad[0]; i++) {
+		if (strcmp(hl_bad[i].test, test) != 0)
+			continue;
+		hl_fail(hl_bad[i].spec, hl_bad[i].what, hl_bad[i].quoted);
+		n++;
+	}
+	ck_assert_msg(n > 0, "no spec in hl_bad for %s", test);
 }
-END_TEST
 
-START_TEST(error_nested)
-{
-	hl_fail("n[[1-3]]", "nested", "n[[1-3]]");
-	hl_fail("n[1-[3]]", "nested", "n[1-[3]]");
-	hl_fail("n[1,[2]]:5", "nested", "n[1,[2]]:5");
-}
-END_TEST
+#define HL_FAIL_TEST(name)						\
+	START_TEST(error_##name) { hl_fail_all(#name); } END_TEST
 
-START_TEST(error_empty_bracket)
-{
-	hl_fail("n[]", "empty", "n[]");
-	hl_fail("n[1][]", "empty", "n[1][]");
-}
-END_TEST
-
-START_TEST(error_bad_range)
-{
-	hl_fail("n[a-3]", "bad character 'a'", "n[a-3]");
-	hl_fail("n[1-b]", "bad character 'b'", "n[1-b]");
-	hl_fail("n[1.5]", "bad character '.'", "n[1.5]");
-	hl_fail("n[ 1]", "bad character ' '", "n[ 1]");
-	hl_fail("n[+1]", "bad character '+'", "n[+1]");
-	hl_fail("n[1,,2]", "range", "n[1,,2]");
-	hl_fail("n[1-]", "range", "n[1-]");
-	hl_fail("n[-1]", "range", "n[-1]");
-	hl_fail("n[1,]", "range", "n[1,]");
-	hl_fail("n[,1]", "range", "n[,1]");
-	hl_fail("n[1-2-3]", "range", "n[1-2-3]");
-	hl_fail("n[-]", "range", "n[-]");
-}
-END_TEST
-
-START_TEST(error_backwards)
-{
-	hl_fail("n[9-2]", "range 9-2 runs backwards", "n[9-2]");
-	hl_fail("n[1-3,09-08]", "backwards", "n[1-3,09-08]");
-}
-END_TEST
-
-START_TEST(error_number_too_long)
-{
-	hl_fail("n[12345678901]", "10 digits", "n[12345678901]");
-	hl_fail("n[1-12345678901]", "10 digits", "n[1-12345678901]");
-	hl_fail("n[00000000001]", "10 digits", "n[00000000001]");
-	hl_fail("n[1-99999999999999999999999]", "10 digits", NULL);
-}
-END_TEST
-
-START_TEST(error_port)
-{
-	hl_fail("a:", "port", "a:");
-	hl_fail("a:x", "port", "a:x");
-	hl_fail("a:12x", "port", "a:12x");
-	hl_fail("a:-1", "port", "a:-1");
-	hl_fail("a:+1", "port", "a:+1");
-	hl_fail("a:1 2", "port", "a:1 2");
-	hl_fail("a:1:2", "port", "a:1:2");
-	hl_fail("a:0", "port", "a:0");
-	hl_fail("a:65536", "port", "a:65536");
-	hl_fail("a:99999999999999999999", "port", "a:99999999999999999999");
-	hl_fail("b,n[1-2]:70000", "port", "n[1-2]:70000");
-}
-END_TEST
-
-START_TEST(error_empty_host)
-{
-	hl_fail(":9000", "empty host", ":9000");
-	hl_fail("a, :1", "empty host", ":1");
-}
-END_TEST
+HL_FAIL_TEST(empty)
+HL_FAIL_TEST(empty_entry)
+HL_FAIL_TEST(unbalanced)
+HL_FAIL_TEST(nested)
+HL_FAIL_TEST(empty_bracket)
+HL_FAIL_TEST(bad_range)
+HL_FAIL_TEST(backwards)
+HL_FAIL_TEST(number_too_long)
+HL_FAIL_TEST(port)
+HL_FAIL_TEST(empty_host)
 
 START_TEST(error_name_too_long)
 {
@@ -410,39 +399,9 @@ START_TEST(error_name_too_long)
 }
 END_TEST
 
-START_TEST(error_bad_chars)
-{
-	hl_fail("a$b", "bad character '$'", "a$b");
-	hl_fail("a b", "bad character ' '", "a b");
-	hl_fail("a/b", "bad character '/'", "a/b");
-	hl_fail("a@b", "bad character '@'", "a@b");
-	hl_fail("ok,a\tb", "bad character", "a\tb");
-	hl_fail("h\xc3\xa9", "bad character", NULL);
-	hl_fail("a\x01", "bad character '?'", NULL);
-	/* No IPv6 literals: the first ':' starts the port. */
-	hl_fail("[::1]:80", "port", "[::1]:80");
-}
-END_TEST
-
-START_TEST(error_too_many)
-{
-	hl_fail("n[0-65535]", "65535", "n[0-65535]");
-	hl_fail("n[1-65535],x", "65535", "x");
-	hl_fail("a[1-40000],b[1-40000]", "65535", "b[1-40000]");
-	hl_fail("n[0-9][0-9][0-9][0-9][0-9]", "65535", NULL);
-	hl_fail("n[0-99999][0-99999][0-99999][0-99999]", "65535", NULL);
-	hl_fail("n[1-5,1-65535]", "65535", NULL);
-}
-END_TEST
-
-/* Must fail at once, not after allocating or writing a billion names. */
-START_TEST(error_too_many_fast)
-{
-	hl_fail("n[0-999999999]", "65535", "n[0-999999999]");
-	hl_fail("n[0-9999999999]", "65535", NULL);
-	hl_fail("n[0-9999999999][0-9999999999][0-9999999999]", "65535", NULL);
-}
-END_TEST
+HL_FAIL_TEST(bad_chars)
+HL_FAIL_TEST(too_many)
+HL_FAIL_TEST(too_many_fast)
 
 /* A message is cut to the buffer given, and no buffer is fine too. */
 START_TEST(error_small_buffer)
@@ -465,28 +424,13 @@ END_TEST
 static Suite *
 error_suite(void)
 {
-	Suite *s = suite_create("hostlist errors");
-	TCase *tc = tcase_create("errors");
-
-	tcase_add_checked_fixture(tc, hl_setup, hl_teardown);
-	tcase_set_timeout(tc, 10);
-	tcase_add_test(tc, error_empty);
-	tcase_add_test(tc, error_empty_entry);
-	tcase_add_test(tc, error_unbalanced);
-	tcase_add_test(tc, error_nested);
-	tcase_add_test(tc, error_empty_bracket);
-	tcase_add_test(tc, error_bad_range);
-	tcase_add_test(tc, error_backwards);
-	tcase_add_test(tc, error_number_too_long);
-	tcase_add_test(tc, error_port);
-	tcase_add_test(tc, error_empty_host);
-	tcase_add_test(tc, error_name_too_long);
-	tcase_add_test(tc, error_bad_chars);
-	tcase_add_test(tc, error_too_many);
-	tcase_add_test(tc, error_too_many_fast);
-	tcase_add_test(tc, error_small_buffer);
-	suite_add_tcase(s, tc);
-	return s;
+	return check_suite("hostlist errors", "errors", hl_setup,
+	    hl_teardown, 10,
+	    CHECK_TESTS(error_empty, error_empty_entry, error_unbalanced,
+	    error_nested, error_empty_bracket, error_bad_range, error_backwards,
+	    error_number_too_long, error_port, error_empty_host,
+	    error_name_too_long, error_bad_chars, error_too_many,
+	    error_too_many_fast, error_small_buffer));
 }
 
 /* --- random input: never a crash, and every answer well formed --- */
@@ -539,27 +483,13 @@ END_TEST
 static Suite *
 fuzz_suite(void)
 {
-	Suite *s = suite_create("hostlist fuzz");
-	TCase *tc = tcase_create("fuzz");
-
-	tcase_set_timeout(tc, 120);
-	tcase_add_test(tc, fuzz_random_specs);
-	suite_add_tcase(s, tc);
-	return s;
+	return check_suite("hostlist fuzz", "fuzz", NULL, NULL, 120,
+	    CHECK_TESTS(fuzz_random_specs));
 }
 
 int
 main(void)
 {
-	SRunner *sr;
-	int failed;
-
-	sr = srunner_create(plain_suite());
-	srunner_add_suite(sr, range_suite());
-	srunner_add_suite(sr, error_suite());
-	srunner_add_suite(sr, fuzz_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed > 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+	return check_run(plain_suite(), range_suite(), error_suite(),
+	    fuzz_suite(), NULL);
 }
