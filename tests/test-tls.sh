@@ -39,14 +39,6 @@ echo "not a certificate" >"$T/junk.pem"
 # trusting ca.
 tls() { echo "ASOC_TLS_CERT=$T/$1.crt ASOC_TLS_KEY=$T/$1.key ASOC_TLS_CA=$T/ca.crt${2:+ ASOC_TLS_VERIFY_PEER=$2}"; }
 
-stop_cluster() {
-	local p
-	for p in "${DAEMONS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
-	for p in "${DAEMONS[@]}"; do wait "$p" 2>/dev/null || true; done
-	DAEMONS=()
-	rm -f "$T"/d*.log	# each cluster's log lines are its own
-}
-
 # logged DESCRIPTION RANK PATTERN: rank's log has a line matching PATTERN.
 logged() {
 	local desc=$1 log=$T/d$2.log
