@@ -136,10 +136,7 @@ client_sends(const char *path, uint64_t len, int nsends, uint64_t *buf)
 	struct proto_msg m;
 	int fd = lconnect(path), mfd, i;
 
-	memset(&m, 0, sizeof m);
-	m.u.l_hello.version = PROTO_VERSION;
-	lsend(fd, PT_L_HELLO, 0, &m, -1);
-	if (wire_local_recv(fd, &m, 5000) != 0 || m.hdr.type != PT_L_WELCOME)
+	if (wire_local_hello(fd, &m, 5000) < 0)
 		die("no L_WELCOME");
 	daemon_pid = (pid_t)m.u.l_welcome.daemon_pid;
 	mfd = memfd_create("fake", MFD_CLOEXEC | MFD_ALLOW_SEALING);

@@ -63,11 +63,7 @@ local_hello(int fd)
 {
 	struct proto_msg m;
 
-	memset(&m, 0, sizeof m);
-	m.u.l_hello.version = PROTO_VERSION;
-	m.u.l_hello.pid = (uint32_t)getpid();
-	(void)wire_local_send(fd, PT_L_HELLO, 0, &m, NULL, 0, 0);
-	(void)wire_local_recv(fd, &m, 3000);	/* the WELCOME */
+	(void)wire_local_hello(fd, &m, 5000);
 }
 
 /* 1 when the daemon dropped us or answered with an error status. */
@@ -211,12 +207,8 @@ run_local(void)
 	{
 		int fd = local_connect();
 
-		memset(&m, 0, sizeof m);
-		m.u.l_hello.version = PROTO_VERSION;
 		wire_result("local: a good client is still served",
-		    wire_local_send(fd, PT_L_HELLO, 0, &m, NULL, 0, 0) == 0 &&
-		    wire_local_recv(fd, &m, 5000) == 0 &&
-		    m.hdr.type == PT_L_WELCOME, "no WELCOME");
+		    wire_local_hello(fd, &m, 5000) == 0, "no WELCOME");
 		close(fd);
 	}
 }
@@ -292,6 +284,18 @@ peer_read_msg(int fd, struct proto_msg *m)
 /* A well-formed HELLO as claim_rank of claim_world, then
  * what a peer without the key can do: answer the CHALLENGE with a forged
  * proof, or skip the proof and send a transfer. */
+/* A HELLO as claim_rank of claim_world in community default. */
+static void
+claim_hello(struct proto_msg *m)
+{
+	memset(m, 0, sizeof *m);
+	m->u.hello.version = PROTO_VERSION;
+	m->u.hello.world = claim_world;
+	m->u.hello.rank = claim_rank;
+	proto_set_name(m->u.hello.community, sizeof m->u.hello.community,
+	    "default");
+}
+
 static void
 peer_handshake_cases(void)
 {
@@ -301,12 +305,7 @@ peer_handshake_cases(void)
 	size_t n;
 	int fd, ok;
 
-	memset(&m, 0, sizeof m);
-	m.u.hello.version = PROTO_VERSION;
-	m.u.hello.world = claim_world;
-	m.u.hello.rank = claim_rank;
-	proto_set_name(m.u.hello.community, sizeof m.u.hello.community,
-	    "default");
+	claim_hello(&m);
 	memset(m.u.hello.nonce, 0x42, sizeof m.u.hello.nonce);
 	n = enc(&m, PT_HELLO, 0, buf);
 
@@ -328,12 +327,7 @@ peer_handshake_cases(void)
 	wire_result("peer: a forged proof in AUTH is refused", ok, detail);
 	close(fd);
 
-	memset(&m, 0, sizeof m);
-	m.u.hello.version = PROTO_VERSION;
-	m.u.hello.world = claim_world;
-	m.u.hello.rank = claim_rank;
-	proto_set_name(m.u.hello.community, sizeof m.u.hello.community,
-	    "default");
+	claim_hello(&m);
 	n = enc(&m, PT_HELLO, 0, buf);
 	fd = peer_connect();
 	(void)send(fd, buf, n, MSG_NOSIGNAL);

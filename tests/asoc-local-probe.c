@@ -53,11 +53,7 @@ hello(int fd)
 {
 	struct proto_msg m;
 
-	memset(&m, 0, sizeof m);
-	m.u.l_hello.version = PROTO_VERSION;
-	m.u.l_hello.pid = (uint32_t)getpid();
-	wire_local_send(fd, PT_L_HELLO, 0, &m, NULL, 0, 0);
-	if (wire_local_recv(fd, &m, 5000) != 0 || m.hdr.type != PT_L_WELCOME)
+	if (wire_local_hello(fd, &m, 5000) < 0)
 		return -1;
 	my_rank = m.u.l_welcome.rank;
 	daemon_pid = m.u.l_welcome.daemon_pid;

@@ -152,11 +152,7 @@ open_client(struct pclient *c, const char *path)
 	memset(c, 0, sizeof *c);
 	c->next_id = 1;
 	c->fd = wire_must(wire_local_connect(path), "asoc-prop: connect");
-	memset(&m, 0, sizeof m);
-	m.u.l_hello.version = PROTO_VERSION;
-	lsend(c, PT_L_HELLO, 0, &m, -1);
-	if (wire_local_recv(c->fd, &m, 5000) != 0 ||
-	    m.hdr.type != PT_L_WELCOME) {
+	if (wire_local_hello(c->fd, &m, 5000) < 0) {
 		fprintf(stderr, "asoc-prop: no L_WELCOME from %s\n", path);
 		exit(1);
 	}

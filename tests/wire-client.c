@@ -164,6 +164,19 @@ wire_peer_send(int fd, struct proto_msg *m)
 }
 
 int
+wire_local_hello(int fd, struct proto_msg *welcome, int ms)
+{
+	memset(welcome, 0, sizeof *welcome);
+	welcome->u.l_hello.version = PROTO_VERSION;
+	welcome->u.l_hello.pid = (uint32_t)getpid();
+	if (wire_local_send(fd, PT_L_HELLO, 0, welcome, NULL, 0, 0) < 0 ||
+	    wire_local_recv(fd, welcome, ms) != 0 ||
+	    welcome->hdr.type != PT_L_WELCOME)
+		return -1;
+	return 0;
+}
+
+int
 wire_local_recv(int fd, struct proto_msg *m, int ms)
 {
 	uint8_t buf[WIRE_MSGMAX];

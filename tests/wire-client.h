@@ -53,6 +53,10 @@ int	wire_local_send(int fd, uint16_t type, uint64_t id,
  * 0, or -1 when the peer closed or the write failed. */
 int	wire_peer_send(int fd, struct proto_msg *m);
 
+/* L_HELLO (this process's pid) and its L_WELCOME within ms, into
+ * welcome: 0; -1 when the daemon answers anything else or nothing. */
+int	wire_local_hello(int fd, struct proto_msg *welcome, int ms);
+
 /* --- receiving --- */
 /* One local message from the daemon within ms: 0; -1 on EOF, an error or
  * a message that does not decode; -2 on timeout. */
