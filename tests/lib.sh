@@ -1,6 +1,14 @@
 # lib.sh: shared by the integration tests.  Starts real asocd on loopback
 # (own ports, own sockets, in a temporary folder), runs checks, reports
 # "N passed, N failed", and stops everything it started, by PID.
+# Every script takes its clusters, waits and clients from here rather than
+# writing its own: start_cluster / start_rank, stop_cluster /
+# restart_cluster / stop_rank / kill_rank / restart_rank / stop_pid;
+# wait_ready / wait_daemon / wait_socket / wait_until / wait_stat /
+# wait_landed; xfer, pair and run_bg for clients; check / check_fails /
+# ok / not_ok / finish for results; have_test_hooks for the cases that
+# need configure --enable-test-hooks.  (The SLURM lab's own helpers are in
+# tests/slurm-lab/lib.sh.)
 set -euo pipefail
 
 B=${top_builddir:-$(cd "$(dirname "$0")/.." && pwd)}
