@@ -37,28 +37,14 @@
 
 #include "handshake.h"
 #include "proto.h"
+#include "wire-client.h"
 #include "xfer.h"
 
-#define MSGMAX (PROTO_HDR_LEN + PROTO_MAX_FIXED)
 #ifndef XFER_MAX_UNEXPECTED	/* so that it builds against older trees */
 #define XFER_MAX_UNEXPECTED 16384
 #endif
 
-static int passed, failed;
 static pid_t daemon_pid;	/* from L_WELCOME */
-
-static void
-result(const char *name, int ok, const char *detail)
-{
-	if (ok) {
-		passed++;
-		printf("ok - %s\n", name);
-	} else {
-		failed++;
-		printf("FAIL - %s: %s\n", name, detail);
-	}
-	fflush(stdout);
-}
 
 static void
 die(const char *what)
@@ -70,73 +56,20 @@ die(const char *what)
 static int
 tcp_connect(const char *host, const char *port)
 {
-	struct addrinfo hints, *ai;
-	int fd;
+	int fd = wire_tcp_connect(host, port);
 
-	memset(&hints, 0, sizeof hints);
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	if (getaddrinfo(host, port, &hints, &ai) != 0)
-		die("cannot resolve the daemon's address");
-	fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0 || connect(fd, ai->ai_addr, ai->ai_addrlen) < 0)
+	if (fd < 0)
 		die("cannot connect to the daemon's peer port");
-	freeaddrinfo(ai);
 	return fd;
 }
 
 static void
 psend(int fd, uint16_t type, uint64_t id, struct proto_msg *m)
 {
-	uint8_t buf[MSGMAX];
-	size_t n, off = 0;
-	ssize_t k;
-
 	m->hdr.type = type;
 	m->hdr.id = id;
-	if ((n = proto_encode(m, buf, sizeof buf)) == 0)
-		die("cannot encode");
-	while (off < n) {
-		k = send(fd, buf + off, n - off, MSG_NOSIGNAL);
-		if (k <= 0)
-			die("the daemon closed the connection while we sent");
-		off += (size_t)k;
-	}
-}
-
-/* One whole frame within ms: 0; -1 on EOF; -2 on timeout; -3 on a frame
- * that does not decode.
- * A DATA frame's payload is read and discarded (its type is what
- * counts). */
-static int
-precv(int fd, struct proto_msg *m, int ms)
-{
-	static uint8_t buf[PROTO_HDR_LEN + PROTO_MAX_FIXED + 65536];
-	struct pollfd p = { fd, POLLIN, 0 };
-	size_t have = 0, want = PROTO_HDR_LEN;
-	struct proto_hdr h;
-	ssize_t n;
-
-	while (have < want) {
-		if (poll(&p, 1, ms) <= 0)
-			return -2;
-		n = recv(fd, buf + have, want - have, 0);
-		if (n <= 0)
-			return -1;
-		have += (size_t)n;
-		if (have == PROTO_HDR_LEN) {
-			if (proto_decode_hdr(buf, have, PROTO_CH_PEER, &h) !=
-			    PROTO_OK || h.length > sizeof buf - PROTO_HDR_LEN)
-				return -3;
-			want += h.length;
-		}
-	}
-	memset(m, 0, sizeof *m);
-	if (proto_decode_hdr(buf, have, PROTO_CH_PEER, &m->hdr) != PROTO_OK)
-		return -3;
-	if (m->hdr.type == PT_DATA)
-		return 0;
-	return proto_decode(buf, have, PROTO_CH_PEER, m) == PROTO_OK ? 0 : -3;
+	if (wire_peer_send(fd, m) < 0)
+		die("the daemon closed the connection while we sent");
 }
 
 /* Connects and proves itself as rank 1 of 2; the connected fd. */
@@ -160,7 +93,7 @@ peer_up(const char *host, const char *port)
 	hs_start_outgoing(&h, &cfg, 0, &out);
 	psend(fd, PT_HELLO, 0, &out);
 	for (;;) {
-		if (precv(fd, &in, 5000) != 0)
+		if (wire_peer_recv(fd, &in, 5000) != 0)
 			die("the daemon hung up during the handshake");
 		r = hs_input(&h, &in, &out, why, sizeof why, &st);
 		if (out.hdr.type != 0)
@@ -179,60 +112,19 @@ peer_up(const char *host, const char *port)
 static int
 lconnect(const char *path)
 {
-	struct sockaddr_un sun;
-	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	int fd = wire_local_connect(path);
 
-	memset(&sun, 0, sizeof sun);
-	sun.sun_family = AF_UNIX;
-	snprintf(sun.sun_path, sizeof sun.sun_path, "%s", path);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&sun, sizeof sun) < 0)
+	if (fd < 0)
 		die("cannot connect to the daemon's socket");
 	return fd;
 }
 
+/* One message with descriptor mfd, if it is not -1. */
 static void
 lsend(int fd, uint16_t type, uint64_t id, struct proto_msg *m, int mfd)
 {
-	uint8_t buf[MSGMAX];
-	char cbuf[CMSG_SPACE(sizeof(int))];
-	struct iovec iov;
-	struct msghdr mh;
-	struct cmsghdr *cm;
-
-	m->hdr.type = type;
-	m->hdr.id = id;
-	iov.iov_base = buf;
-	iov.iov_len = proto_encode(m, buf, sizeof buf);
-	memset(&mh, 0, sizeof mh);
-	mh.msg_iov = &iov;
-	mh.msg_iovlen = 1;
-	if (mfd >= 0) {
-		memset(cbuf, 0, sizeof cbuf);
-		mh.msg_control = cbuf;
-		mh.msg_controllen = sizeof cbuf;
-		cm = CMSG_FIRSTHDR(&mh);
-		cm->cmsg_level = SOL_SOCKET;
-		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(cm), &mfd, sizeof(int));
-	}
-	if (sendmsg(fd, &mh, MSG_NOSIGNAL) < 0)
+	if (wire_local_send(fd, type, id, m, &mfd, mfd >= 0, 0) < 0)
 		die("cannot write to the daemon's socket");
-}
-
-static int
-lrecv(int fd, struct proto_msg *m, int ms)
-{
-	uint8_t buf[MSGMAX];
-	struct pollfd p = { fd, POLLIN, 0 };
-	ssize_t n;
-
-	if (poll(&p, 1, ms) <= 0)
-		return -2;
-	if ((n = recv(fd, buf, sizeof buf, 0)) <= 0)
-		return -1;
-	return proto_decode(buf, (size_t)n, PROTO_CH_LOCAL_OUT, m) ==
-	    PROTO_OK ? 0 : -1;
 }
 
 /* A client that posts nsends sends of len bytes to rank 1 (request ids
@@ -244,10 +136,7 @@ client_sends(const char *path, uint64_t len, int nsends, uint64_t *buf)
 	struct proto_msg m;
 	int fd = lconnect(path), mfd, i;
 
-	memset(&m, 0, sizeof m);
-	m.u.l_hello.version = PROTO_VERSION;
-	lsend(fd, PT_L_HELLO, 0, &m, -1);
-	if (lrecv(fd, &m, 5000) != 0 || m.hdr.type != PT_L_WELCOME)
+	if (wire_local_hello(fd, &m, 5000) < 0)
 		die("no L_WELCOME");
 	daemon_pid = (pid_t)m.u.l_welcome.daemon_pid;
 	mfd = memfd_create("fake", MFD_CLOEXEC | MFD_ALLOW_SEALING);
@@ -258,7 +147,7 @@ client_sends(const char *path, uint64_t len, int nsends, uint64_t *buf)
 	m.u.l_reg.size = 4096;
 	lsend(fd, PT_L_REG, 1, &m, mfd);
 	close(mfd);
-	if (lrecv(fd, &m, 5000) != 0 || m.u.l_done.status != PS_OK)
+	if (wire_local_recv(fd, &m, 5000) != 0 || m.u.l_done.status != PS_OK)
 		die("cannot register a buffer");
 	*buf = m.u.l_done.len;
 	for (i = 0; i < nsends; i++) {
@@ -290,7 +179,7 @@ case_zero_cts(const char *host, const char *port, const char *path)
 	uint64_t id = 0;
 
 	cfd = client_zero_send(path);
-	while ((rc = precv(fd, &m, 5000)) == 0 && m.hdr.type != PT_RTS)
+	while ((rc = wire_peer_recv(fd, &m, 5000)) == 0 && m.hdr.type != PT_RTS)
 		;
 	if (rc != 0)
 		die("no RTS for the client's 0-byte send");
@@ -300,7 +189,7 @@ case_zero_cts(const char *host, const char *port, const char *path)
 	m.u.cts.len = 0;
 	psend(fd, PT_CTS, id, &m);
 	for (;;) {
-		rc = precv(fd, &m, 3000);
+		rc = wire_peer_recv(fd, &m, 3000);
 		if (rc == 0 && m.hdr.type == PT_DATA) {
 			snprintf(detail, sizeof detail, "the daemon sent a "
 			    "DATA frame for the 0-byte send");
@@ -321,11 +210,11 @@ case_zero_cts(const char *host, const char *port, const char *path)
 			break;
 		}
 	}
-	result("zero-cts: a CTS of length 0 drops the peer, no DATA is sent",
+	wire_result("zero-cts: a CTS of length 0 drops the peer, no DATA is sent",
 	    ok, detail);
 	/* The client hears that its send failed. */
-	rc = lrecv(cfd, &m, 5000);
-	result("zero-cts: the client's send fails with a reason",
+	rc = wire_local_recv(cfd, &m, 5000);
+	wire_result("zero-cts: the client's send fails with a reason",
 	    rc == 0 && m.hdr.type == PT_L_DONE && m.hdr.id == 2 &&
 	    m.u.l_done.status != PS_OK, "no failed L_DONE");
 	close(cfd);
@@ -349,7 +238,7 @@ case_rts_flood(const char *host, const char *port)
 		psend(fd, PT_RTS, i, &m);
 	}
 	for (;;) {
-		rc = precv(fd, &m, 5000);
+		rc = wire_peer_recv(fd, &m, 5000);
 		if (rc != 0) {
 			snprintf(detail, sizeof detail, "%s, and no ABORT for "
 			    "RTS %llu", rc == -1 ? "dropped" : rc == -2 ?
@@ -368,7 +257,7 @@ case_rts_flood(const char *host, const char *port)
 		    "%u)", (unsigned long long)m.hdr.id, m.u.abort.status);
 		break;
 	}
-	result("rts-flood: the unmatched RTS past the bound, only it, is "
+	wire_result("rts-flood: the unmatched RTS past the bound, only it, is "
 	    "refused with ABORT (ENOMEM)", ok, detail);
 	close(fd);
 }
@@ -406,7 +295,7 @@ case_reset_free(const char *host, const char *port, const char *path)
 	uint64_t buf;
 
 	cfd = client_sends(path, 4096, 2, &buf);
-	while (rts < 2 && (rc = precv(fd, &m, 5000)) == 0)
+	while (rts < 2 && (rc = wire_peer_recv(fd, &m, 5000)) == 0)
 		rts += m.hdr.type == PT_RTS;
 	if (rts < 2)
 		die("no RTS for the client's two sends");
@@ -423,7 +312,7 @@ case_reset_free(const char *host, const char *port, const char *path)
 	usleep(50000);
 	kill(daemon_pid, SIGCONT);
 	for (got = 0, ok = 1; got < 3; got++) {
-		if ((rc = lrecv(cfd, &m, 5000)) != 0) {
+		if ((rc = wire_local_recv(cfd, &m, 5000)) != 0) {
 			snprintf(detail, sizeof detail, "%s after %d of 3 "
 			    "replies", rc == -2 ? "silence" : "dropped or the "
 			    "daemon died", got);
@@ -438,7 +327,7 @@ case_reset_free(const char *host, const char *port, const char *path)
 		}
 		seen[m.hdr.id - 2]++;
 	}
-	if (ok && lrecv(cfd, &m, 300) == 0) {
+	if (ok && wire_local_recv(cfd, &m, 300) == 0) {
 		snprintf(detail, sizeof detail, "a fourth reply (request "
 		    "%llu)", (unsigned long long)m.hdr.id);
 		ok = 0;
@@ -452,7 +341,7 @@ case_reset_free(const char *host, const char *port, const char *path)
 		snprintf(detail, sizeof detail, "the daemon died");
 		ok = 0;
 	}
-	result("reset-free: a send cancelled as its connection resets, and "
+	wire_result("reset-free: a send cancelled as its connection resets, and "
 	    "the one that fails with it, each complete once", ok, detail);
 	close(cfd);
 }
@@ -475,6 +364,5 @@ main(int argc, char **argv)
 		fprintf(stderr, "asoc-fake-peer: unknown case %s\n", argv[4]);
 		return 2;
 	}
-	printf("%d passed, %d failed\n", passed, failed);
-	return failed ? 1 : 0;
+	return wire_summary();
 }

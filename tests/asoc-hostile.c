@@ -36,88 +36,34 @@
 
 #include "handshake.h"
 #include "proto.h"
+#include "wire-client.h"
 
-static int passed, failed;
 static const char *target, *target_port, *flood_host;
 /* Who the handshake cases claim to be: a rank of the target's world
  * (default: rank 2 of 3, the cluster of test-hostile.sh). */
 static uint32_t claim_world = 3, claim_rank = 2;
-
-static void
-result(const char *name, int ok, const char *detail)
-{
-	if (ok) {
-		passed++;
-		printf("ok - %s\n", name);
-	} else {
-		failed++;
-		printf("FAIL - %s: %s\n", name, detail);
-	}
-}
 
 /* --- local socket --- */
 
 static int
 local_connect(void)
 {
-	struct sockaddr_un sun;
-	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-
-	memset(&sun, 0, sizeof sun);
-	sun.sun_family = AF_UNIX;
-	snprintf(sun.sun_path, sizeof sun.sun_path, "%s", target);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&sun, sizeof sun) < 0) {
-		perror("asoc-hostile: connect");
-		exit(1);
-	}
-	return fd;
+	return wire_must(wire_local_connect(target), "asoc-hostile: connect");
 }
 
-static void
-send_fds(int fd, const void *buf, size_t len, const int *fds, int nfds)
-{
-	char cbuf[CMSG_SPACE(sizeof(int) * 8)];
-	struct iovec iov = { (void *)buf, len };
-	struct msghdr mh;
-	struct cmsghdr *cm;
-
-	memset(&mh, 0, sizeof mh);
-	memset(cbuf, 0, sizeof cbuf);
-	mh.msg_iov = &iov;
-	mh.msg_iovlen = 1;
-	if (nfds > 0) {
-		mh.msg_control = cbuf;
-		mh.msg_controllen = CMSG_SPACE(sizeof(int) * (size_t)nfds);
-		cm = CMSG_FIRSTHDR(&mh);
-		cm->cmsg_level = SOL_SOCKET;
-		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(sizeof(int) * (size_t)nfds);
-		memcpy(CMSG_DATA(cm), fds, sizeof(int) * (size_t)nfds);
-	}
-	(void)sendmsg(fd, &mh, MSG_NOSIGNAL);
-}
-
+/* m encoded as a message of type and id into out (WIRE_MSGMAX bytes). */
 static size_t
 enc(struct proto_msg *m, uint16_t type, uint64_t id, uint8_t *out)
 {
-	m->hdr.type = type;
-	m->hdr.id = id;
-	return proto_encode(m, out, PROTO_HDR_LEN + PROTO_MAX_FIXED);
+	return wire_encode(m, type, id, out, WIRE_MSGMAX);
 }
 
 static void
 local_hello(int fd)
 {
 	struct proto_msg m;
-	uint8_t buf[PROTO_HDR_LEN + PROTO_MAX_FIXED];
-	size_t n;
 
-	memset(&m, 0, sizeof m);
-	m.u.l_hello.version = PROTO_VERSION;
-	m.u.l_hello.pid = (uint32_t)getpid();
-	n = enc(&m, PT_L_HELLO, 0, buf);
-	send(fd, buf, n, MSG_NOSIGNAL);
-	(void)recv(fd, buf, sizeof buf, 0);	/* the WELCOME */
+	(void)wire_local_hello(fd, &m, 5000);
 }
 
 /* 1 when the daemon dropped us or answered with an error status. */
@@ -168,8 +114,8 @@ local_case(const char *name, int hello, const void *buf, size_t len,
 
 	if (hello)
 		local_hello(fd);
-	send_fds(fd, buf, len, fds, nfds);
-	result(name, local_rejected(fd, detail, sizeof detail), detail);
+	(void)wire_send_fds(fd, buf, len, fds, nfds, 0);
+	wire_result(name, local_rejected(fd, detail, sizeof detail), detail);
 	close(fd);
 }
 
@@ -242,7 +188,7 @@ run_local(void)
 	/* What the seals buy: once registered, the client cannot shrink
 	 * the file under the daemon (which would make its access SIGBUS). */
 	fds[0] = memfd_of(4096, F_SEAL_SHRINK | F_SEAL_GROW);
-	result("local: a sealed buffer cannot be truncated",
+	wire_result("local: a sealed buffer cannot be truncated",
 	    ftruncate(fds[0], 0) < 0 && errno == EPERM,
 	    "ftruncate of a sealed memfd succeeded");
 	close(fds[0]);
@@ -260,18 +206,9 @@ run_local(void)
 	/* The daemon still answers a well-behaved client. */
 	{
 		int fd = local_connect();
-		uint8_t r[PROTO_HDR_LEN + PROTO_MAX_FIXED];
-		ssize_t k;
 
-		memset(&m, 0, sizeof m);
-		m.u.l_hello.version = PROTO_VERSION;
-		n = enc(&m, PT_L_HELLO, 0, buf);
-		send(fd, buf, n, MSG_NOSIGNAL);
-		k = recv(fd, r, sizeof r, 0);
-		result("local: a good client is still served",
-		    k > 0 && proto_decode(r, (size_t)k, PROTO_CH_LOCAL_OUT,
-		    &m) == PROTO_OK && m.hdr.type == PT_L_WELCOME,
-		    "no WELCOME");
+		wire_result("local: a good client is still served",
+		    wire_local_hello(fd, &m, 5000) == 0, "no WELCOME");
 		close(fd);
 	}
 }
@@ -281,20 +218,8 @@ run_local(void)
 static int
 peer_connect(void)
 {
-	struct addrinfo hints, *ai;
-	int fd;
-
-	memset(&hints, 0, sizeof hints);
-	hints.ai_socktype = SOCK_STREAM;
-	if (getaddrinfo(target, target_port, &hints, &ai) != 0)
-		exit(1);
-	fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0 || connect(fd, ai->ai_addr, ai->ai_addrlen) < 0) {
-		perror("asoc-hostile: connect");
-		exit(1);
-	}
-	freeaddrinfo(ai);
-	return fd;
+	return wire_must(wire_tcp_connect(target, target_port),
+	    "asoc-hostile: connect");
 }
 
 /* 1 when the daemon closed the connection (after an optional REFUSE,
@@ -345,7 +270,7 @@ peer_case(const char *name, const void *buf, size_t len, const char *want,
 		    refuse, want);
 		ok = 0;
 	}
-	result(name, ok, detail);
+	wire_result(name, ok, detail);
 	close(fd);
 }
 
@@ -353,32 +278,24 @@ peer_case(const char *name, const void *buf, size_t len, const char *want,
 static int
 peer_read_msg(int fd, struct proto_msg *m)
 {
-	static uint8_t buf[PROTO_HDR_LEN + PROTO_MAX_FIXED];
-	struct pollfd p = { fd, POLLIN, 0 };
-	size_t have = 0, want = PROTO_HDR_LEN;
-	struct proto_hdr h;
-	ssize_t n;
-
-	while (have < want) {
-		if (poll(&p, 1, 3000) <= 0)
-			return -1;
-		n = recv(fd, buf + have, want - have, 0);
-		if (n <= 0)
-			return -1;
-		have += (size_t)n;
-		if (have == PROTO_HDR_LEN) {
-			if (proto_decode_hdr(buf, have, PROTO_CH_PEER, &h) !=
-			    PROTO_OK)
-				return -1;
-			want += h.length;
-		}
-	}
-	return proto_decode(buf, have, PROTO_CH_PEER, m) == PROTO_OK ? 0 : -1;
+	return wire_peer_recv(fd, m, 3000) == 0 ? 0 : -1;
 }
 
 /* A well-formed HELLO as claim_rank of claim_world, then
  * what a peer without the key can do: answer the CHALLENGE with a forged
  * proof, or skip the proof and send a transfer. */
+/* A HELLO as claim_rank of claim_world in community default. */
+static void
+claim_hello(struct proto_msg *m)
+{
+	memset(m, 0, sizeof *m);
+	m->u.hello.version = PROTO_VERSION;
+	m->u.hello.world = claim_world;
+	m->u.hello.rank = claim_rank;
+	proto_set_name(m->u.hello.community, sizeof m->u.hello.community,
+	    "default");
+}
+
 static void
 peer_handshake_cases(void)
 {
@@ -388,12 +305,7 @@ peer_handshake_cases(void)
 	size_t n;
 	int fd, ok;
 
-	memset(&m, 0, sizeof m);
-	m.u.hello.version = PROTO_VERSION;
-	m.u.hello.world = claim_world;
-	m.u.hello.rank = claim_rank;
-	proto_set_name(m.u.hello.community, sizeof m.u.hello.community,
-	    "default");
+	claim_hello(&m);
 	memset(m.u.hello.nonce, 0x42, sizeof m.u.hello.nonce);
 	n = enc(&m, PT_HELLO, 0, buf);
 
@@ -412,15 +324,10 @@ peer_handshake_cases(void)
 			    "'key mismatch'", refuse);
 	} else
 		snprintf(detail, sizeof detail, "no CHALLENGE to a HELLO");
-	result("peer: a forged proof in AUTH is refused", ok, detail);
+	wire_result("peer: a forged proof in AUTH is refused", ok, detail);
 	close(fd);
 
-	memset(&m, 0, sizeof m);
-	m.u.hello.version = PROTO_VERSION;
-	m.u.hello.world = claim_world;
-	m.u.hello.rank = claim_rank;
-	proto_set_name(m.u.hello.community, sizeof m.u.hello.community,
-	    "default");
+	claim_hello(&m);
 	n = enc(&m, PT_HELLO, 0, buf);
 	fd = peer_connect();
 	(void)send(fd, buf, n, MSG_NOSIGNAL);
@@ -435,7 +342,7 @@ peer_handshake_cases(void)
 		ok = peer_dropped(fd, NULL, 0, detail, sizeof detail);
 	} else
 		snprintf(detail, sizeof detail, "no CHALLENGE to a HELLO");
-	result("peer: RTS before proving the key is dropped", ok, detail);
+	wire_result("peer: RTS before proving the key is dropped", ok, detail);
 	close(fd);
 }
 
@@ -490,15 +397,6 @@ run_peer(void)
 
 /* --- a proven peer that grants 0 bytes --- */
 
-static int
-zero_cts_send(int fd, struct proto_msg *m)
-{
-	uint8_t buf[PROTO_HDR_LEN + PROTO_MAX_FIXED];
-	size_t n = proto_encode(m, buf, sizeof buf);
-
-	return n > 0 && send(fd, buf, n, MSG_NOSIGNAL) == (ssize_t)n ? 0 : -1;
-}
-
 static void
 run_zero_cts(uint32_t world, uint32_t rank, const char *community)
 {
@@ -521,14 +419,14 @@ run_zero_cts(uint32_t world, uint32_t rank, const char *community)
 
 		hs_start_outgoing(&h0, &cfg, 0, &m);
 		m.hdr.id = 0;
-		if (zero_cts_send(fd, &m) < 0)
+		if (wire_peer_send(fd, &m) < 0)
 			goto done;
 		/* CHALLENGE, then WELCOME: up. */
 		for (i = 0; i < 2 && r == HSR_CONTINUE; i++) {
 			if (peer_read_msg(fd, &m) < 0)
 				break;
 			r = hs_input(&h0, &m, &out, why, sizeof why, &st);
-			if (out.hdr.type != 0 && zero_cts_send(fd, &out) < 0)
+			if (out.hdr.type != 0 && wire_peer_send(fd, &out) < 0)
 				break;
 		}
 	}
@@ -552,7 +450,7 @@ run_zero_cts(uint32_t world, uint32_t rank, const char *community)
 	out.hdr.id = m.hdr.id;
 	out.u.cts.recv_id = 7;
 	out.u.cts.len = 0;
-	if (zero_cts_send(fd, &out) < 0) {
+	if (wire_peer_send(fd, &out) < 0) {
 		snprintf(detail, sizeof detail, "cannot send the CTS");
 		goto done;
 	}
@@ -591,7 +489,7 @@ run_zero_cts(uint32_t world, uint32_t rank, const char *community)
 		}
 	}
 done:
-	result("peer: a CTS granting 0 bytes draws no garbage", ok, detail);
+	wire_result("peer: a CTS granting 0 bytes draws no garbage", ok, detail);
 	close(fd);
 }
 
@@ -667,7 +565,7 @@ run_flood(unsigned count, unsigned seconds)
 		if (fds[i] >= 0)
 			close(fds[i]);
 	free(fds);
-	result("flood: connections opened and closed", made > 0,
+	wire_result("flood: connections opened and closed", made > 0,
 	    "no connection could be made");
 }
 
@@ -702,6 +600,5 @@ main(int argc, char **argv)
 		    "COMMUNITY | flood SOCKET HOST PORT N SECONDS\n");
 		return 2;
 	}
-	printf("%d passed, %d failed\n", passed, failed);
-	return failed == 0 ? 0 : 1;
+	return wire_summary();
 }

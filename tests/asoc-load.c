@@ -32,7 +32,6 @@
 #include <sys/wait.h>
 
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,6 +40,7 @@
 #include <unistd.h>
 
 #include "asoc.h"
+#include "tool-opts.h"
 #include "xfer-sum.h"
 
 #define LOAD_MAX_DAEMONS	16
@@ -388,64 +388,57 @@ load_usage(void)
 	exit(2);
 }
 
+/* --socket, once per daemon. */
+static int
+add_socket(const char *arg)
+{
+	if (opt_ndaemons == LOAD_MAX_DAEMONS)
+		return -1;
+	opt_sockets[opt_ndaemons++] = arg;
+	return 0;
+}
+
+/* --fault: the one mistake the checker must catch. */
+static int
+set_fault(const char *arg)
+{
+	static const char *const names[] = { "dup", "skip", "swap",
+	    "corrupt" };
+	static const int faults[] = { FAULT_DUP, FAULT_SKIP, FAULT_SWAP,
+	    FAULT_CORRUPT };
+	size_t i;
+
+	for (i = 0; i < sizeof names / sizeof names[0]; i++) {
+		if (strcmp(arg, names[i]) == 0) {
+			opt_fault = faults[i];
+			return 0;
+		}
+	}
+	return -1;
+}
+
 int
 main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "socket", required_argument, NULL, 's' },
-		{ "clients", required_argument, NULL, 'n' },
-		{ "count", required_argument, NULL, 'k' },
-		{ "max-size", required_argument, NULL, 'm' },
-		{ "window", required_argument, NULL, 'w' },
-		{ "seed", required_argument, NULL, 'S' },
-		{ "fault", required_argument, NULL, 'F' },
-		{ NULL, 0, NULL, 0 }
+	static const struct topt opts[] = {
+		{ "socket", TOPT_CALL, NULL, add_socket },
+		{ "clients", TOPT_UINT, &opt_clients, NULL },
+		{ "count", TOPT_UINT, &opt_count, NULL },
+		{ "max-size", TOPT_U64, &opt_max, NULL },
+		{ "window", TOPT_UINT, &opt_window, NULL },
+		{ "seed", TOPT_U64, &opt_seed, NULL },
+		{ "fault", TOPT_CALL, NULL, set_fault },
+		{ NULL, 0, NULL, NULL }
 	};
 	struct load_result sum, res;
-	int fds[2], ch, status, bad = 0;
+	int fds[2], status, bad = 0;
 	unsigned i, same = 0;
 	double t0, secs;
 	pid_t pid;
 
-	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		switch (ch) {
-		case 's':
-			if (opt_ndaemons == LOAD_MAX_DAEMONS)
-				load_usage();
-			opt_sockets[opt_ndaemons++] = optarg;
-			break;
-		case 'n':
-			opt_clients = (unsigned)strtoul(optarg, NULL, 0);
-			break;
-		case 'k':
-			opt_count = (unsigned)strtoul(optarg, NULL, 0);
-			break;
-		case 'm':
-			opt_max = strtoull(optarg, NULL, 0);
-			break;
-		case 'w':
-			opt_window = (unsigned)strtoul(optarg, NULL, 0);
-			break;
-		case 'S':
-			opt_seed = strtoull(optarg, NULL, 0);
-			break;
-		case 'F':
-			if (strcmp(optarg, "dup") == 0)
-				opt_fault = FAULT_DUP;
-			else if (strcmp(optarg, "skip") == 0)
-				opt_fault = FAULT_SKIP;
-			else if (strcmp(optarg, "swap") == 0)
-				opt_fault = FAULT_SWAP;
-			else if (strcmp(optarg, "corrupt") == 0)
-				opt_fault = FAULT_CORRUPT;
-			else
-				load_usage();
-			break;
-		default:
-			load_usage();
-		}
-	}
-	if (optind != argc || opt_ndaemons == 0 || opt_clients < 2 ||
+	if (topt_parse(argc, argv, opts, load_usage) != argc)
+		load_usage();
+	if (opt_ndaemons == 0 || opt_clients < 2 ||
 	    opt_clients > LOAD_MAX_CLIENTS || opt_window == 0 ||
 	    opt_window > LOAD_MAX_WINDOW || opt_max < LOAD_HDR)
 		load_usage();

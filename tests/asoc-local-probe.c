@@ -35,94 +35,17 @@
 #include <unistd.h>
 
 #include "proto.h"
+#include "wire-client.h"
 
-#define MSGMAX (PROTO_HDR_LEN + PROTO_MAX_FIXED)
-
-static int passed, failed;
 static const char *sockpath;
 static uint32_t my_rank, daemon_pid;
 static int sanitized;	/* ASOC_SANITIZERS=yes: see case_pace */
 
-static void
-result(const char *name, int ok, const char *detail)
-{
-	if (ok) {
-		passed++;
-		printf("ok - %s\n", name);
-	} else {
-		failed++;
-		printf("FAIL - %s: %s\n", name, detail);
-	}
-	fflush(stdout);
-}
-
 static int
 lconnect(void)
 {
-	struct sockaddr_un sun;
-	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-
-	memset(&sun, 0, sizeof sun);
-	sun.sun_family = AF_UNIX;
-	snprintf(sun.sun_path, sizeof sun.sun_path, "%s", sockpath);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&sun, sizeof sun) < 0) {
-		perror("asoc-local-probe: connect");
-		exit(1);
-	}
-	return fd;
-}
-
-static int
-lsend(int fd, uint16_t type, uint64_t id, struct proto_msg *m,
-    const int *fds, int nfds, int flags)
-{
-	uint8_t buf[MSGMAX];
-	char cbuf[CMSG_SPACE(sizeof(int) * 4)];
-	struct iovec iov;
-	struct msghdr mh;
-	struct cmsghdr *cm;
-	size_t n;
-
-	m->hdr.type = type;
-	m->hdr.id = id;
-	if ((n = proto_encode(m, buf, sizeof buf)) == 0) {
-		fprintf(stderr, "asoc-local-probe: cannot encode\n");
-		exit(1);
-	}
-	iov.iov_base = buf;
-	iov.iov_len = n;
-	memset(&mh, 0, sizeof mh);
-	memset(cbuf, 0, sizeof cbuf);
-	mh.msg_iov = &iov;
-	mh.msg_iovlen = 1;
-	if (nfds > 0) {
-		mh.msg_control = cbuf;
-		mh.msg_controllen = CMSG_SPACE(sizeof(int) * (size_t)nfds);
-		cm = CMSG_FIRSTHDR(&mh);
-		cm->cmsg_level = SOL_SOCKET;
-		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(sizeof(int) * (size_t)nfds);
-		memcpy(CMSG_DATA(cm), fds, sizeof(int) * (size_t)nfds);
-	}
-	return sendmsg(fd, &mh, MSG_NOSIGNAL | flags) < 0 ? -1 : 0;
-}
-
-/* One reply within ms; 0, -1 on EOF, -2 on timeout. */
-static int
-lrecv(int fd, struct proto_msg *m, int ms)
-{
-	uint8_t buf[MSGMAX];
-	struct pollfd p = { fd, POLLIN, 0 };
-	ssize_t n;
-
-	if (poll(&p, 1, ms) <= 0)
-		return -2;
-	n = recv(fd, buf, sizeof buf, MSG_DONTWAIT);
-	if (n <= 0)
-		return -1;
-	if (proto_decode(buf, (size_t)n, PROTO_CH_LOCAL_OUT, m) != PROTO_OK)
-		return -1;
-	return 0;
+	return wire_must(wire_local_connect(sockpath),
+	    "asoc-local-probe: connect");
 }
 
 static int
@@ -130,11 +53,7 @@ hello(int fd)
 {
 	struct proto_msg m;
 
-	memset(&m, 0, sizeof m);
-	m.u.l_hello.version = PROTO_VERSION;
-	m.u.l_hello.pid = (uint32_t)getpid();
-	lsend(fd, PT_L_HELLO, 0, &m, NULL, 0, 0);
-	if (lrecv(fd, &m, 5000) != 0 || m.hdr.type != PT_L_WELCOME)
+	if (wire_local_hello(fd, &m, 5000) < 0)
 		return -1;
 	my_rank = m.u.l_welcome.rank;
 	daemon_pid = m.u.l_welcome.daemon_pid;
@@ -183,9 +102,9 @@ reg(int fd, size_t size, uint8_t **map, uint64_t id)
 
 	memset(&m, 0, sizeof m);
 	m.u.l_reg.size = size;
-	lsend(fd, PT_L_REG, id, &m, &mfd, 1, 0);
+	wire_local_send(fd, PT_L_REG, id, &m, &mfd, 1, 0);
 	close(mfd);
-	if (lrecv(fd, &m, 10000) != 0 || m.hdr.type != PT_L_DONE ||
+	if (wire_local_recv(fd, &m, 10000) != 0 || m.hdr.type != PT_L_DONE ||
 	    m.u.l_done.status != PS_OK) {
 		fprintf(stderr, "asoc-local-probe: cannot register %zu bytes: "
 		    "%s\n", size, m.u.l_done.msg);
@@ -206,7 +125,7 @@ xfer(int fd, uint16_t type, uint64_t id, uint64_t buf, uint64_t off,
 	m.u.l_xfer.len = len;
 	m.u.l_xfer.tag = tag;
 	m.u.l_xfer.peer = peer;
-	lsend(fd, type, id, &m, NULL, 0, 0);
+	wire_local_send(fd, type, id, &m, NULL, 0, 0);
 }
 
 static void
@@ -216,7 +135,7 @@ lfree(int fd, uint64_t id, uint64_t buf)
 
 	memset(&m, 0, sizeof m);
 	m.u.l_free.buf_id = buf;
-	lsend(fd, PT_L_FREE, id, &m, NULL, 0, 0);
+	wire_local_send(fd, PT_L_FREE, id, &m, NULL, 0, 0);
 }
 
 /* The daemon answers a fresh client: it is alive. */
@@ -249,7 +168,7 @@ case_overrun_one(const char *name, size_t sendlen)
 	xfer(fd, PT_L_RECV, 10, rb, 0, rlen, 77, my_rank);
 	xfer(fd, PT_L_SEND, 11, sb, 0, sendlen, 77, my_rank);
 	while (got < 2) {
-		if (lrecv(fd, &m, 5000) != 0) {
+		if (wire_local_recv(fd, &m, 5000) != 0) {
 			snprintf(detail, sizeof detail, "the daemon dropped "
 			    "us or died after %d of 2 replies", got);
 			ok = 0;
@@ -279,7 +198,7 @@ case_overrun_one(const char *name, size_t sendlen)
 		snprintf(detail, sizeof detail, "the daemon died");
 		ok = 0;
 	}
-	result(name, ok, detail);
+	wire_result(name, ok, detail);
 	munmap(rmap, rsize);
 	munmap(smap, sendlen);
 	close(fd);
@@ -317,7 +236,7 @@ case_free(const char *name, size_t half, int pause_ms, int mid_copy)
 		usleep((useconds_t)pause_ms * 1000);
 	lfree(fd, 22, b);
 	while (got < 3) {
-		int rc = lrecv(fd, &m, 10000);
+		int rc = wire_local_recv(fd, &m, 10000);
 
 		if (rc != 0) {
 			snprintf(detail, sizeof detail, "%s after %d of 3 "
@@ -341,7 +260,7 @@ case_free(const char *name, size_t half, int pause_ms, int mid_copy)
 		got++;
 	}
 	/* Exactly once each, and nothing more (a double completion). */
-	if (ok && lrecv(fd, &m, 300) == 0) {
+	if (ok && wire_local_recv(fd, &m, 300) == 0) {
 		snprintf(detail, sizeof detail, "a fourth reply, for request "
 		    "%llu", (unsigned long long)m.hdr.id);
 		ok = 0;
@@ -363,7 +282,7 @@ case_free(const char *name, size_t half, int pause_ms, int mid_copy)
 		snprintf(detail, sizeof detail, "the daemon died");
 		ok = 0;
 	}
-	result(name, ok, detail);
+	wire_result(name, ok, detail);
 	close(fd);
 }
 
@@ -393,7 +312,7 @@ case_reg_fds(void)
 	struct proto_msg m;
 	char detail[256] = "";
 	int before, after, i, j, fd, fds[4];
-	uint8_t buf[MSGMAX];
+	uint8_t buf[WIRE_MSGMAX];
 
 	close(hello_or_die());	/* learns daemon_pid */
 	usleep(200000);
@@ -404,7 +323,7 @@ case_reg_fds(void)
 			fds[j] = memfd_sealed(4096, NULL);
 		memset(&m, 0, sizeof m);
 		m.u.l_reg.size = 4096;
-		lsend(fd, PT_L_REG, 1, &m, fds, 4, 0);
+		wire_local_send(fd, PT_L_REG, 1, &m, fds, 4, 0);
 		for (j = 0; j < 4; j++)
 			close(fds[j]);
 		/* Dropped: EOF (wait for it, so the daemon is done). */
@@ -416,7 +335,7 @@ case_reg_fds(void)
 	after = count_fds((pid_t)daemon_pid);
 	snprintf(detail, sizeof detail, "the daemon held %d descriptors "
 	    "before 10 such clients and %d after", before, after);
-	result("reg-fds: L_REG before L_HELLO closes its 4 descriptors",
+	wire_result("reg-fds: L_REG before L_HELLO closes its 4 descriptors",
 	    before > 0 && after <= before + 1, detail);
 }
 
@@ -456,7 +375,7 @@ flood(int fd)
 	memset(&m, 0, sizeof m);
 	m.u.l_free.buf_id = 0xdead;
 	while (sent < PACE_MAX_SEND) {
-		if (lsend(fd, PT_L_FREE, (uint64_t)sent + 1, &m, NULL, 0,
+		if (wire_local_send(fd, PT_L_FREE, (uint64_t)sent + 1, &m, NULL, 0,
 		    MSG_DONTWAIT) == 0) {
 			sent++;
 			continue;
@@ -499,7 +418,7 @@ case_pace(void)
 		}
 		/* Every request is answered, in full: nothing dropped. */
 		for (got = 0; got < sent[i]; got++) {
-			if ((rc = lrecv(fds[i], &m, 5000)) != 0) {
+			if ((rc = wire_local_recv(fds[i], &m, 5000)) != 0) {
 				snprintf(detail, sizeof detail, "client %d got "
 				    "%ld of %ld replies, then %s", i, got,
 				    sent[i], rc == -2 ? "silence" :
@@ -509,7 +428,7 @@ case_pace(void)
 			}
 		}
 	}
-	result("pace: a client that does not read its replies is paced, and "
+	wire_result("pace: a client that does not read its replies is paced, and "
 	    "gets every reply once it reads", ok, detail);
 	/* ASan's allocator keeps freed memory in quarantine and ignores
 	 * malloc_trim: the daemon's size says nothing there. */
@@ -521,7 +440,7 @@ case_pace(void)
 	}
 	snprintf(detail, sizeof detail, "%d clients flooding took the daemon "
 	    "from %ld KiB to %ld KiB", PACE_CLIENTS, base, peak);
-	result("pace: replies queued to such clients stay bounded (< 8 MiB)",
+	wire_result("pace: replies queued to such clients stay bounded (< 8 MiB)",
 	    base > 0 && peak - base < 8192, detail);
 	for (i = 0; i < PACE_CLIENTS; i++)
 		close(fds[i]);
@@ -539,13 +458,13 @@ case_pace(void)
 			m.u.l_xfer.len = 16;
 			m.u.l_xfer.tag = k;
 			m.u.l_xfer.peer = my_rank;
-			lsend(fds[i], PT_L_RECV, k + 2, &m, NULL, 0, 0);
+			wire_local_send(fds[i], PT_L_RECV, k + 2, &m, NULL, 0, 0);
 		}
 	}
 	/* A round trip on each: all of them were read. */
 	for (i = 0; i < PACE_CLIENTS; i++) {
 		lfree(fds[i], 1000000, 0xdead);
-		while (lrecv(fds[i], &m, 10000) == 0 && m.hdr.id != 1000000)
+		while (wire_local_recv(fds[i], &m, 10000) == 0 && m.hdr.id != 1000000)
 			;
 	}
 	peak = rss_kib((pid_t)daemon_pid);
@@ -558,7 +477,7 @@ case_pace(void)
 	snprintf(detail, sizeof detail, "%d clients with %d requests each "
 	    "took the daemon from %ld KiB to %ld KiB; %ld KiB once they left",
 	    PACE_CLIENTS, PACE_BURST, base, peak, left);
-	result("pace: memory goes back after a burst (within 4 MiB)",
+	wire_result("pace: memory goes back after a burst (within 4 MiB)",
 	    base > 0 && peak > base && left - base < 4096, detail);
 }
 
@@ -581,8 +500,8 @@ case_max_clients(unsigned n)
 	fd = lconnect();
 	memset(&m, 0, sizeof m);
 	m.u.l_hello.version = PROTO_VERSION;
-	lsend(fd, PT_L_HELLO, 0, &m, NULL, 0, 0);
-	rc = lrecv(fd, &m, 5000);
+	wire_local_send(fd, PT_L_HELLO, 0, &m, NULL, 0, 0);
+	rc = wire_local_recv(fd, &m, 5000);
 	if (rc != 0 || m.hdr.type != PT_L_DONE ||
 	    strstr(m.u.l_done.msg, "--max-clients") == NULL) {
 		snprintf(detail, sizeof detail, "client %u got %s", n + 1,
@@ -590,13 +509,13 @@ case_max_clients(unsigned n)
 		    "welcomed" : m.u.l_done.msg);
 		ok = 0;
 	}
-	result("max-clients: one client too many is refused, naming "
+	wire_result("max-clients: one client too many is refused, naming "
 	    "--max-clients", ok, detail);
 	close(fd);
 	close(fds[0]);
 	usleep(300000);
 	fd = lconnect();
-	result("max-clients: a place that frees up is taken again",
+	wire_result("max-clients: a place that frees up is taken again",
 	    hello(fd) == 0, "the next client was refused");
 	close(fd);
 	for (i = 1; i < n; i++)
@@ -638,6 +557,5 @@ main(int argc, char **argv)
 			return 2;
 		}
 	}
-	printf("%d passed, %d failed\n", passed, failed);
-	return failed ? 1 : 0;
+	return wire_summary();
 }

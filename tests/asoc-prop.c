@@ -38,8 +38,8 @@
 
 #include "le.h"
 #include "proto.h"
+#include "wire-client.h"
 
-#define MSGMAX (PROTO_HDR_LEN + PROTO_MAX_FIXED)
 #define NBUF 6		/* buffers per client at most */
 #define NREQ 48		/* live requests per client at most */
 #define NSENDS (1 << 20)	/* send records kept */
@@ -140,73 +140,20 @@ static void
 lsend(struct pclient *c, uint16_t type, uint64_t id, struct proto_msg *m,
     int mfd)
 {
-	uint8_t buf[MSGMAX];
-	char cbuf[CMSG_SPACE(sizeof(int))];
-	struct iovec iov;
-	struct msghdr mh;
-	struct cmsghdr *cm;
-
-	m->hdr.type = type;
-	m->hdr.id = id;
-	iov.iov_base = buf;
-	iov.iov_len = proto_encode(m, buf, sizeof buf);
-	memset(&mh, 0, sizeof mh);
-	mh.msg_iov = &iov;
-	mh.msg_iovlen = 1;
-	if (mfd >= 0) {
-		memset(cbuf, 0, sizeof cbuf);
-		mh.msg_control = cbuf;
-		mh.msg_controllen = sizeof cbuf;
-		cm = CMSG_FIRSTHDR(&mh);
-		cm->cmsg_level = SOL_SOCKET;
-		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(cm), &mfd, sizeof(int));
-	}
-	if (sendmsg(c->fd, &mh, MSG_NOSIGNAL) < 0)
+	if (wire_local_send(c->fd, type, id, m, &mfd, mfd >= 0, 0) < 0)
 		violation("rank %u's daemon is gone (write: %s)", c->rank,
 		    strerror(errno));
-}
-
-static int
-lrecv(struct pclient *c, struct proto_msg *m, int ms)
-{
-	uint8_t buf[MSGMAX];
-	struct pollfd p = { c->fd, POLLIN, 0 };
-	ssize_t n;
-
-	if (poll(&p, 1, ms) <= 0)
-		return -2;
-	if ((n = recv(c->fd, buf, sizeof buf, MSG_DONTWAIT)) <= 0) {
-		if (n < 0 && errno == EAGAIN)
-			return -2;
-		return -1;
-	}
-	return proto_decode(buf, (size_t)n, PROTO_CH_LOCAL_OUT, m) ==
-	    PROTO_OK ? 0 : -1;
 }
 
 static void
 open_client(struct pclient *c, const char *path)
 {
-	struct sockaddr_un sun;
 	struct proto_msg m;
 
 	memset(c, 0, sizeof *c);
 	c->next_id = 1;
-	c->fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-	memset(&sun, 0, sizeof sun);
-	sun.sun_family = AF_UNIX;
-	snprintf(sun.sun_path, sizeof sun.sun_path, "%s", path);
-	if (c->fd < 0 || connect(c->fd, (struct sockaddr *)&sun,
-	    sizeof sun) < 0) {
-		perror("asoc-prop: connect");
-		exit(1);
-	}
-	memset(&m, 0, sizeof m);
-	m.u.l_hello.version = PROTO_VERSION;
-	lsend(c, PT_L_HELLO, 0, &m, -1);
-	if (lrecv(c, &m, 5000) != 0 || m.hdr.type != PT_L_WELCOME) {
+	c->fd = wire_must(wire_local_connect(path), "asoc-prop: connect");
+	if (wire_local_hello(c->fd, &m, 5000) < 0) {
 		fprintf(stderr, "asoc-prop: no L_WELCOME from %s\n", path);
 		exit(1);
 	}
@@ -441,7 +388,7 @@ pump(int ms)
 	if (poll(p, 2, ms) <= 0)
 		return;
 	for (i = 0; i < 2; i++)
-		while ((rc = lrecv(&cl[i], &m, 0)) == 0) {
+		while ((rc = wire_local_recv(cl[i].fd, &m, 0)) == 0) {
 			if (m.hdr.type == PT_L_DONE)
 				on_done(&cl[i], &m);
 			if (violated)
@@ -488,7 +435,7 @@ op_reg(struct pclient *c)
 	close(mfd);
 	/* The reply, among completions of live requests. */
 	for (;;) {
-		if ((rc = lrecv(c, &m, 10000)) != 0) {
+		if ((rc = wire_local_recv(c->fd, &m, 10000)) != 0) {
 			violation("rank %u: no reply to L_REG", c->rank);
 			return;
 		}

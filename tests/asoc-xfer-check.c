@@ -24,7 +24,6 @@
  */
 #include "config.h"
 
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +31,7 @@
 #include <unistd.h>
 
 #include "asoc.h"
+#include "tool-opts.h"
 #include "xfer-sum.h"
 
 static const char *opt_socket;
@@ -244,6 +244,28 @@ run_self(asoc_t *as, asoc_buf_t *src, asoc_buf_t *dst)
 	return 0;
 }
 
+/* --to and --from: a rank, or any (a receive from any source). */
+static int
+set_peer(const char *arg)
+{
+	opt_peer = strcmp(arg, "any") == 0 ? ASOC_ANY_SOURCE : atoi(arg);
+	return 0;
+}
+
+static int
+set_order(const char *arg)
+{
+	opt_send_first = strcmp(arg, "send-first") == 0;
+	return 0;
+}
+
+static int
+set_expect(const char *arg)
+{
+	opt_expect = status_by_name(arg);
+	return 0;
+}
+
 static void
 usage(void)
 {
@@ -258,88 +280,35 @@ usage(void)
 int
 main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "socket", required_argument, NULL, 's' },
-		{ "to", required_argument, NULL, 't' },
-		{ "from", required_argument, NULL, 'f' },
-		{ "size", required_argument, NULL, 'n' },
-		{ "cap", required_argument, NULL, 'c' },
-		{ "tag", required_argument, NULL, 'g' },
-		{ "count", required_argument, NULL, 'k' },
-		{ "seed", required_argument, NULL, 'S' },
-		{ "order", required_argument, NULL, 'o' },
-		{ "expect", required_argument, NULL, 'e' },
-		{ "offset", required_argument, NULL, 'O' },
-		{ "guard", required_argument, NULL, 'G' },
-		{ "settle-ms", required_argument, NULL, 'W' },
-		{ "first", required_argument, NULL, 'F' },
-		{ "start-after", required_argument, NULL, 'A' },
-		{ "timeout-ms", required_argument, NULL, 'M' },
-		{ NULL, 0, NULL, 0 }
-	};
 	asoc_buf_t *b, *b2 = NULL;
 	asoc_status_t st;
 	uint64_t cap = 0;
 	const char *mode;
 	asoc_t *as;
-	int ch, rc;
+	int rc;
+	const struct topt opts[] = {
+		{ "socket", TOPT_STR, &opt_socket, NULL },
+		{ "to", TOPT_CALL, NULL, set_peer },
+		{ "from", TOPT_CALL, NULL, set_peer },
+		{ "size", TOPT_U64, &opt_size, NULL },
+		{ "cap", TOPT_U64, &cap, NULL },
+		{ "tag", TOPT_U64, &opt_tag, NULL },
+		{ "count", TOPT_UINT, &opt_count, NULL },
+		{ "seed", TOPT_U64, &opt_seed, NULL },
+		{ "order", TOPT_CALL, NULL, set_order },
+		{ "expect", TOPT_CALL, NULL, set_expect },
+		{ "offset", TOPT_U64, &opt_offset, NULL },
+		{ "guard", TOPT_U64, &opt_guard, NULL },
+		{ "settle-ms", TOPT_UINT, &opt_settle_ms, NULL },
+		{ "first", TOPT_UINT, &opt_first, NULL },
+		{ "start-after", TOPT_STR, &opt_start_after, NULL },
+		{ "timeout-ms", TOPT_UINT, &opt_timeout_ms, NULL },
+		{ NULL, 0, NULL, NULL }
+	};
 
-	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		switch (ch) {
-		case 's':
-			opt_socket = optarg;
-			break;
-		case 't':
-		case 'f':
-			opt_peer = strcmp(optarg, "any") == 0 ?
-			    ASOC_ANY_SOURCE : atoi(optarg);
-			break;
-		case 'n':
-			opt_size = strtoull(optarg, NULL, 0);
-			break;
-		case 'c':
-			cap = strtoull(optarg, NULL, 0);
-			break;
-		case 'g':
-			opt_tag = strtoull(optarg, NULL, 0);
-			break;
-		case 'k':
-			opt_count = (unsigned)atoi(optarg);
-			break;
-		case 'S':
-			opt_seed = strtoull(optarg, NULL, 0);
-			break;
-		case 'o':
-			opt_send_first = strcmp(optarg, "send-first") == 0;
-			break;
-		case 'e':
-			opt_expect = status_by_name(optarg);
-			break;
-		case 'O':
-			opt_offset = strtoull(optarg, NULL, 0);
-			break;
-		case 'G':
-			opt_guard = strtoull(optarg, NULL, 0);
-			break;
-		case 'W':
-			opt_settle_ms = (unsigned)atoi(optarg);
-			break;
-		case 'F':
-			opt_first = (unsigned)atoi(optarg);
-			break;
-		case 'A':
-			opt_start_after = optarg;
-			break;
-		case 'M':
-			opt_timeout_ms = (unsigned)atoi(optarg);
-			break;
-		default:
-			usage();
-		}
-	}
-	if (optind != argc - 1)
+	if (topt_parse(argc, argv, opts, usage) != argc - 1)
 		usage();
-	mode = argv[optind];
+	mode = argv[argc - 1];
 	if ((st = asoc_open(opt_socket, &as)) != ASOC_OK)
 		die("open", as, st);
 	asoc_set_timeout(as, opt_timeout_ms);

@@ -4,7 +4,7 @@
  */
 #include "config.h"
 
-#include <check.h>
+#include "check-main.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -264,31 +264,13 @@ END_TEST
 static Suite *
 conf_suite(void)
 {
-	Suite *s = suite_create("conf");
-	TCase *tc = tcase_create("core");
-
-	tcase_add_checked_fixture(tc, NULL, teardown);
-	tcase_set_timeout(tc, 10);
-	tcase_add_test(tc, defaults);
-	tcase_add_test(tc, precedence);
-	tcase_add_test(tc, config_from_env);
-	tcase_add_test(tc, short_options);
-	tcase_add_test(tc, bad_values);
-	tcase_add_test(tc, tls_settings);
-	tcase_add_test(tc, bad_file);
-	tcase_add_test(tc, sizes);
-	suite_add_tcase(s, tc);
-	return s;
+	return check_suite("conf", "core", NULL, teardown, 10,
+	    CHECK_TESTS(defaults, precedence, config_from_env, short_options,
+	    bad_values, tls_settings, bad_file, sizes));
 }
 
 int
 main(void)
 {
-	SRunner *sr = srunner_create(conf_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return check_run(conf_suite(), NULL);
 }

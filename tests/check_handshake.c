@@ -8,7 +8,7 @@
  */
 #include "config.h"
 
-#include <check.h>
+#include "check-main.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,14 +60,24 @@ struct run {
 	enum hs_result ra, rc;
 };
 
+/* Starts connector c (to rank want) and acceptor a, and has a answer
+ * c's HELLO (in hello) with a CHALLENGE (in chal): where most cases
+ * begin. */
+static void
+to_challenge(struct hs *c, struct hs *a, uint32_t want,
+    struct proto_msg *hello, struct proto_msg *chal)
+{
+	hs_start_outgoing(c, &cfg_c, want, hello);
+	hs_start_incoming(a, &cfg_a);
+	ck_assert_int_eq(feed(a, hello, chal), HSR_CONTINUE);
+}
+
 static void
 run_good(struct hs *c, struct hs *a, struct run *r)
 {
 	struct proto_msg none;
 
-	hs_start_outgoing(c, &cfg_c, 1, &r->hello);
-	hs_start_incoming(a, &cfg_a);
-	ck_assert_int_eq(feed(a, &r->hello, &r->challenge), HSR_CONTINUE);
+	to_challenge(c, a, 1, &r->hello, &r->challenge);
 	ck_assert_uint_eq(r->challenge.hdr.type, PT_CHALLENGE);
 	ck_assert_int_eq(feed(c, &r->challenge, &r->auth), HSR_CONTINUE);
 	ck_assert_uint_eq(r->auth.hdr.type, PT_AUTH);
@@ -120,9 +130,7 @@ START_TEST(wrong_key_acceptor)
 	struct hs c, a;
 
 	cfg_a.key = key2;
-	hs_start_outgoing(&c, &cfg_c, 1, &hello);
-	hs_start_incoming(&a, &cfg_a);
-	ck_assert_int_eq(feed(&a, &hello, &chal), HSR_CONTINUE);
+	to_challenge(&c, &a, 1, &hello, &chal);
 	ck_assert_int_eq(feed(&c, &chal, &ref), HSR_REFUSE);
 	ck_assert_uint_eq(ref.hdr.type, PT_REFUSE);
 	ck_assert_int_eq(st, PS_EPERM);
@@ -141,9 +149,7 @@ START_TEST(wrong_key_connector)
 	struct hs c, a;
 
 	cfg_c.key = key2;
-	hs_start_outgoing(&c, &cfg_c, 1, &hello);
-	hs_start_incoming(&a, &cfg_a);
-	ck_assert_int_eq(feed(&a, &hello, &chal), HSR_CONTINUE);
+	to_challenge(&c, &a, 1, &hello, &chal);
 	/* It cannot check the acceptor either, so it stops there... */
 	ck_assert_int_eq(feed(&c, &chal, &auth), HSR_REFUSE);
 	/* ...and an AUTH made with the wrong key is refused. */
@@ -230,9 +236,7 @@ START_TEST(wrong_rank_answers)
 	struct proto_msg hello, chal, out;
 	struct hs c, a;
 
-	hs_start_outgoing(&c, &cfg_c, 2, &hello);
-	hs_start_incoming(&a, &cfg_a);
-	ck_assert_int_eq(feed(&a, &hello, &chal), HSR_CONTINUE);
+	to_challenge(&c, &a, 2, &hello, &chal);
 	ck_assert_int_eq(feed(&c, &chal, &out), HSR_REFUSE);
 	ck_assert_ptr_nonnull(strstr(why, "expected rank 2"));
 }
@@ -261,9 +265,7 @@ START_TEST(auth_flags_differ)
 	struct proto_msg hello, chal, auth, out;
 	struct hs c, a;
 
-	hs_start_outgoing(&c, &cfg_c, 1, &hello);
-	hs_start_incoming(&a, &cfg_a);
-	ck_assert_int_eq(feed(&a, &hello, &chal), HSR_CONTINUE);
+	to_challenge(&c, &a, 1, &hello, &chal);
 	ck_assert_int_eq(feed(&c, &chal, &auth), HSR_CONTINUE);
 	auth.u.auth.flags = PROTO_HS_F_MUNGE;
 	proto_set_name(auth.u.auth.cred, sizeof auth.u.auth.cred, "MUNGE:x");
@@ -278,15 +280,11 @@ START_TEST(tampered_mac)
 	struct proto_msg hello, chal, auth, out;
 	struct hs c, a;
 
-	hs_start_outgoing(&c, &cfg_c, 1, &hello);
-	hs_start_incoming(&a, &cfg_a);
-	ck_assert_int_eq(feed(&a, &hello, &chal), HSR_CONTINUE);
+	to_challenge(&c, &a, 1, &hello, &chal);
 	chal.u.challenge.mac[7] ^= 1;
 	ck_assert_int_eq(feed(&c, &chal, &out), HSR_REFUSE);
 
-	hs_start_outgoing(&c, &cfg_c, 1, &hello);
-	hs_start_incoming(&a, &cfg_a);
-	ck_assert_int_eq(feed(&a, &hello, &chal), HSR_CONTINUE);
+	to_challenge(&c, &a, 1, &hello, &chal);
 	ck_assert_int_eq(feed(&c, &chal, &auth), HSR_CONTINUE);
 	auth.u.auth.mac[31] ^= 0x80;
 	ck_assert_int_eq(feed(&a, &auth, &out), HSR_REFUSE);
@@ -338,9 +336,7 @@ START_TEST(welcome_wrong_rank)
 	struct proto_msg hello, chal, auth, w, out;
 	struct hs c, a;
 
-	hs_start_outgoing(&c, &cfg_c, 1, &hello);
-	hs_start_incoming(&a, &cfg_a);
-	ck_assert_int_eq(feed(&a, &hello, &chal), HSR_CONTINUE);
+	to_challenge(&c, &a, 1, &hello, &chal);
 	ck_assert_int_eq(feed(&c, &chal, &auth), HSR_CONTINUE);
 	ck_assert_int_eq(feed(&a, &auth, &w), HSR_UP);
 	w.u.welcome.rank = 3;
@@ -430,9 +426,7 @@ START_TEST(munge_not_before_mac)
 
 	munge_on();
 	cfg_c.key = key2;	/* the caller does not hold the key */
-	hs_start_outgoing(&c, &cfg_c, 1, &hello);
-	hs_start_incoming(&a, &cfg_a);
-	ck_assert_int_eq(feed(&a, &hello, &chal), HSR_CONTINUE);
+	to_challenge(&c, &a, 1, &hello, &chal);
 	ck_assert_uint_eq(n_encode, 0);
 	/* The caller forges AUTH (it cannot check our MAC, so it goes on
 	 * as if it had). */
@@ -462,9 +456,7 @@ START_TEST(munge_welcome_checked)
 
 	munge_on();
 	run_good(&c2, &a2, &other);
-	hs_start_outgoing(&c, &cfg_c, 1, &hello);
-	hs_start_incoming(&a, &cfg_a);
-	ck_assert_int_eq(feed(&a, &hello, &chal), HSR_CONTINUE);
+	to_challenge(&c, &a, 1, &hello, &chal);
 	ck_assert_int_eq(feed(&c, &chal, &auth), HSR_CONTINUE);
 	ck_assert_int_eq(feed(&a, &auth, &w), HSR_UP);
 	memcpy(w.u.welcome.cred, other.welcome.u.welcome.cred,
@@ -473,9 +465,7 @@ START_TEST(munge_welcome_checked)
 	ck_assert_ptr_nonnull(strstr(why, "another handshake"));
 	ck_assert_int_ne(c.st, HSS_UP);
 	/* No MUNGE flag in WELCOME after a CHALLENGE that had it. */
-	hs_start_outgoing(&c, &cfg_c, 1, &hello);
-	hs_start_incoming(&a, &cfg_a);
-	ck_assert_int_eq(feed(&a, &hello, &chal), HSR_CONTINUE);
+	to_challenge(&c, &a, 1, &hello, &chal);
 	ck_assert_int_eq(feed(&c, &chal, &auth), HSR_CONTINUE);
 	ck_assert_int_eq(feed(&a, &auth, &w), HSR_UP);
 	w.u.welcome.flags = 0;
@@ -488,39 +478,16 @@ END_TEST
 static Suite *
 handshake_suite(void)
 {
-	Suite *s = suite_create("peer handshake");
-	TCase *tc = tcase_create("handshake");
-
-	tcase_add_checked_fixture(tc, setup, NULL);
-	tcase_set_timeout(tc, 30);
-	tcase_add_test(tc, good);
-	tcase_add_test(tc, fresh_nonces);
-	tcase_add_test(tc, wrong_key_acceptor);
-	tcase_add_test(tc, wrong_key_connector);
-	tcase_add_test(tc, replay_to_acceptor);
-	tcase_add_test(tc, replay_to_connector);
-	tcase_add_test(tc, community_world_rank);
-	tcase_add_test(tc, wrong_rank_answers);
-	tcase_add_test(tc, stripped_flag);
-	tcase_add_test(tc, auth_flags_differ);
-	tcase_add_test(tc, tampered_mac);
-	tcase_add_test(tc, out_of_order);
-	tcase_add_test(tc, welcome_wrong_rank);
-	tcase_add_test(tc, munge_good);
-	tcase_add_test(tc, munge_not_before_mac);
-	tcase_add_test(tc, munge_welcome_checked);
-	suite_add_tcase(s, tc);
-	return s;
+	return check_suite("peer handshake", "handshake", setup, NULL, 30,
+	    CHECK_TESTS(good, fresh_nonces, wrong_key_acceptor,
+	    wrong_key_connector, replay_to_acceptor, replay_to_connector,
+	    community_world_rank, wrong_rank_answers, stripped_flag,
+	    auth_flags_differ, tampered_mac, out_of_order, welcome_wrong_rank,
+	    munge_good, munge_not_before_mac, munge_welcome_checked));
 }
 
 int
 main(void)
 {
-	SRunner *sr = srunner_create(handshake_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return check_run(handshake_suite(), NULL);
 }

@@ -5,7 +5,7 @@
  */
 #include "config.h"
 
-#include <check.h>
+#include "check-main.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,22 +80,16 @@ START_TEST(to_the_file)
 }
 END_TEST
 
+static Suite *
+log_suite(void)
+{
+	return check_suite("log", "limit", NULL, NULL, 20,
+	    CHECK_TESTS(burst_then_count, defaults_and_clock_going_back,
+	    to_the_file));
+}
+
 int
 main(void)
 {
-	Suite *s = suite_create("log");
-	TCase *tc = tcase_create("limit");
-	SRunner *sr;
-	int nf;
-
-	tcase_add_test(tc, burst_then_count);
-	tcase_add_test(tc, defaults_and_clock_going_back);
-	tcase_add_test(tc, to_the_file);
-	tcase_set_timeout(tc, 20);
-	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	nf = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return nf == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return check_run(log_suite(), NULL);
 }

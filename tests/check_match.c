@@ -4,7 +4,7 @@
  */
 #include "config.h"
 
-#include <check.h>
+#include "check-main.h"
 #include <stdlib.h>
 
 #include "match.h"
@@ -130,29 +130,13 @@ END_TEST
 static Suite *
 match_suite(void)
 {
-	Suite *s = suite_create("match");
-	TCase *tc = tcase_create("core");
-
-	tcase_add_checked_fixture(tc, setup, NULL);
-	tcase_set_timeout(tc, 10);
-	tcase_add_test(tc, recv_first);
-	tcase_add_test(tc, send_first);
-	tcase_add_test(tc, tag_and_source_must_agree);
-	tcase_add_test(tc, any_source);
-	tcase_add_test(tc, no_overtaking);
-	tcase_add_test(tc, remove_is_idempotent);
-	suite_add_tcase(s, tc);
-	return s;
+	return check_suite("match", "core", setup, NULL, 10,
+	    CHECK_TESTS(recv_first, send_first, tag_and_source_must_agree,
+	    any_source, no_overtaking, remove_is_idempotent));
 }
 
 int
 main(void)
 {
-	SRunner *sr = srunner_create(match_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return check_run(match_suite(), NULL);
 }

@@ -3,7 +3,7 @@
  * key, the candidate ports, the checks on slurmd's environment and the
  * settings file.
  */
-#include <check.h>
+#include "check-main.h"
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -175,25 +175,17 @@ START_TEST(conf_parsed)
 }
 END_TEST
 
+static Suite *
+slurm_suite(void)
+{
+	return check_suite("slurm", "pure", NULL, NULL, 0,
+	    CHECK_TESTS(key_known_answer, key_differs_per_job_and_secret,
+	    ports_in_range_and_distinct, ports_of_ids_1000_apart, env_valid,
+	    env_refused, conf_parsed));
+}
+
 int
 main(void)
 {
-	Suite *s = suite_create("slurm");
-	TCase *tc = tcase_create("pure");
-	SRunner *sr;
-	int failed;
-
-	tcase_add_test(tc, key_known_answer);
-	tcase_add_test(tc, key_differs_per_job_and_secret);
-	tcase_add_test(tc, ports_in_range_and_distinct);
-	tcase_add_test(tc, ports_of_ids_1000_apart);
-	tcase_add_test(tc, env_valid);
-	tcase_add_test(tc, env_refused);
-	tcase_add_test(tc, conf_parsed);
-	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return check_run(slurm_suite(), NULL);
 }

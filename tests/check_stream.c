@@ -4,7 +4,7 @@
  */
 #include "config.h"
 
-#include <check.h>
+#include "check-main.h"
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -192,24 +192,18 @@ START_TEST(checkpoint_file)
 }
 END_TEST
 
+static Suite *
+stream_suite(void)
+{
+	return check_suite("asoc-send stream and checkpoints", "codec", NULL,
+	    NULL, 10,
+	    CHECK_TESTS(header_versions, trailer_and_replies, sha256,
+	    checkpoint_file));
+}
+
 int
 main(void)
 {
-	Suite *s = suite_create("asoc-send stream and checkpoints");
-	TCase *tc = tcase_create("codec");
-	SRunner *sr;
-	int failed;
-
 	cli_init("check_stream");
-	tcase_set_timeout(tc, 10);
-	tcase_add_test(tc, header_versions);
-	tcase_add_test(tc, trailer_and_replies);
-	tcase_add_test(tc, sha256);
-	tcase_add_test(tc, checkpoint_file);
-	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return check_run(stream_suite(), NULL);
 }

@@ -1,6 +1,14 @@
 # lib.sh: shared by the integration tests.  Starts real asocd on loopback
 # (own ports, own sockets, in a temporary folder), runs checks, reports
 # "N passed, N failed", and stops everything it started, by PID.
+# Every script takes its clusters, waits and clients from here rather than
+# writing its own: start_cluster / start_rank, stop_cluster /
+# restart_cluster / stop_rank / kill_rank / restart_rank / stop_pid;
+# wait_ready / wait_daemon / wait_socket / wait_until / wait_stat /
+# wait_landed; xfer, pair and run_bg for clients; check / check_fails /
+# ok / not_ok / finish for results; have_test_hooks for the cases that
+# need configure --enable-test-hooks.  (The SLURM lab's own helpers are in
+# tests/slurm-lab/lib.sh.)
 set -euo pipefail
 
 B=${top_builddir:-$(cd "$(dirname "$0")/.." && pwd)}
@@ -26,8 +34,8 @@ export UBSAN_OPTIONS="log_path=$T/sanitizer:print_stacktrace=1:${UBSAN_OPTIONS:-
 stop_all() {
 	local p
 	for p in "${BGPIDS[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
-	for p in "${DAEMONS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
-	for p in "${DAEMONS[@]}" "${BGPIDS[@]}"; do wait "$p" 2>/dev/null || true; done
+	stop_pid ${DAEMONS[@]+"${DAEMONS[@]}"}
+	for p in "${BGPIDS[@]}"; do wait "$p" 2>/dev/null || true; done
 }
 
 cleanup() {
@@ -79,12 +87,95 @@ finish() {
 
 sock() { echo "$T/s$1.sock"; }
 
+# --- the test hooks ---
+# ASOC_TEST_FAULT, ASOC_TEST_FOREIGN and ASOC_TEST_STOP_AT work only in a
+# build configured with --enable-test-hooks.  make check says which
+# (ASOC_TEST_HOOKS=yes|no); a script run by hand asks the build's config.h.
+if [ -z "${ASOC_TEST_HOOKS:-}" ]; then
+	if grep -q '^#define ASOC_TEST_HOOKS 1' "$B/config.h" 2>/dev/null; then
+		ASOC_TEST_HOOKS=yes
+	else
+		ASOC_TEST_HOOKS=no
+	fi
+fi
+
+# have_test_hooks WHAT: true in a build with the test hooks; otherwise
+# says that WHAT, the cases that need them, is skipped.  (Every script that
+# uses the hooks has cases without them too, so none is skipped whole.)
+have_test_hooks() {
+	[ "$ASOC_TEST_HOOKS" = yes ] && return 0
+	echo "skipped: $1 (needs the test hooks: configure --enable-test-hooks)"
+	return 1
+}
+
+# --- waiting ---
+# wait_until TENTHS COMMAND...: run COMMAND every 0.1 s until it succeeds,
+# at most TENTHS times.
+wait_until() {
+	local n=$1 t
+	shift
+	for ((t = 0; t < n; t++)); do
+		"$@" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# wait_socket PATH...: until each path is a socket (10 s each).
+wait_socket() {
+	local s
+	for s; do wait_until 100 test -S "$s" || return 1; done
+}
+
+# answers SOCKET: the daemon behind SOCKET answers asoc-stat.
+answers() { [ -S "$1" ] && "$STAT" --socket "$1" >/dev/null 2>&1; }
+
+# wait_daemon SOCKET [PID]: until the daemon answers on SOCKET (READY_TRIES
+# tenths of a second); fails at once if PID, the daemon, has exited.
+wait_daemon() {
+	local t
+	for ((t = 0; t < READY_TRIES; t++)); do
+		[ -z "${2:-}" ] || kill -0 "$2" 2>/dev/null || return 1
+		answers "$1" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# wait_landed SOCKET BYTES [TRIES]: until that daemon has received more than
+# BYTES more than when called (polled every 20 ms, 500 times by default).
+wait_landed() {
+	local v0 v t
+	v0=$(stat_field "$1" bytes_received)
+	for ((t = 0; t < ${3:-500}; t++)); do
+		v=$(stat_field "$1" bytes_received)
+		[ $((v - v0)) -gt "$2" ] && return 0
+		sleep 0.02
+	done
+	return 1
+}
+
 # The port base is drawn per run, so parallel test scripts (make -j) and
 # leftovers of other runs do not collide; a clash makes asocd exit with
 # "address already in use" and the cluster is started again elsewhere.
 # HOST: the address every daemon uses (the RDMA lab sets its fabric
 # address).  ENV_<rank>: extra environment for one rank, e.g. a test fault.
+# START_ONLY=K: start ranks 0 to K-1 only (the others are played by a test
+# tool on their ports).
 HOST=${ASOC_TEST_HOST:-127.0.0.1}
+
+# need_rdma_host: for the RDMA tests, HOST becomes an address on an RDMA
+# device (ASOC_TEST_HOST, else the RDMA lab's) and RD the daemons' RDMA
+# options; without such an address, says how to run the test and fails.
+need_rdma_host() {
+	HOST=${ASOC_TEST_HOST:-${ASOC_LAB_ADDR:-}}
+	if [ -z "$HOST" ]; then
+		echo "$(basename "$0"): no RDMA address: run it through 'make" \
+		    "check-rdma', or set ASOC_TEST_HOST to an address on an RDMA device" >&2
+		exit 1
+	fi
+	RD=(--transport rdma --chunk-size 1M)
+}
 
 start_rank() {
 	local i=$1
@@ -109,11 +200,11 @@ start_cluster() {
 		done
 		PEERS=$peers
 		DAEMONS=()
-		for ((i = 0; i < n; i++)); do
+		for ((i = 0; i < ${START_ONLY:-n}; i++)); do
 			start_rank "$i" "$@"
 		done
-		if wait_ready "$n"; then return 0; fi
-		for i in "${DAEMONS[@]}"; do kill -TERM "$i" 2>/dev/null || true; wait "$i" 2>/dev/null || true; done
+		if wait_ready "${START_ONLY:-$n}"; then return 0; fi
+		stop_pid "${DAEMONS[@]}"
 	done
 	echo "could not start $n daemons" >&2
 	cat "$T"/d*.log >&2 || true
@@ -124,17 +215,51 @@ start_cluster() {
 READY_TRIES=${READY_TRIES:-100}
 
 wait_ready() {
-	local n=$1 i t
+	local n=$1 i
 	for ((i = 0; i < n; i++)); do
-		for ((t = 0; t < READY_TRIES; t++)); do
-			kill -0 "${DAEMONS[$i]}" 2>/dev/null || return 1
-			if [ -S "$(sock "$i")" ] && "$STAT" --socket "$(sock "$i")" >/dev/null 2>&1; then
-				break
-			fi
-			sleep 0.1
-		done
-		[ "$t" -lt "$READY_TRIES" ] || return 1
+		wait_daemon "$(sock "$i")" "${DAEMONS[$i]}" || return 1
 	done
+}
+
+# --- stopping, always by PID ---
+# stop_pid PID...: SIGTERM, then reap each (a daemon's orderly stop); a
+# process a test left SIGSTOPped is continued, so that it can stop.
+stop_pid() {
+	local p
+	for p; do kill -TERM "$p" 2>/dev/null && kill -CONT "$p" 2>/dev/null || true; done
+	for p; do wait "$p" 2>/dev/null || true; done
+}
+
+# kill_rank RANK: SIGKILL that rank's daemon and reap it (a crash).
+kill_rank() {
+	kill -KILL "${DAEMONS[$1]}" 2>/dev/null || true
+	wait "${DAEMONS[$1]}" 2>/dev/null || true
+}
+
+# stop_rank RANK: stop that rank's daemon (SIGTERM) and reap it.
+stop_rank() { stop_pid "${DAEMONS[$1]}"; }
+
+# restart_rank RANK [asocd options...]: a stopped or killed rank started
+# again on its port and socket, and waited for.
+restart_rank() {
+	local i=$1
+	rm -f "$(sock "$i")"
+	start_rank "$@"
+	wait_daemon "$(sock "$i")" "${DAEMONS[$i]}"
+}
+
+# stop_cluster: every daemon stopped by its PID and forgotten, and their
+# logs removed (each cluster's log lines are its own).
+stop_cluster() {
+	stop_pid ${DAEMONS[@]+"${DAEMONS[@]}"}
+	DAEMONS=()
+	rm -f "$T"/d*.log
+}
+
+# restart_cluster N [asocd options...]: stop_cluster, then start_cluster.
+restart_cluster() {
+	stop_cluster
+	start_cluster "$@"
 }
 
 # stat_field SOCKET KEY: a top-level number from asoc-stat --json.
@@ -190,6 +315,39 @@ xfer() {
 		"$XFER" --socket "$(sock "$dst")" recv --from "$src" --size "$size" "$@"
 	fi
 	wait "$rpid" || { cat "$T/recv.out" "$T/send.out" 2>/dev/null; return 1; }
+}
+
+# run_bg OUT COMMAND...: COMMAND in the background, its stdout and stderr in
+# OUT, its PID in LAST and in BGPIDS (so cleanup kills it if still there).
+run_bg() {
+	local out=$1
+	shift
+	"$@" >"$out" 2>&1 &
+	LAST=$!
+	BGPIDS+=("$LAST")
+}
+
+# pair SRC DST TAG SIZE [asoc-xfer-check options...]: one checked
+# transfer from rank SRC to rank DST on TAG, the receive started first;
+# the options go to both ends (--count 3, say).  Both ends run under
+# XFER_WRAP (e.g. "timeout 120"), and a failed send stops its receiver.
+# SOCK_OFFSET: added to a rank to name its socket (tests whose nodes count
+# from 1).
+XFER_WRAP=()
+SOCK_OFFSET=0
+pair() {
+	local src=$1 dst=$2 tag=$3 size=$4 r
+	shift 4
+	${XFER_WRAP[@]+"${XFER_WRAP[@]}"} "$XFER" --socket "$(sock $((dst + SOCK_OFFSET)))" \
+	    recv --from "$src" --tag "$tag" --size "$size" "$@" &
+	r=$!
+	if ! ${XFER_WRAP[@]+"${XFER_WRAP[@]}"} "$XFER" --socket "$(sock $((src + SOCK_OFFSET)))" \
+	    send --to "$dst" --tag "$tag" --size "$size" "$@"; then
+		kill -TERM "$r" 2>/dev/null || true
+		wait "$r" 2>/dev/null || true
+		return 1
+	fi
+	wait "$r"
 }
 
 all_daemons_alive() {

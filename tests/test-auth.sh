@@ -13,16 +13,6 @@ head -c 32 /dev/urandom >"$T/k1"
 head -c 32 /dev/urandom >"$T/k2"
 chmod 600 "$T/k1" "$T/k2"
 
-# restart N [ENV...]: a fresh cluster of N with extra environment per rank
-# in ENV_<rank> (see lib.sh).
-restart() {
-	local p
-	for p in "${DAEMONS[@]}"; do kill -TERM "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
-	DAEMONS=()
-	rm -f "$T"/d*.log
-	start_cluster "$@"
-}
-
 # refused DESCRIPTION NEEDLE COMMAND...: the send fails as it must (its
 # --expect), and the message it got says NEEDLE.
 refused() {
@@ -35,13 +25,6 @@ refused() {
 	else
 		not_ok "$desc (no '$needle' in its output)" "$T/out"
 	fi
-}
-
-pair_ok() {
-	"$XFER" --socket "$(sock 1)" recv --from 0 --size "$1" --tag 7 >"$T/r.out" 2>&1 &
-	local r=$!
-	"$XFER" --socket "$(sock 0)" send --to 1 --size "$1" --tag 7 || { wait $r; return 1; }
-	wait $r
 }
 
 # --- the key file ---
@@ -58,15 +41,15 @@ check_fails "--munge yes without munged is refused" "munged does not answer" \
 
 # --- the same key: in ---
 ENV_0="ASOC_KEY_FILE=$T/k1 ASOC_MUNGE=no" ENV_1="ASOC_KEY_FILE=$T/k1 ASOC_MUNGE=no"
-restart 2
-check "peers with the same key transfer 1 MiB" pair_ok 1048576
+restart_cluster 2
+check "peers with the same key transfer 1 MiB" pair 0 1 7 1048576
 check "both logs say the key was proven" bash -c "
     grep -q 'connected to rank 1.*key proven' '$T/d0.log' &&
     grep -q 'accepted rank 0.*key proven' '$T/d1.log'"
 
 # --- another key: refused, both logs name the peer and the reason ---
 ENV_0="ASOC_KEY_FILE=$T/k1 ASOC_MUNGE=no" ENV_1="ASOC_KEY_FILE=$T/k2 ASOC_MUNGE=no"
-restart 2
+restart_cluster 2
 refused "a peer with another key is refused" "key mismatch" \
     "$XFER" --socket "$(sock 0)" send --to 1 --size 100 --expect eperm --tag 1 --settle-ms 0
 check "the connector's log names rank 1 and the key" \
@@ -81,14 +64,14 @@ refused "the other way round, refused too" "key mismatch" \
 
 # --- no key against a key ---
 ENV_0="ASOC_KEY_FILE=$T/k1 ASOC_MUNGE=no" ENV_1="ASOC_MUNGE=no"
-restart 2
+restart_cluster 2
 refused "a peer without the key file is refused" "key mismatch" \
     "$XFER" --socket "$(sock 1)" send --to 0 --size 100 --expect eperm --settle-ms 0
 check "a daemon without a key file warns at start" grep -q "no --key-file" "$T/d1.log"
 
 # --- another community ---
 ENV_0="ASOC_KEY_FILE=$T/k1 ASOC_MUNGE=no" ENV_1="ASOC_KEY_FILE=$T/k1 ASOC_COMMUNITY=otherjob ASOC_MUNGE=no"
-restart 2
+restart_cluster 2
 refused "a peer of another community is refused" "community mismatch" \
     "$XFER" --socket "$(sock 1)" send --to 0 --size 100 --expect eperm --settle-ms 0
 check "the refusing log names both communities" \
@@ -109,25 +92,24 @@ chmod 600 "$M/key"
 "$MUNGED" -F --key-file="$M/key" --socket="$M/sock" --pid-file="$M/pid" \
     --log-file="$M/log" --seed-file="$M/seed" --force >/dev/null 2>&1 &
 BGPIDS+=($!)
-for ((t = 0; t < 100; t++)); do [ -S "$M/sock" ] && break; sleep 0.1; done
+wait_socket "$M/sock" || true
 
 ENV_0="ASOC_KEY_FILE=$T/k1 ASOC_MUNGE=yes" ENV_1="ASOC_KEY_FILE=$T/k1 ASOC_MUNGE=yes"
-restart 2 --munge-socket "$M/sock"
-check "with MUNGE both ways, a transfer of 4 MiB" pair_ok 4194304
+restart_cluster 2 --munge-socket "$M/sock"
+check "with MUNGE both ways, a transfer of 4 MiB" pair 0 1 7 4194304
 check "both logs say the MUNGE uid was proven" bash -c "
     grep -q 'key and MUNGE uid proven' '$T/d0.log' && grep -q 'key and MUNGE uid proven' '$T/d1.log'"
 
 ENV_0="ASOC_KEY_FILE=$T/k1 ASOC_MUNGE=yes" ENV_1="ASOC_KEY_FILE=$T/k1 ASOC_MUNGE=no"
-restart 2 --munge-socket "$M/sock"
+restart_cluster 2 --munge-socket "$M/sock"
 refused "a peer that offers no MUNGE credential is refused where munged runs" \
     "offers no MUNGE credential" \
     "$XFER" --socket "$(sock 1)" send --to 0 --size 100 --expect eperm --settle-ms 0
 
 # A daemon of another user with the right key: MUNGE says who it is.
 # (The ports of the last cluster are reused: stop it first.)
-for p in "${DAEMONS[@]}"; do kill -TERM "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
-DAEMONS=()
-rm -f "$T"/d*.log "$(sock 0)" "$(sock 1)"
+stop_cluster
+rm -f "$(sock 0)" "$(sock 1)"
 U=$T/nobody
 mkdir -p "$U"
 cp "$T/k1" "$U/k1"
@@ -141,7 +123,7 @@ setpriv --reuid nobody --regid nogroup --clear-groups "$ASOCD" -f --peers "$PEER
     --port $((BASE + 1)) --socket "$U/s1.sock" --log-file "$U/d1.log" --connection-timeout 5 \
     --key-file "$U/k1" --munge yes --munge-socket "$M/sock" &
 DAEMONS[1]=$!
-for ((t = 0; t < 100; t++)); do [ -S "$U/s1.sock" ] && [ -S "$(sock 0)" ] && break; sleep 0.1; done
+wait_socket "$U/s1.sock" "$(sock 0)" || true
 nob=$(id -u nobody)
 # Each daemon restricts its credentials to its own uid, so munged will not
 # decode another user's for it: that is the refusal both ways.  The

@@ -34,11 +34,7 @@ fi
 bigr=$!
 "$XFER" --socket "$(sock 0)" send --to 1 --tag 1 --size 536870912 --count 4 >"$T/big-s.out" 2>&1 &
 bigs=$!
-for ((t = 0; t < 400; t++)); do
-	v=$(stat_field "$(sock 1)" bytes_received)
-	[ "${v:-0}" -gt 0 ] && break
-	sleep 0.05
-done
+wait_landed "$(sock 1)" 0 400 || true
 check "small messages complete while the large stream runs" bash -c "
     '$XFER' --socket '$(sock 1)' recv --from 0 --tag 2 --size 4096 --count 3 &
     r=\$!
@@ -55,11 +51,7 @@ fi
 krecv=$!
 head -c 1073741824 /dev/zero | "$SEND" --socket "$(sock 0)" --to 1 --tag 30 - 2>"$T/ks.err" &
 ksend=$!
-for ((t = 0; t < 400; t++)); do
-	v=$(stat_field "$(sock 1)" bytes_received)
-	[ "${v:-0}" -gt 8388608 ] && break
-	sleep 0.05
-done
+wait_landed "$(sock 1)" 8388608 400 || true
 kill -KILL "$krecv"
 wait "$krecv" 2>/dev/null || true
 check "a client killed mid-transfer: its daemon frees its buffers and receives" bash -c "
@@ -88,14 +80,9 @@ for try in 1 2 3; do
 	"$XFER" --socket "$(sock 1)" recv --from 0 --tag $tag --size 1073741824 >"$T/ks2.r" 2>&1 &
 	krecv=$!
 	wait_stat "$(sock 1)" posted_recvs 1
-	v0=$(stat_field "$(sock 1)" bytes_received)
 	"$XFER" --socket "$(sock 0)" send --to 1 --tag $tag --size 1073741824 >"$T/ks2.s" 2>&1 &
 	ksend=$!
-	for ((t = 0; t < 400; t++)); do
-		v=$(stat_field "$(sock 1)" bytes_received)
-		[ $((v - v0)) -gt 8388608 ] && break
-		sleep 0.02
-	done
+	wait_landed "$(sock 1)" 8388608 400 || true
 	kill -STOP "${DAEMONS[1]}"
 	active=$(stat_field "$(sock 0)" xfers_active)
 	kill -KILL "$ksend"

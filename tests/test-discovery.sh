@@ -22,9 +22,7 @@ start_node() {	# N KEYFILE
 # The stranger first, so the others hear it from the start.
 start_node 4 "$T/other.key"
 for i in 1 2 3; do start_node "$i" "$T/key"; done
-for i in 1 2 3; do
-	for ((t = 0; t < 100; t++)); do [ -S "$(sock "$i")" ] && break; sleep 0.1; done
-done
+wait_socket "$(sock 1)" "$(sock 2)" "$(sock 3)" || true
 
 check "three nodes with the key formed a world of three" bash -c "
     for i in 1 2 3; do '$STAT' --socket \"$T/s\$i.sock\" --json | grep -q '\"world\":3' || exit 1; done"

@@ -10,19 +10,12 @@ CTO=5		# --connection-timeout of every daemon (lib.sh)
 SLACK=3		# seconds allowed on top of it for a failure to arrive
 BOUND=120	# no client here may run longer
 X() { timeout "$BOUND" "$XFER" "$@"; }
+XFER_WRAP=(timeout "$BOUND")	# lib.sh's pair: both ends bounded
 
 start_cluster 4
 
 now() { echo "$EPOCHREALTIME"; }
 elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
-# bg OUT COMMAND...: in the background, killed by cleanup if still there.
-bg() {
-	local out=$1
-	shift
-	"$@" >"$out" 2>&1 &
-	BGPIDS+=($!)
-	LAST=$!
-}
 
 # --- A peer daemon killed with -9 mid-transfer ----------------------------
 # Other pairs have streams in flight across the kill: each of them sends
@@ -34,23 +27,20 @@ tag=40
 declare -A osend
 for p in $others; do
 	s=${p%:*} d=${p#*:}
-	bg "$T/o$tag.s" X --socket "$(sock "$s")" send --to "$d" --tag $tag --size 16777217 --count 4
+	run_bg "$T/o$tag.s" X --socket "$(sock "$s")" send --to "$d" --tag $tag --size 16777217 --count 4
 	osend[$tag]=$LAST
 	X --socket "$(sock "$d")" recv --from "$s" --tag $tag --size 16777217 --count 2 >"$T/o$tag.r1" 2>&1 ||
 	    not_ok "others: first half of $s -> $d" "$T/o$tag.r1"
 	tag=$((tag + 1))
 done
-bg "$T/k.r" X --socket "$(sock 1)" recv --from 0 --tag 20 --size 1073741824
+run_bg "$T/k.r" X --socket "$(sock 1)" recv --from 0 --tag 20 --size 1073741824
 krecv=$LAST
 wait_stat "$(sock 1)" posted_recvs 1
-bg "$T/k.s" X --socket "$(sock 0)" send --to 1 --tag 20 --size 1073741824 --expect epeerlost
+run_bg "$T/k.s" X --socket "$(sock 0)" send --to 1 --tag 20 --size 1073741824 --expect epeerlost
 ksend=$LAST
 # Data is moving; stop rank 1 so the transfer cannot finish before the kill.
-for ((t = 0; t < 400; t++)); do
-	v=$(stat_field "$(sock 1)" bytes_received)
-	[ "${v:-0}" -gt 8388608 ] && break
-	sleep 0.02
-done
+wait_landed "$(sock 1)" 8388608 400 || true
+v=$(stat_field "$(sock 1)" bytes_received)
 kill -STOP "${DAEMONS[1]}"
 if kill -0 "$ksend" 2>/dev/null && [ "$(stat_field "$(sock 0)" xfers_active)" -ge 1 ]; then
 	ok "the 1 GiB transfer 0 -> 1 is in flight ($v bytes landed)"
@@ -58,8 +48,7 @@ else
 	not_ok "the 1 GiB transfer 0 -> 1 was not in flight at the kill" "$T/k.s"
 fi
 t0=$(now)
-kill -KILL "${DAEMONS[1]}"
-wait "${DAEMONS[1]}" 2>/dev/null || true
+kill_rank 1
 if wait "$ksend"; then ok "the sender's transfer failed with peer lost"; else
 	not_ok "the sender's transfer failed with peer lost" "$T/k.s" "$T/d0.log"; fi
 took=$(elapsed "$t0" "$(now)")
@@ -100,17 +89,16 @@ check "restarted 1 -> rank 0" xfer 1048577 send-first 1 0
 # One client blocked in a receive, one blocked in a send that has no
 # receiver, one connected and idle: each gets an error that says the
 # daemon went away and what to do, not a bare EPIPE.
-bg "$T/rs.recv" X --socket "$(sock 1)" recv --from 2 --tag 61 --size 4096
+run_bg "$T/rs.recv" X --socket "$(sock 1)" recv --from 2 --tag 61 --size 4096
 rrecv=$LAST
-bg "$T/rs.send" X --socket "$(sock 1)" send --to 3 --tag 62 --size 4096
+run_bg "$T/rs.send" X --socket "$(sock 1)" send --to 3 --tag 62 --size 4096
 rsend=$LAST
-bg "$T/rs.idle" X --socket "$(sock 1)" send --to 0 --tag 63 --size 4096 --start-after "$T/go"
+run_bg "$T/rs.idle" X --socket "$(sock 1)" send --to 0 --tag 63 --size 4096 --start-after "$T/go"
 ridle=$LAST
 wait_stat "$(sock 1)" posted_recvs 1
 wait_stat "$(sock 3)" unexpected 1
 for ((t = 0; t < 200; t++)); do grep -q connected "$T/rs.idle" && break; sleep 0.05; done
-kill -TERM "${DAEMONS[1]}"
-wait "${DAEMONS[1]}" 2>/dev/null || true
+stop_rank 1
 start_rank 1
 check "rank 1 restarted" wait_stat "$(sock 1)" rank 1
 touch "$T/go"
@@ -185,17 +173,6 @@ wait_bounded() {
 	kill -0 "$1" 2>/dev/null && { kill -KILL "$1"; wait "$1" 2>/dev/null; return 124; }
 	wait "$1"
 }
-# wait_landed RANK BYTES: until RANK has received BYTES more than now.
-wait_landed() {
-	local v0 v t
-	v0=$(stat_field "$(sock "$1")" bytes_received)
-	for ((t = 0; t < 500; t++)); do
-		v=$(stat_field "$(sock "$1")" bytes_received)
-		[ $((v - v0)) -gt "$2" ] && return 0
-		sleep 0.02
-	done
-	return 1
-}
 within() {	# NAME RANK: MAX[rank] within OWN_SLACK of BASE[rank]
 	local d=$((MAX[$2] - BASE[$2]))
 	if [ "$d" -le "$OWN_SLACK" ]; then
@@ -205,11 +182,30 @@ within() {	# NAME RANK: MAX[rank] within OWN_SLACK of BASE[rank]
 	fi
 }
 declare -A BASE
-# pair SRC DST TAG SIZE: one checked transfer, both ends bounded.
-pair() {
-	X --socket "$(sock "$2")" recv --from "$1" --tag "$3" --size "$4" &
-	local r=$!
-	X --socket "$(sock "$1")" send --to "$2" --tag "$3" --size "$4" && wait "$r"
+# meanwhile WHAT OUT TAG RANKS SRC:DST...: while something is stopped, a
+# checked pair of 64 MiB + 1 for each SRC:DST (tags TAG+1..., output in
+# OUT.oN), and 4 s of memory samples of RANKS (see sample), each of which
+# must stay within bounds; then every pair must complete within 60 s.
+meanwhile() {
+	local what=$1 out=$2 tag=$3 ranks=$4 p i=0 r
+	local -a pids=() names=()
+	shift 4
+	for p; do
+		i=$((i + 1))
+		run_bg "$out.o$i" pair "${p%:*}" "${p#*:}" $((tag + i)) 67108865
+		pids+=("$LAST")
+		names+=("${p%:*} -> ${p#*:}")
+	done
+	# shellcheck disable=SC2086 # RANKS is a list
+	sample 4 $ranks
+	for r in $ranks; do within "$what, 4 s of pushing" "$r"; done
+	for ((i = 0; i < ${#pids[@]}; i++)); do
+		if wait_bounded "${pids[$i]}" 60; then
+			ok "$what: ${names[$i]} completed meanwhile"
+		else
+			not_ok "$what: ${names[$i]}" "$out.o$((i + 1))"
+		fi
+	done
 }
 
 # (a) A receiving client SIGSTOPped while a sender streams to it: asoc-send
@@ -217,7 +213,7 @@ pair() {
 N=40000000
 BASE[0]=$(own_kb 0) BASE[1]=$(own_kb 1)
 mkfifo "$T/st.fifo"
-bg "$T/st.cmp" bash -c "seq 1 $N | cmp - '$T/st.fifo' && echo identical"
+run_bg "$T/st.cmp" bash -c "seq 1 $N | cmp - '$T/st.fifo' && echo identical"
 stcmp=$LAST
 "$RECV" --socket "$(sock 1)" --from 0 --tag 70 >"$T/st.fifo" 2>"$T/st.r" &
 strecv=$!
@@ -225,7 +221,7 @@ BGPIDS+=("$strecv")
 seq 1 $N | "$SEND" --socket "$(sock 0)" --to 1 --tag 70 - 2>"$T/st.s" &
 stsend=$!
 BGPIDS+=("$stsend")
-if wait_landed 1 33554432; then
+if wait_landed "$(sock 1)" 33554432; then
 	kill -STOP "$strecv"
 	ok "stopped client: the stream runs, its receiver is now stopped"
 else
@@ -233,17 +229,7 @@ else
 fi
 # Others carry on meanwhile: another client of the same two daemons, and
 # a pair elsewhere.
-bg "$T/st.o1" pair 0 1 71 67108865
-o1=$LAST
-bg "$T/st.o2" pair 2 3 72 67108865
-o2=$LAST
-sample 4 0 1
-within "stopped client, 4 s of pushing" 0
-within "stopped client, 4 s of pushing" 1
-if wait_bounded "$o1" 60; then ok "stopped client: another client 0 -> 1 completed meanwhile"
-else not_ok "stopped client: another client 0 -> 1" "$T/st.o1"; fi
-if wait_bounded "$o2" 60; then ok "stopped client: 2 -> 3 completed meanwhile"
-else not_ok "stopped client: 2 -> 3" "$T/st.o2"; fi
+meanwhile "stopped client" "$T/st" 70 "0 1" 0:1 2:3
 kill -CONT "$strecv"
 if wait_bounded "$stsend" "$BOUND" && wait_bounded "$strecv" "$BOUND" &&
     wait_bounded "$stcmp" 30 && grep -q identical "$T/st.cmp"; then
@@ -258,12 +244,12 @@ for r in 0 1; do check "stopped client: rank $r holds nothing after" stat_all_ze
 # timeout, so the transfer may finish after SIGCONT or fail with "peer
 # lost" (TCP's user timeout); either is clean, a hang is not.
 BASE[0]=$(own_kb 0) BASE[s1]=$(vmrss "${DAEMONS[1]}")
-bg "$T/sd.r" X --socket "$(sock 1)" recv --from 0 --tag 80 --size 1073741824
+run_bg "$T/sd.r" X --socket "$(sock 1)" recv --from 0 --tag 80 --size 1073741824
 sdr=$LAST
 wait_stat "$(sock 1)" posted_recvs 1
-bg "$T/sd.s" X --socket "$(sock 0)" send --to 1 --tag 80 --size 1073741824
+run_bg "$T/sd.s" X --socket "$(sock 0)" send --to 1 --tag 80 --size 1073741824
 sds=$LAST
-if wait_landed 1 33554432; then
+if wait_landed "$(sock 1)" 33554432; then
 	# The receive buffer (1 GiB, mapped) is in rank 1's VmRSS from now.
 	BASE[s1]=$(vmrss "${DAEMONS[1]}")
 	kill -STOP "${DAEMONS[1]}"
@@ -271,21 +257,7 @@ if wait_landed 1 33554432; then
 else
 	not_ok "stopped daemon: 0 -> 1 did not start" "$T/sd.s" "$T/sd.r"
 fi
-bg "$T/sd.o1" pair 0 2 81 67108865
-o1=$LAST
-bg "$T/sd.o2" pair 3 0 82 67108865
-o2=$LAST
-bg "$T/sd.o3" pair 2 3 83 67108865
-o3=$LAST
-sample 4 0 s1
-within "stopped daemon, 4 s of pushing" 0
-within "stopped daemon, 4 s of pushing" s1
-opids=("$o1" "$o2" "$o3")
-onames=("0 -> 2" "3 -> 0" "2 -> 3")
-for i in 0 1 2; do
-	if wait_bounded "${opids[$i]}" 60; then ok "stopped daemon: ${onames[$i]} completed meanwhile"
-	else not_ok "stopped daemon: ${onames[$i]}" "$T/sd.o$((i + 1))"; fi
-done
+meanwhile "stopped daemon" "$T/sd" 80 "0 s1" 0:2 3:0 2:3
 kill -CONT "${DAEMONS[1]}"
 wait_bounded "$sds" "$BOUND" && s=0 || s=$?
 wait_bounded "$sdr" "$BOUND" && r=0 || r=$?
@@ -304,12 +276,12 @@ for r in 0 1; do check "stopped daemon: rank $r holds nothing after" stat_all_ze
 # "peer lost" within the timeout (TCP's user timeout: zero-window probes
 # answered by a stopped process's kernel do not keep it waiting), and
 # after SIGCONT the stopped side's receiver fails cleanly too.
-bg "$T/sl.r" X --socket "$(sock 1)" recv --from 0 --tag 90 --size 1073741824
+run_bg "$T/sl.r" X --socket "$(sock 1)" recv --from 0 --tag 90 --size 1073741824
 slr=$LAST
 wait_stat "$(sock 1)" posted_recvs 1
-bg "$T/sl.s" X --socket "$(sock 0)" send --to 1 --tag 90 --size 1073741824 --expect epeerlost
+run_bg "$T/sl.s" X --socket "$(sock 0)" send --to 1 --tag 90 --size 1073741824 --expect epeerlost
 sls=$LAST
-wait_landed 1 33554432 || not_ok "long stop: 0 -> 1 did not start" "$T/sl.s"
+wait_landed "$(sock 1)" 33554432 || not_ok "long stop: 0 -> 1 did not start" "$T/sl.s"
 kill -STOP "${DAEMONS[1]}"
 t0=$(now)
 wait_bounded "$sls" $((CTO + SLACK + 5)) && s=0 || s=$?

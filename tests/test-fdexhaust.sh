@@ -60,8 +60,7 @@ check "the oldest pending handshakes made room for new ones" \
 printf '#!/bin/sh\nexec timeout 20 %q "$@"\n' "$XFER" >"$T/xfer"
 chmod +x "$T/xfer"
 XFER=$T/xfer
-kill -KILL "${DAEMONS[1]}"
-wait "${DAEMONS[1]}" 2>/dev/null || true
+kill_rank 1
 start_rank 1 --munge no
 wait_ready 2 || not_ok "rank 1 came back" "$T/d1.log"
 before=$(grep -c "accepted rank 1 " "$T/d0.log" || true)

@@ -21,8 +21,7 @@ s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
 s.bind(sys.argv[1]); s.listen(1); time.sleep(60)' "$1" &
 	echo $! >"$T/listener.pid"
 	BGPIDS+=($!)
-	for _ in $(seq 50); do [ -S "$1" ] && return 0; sleep 0.1; done
-	return 1
+	wait_socket "$1"
 }
 stat_in_job() {
 	env -u ASOC_SOCKET SLURM_JOB_ID=77 SLURMD_NODENAME=n1 TMPDIR="$T/tmp" \

@@ -27,10 +27,7 @@ fi
 # DATA header it could not encode (stack bytes, until this was fixed).
 "$HOSTILE" zero-cts 127.0.0.1 "$BASE" 3 2 default >"$T/zcts.out" 2>&1 &
 hpid=$!
-for ((t = 0; t < 100; t++)); do
-	grep -q "proven as rank 2" "$T/zcts.out" && break
-	sleep 0.05
-done
+wait_until 50 grep -q "proven as rank 2" "$T/zcts.out" || true
 timeout 20 "$XFER" --socket "$(sock 0)" send --to 2 --size 0 >"$T/zsend.out" 2>&1 || true
 if wait "$hpid"; then ok "a CTS granting 0 bytes draws no garbage"; else
 	not_ok "a CTS granting 0 bytes draws no garbage" "$T/zcts.out" "$T/zsend.out"; fi

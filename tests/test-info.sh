@@ -51,7 +51,7 @@ assert j['munge'] == {'answers': False, 'why': '--munge no'}, j['munge']
 start_cluster 2 --listen 127.0.0.1 --munge no
 check "asocd logs the reason asoc-info gave" grep -qF \
     "$reason: using TCP for every peer" "$T/d0.log"
-stop_all
+stop_cluster
 
 check_fails "--transport rdma: asocd would not start (exit 2)" \
     "asocd would not start: --transport rdma: " \

@@ -26,7 +26,7 @@ chown nobody "$J"
 setpriv --reuid nobody --regid "$(id -g nobody)" --clear-groups \
     "$ASOCD" -f --socket "$J/asocd.sock" --log-file "$J/d.log" --munge no &
 DAEMONS+=($!)
-for ((t = 0; t < 100; t++)); do "$STAT" --socket "$J/asocd.sock" >/dev/null 2>&1 && break; sleep 0.1; done
+wait_daemon "$J/asocd.sock" "${DAEMONS[-1]}" || true
 check "the job user's client is served" as nobody "$STAT" --socket "$J/asocd.sock"
 check "root's client is served" "$STAT" --socket "$J/asocd.sock"
 check_fails "another user cannot reach the socket (0700 folder)" \

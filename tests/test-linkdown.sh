@@ -19,6 +19,8 @@ SLACK=4		# seconds on top of the connection timeout for a failure
 SIZE=4194305	# 4 MiB + 1 per message
 COUNT=60	# per stream: about 2 s of a 1 Gbit/s link
 netns_cluster 4 "$NET" root tbf rate 1gbit burst 256kb latency 50ms
+SOCK_OFFSET=1	# node N, rank N - 1, has socket N (lib.sh's pair)
+XFER_WRAP=(timeout "$HARD")
 
 start_nodes() {	# CONNECTION_TIMEOUT
 	local i peers=
@@ -36,12 +38,6 @@ start_nodes() {	# CONNECTION_TIMEOUT
 	for i in 1 2 3 4; do
 		wait_stat "$(sock "$i")" rank $((i - 1)) || return 1
 	done
-}
-stop_nodes() {
-	local p
-	for p in "${DAEMONS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
-	for p in "${DAEMONS[@]}"; do wait "$p" 2>/dev/null || true; done
-	DAEMONS=()
 }
 
 # stream NAME SRC DST TAG: COUNT checked messages from node SRC to node
@@ -79,19 +75,14 @@ ended() { cut -d' ' -f2 "$T/$1.end"; }
 # and everything waited for.  Through node 2: a (1 -> 2) and b (2 -> 3);
 # elsewhere: c (3 -> 4) and d (4 -> 1).
 round() {
-	local name=$1 cto=$2 v0 v t p
+	local name=$1 cto=$2 p
 	start_nodes "$cto"
 	stream "$name-a" 1 2 11
 	stream "$name-b" 2 3 12
 	stream "$name-c" 3 4 13
 	stream "$name-d" 4 1 14
 	# Down once the streams through node 2 are moving.
-	v0=$(stat_field "$(sock 3)" bytes_received)
-	for ((t = 0; t < 500; t++)); do
-		v=$(stat_field "$(sock 3)" bytes_received)
-		[ $((v - v0)) -gt 16777216 ] && break
-		sleep 0.02
-	done
+	wait_landed "$(sock 3)" 16777216 || true
 	T_DOWN=$EPOCHREALTIME
 	nsx 2 ip link set eth0 down
 	sleep "$DOWN"
@@ -123,11 +114,9 @@ for p in a b c d; do
 		not_ok "long: stream $p did not recover" "$T/long-$p.s" "$T/long-$p.r"
 	fi
 done
-check "long: rank 1 -> 2 after the outage" bash -c "
-    '$XFER' --socket '$(sock 2)' recv --from 0 --tag 20 --size $SIZE & r=\$!
-    timeout $HARD '$XFER' --socket '$(sock 1)' send --to 1 --tag 20 --size $SIZE && wait \$r"
+check "long: rank 1 -> 2 after the outage" pair 0 1 20 "$SIZE"
 for i in 1 2 3 4; do check "long: node $i holds nothing" stat_all_zero "$(sock "$i")"; done
-stop_nodes
+stop_cluster
 
 # 2. The timeout is shorter than the outage: the streams through node 2
 # fail with "peer lost" within it; the others complete.
@@ -164,12 +153,8 @@ for p in c d; do
 	fi
 done
 # Node 2 is reached again: the peers reconnect on first use.
-check "short: rank 0 -> 1 once the link is back" bash -c "
-    '$XFER' --socket '$(sock 2)' recv --from 0 --tag 21 --size $SIZE & r=\$!
-    timeout $HARD '$XFER' --socket '$(sock 1)' send --to 1 --tag 21 --size $SIZE && wait \$r"
-check "short: rank 1 -> 2 once the link is back" bash -c "
-    '$XFER' --socket '$(sock 3)' recv --from 1 --tag 22 --size $SIZE & r=\$!
-    timeout $HARD '$XFER' --socket '$(sock 2)' send --to 2 --tag 22 --size $SIZE && wait \$r"
+check "short: rank 0 -> 1 once the link is back" pair 0 1 21 "$SIZE"
+check "short: rank 1 -> 2 once the link is back" pair 1 2 22 "$SIZE"
 for i in 1 2 3 4; do check "short: node $i holds nothing" stat_all_zero "$(sock "$i")"; done
 check "every daemon survived" all_daemons_alive
 finish

@@ -33,8 +33,7 @@ run_suite() {
 	else
 		not_ok "pytest on $n ranks" "$T/pytest$n.out" "$T"/d*.log
 	fi
-	stop_all
-	DAEMONS=()
+	stop_cluster
 }
 
 run_suite 2

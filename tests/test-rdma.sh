@@ -4,13 +4,7 @@
 # RDMA device and ASOC_TEST_HOST set to an address on it.
 . "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
 
-HOST=${ASOC_TEST_HOST:-${ASOC_LAB_ADDR:-}}
-if [ -z "$HOST" ]; then
-	echo "test-rdma.sh: no RDMA address: run it through 'make check-rdma'," \
-	    "or set ASOC_TEST_HOST to an address on an RDMA device" >&2
-	exit 1
-fi
-RD=(--transport rdma --chunk-size 1M)
+need_rdma_host
 MAXSIZE=${ASOC_TEST_MAX_SIZE:-268435456}
 
 start_cluster 3 "${RD[@]}"
@@ -64,7 +58,7 @@ kill -STOP "${DAEMONS[1]}"
 "$XFER" --socket "$(sock 0)" send --to 1 --tag 20 --size "$MAXSIZE" --expect epeerlost >"$T/k.s" 2>&1 &
 ks=$!
 wait_stat "$(sock 0)" xfers_active 1
-kill -KILL "${DAEMONS[1]}"
+kill_rank 1
 start=$(date +%s)
 if wait "$ks"; then ok "rdma: the sender's transfer failed with peer lost"; else
 	not_ok "rdma: the sender's transfer failed with peer lost" "$T/k.s" "$T/d0.log"; fi
@@ -75,27 +69,21 @@ wait "$kr" 2>/dev/null || true
 check "rdma: rank 0 holds no transfer and no buffer after" bash -c "
     sleep 0.5; '$STAT' --socket '$(sock 0)' --json | grep -q '\"xfers_active\":0,' &&
     '$STAT' --socket '$(sock 0)' --json | grep -q '\"buffers\":0,'"
-rm -f "$(sock 1)"
-start_rank 1 "${RD[@]}"
-for ((t = 0; t < 100; t++)); do [ -S "$(sock 1)" ] && break; sleep 0.1; done
+restart_rank 1 "${RD[@]}" || true
 check "rdma: a restarted peer is reached again" xfer 1048577 recv-first 0 1
 check "every daemon survived" all_daemons_alive
 
 # Nothing to guess from one transfer, or one connection, to the next: the
 # rkeys of 24 grants in a row, and the starting PSNs of four connections
 # (the peer restarted between them), as the daemons log them.
-for p in "${DAEMONS[@]}"; do kill -TERM "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
-start_cluster 2 "${RD[@]}" --log-level debug
+restart_cluster 2 "${RD[@]}" --log-level debug
 check "rdma: 24 transfers in a row" bash -c "
     '$XFER' --socket '$(sock 1)' recv --from 0 --tag 30 --size 4097 --count 24 >/dev/null &
     r=\$!
     '$XFER' --socket '$(sock 0)' send --to 1 --tag 30 --size 4097 --count 24 >/dev/null && wait \$r"
 for round in 1 2 3; do
-	kill -TERM "${DAEMONS[1]}"
-	wait "${DAEMONS[1]}" 2>/dev/null || true
-	rm -f "$(sock 1)"
-	start_rank 1 "${RD[@]}" --log-level debug
-	for ((t = 0; t < 100; t++)); do [ -S "$(sock 1)" ] && break; sleep 0.1; done
+	stop_rank 1
+	restart_rank 1 "${RD[@]}" --log-level debug || true
 	check "rdma: connection $((round + 1)) to a restarted peer" xfer 4097 recv-first 0 1
 done
 # unpredictable NAME VALUES...: distinct, not in arithmetic progression,
@@ -120,7 +108,7 @@ check "rdma: rkeys of successive grants are not predictable" unpredictable rkey 
 lows=$(for k in "${rkeys[@]}"; do echo "${k: -2}"; done | sort -u | wc -l)
 check "rdma: ... their random low bytes take many values ($lows of 24)" test "$lows" -ge 12
 check "rdma: starting PSNs of successive connections are not predictable" unpredictable PSN "${psns[@]}"
-for p in "${DAEMONS[@]}"; do kill -TERM "$p"; wait "$p" 2>/dev/null || true; done
+stop_cluster
 
 # A job where one node has no RDMA (here: rank 1 forced to TCP): that
 # pair falls back to TCP, with a warning; the others keep RDMA.
@@ -136,36 +124,35 @@ check "mixed: rank 0 reaches rank 2 over rdma" bash -c \
     "'$STAT' --socket '$(sock 0)' --json | grep -q '\"rank\":2,[^}]*\"transport\":\"rdma\"'"
 check "mixed: the fallback was logged as a warning with its reason" \
     grep -q "warning: rank 1: falling back to TCP: RDMA was not possible" "$T/d0.log"
-for i in 0 1 2; do kill -TERM "${DAEMONS[$i]}"; wait "${DAEMONS[$i]}" 2>/dev/null || true; done
-rm -f "$T"/d*.log
+stop_cluster
 
 # Scoped remote access: a sender made to misbehave (ASOC_TEST_FAULT) is
 # stopped by the receiver's NIC, and the receiver's guard bytes survive.
-ENV_0="ASOC_TEST_FAULT=write-past-range"
-start_cluster 2 "${RD[@]}"
-check "rdma: one byte past the granted range is refused" bash -c "
-    '$XFER' --socket '$(sock 1)' recv --from 0 --size 65537 --offset 4096 --guard 8192 --settle-ms 500 --expect epeerlost &
-    r=\$!
-    '$XFER' --socket '$(sock 0)' send --to 1 --size 65537 --expect epeerlost; s=\$?
-    wait \$r && [ \$s -eq 0 ]"
-check "rdma: ... with a remote access error" grep -qi "remote access error" "$T/d0.log"
-for i in 0 1; do kill -TERM "${DAEMONS[$i]}"; wait "${DAEMONS[$i]}" 2>/dev/null || true; done
-rm -f "$T"/d*.log
-# After completion, with either kind of exposure (regions are what
-# Soft-RoCE gets by default; windows are what hardware gets).
-for scope in mr mw; do
-	ENV_0="ASOC_TEST_FAULT=write-after-done ASOC_RDMA_SCOPE=$scope"
-	ENV_1="ASOC_RDMA_SCOPE=$scope"
+if have_test_hooks "scoped remote access (ASOC_TEST_FAULT)"; then
+	ENV_0="ASOC_TEST_FAULT=write-past-range"
 	start_cluster 2 "${RD[@]}"
-	check "rdma ($scope): a write after completion is refused, the data stays" bash -c "
-	    '$XFER' --socket '$(sock 1)' recv --from 0 --size 65537 --offset 4096 --guard 8192 --settle-ms 1000 &
+	check "rdma: one byte past the granted range is refused" bash -c "
+	    '$XFER' --socket '$(sock 1)' recv --from 0 --size 65537 --offset 4096 --guard 8192 --settle-ms 500 --expect epeerlost &
 	    r=\$!
-	    '$XFER' --socket '$(sock 0)' send --to 1 --size 65537 && wait \$r"
-	check "rdma ($scope): ... with a remote access error" bash -c "
-	    for i in \$(seq 50); do grep -qi 'remote access error' '$T/d0.log' && exit 0; sleep 0.1; done; exit 1"
-	for i in 0 1; do kill -TERM "${DAEMONS[$i]}"; wait "${DAEMONS[$i]}" 2>/dev/null || true; done
-	rm -f "$T"/d*.log
-done
+	    '$XFER' --socket '$(sock 0)' send --to 1 --size 65537 --expect epeerlost; s=\$?
+	    wait \$r && [ \$s -eq 0 ]"
+	check "rdma: ... with a remote access error" grep -qi "remote access error" "$T/d0.log"
+	stop_cluster
+	# After completion, with either kind of exposure (regions are what
+	# Soft-RoCE gets by default; windows are what hardware gets).
+	for scope in mr mw; do
+		ENV_0="ASOC_TEST_FAULT=write-after-done ASOC_RDMA_SCOPE=$scope"
+		ENV_1="ASOC_RDMA_SCOPE=$scope"
+		start_cluster 2 "${RD[@]}"
+		check "rdma ($scope): a write after completion is refused, the data stays" bash -c "
+		    '$XFER' --socket '$(sock 1)' recv --from 0 --size 65537 --offset 4096 --guard 8192 --settle-ms 1000 &
+		    r=\$!
+		    '$XFER' --socket '$(sock 0)' send --to 1 --size 65537 && wait \$r"
+		check "rdma ($scope): ... with a remote access error" bash -c "
+		    for i in \$(seq 50); do grep -qi 'remote access error' '$T/d0.log' && exit 0; sleep 0.1; done; exit 1"
+		stop_cluster
+	done
+fi
 # asoc-info (issue 13): on the lab's Soft-RoCE it must choose RDMA (exit
 # 0), name the device behind the address, and say TCP for an address with
 # no device behind it, as asocd would.

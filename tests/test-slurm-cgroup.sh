@@ -10,37 +10,16 @@
 #   tests/slurm-lab/run --cgroup -- bash tests/test-slurm-cgroup.sh
 # shellcheck source=tests/lib.sh
 . "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
+# shellcheck source=tests/slurm-lab/lib.sh
+. "${top_srcdir:-$(dirname "$0")/..}/tests/slurm-lab/lib.sh"
 
-NOBODY=$(id -u nobody)
 MEMCG=/sys/fs/cgroup/memory
-if [ -z "${SLURM_CONF:-}" ] || [ "${ASOC_LAB_CGROUP:-}" != yes ] || ! sinfo >/dev/null 2>&1; then
-	not_ok "needs the lab with SLURM's cgroup plugins: tests/slurm-lab/run --cgroup -- bash tests/test-slurm-cgroup.sh"
-	finish
-	exit 1
-fi
-chmod 0755 "$T"
+need_lab "needs the lab with SLURM's cgroup plugins: tests/slurm-lab/run --cgroup -- bash tests/test-slurm-cgroup.sh" \
+	test "${ASOC_LAB_CGROUP:-}" = yes
 J=$T/jobs
 mkdir -p "$J"
 chmod 1777 "$J"
 
-job_field() { scontrol -o show job "$1" | grep -o "\b$2=[^ ]*" | head -1 | cut -d= -f2-; }
-wait_gone() {
-	local t
-	for ((t = 0; t < 300; t++)); do
-		[ -n "$(squeue -h -j "$1" -o %i 2>/dev/null)" ] || return 0
-		sleep 0.1
-	done
-	return 1
-}
-# wait_for FILE: up to 30 s.
-wait_for() {
-	local t
-	for ((t = 0; t < 300; t++)); do
-		[ -e "$1" ] && return 0
-		sleep 0.1
-	done
-	return 1
-}
 memcg_of() { sed -n 's/^[0-9]*:memory://p' "/proc/$1/cgroup" 2>/dev/null; }
 
 # The job: records its own (batch step's) cgroup, registers a 64 MiB
@@ -59,7 +38,7 @@ chmod 0755 "$J/job.sh"
 t0=$SECONDS
 job=$(cd "$J" && sbatch --parsable --uid=nobody -N1 -w n1 --mem=512M -o "$J/out-%j" "$J/job.sh" 2>"$T/sbatch") || true
 job=${job:-none}
-check "job $job (nobody, --mem=512M) is running" wait_for "$J/batch-$job.cgroup"
+check "job $job (nobody, --mem=512M) is running" wait_until 300 test -e "$J/batch-$job.cgroup"
 run=$ASOC_LAB_NODES/n1/run/$job
 apid=$(cut -d' ' -f1 "$run/asocd.pid" 2>/dev/null || echo none)
 bcg=$(sed -n 's/^[0-9]*:memory://p' "$J/batch-$job.cgroup" 2>/dev/null)
@@ -88,23 +67,12 @@ cp "$run/asocd.log" "$T/asocd.log" 2>/dev/null || true
 check "  ...asoc-slurm said it moved asocd into them once SLURM made them (after the prolog)" \
 	grep -q "joined job $job's cgroups:.* memory.* (made by SLURM after the prolog" "$T/asocd.log"
 touch "$J/stop"
-check "job $job left squeue" wait_gone "$job"
+check "job $job left squeue" wait_job_gone "$job"
 check "  ...COMPLETED, exit code 0:0" \
-	test "$(job_field "$job" JobState) $(job_field "$job" ExitCode)" = "COMPLETED 0:0"
-# gone PID: exited (a zombie not yet reaped has), within 5 s.
-gone() {
-	local st t
-	for ((t = 0; t < 50; t++)); do
-		read -r st 2>/dev/null </proc/"$1"/stat || return 0
-		st=${st##*) }
-		[ "${st%% *}" != Z ] || return 0
-		sleep 0.1
-	done
-	return 1
-}
-check "  ...its asocd is gone" gone "$apid"
+	job_completed "$job"
+check "  ...its asocd is gone (within 5 s)" wait_until 50 gone "$apid"
 check "  ...and so is the job's memory cgroup" bash -c "for t in \$(seq 50); do [ -e '$MEMCG$jcg' ] || exit 0; sleep 0.1; done; exit 1"
-check "no node was drained" bash -c "[ \"\$(sinfo -h -t drain,down -o %D)\" = '' ]"
+check "no node was drained" no_node_drained
 echo "($((SECONDS - t0)) s)"
 [ "$nfail" = 0 ] || { cat "$T/sbatch" "$J/out-$job" "$J/recv.out" "$T/asocd.log" 2>/dev/null | tail -n 30; }
 finish

@@ -10,16 +10,13 @@
 #   tests/slurm-lab/run --no-prolog -- bash tests/test-slurm-user.sh
 # shellcheck source=tests/lib.sh
 . "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
+# shellcheck source=tests/slurm-lab/lib.sh
+. "${top_srcdir:-$(dirname "$0")/..}/tests/slurm-lab/lib.sh"
 
 S=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
 SCRIPT=$S/slurm/asoc_benchmark.slurm
-NOBODY=$(id -u nobody)
-if [ -z "${SLURM_CONF:-}" ] || [ "${ASOC_LAB_PROLOG:-}" != no ] || ! sinfo >/dev/null 2>&1; then
-	not_ok "needs the lab without a prolog: tests/slurm-lab/run --no-prolog -- bash tests/test-slurm-user.sh"
-	finish
-	exit 1
-fi
-chmod 0755 "$T"
+need_lab "needs the lab without a prolog: tests/slurm-lab/run --no-prolog -- bash tests/test-slurm-user.sh" \
+	test "${ASOC_LAB_PROLOG:-}" = no
 # nobody's own home (its passwd entry names /nonexistent) and job folder.
 H=$T/home
 J=$T/jobs
@@ -28,15 +25,6 @@ chown nobody "$H" "$J"
 chmod 0700 "$H"
 chmod 0755 "$J"
 
-job_field() { scontrol -o show job "$1" | grep -o "\b$2=[^ ]*" | head -1 | cut -d= -f2-; }
-wait_gone() {
-	local t
-	for ((t = 0; t < 300; t++)); do
-		[ -n "$(squeue -h -j "$1" -o %i 2>/dev/null)" ] || return 0
-		sleep 0.1
-	done
-	return 1
-}
 # A free port range for the job's daemons, drawn like lib.sh's.
 PORT=$((20000 + (RANDOM % 400) * 100))
 
@@ -54,13 +42,13 @@ if submit TENSOR_SIZE=4 >"$T/sbatch" 2>&1; then
 else
 	not_ok "sbatch asoc_benchmark.slurm as nobody, no prolog" "$T/sbatch" "$J"/*
 fi
-job=$(grep -Eo '^[0-9]+' "$T/sbatch" | tail -1 || true)
+job=$(job_id_of "$T/sbatch")
 job=${job:-none}
 out=$J/asoc-bench-$job.out
 log=$J/asocd-$job.log
-check "job $job left squeue" wait_gone "$job"
+check "job $job left squeue" wait_job_gone "$job"
 check "job $job: COMPLETED, exit code 0:0" \
-	test "$(job_field "$job" JobState) $(job_field "$job" ExitCode)" = "COMPLETED 0:0"
+	job_completed "$job"
 check "  ...it used the job's own daemons" grep -q "the job's own asocd" "$out"
 check "  ...TENSOR_SIZE=4 (the original ASoc's name) was taken" grep -q "pattern pair, 4 MiB" "$out"
 check "  ...data verified on 3 of 3 receivers" grep -q "data verified on 3 of 3 receivers" "$out"
@@ -90,8 +78,8 @@ check "  ...no socket folder in /tmp" bash -c "[ -z \"\$(ls -d /tmp/asoc-$NOBODY
 # A second job reuses the key (no new one), its daemons another key.
 t0=$SECONDS
 submit TENSOR_MB=1 >"$T/sbatch2" 2>&1 || true
-job2=$(grep -Eo '^[0-9]+' "$T/sbatch2" | tail -1 || true)
+job2=$(job_id_of "$T/sbatch2")
 check "a second job ($job2) also completes, data verified" grep -q "data verified on 3 of 3 receivers" "$J/asoc-bench-${job2:-none}.out"
 check "  ...with the same ~/.asoc/key" test "$(stat -c '%u %a %s' "$H/.asoc/key" 2>/dev/null)" = "$NOBODY 600 32"
-check "no node was drained" bash -c "[ \"\$(sinfo -h -t drain,down -o %D)\" = '' ]"
+check "no node was drained" no_node_drained
 finish

@@ -10,19 +10,16 @@
 #   tests/slurm-lab/run -- bash tests/test-slurm.sh     (make check-slurm)
 # shellcheck source=tests/lib.sh
 . "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
+# shellcheck source=tests/slurm-lab/lib.sh
+. "${top_srcdir:-$(dirname "$0")/..}/tests/slurm-lab/lib.sh"
 
 S=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
 PROLOG=$S/slurm/asoc-prolog
 EPILOG=$S/slurm/asoc-epilog
 SCRIPT=$S/slurm/asoc_benchmark.slurm
 ASOC_SLURM=$B/slurm/asoc-slurm
-# The job user of the by-hand runs: not root, so that the drop shows.
-NOBODY=$(id -u nobody)
-NOGROUP=$(id -g nobody)
-# lib.sh's folder is 0700; nobody's daemon must reach its socket folder.
-chmod 0755 "$T"
-# as_nobody COMMAND...: what a hostile job user can do.
-as_nobody() { setpriv --reuid="$NOBODY" --regid="$NOGROUP" --clear-groups -- "$@"; }
+# The job user of the by-hand runs is nobody (slurm-lab/lib.sh's
+# as_nobody): what a hostile job user can do.
 # bg_nobody COMMAND...: the same in the background; $BG is its pid (setpriv
 # execs COMMAND, so killing $BG kills it, not a subshell around it).
 bg_nobody() {
@@ -67,13 +64,6 @@ hand() { "$T/hand" "$@"; }
 PY=/usr/bin/python3
 # owner_mode PATH: "uid gid mode"
 owner_mode() { stat -c '%u %g %a' "$1"; }
-# gone PID: exited (a zombie not yet reaped by init has).
-gone() {
-	local st
-	read -r st 2>/dev/null </proc/"$1"/stat || return 0
-	st=${st##*) }
-	[ "${st%% *}" = Z ]
-}
 # daemon_of RUN_DIR JOB: the pid root recorded.
 daemon_of() { cut -d' ' -f1 "$1/$2/asocd.pid" 2>/dev/null || echo none; }
 # no_key_in_proc [SITE_KEY JOB]: no process's argv or environment holds
@@ -136,9 +126,7 @@ check "asoc-stat reaches job 7's asocd, found from SLURM_JOB_ID alone" \
 env -i ASOC_SLURM="$ASOC_SLURM" ASOC_SLURM_CONF="$T/a2.conf" SLURM_JOB_ID=7 SLURM_JOB_UID="$NOBODY" \
 	SLURM_JOB_GID="$NOGROUP" SLURM_NODELIST='a[1-2]' SLURMD_NODENAME=a2 "$PROLOG" >/dev/null 2>&1
 check "job 7's two daemons exchange 1 MiB, the key proven (a1 -> a2)" \
-	bash -c "as_() { setpriv --reuid=$NOBODY --regid=$NOGROUP --clear-groups -- \"\$@\"; };
-		as_ '$XFER' --socket '$T/run-a2/7/sock/asocd.sock' recv --from 0 --size 1048576 & r=\$!;
-		as_ '$XFER' --socket '$T/run-a1/7/sock/asocd.sock' send --to 1 --size 1048576 && wait \$r"
+	pair_as_nobody "$T/run-a1/7/sock/asocd.sock" 1 "$T/run-a2/7/sock/asocd.sock" 0 1048576
 check "  ...the connection proved the key" grep -q "rank 1 .* key proven" "$T/run-a1/7/asocd.log"
 
 # --- attacks of a job user on the root part ---------------------------------------
@@ -251,9 +239,7 @@ check "  ...on the next candidate" grep -q "port $p40 on 127.0.0.21 is taken; tr
 env -i ASOC_SLURM="$ASOC_SLURM" ASOC_SLURM_CONF="$T/a2.conf" SLURM_JOB_ID=40 SLURM_JOB_UID="$NOBODY" \
 	SLURM_JOB_GID="$NOGROUP" SLURM_NODELIST='a[1-2]' SLURMD_NODENAME=a2 "$PROLOG" >/dev/null 2>&1
 check "  ...and a2 reaches a1 past the squatter (1 MiB, a2 -> a1)" \
-	bash -c "as_() { setpriv --reuid=$NOBODY --regid=$NOGROUP --clear-groups -- \"\$@\"; };
-		as_ '$XFER' --socket '$T/run-a1/40/sock/asocd.sock' recv --from 1 --size 1048576 & r=\$!;
-		as_ '$XFER' --socket '$T/run-a2/40/sock/asocd.sock' send --to 0 --size 1048576 && wait \$r"
+	pair_as_nobody "$T/run-a2/40/sock/asocd.sock" 0 "$T/run-a1/40/sock/asocd.sock" 1 1048576
 kill -KILL "$squat" 2>/dev/null || true
 hand "$EPILOG" 40 >/dev/null 2>&1
 env -i ASOC_SLURM="$ASOC_SLURM" ASOC_SLURM_CONF="$T/a2.conf" SLURM_JOB_ID=40 SLURM_JOB_UID="$NOBODY" \
@@ -343,28 +329,13 @@ check "  ...it is gone" gone "$new"
 check "  ...and its folder" test ! -e "$T/run-a1/21"
 
 # --- in the SLURM lab ---------------------------------------------------------------
-if [ -z "${SLURM_CONF:-}" ] || [ -z "${ASOC_LAB_NODES:-}" ] || ! sinfo >/dev/null 2>&1; then
-	not_ok "the SLURM part needs the lab: tests/slurm-lab/run -- bash tests/test-slurm.sh"
-	finish
-	exit 1
-fi
+need_lab "the SLURM part needs the lab: tests/slurm-lab/run -- bash tests/test-slurm.sh" \
+	test -n "${ASOC_LAB_NODES:-}"
 KEPT=$(sed -n 's/^KEEP_LOGS_DIR=//p' "$ASOC_SLURM_CONF")
 J=$T/jobs
 mkdir -p "$J"
 chmod 0755 "$J"
 
-# job_field JOB KEY: a field of scontrol show job (while slurmctld keeps it).
-job_field() { scontrol -o show job "$1" | grep -o "\b$2=[^ ]*" | head -1 | cut -d= -f2-; }
-
-# wait_gone JOB: until the job has left squeue, its epilogs done.
-wait_gone() {
-	local t
-	for ((t = 0; t < 300; t++)); do
-		[ -n "$(squeue -h -j "$1" -o %i 2>/dev/null)" ] || return 0
-		sleep 0.1
-	done
-	return 1
-}
 
 # job_clean JOB: nothing of the job's asocd is left on any node: no
 # process (the pids its four logs name, and any asocd with its socket),
@@ -450,14 +421,14 @@ if wait "$s2"; then
 else
 	not_ok "the same as user nobody (sbatch --uid=nobody)" "$T/sbatch-nobody" "$J"/*.out
 fi
-job=$(grep -Eo '^[0-9]+' "$T/sbatch1" | tail -1 || true)
+job=$(job_id_of "$T/sbatch1")
 job=${job:-none}
-njob=$(grep -Eo '^[0-9]+' "$T/sbatch-nobody" | tail -1 || true)
+njob=$(job_id_of "$T/sbatch-nobody")
 njob=${njob:-none}
 for j in "$job" "$njob"; do
-	check "job $j left squeue (epilogs done)" wait_gone "$j"
+	check "job $j left squeue (epilogs done)" wait_job_gone "$j"
 	check "job $j: COMPLETED, exit code 0:0" \
-		test "$(job_field "$j" JobState) $(job_field "$j" ExitCode)" = "COMPLETED 0:0"
+		job_completed "$j"
 	check "job $j: every rank reported, data verified on 3 of 3 receivers" bench_ok "$J/asoc-bench-$j.out" "$j"
 	check "job $j's daemons: ranks 0-3 of 4 in community $j, no refusal" job_logs_ok "$j"
 	check "job $j: no asocd process, socket or folder left" job_clean "$j"
@@ -475,15 +446,15 @@ if (cd "$J" && sbatch --wait --parsable --array=0-1 --nodes=4 "$SCRIPT") >"$T/sb
 else
 	not_ok "sbatch --wait --array=0-1 --nodes=4" "$T/sbatch2" "$J"/*.out
 fi
-arr=$(grep -Eo '^[0-9]+' "$T/sbatch2" | tail -1 || true)
+arr=$(job_id_of "$T/sbatch2")
 arr=${arr:-none}
 mapfile -t tasks < <(scontrol -o show job "$arr" 2>/dev/null | grep -o '\bJobId=[0-9]*' | cut -d= -f2 | sort -n)
 check "array $arr has two tasks with their own job ids (${tasks[*]})" \
 	bash -c "[ ${#tasks[@]} = 2 ] && [ '${tasks[0]:-x}' != '${tasks[1]:-x}' ]"
 for task in "${tasks[@]}"; do
-	check "task $task left squeue (epilogs done)" wait_gone "$task"
+	check "task $task left squeue (epilogs done)" wait_job_gone "$task"
 	check "task $task: COMPLETED, exit code 0:0" \
-		test "$(job_field "$task" JobState) $(job_field "$task" ExitCode)" = "COMPLETED 0:0"
+		job_completed "$task"
 	check "task $task: its own job id and socket in its output, verified on 3 of 3" \
 		bench_ok "$J/asoc-bench-$task.out" "$task"
 	check "task $task's daemons: community $task, ranks 0-3 of 4, no refused peer or foreign rank" \
@@ -517,14 +488,14 @@ OTHER=daemon
 t0=$SECONDS
 (cd "$J" && sbatch --parsable --uid=nobody --nodes=4 --ntasks-per-node=1 \
 	--output="$J/hold-%j.out" --wrap 'sleep 60') >"$T/sbatch3" 2>&1 || true
-hold=$(grep -Eo '^[0-9]+' "$T/sbatch3" | tail -1 || true)
+hold=$(job_id_of "$T/sbatch3")
 hold=${hold:-none}
 hold_running() {
 	local n
 	[ "$(job_field "$hold" JobState)" = RUNNING ] || return 1
 	for n in n1 n2 n3 n4; do [ -S "$ASOC_LAB_NODES/$n/run/$hold/sock/asocd.sock" ] || return 1; done
 }
-for ((t = 0; t < 300; t++)); do hold_running && break; sleep 0.1; done
+wait_until 300 hold_running || true
 check "job $hold of nobody is running, its daemons serving on four nodes" hold_running
 hsock=$ASOC_LAB_NODES/n1/run/$hold/sock/asocd.sock
 check "the job's folder is root's (0755), its socket folder nobody's (0700)" \
@@ -552,16 +523,16 @@ setpriv --reuid "$OTHER" --regid "$(id -g $OTHER)" --clear-groups "$ASOCD" -f \
 	--key-file "$X/key" --socket "$X/s.sock" --log-file "$X/d.log" --connection-timeout 5 \
 	--munge-socket "$(sed -n 's/^MUNGE_SOCKET=//p' "$ASOC_SLURM_CONF")" &
 DAEMONS+=($!)
-for ((t = 0; t < 100; t++)); do [ -S "$X/s.sock" ] && break; sleep 0.1; done
+wait_socket "$X/s.sock" || true
 check_fails "the intruder's daemon cannot join the job as a peer" "key mismatch" \
 	setpriv --reuid "$OTHER" --regid "$(id -g $OTHER)" --clear-groups \
 	"$B/tests/asoc-xfer-check" --socket "$X/s.sock" send --to 0 --size 4096
 check "the job's rank 0 logged the failed handshake with the intruder" \
 	grep -q "handshake with rank 3 .* failed: refused us: key mismatch" \
 	"$ASOC_LAB_NODES/n1/run/$hold/asocd.log"
-kill -TERM "${DAEMONS[-1]}" 2>/dev/null || true
+stop_pid "${DAEMONS[-1]}"
 scancel "$hold" 2>/dev/null || true
-check "job $hold left squeue (epilogs done)" wait_gone "$hold"
+check "job $hold left squeue (epilogs done)" wait_job_gone "$hold"
 check "job $hold: no asocd process, socket or folder left" job_clean "$hold"
 
 # Two jobs whose ids are equal modulo 1000 are tried by hand above (jobs
@@ -569,5 +540,5 @@ check "job $hold: no asocd process, socket or folder left" job_clean "$hold"
 # cannot choose a job id, and the lab's ids run from 1.
 check "every node's RUN_DIR is empty after all jobs" \
 	bash -c "[ -z \"\$(find '$ASOC_LAB_NODES'/n?/run -mindepth 1 | tee /dev/stderr)\" ]"
-check "no node was drained" bash -c "[ \"\$(sinfo -h -t drain,down -o %D)\" = '' ]"
+check "no node was drained" no_node_drained
 finish

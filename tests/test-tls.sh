@@ -39,14 +39,6 @@ echo "not a certificate" >"$T/junk.pem"
 # trusting ca.
 tls() { echo "ASOC_TLS_CERT=$T/$1.crt ASOC_TLS_KEY=$T/$1.key ASOC_TLS_CA=$T/ca.crt${2:+ ASOC_TLS_VERIFY_PEER=$2}"; }
 
-stop_cluster() {
-	local p
-	for p in "${DAEMONS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
-	for p in "${DAEMONS[@]}"; do wait "$p" 2>/dev/null || true; done
-	DAEMONS=()
-	rm -f "$T"/d*.log	# each cluster's log lines are its own
-}
-
 # logged DESCRIPTION RANK PATTERN: rank's log has a line matching PATTERN.
 logged() {
 	local desc=$1 log=$T/d$2.log
@@ -55,38 +47,49 @@ logged() {
 
 # --- settings that must stop start-up, each with what to fix ---
 X=(-f --peers "$HOST:1,$HOST:2" --rank 0 --socket "$T/x.sock")
-check_fails "a certificate without a key" "tls-cert without --tls-key" \
-    "$ASOCD" "${X[@]}" --tls-cert "$T/node0.crt" --tls-ca "$T/ca.crt"
-check_fails "a key without a certificate" "tls-key without --tls-cert" \
-    "$ASOCD" "${X[@]}" --tls-key "$T/node0.key" --tls-ca "$T/ca.crt"
-check_fails "a CA without certificate and key" "tls-ca without --tls-cert and --tls-key" \
-    "$ASOCD" "${X[@]}" --tls-ca "$T/ca.crt"
-check_fails "verify-peer (the default) without a CA" "there is no --tls-ca" \
-    "$ASOCD" "${X[@]}" --tls-cert "$T/node0.crt" --tls-key "$T/node0.key"
-check_fails "verify-peer yes without a CA" "there is no --tls-ca" \
-    "$ASOCD" "${X[@]}" --tls-cert "$T/node0.crt" --tls-key "$T/node0.key" --tls-verify-peer yes
-check_fails "a verify-peer that is not yes or no" "tls-verify-peer must be yes or no" \
-    "$ASOCD" "${X[@]}" --tls-verify-peer maybe
-check_fails "a certificate file that is not there" "cannot read --tls-cert $T/none.crt: No such file" \
-    "$ASOCD" "${X[@]}" --tls-cert "$T/none.crt" --tls-key "$T/node0.key" --tls-ca "$T/ca.crt"
-check_fails "a key file that is not there" "cannot read --tls-key $T/none.key" \
-    "$ASOCD" "${X[@]}" --tls-cert "$T/node0.crt" --tls-key "$T/none.key" --tls-ca "$T/ca.crt"
-check_fails "a CA file that is not there" "cannot read --tls-ca $T/none.crt" \
-    "$ASOCD" "${X[@]}" --tls-cert "$T/node0.crt" --tls-key "$T/node0.key" --tls-ca "$T/none.crt"
-check_fails "a certificate file with no certificate in it" "tls-cert $T/junk.pem: not a PEM certificate" \
-    "$ASOCD" "${X[@]}" --tls-cert "$T/junk.pem" --tls-key "$T/node0.key" --tls-ca "$T/ca.crt"
-check_fails "a key file with no key in it" "tls-key $T/junk.pem: not a PEM private key" \
-    "$ASOCD" "${X[@]}" --tls-cert "$T/node0.crt" --tls-key "$T/junk.pem" --tls-ca "$T/ca.crt"
-check_fails "a CA file with no certificate in it" "tls-ca $T/junk.pem: no PEM CA certificate" \
-    "$ASOCD" "${X[@]}" --tls-cert "$T/node0.crt" --tls-key "$T/node0.key" --tls-ca "$T/junk.pem"
-check_fails "a key that does not match the certificate" "does not match the certificate" \
-    "$ASOCD" "${X[@]}" --tls-cert "$T/node0.crt" --tls-key "$T/node1.key" --tls-ca "$T/ca.crt"
+# no_start DESCRIPTION NEEDLE CERT KEY CA [asocd options...]: asocd with
+# that --tls-cert, --tls-key and --tls-ca (files in $T, - for none) must
+# refuse to start, saying NEEDLE.
+no_start() {
+	local desc=$1 needle=$2 tls=()
+	[ "$3" = - ] || tls+=(--tls-cert "$T/$3")
+	[ "$4" = - ] || tls+=(--tls-key "$T/$4")
+	[ "$5" = - ] || tls+=(--tls-ca "$T/$5")
+	shift 5
+	check_fails "$desc" "$needle" "$ASOCD" "${X[@]}" ${tls[@]+"${tls[@]}"} "$@"
+}
+no_start "a certificate without a key" "tls-cert without --tls-key" \
+    node0.crt - ca.crt
+no_start "a key without a certificate" "tls-key without --tls-cert" \
+    - node0.key ca.crt
+no_start "a CA without certificate and key" "tls-ca without --tls-cert and --tls-key" \
+    - - ca.crt
+no_start "verify-peer (the default) without a CA" "there is no --tls-ca" \
+    node0.crt node0.key -
+no_start "verify-peer yes without a CA" "there is no --tls-ca" \
+    node0.crt node0.key - --tls-verify-peer yes
+no_start "a verify-peer that is not yes or no" "tls-verify-peer must be yes or no" \
+    - - - --tls-verify-peer maybe
+no_start "a certificate file that is not there" "cannot read --tls-cert $T/none.crt: No such file" \
+    none.crt node0.key ca.crt
+no_start "a key file that is not there" "cannot read --tls-key $T/none.key" \
+    node0.crt none.key ca.crt
+no_start "a CA file that is not there" "cannot read --tls-ca $T/none.crt" \
+    node0.crt node0.key none.crt
+no_start "a certificate file with no certificate in it" "tls-cert $T/junk.pem: not a PEM certificate" \
+    junk.pem node0.key ca.crt
+no_start "a key file with no key in it" "tls-key $T/junk.pem: not a PEM private key" \
+    node0.crt junk.pem ca.crt
+no_start "a CA file with no certificate in it" "tls-ca $T/junk.pem: no PEM CA certificate" \
+    node0.crt node0.key junk.pem
+no_start "a key that does not match the certificate" "does not match the certificate" \
+    node0.crt node1.key ca.crt
 # -days 0: it expires the second it is made.
 openssl x509 -req -in "$T/node0.csr" -CA "$T/ca.crt" -CAkey "$T/ca.key" \
     -set_serial 99 -days 0 -out "$T/expired.crt" 2>/dev/null
 sleep 1
-check_fails "an expired certificate" "tls-cert $T/expired.crt has expired" \
-    "$ASOCD" "${X[@]}" --tls-cert "$T/expired.crt" --tls-key "$T/node0.key" --tls-ca "$T/ca.crt"
+no_start "an expired certificate" "tls-cert $T/expired.crt has expired" \
+    expired.crt node0.key ca.crt
 check_fails "the same from the environment" "tls-cert without --tls-key" \
     env ASOC_TLS_CERT="$T/node0.crt" "$ASOCD" "${X[@]}"
 check_fails "the same from the config file" "tls-key without --tls-cert" bash -c "
