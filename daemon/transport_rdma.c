@@ -57,6 +57,9 @@
 #include "transport.h"
 #include "rdma_probe.h"
 #include "transport_rdma.h"
+#ifdef ASOC_TEST_HOOKS
+#include "testhooks.h"
+#endif
 
 #define RDMA_RING		64	/* control receives posted per QP */
 #define RDMA_MSG_SIZE		(PROTO_HDR_LEN + PROTO_MAX_FIXED)
@@ -70,17 +73,6 @@
 
 enum trdma_op { OP_RECV = 1, OP_SEND, OP_WRITE, OP_BIND, OP_PROBE };
 
-/* Test-only fault injection (ASOC_TEST_FAULT), for the lab test that
- * proves the receiver's exposure is scoped: this daemon, as a sender,
- * misbehaves on purpose and the other side's NIC must refuse it. */
-enum trdma_fault {
-	FAULT_NONE,
-	FAULT_PAST_RANGE,	/* the last WRITE runs one byte too far */
-	FAULT_AFTER_DONE,	/* one more WRITE after the ACK */
-	FAULT_FOREIGN,		/* WRITE into a range granted to another peer
-				 * (the file ASOC_TEST_FOREIGN names holds
-				 * "ADDR RKEY", in hex, once the test knows) */
-};
 #define RDMA_PROBE_LEN	64
 #define WR_ID(op, idx)	(((uint64_t)(op) << 56) | (uint64_t)(idx))
 #define WR_OP(id)	((enum trdma_op)((id) >> 56))
@@ -148,7 +140,9 @@ static struct {
 	struct ibv_comp_channel *cc;
 	struct event *cc_ev;
 	int has_mw;
-	enum trdma_fault fault;
+#ifdef ASOC_TEST_HOOKS
+	enum testhook_fault fault;	/* tests only: misbehave on purpose */
+#endif
 	char name[64];
 	LIST_HEAD(, trdma_conn) conns;	/* every connection not yet freed */
 	TAILQ_HEAD(, trdma_conn) pending;	/* oldest first */
@@ -341,32 +335,30 @@ trdma_post_write(struct trdma_conn *rc, struct xfer *x, uint64_t n, int last)
 	if (mr == NULL)
 		return -1;	/* registered at start_data: cannot happen */
 
-	if (rd.fault == FAULT_PAST_RANGE && x->done + n == x->len &&
+#ifdef ASOC_TEST_HOOKS
+	if (rd.fault == TH_FAULT_PAST_RANGE && x->done + n == x->len &&
 	    r->off + x->done + n < r->buf->size) {
 		log_warn("ASOC_TEST_FAULT: writing one byte past the range");
 		sge.length++;
 	}
+#endif
 	wr.wr.rdma.remote_addr = x->raddr + x->done;
 	wr.wr.rdma.rkey = x->rkey;
-	if (rd.fault == FAULT_FOREIGN) {
-		const char *path = getenv("ASOC_TEST_FOREIGN");
-		unsigned long long a;
-		unsigned k;
-		FILE *f;
-		int got = 0;
+#ifdef ASOC_TEST_HOOKS
+	if (rd.fault == TH_FAULT_FOREIGN) {
+		uint64_t a;
+		uint32_t k;
 
-		if (path != NULL && (f = fopen(path, "re")) != NULL) {
-			got = fscanf(f, "%llx %x", &a, &k);
-			fclose(f);
-		}
-		if (got == 2) {
+		if (testhook_foreign(&a, &k) == 0) {
 			log_warn("ASOC_TEST_FAULT: writing into %#llx, rkey "
-			    "%#010x, granted to another peer", a, k);
+			    "%#010x, granted to another peer",
+			    (unsigned long long)a, k);
 			wr.wr.rdma.remote_addr = a;
 			wr.wr.rdma.rkey = k;
 			sge.length = sge.length > 64 ? 64 : sge.length;
 		}
 	}
+#endif
 	if (signal) {
 		wr.send_flags = IBV_SEND_SIGNALED;
 		wr.wr_id = WR_ID(OP_WRITE, rc->wrec_next);
@@ -587,7 +579,8 @@ trdma_grant(struct conn *c, struct xfer *x, struct req *r, uint64_t *addr,
 	return 0;
 }
 
-/* FAULT_AFTER_DONE: one byte more into a range whose transfer has
+#ifdef ASOC_TEST_HOOKS
+/* TH_FAULT_AFTER_DONE: one byte more into a range whose transfer has
  * completed; the receiver revoked it before ACKing, so this must fail. */
 static void
 trdma_probe_after_done(struct conn *c, struct xfer *x)
@@ -613,17 +606,20 @@ trdma_probe_after_done(struct conn *c, struct xfer *x)
 	if (ibv_post_send(rc->id->qp, &wr, &bad) == 0)
 		rc->sq_used++;
 }
+#endif
 
 static void
 trdma_release(struct conn *c, struct xfer *x)
 {
 	struct trdma_grant *g = x->tp_priv;
 
-	if (rd.fault == FAULT_AFTER_DONE && x->role == XFER_SEND &&
+#ifdef ASOC_TEST_HOOKS
+	if (rd.fault == TH_FAULT_AFTER_DONE && x->role == XFER_SEND &&
 	    x->state == XS_WAIT_ACK && x->len > 0 && x->req == NULL) {
 		trdma_probe_after_done(c, x);
 		x->state = XS_DATA;	/* once */
 	}
+#endif
 	if (g == NULL)
 		return;
 	log_debug("%s: revoking the range of transfer %llu (key %#010x)",
@@ -1293,19 +1289,9 @@ rdmatp_listen(char *err, size_t errlen)
 		goto fail;
 	}
 	srandom((unsigned)asocd_next_id());
-	{
-		const char *f = getenv("ASOC_TEST_FAULT");
-
-		if (f != NULL && strcmp(f, "write-past-range") == 0)
-			rd.fault = FAULT_PAST_RANGE;
-		else if (f != NULL && strcmp(f, "write-after-done") == 0)
-			rd.fault = FAULT_AFTER_DONE;
-		else if (f != NULL && strcmp(f, "write-foreign") == 0)
-			rd.fault = FAULT_FOREIGN;
-		if (rd.fault != FAULT_NONE)
-			log_warn("ASOC_TEST_FAULT=%s: this daemon will "
-			    "misbehave on purpose (tests only)", f);
-	}
+#ifdef ASOC_TEST_HOOKS
+	rd.fault = testhook_fault();
+#endif
 	log_info("listening for peers on %s:%u (rdma, %s port %u, %s)",
 	    asocd->listen_host, port, rd.name, rd.listen_id->port_num,
 	    rd.has_mw ? "receives exposed by type-2 memory windows" :
