@@ -203,7 +203,7 @@ peer_up_conn(struct peer *p)
 	struct conn *c;
 
 	TAILQ_FOREACH(c, &p->conns, entry)
-		if (c->hs == HS_UP && !c->dead)
+		if (c->up && !c->dead)
 			return c;
 	return NULL;
 }
@@ -372,7 +372,6 @@ peer_conn_opened(struct conn *c)
 	struct proto_msg m;
 
 	hs_start_outgoing(&c->auth, &peer_hs_cfg, c->peer->rank, &m);
-	c->hs = HS_WAIT_WELCOME;
 	peer_arm_hs_timer(c);
 	peer_send(c, PT_HELLO, &m);
 }
@@ -442,7 +441,6 @@ peer_conn_accepted(struct conn *c, const char *from)
 	peer_conn_admit(c, src);
 	snprintf(c->name, sizeof c->name, "%s", from);
 	hs_start_incoming(&c->auth, &peer_hs_cfg);
-	c->hs = HS_WAIT_HELLO;
 	peer_arm_hs_timer(c);
 }
 
@@ -462,7 +460,7 @@ peer_up(struct conn *c, struct peer *p)
 		if (c->dead)
 			return;
 	}
-	c->hs = HS_UP;
+	c->up = 1;
 	c->peer = p;
 	TAILQ_INSERT_TAIL(&p->conns, c, entry);
 	p->state = PROTO_PEER_UP;
@@ -532,7 +530,7 @@ peer_on_hs(struct conn *c, const struct proto_msg *m)
 	char why[PROTO_MSG_MAX + 64];
 	int first_hello;
 
-	if (c->hs == HS_UP) {
+	if (c->up) {
 		peer_conn_lost(c, "unexpected %s after the handshake",
 		    proto_type_name(m->hdr.type));
 		return;
@@ -650,7 +648,7 @@ peer_conn_lost(struct conn *c, const char *fmt, ...)
 	vsnprintf(why, sizeof why, fmt, ap);
 	va_end(ap);
 
-	if (c->hs == HS_UP) {
+	if (c->up) {
 		log_warn("lost %s: %s", c->name, why);
 		snprintf(msg, sizeof msg, "lost the connection to rank %u: "
 		    "%.80s", p->rank, why);

@@ -46,7 +46,7 @@ conn_new(const struct transport *tp, struct peer *p, int outgoing)
 	c->tp = tp;
 	c->peer = p;
 	c->outgoing = outgoing;
-	c->hs = outgoing ? HS_CONNECTING : HS_WAIT_HELLO;
+	c->auth.st = outgoing ? HSS_CONNECTING : HSS_WAIT_HELLO;
 	TAILQ_INIT(&c->xfers);
 	TAILQ_INIT(&c->sendq);
 	TAILQ_INSERT_TAIL(&conn_all, c, all_entry);

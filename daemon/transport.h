@@ -18,18 +18,11 @@
 struct event;
 struct peer;
 
-enum conn_hs {
-	HS_WAIT_HELLO,		/* accepted: waiting for the peer's HELLO */
-	HS_CONNECTING,		/* outgoing: transport still connecting */
-	HS_WAIT_WELCOME,	/* outgoing: HELLO sent */
-	HS_UP,
-};
-
 struct conn {
 	const struct transport *tp;
 	struct peer *peer;	/* NULL until the handshake names it */
 	int outgoing;
-	enum conn_hs hs;
+	int up;			/* handshaken and in its peer's list */
 	int dead;		/* closed; freed from the loop soon */
 	char name[96];		/* for logs: "rank 2 (127.0.0.1:9002)" */
 	struct xfer_list xfers;	/* transfers carried by this connection */

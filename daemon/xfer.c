@@ -723,7 +723,7 @@ xfer_drain(void)
 static int
 xfer_conn_ok(struct conn *c, const struct proto_msg *m)
 {
-	if (c->hs == HS_UP)
+	if (c->up)
 		return 1;
 	peer_conn_lost(c, "%s before the handshake finished",
 	    proto_type_name(m->hdr.type));
@@ -935,7 +935,7 @@ xfer_on_data(struct conn *c, uint64_t id, uint64_t offset, uint64_t len,
 
 	*dst = NULL;
 	*xp = NULL;
-	if (c->hs != HS_UP) {
+	if (!c->up) {
 		peer_conn_lost(c, "DATA before the handshake finished");
 		return -1;
 	}
