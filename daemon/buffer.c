@@ -19,9 +19,7 @@
 #include "asocd.h"
 #include "control.h"
 #include "log.h"
-#ifdef HAVE_RDMA
-#include "transport_rdma.h"
-#endif
+#include "transport.h"
 
 /* The seals that make the mapping safe: the size can never change, so a
  * client cannot truncate the file under us and turn our next access into
@@ -168,9 +166,7 @@ buffer_unref(struct buffer *b)
 {
 	if (--b->refs > 0)
 		return;
-#ifdef HAVE_RDMA
-	trdma_buffer_release(b);	/* exactly once: at the last reference */
-#endif
+	transport_buffer_gone(b);	/* once: at the last reference */
 	munmap(b->base, b->size);
 	asocd->ctr.buffers--;
 	asocd->ctr.buffer_bytes -= b->size;

@@ -28,7 +28,6 @@
 #include "hostlist.h"
 #include "log.h"
 #include "netaddr.h"
-#include "tls.h"
 
 /* What every handshake checks against: set once our rank is known. */
 static struct hs_cfg peer_hs_cfg;
@@ -270,7 +269,8 @@ peer_try(struct peer *p)
 	p->attempts++;
 	log_debug("connecting to rank %u (%s:%u), attempt %u", p->rank,
 	    p->host, p->port, p->attempts);
-	p->connecting = transport_pick(p)->connect(p, err, sizeof err);
+	p->connecting = transport_connect(transport_pick(p), p, err,
+	    sizeof err);
 	if (p->connecting == NULL)
 		peer_retry(p, err);
 }
@@ -340,7 +340,7 @@ peer_send(struct conn *c, uint16_t type, struct proto_msg *m)
 {
 	m->hdr.type = type;
 	m->hdr.id = 0;
-	c->tp->send_ctl(c, m);
+	transport_send_ctl(c, m);
 }
 
 static void
@@ -454,27 +454,25 @@ peer_up(struct conn *c, struct peer *p)
 	}
 	/* Open the transport up (RDMA: remote writes) before anything can
 	 * use the connection; if that fails it is gone, unpublished. */
-	if (c->tp->authenticated != NULL) {
-		c->peer = p;
-		c->tp->authenticated(c);
-		if (c->dead)
-			return;
-	}
+	c->peer = p;
+	transport_authenticated(c);
+	if (c->dead)
+		return;
 	c->up = 1;
 	c->peer = p;
 	TAILQ_INSERT_TAIL(&p->conns, c, entry);
 	p->state = PROTO_PEER_UP;
 	/* asoc-stat says whether the bytes to this peer are encrypted. */
-	p->transport = c->tp == &transport_tcp && tls_enabled() ? "tcp+tls" :
-	    c->tp->name;
+	p->transport = transport_describe(c);
 	p->last_error[0] = '\0';
 	log_info("%s rank %u (%s:%u) over %s%s", c->outgoing ? "connected to" :
 	    "accepted", p->rank, p->host, p->port, p->transport,
 	    !peer_hs_key_file ? ", community only (no --key-file)" :
 	    peer_hs_cfg.munge ? ", key and MUNGE uid proven" : ", key proven");
-	if (c->outgoing && p->rdma_failed)
-		log_warn("rank %u: falling back to TCP: RDMA was not possible "
-		    "(%s)", p->rank, p->rdma_why);
+	if (c->outgoing && p->tp_failed != NULL)
+		log_warn("rank %u: falling back to %s: %s was not possible "
+		    "(%s)", p->rank, c->tp->title, p->tp_failed->title,
+		    p->tp_why);
 	peer_flush(p, c);
 }
 
@@ -667,27 +665,27 @@ peer_conn_lost(struct conn *c, const char *fmt, ...)
 		}
 	} else if (c->outgoing) {
 		xfer_conn_lost(c, PS_EPEERLOST, why);
-		if (asocd->conf->transport == CONF_TRANSPORT_AUTO) {
-			/* RDMA failed: try TCP at once.  TCP failing too
-			 * means the peer is not up at all, so the next
-			 * round tries RDMA again. */
-			if (c->tp != &transport_tcp) {
-				p->rdma_failed = 1;
-				snprintf(p->rdma_why, sizeof p->rdma_why, "%s",
+		if (transport_wanted() == NULL) {
+			/* auto: one failed, try the next at once.  The
+			 * fallback failing too means the peer is not up at
+			 * all, so the next round starts from the first. */
+			if (c->tp != transport_fallback()) {
+				p->tp_failed = c->tp;
+				snprintf(p->tp_why, sizeof p->tp_why, "%s",
 				    why);
 				if (p->connecting == c) {
 					p->connecting = NULL;
 					peer_try(p);
 				}
-				c->tp->close(c);
+				transport_close(c);
 				return;
 			}
-			p->rdma_failed = 0;
+			p->tp_failed = NULL;
 		}
 		if (p->connecting == c)
 			peer_retry(p, why);
 	} else
 		log_info_limited(&peer_drops, "dropped incoming connection "
 		    "%s: %s", c->name, why);
-	c->tp->close(c);
+	transport_close(c);
 }

@@ -56,6 +56,7 @@
 #include "peer.h"
 #include "transport.h"
 #include "rdma_probe.h"
+#include "tls.h"
 #include "transport_rdma.h"
 #ifdef ASOC_TEST_HOOKS
 #include "testhooks.h"
@@ -100,7 +101,7 @@ struct trdma_out {
 };
 
 /* A buffer registered in a connection's own protection domain (to WRITE
- * from it), until the buffer goes (trdma_buffer_release). */
+ * from it), until the buffer goes (trdma_buffer_gone). */
 struct trdma_lmr {
 	struct buffer *buf;
 	struct ibv_mr *mr;
@@ -152,8 +153,10 @@ static struct {
 } rd = { .pending = TAILQ_HEAD_INITIALIZER(rd.pending) };
 
 static void trdma_pump(struct trdma_conn *rc);
+static void trdma_stop_all(void);
 
-int
+/* New connections need the device listen found. */
+static int
 trdma_available(void)
 {
 	return rd.pd != NULL;
@@ -167,7 +170,8 @@ trdma_nonblock(int fd)
 	return fl < 0 ? -1 : fcntl(fd, F_SETFL, fl | O_NONBLOCK);
 }
 
-void
+/* Start-up: RLIMIT_MEMLOCK too small to register client buffers. */
+static void
 trdma_check_memlock(void)
 {
 	struct rlimit rl;
@@ -184,18 +188,28 @@ trdma_check_memlock(void)
 
 /* --- buffer registration: once per buffer, cached until it goes --- */
 
+/* The buffer's registration in the shared PD: an ibv_mr in the slot the
+ * table keeps for this transport in every buffer. */
+static void **
+trdma_reg(struct buffer *b)
+{
+	return transport_buffer_reg(&transport_rdma, b);
+}
+
 static struct ibv_mr *
 trdma_buffer_mr(struct buffer *b, char *err, size_t errlen)
 {
 	int access = IBV_ACCESS_LOCAL_WRITE;
+	void **reg = trdma_reg(b);
+	struct ibv_mr *mr;
 	char hint[256];
 
-	if (b->mr != NULL)
-		return b->mr;
+	if (*reg != NULL)
+		return *reg;
 	if (rd.has_mw)
 		access |= IBV_ACCESS_MW_BIND;
-	b->mr = ibv_reg_mr(rd.pd, b->base, b->size, access);
-	if (b->mr == NULL) {
+	mr = ibv_reg_mr(rd.pd, b->base, b->size, access);
+	if (mr == NULL) {
 		snprintf(err, errlen, "cannot register %zu bytes with %s: %s; "
 		    "%s", b->size, rd.name, strerror(errno),
 		    probe_memlock_hint(hint, sizeof hint));
@@ -203,7 +217,8 @@ trdma_buffer_mr(struct buffer *b, char *err, size_t errlen)
 		return NULL;
 	}
 	asocd->ctr.registrations++;
-	return b->mr;
+	*reg = mr;
+	return mr;
 }
 
 /* The MR to WRITE from b on rc's QP: the buffer's own in the shared PD,
@@ -249,8 +264,10 @@ trdma_lmr_free(struct trdma_lmr *l)
 	free(l);
 }
 
-void
-trdma_buffer_release(struct buffer *b)
+/* The buffer goes: its registrations in the connections' own PDs, and
+ * reg, its registration in the shared one (the table clears the slot). */
+static void
+trdma_buffer_gone(struct buffer *b, void *reg)
 {
 	struct trdma_conn *rc;
 	struct trdma_lmr *l, *ln;
@@ -261,12 +278,11 @@ trdma_buffer_release(struct buffer *b)
 			if (l->buf == b)
 				trdma_lmr_free(l);
 		}
-	if (b->mr == NULL)
+	if (reg == NULL)
 		return;
-	if (ibv_dereg_mr(b->mr) != 0)
+	if (ibv_dereg_mr(reg) != 0)
 		log_err("deregistering buffer %llu: %s",
 		    (unsigned long long)b->id, strerror(errno));
-	b->mr = NULL;
 	asocd->ctr.deregistrations++;
 }
 
@@ -555,7 +571,7 @@ trdma_grant(struct conn *c, struct xfer *x, struct req *r, uint64_t *addr,
 		wr.send_flags = IBV_SEND_SIGNALED;
 		wr.bind_mw.mw = g->mw;
 		wr.bind_mw.rkey = key;
-		wr.bind_mw.bind_info.mr = r->buf->mr;
+		wr.bind_mw.bind_info.mr = *trdma_reg(r->buf);
 		wr.bind_mw.bind_info.addr = (uintptr_t)base;
 		wr.bind_mw.bind_info.length = x->len;
 		wr.bind_mw.bind_info.mw_access_flags = IBV_ACCESS_REMOTE_WRITE;
@@ -1296,13 +1312,19 @@ rdmatp_listen(char *err, size_t errlen)
 	    asocd->listen_host, port, rd.name, rd.listen_id->port_num,
 	    rd.has_mw ? "receives exposed by type-2 memory windows" :
 	    "receives exposed by per-transfer regions");
+	if (tls_enabled())
+		log_warn("TLS covers TCP connections only: traffic to peers "
+		    "reached over RDMA is not encrypted (--transport tcp "
+		    "encrypts everything)");
+	trdma_check_memlock();
 	return 0;
 fail:
 	trdma_stop_all();
 	return -1;
 }
 
-void
+/* Exit: the device, the channels and the listener. */
+static void
 trdma_stop_all(void)
 {
 	if (rd.cm_ev != NULL)
@@ -1353,8 +1375,12 @@ trdma_authenticated(struct conn *c)
 
 const struct transport transport_rdma = {
 	.name = "rdma",
+	.title = "RDMA",
+	.flags = TRANSPORT_ONE_SIDED,	/* WRITEs into what grant exposed */
 	.listen = rdmatp_listen,
 	.stop_listen = trdma_stop_listen,
+	.available = trdma_available,
+	.shutdown = trdma_stop_all,
 	.connect = rdmatp_connect,
 	.send_ctl = trdma_send_ctl,
 	.grant = trdma_grant,
@@ -1362,4 +1388,5 @@ const struct transport transport_rdma = {
 	.release = trdma_release,
 	.authenticated = trdma_authenticated,
 	.close = trdma_close,
+	.buffer_gone = trdma_buffer_gone,
 };

@@ -1,6 +1,6 @@
 /*
- * transport_tcp.c: the TCP transport, the first entry of the transport
- * table and the fallback wherever RDMA is not possible.
+ * transport_tcp.c: the TCP transport, the last entry of the transport
+ * table: the fallback wherever a one-sided transport is not possible.
  *
  * Sending: DATA headers go into an evbuffer and the payload is added by
  * reference (evbuffer_add_reference), so the kernel reads it straight from
@@ -41,7 +41,7 @@
 #include "peer.h"
 #include "tls.h"
 #include "portseq.h"
-#include "transport.h"
+#include "transport_tcp.h"
 
 #define TCP_READ_BUDGET	(16u << 20)	/* per callback, for fairness */
 
@@ -878,14 +878,23 @@ tcp_stop_listen(void)
 	}
 }
 
+/* asoc-stat says whether the bytes to a peer are encrypted. */
+static const char *
+tcp_describe(const struct conn *c)
+{
+	(void)c;
+	return tls_enabled() ? "tcp+tls" : "tcp";
+}
+
 const struct transport transport_tcp = {
 	.name = "tcp",
+	.title = "TCP",
+	.flags = 0,		/* DATA frames land where xfer says */
 	.listen = tcp_listen,
 	.stop_listen = tcp_stop_listen,
+	.describe = tcp_describe,
 	.connect = tcp_connect,
 	.send_ctl = tcp_send_ctl,
-	.grant = NULL,		/* DATA frames land where xfer says */
 	.start_data = tcp_start_data,
-	.release = NULL,
 	.close = tcp_close,
 };
