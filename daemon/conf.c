@@ -133,6 +133,23 @@ static const struct conf_opt conf_opts[] = {
 };
 #define NOPTS (sizeof conf_opts / sizeof conf_opts[0])
 
+/* Read from the environment only, and kept as given (empty included):
+ * they are no options of asocd's, but how a test, SLURM or systemd tells
+ * it something. */
+static const struct conf_env {
+	const char *env;
+	size_t off;
+} conf_envs[] = {
+	/* mw|mr: how RDMA exposes receives (rdma_probe.c), for tests and
+	 * diagnosis; asocd(8) documents it. */
+	{ "ASOC_RDMA_SCOPE", OFF(rdma_scope) },
+	/* Set: --discovery refuses to run inside a SLURM job. */
+	{ "SLURM_JOB_ID", OFF(slurm_job_id) },
+	/* systemd's readiness protocol: where to say we are up. */
+	{ "NOTIFY_SOCKET", OFF(notify_socket) },
+};
+#define NENVS (sizeof conf_envs / sizeof conf_envs[0])
+
 static const char *const conf_transports[] = { "auto", "tcp", "rdma" };
 static const char *const conf_munges[] = { "auto", "yes", "no" };
 
@@ -544,6 +561,27 @@ nomem:
 	return -1;
 }
 
+/* conf_envs into c; 0, or -1 with err. */
+static int
+conf_read_envs(struct conf *c, char **env, char *err, size_t errlen)
+{
+	const char *v;
+	size_t i;
+
+	for (i = 0; i < NENVS; i++) {
+		char **sp = (char **)(void *)((char *)c + conf_envs[i].off);
+
+		if ((v = conf_getenv(env, conf_envs[i].env)) == NULL)
+			continue;
+		free(*sp);
+		if ((*sp = strdup(v)) == NULL) {
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
+	}
+	return 0;
+}
+
 enum conf_result
 conf_load(struct conf *c, int argc, char **argv, char **env, char *err,
     size_t errlen)
@@ -629,6 +667,8 @@ conf_load(struct conf *c, int argc, char **argv, char **env, char *err,
 		if (conf_set(c, &conf_opts[i], v, where, err, errlen) < 0)
 			return CONF_ERROR;
 	}
+	if (conf_read_envs(c, env, err, errlen) < 0)
+		return CONF_ERROR;
 
 	optind = 0;
 	while ((ch = getopt_long(argc, argv, shortopts, longopts, &idx)) != -1) {
@@ -670,5 +710,7 @@ conf_free(struct conf *c)
 	for (i = 0; i < NOPTS; i++)
 		if (conf_opts[i].kind == K_STR)
 			free(*(char **)(void *)((char *)c + conf_opts[i].off));
+	for (i = 0; i < NENVS; i++)
+		free(*(char **)(void *)((char *)c + conf_envs[i].off));
 	memset(c, 0, sizeof *c);
 }

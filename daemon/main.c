@@ -237,7 +237,7 @@ start_serving(void)
 		close(ready_fd);
 		ready_fd = -1;
 	}
-	sdnotify_ready();
+	sdnotify_ready(cf->notify_socket);
 }
 
 static void

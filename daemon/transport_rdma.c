@@ -1259,7 +1259,7 @@ static int
 trdma_choose_scope(const struct ibv_device_attr *da)
 {
 	const char *why;
-	int mw = probe_rdma_scope(da, &why);
+	int mw = probe_rdma_scope(da, asocd->conf->rdma_scope, &why);
 
 	if (why != NULL)
 		log_info("%s: %s", rd.name, why);
