@@ -249,6 +249,45 @@ on_discovered(const char *peers)
 	start_serving();
 }
 
+static void
+watch_signals(void)
+{
+	ev_term = evsignal_new(asocd->base, SIGTERM, on_term, NULL);
+	ev_int = evsignal_new(asocd->base, SIGINT, on_term, NULL);
+	ev_hup = evsignal_new(asocd->base, SIGHUP, on_hup, NULL);
+	if (ev_term == NULL || ev_int == NULL || ev_hup == NULL ||
+	    evsignal_add(ev_term, NULL) < 0 || evsignal_add(ev_int, NULL) < 0 ||
+	    evsignal_add(ev_hup, NULL) < 0)
+		fatalx("cannot install signal handlers");
+}
+
+/* The loop has ended: close everything, in the reverse order of start. */
+static void
+stop_serving(void)
+{
+	struct conf *cf = asocd->conf;
+
+	control_shutdown();
+	transports_stop_listen();
+	conn_close_all();
+	transports_shutdown();
+	if (cf->pidfile != NULL)
+		unlink(cf->pidfile);
+	if (cf->slurm_user)
+		slurm_user_cleanup(cf);
+	if (ev_drain_timer != NULL)
+		event_free(ev_drain_timer);
+	event_free(ev_term);
+	event_free(ev_int);
+	event_free(ev_hup);
+	peers_free();
+	tls_free();
+	auth_free();
+	event_base_free(asocd->base);
+	log_info("stopped");
+	log_close();
+}
+
 int
 main(int argc, char **argv)
 {
@@ -310,13 +349,7 @@ main(int argc, char **argv)
 	asocd->pid = getpid();
 	if ((asocd->base = event_base_new()) == NULL)
 		fatalx("cannot create the event loop");
-	ev_term = evsignal_new(asocd->base, SIGTERM, on_term, NULL);
-	ev_int = evsignal_new(asocd->base, SIGINT, on_term, NULL);
-	ev_hup = evsignal_new(asocd->base, SIGHUP, on_hup, NULL);
-	if (ev_term == NULL || ev_int == NULL || ev_hup == NULL ||
-	    evsignal_add(ev_term, NULL) < 0 || evsignal_add(ev_int, NULL) < 0 ||
-	    evsignal_add(ev_hup, NULL) < 0)
-		fatalx("cannot install signal handlers");
+	watch_signals();
 	if (cf->discovery) {
 		/* The rest of start-up waits for the peer list. */
 		if (discovery_start(on_discovered, err, sizeof err) < 0)
@@ -325,26 +358,7 @@ main(int argc, char **argv)
 		start_serving();
 
 	event_base_dispatch(asocd->base);
-
-	control_shutdown();
-	transports_stop_listen();
-	conn_close_all();
-	transports_shutdown();
-	if (cf->pidfile != NULL)
-		unlink(cf->pidfile);
-	if (cf->slurm_user)
-		slurm_user_cleanup(cf);
-	if (ev_drain_timer != NULL)
-		event_free(ev_drain_timer);
-	event_free(ev_term);
-	event_free(ev_int);
-	event_free(ev_hup);
-	peers_free();
-	tls_free();
-	auth_free();
-	event_base_free(asocd->base);
-	log_info("stopped");
-	log_close();
+	stop_serving();
 	conf_free(cf);
 	return 0;
 }

@@ -75,79 +75,76 @@ peer_now(struct timeval *tv)
 	tv->tv_usec = ts.tv_nsec / 1000;
 }
 
-int
-peers_init(char *err, size_t errlen)
+/* --peers expanded into *hl, *n entries (a world of one without it);
+ * *rank is --rank, or 0 for the world of one.  -1 with a message. */
+static int
+peers_expand(struct hostlist_entry **hl, size_t *n, int *rank, char *err,
+    size_t errlen)
 {
 	struct conf *cf = asocd->conf;
-	struct hostlist_entry *hl = NULL;
-	size_t n = 0, i;
-	int rank = cf->rank, found = -1;
 
-	if (cf->peers == NULL) {
-		if (rank > 0) {
-			snprintf(err, errlen, "--rank %d without --peers: a "
-			    "world of one has only rank 0", rank);
+	*rank = cf->rank;
+	if (cf->peers != NULL)
+		return hostlist_expand(cf->peers, (uint16_t)cf->port, hl, n,
+		    err, errlen);
+	if (*rank > 0) {
+		snprintf(err, errlen, "--rank %d without --peers: a world of "
+		    "one has only rank 0", *rank);
+		return -1;
+	}
+	if ((*hl = calloc(1, sizeof **hl)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	proto_set_name((*hl)->host, sizeof (*hl)->host, cf->listen != NULL ?
+	    cf->listen : "localhost");
+	(*hl)->port = (uint16_t)cf->port;
+	*n = 1;
+	*rank = 0;
+	return 0;
+}
+
+/* Without --rank: our rank is the entry with our port on one of our
+ * own addresses.  -1 with a message when none is, or two are. */
+static int
+peers_find_rank(const struct hostlist_entry *hl, size_t n, int *rank,
+    char *err, size_t errlen)
+{
+	unsigned port = asocd->conf->port;
+	int found = -1;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (hl[i].port != port || !netaddr_is_local(hl[i].host))
+			continue;
+		if (found >= 0) {
+			snprintf(err, errlen, "entries %d (%s:%u) and %zu "
+			    "(%s:%u) of --peers are both this node: pass "
+			    "--rank", found, hl[found].host, hl[found].port,
+			    i, hl[i].host, hl[i].port);
 			return -1;
 		}
-		if ((hl = calloc(1, sizeof *hl)) == NULL)
-			goto nomem;
-		proto_set_name(hl->host, sizeof hl->host, cf->listen != NULL ?
-		    cf->listen : "localhost");
-		hl->port = (uint16_t)cf->port;
-		n = 1;
-		rank = 0;
-	} else if (hostlist_expand(cf->peers, (uint16_t)cf->port, &hl, &n,
-	    err, errlen) < 0)
-		return -1;
-	if (n >= PROTO_RANK_MAX) {
-		snprintf(err, errlen, "--peers names %zu hosts; at most %u "
-		    "are supported", n, PROTO_RANK_MAX - 1);
-		free(hl);
+		found = (int)i;
+	}
+	if (found < 0) {
+		snprintf(err, errlen, "this node is not in --peers (no entry "
+		    "has port %u and an address of this machine): pass "
+		    "--rank N, or fix --peers or --port", port);
 		return -1;
 	}
-	if (rank >= 0 && (size_t)rank >= n) {
-		snprintf(err, errlen, "--rank %d but --peers names only %zu "
-		    "host%s (ranks 0-%zu)", rank, n, n == 1 ? "" : "s", n - 1);
-		free(hl);
-		return -1;
-	}
-	if (rank < 0) {
-		/* Our rank is the entry with our port on one of our own
-		 * addresses. */
-		for (i = 0; i < n; i++) {
-			if (hl[i].port != cf->port ||
-			    !netaddr_is_local(hl[i].host))
-				continue;
-			if (found >= 0) {
-				snprintf(err, errlen, "entries %d (%s:%u) and "
-				    "%zu (%s:%u) of --peers are both this "
-				    "node: pass --rank", found, hl[found].host,
-				    hl[found].port, i, hl[i].host, hl[i].port);
-				free(hl);
-				return -1;
-			}
-			found = (int)i;
-		}
-		if (found < 0) {
-			snprintf(err, errlen, "this node is not in --peers "
-			    "(no entry has port %u and an address of this "
-			    "machine): pass --rank N, or fix --peers or "
-			    "--port", cf->port);
-			free(hl);
-			return -1;
-		}
-		rank = found;
-	}
+	*rank = found;
+	return 0;
+}
 
-	asocd->world = (uint32_t)n;
-	asocd->rank = (uint32_t)rank;
-	peer_hs_cfg.rank = asocd->rank;
-	peer_hs_cfg.world = asocd->world;
-	peer_hs_cfg.community = cf->community;
-	peer_hs_cfg.key = auth_key(&peer_hs_cfg.keylen, &peer_hs_key_file);
-	peer_hs_cfg.munge = auth_munge_on();
+/* asocd->peers from the n entries of hl, ours being rank. */
+static int
+peers_fill(const struct hostlist_entry *hl, size_t n, int rank)
+{
+	struct conf *cf = asocd->conf;
+	size_t i;
+
 	if ((asocd->peers = calloc(n, sizeof *asocd->peers)) == NULL)
-		goto nomem;
+		return -1;
 	for (i = 0; i < n; i++) {
 		struct peer *p = &asocd->peers[i];
 
@@ -164,12 +161,49 @@ peers_init(char *err, size_t errlen)
 		TAILQ_INIT(&p->waiting);
 		p->retry_ev = evtimer_new(asocd->base, peer_retry_cb, p);
 	}
+	return 0;
+}
+
+int
+peers_init(char *err, size_t errlen)
+{
+	struct conf *cf = asocd->conf;
+	struct hostlist_entry *hl = NULL;
+	size_t n = 0;
+	int rank;
+
+	if (peers_expand(&hl, &n, &rank, err, errlen) < 0)
+		return -1;
+	if (n >= PROTO_RANK_MAX) {
+		snprintf(err, errlen, "--peers names %zu hosts; at most %u "
+		    "are supported", n, PROTO_RANK_MAX - 1);
+		free(hl);
+		return -1;
+	}
+	if (rank >= 0 && (size_t)rank >= n) {
+		snprintf(err, errlen, "--rank %d but --peers names only %zu "
+		    "host%s (ranks 0-%zu)", rank, n, n == 1 ? "" : "s", n - 1);
+		free(hl);
+		return -1;
+	}
+	if (rank < 0 && peers_find_rank(hl, n, &rank, err, errlen) < 0) {
+		free(hl);
+		return -1;
+	}
+	asocd->world = (uint32_t)n;
+	asocd->rank = (uint32_t)rank;
+	peer_hs_cfg.rank = asocd->rank;
+	peer_hs_cfg.world = asocd->world;
+	peer_hs_cfg.community = cf->community;
+	peer_hs_cfg.key = auth_key(&peer_hs_cfg.keylen, &peer_hs_key_file);
+	peer_hs_cfg.munge = auth_munge_on();
+	if (peers_fill(hl, n, rank) < 0) {
+		free(hl);
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
 	free(hl);
 	return 0;
-nomem:
-	free(hl);
-	snprintf(err, errlen, "out of memory");
-	return -1;
 }
 
 void
