@@ -67,6 +67,9 @@ struct conn {
  * comes as DATA frames on the connection. */
 #define TRANSPORT_ONE_SIDED	0x1u
 
+/* A transport must fill in name, title, connect, send_ctl, start_data
+ * and close; every other hook may be NULL (the wrappers below then do
+ * nothing, or what the comment says). */
 struct transport {
 	const char *name;	/* --transport and asoc-stat: "rdma" */
 	const char *title;	/* in the log's sentences: "RDMA" */
@@ -75,7 +78,8 @@ struct transport {
 	/* --- the transport as a whole --- */
 	/* Start listening for peers on asocd->listen_host and this rank's
 	 * port; -1 with a message saying what to do.  May log what the
-	 * operator should know about it (limits, what TLS covers). */
+	 * operator should know about it (limits, what TLS covers).  May be
+	 * NULL: nothing to listen on. */
 	int (*listen)(char *err, size_t errlen);
 	/* Stop accepting; connections up keep going.  May be NULL. */
 	void (*stop_listen)(void);
@@ -133,11 +137,15 @@ const struct transport *transport_fallback(void);
 /* The transport for a new connection to p under --transport. */
 const struct transport *transport_pick(struct peer *p);
 
-/* Start-up and exit, for main.c.  Listening fails (-1 with a message)
- * when the fallback, or the transport --transport names, cannot listen;
- * under auto another one that cannot is only warned about. */
+/* Start-up, for main.c: -1 with a message when --transport names one
+ * this asocd was built without. */
 int transports_check(char *err, size_t errlen);
+/* Every transport --transport allows listens, the fallback first; -1
+ * with a message when the fallback, or the one --transport names, cannot
+ * (under auto another one that cannot is only warned about). */
 int transports_listen(char *err, size_t errlen);
+/* SIGTERM's drain and exit: stop accepting; then, once conn_close_all
+ * has closed every connection, release what listen set up. */
 void transports_stop_listen(void);
 void transports_shutdown(void);
 
