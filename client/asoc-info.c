@@ -333,7 +333,8 @@ decide_rdma(const struct conf *cf, const struct listen_choice *lc,
 			snprintf(v->device, sizeof v->device, "%s", pr.name);
 			v->port = pr.port_num;
 			v->mw_supported = probe_rdma_has_mw(&pr.da);
-			v->mw_used = probe_rdma_scope(&pr.da, &why);
+			v->mw_used = probe_rdma_scope(&pr.da, cf->rdma_scope,
+			    &why);
 			snprintf(v->mw_why, sizeof v->mw_why, "%s",
 			    why != NULL ? why : v->mw_used ? "type-2 memory "
 			    "windows bound to each QP" : "the device has no "

@@ -19,9 +19,7 @@
 #include "asocd.h"
 #include "control.h"
 #include "log.h"
-#ifdef HAVE_RDMA
-#include "transport_rdma.h"
-#endif
+#include "transport.h"
 
 /* The seals that make the mapping safe: the size can never change, so a
  * client cannot truncate the file under us and turn our next access into
@@ -40,48 +38,48 @@ buffer_cap(void)
 	    UINT64_MAX;
 }
 
-int
-buffer_register(struct client *c, int fd, uint64_t size, struct buffer **out,
-    char *err, size_t errlen)
+/* The memfd is one asocd may map: sealed against resizing, a regular
+ * file of exactly size bytes, not hugetlbfs, and within the caps.  0, or
+ * -1 with a message for the client. */
+static int
+buffer_check_fd(int fd, uint64_t size, char *err, size_t errlen)
 {
-	struct buffer *b;
 	struct stat st;
 	struct statfs sfs;
-	void *base;
 	int seals;
 
 	seals = fcntl(fd, F_GET_SEALS);
 	if (seals < 0) {
 		snprintf(err, errlen, "the fd passed is not a memfd (%s): "
 		    "allocate buffers with asoc_buf_alloc", strerror(errno));
-		goto fail;
+		return -1;
 	}
 	if ((seals & BUFFER_SEALS) != BUFFER_SEALS) {
 		snprintf(err, errlen, "the memfd is not sealed against "
 		    "resizing: add F_SEAL_SHRINK|F_SEAL_GROW before passing it");
-		goto fail;
+		return -1;
 	}
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
 		snprintf(err, errlen, "cannot inspect the memfd");
-		goto fail;
+		return -1;
 	}
 	/* hugetlbfs pages are allocated at fault time from a fixed pool:
 	 * a hole punched later could make the daemon's next access SIGBUS. */
 	if (fstatfs(fd, &sfs) == 0 && sfs.f_type == HUGETLBFS_MAGIC) {
 		snprintf(err, errlen, "hugetlb memfds are not accepted: "
 		    "allocate buffers with asoc_buf_alloc");
-		goto fail;
+		return -1;
 	}
 	if ((uint64_t)st.st_size != size) {
 		snprintf(err, errlen, "the memfd holds %lld bytes but the "
 		    "request says %llu", (long long)st.st_size,
 		    (unsigned long long)size);
-		goto fail;
+		return -1;
 	}
 	if (size > SIZE_MAX / 2) {
 		snprintf(err, errlen, "buffer size %llu is absurd",
 		    (unsigned long long)size);
-		goto fail;
+		return -1;
 	}
 	/* Every client of the daemon together: --client-max-bytes bounds
 	 * one, but a job's many processes must not pin the whole node
@@ -93,16 +91,24 @@ buffer_register(struct client *c, int fd, uint64_t size, struct buffer **out,
 		    (unsigned long long)size,
 		    (unsigned long long)(asocd->ctr.buffer_bytes + size),
 		    (unsigned long long)buffer_cap());
-		goto fail;
+		return -1;
 	}
+	return 0;
+}
+
+/* Maps the checked memfd and commits its pages; NULL with a message. */
+static void *
+buffer_map(int fd, uint64_t size, char *err, size_t errlen)
+{
+	void *base;
+
 	base = mmap(NULL, (size_t)size, PROT_READ | PROT_WRITE, MAP_SHARED,
 	    fd, 0);
 	if (base == MAP_FAILED) {
 		snprintf(err, errlen, "cannot map the buffer (%s)",
 		    strerror(errno));
-		goto fail;
+		return NULL;
 	}
-	close(fd);
 	/* Fault the mapping in now, at registration, rather than during the
 	 * first transfer (about 0.7 us a page, measured): the client asked
 	 * for this memory, so committing it is no surprise.  Memory that
@@ -115,9 +121,25 @@ buffer_register(struct client *c, int fd, uint64_t size, struct buffer **out,
 		    "(%s): is the node out of memory?",
 		    (unsigned long long)size, strerror(errno));
 		munmap(base, (size_t)size);
-		return -1;
+		return NULL;
 	}
 #endif
+	return base;
+}
+
+int
+buffer_register(struct client *c, int fd, uint64_t size, struct buffer **out,
+    char *err, size_t errlen)
+{
+	struct buffer *b;
+	void *base;
+
+	if (buffer_check_fd(fd, size, err, errlen) < 0 ||
+	    (base = buffer_map(fd, size, err, errlen)) == NULL) {
+		close(fd);
+		return -1;
+	}
+	close(fd);
 	if ((b = calloc(1, sizeof *b)) == NULL) {
 		munmap(base, (size_t)size);
 		snprintf(err, errlen, "asocd is out of memory");
@@ -135,9 +157,6 @@ buffer_register(struct client *c, int fd, uint64_t size, struct buffer **out,
 	asocd->ctr.buffer_bytes += size;
 	*out = b;
 	return 0;
-fail:
-	close(fd);
-	return -1;
 }
 
 struct buffer *
@@ -168,9 +187,7 @@ buffer_unref(struct buffer *b)
 {
 	if (--b->refs > 0)
 		return;
-#ifdef HAVE_RDMA
-	trdma_buffer_release(b);	/* exactly once: at the last reference */
-#endif
+	transport_buffer_gone(b);	/* once: at the last reference */
 	munmap(b->base, b->size);
 	asocd->ctr.buffers--;
 	asocd->ctr.buffer_bytes -= b->size;

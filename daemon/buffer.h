@@ -15,7 +15,10 @@
 #include <sys/queue.h>
 
 struct client;
-struct ibv_mr;
+
+/* Slots for the transports' registrations of a buffer, one per entry of
+ * transports[] (transport.c checks they suffice). */
+#define BUFFER_TP_SLOTS	4
 
 struct buffer {
 	uint64_t id;
@@ -23,7 +26,9 @@ struct buffer {
 	uint8_t *base;
 	size_t size;
 	unsigned refs;
-	struct ibv_mr *mr;	/* RDMA registration, made on first use */
+	/* Each transport's own registration (transport_buffer_reg), made
+	 * on first use and dropped when the buffer goes. */
+	void *tp_reg[BUFFER_TP_SLOTS];
 	TAILQ_ENTRY(buffer) entry;	/* in owner's list */
 };
 TAILQ_HEAD(buffer_list, buffer);

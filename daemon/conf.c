@@ -133,6 +133,23 @@ static const struct conf_opt conf_opts[] = {
 };
 #define NOPTS (sizeof conf_opts / sizeof conf_opts[0])
 
+/* Read from the environment only, and kept as given (empty included):
+ * they are no options of asocd's, but how a test, SLURM or systemd tells
+ * it something. */
+static const struct conf_env {
+	const char *env;
+	size_t off;
+} conf_envs[] = {
+	/* mw|mr: how RDMA exposes receives (rdma_probe.c), for tests and
+	 * diagnosis; asocd(8) documents it. */
+	{ "ASOC_RDMA_SCOPE", OFF(rdma_scope) },
+	/* Set: --discovery refuses to run inside a SLURM job. */
+	{ "SLURM_JOB_ID", OFF(slurm_job_id) },
+	/* systemd's readiness protocol: where to say we are up. */
+	{ "NOTIFY_SOCKET", OFF(notify_socket) },
+};
+#define NENVS (sizeof conf_envs / sizeof conf_envs[0])
+
 static const char *const conf_transports[] = { "auto", "tcp", "rdma" };
 static const char *const conf_munges[] = { "auto", "yes", "no" };
 
@@ -200,52 +217,41 @@ conf_parse_bool(const char *s, int *out)
 	return 0;
 }
 
-/* Sets one option from text; where names the source for messages. */
+/* K_STR: a copy of val, never empty. */
 static int
-conf_set(struct conf *c, const struct conf_opt *o, const char *val,
+conf_set_str(char **sp, const struct conf_opt *o, const char *val,
     const char *where, char *err, size_t errlen)
 {
-	char *field = (char *)c + o->off;
+	char *dup;
+
+	if (*val == '\0') {
+		snprintf(err, errlen, "%s: %s must not be empty", where,
+		    o->name);
+		return -1;
+	}
+	if ((dup = strdup(val)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	free(*sp);
+	*sp = dup;
+	return 0;
+}
+
+/* K_UINT (an unsigned in min..max) and K_INT_RANK (an int rank). */
+static int
+conf_set_number(char *field, const struct conf_opt *o, const char *val,
+    const char *where, char *err, size_t errlen)
+{
 	unsigned long long v;
 	char *end;
-	size_t sz;
-	int i;
+	int bad;
 
-	switch (o->kind) {
-	case K_STR: {
-		char **sp = (char **)(void *)field;
-		char *dup;
-
-		if (*val == '\0') {
-			snprintf(err, errlen, "%s: %s must not be empty",
-			    where, o->name);
-			return -1;
-		}
-		if ((dup = strdup(val)) == NULL) {
-			snprintf(err, errlen, "out of memory");
-			return -1;
-		}
-		free(*sp);
-		*sp = dup;
-		return 0;
-	}
-	case K_UINT:
-		errno = 0;
-		v = strtoull(val, &end, 10);
-		if (!isdigit((unsigned char)*val) || *end != '\0' ||
-		    errno != 0 || v < o->min || v > o->max) {
-			snprintf(err, errlen, "%s: %s must be a number from "
-			    "%lu to %lu, not '%s'", where, o->name, o->min,
-			    o->max, val);
-			return -1;
-		}
-		*(unsigned *)(void *)field = (unsigned)v;
-		return 0;
-	case K_INT_RANK:
-		errno = 0;
-		v = strtoull(val, &end, 10);
-		if (!isdigit((unsigned char)*val) || *end != '\0' ||
-		    errno != 0 || v >= PROTO_RANK_MAX) {
+	errno = 0;
+	v = strtoull(val, &end, 10);
+	bad = !isdigit((unsigned char)*val) || *end != '\0' || errno != 0;
+	if (o->kind == K_INT_RANK) {
+		if (bad || v >= PROTO_RANK_MAX) {
 			snprintf(err, errlen, "%s: %s must be a rank from 0 "
 			    "to %u, not '%s'", where, o->name,
 			    PROTO_RANK_MAX - 1, val);
@@ -253,6 +259,32 @@ conf_set(struct conf *c, const struct conf_opt *o, const char *val,
 		}
 		*(int *)(void *)field = (int)v;
 		return 0;
+	}
+	if (bad || v < o->min || v > o->max) {
+		snprintf(err, errlen, "%s: %s must be a number from %lu to "
+		    "%lu, not '%s'", where, o->name, o->min, o->max, val);
+		return -1;
+	}
+	*(unsigned *)(void *)field = (unsigned)v;
+	return 0;
+}
+
+/* Sets one option from text; where names the source for messages. */
+static int
+conf_set(struct conf *c, const struct conf_opt *o, const char *val,
+    const char *where, char *err, size_t errlen)
+{
+	char *field = (char *)c + o->off;
+	size_t sz;
+	int i;
+
+	switch (o->kind) {
+	case K_STR:
+		return conf_set_str((char **)(void *)field, o, val, where,
+		    err, errlen);
+	case K_UINT:
+	case K_INT_RANK:
+		return conf_set_number(field, o, val, where, err, errlen);
 	case K_SIZE:
 		if (conf_parse_size(val, &sz) < 0 || sz < o->min ||
 		    sz > o->max) {
@@ -544,50 +576,79 @@ nomem:
 	return -1;
 }
 
-enum conf_result
-conf_load(struct conf *c, int argc, char **argv, char **env, char *err,
-    size_t errlen)
+/* conf_envs into c; 0, or -1 with err. */
+static int
+conf_read_envs(struct conf *c, char **env, char *err, size_t errlen)
 {
-	struct option longopts[NOPTS + 4];
-	char shortopts[NOPTS * 2 + 4], *sp = shortopts, where[64];
-	const char *cfg = NULL, *v;
+	const char *v;
 	size_t i;
-	int ch, idx;
 
-	if (env == NULL)
-		env = environ;
-	conf_defaults(c);
+	for (i = 0; i < NENVS; i++) {
+		char **sp = (char **)(void *)((char *)c + conf_envs[i].off);
+
+		if ((v = conf_getenv(env, conf_envs[i].env)) == NULL)
+			continue;
+		free(*sp);
+		if ((*sp = strdup(v)) == NULL) {
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* getopt's tables: conf_opts, then --help, --version and
+ * --expand-hostlist. */
+struct conf_getopt {
+	struct option longopts[NOPTS + 4];
+	char shortopts[NOPTS * 2 + 4];
+};
+
+static void
+conf_getopt_init(struct conf_getopt *g)
+{
+	char *sp = g->shortopts;
+	size_t i;
+
 	for (i = 0; i < NOPTS; i++) {
 		const struct conf_opt *o = &conf_opts[i];
 
-		longopts[i].name = o->name;
-		longopts[i].has_arg = o->kind == K_FLAG ? no_argument :
+		g->longopts[i].name = o->name;
+		g->longopts[i].has_arg = o->kind == K_FLAG ? no_argument :
 		    required_argument;
-		longopts[i].flag = NULL;
-		longopts[i].val = 0x100 + (int)i;
+		g->longopts[i].flag = NULL;
+		g->longopts[i].val = 0x100 + (int)i;
 		if (o->shortopt != 0) {
 			*sp++ = (char)o->shortopt;
 			if (o->kind != K_FLAG)
 				*sp++ = ':';
 		}
 	}
-	longopts[NOPTS] = (struct option){ "help", no_argument, NULL, 'h' };
-	longopts[NOPTS + 1] = (struct option){ "version", no_argument, NULL,
-	    'V' };
-	longopts[NOPTS + 2] = (struct option){ "expand-hostlist",
+	g->longopts[NOPTS] = (struct option){ "help", no_argument, NULL,
+	    'h' };
+	g->longopts[NOPTS + 1] = (struct option){ "version", no_argument,
+	    NULL, 'V' };
+	g->longopts[NOPTS + 2] = (struct option){ "expand-hostlist",
 	    required_argument, NULL, 'X' };
-	longopts[NOPTS + 3] = (struct option){ NULL, 0, NULL, 0 };
+	g->longopts[NOPTS + 3] = (struct option){ NULL, 0, NULL, 0 };
 	*sp++ = 'h';
 	*sp++ = 'V';
 	*sp = '\0';
+}
 
-	/* First pass: only find --config, --help and --version, so the file
-	 * can be read before the environment and the command line override
-	 * it. */
-	cfg = conf_getenv(env, "ASOC_CONFIG");
+/* First pass: only find --config, --help and --version, so the file can
+ * be read before the environment and the command line override it.
+ * CONF_RUN to go on, with *cfg the file (or NULL). */
+static enum conf_result
+conf_first_pass(const struct conf_getopt *g, int argc, char **argv,
+    const char **cfg, char *err, size_t errlen)
+{
+	int ch, idx;
+
 	optind = 0;
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, shortopts, longopts, &idx)) != -1) {
+	while ((ch = getopt_long(argc, argv, g->shortopts, g->longopts,
+	    &idx)) != -1) {
 		if (ch == 'h') {
 			conf_usage(stdout);
 			return CONF_EXIT_OK;
@@ -600,7 +661,7 @@ conf_load(struct conf *c, int argc, char **argv, char **env, char *err,
 		if (ch == 'X')
 			return conf_expand_hostlist(optarg, err, errlen);
 		if (ch == 'c' || ch == 0x100)
-			cfg = optarg;
+			*cfg = optarg;
 		if (ch == '?' || ch == ':') {
 			if (optopt != 0)
 				snprintf(err, errlen, "unknown option or "
@@ -618,8 +679,16 @@ conf_load(struct conf *c, int argc, char **argv, char **env, char *err,
 		    argv[optind]);
 		return CONF_ERROR;
 	}
-	if (cfg != NULL && conf_read_file(c, cfg, err, errlen) < 0)
-		return CONF_ERROR;
+	return CONF_RUN;
+}
+
+/* The ASOC_* variables of conf_opts, then those of conf_envs. */
+static int
+conf_read_env(struct conf *c, char **env, char *err, size_t errlen)
+{
+	char where[64];
+	const char *v;
+	size_t i;
 
 	for (i = 0; i < NOPTS; i++) {
 		if (conf_opts[i].env == NULL ||
@@ -627,11 +696,23 @@ conf_load(struct conf *c, int argc, char **argv, char **env, char *err,
 			continue;
 		snprintf(where, sizeof where, "$%s", conf_opts[i].env);
 		if (conf_set(c, &conf_opts[i], v, where, err, errlen) < 0)
-			return CONF_ERROR;
+			return -1;
 	}
+	return conf_read_envs(c, env, err, errlen);
+}
+
+/* Second pass: the command line, over everything else. */
+static int
+conf_read_argv(struct conf *c, const struct conf_getopt *g, int argc,
+    char **argv, char *err, size_t errlen)
+{
+	char where[64];
+	size_t i;
+	int ch, idx;
 
 	optind = 0;
-	while ((ch = getopt_long(argc, argv, shortopts, longopts, &idx)) != -1) {
+	while ((ch = getopt_long(argc, argv, g->shortopts, g->longopts,
+	    &idx)) != -1) {
 		const struct conf_opt *o = NULL;
 
 		if (ch >= 0x100)
@@ -645,20 +726,52 @@ conf_load(struct conf *c, int argc, char **argv, char **env, char *err,
 		snprintf(where, sizeof where, "--%s", o->name);
 		if (conf_set(c, o, o->kind == K_FLAG ? "yes" : optarg, where,
 		    err, errlen) < 0)
-			return CONF_ERROR;
+			return -1;
 	}
+	return 0;
+}
+
+/* What the sources together must make: SLURM's settings, defaults that
+ * are strings, and the checks that span several settings. */
+static int
+conf_finish(struct conf *c, char **env, char *err, size_t errlen)
+{
 	if (c->slurm_user && slurm_user_conf(c, env, err, errlen) < 0)
-		return CONF_ERROR;
+		return -1;
 	if (conf_fill_strings(c, err, errlen) < 0 ||
 	    conf_check_tls(c, err, errlen) < 0)
-		return CONF_ERROR;
+		return -1;
 	if (c->port_tries > 1 && ((unsigned long)c->port + c->port_span - 1 >
 	    65535 || c->rank < 0)) {
 		snprintf(err, errlen, "--port-tries %u needs --rank, and "
 		    "--port %u + --port-span %u must not pass 65535",
 		    c->port_tries, c->port, c->port_span);
-		return CONF_ERROR;
+		return -1;
 	}
+	return 0;
+}
+
+enum conf_result
+conf_load(struct conf *c, int argc, char **argv, char **env, char *err,
+    size_t errlen)
+{
+	struct conf_getopt g;
+	const char *cfg;
+	enum conf_result r;
+
+	if (env == NULL)
+		env = environ;
+	conf_defaults(c);
+	conf_getopt_init(&g);
+	cfg = conf_getenv(env, "ASOC_CONFIG");
+	if ((r = conf_first_pass(&g, argc, argv, &cfg, err, errlen)) !=
+	    CONF_RUN)
+		return r;
+	if ((cfg != NULL && conf_read_file(c, cfg, err, errlen) < 0) ||
+	    conf_read_env(c, env, err, errlen) < 0 ||
+	    conf_read_argv(c, &g, argc, argv, err, errlen) < 0 ||
+	    conf_finish(c, env, err, errlen) < 0)
+		return CONF_ERROR;
 	return CONF_RUN;
 }
 
@@ -670,5 +783,7 @@ conf_free(struct conf *c)
 	for (i = 0; i < NOPTS; i++)
 		if (conf_opts[i].kind == K_STR)
 			free(*(char **)(void *)((char *)c + conf_opts[i].off));
+	for (i = 0; i < NENVS; i++)
+		free(*(char **)(void *)((char *)c + conf_envs[i].off));
 	memset(c, 0, sizeof *c);
 }

@@ -61,6 +61,10 @@ struct conf {
 	char *tls_key;
 	char *tls_ca;
 	int tls_verify_peer;	/* -1: not set (yes when TLS is on) */
+	/* From the environment only, as given (see conf_envs in conf.c). */
+	char *rdma_scope;	/* $ASOC_RDMA_SCOPE: mw or mr, else unset */
+	char *slurm_job_id;	/* $SLURM_JOB_ID: inside a SLURM job */
+	char *notify_socket;	/* $NOTIFY_SOCKET: systemd's (sdnotify.c) */
 };
 
 #define CONF_DEFAULT_PORT	9000

@@ -250,7 +250,7 @@ discovery_start(discovery_done_fn done, char *err, size_t errlen)
 	struct timeval tv = { 0, DISC_PERIOD_MS * 1000 };
 	int one = 1;
 
-	if (getenv("SLURM_JOB_ID") != NULL) {
+	if (cf->slurm_job_id != NULL) {
 		snprintf(err, errlen, "--discovery is for LANs without SLURM: "
 		    "inside a SLURM job the peers come from SLURM_NODELIST");
 		return -1;

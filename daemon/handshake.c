@@ -426,6 +426,7 @@ hs_input(struct hs *h, const struct proto_msg *in, struct proto_msg *out,
 		if (type != PT_WELCOME)
 			break;
 		return hs_on_welcome(h, &in->u.welcome, out, why, whylen, st);
+	case HSS_CONNECTING:	/* not started: nothing is expected */
 	case HSS_UP:
 	case HSS_FAILED:
 		break;

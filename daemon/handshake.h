@@ -41,7 +41,12 @@ struct hs_cfg {
 	    char *err, size_t errlen);
 };
 
+/* The one handshake state of a connection (struct conn's auth.st): the
+ * machine below moves it from WAIT_HELLO or WAIT_CHALLENGE to UP or
+ * FAILED; CONNECTING comes before it, while the connector's transport is
+ * still connecting (conn_new sets it, hs_start_outgoing ends it). */
 enum hs_state {
+	HSS_CONNECTING,		/* connector, transport not connected yet */
 	HSS_WAIT_HELLO,		/* acceptor */
 	HSS_WAIT_CHALLENGE,	/* connector, HELLO sent */
 	HSS_WAIT_AUTH,		/* acceptor, CHALLENGE sent */

@@ -26,9 +26,6 @@
 #include "slurm_user.h"
 #include "tls.h"
 #include "transport.h"
-#ifdef HAVE_RDMA
-#include "transport_rdma.h"
-#endif
 #include "xfer.h"
 
 struct asocd *asocd;
@@ -119,10 +116,7 @@ on_term(evutil_socket_t sig, short what, void *arg)
 	    "new ones", (int)sig, (unsigned long long)asocd->xfers_active);
 	asocd->draining = 1;
 	control_stop();
-	transport_tcp.stop_listen();
-#ifdef HAVE_RDMA
-	transport_rdma.stop_listen();
-#endif
+	transports_stop_listen();
 	xfer_drain();
 	ev_drain_timer = evtimer_new(asocd->base, on_drain_timeout, NULL);
 	if (ev_drain_timer != NULL)
@@ -164,31 +158,6 @@ choose_listen_host(void)
 	log_info("interface %s not found; listening on %s, this node's entry "
 	    "in --peers (set --interface or --listen to choose)",
 	    cf->interface, asocd->listen_host);
-}
-
-/* RDMA beside TCP: --transport rdma insists on it; auto says why it
- * falls back; tcp leaves the device alone. */
-static void
-listen_rdma(void)
-{
-#ifdef HAVE_RDMA
-	char err[256];
-
-	if (asocd->conf->transport == CONF_TRANSPORT_TCP)
-		return;
-	if (transport_rdma.listen(err, sizeof err) < 0) {
-		if (asocd->conf->transport == CONF_TRANSPORT_RDMA)
-			fatalx("--transport rdma: %s", err);
-		log_warn("%s: using TCP for every peer (--transport auto)",
-		    err);
-		return;
-	}
-	if (tls_enabled())
-		log_warn("TLS covers TCP connections only: traffic to peers "
-		    "reached over RDMA is not encrypted (--transport tcp "
-		    "encrypts everything)");
-	trdma_check_memlock();
-#endif
 }
 
 /* Fork; the parent exits 0 once the child says it is serving, or 1 when
@@ -249,11 +218,8 @@ start_serving(void)
 	/* A world of one has no peers to listen for. */
 	if (asocd->world > 1) {
 		choose_listen_host();
-		/* TCP first: with --port-tries it picks the port RDMA then
-		 * listens on too. */
-		if (transport_tcp.listen(err, sizeof err) < 0)
+		if (transports_listen(err, sizeof err) < 0)
 			fatalx("%s", err);
-		listen_rdma();
 	}
 	if (control_listen(cf->socket, err, sizeof err) < 0)
 		fatalx("%s", err);
@@ -271,7 +237,7 @@ start_serving(void)
 		close(ready_fd);
 		ready_fd = -1;
 	}
-	sdnotify_ready();
+	sdnotify_ready(cf->notify_socket);
 }
 
 static void
@@ -281,6 +247,45 @@ on_discovered(const char *peers)
 	if ((asocd->conf->peers = strdup(peers)) == NULL)
 		fatalx("out of memory");
 	start_serving();
+}
+
+static void
+watch_signals(void)
+{
+	ev_term = evsignal_new(asocd->base, SIGTERM, on_term, NULL);
+	ev_int = evsignal_new(asocd->base, SIGINT, on_term, NULL);
+	ev_hup = evsignal_new(asocd->base, SIGHUP, on_hup, NULL);
+	if (ev_term == NULL || ev_int == NULL || ev_hup == NULL ||
+	    evsignal_add(ev_term, NULL) < 0 || evsignal_add(ev_int, NULL) < 0 ||
+	    evsignal_add(ev_hup, NULL) < 0)
+		fatalx("cannot install signal handlers");
+}
+
+/* The loop has ended: close everything, in the reverse order of start. */
+static void
+stop_serving(void)
+{
+	struct conf *cf = asocd->conf;
+
+	control_shutdown();
+	transports_stop_listen();
+	conn_close_all();
+	transports_shutdown();
+	if (cf->pidfile != NULL)
+		unlink(cf->pidfile);
+	if (cf->slurm_user)
+		slurm_user_cleanup(cf);
+	if (ev_drain_timer != NULL)
+		event_free(ev_drain_timer);
+	event_free(ev_term);
+	event_free(ev_int);
+	event_free(ev_hup);
+	peers_free();
+	tls_free();
+	auth_free();
+	event_base_free(asocd->base);
+	log_info("stopped");
+	log_close();
 }
 
 int
@@ -334,12 +339,8 @@ main(int argc, char **argv)
 	if (auth_init(cf, err, sizeof err) < 0)
 		fatalx("%s", err);
 
-#ifndef HAVE_RDMA
-	if (cf->transport == CONF_TRANSPORT_RDMA)
-		fatalx("--transport rdma: this asocd was built without "
-		    "rdma-core; rebuild with librdmacm-dev and libibverbs-dev, "
-		    "or use --transport tcp or auto");
-#endif
+	if (transports_check(err, sizeof err) < 0)
+		fatalx("%s", err);
 
 	if (!cf->foreground)
 		daemonise();
@@ -348,13 +349,7 @@ main(int argc, char **argv)
 	asocd->pid = getpid();
 	if ((asocd->base = event_base_new()) == NULL)
 		fatalx("cannot create the event loop");
-	ev_term = evsignal_new(asocd->base, SIGTERM, on_term, NULL);
-	ev_int = evsignal_new(asocd->base, SIGINT, on_term, NULL);
-	ev_hup = evsignal_new(asocd->base, SIGHUP, on_hup, NULL);
-	if (ev_term == NULL || ev_int == NULL || ev_hup == NULL ||
-	    evsignal_add(ev_term, NULL) < 0 || evsignal_add(ev_int, NULL) < 0 ||
-	    evsignal_add(ev_hup, NULL) < 0)
-		fatalx("cannot install signal handlers");
+	watch_signals();
 	if (cf->discovery) {
 		/* The rest of start-up waits for the peer list. */
 		if (discovery_start(on_discovered, err, sizeof err) < 0)
@@ -363,28 +358,7 @@ main(int argc, char **argv)
 		start_serving();
 
 	event_base_dispatch(asocd->base);
-
-	control_shutdown();
-	transport_tcp.stop_listen();
-	conn_close_all();
-#ifdef HAVE_RDMA
-	trdma_stop_all();
-#endif
-	if (cf->pidfile != NULL)
-		unlink(cf->pidfile);
-	if (cf->slurm_user)
-		slurm_user_cleanup(cf);
-	if (ev_drain_timer != NULL)
-		event_free(ev_drain_timer);
-	event_free(ev_term);
-	event_free(ev_int);
-	event_free(ev_hup);
-	peers_free();
-	tls_free();
-	auth_free();
-	event_base_free(asocd->base);
-	log_info("stopped");
-	log_close();
+	stop_serving();
 	conf_free(cf);
 	return 0;
 }

@@ -28,7 +28,6 @@
 #include "hostlist.h"
 #include "log.h"
 #include "netaddr.h"
-#include "tls.h"
 
 /* What every handshake checks against: set once our rank is known. */
 static struct hs_cfg peer_hs_cfg;
@@ -76,79 +75,76 @@ peer_now(struct timeval *tv)
 	tv->tv_usec = ts.tv_nsec / 1000;
 }
 
-int
-peers_init(char *err, size_t errlen)
+/* --peers expanded into *hl, *n entries (a world of one without it);
+ * *rank is --rank, or 0 for the world of one.  -1 with a message. */
+static int
+peers_expand(struct hostlist_entry **hl, size_t *n, int *rank, char *err,
+    size_t errlen)
 {
 	struct conf *cf = asocd->conf;
-	struct hostlist_entry *hl = NULL;
-	size_t n = 0, i;
-	int rank = cf->rank, found = -1;
 
-	if (cf->peers == NULL) {
-		if (rank > 0) {
-			snprintf(err, errlen, "--rank %d without --peers: a "
-			    "world of one has only rank 0", rank);
+	*rank = cf->rank;
+	if (cf->peers != NULL)
+		return hostlist_expand(cf->peers, (uint16_t)cf->port, hl, n,
+		    err, errlen);
+	if (*rank > 0) {
+		snprintf(err, errlen, "--rank %d without --peers: a world of "
+		    "one has only rank 0", *rank);
+		return -1;
+	}
+	if ((*hl = calloc(1, sizeof **hl)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	proto_set_name((*hl)->host, sizeof (*hl)->host, cf->listen != NULL ?
+	    cf->listen : "localhost");
+	(*hl)->port = (uint16_t)cf->port;
+	*n = 1;
+	*rank = 0;
+	return 0;
+}
+
+/* Without --rank: our rank is the entry with our port on one of our
+ * own addresses.  -1 with a message when none is, or two are. */
+static int
+peers_find_rank(const struct hostlist_entry *hl, size_t n, int *rank,
+    char *err, size_t errlen)
+{
+	unsigned port = asocd->conf->port;
+	int found = -1;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (hl[i].port != port || !netaddr_is_local(hl[i].host))
+			continue;
+		if (found >= 0) {
+			snprintf(err, errlen, "entries %d (%s:%u) and %zu "
+			    "(%s:%u) of --peers are both this node: pass "
+			    "--rank", found, hl[found].host, hl[found].port,
+			    i, hl[i].host, hl[i].port);
 			return -1;
 		}
-		if ((hl = calloc(1, sizeof *hl)) == NULL)
-			goto nomem;
-		proto_set_name(hl->host, sizeof hl->host, cf->listen != NULL ?
-		    cf->listen : "localhost");
-		hl->port = (uint16_t)cf->port;
-		n = 1;
-		rank = 0;
-	} else if (hostlist_expand(cf->peers, (uint16_t)cf->port, &hl, &n,
-	    err, errlen) < 0)
-		return -1;
-	if (n >= PROTO_RANK_MAX) {
-		snprintf(err, errlen, "--peers names %zu hosts; at most %u "
-		    "are supported", n, PROTO_RANK_MAX - 1);
-		free(hl);
+		found = (int)i;
+	}
+	if (found < 0) {
+		snprintf(err, errlen, "this node is not in --peers (no entry "
+		    "has port %u and an address of this machine): pass "
+		    "--rank N, or fix --peers or --port", port);
 		return -1;
 	}
-	if (rank >= 0 && (size_t)rank >= n) {
-		snprintf(err, errlen, "--rank %d but --peers names only %zu "
-		    "host%s (ranks 0-%zu)", rank, n, n == 1 ? "" : "s", n - 1);
-		free(hl);
-		return -1;
-	}
-	if (rank < 0) {
-		/* Our rank is the entry with our port on one of our own
-		 * addresses. */
-		for (i = 0; i < n; i++) {
-			if (hl[i].port != cf->port ||
-			    !netaddr_is_local(hl[i].host))
-				continue;
-			if (found >= 0) {
-				snprintf(err, errlen, "entries %d (%s:%u) and "
-				    "%zu (%s:%u) of --peers are both this "
-				    "node: pass --rank", found, hl[found].host,
-				    hl[found].port, i, hl[i].host, hl[i].port);
-				free(hl);
-				return -1;
-			}
-			found = (int)i;
-		}
-		if (found < 0) {
-			snprintf(err, errlen, "this node is not in --peers "
-			    "(no entry has port %u and an address of this "
-			    "machine): pass --rank N, or fix --peers or "
-			    "--port", cf->port);
-			free(hl);
-			return -1;
-		}
-		rank = found;
-	}
+	*rank = found;
+	return 0;
+}
 
-	asocd->world = (uint32_t)n;
-	asocd->rank = (uint32_t)rank;
-	peer_hs_cfg.rank = asocd->rank;
-	peer_hs_cfg.world = asocd->world;
-	peer_hs_cfg.community = cf->community;
-	peer_hs_cfg.key = auth_key(&peer_hs_cfg.keylen, &peer_hs_key_file);
-	peer_hs_cfg.munge = auth_munge_on();
+/* asocd->peers from the n entries of hl, ours being rank. */
+static int
+peers_fill(const struct hostlist_entry *hl, size_t n, int rank)
+{
+	struct conf *cf = asocd->conf;
+	size_t i;
+
 	if ((asocd->peers = calloc(n, sizeof *asocd->peers)) == NULL)
-		goto nomem;
+		return -1;
 	for (i = 0; i < n; i++) {
 		struct peer *p = &asocd->peers[i];
 
@@ -165,12 +161,49 @@ peers_init(char *err, size_t errlen)
 		TAILQ_INIT(&p->waiting);
 		p->retry_ev = evtimer_new(asocd->base, peer_retry_cb, p);
 	}
+	return 0;
+}
+
+int
+peers_init(char *err, size_t errlen)
+{
+	struct conf *cf = asocd->conf;
+	struct hostlist_entry *hl = NULL;
+	size_t n = 0;
+	int rank;
+
+	if (peers_expand(&hl, &n, &rank, err, errlen) < 0)
+		return -1;
+	if (n >= PROTO_RANK_MAX) {
+		snprintf(err, errlen, "--peers names %zu hosts; at most %u "
+		    "are supported", n, PROTO_RANK_MAX - 1);
+		free(hl);
+		return -1;
+	}
+	if (rank >= 0 && (size_t)rank >= n) {
+		snprintf(err, errlen, "--rank %d but --peers names only %zu "
+		    "host%s (ranks 0-%zu)", rank, n, n == 1 ? "" : "s", n - 1);
+		free(hl);
+		return -1;
+	}
+	if (rank < 0 && peers_find_rank(hl, n, &rank, err, errlen) < 0) {
+		free(hl);
+		return -1;
+	}
+	asocd->world = (uint32_t)n;
+	asocd->rank = (uint32_t)rank;
+	peer_hs_cfg.rank = asocd->rank;
+	peer_hs_cfg.world = asocd->world;
+	peer_hs_cfg.community = cf->community;
+	peer_hs_cfg.key = auth_key(&peer_hs_cfg.keylen, &peer_hs_key_file);
+	peer_hs_cfg.munge = auth_munge_on();
+	if (peers_fill(hl, n, rank) < 0) {
+		free(hl);
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
 	free(hl);
 	return 0;
-nomem:
-	free(hl);
-	snprintf(err, errlen, "out of memory");
-	return -1;
 }
 
 void
@@ -203,7 +236,7 @@ peer_up_conn(struct peer *p)
 	struct conn *c;
 
 	TAILQ_FOREACH(c, &p->conns, entry)
-		if (c->hs == HS_UP && !c->dead)
+		if (c->up && !c->dead)
 			return c;
 	return NULL;
 }
@@ -270,7 +303,8 @@ peer_try(struct peer *p)
 	p->attempts++;
 	log_debug("connecting to rank %u (%s:%u), attempt %u", p->rank,
 	    p->host, p->port, p->attempts);
-	p->connecting = transport_pick(p)->connect(p, err, sizeof err);
+	p->connecting = transport_connect(transport_pick(p), p, err,
+	    sizeof err);
 	if (p->connecting == NULL)
 		peer_retry(p, err);
 }
@@ -340,7 +374,7 @@ peer_send(struct conn *c, uint16_t type, struct proto_msg *m)
 {
 	m->hdr.type = type;
 	m->hdr.id = 0;
-	c->tp->send_ctl(c, m);
+	transport_send_ctl(c, m);
 }
 
 static void
@@ -372,7 +406,6 @@ peer_conn_opened(struct conn *c)
 	struct proto_msg m;
 
 	hs_start_outgoing(&c->auth, &peer_hs_cfg, c->peer->rank, &m);
-	c->hs = HS_WAIT_WELCOME;
 	peer_arm_hs_timer(c);
 	peer_send(c, PT_HELLO, &m);
 }
@@ -442,7 +475,6 @@ peer_conn_accepted(struct conn *c, const char *from)
 	peer_conn_admit(c, src);
 	snprintf(c->name, sizeof c->name, "%s", from);
 	hs_start_incoming(&c->auth, &peer_hs_cfg);
-	c->hs = HS_WAIT_HELLO;
 	peer_arm_hs_timer(c);
 }
 
@@ -456,27 +488,25 @@ peer_up(struct conn *c, struct peer *p)
 	}
 	/* Open the transport up (RDMA: remote writes) before anything can
 	 * use the connection; if that fails it is gone, unpublished. */
-	if (c->tp->authenticated != NULL) {
-		c->peer = p;
-		c->tp->authenticated(c);
-		if (c->dead)
-			return;
-	}
-	c->hs = HS_UP;
+	c->peer = p;
+	transport_authenticated(c);
+	if (c->dead)
+		return;
+	c->up = 1;
 	c->peer = p;
 	TAILQ_INSERT_TAIL(&p->conns, c, entry);
 	p->state = PROTO_PEER_UP;
 	/* asoc-stat says whether the bytes to this peer are encrypted. */
-	p->transport = c->tp == &transport_tcp && tls_enabled() ? "tcp+tls" :
-	    c->tp->name;
+	p->transport = transport_describe(c);
 	p->last_error[0] = '\0';
 	log_info("%s rank %u (%s:%u) over %s%s", c->outgoing ? "connected to" :
 	    "accepted", p->rank, p->host, p->port, p->transport,
 	    !peer_hs_key_file ? ", community only (no --key-file)" :
 	    peer_hs_cfg.munge ? ", key and MUNGE uid proven" : ", key proven");
-	if (c->outgoing && p->rdma_failed)
-		log_warn("rank %u: falling back to TCP: RDMA was not possible "
-		    "(%s)", p->rank, p->rdma_why);
+	if (c->outgoing && p->tp_failed != NULL)
+		log_warn("rank %u: falling back to %s: %s was not possible "
+		    "(%s)", p->rank, c->tp->title, p->tp_failed->title,
+		    p->tp_why);
 	peer_flush(p, c);
 }
 
@@ -532,7 +562,7 @@ peer_on_hs(struct conn *c, const struct proto_msg *m)
 	char why[PROTO_MSG_MAX + 64];
 	int first_hello;
 
-	if (c->hs == HS_UP) {
+	if (c->up) {
 		peer_conn_lost(c, "unexpected %s after the handshake",
 		    proto_type_name(m->hdr.type));
 		return;
@@ -650,7 +680,7 @@ peer_conn_lost(struct conn *c, const char *fmt, ...)
 	vsnprintf(why, sizeof why, fmt, ap);
 	va_end(ap);
 
-	if (c->hs == HS_UP) {
+	if (c->up) {
 		log_warn("lost %s: %s", c->name, why);
 		snprintf(msg, sizeof msg, "lost the connection to rank %u: "
 		    "%.80s", p->rank, why);
@@ -669,27 +699,27 @@ peer_conn_lost(struct conn *c, const char *fmt, ...)
 		}
 	} else if (c->outgoing) {
 		xfer_conn_lost(c, PS_EPEERLOST, why);
-		if (asocd->conf->transport == CONF_TRANSPORT_AUTO) {
-			/* RDMA failed: try TCP at once.  TCP failing too
-			 * means the peer is not up at all, so the next
-			 * round tries RDMA again. */
-			if (c->tp != &transport_tcp) {
-				p->rdma_failed = 1;
-				snprintf(p->rdma_why, sizeof p->rdma_why, "%s",
+		if (transport_wanted() == NULL) {
+			/* auto: one failed, try the next at once.  The
+			 * fallback failing too means the peer is not up at
+			 * all, so the next round starts from the first. */
+			if (c->tp != transport_fallback()) {
+				p->tp_failed = c->tp;
+				snprintf(p->tp_why, sizeof p->tp_why, "%s",
 				    why);
 				if (p->connecting == c) {
 					p->connecting = NULL;
 					peer_try(p);
 				}
-				c->tp->close(c);
+				transport_close(c);
 				return;
 			}
-			p->rdma_failed = 0;
+			p->tp_failed = NULL;
 		}
 		if (p->connecting == c)
 			peer_retry(p, why);
 	} else
 		log_info_limited(&peer_drops, "dropped incoming connection "
 		    "%s: %s", c->name, why);
-	c->tp->close(c);
+	transport_close(c);
 }

@@ -31,8 +31,10 @@ struct peer {
 	char last_error[160];
 	uint64_t bytes_sent, bytes_received, xfers_active;
 	const char *transport;		/* of the newest connection */
-	int rdma_failed;		/* auto: RDMA just failed, try TCP */
-	char rdma_why[128];		/* and why, for the fallback line */
+	/* auto: the transport that just failed for this peer (the next in
+	 * transports[] is tried) and why, for the fallback line. */
+	const struct transport *tp_failed;
+	char tp_why[128];
 };
 
 /* Expands --peers, finds our rank and fills asocd->peers. */

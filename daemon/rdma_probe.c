@@ -69,11 +69,11 @@ probe_rdma_has_mw(const struct ibv_device_attr *da)
  * registered per transfer.  Soft-RoCE (vendor 0xffffff) has windows but
  * checks a WRITE only against the region beneath (seen on Linux 6.1: one
  * byte past the window landed), so it gets regions.  ASOC_RDMA_SCOPE=mw|mr
- * overrides, for tests. */
+ * overrides, for tests (force: conf's rdma_scope, or NULL). */
 int
-probe_rdma_scope(const struct ibv_device_attr *da, const char **why)
+probe_rdma_scope(const struct ibv_device_attr *da, const char *force,
+    const char **why)
 {
-	const char *force = getenv("ASOC_RDMA_SCOPE");
 	int has = probe_rdma_has_mw(da);
 
 	if (why != NULL)

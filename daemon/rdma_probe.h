@@ -37,7 +37,8 @@ int probe_rdma_has_mw(const struct ibv_device_attr *da);
 /* How receives are exposed: 1 type-2 memory windows, 0 per-transfer
  * regions; *why (may be NULL) says why regions where windows exist, or
  * why the ASOC_RDMA_SCOPE override could not be followed. */
-int probe_rdma_scope(const struct ibv_device_attr *da, const char **why);
+int probe_rdma_scope(const struct ibv_device_attr *da, const char *force,
+    const char **why);
 /* "RLIMIT_MEMLOCK is unlimited" or its size with how to raise it. */
 const char *probe_memlock_hint(char *buf, size_t len);
 

@@ -1,7 +1,7 @@
 /*
  * sdnotify.c: systemd's readiness protocol without libsystemd.  It is one
  * datagram of "VAR=value" lines to the AF_UNIX socket named by
- * $NOTIFY_SOCKET (a path, or an abstract name written with a leading
+ * $NOTIFY_SOCKET (conf.c reads it; a path, or an abstract name written with a leading
  * '@'), so a dependency is not worth it.  asocd sends it from
  * start_serving, after its control socket listens: a unit ordered after
  * asocd@.service finds clients accepted.
@@ -21,9 +21,8 @@
 #include "sdnotify.h"
 
 void
-sdnotify_ready(void)
+sdnotify_ready(const char *path)
 {
-	const char *path = getenv("NOTIFY_SOCKET");
 	struct sockaddr_un sun;
 	socklen_t len;
 	char msg[64];

@@ -56,7 +56,11 @@
 #include "peer.h"
 #include "transport.h"
 #include "rdma_probe.h"
+#include "tls.h"
 #include "transport_rdma.h"
+#ifdef ASOC_TEST_HOOKS
+#include "testhooks.h"
+#endif
 
 #define RDMA_RING		64	/* control receives posted per QP */
 #define RDMA_MSG_SIZE		(PROTO_HDR_LEN + PROTO_MAX_FIXED)
@@ -70,17 +74,6 @@
 
 enum trdma_op { OP_RECV = 1, OP_SEND, OP_WRITE, OP_BIND, OP_PROBE };
 
-/* Test-only fault injection (ASOC_TEST_FAULT), for the lab test that
- * proves the receiver's exposure is scoped: this daemon, as a sender,
- * misbehaves on purpose and the other side's NIC must refuse it. */
-enum trdma_fault {
-	FAULT_NONE,
-	FAULT_PAST_RANGE,	/* the last WRITE runs one byte too far */
-	FAULT_AFTER_DONE,	/* one more WRITE after the ACK */
-	FAULT_FOREIGN,		/* WRITE into a range granted to another peer
-				 * (the file ASOC_TEST_FOREIGN names holds
-				 * "ADDR RKEY", in hex, once the test knows) */
-};
 #define RDMA_PROBE_LEN	64
 #define WR_ID(op, idx)	(((uint64_t)(op) << 56) | (uint64_t)(idx))
 #define WR_OP(id)	((enum trdma_op)((id) >> 56))
@@ -108,7 +101,7 @@ struct trdma_out {
 };
 
 /* A buffer registered in a connection's own protection domain (to WRITE
- * from it), until the buffer goes (trdma_buffer_release). */
+ * from it), until the buffer goes (trdma_buffer_gone). */
 struct trdma_lmr {
 	struct buffer *buf;
 	struct ibv_mr *mr;
@@ -148,7 +141,9 @@ static struct {
 	struct ibv_comp_channel *cc;
 	struct event *cc_ev;
 	int has_mw;
-	enum trdma_fault fault;
+#ifdef ASOC_TEST_HOOKS
+	enum testhook_fault fault;	/* tests only: misbehave on purpose */
+#endif
 	char name[64];
 	LIST_HEAD(, trdma_conn) conns;	/* every connection not yet freed */
 	TAILQ_HEAD(, trdma_conn) pending;	/* oldest first */
@@ -158,8 +153,10 @@ static struct {
 } rd = { .pending = TAILQ_HEAD_INITIALIZER(rd.pending) };
 
 static void trdma_pump(struct trdma_conn *rc);
+static void trdma_stop_all(void);
 
-int
+/* New connections need the device listen found. */
+static int
 trdma_available(void)
 {
 	return rd.pd != NULL;
@@ -173,7 +170,8 @@ trdma_nonblock(int fd)
 	return fl < 0 ? -1 : fcntl(fd, F_SETFL, fl | O_NONBLOCK);
 }
 
-void
+/* Start-up: RLIMIT_MEMLOCK too small to register client buffers. */
+static void
 trdma_check_memlock(void)
 {
 	struct rlimit rl;
@@ -190,18 +188,28 @@ trdma_check_memlock(void)
 
 /* --- buffer registration: once per buffer, cached until it goes --- */
 
+/* The buffer's registration in the shared PD: an ibv_mr in the slot the
+ * table keeps for this transport in every buffer. */
+static void **
+trdma_reg(struct buffer *b)
+{
+	return transport_buffer_reg(&transport_rdma, b);
+}
+
 static struct ibv_mr *
 trdma_buffer_mr(struct buffer *b, char *err, size_t errlen)
 {
 	int access = IBV_ACCESS_LOCAL_WRITE;
+	void **reg = trdma_reg(b);
+	struct ibv_mr *mr;
 	char hint[256];
 
-	if (b->mr != NULL)
-		return b->mr;
+	if (*reg != NULL)
+		return *reg;
 	if (rd.has_mw)
 		access |= IBV_ACCESS_MW_BIND;
-	b->mr = ibv_reg_mr(rd.pd, b->base, b->size, access);
-	if (b->mr == NULL) {
+	mr = ibv_reg_mr(rd.pd, b->base, b->size, access);
+	if (mr == NULL) {
 		snprintf(err, errlen, "cannot register %zu bytes with %s: %s; "
 		    "%s", b->size, rd.name, strerror(errno),
 		    probe_memlock_hint(hint, sizeof hint));
@@ -209,7 +217,8 @@ trdma_buffer_mr(struct buffer *b, char *err, size_t errlen)
 		return NULL;
 	}
 	asocd->ctr.registrations++;
-	return b->mr;
+	*reg = mr;
+	return mr;
 }
 
 /* The MR to WRITE from b on rc's QP: the buffer's own in the shared PD,
@@ -255,8 +264,10 @@ trdma_lmr_free(struct trdma_lmr *l)
 	free(l);
 }
 
-void
-trdma_buffer_release(struct buffer *b)
+/* The buffer goes: its registrations in the connections' own PDs, and
+ * reg, its registration in the shared one (the table clears the slot). */
+static void
+trdma_buffer_gone(struct buffer *b, void *reg)
 {
 	struct trdma_conn *rc;
 	struct trdma_lmr *l, *ln;
@@ -267,12 +278,11 @@ trdma_buffer_release(struct buffer *b)
 			if (l->buf == b)
 				trdma_lmr_free(l);
 		}
-	if (b->mr == NULL)
+	if (reg == NULL)
 		return;
-	if (ibv_dereg_mr(b->mr) != 0)
+	if (ibv_dereg_mr(reg) != 0)
 		log_err("deregistering buffer %llu: %s",
 		    (unsigned long long)b->id, strerror(errno));
-	b->mr = NULL;
 	asocd->ctr.deregistrations++;
 }
 
@@ -341,32 +351,30 @@ trdma_post_write(struct trdma_conn *rc, struct xfer *x, uint64_t n, int last)
 	if (mr == NULL)
 		return -1;	/* registered at start_data: cannot happen */
 
-	if (rd.fault == FAULT_PAST_RANGE && x->done + n == x->len &&
+#ifdef ASOC_TEST_HOOKS
+	if (rd.fault == TH_FAULT_PAST_RANGE && x->done + n == x->len &&
 	    r->off + x->done + n < r->buf->size) {
 		log_warn("ASOC_TEST_FAULT: writing one byte past the range");
 		sge.length++;
 	}
+#endif
 	wr.wr.rdma.remote_addr = x->raddr + x->done;
 	wr.wr.rdma.rkey = x->rkey;
-	if (rd.fault == FAULT_FOREIGN) {
-		const char *path = getenv("ASOC_TEST_FOREIGN");
-		unsigned long long a;
-		unsigned k;
-		FILE *f;
-		int got = 0;
+#ifdef ASOC_TEST_HOOKS
+	if (rd.fault == TH_FAULT_FOREIGN) {
+		uint64_t a;
+		uint32_t k;
 
-		if (path != NULL && (f = fopen(path, "re")) != NULL) {
-			got = fscanf(f, "%llx %x", &a, &k);
-			fclose(f);
-		}
-		if (got == 2) {
+		if (testhook_foreign(&a, &k) == 0) {
 			log_warn("ASOC_TEST_FAULT: writing into %#llx, rkey "
-			    "%#010x, granted to another peer", a, k);
+			    "%#010x, granted to another peer",
+			    (unsigned long long)a, k);
 			wr.wr.rdma.remote_addr = a;
 			wr.wr.rdma.rkey = k;
 			sge.length = sge.length > 64 ? 64 : sge.length;
 		}
 	}
+#endif
 	if (signal) {
 		wr.send_flags = IBV_SEND_SIGNALED;
 		wr.wr_id = WR_ID(OP_WRITE, rc->wrec_next);
@@ -563,7 +571,7 @@ trdma_grant(struct conn *c, struct xfer *x, struct req *r, uint64_t *addr,
 		wr.send_flags = IBV_SEND_SIGNALED;
 		wr.bind_mw.mw = g->mw;
 		wr.bind_mw.rkey = key;
-		wr.bind_mw.bind_info.mr = r->buf->mr;
+		wr.bind_mw.bind_info.mr = *trdma_reg(r->buf);
 		wr.bind_mw.bind_info.addr = (uintptr_t)base;
 		wr.bind_mw.bind_info.length = x->len;
 		wr.bind_mw.bind_info.mw_access_flags = IBV_ACCESS_REMOTE_WRITE;
@@ -587,7 +595,8 @@ trdma_grant(struct conn *c, struct xfer *x, struct req *r, uint64_t *addr,
 	return 0;
 }
 
-/* FAULT_AFTER_DONE: one byte more into a range whose transfer has
+#ifdef ASOC_TEST_HOOKS
+/* TH_FAULT_AFTER_DONE: one byte more into a range whose transfer has
  * completed; the receiver revoked it before ACKing, so this must fail. */
 static void
 trdma_probe_after_done(struct conn *c, struct xfer *x)
@@ -613,17 +622,20 @@ trdma_probe_after_done(struct conn *c, struct xfer *x)
 	if (ibv_post_send(rc->id->qp, &wr, &bad) == 0)
 		rc->sq_used++;
 }
+#endif
 
 static void
 trdma_release(struct conn *c, struct xfer *x)
 {
 	struct trdma_grant *g = x->tp_priv;
 
-	if (rd.fault == FAULT_AFTER_DONE && x->role == XFER_SEND &&
+#ifdef ASOC_TEST_HOOKS
+	if (rd.fault == TH_FAULT_AFTER_DONE && x->role == XFER_SEND &&
 	    x->state == XS_WAIT_ACK && x->len > 0 && x->req == NULL) {
 		trdma_probe_after_done(c, x);
 		x->state = XS_DATA;	/* once */
 	}
+#endif
 	if (g == NULL)
 		return;
 	log_debug("%s: revoking the range of transfer %llu (key %#010x)",
@@ -1247,7 +1259,7 @@ static int
 trdma_choose_scope(const struct ibv_device_attr *da)
 {
 	const char *why;
-	int mw = probe_rdma_scope(da, &why);
+	int mw = probe_rdma_scope(da, asocd->conf->rdma_scope, &why);
 
 	if (why != NULL)
 		log_info("%s: %s", rd.name, why);
@@ -1293,30 +1305,26 @@ rdmatp_listen(char *err, size_t errlen)
 		goto fail;
 	}
 	srandom((unsigned)asocd_next_id());
-	{
-		const char *f = getenv("ASOC_TEST_FAULT");
-
-		if (f != NULL && strcmp(f, "write-past-range") == 0)
-			rd.fault = FAULT_PAST_RANGE;
-		else if (f != NULL && strcmp(f, "write-after-done") == 0)
-			rd.fault = FAULT_AFTER_DONE;
-		else if (f != NULL && strcmp(f, "write-foreign") == 0)
-			rd.fault = FAULT_FOREIGN;
-		if (rd.fault != FAULT_NONE)
-			log_warn("ASOC_TEST_FAULT=%s: this daemon will "
-			    "misbehave on purpose (tests only)", f);
-	}
+#ifdef ASOC_TEST_HOOKS
+	rd.fault = testhook_fault();
+#endif
 	log_info("listening for peers on %s:%u (rdma, %s port %u, %s)",
 	    asocd->listen_host, port, rd.name, rd.listen_id->port_num,
 	    rd.has_mw ? "receives exposed by type-2 memory windows" :
 	    "receives exposed by per-transfer regions");
+	if (tls_enabled())
+		log_warn("TLS covers TCP connections only: traffic to peers "
+		    "reached over RDMA is not encrypted (--transport tcp "
+		    "encrypts everything)");
+	trdma_check_memlock();
 	return 0;
 fail:
 	trdma_stop_all();
 	return -1;
 }
 
-void
+/* Exit: the device, the channels and the listener. */
+static void
 trdma_stop_all(void)
 {
 	if (rd.cm_ev != NULL)
@@ -1367,8 +1375,12 @@ trdma_authenticated(struct conn *c)
 
 const struct transport transport_rdma = {
 	.name = "rdma",
+	.title = "RDMA",
+	.flags = TRANSPORT_ONE_SIDED,	/* WRITEs into what grant exposed */
 	.listen = rdmatp_listen,
 	.stop_listen = trdma_stop_listen,
+	.available = trdma_available,
+	.shutdown = trdma_stop_all,
 	.connect = rdmatp_connect,
 	.send_ctl = trdma_send_ctl,
 	.grant = trdma_grant,
@@ -1376,4 +1388,5 @@ const struct transport transport_rdma = {
 	.release = trdma_release,
 	.authenticated = trdma_authenticated,
 	.close = trdma_close,
+	.buffer_gone = trdma_buffer_gone,
 };

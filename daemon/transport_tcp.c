@@ -1,6 +1,6 @@
 /*
- * transport_tcp.c: the TCP transport, the first entry of the transport
- * table and the fallback wherever RDMA is not possible.
+ * transport_tcp.c: the TCP transport, the last entry of the transport
+ * table: the fallback wherever a one-sided transport is not possible.
  *
  * Sending: DATA headers go into an evbuffer and the payload is added by
  * reference (evbuffer_add_reference), so the kernel reads it straight from
@@ -41,7 +41,7 @@
 #include "peer.h"
 #include "tls.h"
 #include "portseq.h"
-#include "transport.h"
+#include "transport_tcp.h"
 
 #define TCP_READ_BUDGET	(16u << 20)	/* per callback, for fairness */
 
@@ -124,7 +124,7 @@ tcp_io_lost(struct tcp_conn *tc, const char *what, int err)
 		peer_conn_lost(c, "%s: %s", what, strerror(err));
 		return;
 	}
-	if (c->hs != HS_UP) {
+	if (!c->up) {
 		/* The connector's retries fail alike: warn once. */
 		snprintf(line, sizeof line, "TLS with %s failed: %s", c->name,
 		    tls_conn_error(tc->tls));
@@ -297,7 +297,7 @@ tcp_send_ctl(struct conn *c, struct proto_msg *m)
 		peer_conn_lost(c, "cannot queue %s", proto_type_name(m->hdr.type));
 		return;
 	}
-	if (c->hs != HS_CONNECTING)
+	if (c->auth.st != HSS_CONNECTING)
 		tcp_flush(tc);
 }
 
@@ -437,7 +437,7 @@ tcp_on_write(evutil_socket_t fd, short what, void *arg)
 			event_active(tc->ev_read, EV_READ, 0);
 		return;
 	}
-	if (c->hs == HS_CONNECTING) {
+	if (c->auth.st == HSS_CONNECTING) {
 		len = sizeof err;
 		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
 			err = errno;
@@ -680,7 +680,7 @@ tcp_close(struct conn *c)
 
 	if (tc != NULL) {
 		/* One last try, so a REFUSE reaches the peer. */
-		if (c->hs != HS_CONNECTING &&
+		if (c->auth.st != HSS_CONNECTING &&
 		    evbuffer_get_length(tc->out) > 0 &&
 		    (tc->tls == NULL || tc->tls_up))
 			(void)tcp_io_write(tc);
@@ -878,14 +878,23 @@ tcp_stop_listen(void)
 	}
 }
 
+/* asoc-stat says whether the bytes to a peer are encrypted. */
+static const char *
+tcp_describe(const struct conn *c)
+{
+	(void)c;
+	return tls_enabled() ? "tcp+tls" : "tcp";
+}
+
 const struct transport transport_tcp = {
 	.name = "tcp",
+	.title = "TCP",
+	.flags = 0,		/* DATA frames land where xfer says */
 	.listen = tcp_listen,
 	.stop_listen = tcp_stop_listen,
+	.describe = tcp_describe,
 	.connect = tcp_connect,
 	.send_ctl = tcp_send_ctl,
-	.grant = NULL,		/* DATA frames land where xfer says */
 	.start_data = tcp_start_data,
-	.release = NULL,
 	.close = tcp_close,
 };

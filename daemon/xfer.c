@@ -139,8 +139,7 @@ xfer_free(struct xfer *x)
 	struct conn *c = x->conn;
 
 	if (c != NULL) {
-		if (c->tp->release != NULL)
-			c->tp->release(c, x);
+		transport_release(c, x);
 		TAILQ_REMOVE(&c->xfers, x, conn_entry);
 		TAILQ_REMOVE(xfer_bucket(c, x->id), x, hash_entry);
 		if (x->in_send_queue)
@@ -220,7 +219,7 @@ xfer_send_ctl(struct conn *c, uint16_t type, uint64_t id,
 {
 	m->hdr.type = type;
 	m->hdr.id = id;
-	c->tp->send_ctl(c, m);
+	transport_send_ctl(c, m);
 }
 
 static void
@@ -385,7 +384,7 @@ xfer_matched(struct xfer *x, struct req *r)
 		char err[PROTO_MSG_MAX];
 
 		memset(&m, 0, sizeof m);
-		if (c->tp->grant != NULL && c->tp->grant(c, x, r,
+		if (transport_grant(c, x, r,
 		    &m.u.cts.addr, &m.u.cts.rkey, err, sizeof err) < 0) {
 			uint64_t id = x->id;
 
@@ -533,8 +532,7 @@ xfer_fence_done(struct xfer *x)
 	    "long enough: revoking its range", x->conn->name,
 	    (unsigned long long)x->id);
 	if (r != NULL) {
-		if (x->conn->tp->release != NULL)
-			x->conn->tp->release(x->conn, x);
+		transport_release(x->conn, x);
 		xfer_req_complete(r, PS_ETIMEDOUT, 0, "timed out");
 	}
 	xfer_free(x);
@@ -723,7 +721,7 @@ xfer_drain(void)
 static int
 xfer_conn_ok(struct conn *c, const struct proto_msg *m)
 {
-	if (c->hs == HS_UP)
+	if (c->up)
 		return 1;
 	peer_conn_lost(c, "%s before the handshake finished",
 	    proto_type_name(m->hdr.type));
@@ -803,7 +801,7 @@ xfer_on_cts(struct conn *c, const struct proto_msg *m)
 	x->state = XS_DATA;
 	x->raddr = m->u.cts.addr;
 	x->rkey = m->u.cts.rkey;
-	c->tp->start_data(c, x);
+	transport_start_data(c, x);
 }
 
 void
@@ -814,7 +812,7 @@ xfer_on_wdone(struct conn *c, const struct proto_msg *m)
 
 	if (!xfer_conn_ok(c, m))
 		return;
-	if (c->tp->grant == NULL) {
+	if (!transport_one_sided(c->tp)) {
 		peer_conn_lost(c, "WDONE on a transport without WRITEs");
 		return;
 	}
@@ -836,8 +834,7 @@ xfer_on_wdone(struct conn *c, const struct proto_msg *m)
 	x->done = x->len;
 	asocd->ctr.bytes_received += x->len;
 	c->peer->bytes_received += x->len;
-	if (c->tp->release != NULL)
-		c->tp->release(c, x);
+	transport_release(c, x);
 	xfer_req_complete(x->req, PS_OK, x->len, NULL);
 	id = x->id;
 	len = x->len;
@@ -891,7 +888,7 @@ xfer_on_abort(struct conn *c, const struct proto_msg *m)
 		return;
 	/* The receiver cancelled after CTS: our ABORT back, queued behind
 	 * the WRITEs already posted, tells it they have all landed. */
-	if (role == XFER_SEND && c->tp->grant != NULL &&
+	if (role == XFER_SEND && transport_one_sided(c->tp) &&
 	    (x->state == XS_DATA || x->state == XS_WAIT_ACK)) {
 		log_debug("%s: transfer %llu: the receiver gave it up; "
 		    "confirming after our last WRITE", c->name,
@@ -935,7 +932,7 @@ xfer_on_data(struct conn *c, uint64_t id, uint64_t offset, uint64_t len,
 
 	*dst = NULL;
 	*xp = NULL;
-	if (c->hs != HS_UP) {
+	if (!c->up) {
 		peer_conn_lost(c, "DATA before the handshake finished");
 		return -1;
 	}

@@ -261,12 +261,39 @@ START_TEST(sizes)
 }
 END_TEST
 
+/* What the daemon reads from the environment only (ASOC_RDMA_SCOPE, and
+ * SLURM's and systemd's variables) comes through conf_load's env too, as
+ * given: an empty SLURM_JOB_ID still says "inside a job". */
+START_TEST(env_only)
+{
+	char *argv[] = { "asocd", NULL };
+	char *none[] = { NULL };
+	char *env[] = { "ASOC_RDMA_SCOPE=mr", "SLURM_JOB_ID=",
+	    "NOTIFY_SOCKET=@asoc-test", NULL };
+	struct conf c;
+
+	ck_assert_int_eq(load(&c, argv, none), CONF_RUN);
+	ck_assert_ptr_null(c.rdma_scope);
+	ck_assert_ptr_null(c.slurm_job_id);
+	ck_assert_ptr_null(c.notify_socket);
+	conf_free(&c);
+	ck_assert_int_eq(load(&c, argv, env), CONF_RUN);
+	ck_assert_str_eq(c.rdma_scope, "mr");
+	ck_assert_str_eq(c.slurm_job_id, "");
+	ck_assert_str_eq(c.notify_socket, "@asoc-test");
+	conf_free(&c);
+	/* Not options: the command line and the file do not know them. */
+	ck_assert_int_eq(conf_parse_text(&c, "rdma-scope = mr\n", 16, "t",
+	    err, sizeof err), -1);
+}
+END_TEST
+
 static Suite *
 conf_suite(void)
 {
 	return check_suite("conf", "core", NULL, teardown, 10,
 	    CHECK_TESTS(defaults, precedence, config_from_env, short_options,
-	    bad_values, tls_settings, bad_file, sizes));
+	    bad_values, tls_settings, bad_file, sizes, env_only));
 }
 
 int

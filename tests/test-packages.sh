@@ -72,6 +72,12 @@ check "the SLURM scripts are in asocd's /usr/share/asoc/slurm" bash -c "
     dpkg -c '${debs[0]}' | grep -q './usr/share/asoc/slurm/asoc-epilog\$' &&
     dpkg -c '${debs[0]}' | grep -q './lib/systemd/system/asocd@.service\$'"
 
+# The test suite's fault injection is built only with --enable-test-hooks
+# (daemon/testhooks.h): none of it may reach the packaged daemon.
+check "the packaged asocd holds no test hook (ASOC_TEST_)" bash -c "
+    dpkg-deb -x '${debs[0]}' '$T/asocd-deb' && [ -x '$T/asocd-deb/usr/sbin/asocd' ] &&
+    ! grep -q ASOC_TEST_ '$T/asocd-deb/usr/sbin/asocd'"
+
 check "dpkg -i installs them" dpkg -i "${debs[@]}"
 installed=1
 BIN=/usr/bin SBIN=/usr/sbin
