@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "proto.h"
+#include "size_parse.h"
 
 static const char *cli_name = "asoc";
 static void (*cli_cleanup)(void);
@@ -170,24 +171,17 @@ cli_parse_rank(const char *opt, const char *arg)
 uint64_t
 cli_parse_size(const char *opt, const char *arg)
 {
-	const char *end;
-	uint64_t v = cli_parse_u64(opt, arg, &end);
-	const char *p;
-	unsigned shift = 0;
+	uint64_t v;
 
-	if (*end != '\0' && (p = strchr("KMGT", toupper((unsigned char)*end)))
-	    != NULL) {
-		shift = 10 * (unsigned)(p - "KMGT" + 1);
-		end++;
-	}
-	if (strcmp(end, "B") == 0 || (shift != 0 && strcmp(end, "iB") == 0))
-		end += strlen(end);
-	if (*end != '\0')
+	switch (size_parse(arg, &v)) {
+	case SIZE_PARSE_OK:
+		return v;
+	case SIZE_PARSE_RANGE:
+		cli_die_usage("%s: '%s' is too large", opt, arg);
+	default:
 		cli_die_usage("%s wants a size such as 4096, 64K or 1G, "
 		    "not '%s'", opt, arg);
-	if (v > (UINT64_MAX >> shift))
-		cli_die_usage("%s: '%s' is too large", opt, arg);
-	return v << shift;
+	}
 }
 
 const char *
