@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "auth.h"
+#include "cli.h"
 #include "conf.h"
 #include "hostlist.h"
 #include "netaddr.h"
@@ -375,16 +376,206 @@ decide_rdma(const struct conf *cf, const struct listen_choice *lc,
 #endif
 }
 
+/* --- the memlock limit, against what RDMA registrations need --- */
+
+struct memlock {
+	int			 unlimited, enough;
+	unsigned long long	 limit_kib, need_kib;
+	char			 hint[256];
+};
+
 static void
-usage(FILE *fp)
+check_memlock(struct memlock *m)
 {
-	fprintf(fp, "usage: asoc-info [--json] [asocd options]\n\n"
-	    "Shows what asocd would do on this node with the same options,\n"
-	    "ASOC_* variables and --config file: the RDMA devices, the\n"
-	    "address and device it would use, memory windows, the memlock\n"
-	    "limit, MUNGE, and the transport (with the reason for TCP).\n"
-	    "Exit status: 0 as asked, 1 asocd would fall back to TCP,\n"
-	    "2 asocd would not start.  See asoc-info(1).\n");
+	struct rlimit rl;
+
+	memset(m, 0, sizeof *m);
+	/* Root's registrations are not bound by RLIMIT_MEMLOCK. */
+	m->unlimited = getrlimit(RLIMIT_MEMLOCK, &rl) < 0 ||
+	    rl.rlim_cur == RLIM_INFINITY;
+	if (!m->unlimited)
+		m->limit_kib = (unsigned long long)rl.rlim_cur / 1024;
+#ifdef HAVE_RDMA
+	m->need_kib = RDMA_MEMLOCK_NEED / 1024;
+	probe_memlock_hint(m->hint, sizeof m->hint);
+#else
+	m->need_kib = 0;
+	snprintf(m->hint, sizeof m->hint, "no RDMA: nothing to register");
+#endif
+	m->enough = m->unlimited || geteuid() == 0 ||
+	    m->limit_kib >= m->need_kib;
+}
+
+/* --- MUNGE, as asocd sets it up --- */
+
+struct munge_state {
+	int		 on;
+	const char	*why;
+	char		 err[512];
+};
+
+/* auth_init also reads --key-file, so a key asocd could not read stops it
+ * here too. */
+static void
+check_auth(const struct conf *cf, struct munge_state *mu, struct verdict *v)
+{
+	memset(mu, 0, sizeof *mu);
+	if (auth_init(cf, mu->err, sizeof mu->err) == 0) {
+		mu->on = auth_munge_on();
+		mu->why = auth_munge_off_reason();
+		return;
+	}
+	mu->why = mu->err;
+	v->transport = NULL;
+	snprintf(v->reason, sizeof v->reason, "%s", mu->err);
+	v->status = EXIT_NO_START;
+}
+
+/* --- the report --- */
+
+static void
+print_json(const struct listen_choice *lc, const struct verdict *v,
+    const struct memlock *m, const struct munge_state *mu)
+{
+	first[0] = 1;
+	json_open(NULL, '{');
+	json_s("version", PACKAGE_VERSION);
+#ifdef HAVE_RDMA
+	show_devices();
+#else
+	json_open("devices", '[');
+	json_close(']');
+#endif
+	json_open("listen", '{');
+	json_s("address", lc->found ? lc->host : NULL);
+	json_s("why", lc->why);
+	json_close('}');
+	json_open("device", '{');
+	json_s("name", v->device[0] != '\0' ? v->device : NULL);
+	json_u("port", v->port);
+	json_s("resolved_by", "librdmacm (rdma_bind_addr on the listen "
+	    "address)");
+	json_close('}');
+	json_open("memory_windows", '{');
+	json_b("supported", v->mw_supported);
+	json_b("used", v->mw_used);
+	json_s("why", v->device[0] != '\0' ? v->mw_why : NULL);
+	json_close('}');
+	json_open("memlock", '{');
+	json_b("unlimited", m->unlimited);
+	json_key("limit_kib");
+	if (m->unlimited)
+		fputs("null", stdout);
+	else
+		printf("%llu", m->limit_kib);
+	json_u("needed_kib", m->need_kib);
+	json_b("root", geteuid() == 0);
+	json_b("enough", m->enough);
+	json_s("hint", m->hint);
+	json_close('}');
+	json_open("munge", '{');
+	json_b("answers", mu->on);
+	json_s("why", mu->why);
+	json_close('}');
+	json_s("transport", v->transport);
+	json_s("reason", v->reason);
+	json_u("exit_status", (unsigned)v->status);
+	json_close('}');
+	putchar('\n');
+}
+
+static void
+print_text(const struct listen_choice *lc, const struct verdict *v,
+    const struct memlock *m, const struct munge_state *mu)
+{
+	printf("asoc-info %s\n", PACKAGE_VERSION);
+#ifdef HAVE_RDMA
+	show_devices();
+#else
+	printf("RDMA devices: none (built without rdma-core)\n");
+#endif
+	printf("listen address: %s (%s)\n", lc->found ? lc->host : "none",
+	    lc->why);
+	if (v->device[0] != '\0')
+		printf("device: %s port %u, behind %s (found by librdmacm)\n"
+		    "memory windows: %s; asocd uses %s (%s)\n", v->device,
+		    v->port, lc->host, v->mw_supported ? "type 2" : "none",
+		    v->mw_used ? "windows" : "regions", v->mw_why);
+	else
+		printf("device: none behind the listen address\n");
+	if (m->unlimited)
+		printf("RLIMIT_MEMLOCK: unlimited (enough)\n");
+	else if (geteuid() == 0)
+		printf("RLIMIT_MEMLOCK: %llu KiB: enough, root's registrations "
+		    "are not bound by it (another user needs %llu KiB)\n",
+		    m->limit_kib, m->need_kib);
+	else
+		printf("RLIMIT_MEMLOCK: %llu KiB, asocd needs %llu KiB for "
+		    "RDMA: %s\n", m->limit_kib, m->need_kib,
+		    m->enough ? "enough" : m->hint);
+	printf("MUNGE: %s\n", mu->on ? "munged answers" : mu->why);
+	printf("transport: %s (%s)\n", v->transport != NULL ? v->transport :
+	    "none: asocd would not start", v->reason);
+}
+
+/* --- the command line: ours, then asocd's own --- */
+
+static const struct cli_opt info_opts[] = {
+	{ "json", CLI_LONG_ONLY, NULL, "the same facts as one JSON object" },
+	{ NULL, 0, NULL, NULL }
+};
+
+static const struct cli_tool info_tool = {
+	.name = "asoc-info",
+	.operands = "[asocd options]",
+	.about = "Shows what asocd would do on this node with the same "
+	    "options,\nASOC_* variables and --config file: the RDMA devices, "
+	    "the\naddress and device it would use, memory windows, the "
+	    "memlock\nlimit, MUNGE, and the transport (with the reason for "
+	    "TCP).",
+	.opts = info_opts,
+	.exits = "Exit status: 0 as asked, 1 asocd would fall back to TCP,\n"
+	    "2 asocd would not start (a bad option among them).",
+};
+
+/*
+ * --json, --help and --version are ours; every other word is asocd's,
+ * for conf_load, which is asocd's parser.  Returns CONF_RUN, or
+ * CONF_EXIT_OK after --help or --version, or the exit status.
+ */
+static int
+info_conf(struct conf *cf, int argc, char **argv)
+{
+	char **av, err[512];
+	int ac = 0, i, rc;
+
+	cli_init(info_tool.name);
+	if ((av = calloc((size_t)argc + 1, sizeof *av)) == NULL) {
+		cli_warn("out of memory");
+		return CONF_ERROR;
+	}
+	for (i = 0; i < argc; i++) {
+		if (i > 0 && strcmp(argv[i], "--json") == 0)
+			json = 1;
+		else if (i > 0 && (strcmp(argv[i], "--help") == 0 ||
+		    strcmp(argv[i], "-h") == 0)) {
+			cli_help(&info_tool, stdout);
+			free(av);
+			return CONF_EXIT_OK;
+		} else if (i > 0 && (strcmp(argv[i], "--version") == 0 ||
+		    strcmp(argv[i], "-V") == 0)) {
+			cli_version(&info_tool);
+			free(av);
+			return CONF_EXIT_OK;
+		} else
+			av[ac++] = argv[i];
+	}
+	memset(cf, 0, sizeof *cf);
+	rc = conf_load(cf, ac, av, NULL, err, sizeof err);
+	free(av);
+	if (rc == CONF_ERROR)
+		cli_warn("asocd would not start: %s", err);
+	return rc;
 }
 
 int
@@ -393,40 +584,17 @@ main(int argc, char **argv)
 	struct conf cf;
 	struct listen_choice lc;
 	struct verdict v;
-	struct rlimit rl;
-	char err[512], hint[256];
-	char **av;
-	const char *munge_why = NULL;
-	int ac = 0, i, munge_on = 0, auth_ok, unlimited, enough;
-	unsigned long long limit_kib = 0, need_kib;
+	struct memlock m;
+	struct munge_state mu;
 
-	if ((av = calloc((size_t)argc + 1, sizeof *av)) == NULL)
-		return EXIT_NO_START;
-	for (i = 0; i < argc; i++) {
-		if (i > 0 && strcmp(argv[i], "--json") == 0)
-			json = 1;
-		else if (i > 0 && (strcmp(argv[i], "--help") == 0 ||
-		    strcmp(argv[i], "-h") == 0)) {
-			usage(stdout);
-			free(av);
-			return 0;
-		} else
-			av[ac++] = argv[i];
-	}
-	memset(&cf, 0, sizeof cf);
-	switch (conf_load(&cf, ac, av, NULL, err, sizeof err)) {
+	switch (info_conf(&cf, argc, argv)) {
 	case CONF_EXIT_OK:
-		free(av);
-		return 0;
+		return EXIT_AS_ASKED;
 	case CONF_ERROR:
-		fprintf(stderr, "asoc-info: asocd would not start: %s\n", err);
-		free(av);
 		return EXIT_NO_START;
 	case CONF_RUN:
 		break;
 	}
-	free(av);
-
 	memset(&v, 0, sizeof v);
 	choose_listen(&cf, &lc);
 	if (cf.transport == CONF_TRANSPORT_TCP) {
@@ -434,119 +602,16 @@ main(int argc, char **argv)
 		snprintf(v.reason, sizeof v.reason, "--transport tcp");
 	} else
 		decide_rdma(&cf, &lc, &v);
-
-	/* MUNGE as asocd sets it up: auth_init also reads --key-file, so
-	 * a key asocd could not read stops it here too. */
-	auth_ok = auth_init(&cf, err, sizeof err) == 0;
-	if (auth_ok) {
-		munge_on = auth_munge_on();
-		munge_why = auth_munge_off_reason();
-	} else {
-		munge_why = err;
-		v.transport = NULL;
-		snprintf(v.reason, sizeof v.reason, "%s", err);
-		v.status = EXIT_NO_START;
-	}
-
-	/* Root's registrations are not bound by RLIMIT_MEMLOCK. */
-	unlimited = getrlimit(RLIMIT_MEMLOCK, &rl) < 0 ||
-	    rl.rlim_cur == RLIM_INFINITY;
-	if (!unlimited)
-		limit_kib = (unsigned long long)rl.rlim_cur / 1024;
-#ifdef HAVE_RDMA
-	need_kib = RDMA_MEMLOCK_NEED / 1024;
-	probe_memlock_hint(hint, sizeof hint);
-#else
-	need_kib = 0;
-	snprintf(hint, sizeof hint, "no RDMA: nothing to register");
-#endif
-	enough = unlimited || geteuid() == 0 || limit_kib >= need_kib;
-
-	if (json) {
-		first[0] = 1;
-		json_open(NULL, '{');
-		json_s("version", PACKAGE_VERSION);
-#ifdef HAVE_RDMA
-		show_devices();
-#else
-		json_open("devices", '[');
-		json_close(']');
-#endif
-		json_open("listen", '{');
-		json_s("address", lc.found ? lc.host : NULL);
-		json_s("why", lc.why);
-		json_close('}');
-		json_open("device", '{');
-		json_s("name", v.device[0] != '\0' ? v.device : NULL);
-		json_u("port", v.port);
-		json_s("resolved_by", "librdmacm (rdma_bind_addr on the listen "
-		    "address)");
-		json_close('}');
-		json_open("memory_windows", '{');
-		json_b("supported", v.mw_supported);
-		json_b("used", v.mw_used);
-		json_s("why", v.device[0] != '\0' ? v.mw_why : NULL);
-		json_close('}');
-		json_open("memlock", '{');
-		json_b("unlimited", unlimited);
-		json_key("limit_kib");
-		if (unlimited)
-			fputs("null", stdout);
-		else
-			printf("%llu", limit_kib);
-		json_u("needed_kib", need_kib);
-		json_b("root", geteuid() == 0);
-		json_b("enough", enough);
-		json_s("hint", hint);
-		json_close('}');
-		json_open("munge", '{');
-		json_b("answers", munge_on);
-		json_s("why", munge_why);
-		json_close('}');
-		json_s("transport", v.transport);
-		json_s("reason", v.reason);
-		json_u("exit_status", (unsigned)v.status);
-		json_close('}');
-		putchar('\n');
-	} else {
-		printf("asoc-info %s\n", PACKAGE_VERSION);
-#ifdef HAVE_RDMA
-		show_devices();
-#else
-		printf("RDMA devices: none (built without rdma-core)\n");
-#endif
-		printf("listen address: %s (%s)\n", lc.found ? lc.host : "none",
-		    lc.why);
-		if (v.device[0] != '\0')
-			printf("device: %s port %u, behind %s (found by "
-			    "librdmacm)\n", v.device, v.port, lc.host);
-		else
-			printf("device: none behind the listen address\n");
-		if (v.device[0] != '\0')
-			printf("memory windows: %s; asocd uses %s (%s)\n",
-			    v.mw_supported ? "type 2" : "none",
-			    v.mw_used ? "windows" : "regions", v.mw_why);
-		if (unlimited)
-			printf("RLIMIT_MEMLOCK: unlimited (enough)\n");
-		else if (geteuid() == 0)
-			printf("RLIMIT_MEMLOCK: %llu KiB: enough, root's "
-			    "registrations are not bound by it (another user "
-			    "needs %llu KiB)\n", limit_kib, need_kib);
-		else
-			printf("RLIMIT_MEMLOCK: %llu KiB, asocd needs %llu KiB "
-			    "for RDMA: %s\n", limit_kib, need_kib,
-			    enough ? "enough" : hint);
-		printf("MUNGE: %s\n", munge_on ? "munged answers" :
-		    munge_why);
-		printf("transport: %s (%s)\n", v.transport != NULL ?
-		    v.transport : "none: asocd would not start", v.reason);
-	}
+	check_auth(&cf, &mu, &v);
+	check_memlock(&m);
+	if (json)
+		print_json(&lc, &v, &m, &mu);
+	else
+		print_text(&lc, &v, &m, &mu);
 	if (v.status == EXIT_FALLBACK)
-		fprintf(stderr, "asoc-info: asocd would fall back to TCP: %s\n",
-		    v.reason);
+		cli_warn("asocd would fall back to TCP: %s", v.reason);
 	else if (v.status == EXIT_NO_START)
-		fprintf(stderr, "asoc-info: asocd would not start: %s\n",
-		    v.reason);
+		cli_warn("asocd would not start: %s", v.reason);
 	auth_free();
 	conf_free(&cf);
 	return v.status;

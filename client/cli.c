@@ -2,6 +2,8 @@
  * cli.c: messages, option parsing, progress and the stream format shared
  * by the ASoc command-line tools (see cli.h).
  */
+#include "config.h"
+
 #include "cli.h"
 
 #include <ctype.h>
@@ -199,6 +201,13 @@ cli_fmt_bytes(uint64_t n, char *buf, size_t len)
 	else
 		snprintf(buf, len, "%.1f %ciB", v, units[u]);
 	return buf;
+}
+
+void
+cli_flush_stdout(void)
+{
+	if (fflush(stdout) == EOF || ferror(stdout))
+		cli_die("cannot write the output: check standard output");
 }
 
 asoc_t *
@@ -484,6 +493,7 @@ cli_stream_done_decode(const unsigned char *in, size_t len, uint32_t *status,
 	return -1;
 }
 
+#ifdef ASOC_TEST_HOOKS
 uint64_t
 cli_test_stop_at(void)
 {
@@ -500,6 +510,7 @@ cli_test_stop(const char *what, uint64_t done)
 	    "only)", CLI_TEST_STOP_ENV, cli_test_stop_at(), what, done);
 	raise(SIGSTOP);
 }
+#endif
 
 unsigned
 cli_parse_timeout(const char *opt, const char *arg)
