@@ -247,7 +247,7 @@ bench_sizes(asoc_t *as, struct bench_args *a, struct bench_result *res)
 int
 main(int argc, char **argv)
 {
-	struct cli_common com = { NULL, 0 };
+	struct cli_common com = { .socket = NULL };
 	struct bench_args a = { .o = { .size = 64, .iters = 5, .warmup = 1 },
 	    .rank = -1, .world = -1 };
 	struct bench_result res[BENCH_SWEEP_MAX];

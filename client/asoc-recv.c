@@ -416,18 +416,16 @@ recv_reap(asoc_req_t **req, asoc_completion_t *c, asoc_status_t *st)
 	return done || *st != ASOC_OK;
 }
 
-/* What the command line asks for. */
+/* What the command line asks for, besides the shared options. */
 struct recv_args {
 	int		 from;
-	uint64_t	 tag;
-	unsigned	 timeout_ms;
-	int		 timeout_set;
 	const char	*path;		/* -o; NULL or "-": standard output */
 };
 
 /* One stream, from the header to the rename. */
 struct recv {
 	struct recv_args	 a;
+	struct cli_common	 com;	/* --tag, --timeout, ... */
 	struct cli_stream_hdr	 hdr;
 	struct cli_stream_trl	 trl;
 	struct cli_progress	 prog;
@@ -439,16 +437,13 @@ struct recv {
 	char			 part[PATH_MAX];
 	uint64_t		 written, msgs;
 	size_t			 head;	/* the ring slot that completes next */
-	int			 fd, src, quiet, part_mode, v2, have_trl;
+	int			 fd, src, part_mode, v2, have_trl;
 };
 
 static const struct cli_opt recv_opts[] = {
 	{ "from", 'f', "RANK", "take the stream only from this rank" },
-	{ "output", 'o', "FILE", "write FILE, complete or not at all "
-	    "(default: standard output)" },
-	{ "tag", 'T', "TAG", "the stream's tag, as asoc-send's (default 0)" },
-	{ "timeout", 'W', "SECONDS", "give up on a sender silent this long "
-	    "(0: never)" },
+	{ "output", 'o', "FILE", "into FILE, whole or not at all (default: "
+	    "stdout)" },
 	{ NULL, 0, NULL, NULL }
 };
 
@@ -459,21 +454,16 @@ recv_take(void *ctx, int key, const char *arg)
 
 	if (key == 'f')
 		a->from = cli_parse_rank("--from", arg);
-	else if (key == 'o')
+	else
 		a->path = arg;
-	else if (key == 'T')
-		a->tag = cli_parse_tag("--tag", arg);
-	else {
-		a->timeout_ms = cli_parse_timeout("--timeout", arg);
-		a->timeout_set = 1;
-	}
 }
 
 static const struct cli_tool recv_tool = {
 	.name = "asoc-recv",
 	.about = "Receives one asoc-send stream into FILE (standard output if "
 	    "- or absent);\nresumable with ASOC_CHECKPOINT_DIR set.",
-	.common = CLI_COMMON_SOCKET | CLI_COMMON_QUIET,
+	.common = CLI_COMMON_SOCKET | CLI_COMMON_QUIET |
+	    CLI_COMMON_STREAM,
 	.opts = recv_opts,
 	.take = recv_take,
 };
@@ -517,7 +507,7 @@ recv_header(struct recv *r)
 
 	for (;;) {
 		st = asoc_recv(r->as, r->ctl, 0, RECV_CTL_CAP, r->a.from,
-		    CLI_STREAM_CTL_TAG(r->a.tag), &c);
+		    CLI_STREAM_CTL_TAG(r->com.tag), &c);
 		if (st != ASOC_OK)
 			cli_die_asoc(st, asoc_last_error(r->as), "receiving "
 			    "the stream header");
@@ -533,8 +523,8 @@ recv_header(struct recv *r)
 	    == -1)
 		cli_die("rank %d sent a bad stream header: %s", r->src, why);
 	r->v2 = r->hdr.version == CLI_STREAM_VERSION_RESUME;
-	if (r->v2 && !r->a.timeout_set)
-		r->a.timeout_ms = RECV_TIMEOUT_MS;
+	if (r->v2 && !r->com.timeout_set)
+		r->com.timeout_ms = RECV_TIMEOUT_MS;
 	if (!r->v2 && r->part_mode) {
 		cli_warn("rank %d's asoc-send offers no resume (it is older, "
 		    "or %s is unset there, or it sends a pipe): receiving "
@@ -556,7 +546,7 @@ recv_post(struct recv *r, size_t i)
 	asoc_status_t st;
 
 	st = asoc_irecv(r->as, r->ring, i * r->hdr.chunk, r->hdr.chunk, r->src,
-	    r->a.tag, &r->req[i]);
+	    r->com.tag, &r->req[i]);
 	if (st != ASOC_OK)
 		cli_die_asoc(st, asoc_last_error(r->as), "posting a receive "
 		    "from rank %d", r->src);
@@ -574,21 +564,22 @@ recv_start(struct recv *r)
 		    "buffers of %" PRIu64 " bytes", CLI_RING, r->hdr.chunk);
 	r->base = asoc_buf_ptr(r->ring);
 	if (r->v2)
-		recv_resume(r->as, r->ctl, r->src, r->a.tag, r->a.timeout_ms,
-		    &r->hdr, r->fd, r->part_mode, r->a.path, r->base, ringlen);
+		recv_resume(r->as, r->ctl, r->src, r->com.tag,
+		    r->com.timeout_ms, &r->hdr, r->fd, r->part_mode,
+		    r->a.path, r->base, ringlen);
 	/* From here on the sender is there: a silence is a fault. */
-	asoc_set_timeout(r->as, r->a.timeout_ms);
+	asoc_set_timeout(r->as, r->com.timeout_ms);
 	for (i = 0; i < CLI_RING; i++)
 		recv_post(r, i);
 	/* The trailer comes after all the data: no deadline for it, the
 	 * data receives have theirs. */
 	asoc_set_timeout(r->as, 0);
 	st = asoc_irecv(r->as, r->ctl, 0, RECV_CTL_CAP, r->src,
-	    CLI_STREAM_CTL_TAG(r->a.tag), &r->trl_req);
+	    CLI_STREAM_CTL_TAG(r->com.tag), &r->trl_req);
 	if (st != ASOC_OK)
 		cli_die_asoc(st, asoc_last_error(r->as), "posting the trailer "
 		    "receive from rank %d", r->src);
-	asoc_set_timeout(r->as, r->a.timeout_ms);
+	asoc_set_timeout(r->as, r->com.timeout_ms);
 }
 
 static void
@@ -646,7 +637,7 @@ recv_next(struct recv *r, asoc_completion_t *c)
 	if (st == ASOC_ETIMEDOUT)
 		cli_die("rank %d sent nothing for %u s: asoc-send there is "
 		    "gone or stuck (see --timeout)", r->src,
-		    r->a.timeout_ms / 1000);
+		    r->com.timeout_ms / 1000);
 	if (st != ASOC_OK)
 		cli_die_asoc(st, asoc_last_error(r->as), "receiving from rank "
 		    "%d", r->src);
@@ -660,7 +651,7 @@ recv_data(struct recv *r)
 	asoc_completion_t c;
 	unsigned char *p;
 
-	cli_progress_start(&r->prog, r->hdr.total, r->quiet);
+	cli_progress_start(&r->prog, r->hdr.total, r->com.quiet);
 	while (recv_next(r, &c)) {
 		p = r->base + r->head * r->hdr.chunk;
 		recv_write(r->fd, p, c.len);
@@ -709,7 +700,7 @@ recv_check(struct recv *r)
 	cli_sha_peek(&recv_sha, sha);
 	cli_sha_free(&recv_sha);
 	if (memcmp(sha, r->trl.sha, CLI_SHA_LEN) != 0)
-		recv_die_damaged(r->as, r->ctl, r->src, r->a.tag);
+		recv_die_damaged(r->as, r->ctl, r->src, r->com.tag);
 }
 
 /* Durable first, then under its name, then the sender is told. */
@@ -733,7 +724,7 @@ recv_commit(struct recv *r)
 		cli_die("cannot rename %s to %s: %s", recv_tmp, path,
 		    strerror(errno));
 	recv_unlink = NULL;
-	if (r->v2 && (st = recv_done(r->as, r->ctl, r->src, r->a.tag,
+	if (r->v2 && (st = recv_done(r->as, r->ctl, r->src, r->com.tag,
 	    CLI_STREAM_OK, r->hdr.total)) != ASOC_OK)
 		cli_warn_asoc(st, asoc_last_error(r->as), "%s is complete, but "
 		    "telling rank %d so failed", path != NULL ? path :
@@ -745,17 +736,15 @@ main(int argc, char **argv)
 {
 	static struct recv r = { .a = { .from = ASOC_ANY_SOURCE },
 	    .trl = { .status = CLI_STREAM_OK } };
-	struct cli_common com = { NULL, 0 };
-	int first = cli_parse(&recv_tool, &com, &r.a, argc, argv);
+	int first = cli_parse(&recv_tool, &r.com, &r.a, argc, argv);
 	asoc_status_t st;
 
 	if (first < argc)
 		cli_die_usage("unexpected argument '%s': name the output "
 		    "with -o", argv[first]);
-	r.quiet = com.quiet;
 	r.ckdir = cli_ckpt_dir();
 	recv_open(&r);
-	r.as = cli_open(com.socket);
+	r.as = cli_open(r.com.socket);
 	if (r.a.from >= 0 && asoc_world_size(r.as) > 0 &&
 	    r.a.from >= asoc_world_size(r.as))
 		cli_die("--from %d: no such rank, the job has ranks 0 to %d",

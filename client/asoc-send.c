@@ -215,17 +215,10 @@ send_done(asoc_t *as, asoc_buf_t *ctl, int to, uint64_t tag,
 	return 0;
 }
 
-/* What the command line asks for. */
-struct send_args {
-	int		 to;
-	uint64_t	 tag;
-	unsigned	 timeout_ms;
-	int		 timeout_set;
-};
-
 /* One stream, from the input to the trailer. */
 struct send {
-	struct send_args	 a;
+	struct cli_common	 com;	/* --tag, --timeout, ... */
+	int			 to;	/* --to */
 	struct cli_stream_hdr	 hdr;
 	struct send_ring	 r;
 	struct cli_progress	 prog;
@@ -234,7 +227,7 @@ struct send {
 	asoc_t			*as;
 	asoc_buf_t		*ctl;
 	const char		*name;	/* the input, in messages */
-	int			 fd, quiet, resumable, read_errno, changed;
+	int			 fd, resumable, read_errno, changed;
 	uint64_t		 done, msgs, start;
 #ifdef ASOC_TEST_HOOKS
 	uint64_t		 stop_at;
@@ -243,26 +236,14 @@ struct send {
 
 static const struct cli_opt send_opts[] = {
 	{ "to", 't', "RANK", "the rank running asoc-recv (required)" },
-	{ "tag", 'T', "TAG", "the stream's tag, if several share the ranks "
-	    "(default 0)" },
-	{ "timeout", 'W', "SECONDS", "give up on a receiver silent this "
-	    "long (0: never)" },
 	{ NULL, 0, NULL, NULL }
 };
 
 static void
 send_take(void *ctx, int key, const char *arg)
 {
-	struct send_args *a = ctx;
-
-	if (key == 't')
-		a->to = cli_parse_rank("--to", arg);
-	else if (key == 'T')
-		a->tag = cli_parse_tag("--tag", arg);
-	else {
-		a->timeout_ms = cli_parse_timeout("--timeout", arg);
-		a->timeout_set = 1;
-	}
+	(void)key;	/* --to, the only option of its own */
+	*(int *)ctx = cli_parse_rank("--to", arg);
 }
 
 static const struct cli_tool send_tool = {
@@ -270,7 +251,8 @@ static const struct cli_tool send_tool = {
 	.operands = "[FILE|-]",
 	.about = "Streams FILE (standard input if - or absent) to asoc-recv "
 	    "on rank RANK;\nresumable with ASOC_CHECKPOINT_DIR set.",
-	.common = CLI_COMMON_SOCKET | CLI_COMMON_QUIET,
+	.common = CLI_COMMON_SOCKET | CLI_COMMON_QUIET |
+	    CLI_COMMON_STREAM,
 	.opts = send_opts,
 	.take = send_take,
 };
@@ -311,8 +293,8 @@ send_open(struct send *s, const char *path)
 	s->hdr.version = CLI_STREAM_VERSION_RESUME;
 	s->hdr.mtime_sec = (int64_t)s->sb.st_mtim.tv_sec;
 	s->hdr.mtime_nsec = (uint32_t)s->sb.st_mtim.tv_nsec;
-	if (!s->a.timeout_set)
-		s->a.timeout_ms = SEND_TIMEOUT_MS;
+	if (!s->com.timeout_set)
+		s->com.timeout_ms = SEND_TIMEOUT_MS;
 	cli_sha_init(&s->sha);
 }
 
@@ -323,9 +305,9 @@ send_connect(struct send *s, const char *sock)
 	asoc_status_t st;
 
 	s->as = cli_open(sock);
-	if (asoc_world_size(s->as) > 0 && s->a.to >= asoc_world_size(s->as))
+	if (asoc_world_size(s->as) > 0 && s->to >= asoc_world_size(s->as))
 		cli_die("--to %d: no such rank, the job has ranks 0 to %d",
-		    s->a.to, asoc_world_size(s->as) - 1);
+		    s->to, asoc_world_size(s->as) - 1);
 	/* The receiver refuses chunks it cannot sensibly map four of. */
 	s->hdr.chunk = asoc_chunk_size(s->as);
 	if (s->hdr.chunk == 0)
@@ -350,16 +332,16 @@ send_header(struct send *s)
 	asoc_status_t st;
 
 	st = asoc_send(s->as, s->ctl, 0, cli_stream_hdr_encode(&s->hdr,
-	    asoc_buf_ptr(s->ctl)), s->a.to, CLI_STREAM_CTL_TAG(s->a.tag));
+	    asoc_buf_ptr(s->ctl)), s->to, CLI_STREAM_CTL_TAG(s->com.tag));
 	if (st != ASOC_OK)
 		cli_die_asoc(st, asoc_last_error(s->as), "sending the stream "
-		    "header to rank %d", s->a.to);
+		    "header to rank %d", s->to);
 	if (s->resumable)
-		s->start = send_resume(s->as, s->ctl, s->a.to, s->a.tag,
-		    s->a.timeout_ms, s->fd, s->name, s->hdr.total, &s->r,
+		s->start = send_resume(s->as, s->ctl, s->to, s->com.tag,
+		    s->com.timeout_ms, s->fd, s->name, s->hdr.total, &s->r,
 		    &s->sha);
 	/* From here on the receiver is there: a silence is a fault. */
-	asoc_set_timeout(s->as, s->a.timeout_ms);
+	asoc_set_timeout(s->as, s->com.timeout_ms);
 }
 
 /* A slot's send completed: count it (and stop there, for a test). */
@@ -406,7 +388,7 @@ send_pump(struct send *s, size_t *slot)
 		if (s->resumable)
 			cli_sha_update(&s->sha, p, (size_t)n);
 		st = asoc_isend(s->as, r->buf, *slot * r->chunk, r->len[*slot],
-		    s->a.to, s->a.tag, &r->req[*slot]);
+		    s->to, s->com.tag, &r->req[*slot]);
 		if (st != ASOC_OK) {
 			r->req[*slot] = NULL;
 			return st;
@@ -435,7 +417,7 @@ send_drain(struct send *s, size_t slot, asoc_status_t st)
 			s->done += s->r.len[k];
 			cli_progress_update(&s->prog, s->done);
 		} else if (st == ASOC_OK && s->read_errno == 0)
-			send_failed(s->as, (st = st2), s->a.to, &s->prog);
+			send_failed(s->as, (st = st2), s->to, &s->prog);
 	}
 	return st;
 }
@@ -448,10 +430,10 @@ send_data(struct send *s)
 	size_t slot = 0;
 
 	cli_progress_start(&s->prog, s->hdr.total == CLI_SIZE_UNKNOWN ?
-	    CLI_SIZE_UNKNOWN : s->hdr.total - s->start, s->quiet);
+	    CLI_SIZE_UNKNOWN : s->hdr.total - s->start, s->com.quiet);
 	st = send_pump(s, &slot);
 	if (st != ASOC_OK)
-		send_failed(s->as, st, s->a.to, &s->prog);
+		send_failed(s->as, st, s->to, &s->prog);
 	else if (s->read_errno != 0) {
 		cli_progress_finish(&s->prog, 0);
 		cli_warn("cannot read %s: %s", s->name,
@@ -481,24 +463,24 @@ send_end(struct send *s, int failed)
 
 	if (failed) {
 		/* Tells asoc-recv to stop waiting rather than hang. */
-		send_trailer(s->as, s->ctl, s->a.to, s->a.tag,
+		send_trailer(s->as, s->ctl, s->to, s->com.tag,
 		    CLI_STREAM_FAILED, s->done, s->msgs, NULL,
-		    s->a.timeout_ms);
-	} else if ((st = send_trailer(s->as, s->ctl, s->a.to, s->a.tag,
+		    s->com.timeout_ms);
+	} else if ((st = send_trailer(s->as, s->ctl, s->to, s->com.tag,
 	    CLI_STREAM_OK, s->done, s->msgs, s->resumable ? &s->sha : NULL,
-	    s->a.timeout_ms)) != ASOC_OK) {
+	    s->com.timeout_ms)) != ASOC_OK) {
 		cli_progress_finish(&s->prog, 0);
 		cli_warn_asoc(st, asoc_last_error(s->as), "sending the stream "
-		    "trailer to rank %d", s->a.to);
+		    "trailer to rank %d", s->to);
 		failed = 1;
 	}
 	if (!failed && s->resumable && (done_st = send_done(s->as, s->ctl,
-	    s->a.to, s->a.tag, s->name)) != 0)
+	    s->to, s->com.tag, s->name)) != 0)
 		failed = 1;
 	cli_progress_finish(&s->prog, !failed);
 	if (failed && s->resumable && done_st != -2 && !s->changed)
 		cli_warn("rank %d keeps what it confirmed: run asoc-send and "
-		    "asoc-recv again (with %s) to resume", s->a.to,
+		    "asoc-recv again (with %s) to resume", s->to,
 		    CLI_CKPT_ENV);
 	return failed;
 }
@@ -506,22 +488,20 @@ send_end(struct send *s, int failed)
 int
 main(int argc, char **argv)
 {
-	static struct send s = { .a = { .to = -1 }, .hdr = { .version =
+	static struct send s = { .to = -1, .hdr = { .version =
 	    CLI_STREAM_VERSION, .total = CLI_SIZE_UNKNOWN } };
-	struct cli_common com = { NULL, 0 };
-	int first = cli_parse(&send_tool, &com, &s.a, argc, argv), failed;
+	int first = cli_parse(&send_tool, &s.com, &s.to, argc, argv), failed;
 
-	if (s.a.to < 0)
+	if (s.to < 0)
 		cli_die_usage("--to RANK is required: the rank running "
 		    "asoc-recv");
 	if (argc - first > 1)
 		cli_die_usage("one FILE at most, not %d", argc - first);
-	s.quiet = com.quiet;
 	send_open(&s, first < argc ? argv[first] : "-");
 #ifdef ASOC_TEST_HOOKS
 	s.stop_at = cli_test_stop_at();
 #endif
-	send_connect(&s, com.socket);
+	send_connect(&s, s.com.socket);
 	send_header(&s);
 	failed = send_end(&s, send_data(&s));
 	if (s.resumable)

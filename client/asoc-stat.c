@@ -164,7 +164,7 @@ static const struct cli_tool stat_tool = {
 int
 main(int argc, char **argv)
 {
-	struct cli_common com = { NULL, 0 };
+	struct cli_common com = { .socket = NULL };
 	struct stat_args a = { 0, 0 };
 	asoc_node_stat_t node;
 	asoc_peer_stat_t *peers = NULL;

@@ -19,10 +19,13 @@
 #define CLI_HELP_COLUMN	24	/* a longer label has its help below it */
 
 static const struct cli_opt cli_opt_socket = { "socket", 'S', "PATH",
-    "asocd's socket (default: $ASOC_SOCKET, else the job's or "
-    "yours)" };
+    "asocd's socket (default: $ASOC_SOCKET or the job's)" };
 static const struct cli_opt cli_opt_quiet = { "quiet", 'q', NULL,
     "no progress line" };
+static const struct cli_opt cli_opt_tag = { "tag", 'T', "TAG",
+    "the stream's tag, the same at both ends (default 0)" };
+static const struct cli_opt cli_opt_timeout = { "timeout", 'W', "SECONDS",
+    "give up on the other end silent this long (0: never)" };
 static const struct cli_opt cli_opt_help = { "help", 'h', NULL,
     "print this help and exit" };
 static const struct cli_opt cli_opt_version = { "version", CLI_KEY_VERSION,
@@ -36,8 +39,12 @@ cli_opt_all(const struct cli_tool *t, const struct cli_opt **all)
 	size_t n = 0;
 
 	for (o = t->opts; o != NULL && o->name != NULL; o++)
-		if (n < CLI_OPT_MAX - 4)
+		if (n < CLI_OPT_MAX - 6)
 			all[n++] = o;
+	if (t->common & CLI_COMMON_STREAM) {
+		all[n++] = &cli_opt_tag;
+		all[n++] = &cli_opt_timeout;
+	}
 	if (t->common & CLI_COMMON_SOCKET)
 		all[n++] = &cli_opt_socket;
 	if (t->common & CLI_COMMON_QUIET)
@@ -118,6 +125,25 @@ cli_opt_tables(const struct cli_opt **all, size_t n, struct option *lo,
 	*so = '\0';
 }
 
+/* One of the shared options, if the tool takes it: 1 when taken. */
+static int
+cli_opt_common(const struct cli_tool *t, struct cli_common *c, int key,
+    const char *arg)
+{
+	if (key == 'S' && (t->common & CLI_COMMON_SOCKET))
+		c->socket = arg;
+	else if (key == 'q' && (t->common & CLI_COMMON_QUIET))
+		c->quiet = 1;
+	else if (key == 'T' && (t->common & CLI_COMMON_STREAM))
+		c->tag = cli_parse_tag("--tag", arg);
+	else if (key == 'W' && (t->common & CLI_COMMON_STREAM)) {
+		c->timeout_ms = cli_parse_timeout("--timeout", arg);
+		c->timeout_set = 1;
+	} else
+		return 0;
+	return 1;
+}
+
 /* What getopt_long refused, as the user wrote it. */
 static void CLI_NORETURN
 cli_opt_refused(int ch, char **argv)
@@ -163,11 +189,7 @@ cli_parse(const struct cli_tool *t, struct cli_common *common, void *ctx,
 		case ':':
 			cli_opt_refused(ch, argv);
 		default:
-			if (ch == 'S' && (t->common & CLI_COMMON_SOCKET))
-				common->socket = optarg;
-			else if (ch == 'q' && (t->common & CLI_COMMON_QUIET))
-				common->quiet = 1;
-			else
+			if (!cli_opt_common(t, common, ch, optarg))
 				t->take(ctx, ch, optarg);
 		}
 	}

@@ -35,6 +35,7 @@
 /* The options shared by the tools that take them (cli_tool.common). */
 #define CLI_COMMON_SOCKET	0x1	/* -S, --socket PATH */
 #define CLI_COMMON_QUIET	0x2	/* -q, --quiet */
+#define CLI_COMMON_STREAM	0x4	/* -T, --tag TAG; -W, --timeout SECONDS */
 /* Keys of options without a short letter start here. */
 #define CLI_LONG_ONLY		256
 
@@ -48,6 +49,9 @@ struct cli_opt {
 struct cli_common {
 	const char	*socket;	/* --socket, NULL: asoc_open's default */
 	int		 quiet;		/* --quiet */
+	uint64_t	 tag;		/* --tag: the stream's, 0 by default */
+	unsigned	 timeout_ms;	/* --timeout, in ms (0: forever) */
+	int		 timeout_set;	/* --timeout was given */
 };
 
 struct cli_tool {
@@ -256,9 +260,9 @@ int cli_stream_done_decode(const unsigned char *in, size_t len,
 
 #ifdef ASOC_TEST_HOOKS
 /*
- * Test-only (configure --enable-test-hooks): ASOC_TEST_STOP_AT=BYTES makes asoc-send (after that many
- * bytes were confirmed sent) or asoc-recv (after its first checkpoint at
- * or past it) stop itself with SIGSTOP, so that a test can kill it
+ * Test-only (configure --enable-test-hooks): ASOC_TEST_STOP_AT=BYTES
+ * makes asoc-send (after that many bytes were confirmed sent) or
+ * asoc-recv (after its first checkpoint at or past it) stop itself with SIGSTOP, so that a test can kill it
  * mid-transfer at a known point without racing the transfer.
  */
 #define CLI_TEST_STOP_ENV	"ASOC_TEST_STOP_AT"

@@ -86,7 +86,8 @@ page_names() {
 
 # The long options of a CLI: the entries of its cli_opt table ({ "name",
 # 'k' or CLI_LONG_ONLY), and those of client/cli-opt.c it takes: --help and
-# --version always, --socket and --quiet when it says CLI_COMMON_*.
+# --version always, --socket, --quiet, --tag and --timeout when it says
+# CLI_COMMON_*.
 cli_options() {
 	grep -o "{ \"[a-z][a-z0-9-]*\", *\\('.'\\|CLI_LONG_ONLY\\)" "$1" |
 	    sed 's/^{ "\([^"]*\)".*/\1/'
@@ -94,6 +95,7 @@ cli_options() {
 	echo version
 	if grep -q CLI_COMMON_SOCKET "$1"; then echo socket; fi
 	if grep -q CLI_COMMON_QUIET "$1"; then echo quiet; fi
+	if grep -q CLI_COMMON_STREAM "$1"; then echo tag; echo timeout; fi
 }
 
 # The long options (and config file keys) of asocd: its conf_opts table.
