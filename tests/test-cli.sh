@@ -106,6 +106,19 @@ check_fails "a second daemon on the same socket" "already serving" \
 check "asoc-stat shows both ranks" bash -c "'$STAT' --socket '$(sock 0)' | grep -q '127.0.0.1:$((BASE + 1))'"
 check "asoc-stat --json" bash -c "'$STAT' --socket '$(sock 1)' --json | grep -q '\"rank\":1'"
 check_fails "asoc-stat without a daemon" "is asocd running" "$STAT" --socket "$T/none.sock"
+check "asoc-stat --prometheus" bash -c "'$STAT' --socket '$(sock 0)' --prometheus |
+    grep -qx 'asoc_world_size 2' && '$STAT' --socket '$(sock 0)' -p |
+    grep -qx '# HELP asoc_deregistrations_total RDMA memory deregistrations.'"
+# asoc-bench on the loopback pair: self, and pair with both ranks.
+check "asoc-bench --pattern self verifies its data" bash -c "
+    '$BENCH' --socket '$(sock 0)' --pattern self --size-mb 1 -i 2 -w 0 |
+    grep -q 'data verified'"
+check "asoc-bench --pattern pair on two ranks verifies its data" bash -c "
+    '$BENCH' --socket '$(sock 1)' --size-mb 1 --iterations 2 --json >'$T/b1' &
+    b=\$!
+    '$BENCH' --socket '$(sock 0)' --size-mb 1 --iterations 2 --json >'$T/b0' &&
+    wait \$b && grep -q '\"verified\":true' '$T/b1' &&
+    grep -q '\"pattern\":\"pair\"' '$T/b0'"
 
 # A peer killed with receives posted for it: they fail with "peer lost"
 # instead of waiting for a send that can no longer come.
