@@ -218,11 +218,8 @@ recv_resume_exchange(asoc_t *as, asoc_buf_t *ctl, int src, uint64_t tag,
 
 	asoc_set_timeout(as, timeout_ms);
 	cli_stream_resume_encode(rs, p);
-	st = asoc_send(as, ctl, 0, CLI_STREAM_RESUME_LEN, src,
-	    CLI_STREAM_BACK_TAG(tag));
-	if (st != ASOC_OK)
-		cli_die_asoc(st, asoc_last_error(as), "answering rank %d's "
-		    "header", src);
+	cli_stream_send(as, ctl, CLI_STREAM_RESUME_LEN, src,
+	    CLI_STREAM_BACK_TAG(tag), "answering rank %d's header", src);
 	if (ms != 0)
 		ms += rs->offset / RECV_HASH_MIN_RATE * 1000;
 	asoc_set_timeout(as, ms > UINT32_MAX ? UINT32_MAX : (unsigned)ms);

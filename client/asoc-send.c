@@ -166,11 +166,9 @@ send_resume(asoc_t *as, asoc_buf_t *ctl, int to, uint64_t tag,
 
 	cli_stream_start_encode(start, p);
 	asoc_set_timeout(as, timeout_ms);
-	st = asoc_send(as, ctl, 0, CLI_STREAM_START_LEN, to,
-	    CLI_STREAM_CTL_TAG(tag));
-	if (st != ASOC_OK)
-		cli_die_asoc(st, asoc_last_error(as), "sending the start of "
-		    "the data to rank %d", to);
+	cli_stream_send(as, ctl, CLI_STREAM_START_LEN, to,
+	    CLI_STREAM_CTL_TAG(tag), "sending the start of the data to rank "
+	    "%d", to);
 	if (start > 0) {
 		if (lseek(fd, (off_t)start, SEEK_SET) == -1)
 			cli_die("cannot seek in %s: %s", name, strerror(errno));
@@ -329,13 +327,9 @@ send_connect(struct send *s, const char *sock)
 static void
 send_header(struct send *s)
 {
-	asoc_status_t st;
-
-	st = asoc_send(s->as, s->ctl, 0, cli_stream_hdr_encode(&s->hdr,
-	    asoc_buf_ptr(s->ctl)), s->to, CLI_STREAM_CTL_TAG(s->com.tag));
-	if (st != ASOC_OK)
-		cli_die_asoc(st, asoc_last_error(s->as), "sending the stream "
-		    "header to rank %d", s->to);
+	cli_stream_send(s->as, s->ctl, cli_stream_hdr_encode(&s->hdr,
+	    asoc_buf_ptr(s->ctl)), s->to, CLI_STREAM_CTL_TAG(s->com.tag),
+	    "sending the stream header to rank %d", s->to);
 	if (s->resumable)
 		s->start = send_resume(s->as, s->ctl, s->to, s->com.tag,
 		    s->com.timeout_ms, s->fd, s->name, s->hdr.total, &s->r,

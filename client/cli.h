@@ -233,6 +233,11 @@ struct cli_stream_resume {
 	unsigned char sha[CLI_STREAM_SHA_LEN];
 };
 
+/* Sends the len bytes of a stream message just encoded at the start of
+ * ctl to rank on tag, or dies (exit 1) saying what it was. */
+void cli_stream_send(asoc_t *as, asoc_buf_t *ctl, size_t len, int rank,
+    uint64_t tag, const char *fmt, ...) CLI_PRINTF(6, 7);
+
 /* Encoders return the length written (the version picks the form). */
 size_t cli_stream_hdr_encode(const struct cli_stream_hdr *h,
     unsigned char out[CLI_STREAM_HDR2_LEN]);
