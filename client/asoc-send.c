@@ -42,6 +42,25 @@ struct send_ring {
 	size_t len[CLI_RING];
 };
 
+/* One stream, from the input to the trailer. */
+struct send {
+	struct cli_common	 com;	/* --tag, --timeout, ... */
+	int			 to;	/* --to */
+	struct cli_stream_hdr	 hdr;
+	struct send_ring	 r;
+	struct cli_progress	 prog;
+	struct cli_sha		 sha;	/* resumable: of what was read */
+	struct stat		 sb;	/* the input when it was opened */
+	asoc_t			*as;
+	asoc_buf_t		*ctl;
+	const char		*name;	/* the input, in messages */
+	int			 fd, resumable, read_errno, changed;
+	uint64_t		 done, msgs, start;
+#ifdef ASOC_TEST_HOOKS
+	uint64_t		 stop_at;
+#endif
+};
+
 /* Fills buf up to len bytes, stopping short only at end of file, so every
  * message but the last is a full chunk.  Returns -1 with errno on error. */
 static ssize_t
@@ -105,77 +124,82 @@ send_trailer(asoc_t *as, asoc_buf_t *ctl, int to, uint64_t tag,
 }
 
 /*
- * The resume exchange of a version 2 stream (see cli.h): returns where the
- * data starts, with *sha holding the digest of the bytes before it.  The
- * ring's memory is free yet, so it is the scratch space for hashing.
+ * Where the data starts, given the receiver's resume answer: its offset
+ * when our file hashes the same up to there (s->sha then holds that
+ * digest), else 0, saying why.  The ring's memory is free yet, so it is
+ * the scratch space for hashing.
  */
 static uint64_t
-send_resume(asoc_t *as, asoc_buf_t *ctl, int to, uint64_t tag,
-    unsigned timeout_ms, int fd, const char *name, uint64_t total,
-    struct send_ring *r, struct cli_sha *sha)
+send_resume_from(struct send *s, const struct cli_stream_resume *rs)
 {
-	struct cli_stream_resume rs;
 	unsigned char mine[CLI_SHA_LEN];
-	unsigned char *p = (unsigned char *)asoc_buf_ptr(ctl);
-	asoc_completion_t c;
-	asoc_status_t st;
-	uint64_t start = 0;
-	const char *why;
 	char off[32];
 
-	asoc_set_timeout(as, timeout_ms);
-	st = asoc_recv(as, ctl, SEND_BACK_OFF, asoc_buf_size(ctl) -
-	    SEND_BACK_OFF, to, CLI_STREAM_BACK_TAG(tag), &c);
+	if (rs->flags & CLI_RESUME_SOURCE_CHANGED)
+		cli_warn("%s changed since rank %d's checkpoint (size or "
+		    "modification time differ): restarting from byte 0",
+		    s->name, s->to);
+	if (rs->flags & CLI_RESUME_PART_CHANGED)
+		cli_warn("rank %d's partial copy is shorter than its "
+		    "checkpoint says: restarting from byte 0", s->to);
+	if (rs->offset > s->hdr.total) {
+		cli_warn("rank %d has %" PRIu64 " bytes but %s has only %"
+		    PRIu64 ": restarting from byte 0", s->to, rs->offset,
+		    s->name, s->hdr.total);
+		return 0;
+	}
+	if (rs->offset == 0)
+		return 0;
+	/* Same size and mtime is not proof: the bytes must match. */
+	if (cli_sha_file(&s->sha, s->fd, rs->offset, s->r.base,
+	    CLI_RING * s->r.chunk) == -1)
+		cli_die("cannot read %s: %s", s->name, errno != 0 ?
+		    strerror(errno) : "it became shorter");
+	cli_sha_peek(&s->sha, mine);
+	if (memcmp(mine, rs->sha, CLI_SHA_LEN) == 0)
+		return rs->offset;
+	cli_warn("the first %s of %s differ from rank %d's partial copy: the "
+	    "source changed; restarting from byte 0", cli_fmt_bytes(rs->offset,
+	    off, sizeof off), s->name, s->to);
+	cli_sha_free(&s->sha);
+	cli_sha_init(&s->sha);
+	return 0;
+}
+
+/* The resume exchange of a version 2 stream (see cli.h): sets where the
+ * data starts, s->start, and seeks the input there. */
+static void
+send_resume(struct send *s)
+{
+	struct cli_stream_resume rs;
+	unsigned char *p = asoc_buf_ptr(s->ctl);
+	asoc_completion_t c;
+	asoc_status_t st;
+	const char *why;
+
+	asoc_set_timeout(s->as, s->com.timeout_ms);
+	st = asoc_recv(s->as, s->ctl, SEND_BACK_OFF, asoc_buf_size(s->ctl) -
+	    SEND_BACK_OFF, s->to, CLI_STREAM_BACK_TAG(s->com.tag), &c);
 	if (st != ASOC_OK)
-		cli_die_asoc(st, asoc_last_error(as), "no resume answer from "
+		cli_die_asoc(st, asoc_last_error(s->as), "no resume answer from "
 		    "rank %d (asoc-recv there may be older than this asoc-send:"
 		    " update it, or unset " CLI_CKPT_ENV " for a plain "
-		    "transfer)", to);
+		    "transfer)", s->to);
 	if (cli_stream_resume_decode(p + SEND_BACK_OFF, c.len, &rs, &why) == -1)
-		cli_die("rank %d sent a bad resume answer: %s", to, why);
+		cli_die("rank %d sent a bad resume answer: %s", s->to, why);
+	s->start = send_resume_from(s, &rs);
 
-	if (rs.flags & CLI_RESUME_SOURCE_CHANGED)
-		cli_warn("%s changed since rank %d's checkpoint (size or "
-		    "modification time differ): restarting from byte 0", name,
-		    to);
-	if (rs.flags & CLI_RESUME_PART_CHANGED)
-		cli_warn("rank %d's partial copy is shorter than its "
-		    "checkpoint says: restarting from byte 0", to);
-	if (rs.offset > total)
-		cli_warn("rank %d has %" PRIu64 " bytes but %s has only %"
-		    PRIu64 ": restarting from byte 0", to, rs.offset, name,
-		    total);
-	else if (rs.offset > 0) {
-		/* Same size and mtime is not proof: the bytes must match. */
-		if (cli_sha_file(sha, fd, rs.offset, r->base,
-		    CLI_RING * r->chunk) == -1)
-			cli_die("cannot read %s: %s", name, errno != 0 ?
-			    strerror(errno) : "it became shorter");
-		cli_sha_peek(sha, mine);
-		if (memcmp(mine, rs.sha, CLI_SHA_LEN) == 0)
-			start = rs.offset;
-		else {
-			cli_warn("the first %s of %s differ from rank %d's "
-			    "partial copy: the source changed; restarting "
-			    "from byte 0", cli_fmt_bytes(rs.offset, off,
-			    sizeof off), name, to);
-			cli_sha_free(sha);
-			cli_sha_init(sha);
-		}
-	}
-
-	cli_stream_start_encode(start, p);
-	asoc_set_timeout(as, timeout_ms);
-	cli_stream_send(as, ctl, CLI_STREAM_START_LEN, to,
-	    CLI_STREAM_CTL_TAG(tag), "sending the start of the data to rank "
-	    "%d", to);
-	if (start > 0) {
-		if (lseek(fd, (off_t)start, SEEK_SET) == -1)
-			cli_die("cannot seek in %s: %s", name, strerror(errno));
-		cli_warn("resuming at byte %" PRIu64 " of %" PRIu64 " (from "
-		    "checkpoint)", start, total);
-	}
-	return start;
+	cli_stream_start_encode(s->start, p);
+	asoc_set_timeout(s->as, s->com.timeout_ms);
+	cli_stream_send(s->as, s->ctl, CLI_STREAM_START_LEN, s->to,
+	    CLI_STREAM_CTL_TAG(s->com.tag), "sending the start of the data to "
+	    "rank %d", s->to);
+	if (s->start == 0)
+		return;
+	if (lseek(s->fd, (off_t)s->start, SEEK_SET) == -1)
+		cli_die("cannot seek in %s: %s", s->name, strerror(errno));
+	cli_warn("resuming at byte %" PRIu64 " of %" PRIu64 " (from "
+	    "checkpoint)", s->start, s->hdr.total);
 }
 
 /* A resumable stream ends when the receiver says the file is complete and
@@ -212,25 +236,6 @@ send_done(asoc_t *as, asoc_buf_t *ctl, int to, uint64_t tag,
 	}
 	return 0;
 }
-
-/* One stream, from the input to the trailer. */
-struct send {
-	struct cli_common	 com;	/* --tag, --timeout, ... */
-	int			 to;	/* --to */
-	struct cli_stream_hdr	 hdr;
-	struct send_ring	 r;
-	struct cli_progress	 prog;
-	struct cli_sha		 sha;	/* resumable: of what was read */
-	struct stat		 sb;	/* the input when it was opened */
-	asoc_t			*as;
-	asoc_buf_t		*ctl;
-	const char		*name;	/* the input, in messages */
-	int			 fd, resumable, read_errno, changed;
-	uint64_t		 done, msgs, start;
-#ifdef ASOC_TEST_HOOKS
-	uint64_t		 stop_at;
-#endif
-};
 
 static const struct cli_opt send_opts[] = {
 	{ "to", 't', "RANK", "the rank running asoc-recv (required)" },
@@ -331,9 +336,7 @@ send_header(struct send *s)
 	    asoc_buf_ptr(s->ctl)), s->to, CLI_STREAM_CTL_TAG(s->com.tag),
 	    "sending the stream header to rank %d", s->to);
 	if (s->resumable)
-		s->start = send_resume(s->as, s->ctl, s->to, s->com.tag,
-		    s->com.timeout_ms, s->fd, s->name, s->hdr.total, &s->r,
-		    &s->sha);
+		send_resume(s);
 	/* From here on the receiver is there: a silence is a fault. */
 	asoc_set_timeout(s->as, s->com.timeout_ms);
 }

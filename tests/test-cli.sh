@@ -119,6 +119,11 @@ check "asoc-bench --pattern pair on two ranks verifies its data" bash -c "
     '$BENCH' --socket '$(sock 0)' --size-mb 1 --iterations 2 --json >'$T/b0' &&
     wait \$b && grep -q '\"verified\":true' '$T/b1' &&
     grep -q '\"pattern\":\"pair\"' '$T/b0'"
+check "asoc-bench --pattern bcast on two ranks verifies its data" bash -c "
+    '$BENCH' --socket '$(sock 1)' -p bcast -m 1 -i 2 >'$T/c1' &
+    b=\$!
+    '$BENCH' --socket '$(sock 0)' -p bcast -m 1 -i 2 >'$T/c0' &&
+    wait \$b && grep -q 'data verified on 1 of 1 receivers' '$T/c0'"
 
 # A peer killed with receives posted for it: they fail with "peer lost"
 # instead of waiting for a send that can no longer come.
