@@ -225,16 +225,61 @@ show_port(struct ibv_context *ctx, uint8_t p)
 	}
 }
 
+/* One device: its GUID, firmware, vendor, memory windows and ports. */
+static void
+show_device(struct ibv_device *dev)
+{
+	struct ibv_device_attr da;
+	struct ibv_context *ctx;
+	char guid[32];
+	uint64_t g = be64toh(ibv_get_device_guid(dev));
+	uint8_t p;
+
+	snprintf(guid, sizeof guid, "%04x:%04x:%04x:%04x",
+	    (unsigned)(g >> 48) & 0xffff, (unsigned)(g >> 32) & 0xffff,
+	    (unsigned)(g >> 16) & 0xffff, (unsigned)g & 0xffff);
+	ctx = ibv_open_device(dev);
+	if (ctx == NULL || ibv_query_device(ctx, &da) != 0) {
+		if (json) {
+			json_open(NULL, '{');
+			json_s("name", ibv_get_device_name(dev));
+			json_s("error", strerror(errno));
+			json_close('}');
+		} else
+			printf("  %s: cannot open: %s\n",
+			    ibv_get_device_name(dev), strerror(errno));
+		if (ctx != NULL)
+			ibv_close_device(ctx);
+		return;
+	}
+	if (json) {
+		json_open(NULL, '{');
+		json_s("name", ibv_get_device_name(dev));
+		json_s("node_guid", guid);
+		json_s("fw_ver", da.fw_ver);
+		json_u("vendor_id", da.vendor_id);
+		json_u("max_mw", (unsigned)da.max_mw);
+		json_b("mw_type2", probe_rdma_has_mw(&da));
+		json_open("ports", '[');
+	} else
+		printf("  %s: node GUID %s, firmware %s, vendor 0x%x, %d memory "
+		    "windows%s\n", ibv_get_device_name(dev), guid,
+		    da.fw_ver[0] != '\0' ? da.fw_ver : "-", da.vendor_id,
+		    da.max_mw, probe_rdma_has_mw(&da) ? " (type 2)" : "");
+	for (p = 1; p <= da.phys_port_cnt; p++)
+		show_port(ctx, p);
+	if (json) {
+		json_close(']');
+		json_close('}');
+	}
+	ibv_close_device(ctx);
+}
+
 static void
 show_devices(void)
 {
 	struct ibv_device **list;
-	struct ibv_device_attr da;
-	struct ibv_context *ctx;
-	char guid[32];
-	uint64_t g;
 	int n = 0, i;
-	uint8_t p;
 
 	list = ibv_get_device_list(&n);
 	if (json)
@@ -243,50 +288,8 @@ show_devices(void)
 		printf("RDMA devices: %d%s\n", list == NULL ? 0 : n,
 		    list == NULL || n == 0 ? " (check 'ibv_devices', 'rdma "
 		    "link' and that the driver module is loaded)" : "");
-	for (i = 0; list != NULL && i < n; i++) {
-		g = be64toh(ibv_get_device_guid(list[i]));
-		snprintf(guid, sizeof guid, "%04x:%04x:%04x:%04x",
-		    (unsigned)(g >> 48) & 0xffff, (unsigned)(g >> 32) & 0xffff,
-		    (unsigned)(g >> 16) & 0xffff, (unsigned)g & 0xffff);
-		ctx = ibv_open_device(list[i]);
-		if (ctx == NULL || ibv_query_device(ctx, &da) != 0) {
-			if (json) {
-				json_open(NULL, '{');
-				json_s("name", ibv_get_device_name(list[i]));
-				json_s("error", strerror(errno));
-				json_close('}');
-			} else
-				printf("  %s: cannot open: %s\n",
-				    ibv_get_device_name(list[i]),
-				    strerror(errno));
-			if (ctx != NULL)
-				ibv_close_device(ctx);
-			continue;
-		}
-		if (json) {
-			json_open(NULL, '{');
-			json_s("name", ibv_get_device_name(list[i]));
-			json_s("node_guid", guid);
-			json_s("fw_ver", da.fw_ver);
-			json_u("vendor_id", da.vendor_id);
-			json_u("max_mw", (unsigned)da.max_mw);
-			json_b("mw_type2", probe_rdma_has_mw(&da));
-			json_open("ports", '[');
-		} else
-			printf("  %s: node GUID %s, firmware %s, vendor 0x%x, "
-			    "%d memory windows%s\n",
-			    ibv_get_device_name(list[i]), guid,
-			    da.fw_ver[0] != '\0' ? da.fw_ver : "-",
-			    da.vendor_id, da.max_mw,
-			    probe_rdma_has_mw(&da) ? " (type 2)" : "");
-		for (p = 1; p <= da.phys_port_cnt; p++)
-			show_port(ctx, p);
-		if (json) {
-			json_close(']');
-			json_close('}');
-		}
-		ibv_close_device(ctx);
-	}
+	for (i = 0; list != NULL && i < n; i++)
+		show_device(list[i]);
 	if (json)
 		json_close(']');
 	if (list != NULL)
