@@ -310,72 +310,87 @@ struct verdict {
 	char mw_why[256];
 };
 
+/* No RDMA: asocd falls back to TCP, or with --transport rdma does not
+ * start; each case with its reason. */
+static void
+decide_without_rdma(const struct conf *cf, struct verdict *v,
+    const char *no_start, const char *fallback)
+{
+	if (cf->transport == CONF_TRANSPORT_RDMA) {
+		v->transport = NULL;
+		snprintf(v->reason, sizeof v->reason, "--transport rdma: %s",
+		    no_start);
+		v->status = EXIT_NO_START;
+		return;
+	}
+	v->transport = "tcp";
+	snprintf(v->reason, sizeof v->reason, "%s", fallback);
+	v->status = EXIT_FALLBACK;
+}
+
+#ifdef HAVE_RDMA
+/* Binds the RDMA CM to the listen address, as asocd would: 0 when an
+ * ACTIVE port is behind it; the device and its memory windows go into v
+ * either way, the reason for a failure into err. */
+static int
+probe_listen(const struct conf *cf, const struct listen_choice *lc,
+    struct verdict *v, char *err, size_t errlen)
+{
+	struct rdma_event_channel *cm;
+	struct rdma_cm_id *id = NULL;
+	struct rdma_probe pr;
+	const char *why;
+	int rc;
+
+	if (!lc->found) {
+		snprintf(err, errlen, "no address to listen on: %s", lc->why);
+		return -1;
+	}
+	if ((cm = rdma_create_event_channel()) == NULL) {
+		snprintf(err, errlen, "no RDMA: cannot open the RDMA CM (%s); "
+		    "is rdma_ucm loaded?", strerror(errno));
+		return -1;
+	}
+	/* Port 0: the device behind an address does not depend on the port,
+	 * and a running asocd holds its own. */
+	rc = probe_rdma_bind(cm, lc->host, 0, cf->interface, &id, &pr, err,
+	    errlen);
+	if (pr.name[0] != '\0') {
+		snprintf(v->device, sizeof v->device, "%s", pr.name);
+		v->port = pr.port_num;
+		v->mw_supported = probe_rdma_has_mw(&pr.da);
+		v->mw_used = probe_rdma_scope(&pr.da, &why);
+		snprintf(v->mw_why, sizeof v->mw_why, "%s", why != NULL ? why :
+		    v->mw_used ? "type-2 memory windows bound to each QP" :
+		    "the device has no type-2 memory windows: per-transfer "
+		    "regions");
+	}
+	if (id != NULL)
+		rdma_destroy_id(id);
+	rdma_destroy_event_channel(cm);
+	return rc;
+}
+#endif
+
 static void
 decide_rdma(const struct conf *cf, const struct listen_choice *lc,
     struct verdict *v)
 {
 #ifdef HAVE_RDMA
-	struct rdma_event_channel *cm;
-	struct rdma_cm_id *id = NULL;
-	struct rdma_probe pr;
-	const char *why;
 	char err[384];
-	int rc = -1;
 
-	if (!lc->found) {
-		snprintf(err, sizeof err, "no address to listen on: %s",
-		    lc->why);
-	} else if ((cm = rdma_create_event_channel()) == NULL) {
-		snprintf(err, sizeof err, "no RDMA: cannot open the RDMA CM "
-		    "(%s); is rdma_ucm loaded?", strerror(errno));
-	} else {
-		/* Port 0: the device behind an address does not depend on
-		 * the port, and a running asocd holds its own. */
-		rc = probe_rdma_bind(cm, lc->host, 0, cf->interface, &id, &pr,
-		    err, sizeof err);
-		if (pr.name[0] != '\0') {
-			snprintf(v->device, sizeof v->device, "%s", pr.name);
-			v->port = pr.port_num;
-			v->mw_supported = probe_rdma_has_mw(&pr.da);
-			v->mw_used = probe_rdma_scope(&pr.da, &why);
-			snprintf(v->mw_why, sizeof v->mw_why, "%s",
-			    why != NULL ? why : v->mw_used ? "type-2 memory "
-			    "windows bound to each QP" : "the device has no "
-			    "type-2 memory windows: per-transfer regions");
-		}
-		if (id != NULL)
-			rdma_destroy_id(id);
-		rdma_destroy_event_channel(cm);
-	}
-	if (rc == 0) {
+	if (probe_listen(cf, lc, v, err, sizeof err) == 0) {
 		v->transport = "rdma";
 		snprintf(v->reason, sizeof v->reason, "%s port %u is ACTIVE "
 		    "behind %s", v->device, v->port, lc->host);
 		return;
 	}
-	if (cf->transport == CONF_TRANSPORT_RDMA) {
-		v->transport = NULL;
-		snprintf(v->reason, sizeof v->reason, "--transport rdma: %s",
-		    err);
-		v->status = EXIT_NO_START;
-		return;
-	}
-	v->transport = "tcp";
-	snprintf(v->reason, sizeof v->reason, "%s", err);
-	v->status = EXIT_FALLBACK;
+	decide_without_rdma(cf, v, err, err);
 #else
 	(void)lc;
-	if (cf->transport == CONF_TRANSPORT_RDMA) {
-		v->transport = NULL;
-		snprintf(v->reason, sizeof v->reason, "--transport rdma: this "
-		    "asocd was built without rdma-core");
-		v->status = EXIT_NO_START;
-		return;
-	}
-	v->transport = "tcp";
-	snprintf(v->reason, sizeof v->reason, "built without rdma-core "
-	    "(rebuild with librdmacm-dev and libibverbs-dev)");
-	v->status = EXIT_FALLBACK;
+	decide_without_rdma(cf, v, "this asocd was built without rdma-core",
+	    "built without rdma-core (rebuild with librdmacm-dev and "
+	    "libibverbs-dev)");
 #endif
 }
 
