@@ -38,9 +38,12 @@ cli_opt_all(const struct cli_tool *t, const struct cli_opt **all)
 	const struct cli_opt *o;
 	size_t n = 0;
 
-	for (o = t->opts; o != NULL && o->name != NULL; o++)
-		if (n < CLI_OPT_MAX - 6)
-			all[n++] = o;
+	for (o = t->opts; o != NULL && o->name != NULL; o++) {
+		if (n == CLI_OPT_MAX - 6)	/* a tool's table, not the user */
+			cli_die("%s has too many options: raise CLI_OPT_MAX",
+			    t->name);
+		all[n++] = o;
+	}
 	if (t->common & CLI_COMMON_STREAM) {
 		all[n++] = &cli_opt_tag;
 		all[n++] = &cli_opt_timeout;

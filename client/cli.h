@@ -1,7 +1,9 @@
 /*
  * cli.h: what the ASoc command-line tools share.
  *
- * Messages ("asoc-send: cannot open FOO: ..."), strict option parsing, a
+ * The command line (cli-opt.c: declared options, the shared ones, --help,
+ * --version, exit status 0/1/2), messages ("asoc-send: cannot open FOO:
+ * ..."), strict number parsing (sizes through common/size_parse.c), a
  * progress line for terminals, byte formatting, opening a session with an
  * error that says where the daemon was looked for, and the stream format
  * that asoc-send writes and asoc-recv reads.
@@ -36,7 +38,9 @@
 #define CLI_COMMON_SOCKET	0x1	/* -S, --socket PATH */
 #define CLI_COMMON_QUIET	0x2	/* -q, --quiet */
 #define CLI_COMMON_STREAM	0x4	/* -T, --tag TAG; -W, --timeout SECONDS */
-/* Keys of options without a short letter start here. */
+/* h, V, S, q, T and W are the shared options' letters: a tool's own
+ * options use others.  Keys of options without a short letter start at
+ * CLI_LONG_ONLY. */
 #define CLI_LONG_ONLY		256
 
 struct cli_opt {
