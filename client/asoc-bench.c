@@ -8,7 +8,8 @@
  * from a barrier to the last rank's completion report.  --sweep runs the
  * pattern once per tensor size and ends with a summary line per size.
  */
-#include <getopt.h>
+#include "config.h"
+
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
@@ -154,108 +155,120 @@ bench_sweep_report(const struct bench_opts *o, const struct bench_result *r,
 	}
 }
 
+struct bench_args {
+	struct bench_opts	 o;
+	uint64_t		 mib[BENCH_SWEEP_MAX];
+	size_t			 nsizes;
+	int			 rank, world;
+};
+
+static const struct cli_opt bench_opts[] = {
+	{ "size-mb", 'm', "N", "tensor size in MiB (default 64)" },
+	{ "tensor-size-mb", 'm', "N", NULL },
+	{ "sweep", 's', "N,N,...", "one run per tensor size in MiB, then a "
+	    "summary" },
+	{ "iterations", 'i', "N", "timed iterations (default 5)" },
+	{ "warmup", 'w', "N", "untimed iterations first (default 1)" },
+	{ "pattern", 'p', "pair|self|bcast|bcast-naive|alltoall|ring",
+	    "what moves where (default pair)" },
+	{ "rank", 'r', "N", "this task's rank (default: SLURM's, else "
+	    "asocd's)" },
+	{ "world-size", 'W', "N", "the number of ranks (likewise)" },
+	{ "json", 'j', NULL, "one JSON line per run" },
+	{ NULL, 0, NULL, NULL }
+};
+
 static void
-bench_usage(void)
+bench_take(void *ctx, int key, const char *arg)
 {
-	printf("usage: asoc-bench [--socket PATH] [--size-mb N | --sweep "
-	    "N,N,...] [--iterations N]\n\t\t  [--warmup N] [--pattern "
-	    "pair|self|bcast|bcast-naive|alltoall|ring]\n\t\t  [--rank N] "
-	    "[--world-size N] [--json]\n");
+	struct bench_args *a = ctx;
+
+	switch (key) {
+	case 'i':
+		a->o.iters = bench_count("--iterations", arg, 1,
+		    BENCH_ITER_MAX);
+		break;
+	case 'j':
+		a->o.json = 1;
+		break;
+	case 'm':
+		/* Whole MiB keep the pattern's words aligned. */
+		a->o.size = bench_count("--size-mb", arg, 1, BENCH_MIB_MAX);
+		break;
+	case 'p':
+		a->o.pattern = bench_pattern_parse(arg);
+		break;
+	case 'r':
+		a->rank = cli_parse_rank("--rank", arg);
+		break;
+	case 's':
+		a->nsizes = bench_sweep(arg, a->mib, BENCH_SWEEP_MAX);
+		break;
+	case 'w':
+		a->o.warmup = bench_count("--warmup", arg, 0, BENCH_ITER_MAX);
+		break;
+	case 'W':
+		a->world = (int)bench_count("--world-size", arg, 1,
+		    PROTO_RANK_MAX);
+		break;
+	}
+}
+
+static const struct cli_tool bench_tool = {
+	.name = "asoc-bench",
+	.about = "Measures transfers between ranks and checks every byte "
+	    "that lands.",
+	.common = CLI_COMMON_SOCKET,
+	.opts = bench_opts,
+	.take = bench_take,
+};
+
+/* Runs the pattern once per size; 0 when every run verified its data. */
+static int
+bench_sizes(asoc_t *as, struct bench_args *a, struct bench_result *res)
+{
+	size_t i;
+	int rc = 0, r;
+
+	for (i = 0; i < a->nsizes; i++) {
+		a->o.size = a->mib[i] << 20;
+		r = bench_run(as, &a->o, &res[i]);
+		rc |= r != 0;
+		fflush(stdout);
+		/* A run that broke off leaves the ranks out of step. */
+		if (r == 2) {
+			a->nsizes = i + 1;
+			break;
+		}
+	}
+	return rc;
 }
 
 int
 main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "help", no_argument, NULL, 'h' },
-		{ "iterations", required_argument, NULL, 'i' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "pattern", required_argument, NULL, 'p' },
-		{ "rank", required_argument, NULL, 'r' },
-		{ "size-mb", required_argument, NULL, 'm' },
-		{ "socket", required_argument, NULL, 'S' },
-		{ "sweep", required_argument, NULL, 's' },
-		{ "tensor-size-mb", required_argument, NULL, 'm' },
-		{ "warmup", required_argument, NULL, 'w' },
-		{ "world-size", required_argument, NULL, 'W' },
-		{ NULL, 0, NULL, 0 }
-	};
-	struct bench_opts o = { .size = 64, .iters = 5, .warmup = 1 };
+	struct cli_common com = { .socket = NULL };
+	struct bench_args a = { .o = { .size = 64, .iters = 5, .warmup = 1 },
+	    .rank = -1, .world = -1 };
 	struct bench_result res[BENCH_SWEEP_MAX];
-	uint64_t mib[BENCH_SWEEP_MAX];
-	size_t nsizes = 0, i;
-	int ch, rc = 0, r, rank = -1, world = -1;
+	int first = cli_parse(&bench_tool, &com, &a, argc, argv), rc;
 	asoc_t *as;
 
-	cli_init("asoc-bench");
-	while ((ch = getopt_long(argc, argv, "hi:jm:p:r:S:s:w:W:", opts,
-	    NULL)) != -1) {
-		switch (ch) {
-		case 'h':
-			bench_usage();
-			return 0;
-		case 'i':
-			o.iters = bench_count("--iterations", optarg, 1,
-			    BENCH_ITER_MAX);
-			break;
-		case 'j':
-			o.json = 1;
-			break;
-		case 'm':
-			/* Whole MiB keep the pattern's words aligned. */
-			o.size = bench_count("--size-mb", optarg, 1,
-			    BENCH_MIB_MAX);
-			break;
-		case 'p':
-			o.pattern = bench_pattern_parse(optarg);
-			break;
-		case 'r':
-			rank = cli_parse_rank("--rank", optarg);
-			break;
-		case 'S':
-			o.sock = optarg;
-			break;
-		case 's':
-			nsizes = bench_sweep(optarg, mib, BENCH_SWEEP_MAX);
-			break;
-		case 'w':
-			o.warmup = bench_count("--warmup", optarg, 0,
-			    BENCH_ITER_MAX);
-			break;
-		case 'W':
-			world = (int)bench_count("--world-size", optarg, 1,
-			    PROTO_RANK_MAX);
-			break;
-		default:
-			fprintf(stderr, "try 'asoc-bench --help'\n");
-			return 2;
-		}
-	}
-	if (optind < argc)
-		cli_die_usage("unexpected argument '%s'", argv[optind]);
-	if (rank >= 0 && world >= 0 && rank >= world)
-		cli_die_usage("--rank %d is not below --world-size %d", rank,
-		    world);
-	if (nsizes == 0)
-		mib[nsizes++] = o.size;
+	if (first < argc)
+		cli_die_usage("unexpected argument '%s'", argv[first]);
+	if (a.rank >= 0 && a.world >= 0 && a.rank >= a.world)
+		cli_die_usage("--rank %d is not below --world-size %d", a.rank,
+		    a.world);
+	if (a.nsizes == 0)
+		a.mib[a.nsizes++] = a.o.size;
+	a.o.sock = com.socket;
 
-	as = cli_open(o.sock);
-	bench_check_rank(as, o.pattern, rank, world);
-	for (i = 0; i < nsizes; i++) {
-		o.size = mib[i] << 20;
-		r = bench_run(as, &o, &res[i]);
-		rc |= r != 0;
-		fflush(stdout);
-		/* A run that broke off leaves the ranks out of step. */
-		if (r == 2) {
-			nsizes = i + 1;
-			break;
-		}
-	}
-	if (nsizes > 1 && !o.json && asoc_rank(as) == 0)
-		bench_sweep_report(&o, res, nsizes);
+	as = cli_open(a.o.sock);
+	bench_check_rank(as, a.o.pattern, a.rank, a.world);
+	rc = bench_sizes(as, &a, res);
+	if (a.nsizes > 1 && !a.o.json && asoc_rank(as) == 0)
+		bench_sweep_report(&a.o, res, a.nsizes);
 	asoc_close(as);
-	if (fflush(stdout) == EOF || ferror(stdout))
-		cli_die("cannot write the output: check standard output");
-	return rc;
+	cli_flush_stdout();
+	return rc != 0 ? CLI_EXIT_FAILED : CLI_EXIT_OK;
 }

@@ -11,11 +11,12 @@
  * same up to there, the data starts at that offset, otherwise (the source
  * changed) at 0.  The trailer carries the SHA-256 of the whole file.
  */
+#include "config.h"
+
 #include <sys/stat.h>
 
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,14 +42,24 @@ struct send_ring {
 	size_t len[CLI_RING];
 };
 
-static void
-send_usage(FILE *f)
-{
-	fprintf(f, "usage: asoc-send [--socket PATH] --to RANK [--tag TAG] "
-	    "[--timeout SECONDS] [--quiet] [FILE|-]\n"
-	    "Streams FILE (standard input if - or absent) to asoc-recv on "
-	    "rank RANK; resumable with ASOC_CHECKPOINT_DIR set.\n");
-}
+/* One stream, from the input to the trailer. */
+struct send {
+	struct cli_common	 com;	/* --tag, --timeout, ... */
+	int			 to;	/* --to */
+	struct cli_stream_hdr	 hdr;
+	struct send_ring	 r;
+	struct cli_progress	 prog;
+	struct cli_sha		 sha;	/* resumable: of what was read */
+	struct stat		 sb;	/* the input when it was opened */
+	asoc_t			*as;
+	asoc_buf_t		*ctl;
+	const char		*name;	/* the input, in messages */
+	int			 fd, resumable, read_errno, changed;
+	uint64_t		 done, msgs, start;
+#ifdef ASOC_TEST_HOOKS
+	uint64_t		 stop_at;
+#endif
+};
 
 /* Fills buf up to len bytes, stopping short only at end of file, so every
  * message but the last is a full chunk.  Returns -1 with errno on error. */
@@ -113,79 +124,82 @@ send_trailer(asoc_t *as, asoc_buf_t *ctl, int to, uint64_t tag,
 }
 
 /*
- * The resume exchange of a version 2 stream (see cli.h): returns where the
- * data starts, with *sha holding the digest of the bytes before it.  The
- * ring's memory is free yet, so it is the scratch space for hashing.
+ * Where the data starts, given the receiver's resume answer: its offset
+ * when our file hashes the same up to there (s->sha then holds that
+ * digest), else 0, saying why.  The ring's memory is free yet, so it is
+ * the scratch space for hashing.
  */
 static uint64_t
-send_resume(asoc_t *as, asoc_buf_t *ctl, int to, uint64_t tag,
-    unsigned timeout_ms, int fd, const char *name, uint64_t total,
-    struct send_ring *r, struct cli_sha *sha)
+send_resume_from(struct send *s, const struct cli_stream_resume *rs)
 {
-	struct cli_stream_resume rs;
 	unsigned char mine[CLI_SHA_LEN];
-	unsigned char *p = (unsigned char *)asoc_buf_ptr(ctl);
-	asoc_completion_t c;
-	asoc_status_t st;
-	uint64_t start = 0;
-	const char *why;
 	char off[32];
 
-	asoc_set_timeout(as, timeout_ms);
-	st = asoc_recv(as, ctl, SEND_BACK_OFF, asoc_buf_size(ctl) -
-	    SEND_BACK_OFF, to, CLI_STREAM_BACK_TAG(tag), &c);
+	if (rs->flags & CLI_RESUME_SOURCE_CHANGED)
+		cli_warn("%s changed since rank %d's checkpoint (size or "
+		    "modification time differ): restarting from byte 0",
+		    s->name, s->to);
+	if (rs->flags & CLI_RESUME_PART_CHANGED)
+		cli_warn("rank %d's partial copy is shorter than its "
+		    "checkpoint says: restarting from byte 0", s->to);
+	if (rs->offset > s->hdr.total) {
+		cli_warn("rank %d has %" PRIu64 " bytes but %s has only %"
+		    PRIu64 ": restarting from byte 0", s->to, rs->offset,
+		    s->name, s->hdr.total);
+		return 0;
+	}
+	if (rs->offset == 0)
+		return 0;
+	/* Same size and mtime is not proof: the bytes must match. */
+	if (cli_sha_file(&s->sha, s->fd, rs->offset, s->r.base,
+	    CLI_RING * s->r.chunk) == -1)
+		cli_die("cannot read %s: %s", s->name, errno != 0 ?
+		    strerror(errno) : "it became shorter");
+	cli_sha_peek(&s->sha, mine);
+	if (memcmp(mine, rs->sha, CLI_SHA_LEN) == 0)
+		return rs->offset;
+	cli_warn("the first %s of %s differ from rank %d's partial copy: the "
+	    "source changed; restarting from byte 0", cli_fmt_bytes(rs->offset,
+	    off, sizeof off), s->name, s->to);
+	cli_sha_free(&s->sha);
+	cli_sha_init(&s->sha);
+	return 0;
+}
+
+/* The resume exchange of a version 2 stream (see cli.h): sets where the
+ * data starts, s->start, and seeks the input there. */
+static void
+send_resume(struct send *s)
+{
+	struct cli_stream_resume rs;
+	unsigned char *p = asoc_buf_ptr(s->ctl);
+	asoc_completion_t c;
+	asoc_status_t st;
+	const char *why;
+
+	asoc_set_timeout(s->as, s->com.timeout_ms);
+	st = asoc_recv(s->as, s->ctl, SEND_BACK_OFF, asoc_buf_size(s->ctl) -
+	    SEND_BACK_OFF, s->to, CLI_STREAM_BACK_TAG(s->com.tag), &c);
 	if (st != ASOC_OK)
-		cli_die_asoc(st, asoc_last_error(as), "no resume answer from "
+		cli_die_asoc(st, asoc_last_error(s->as), "no resume answer from "
 		    "rank %d (asoc-recv there may be older than this asoc-send:"
 		    " update it, or unset " CLI_CKPT_ENV " for a plain "
-		    "transfer)", to);
+		    "transfer)", s->to);
 	if (cli_stream_resume_decode(p + SEND_BACK_OFF, c.len, &rs, &why) == -1)
-		cli_die("rank %d sent a bad resume answer: %s", to, why);
+		cli_die("rank %d sent a bad resume answer: %s", s->to, why);
+	s->start = send_resume_from(s, &rs);
 
-	if (rs.flags & CLI_RESUME_SOURCE_CHANGED)
-		cli_warn("%s changed since rank %d's checkpoint (size or "
-		    "modification time differ): restarting from byte 0", name,
-		    to);
-	if (rs.flags & CLI_RESUME_PART_CHANGED)
-		cli_warn("rank %d's partial copy is shorter than its "
-		    "checkpoint says: restarting from byte 0", to);
-	if (rs.offset > total)
-		cli_warn("rank %d has %" PRIu64 " bytes but %s has only %"
-		    PRIu64 ": restarting from byte 0", to, rs.offset, name,
-		    total);
-	else if (rs.offset > 0) {
-		/* Same size and mtime is not proof: the bytes must match. */
-		if (cli_sha_file(sha, fd, rs.offset, r->base,
-		    CLI_RING * r->chunk) == -1)
-			cli_die("cannot read %s: %s", name, errno != 0 ?
-			    strerror(errno) : "it became shorter");
-		cli_sha_peek(sha, mine);
-		if (memcmp(mine, rs.sha, CLI_SHA_LEN) == 0)
-			start = rs.offset;
-		else {
-			cli_warn("the first %s of %s differ from rank %d's "
-			    "partial copy: the source changed; restarting "
-			    "from byte 0", cli_fmt_bytes(rs.offset, off,
-			    sizeof off), name, to);
-			cli_sha_free(sha);
-			cli_sha_init(sha);
-		}
-	}
-
-	cli_stream_start_encode(start, p);
-	asoc_set_timeout(as, timeout_ms);
-	st = asoc_send(as, ctl, 0, CLI_STREAM_START_LEN, to,
-	    CLI_STREAM_CTL_TAG(tag));
-	if (st != ASOC_OK)
-		cli_die_asoc(st, asoc_last_error(as), "sending the start of "
-		    "the data to rank %d", to);
-	if (start > 0) {
-		if (lseek(fd, (off_t)start, SEEK_SET) == -1)
-			cli_die("cannot seek in %s: %s", name, strerror(errno));
-		cli_warn("resuming at byte %" PRIu64 " of %" PRIu64 " (from "
-		    "checkpoint)", start, total);
-	}
-	return start;
+	cli_stream_start_encode(s->start, p);
+	asoc_set_timeout(s->as, s->com.timeout_ms);
+	cli_stream_send(s->as, s->ctl, CLI_STREAM_START_LEN, s->to,
+	    CLI_STREAM_CTL_TAG(s->com.tag), "sending the start of the data to "
+	    "rank %d", s->to);
+	if (s->start == 0)
+		return;
+	if (lseek(s->fd, (off_t)s->start, SEEK_SET) == -1)
+		cli_die("cannot seek in %s: %s", s->name, strerror(errno));
+	cli_warn("resuming at byte %" PRIu64 " of %" PRIu64 " (from "
+	    "checkpoint)", s->start, s->hdr.total);
 }
 
 /* A resumable stream ends when the receiver says the file is complete and
@@ -223,230 +237,276 @@ send_done(asoc_t *as, asoc_buf_t *ctl, int to, uint64_t tag,
 	return 0;
 }
 
+static const struct cli_opt send_opts[] = {
+	{ "to", 't', "RANK", "the rank running asoc-recv (required)" },
+	{ NULL, 0, NULL, NULL }
+};
+
+static void
+send_take(void *ctx, int key, const char *arg)
+{
+	(void)key;	/* --to, the only option of its own */
+	*(int *)ctx = cli_parse_rank("--to", arg);
+}
+
+static const struct cli_tool send_tool = {
+	.name = "asoc-send",
+	.operands = "[FILE|-]",
+	.about = "Streams FILE (standard input if - or absent) to asoc-recv "
+	    "on rank RANK;\nresumable with ASOC_CHECKPOINT_DIR set.",
+	.common = CLI_COMMON_SOCKET | CLI_COMMON_QUIET |
+	    CLI_COMMON_STREAM,
+	.opts = send_opts,
+	.take = send_take,
+};
+
+/* Opens the input and decides whether the stream is resumable. */
+static void
+send_open(struct send *s, const char *path)
+{
+	off_t off;
+
+	s->fd = STDIN_FILENO;
+	s->name = "standard input";
+	if (strcmp(path, "-") != 0) {
+		s->name = path;
+		if ((s->fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+			cli_die("cannot open %s: %s", path, strerror(errno));
+	}
+	if (fstat(s->fd, &s->sb) == -1)
+		cli_die("cannot stat %s: %s", s->name, strerror(errno));
+	if (S_ISDIR(s->sb.st_mode))
+		cli_die("%s is a directory: send a file, or tar it to -",
+		    s->name);
+	/* A redirected stdin may be partly read already: count what is left. */
+	if (S_ISREG(s->sb.st_mode) && (off = lseek(s->fd, 0, SEEK_CUR)) != -1 &&
+	    off <= s->sb.st_size)
+		s->hdr.total = (uint64_t)(s->sb.st_size - off);
+	if (cli_ckpt_dir() == NULL)
+		return;
+	s->resumable = S_ISREG(s->sb.st_mode) && s->fd != STDIN_FILENO;
+	if (s->fd == STDIN_FILENO)
+		cli_warn("standard input cannot be resumed (name the file "
+		    "instead): it is sent whole (%s is ignored)", CLI_CKPT_ENV);
+	else if (!s->resumable)
+		cli_warn("%s is not a regular file: it cannot be resumed, so it "
+		    "is sent whole (%s is ignored)", s->name, CLI_CKPT_ENV);
+	if (!s->resumable)
+		return;
+	s->hdr.version = CLI_STREAM_VERSION_RESUME;
+	s->hdr.mtime_sec = (int64_t)s->sb.st_mtim.tv_sec;
+	s->hdr.mtime_nsec = (uint32_t)s->sb.st_mtim.tv_nsec;
+	if (!s->com.timeout_set)
+		s->com.timeout_ms = SEND_TIMEOUT_MS;
+	cli_sha_init(&s->sha);
+}
+
+/* The session, the chunk size the receiver will take, and the buffers. */
+static void
+send_connect(struct send *s, const char *sock)
+{
+	asoc_status_t st;
+
+	s->as = cli_open(sock);
+	if (asoc_world_size(s->as) > 0 && s->to >= asoc_world_size(s->as))
+		cli_die("--to %d: no such rank, the job has ranks 0 to %d",
+		    s->to, asoc_world_size(s->as) - 1);
+	/* The receiver refuses chunks it cannot sensibly map four of. */
+	s->hdr.chunk = asoc_chunk_size(s->as);
+	if (s->hdr.chunk == 0)
+		s->hdr.chunk = 1 << 20;
+	else if (s->hdr.chunk > CLI_STREAM_CHUNK_MAX)
+		s->hdr.chunk = CLI_STREAM_CHUNK_MAX;
+	s->r.chunk = s->hdr.chunk;
+	if ((st = asoc_buf_alloc(s->as, CLI_RING * s->r.chunk, &s->r.buf)) !=
+	    ASOC_OK)
+		cli_die_asoc(st, asoc_last_error(s->as), "cannot allocate %d "
+		    "buffers of %zu bytes", CLI_RING, s->r.chunk);
+	s->r.base = asoc_buf_ptr(s->r.buf);
+	if ((st = asoc_buf_alloc(s->as, 4096, &s->ctl)) != ASOC_OK)
+		cli_die_asoc(st, asoc_last_error(s->as), "cannot allocate the "
+		    "control buffer");
+}
+
+/* The header (blocks until asoc-recv is there), then a resume exchange. */
+static void
+send_header(struct send *s)
+{
+	cli_stream_send(s->as, s->ctl, cli_stream_hdr_encode(&s->hdr,
+	    asoc_buf_ptr(s->ctl)), s->to, CLI_STREAM_CTL_TAG(s->com.tag),
+	    "sending the stream header to rank %d", s->to);
+	if (s->resumable)
+		send_resume(s);
+	/* From here on the receiver is there: a silence is a fault. */
+	asoc_set_timeout(s->as, s->com.timeout_ms);
+}
+
+/* A slot's send completed: count it (and stop there, for a test). */
+static void
+send_counted(struct send *s, size_t len)
+{
+	s->done += len;
+	cli_progress_update(&s->prog, s->done);
+#ifdef ASOC_TEST_HOOKS
+	if (s->stop_at != 0 && s->done >= s->stop_at) {
+		cli_test_stop("sending", s->done);
+		s->stop_at = 0;
+	}
+#endif
+}
+
+/*
+ * The data: each slot of the ring is waited for, refilled and sent again,
+ * so one chunk is read while the others are in flight.  Returns the first
+ * failed send's status (read errors in s->read_errno) and the next slot.
+ */
+static asoc_status_t
+send_pump(struct send *s, size_t *slot)
+{
+	struct send_ring *r = &s->r;
+	unsigned char *p;
+	asoc_status_t st;
+	ssize_t n;
+
+	for (;; *slot = (*slot + 1) % CLI_RING) {
+		if (r->req[*slot] != NULL) {
+			st = asoc_wait(r->req[*slot], NULL);
+			r->req[*slot] = NULL;
+			if (st != ASOC_OK)
+				return st;
+			send_counted(s, r->len[*slot]);
+		}
+		p = r->base + *slot * r->chunk;
+		if ((n = send_fill(s->fd, p, r->chunk)) == -1)
+			s->read_errno = errno;
+		if (n <= 0)
+			return ASOC_OK;
+		r->len[*slot] = (size_t)n;
+		if (s->resumable)
+			cli_sha_update(&s->sha, p, (size_t)n);
+		st = asoc_isend(s->as, r->buf, *slot * r->chunk, r->len[*slot],
+		    s->to, s->com.tag, &r->req[*slot]);
+		if (st != ASOC_OK) {
+			r->req[*slot] = NULL;
+			return st;
+		}
+		s->msgs++;
+	}
+}
+
+/* Waits for the sends still in flight, oldest first; after a failure the
+ * rest cannot help, so they are cancelled.  Returns the first failure. */
+static asoc_status_t
+send_drain(struct send *s, size_t slot, asoc_status_t st)
+{
+	asoc_status_t st2;
+	size_t i, k;
+
+	for (i = 0; i < CLI_RING; i++) {
+		k = (slot + i) % CLI_RING;
+		if (s->r.req[k] == NULL)
+			continue;
+		if (st != ASOC_OK || s->read_errno != 0)
+			asoc_cancel(s->r.req[k]);
+		st2 = asoc_wait(s->r.req[k], NULL);
+		s->r.req[k] = NULL;
+		if (st2 == ASOC_OK) {
+			s->done += s->r.len[k];
+			cli_progress_update(&s->prog, s->done);
+		} else if (st == ASOC_OK && s->read_errno == 0)
+			send_failed(s->as, (st = st2), s->to, &s->prog);
+	}
+	return st;
+}
+
+/* All the data, sent or not: returns 0 when it all went. */
+static int
+send_data(struct send *s)
+{
+	asoc_status_t st;
+	size_t slot = 0;
+
+	cli_progress_start(&s->prog, s->hdr.total == CLI_SIZE_UNKNOWN ?
+	    CLI_SIZE_UNKNOWN : s->hdr.total - s->start, s->com.quiet);
+	st = send_pump(s, &slot);
+	if (st != ASOC_OK)
+		send_failed(s->as, st, s->to, &s->prog);
+	else if (s->read_errno != 0) {
+		cli_progress_finish(&s->prog, 0);
+		cli_warn("cannot read %s: %s", s->name,
+		    strerror(s->read_errno));
+	}
+	st = send_drain(s, slot, st);
+	/* Bytes read before and after a change would make a copy that is
+	 * neither version, with a SHA-256 that agrees with it. */
+	if (s->resumable && st == ASOC_OK && s->read_errno == 0 &&
+	    send_changed(s->fd, &s->sb)) {
+		cli_progress_finish(&s->prog, 0);
+		cli_warn("%s changed while it was sent (size or modification "
+		    "time): the copy would mix two versions; run again to "
+		    "send it whole", s->name);
+		s->changed = 1;
+	}
+	return st != ASOC_OK || s->read_errno != 0 || s->changed;
+}
+
+/* The trailer, and for a resumable stream the receiver's word that the
+ * file is there.  Returns 0, or 1 when the stream failed. */
+static int
+send_end(struct send *s, int failed)
+{
+	asoc_status_t st;
+	int done_st = 0;
+
+	if (failed) {
+		/* Tells asoc-recv to stop waiting rather than hang. */
+		send_trailer(s->as, s->ctl, s->to, s->com.tag,
+		    CLI_STREAM_FAILED, s->done, s->msgs, NULL,
+		    s->com.timeout_ms);
+	} else if ((st = send_trailer(s->as, s->ctl, s->to, s->com.tag,
+	    CLI_STREAM_OK, s->done, s->msgs, s->resumable ? &s->sha : NULL,
+	    s->com.timeout_ms)) != ASOC_OK) {
+		cli_progress_finish(&s->prog, 0);
+		cli_warn_asoc(st, asoc_last_error(s->as), "sending the stream "
+		    "trailer to rank %d", s->to);
+		failed = 1;
+	}
+	if (!failed && s->resumable && (done_st = send_done(s->as, s->ctl,
+	    s->to, s->com.tag, s->name)) != 0)
+		failed = 1;
+	cli_progress_finish(&s->prog, !failed);
+	if (failed && s->resumable && done_st != -2 && !s->changed)
+		cli_warn("rank %d keeps what it confirmed: run asoc-send and "
+		    "asoc-recv again (with %s) to resume", s->to,
+		    CLI_CKPT_ENV);
+	return failed;
+}
+
 int
 main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "help", no_argument, NULL, 'h' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "socket", required_argument, NULL, 'S' },
-		{ "tag", required_argument, NULL, 'T' },
-		{ "timeout", required_argument, NULL, 'W' },
-		{ "to", required_argument, NULL, 't' },
-		{ NULL, 0, NULL, 0 }
-	};
-	struct send_ring r;
-	struct cli_stream_hdr hdr = { .version = CLI_STREAM_VERSION,
-	    .total = CLI_SIZE_UNKNOWN };
-	struct cli_progress prog;
-	struct cli_sha sha = { NULL };
-	struct stat sb;
-	asoc_t *as;
-	asoc_buf_t *ctl;
-	asoc_status_t st = ASOC_OK, st2;
-	const char *sock = NULL, *path = "-", *name = "standard input";
-	uint64_t tag = 0, done = 0, msgs = 0, start = 0, stop_at;
-	int ch, fd = STDIN_FILENO, to = -1, quiet = 0, read_errno = 0;
-	int failed = 0, resumable = 0, timeout_set = 0, done_st = 0;
-	int changed = 0;
-	unsigned timeout_ms = 0;
-	size_t slot = 0, i, k;
-	ssize_t n;
-	off_t off;
+	static struct send s = { .to = -1, .hdr = { .version =
+	    CLI_STREAM_VERSION, .total = CLI_SIZE_UNKNOWN } };
+	int first = cli_parse(&send_tool, &s.com, &s.to, argc, argv), failed;
 
-	cli_init("asoc-send");
-	while ((ch = getopt_long(argc, argv, "hqS:T:t:W:", opts, NULL)) != -1) {
-		switch (ch) {
-		case 'h':
-			send_usage(stdout);
-			return 0;
-		case 'q':
-			quiet = 1;
-			break;
-		case 'S':
-			sock = optarg;
-			break;
-		case 'T':
-			tag = cli_parse_tag("--tag", optarg);
-			break;
-		case 't':
-			to = cli_parse_rank("--to", optarg);
-			break;
-		case 'W':
-			timeout_ms = cli_parse_timeout("--timeout", optarg);
-			timeout_set = 1;
-			break;
-		default:
-			send_usage(stderr);
-			return 2;
-		}
-	}
-	if (to < 0)
+	if (s.to < 0)
 		cli_die_usage("--to RANK is required: the rank running "
 		    "asoc-recv");
-	if (argc - optind > 1)
-		cli_die_usage("one FILE at most, not %d", argc - optind);
-	if (optind < argc)
-		path = argv[optind];
-
-	if (strcmp(path, "-") != 0) {
-		name = path;
-		if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-			cli_die("cannot open %s: %s", path, strerror(errno));
-	}
-	if (fstat(fd, &sb) == -1)
-		cli_die("cannot stat %s: %s", name, strerror(errno));
-	if (S_ISDIR(sb.st_mode))
-		cli_die("%s is a directory: send a file, or tar it to -", name);
-	/* A redirected stdin may be partly read already: count what is left. */
-	if (S_ISREG(sb.st_mode) && (off = lseek(fd, 0, SEEK_CUR)) != -1 &&
-	    off <= sb.st_size)
-		hdr.total = (uint64_t)(sb.st_size - off);
-	if (cli_ckpt_dir() != NULL) {
-		resumable = S_ISREG(sb.st_mode) && fd != STDIN_FILENO;
-		if (fd == STDIN_FILENO)
-			cli_warn("standard input cannot be resumed (name the "
-			    "file instead): it is sent whole (%s is ignored)",
-			    CLI_CKPT_ENV);
-		else if (!resumable)
-			cli_warn("%s is not a regular file: it cannot be "
-			    "resumed, so it is sent whole (%s is ignored)",
-			    name, CLI_CKPT_ENV);
-	}
-	if (resumable) {
-		hdr.version = CLI_STREAM_VERSION_RESUME;
-		hdr.mtime_sec = (int64_t)sb.st_mtim.tv_sec;
-		hdr.mtime_nsec = (uint32_t)sb.st_mtim.tv_nsec;
-		if (!timeout_set)
-			timeout_ms = SEND_TIMEOUT_MS;
-		cli_sha_init(&sha);
-	}
-	stop_at = cli_test_stop_at();
-
-	as = cli_open(sock);
-	if (asoc_world_size(as) > 0 && to >= asoc_world_size(as))
-		cli_die("--to %d: no such rank, the job has ranks 0 to %d", to,
-		    asoc_world_size(as) - 1);
-	/* The receiver refuses chunks it cannot sensibly map four of. */
-	hdr.chunk = asoc_chunk_size(as);
-	if (hdr.chunk == 0)
-		hdr.chunk = 1 << 20;
-	else if (hdr.chunk > CLI_STREAM_CHUNK_MAX)
-		hdr.chunk = CLI_STREAM_CHUNK_MAX;
-
-	memset(&r, 0, sizeof r);
-	r.chunk = hdr.chunk;
-	if ((st = asoc_buf_alloc(as, CLI_RING * r.chunk, &r.buf)) != ASOC_OK)
-		cli_die_asoc(st, asoc_last_error(as), "cannot allocate %d "
-		    "buffers of %zu bytes", CLI_RING, r.chunk);
-	r.base = asoc_buf_ptr(r.buf);
-	if ((st = asoc_buf_alloc(as, 4096, &ctl)) != ASOC_OK)
-		cli_die_asoc(st, asoc_last_error(as), "cannot allocate the "
-		    "control buffer");
-
-	/* Blocks until asoc-recv is there to take it. */
-	st = asoc_send(as, ctl, 0, cli_stream_hdr_encode(&hdr,
-	    asoc_buf_ptr(ctl)), to, CLI_STREAM_CTL_TAG(tag));
-	if (st != ASOC_OK)
-		cli_die_asoc(st, asoc_last_error(as), "sending the stream "
-		    "header to rank %d", to);
-	if (resumable)
-		start = send_resume(as, ctl, to, tag, timeout_ms, fd, name,
-		    hdr.total, &r, &sha);
-	/* From here on the receiver is there: a silence is a fault. */
-	asoc_set_timeout(as, timeout_ms);
-
-	cli_progress_start(&prog, hdr.total == CLI_SIZE_UNKNOWN ?
-	    CLI_SIZE_UNKNOWN : hdr.total - start, quiet);
-	for (;;) {
-		if (r.req[slot] != NULL) {
-			st = asoc_wait(r.req[slot], NULL);
-			r.req[slot] = NULL;
-			if (st != ASOC_OK)
-				break;
-			done += r.len[slot];
-			cli_progress_update(&prog, done);
-			if (stop_at != 0 && done >= stop_at) {
-				cli_test_stop("sending", done);
-				stop_at = 0;
-			}
-		}
-		n = send_fill(fd, r.base + slot * r.chunk, r.chunk);
-		if (n == -1)
-			read_errno = errno;
-		if (n <= 0)
-			break;
-		r.len[slot] = (size_t)n;
-		if (resumable)
-			cli_sha_update(&sha, r.base + slot * r.chunk,
-			    (size_t)n);
-		st = asoc_isend(as, r.buf, slot * r.chunk, r.len[slot], to, tag,
-		    &r.req[slot]);
-		if (st != ASOC_OK) {
-			r.req[slot] = NULL;
-			break;
-		}
-		msgs++;
-		slot = (slot + 1) % CLI_RING;
-	}
-	if (st != ASOC_OK)
-		send_failed(as, st, to, &prog);
-	else if (read_errno != 0) {
-		cli_progress_finish(&prog, 0);
-		cli_warn("cannot read %s: %s", name, strerror(read_errno));
-	}
-
-	/* Drain oldest first; after a failure the rest cannot help. */
-	for (i = 0; i < CLI_RING; i++) {
-		k = (slot + i) % CLI_RING;
-		if (r.req[k] == NULL)
-			continue;
-		if (st != ASOC_OK || read_errno != 0)
-			asoc_cancel(r.req[k]);
-		st2 = asoc_wait(r.req[k], NULL);
-		r.req[k] = NULL;
-		if (st2 == ASOC_OK) {
-			done += r.len[k];
-			cli_progress_update(&prog, done);
-		} else if (st == ASOC_OK && read_errno == 0)
-			send_failed(as, (st = st2), to, &prog);
-	}
-
-	/* Bytes read before and after a change would make a copy that is
-	 * neither version, with a SHA-256 that agrees with it. */
-	if (resumable && st == ASOC_OK && read_errno == 0 && send_changed(fd,
-	    &sb)) {
-		cli_progress_finish(&prog, 0);
-		cli_warn("%s changed while it was sent (size or modification "
-		    "time): the copy would mix two versions; run again to "
-		    "send it whole", name);
-		changed = 1;
-	}
-	if (st != ASOC_OK || read_errno != 0 || changed) {
-		/* Tells asoc-recv to stop waiting rather than hang. */
-		send_trailer(as, ctl, to, tag, CLI_STREAM_FAILED, done, msgs,
-		    NULL, timeout_ms);
-		failed = 1;
-	} else if ((st = send_trailer(as, ctl, to, tag, CLI_STREAM_OK, done,
-	    msgs, resumable ? &sha : NULL, timeout_ms)) != ASOC_OK) {
-		cli_progress_finish(&prog, 0);
-		cli_warn_asoc(st, asoc_last_error(as), "sending the stream "
-		    "trailer to rank %d", to);
-		failed = 1;
-	}
-	if (!failed && resumable && (done_st = send_done(as, ctl, to, tag,
-	    name)) != 0)
-		failed = 1;
-	cli_progress_finish(&prog, !failed);
-	if (failed && resumable && done_st != -2 && !changed)
-		cli_warn("rank %d keeps what it confirmed: run asoc-send and "
-		    "asoc-recv again (with %s) to resume", to, CLI_CKPT_ENV);
-	if (resumable)
-		cli_sha_free(&sha);
-	if (fd != STDIN_FILENO)
-		close(fd);
-	asoc_buf_free(ctl);
-	asoc_buf_free(r.buf);
-	asoc_close(as);
-	return failed;
+	if (argc - first > 1)
+		cli_die_usage("one FILE at most, not %d", argc - first);
+	send_open(&s, first < argc ? argv[first] : "-");
+#ifdef ASOC_TEST_HOOKS
+	s.stop_at = cli_test_stop_at();
+#endif
+	send_connect(&s, s.com.socket);
+	send_header(&s);
+	failed = send_end(&s, send_data(&s));
+	if (s.resumable)
+		cli_sha_free(&s.sha);
+	if (s.fd != STDIN_FILENO)
+		close(s.fd);
+	asoc_buf_free(s.ctl);
+	asoc_buf_free(s.r.buf);
+	asoc_close(s.as);
+	return failed ? CLI_EXIT_FAILED : CLI_EXIT_OK;
 }

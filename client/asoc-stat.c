@@ -3,7 +3,8 @@
  * table for people, as one line of JSON for scripts, or in Prometheus'
  * text format for monitoring.
  */
-#include <getopt.h>
+#include "config.h"
+
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,13 +13,6 @@
 #include "asoc.h"
 #include "cli.h"
 #include "stat-prom.h"
-
-static void
-stat_usage(FILE *f)
-{
-	fprintf(f, "usage: asoc-stat [--socket PATH] [--json | --prometheus]\n"
-	    "Prints the counters of this node's asocd and of its peers.\n");
-}
 
 /* The library fills fixed arrays; never trust them to hold a NUL. */
 static int
@@ -137,64 +131,67 @@ stat_text(const asoc_node_stat_t *n, const asoc_peer_stat_t *p, size_t np)
 	}
 }
 
+struct stat_args {
+	int json, prom;
+};
+
+static const struct cli_opt stat_opts[] = {
+	{ "json", 'j', NULL, "one line of JSON" },
+	{ "prometheus", 'p', NULL, "Prometheus' text format" },
+	{ NULL, 0, NULL, NULL }
+};
+
+static void
+stat_take(void *ctx, int key, const char *arg)
+{
+	struct stat_args *a = ctx;
+
+	(void)arg;
+	if (key == 'j')
+		a->json = 1;
+	else
+		a->prom = 1;
+}
+
+static const struct cli_tool stat_tool = {
+	.name = "asoc-stat",
+	.about = "Prints the counters of this node's asocd and of its peers.",
+	.common = CLI_COMMON_SOCKET,
+	.opts = stat_opts,
+	.take = stat_take,
+};
+
 int
 main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "help", no_argument, NULL, 'h' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "prometheus", no_argument, NULL, 'p' },
-		{ "socket", required_argument, NULL, 'S' },
-		{ NULL, 0, NULL, 0 }
-	};
+	struct cli_common com = { .socket = NULL };
+	struct stat_args a = { 0, 0 };
 	asoc_node_stat_t node;
 	asoc_peer_stat_t *peers = NULL;
 	asoc_status_t st;
 	asoc_t *as;
-	const char *sock = NULL;
 	size_t npeers = 0;
-	int ch, json = 0, prom = 0;
+	int first = cli_parse(&stat_tool, &com, &a, argc, argv);
 
-	cli_init("asoc-stat");
-	while ((ch = getopt_long(argc, argv, "hjpS:", opts, NULL)) != -1) {
-		switch (ch) {
-		case 'h':
-			stat_usage(stdout);
-			return 0;
-		case 'j':
-			json = 1;
-			break;
-		case 'p':
-			prom = 1;
-			break;
-		case 'S':
-			sock = optarg;
-			break;
-		default:
-			stat_usage(stderr);
-			return 2;
-		}
-	}
-	if (optind < argc)
-		cli_die_usage("unexpected argument '%s'", argv[optind]);
-	if (json && prom)
+	if (first < argc)
+		cli_die_usage("unexpected argument '%s'", argv[first]);
+	if (a.json && a.prom)
 		cli_die_usage("--json and --prometheus are two formats: "
 		    "choose one");
 
-	as = cli_open(sock);
+	as = cli_open(com.socket);
 	memset(&node, 0, sizeof node);
 	if ((st = asoc_stat(as, &node, &peers, &npeers)) != ASOC_OK)
 		cli_die_asoc(st, asoc_last_error(as), "asking asocd for its "
 		    "counters");
-	if (prom)
+	if (a.prom)
 		stat_prometheus(&node, peers, npeers);
-	else if (json)
+	else if (a.json)
 		stat_json(&node, peers, npeers);
 	else
 		stat_text(&node, peers, npeers);
 	free(peers);
 	asoc_close(as);
-	if (fflush(stdout) == EOF || ferror(stdout))
-		cli_die("cannot write the output: check standard output");
-	return 0;
+	cli_flush_stdout();
+	return CLI_EXIT_OK;
 }

@@ -291,66 +291,49 @@ coll_reference(struct coll *c)
 	return best;
 }
 
-/* Rank 0: the summary (or the JSON line) and the sweep's figures. */
-static int
-coll_summary(struct coll *c, double pair_s, struct bench_result *res)
+/* Rank 0's figures of a run, for coll_print_json and coll_print_text. */
+struct coll_figs {
+	double		 pair_s, avg, best, ideal;
+	uint64_t	 bad;		/* bytes that differ, on every rank */
+	int		 verified, nrecv;
+};
+
+static void
+coll_print_json(const struct coll *c, const struct coll_figs *f,
+    const struct bench_result *res)
 {
 	const struct bench_opts *o = c->o;
-	double sum = 0, best = 0, avg, ideal;
-	uint64_t bad = c->bad;
-	unsigned i, want = o->warmup + o->iters;
-	int r, verified = 0, nrecv = coll_receivers(c);
-	char sz[32], tot[32], pc[32];
+	unsigned i;
 
-	for (i = 0; i < c->ntimes; i++) {
-		sum += c->times[i];
-		best = best == 0 || c->times[i] < best ? c->times[i] : best;
-	}
-	avg = c->ntimes > 0 ? sum / c->ntimes : 0;
-	ideal = coll_ideal(c, pair_s);
-	if (coll_receives(c))
-		verified += c->checked == want && c->bad == 0 && c->failed == 0;
-	for (r = 1; r < c->world; r++) {
-		bad += c->ranks[r].bad;
-		if (c->ranks[r].bad > 0)
-			cli_warn("rank %d received %" PRIu64 " bytes that differ "
-			    "from what was sent", r, c->ranks[r].bad);
-		verified += c->ranks[r].ok && c->ranks[r].checked == want &&
-		    c->ranks[r].bad == 0 && c->ranks[r].failed == 0;
-	}
-	res->size = o->size;
-	res->seconds = avg;
-	res->agg_gbps = bench_rate(coll_bytes(c), avg, BENCH_GBIT);
-	res->peer_gbps = bench_rate(coll_peer_bytes(c), avg, BENCH_GBIT);
-	res->overhead_pct = ideal > 0 && avg > 0 ? (avg / ideal - 1) * 100 :
-	    NAN;
-	res->verified = verified;
-	res->receivers = nrecv;
+	printf("{\"pattern\":\"%s\",\"world\":%d,\"size_bytes\":%" PRIu64
+	    ",\"warmup\":%u,\"iterations\":%u,\"done\":%u,",
+	    bench_pattern_name(o->pattern), c->world, o->size, o->warmup,
+	    o->iters, c->ntimes);
+	if (o->pattern == BENCH_BCAST)
+		printf("\"piece_bytes\":%zu,", asoc_bcast_piece(c->as,
+		    o->size));
+	printf("\"bytes_per_iteration\":%" PRIu64 ",\"bytes\":%" PRIu64
+	    ",\"seconds\":%.6f,\"best_s\":%.6f,\"avg_gbps\":%.3f,"
+	    "\"avg_gibps\":%.3f,\"per_receiver_gbps\":%.3f,"
+	    "\"pair_s\":%.6f,\"pair_gbps\":%.3f,\"ideal_s\":%.6f,"
+	    "\"overhead_pct\":%.1f,\"iteration_s\":[", coll_bytes(c),
+	    coll_bytes(c) * c->ntimes, f->avg, f->best, res->agg_gbps,
+	    bench_rate(coll_bytes(c), f->avg, BENCH_GIB), res->peer_gbps,
+	    f->pair_s, bench_rate(o->size, f->pair_s, BENCH_GBIT), f->ideal,
+	    isnan(res->overhead_pct) ? 0.0 : res->overhead_pct);
+	for (i = 0; i < c->ntimes; i++)
+		printf("%s%.6f", i > 0 ? "," : "", c->times[i]);
+	printf("],\"receivers\":%d,\"verified\":%d,\"mismatches\":%" PRIu64
+	    "}\n", f->nrecv, f->verified, f->bad);
+}
 
-	if (o->json) {
-		printf("{\"pattern\":\"%s\",\"world\":%d,\"size_bytes\":%" PRIu64
-		    ",\"warmup\":%u,\"iterations\":%u,\"done\":%u,",
-		    bench_pattern_name(o->pattern), c->world, o->size,
-		    o->warmup, o->iters, c->ntimes);
-		if (o->pattern == BENCH_BCAST)
-			printf("\"piece_bytes\":%zu,",
-			    asoc_bcast_piece(c->as, o->size));
-		printf("\"bytes_per_iteration\":%" PRIu64 ",\"bytes\":%" PRIu64
-		    ",\"seconds\":%.6f,\"best_s\":%.6f,\"avg_gbps\":%.3f,"
-		    "\"avg_gibps\":%.3f,\"per_receiver_gbps\":%.3f,"
-		    "\"pair_s\":%.6f,\"pair_gbps\":%.3f,\"ideal_s\":%.6f,"
-		    "\"overhead_pct\":%.1f,\"iteration_s\":[", coll_bytes(c),
-		    coll_bytes(c) * c->ntimes, avg, best, res->agg_gbps,
-		    bench_rate(coll_bytes(c), avg, BENCH_GIB), res->peer_gbps,
-		    pair_s, bench_rate(o->size, pair_s, BENCH_GBIT), ideal,
-		    isnan(res->overhead_pct) ? 0.0 : res->overhead_pct);
-		for (i = 0; i < c->ntimes; i++)
-			printf("%s%.6f", i > 0 ? "," : "", c->times[i]);
-		printf("],\"receivers\":%d,\"verified\":%d,\"mismatches\":%"
-		    PRIu64 "}\n", nrecv, verified, bad);
-		return verified != nrecv || c->ntimes != o->iters;
-	}
-	pc[0] = '\0';
+static void
+coll_print_text(const struct coll *c, const struct coll_figs *f,
+    const struct bench_result *res)
+{
+	const struct bench_opts *o = c->o;
+	char sz[32], tot[32], pc[32] = "";
+
 	if (o->pattern == BENCH_BCAST)
 		snprintf(pc, sizeof pc, "  piece %s", cli_fmt_bytes(
 		    asoc_bcast_piece(c->as, o->size), tot, sizeof tot));
@@ -363,17 +346,70 @@ coll_summary(struct coll *c, double pair_s, struct bench_result *res)
 	else
 		printf("average %.4f s (best %.4f s)  %s per iteration  "
 		    "aggregate %.2f GiB/s (%.2f Gbit/s)  per receiver %.2f "
-		    "GiB/s\n", avg, best, cli_fmt_bytes(coll_bytes(c), tot,
-		    sizeof tot), bench_rate(coll_bytes(c), avg, BENCH_GIB),
-		    res->agg_gbps, bench_rate(coll_peer_bytes(c), avg,
-		    BENCH_GIB));
-	if (pair_s > 0 && avg > 0)
+		    "GiB/s\n", f->avg, f->best, cli_fmt_bytes(coll_bytes(c),
+		    tot, sizeof tot), bench_rate(coll_bytes(c), f->avg,
+		    BENCH_GIB), res->agg_gbps, bench_rate(coll_peer_bytes(c),
+		    f->avg, BENCH_GIB));
+	if (f->pair_s > 0 && f->avg > 0)
 		printf("single pair 0 -> 1 %.4f s (%.2f GiB/s); ideal %.4f s; "
-		    "protocol overhead %+.0f%%\n", pair_s,
-		    bench_rate(o->size, pair_s, BENCH_GIB), ideal,
+		    "protocol overhead %+.0f%%\n", f->pair_s,
+		    bench_rate(o->size, f->pair_s, BENCH_GIB), f->ideal,
 		    res->overhead_pct);
-	printf("data verified on %d of %d receivers\n", verified, nrecv);
-	return verified != nrecv || c->ntimes != o->iters;
+	printf("data verified on %d of %d receivers\n", f->verified,
+	    f->nrecv);
+}
+
+/* The receivers whose every tensor arrived intact; their bad bytes. */
+static void
+coll_count_verified(struct coll *c, struct coll_figs *f)
+{
+	unsigned want = c->o->warmup + c->o->iters;
+	int r;
+
+	f->bad = c->bad;
+	if (coll_receives(c))
+		f->verified += c->checked == want && c->bad == 0 &&
+		    c->failed == 0;
+	for (r = 1; r < c->world; r++) {
+		f->bad += c->ranks[r].bad;
+		if (c->ranks[r].bad > 0)
+			cli_warn("rank %d received %" PRIu64 " bytes that differ "
+			    "from what was sent", r, c->ranks[r].bad);
+		f->verified += c->ranks[r].ok && c->ranks[r].checked == want &&
+		    c->ranks[r].bad == 0 && c->ranks[r].failed == 0;
+	}
+}
+
+/* Rank 0: the summary (or the JSON line) and the sweep's figures. */
+static int
+coll_summary(struct coll *c, double pair_s, struct bench_result *res)
+{
+	const struct bench_opts *o = c->o;
+	struct coll_figs f = { .pair_s = pair_s, .nrecv = coll_receivers(c) };
+	double sum = 0;
+	unsigned i;
+
+	for (i = 0; i < c->ntimes; i++) {
+		sum += c->times[i];
+		f.best = f.best == 0 || c->times[i] < f.best ? c->times[i] :
+		    f.best;
+	}
+	f.avg = c->ntimes > 0 ? sum / c->ntimes : 0;
+	f.ideal = coll_ideal(c, pair_s);
+	coll_count_verified(c, &f);
+	res->size = o->size;
+	res->seconds = f.avg;
+	res->agg_gbps = bench_rate(coll_bytes(c), f.avg, BENCH_GBIT);
+	res->peer_gbps = bench_rate(coll_peer_bytes(c), f.avg, BENCH_GBIT);
+	res->overhead_pct = f.ideal > 0 && f.avg > 0 ?
+	    (f.avg / f.ideal - 1) * 100 : NAN;
+	res->verified = f.verified;
+	res->receivers = f.nrecv;
+	if (o->json)
+		coll_print_json(c, &f, res);
+	else
+		coll_print_text(c, &f, res);
+	return f.verified != f.nrecv || c->ntimes != o->iters;
 }
 
 /* The other ranks: their own verdict (JSON only, as in pair). */

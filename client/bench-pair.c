@@ -244,120 +244,166 @@ bench_pair_send(asoc_t *as, const struct bench_opts *o,
 	return verified != world - 1;
 }
 
-/* The other ranks: receive into two buffers in turn, verifying one while
- * the next receive is already posted. */
-int
-bench_pair_recv(asoc_t *as, const struct bench_opts *o)
+/* A receiver of the pair pattern: two buffers it receives into in turn. */
+struct pair_rx {
+	asoc_t			*as;
+	const struct bench_opts	*o;
+	asoc_buf_t		*buf[2], *ctl;
+	asoc_req_t		*data[2];
+	unsigned char		*ref;	/* the pattern, stamped per tensor */
+	unsigned		 total, got;
+	uint64_t		 bad;	/* bytes that differ */
+	int			 me;
+};
+
+/* The buffers, touched through asocd, the first two receives posted, and
+ * then the word to rank 0 that we are ready. */
+static void
+pair_rx_setup(struct pair_rx *rx)
 {
-	unsigned total = o->warmup + o->iters, i, k, got = 0;
-	asoc_req_t *data[2] = { NULL, NULL }, *rq;
-	uint64_t bad = 0;
-	asoc_buf_t *buf[2], *ctl;
-	asoc_completion_t c;
+	const struct bench_opts *o = rx->o;
+	asoc_req_t *rq;
 	asoc_status_t st;
-	unsigned char *ref;
-	int me = asoc_rank(as), failed;
+	unsigned k;
 
 	for (k = 0; k < 2; k++) {
-		buf[k] = bench_alloc(as, o->size, "a receive buffer");
+		rx->buf[k] = bench_alloc(rx->as, o->size, "a receive buffer");
 		/* Our pages are made now, not during a timed transfer. */
-		memset(asoc_buf_ptr(buf[k]), 0, o->size);
+		memset(asoc_buf_ptr(rx->buf[k]), 0, o->size);
 	}
-	ctl = bench_alloc(as, 4096, "control buffer");
-	if ((ref = malloc(o->size)) == NULL)
+	rx->ctl = bench_alloc(rx->as, 4096, "control buffer");
+	if ((rx->ref = malloc(o->size)) == NULL)
 		cli_die("out of memory for a %" PRIu64 "-byte reference copy",
 		    o->size);
-	bench_pattern(ref, o->size, 1, 0);
+	bench_pattern(rx->ref, o->size, 1, 0);
 
 	/* A same-node copy between the two buffers makes asocd touch both,
 	 * so its first page faults on them are not in a timed transfer. */
-	if ((st = asoc_irecv(as, buf[1], 0, o->size, me, BENCH_TAG_SELF,
-	    &rq)) != ASOC_OK || (st = asoc_send(as, buf[0], 0, o->size, me,
-	    BENCH_TAG_SELF)) != ASOC_OK || (st = asoc_wait(rq, NULL)) !=
-	    ASOC_OK)
-		cli_die_asoc(st, asoc_last_error(as), "copying between the "
+	if ((st = asoc_irecv(rx->as, rx->buf[1], 0, o->size, rx->me,
+	    BENCH_TAG_SELF, &rq)) != ASOC_OK || (st = asoc_send(rx->as,
+	    rx->buf[0], 0, o->size, rx->me, BENCH_TAG_SELF)) != ASOC_OK ||
+	    (st = asoc_wait(rq, NULL)) != ASOC_OK)
+		cli_die_asoc(st, asoc_last_error(rx->as), "copying between the "
 		    "receive buffers through asocd");
-	for (k = 0, st = ASOC_OK; k < 2 && k < total && st == ASOC_OK; k++)
-		st = asoc_irecv(as, buf[k], 0, o->size, 0, BENCH_TAG_DATA + k,
-		    &data[k]);
-	if (st != ASOC_OK || (st = asoc_send(as, ctl, 0, 8, 0,
+	for (k = 0, st = ASOC_OK; k < 2 && k < rx->total && st == ASOC_OK; k++)
+		st = asoc_irecv(rx->as, rx->buf[k], 0, o->size, 0,
+		    BENCH_TAG_DATA + k, &rx->data[k]);
+	if (st != ASOC_OK || (st = asoc_send(rx->as, rx->ctl, 0, 8, 0,
 	    BENCH_TAG_READY)) != ASOC_OK)
-		cli_die_asoc(st, asoc_last_error(as), "getting ready to "
+		cli_die_asoc(st, asoc_last_error(rx->as), "getting ready to "
 		    "receive from rank 0");
+}
 
-	for (i = 0; i < total; i++) {
+/* Tensor i, received in buffer k: verified, or why not.  Returns 0 to go
+ * on, -1 when rank 0 is gone. */
+static int
+pair_rx_one(struct pair_rx *rx, unsigned i, unsigned k)
+{
+	const struct bench_opts *o = rx->o;
+	asoc_completion_t c;
+	asoc_status_t st;
+
+	st = asoc_wait(rx->data[k], &c);
+	rx->data[k] = NULL;
+	if (st == ASOC_OK && c.len == o->size) {
+		bench_pattern(rx->ref, o->size, BENCH_STAMP_EVERY, i + 1);
+		rx->bad += bench_mismatches(asoc_buf_ptr(rx->buf[k]), rx->ref,
+		    o->size);
+		rx->got++;
+	} else if (st == ASOC_OK)
+		cli_warn("tensor %u from rank 0 has %zu bytes, not %" PRIu64
+		    ": give every rank the same --size-mb", i + 1, c.len,
+		    o->size);
+	else {
+		cli_warn_asoc(st, asoc_last_error(rx->as), "receiving tensor "
+		    "%u from rank 0", i + 1);
+		/* Sizes that differ leave rank 0 in step with us; anything
+		 * else means it is gone. */
+		if (st != ASOC_ETRUNC)
+			return -1;
+	}
+	return 0;
+}
+
+/* Every tensor, verifying one while the next receive is posted. */
+static void
+pair_rx_loop(struct pair_rx *rx)
+{
+	asoc_status_t st;
+	unsigned i, k;
+
+	for (i = 0; i < rx->total; i++) {
 		k = i % 2;
-		st = asoc_wait(data[k], &c);
-		data[k] = NULL;
-		if (st == ASOC_OK && c.len == o->size) {
-			bench_pattern(ref, o->size, BENCH_STAMP_EVERY, i + 1);
-			bad += bench_mismatches(asoc_buf_ptr(buf[k]), ref,
-			    o->size);
-			got++;
-		} else if (st == ASOC_OK)
-			cli_warn("tensor %u from rank 0 has %zu bytes, not %"
-			    PRIu64 ": give every rank the same --size-mb",
-			    i + 1, c.len, o->size);
-		else {
-			cli_warn_asoc(st, asoc_last_error(as), "receiving "
-			    "tensor %u from rank 0", i + 1);
-			/* Sizes that differ leave rank 0 in step with us;
-			 * anything else means it is gone. */
-			if (st != ASOC_ETRUNC)
-				break;
-		}
-		if (i + 2 < total && (st = asoc_irecv(as, buf[k], 0, o->size,
-		    0, BENCH_TAG_DATA + i + 2, &data[k])) != ASOC_OK) {
-			cli_warn_asoc(st, asoc_last_error(as), "posting a "
+		if (pair_rx_one(rx, i, k) == -1)
+			break;
+		if (i + 2 < rx->total && (st = asoc_irecv(rx->as, rx->buf[k], 0,
+		    rx->o->size, 0, BENCH_TAG_DATA + i + 2, &rx->data[k])) !=
+		    ASOC_OK) {
+			cli_warn_asoc(st, asoc_last_error(rx->as), "posting a "
 			    "receive");
 			break;
 		}
 	}
 	for (k = 0; k < 2; k++) {
-		if (data[k] != NULL && asoc_cancel(data[k]) == ASOC_OK)
-			asoc_wait(data[k], NULL);
+		if (rx->data[k] != NULL && asoc_cancel(rx->data[k]) == ASOC_OK)
+			asoc_wait(rx->data[k], NULL);
 	}
+}
 
-	failed = got < total;
+/* The other ranks: receive into two buffers in turn, verifying one while
+ * the next receive is already posted. */
+int
+bench_pair_recv(asoc_t *as, const struct bench_opts *o)
+{
+	struct pair_rx rx = { .as = as, .o = o, .me = asoc_rank(as),
+	    .total = o->warmup + o->iters };
+	asoc_status_t st;
+	unsigned k;
+	int failed;
+
+	pair_rx_setup(&rx);
+	pair_rx_loop(&rx);
+	failed = rx.got < rx.total;
 	/* No deadline: rank 0 takes the results only once it has sent to
 	 * every rank, which may take long after our last tensor. */
-	snprintf(asoc_buf_ptr(ctl), BENCH_SLOT, BENCH_RESULT_FMT, got, bad,
-	    failed);
-	if ((st = asoc_send(as, ctl, 0, BENCH_SLOT, 0, BENCH_TAG_RESULT)) !=
+	snprintf(asoc_buf_ptr(rx.ctl), BENCH_SLOT, BENCH_RESULT_FMT, rx.got,
+	    rx.bad, failed);
+	if ((st = asoc_send(as, rx.ctl, 0, BENCH_SLOT, 0, BENCH_TAG_RESULT)) !=
 	    ASOC_OK)
 		cli_warn_asoc(st, asoc_last_error(as), "sending the result to "
 		    "rank 0");
-	if (bad > 0)
+	if (rx.bad > 0)
 		cli_warn("%" PRIu64 " bytes in %u tensors differ from the "
-		    "pattern", bad, got);
+		    "pattern", rx.bad, rx.got);
 	if (o->json)
 		printf("{\"pattern\":\"pair\",\"rank\":%d,\"received\":%u,"
-		    "\"mismatches\":%" PRIu64 ",\"verified\":%s}\n", me, got,
-		    bad, failed || bad ? "false" : "true");
-	free(ref);
+		    "\"mismatches\":%" PRIu64 ",\"verified\":%s}\n", rx.me,
+		    rx.got, rx.bad, failed || rx.bad ? "false" : "true");
+	free(rx.ref);
 	for (k = 0; k < 2; k++)
-		bench_free(buf[k]);
-	bench_free(ctl);
-	return failed || bad > 0 || st != ASOC_OK;
+		bench_free(rx.buf[k]);
+	bench_free(rx.ctl);
+	return failed || rx.bad > 0 || st != ASOC_OK;
 }
 
-/* One process: a transfer to its own rank (one copy inside asocd)
- * against memcpy between two ordinary buffers of the same size. */
-int
-bench_self(asoc_t *as, const struct bench_opts *o, struct bench_result *res)
+/* self's figures: asocd's copy against memcpy, best and average. */
+struct self_times {
+	double	best, sum;	/* asocd, seconds */
+	double	mbest;		/* memcpy */
+};
+
+/* Transfers to this rank: best and summed time; 1 if the last arrived
+ * intact. */
+static int
+self_time_asoc(asoc_t *as, const struct bench_opts *o, asoc_buf_t *sb,
+    asoc_buf_t *rb, struct self_times *tm)
 {
 	unsigned total = o->warmup + o->iters, i;
-	int me = asoc_rank(as), good;
-	asoc_buf_t *sb, *rb;
+	int me = asoc_rank(as);
 	asoc_req_t *sr, *rr;
 	asoc_status_t st;
-	unsigned char *a, *b;
-	double t, best = 0, sum = 0, mbest = 0, ratio;
-	char sz[32];
+	double t;
 
-	sb = bench_alloc(as, o->size, "the send buffer");
-	rb = bench_alloc(as, o->size, "the receive buffer");
-	bench_pattern(asoc_buf_ptr(sb), o->size, 1, 0);
 	memset(asoc_buf_ptr(rb), 0xff, o->size);
 	for (i = 0; i < total; i++) {
 		/* Only the last copy is checked: it must not find old bytes. */
@@ -373,16 +419,26 @@ bench_self(asoc_t *as, const struct bench_opts *o, struct bench_result *res)
 			    "this rank (%d)", i + 1, me);
 		t = bench_now() - t;
 		if (i >= o->warmup) {
-			sum += t;
-			best = best == 0 || t < best ? t : best;
+			tm->sum += t;
+			tm->best = tm->best == 0 || t < tm->best ? t : tm->best;
 		}
 	}
-	good = memcmp(asoc_buf_ptr(rb), asoc_buf_ptr(sb), o->size) == 0;
+	return memcmp(asoc_buf_ptr(rb), asoc_buf_ptr(sb), o->size) == 0;
+}
+
+/* memcpy between two ordinary buffers of the same size: its best time. */
+static void
+self_time_memcpy(const struct bench_opts *o, const void *src,
+    struct self_times *tm)
+{
+	unsigned total = o->warmup + o->iters, i;
+	unsigned char *a, *b;
+	double t;
 
 	if ((a = malloc(o->size)) == NULL || (b = malloc(o->size)) == NULL)
 		cli_die("out of memory for two %" PRIu64 "-byte buffers",
 		    o->size);
-	memcpy(a, asoc_buf_ptr(sb), o->size);
+	memcpy(a, src, o->size);
 	memset(b, 0, o->size);
 	for (i = 0; i < total; i++) {
 		t = bench_now();
@@ -390,23 +446,20 @@ bench_self(asoc_t *as, const struct bench_opts *o, struct bench_result *res)
 		/* Nothing reads the copy: keep the compiler from eliding it. */
 		__asm__ __volatile__("" : : "r"(b) : "memory");
 		t = bench_now() - t;
-		if (i >= o->warmup && (mbest == 0 || t < mbest))
-			mbest = t;
+		if (i >= o->warmup && (tm->mbest == 0 || t < tm->mbest))
+			tm->mbest = t;
 	}
 	free(a);
 	free(b);
+}
 
-	if (!good)
-		cli_warn("the data received differ from the data sent");
-	ratio = mbest / best;
-	bench_free(sb);
-	bench_free(rb);
-	res->size = o->size;
-	res->seconds = sum / o->iters;
-	res->agg_gbps = res->peer_gbps = bench_rate(o->size, best, BENCH_GBIT);
-	res->overhead_pct = NAN;
-	res->verified = good;
-	res->receivers = 1;
+static void
+self_print(asoc_t *as, const struct bench_opts *o,
+    const struct self_times *tm, int good)
+{
+	double ratio = tm->mbest / tm->best;
+	char sz[32];
+
 	if (o->json) {
 		printf("{\"pattern\":\"self\",\"world\":%d,\"rank\":%d,"
 		    "\"size_bytes\":%" PRIu64 ",\"warmup\":%u,"
@@ -414,19 +467,47 @@ bench_self(asoc_t *as, const struct bench_opts *o, struct bench_result *res)
 		    "\"asoc_avg_s\":%.6f,\"asoc_gbps\":%.3f,"
 		    "\"memcpy_best_s\":%.6f,\"memcpy_gbps\":%.3f,"
 		    "\"ratio\":%.2f,\"verified\":%s}\n", asoc_world_size(as),
-		    me, o->size, o->warmup, o->iters, best, sum / o->iters,
-		    bench_rate(o->size, best, BENCH_GBIT), mbest,
-		    bench_rate(o->size, mbest, BENCH_GBIT), ratio,
-		    good ? "true" : "false");
-		return !good;
+		    asoc_rank(as), o->size, o->warmup, o->iters, tm->best,
+		    tm->sum / o->iters, bench_rate(o->size, tm->best,
+		    BENCH_GBIT), tm->mbest, bench_rate(o->size, tm->mbest,
+		    BENCH_GBIT), ratio, good ? "true" : "false");
+		return;
 	}
 	printf("self: rank %d  tensor %s  iterations %u (+%u warmup)  data "
-	    "%s\n", me, cli_fmt_bytes(o->size, sz, sizeof sz), o->iters,
-	    o->warmup, good ? "verified" : "MISMATCH");
-	printf("asoc    best %.4f s  %.2f GiB/s  avg %.4f s\n", best,
-	    bench_rate(o->size, best, BENCH_GIB), sum / o->iters);
-	printf("memcpy  best %.4f s  %.2f GiB/s\n", mbest,
-	    bench_rate(o->size, mbest, BENCH_GIB));
+	    "%s\n", asoc_rank(as), cli_fmt_bytes(o->size, sz, sizeof sz),
+	    o->iters, o->warmup, good ? "verified" : "MISMATCH");
+	printf("asoc    best %.4f s  %.2f GiB/s  avg %.4f s\n", tm->best,
+	    bench_rate(o->size, tm->best, BENCH_GIB), tm->sum / o->iters);
+	printf("memcpy  best %.4f s  %.2f GiB/s\n", tm->mbest,
+	    bench_rate(o->size, tm->mbest, BENCH_GIB));
 	printf("asoc/memcpy = %.2f\n", ratio);
+}
+
+/* One process: a transfer to its own rank (one copy inside asocd)
+ * against memcpy between two ordinary buffers of the same size. */
+int
+bench_self(asoc_t *as, const struct bench_opts *o, struct bench_result *res)
+{
+	struct self_times tm = { 0, 0, 0 };
+	asoc_buf_t *sb, *rb;
+	int good;
+
+	sb = bench_alloc(as, o->size, "the send buffer");
+	rb = bench_alloc(as, o->size, "the receive buffer");
+	bench_pattern(asoc_buf_ptr(sb), o->size, 1, 0);
+	good = self_time_asoc(as, o, sb, rb, &tm);
+	self_time_memcpy(o, asoc_buf_ptr(sb), &tm);
+	if (!good)
+		cli_warn("the data received differ from the data sent");
+	bench_free(sb);
+	bench_free(rb);
+	res->size = o->size;
+	res->seconds = tm.sum / o->iters;
+	res->agg_gbps = res->peer_gbps = bench_rate(o->size, tm.best,
+	    BENCH_GBIT);
+	res->overhead_pct = NAN;
+	res->verified = good;
+	res->receivers = 1;
+	self_print(as, o, &tm, good);
 	return !good;
 }

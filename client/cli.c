@@ -2,6 +2,8 @@
  * cli.c: messages, option parsing, progress and the stream format shared
  * by the ASoc command-line tools (see cli.h).
  */
+#include "config.h"
+
 #include "cli.h"
 
 #include <ctype.h>
@@ -16,6 +18,7 @@
 
 #include "le.h"
 #include "proto.h"
+#include "size_parse.h"
 
 static const char *cli_name = "asoc";
 static void (*cli_cleanup)(void);
@@ -171,24 +174,17 @@ cli_parse_rank(const char *opt, const char *arg)
 uint64_t
 cli_parse_size(const char *opt, const char *arg)
 {
-	const char *end;
-	uint64_t v = cli_parse_u64(opt, arg, &end);
-	const char *p;
-	unsigned shift = 0;
+	uint64_t v;
 
-	if (*end != '\0' && (p = strchr("KMGT", toupper((unsigned char)*end)))
-	    != NULL) {
-		shift = 10 * (unsigned)(p - "KMGT" + 1);
-		end++;
-	}
-	if (strcmp(end, "B") == 0 || (shift != 0 && strcmp(end, "iB") == 0))
-		end += strlen(end);
-	if (*end != '\0')
+	switch (size_parse(arg, &v)) {
+	case SIZE_PARSE_OK:
+		return v;
+	case SIZE_PARSE_RANGE:
+		cli_die_usage("%s: '%s' is too large", opt, arg);
+	default:
 		cli_die_usage("%s wants a size such as 4096, 64K or 1G, "
 		    "not '%s'", opt, arg);
-	if (v > (UINT64_MAX >> shift))
-		cli_die_usage("%s: '%s' is too large", opt, arg);
-	return v << shift;
+	}
 }
 
 const char *
@@ -206,6 +202,13 @@ cli_fmt_bytes(uint64_t n, char *buf, size_t len)
 	else
 		snprintf(buf, len, "%.1f %ciB", v, units[u]);
 	return buf;
+}
+
+void
+cli_flush_stdout(void)
+{
+	if (fflush(stdout) == EOF || ferror(stdout))
+		cli_die("cannot write the output: check standard output");
 }
 
 asoc_t *
@@ -302,6 +305,22 @@ cli_progress_finish(struct cli_progress *p, int ok)
 #define cli_put le_put
 #define cli_get le_get
 
+void
+cli_stream_send(asoc_t *as, asoc_buf_t *ctl, size_t len, int rank,
+    uint64_t tag, const char *fmt, ...)
+{
+	asoc_status_t st = asoc_send(as, ctl, 0, len, rank, tag);
+	char what[512];
+	va_list ap;
+
+	if (st == ASOC_OK)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof what, fmt, ap);
+	va_end(ap);
+	cli_die_asoc(st, asoc_last_error(as), "%s", what);
+}
+
 size_t
 cli_stream_hdr_encode(const struct cli_stream_hdr *h,
     unsigned char out[CLI_STREAM_HDR2_LEN])
@@ -395,14 +414,39 @@ cli_stream_trl_decode(const unsigned char *in, size_t len,
 	return -1;
 }
 
+/*
+ * The resume, start and done messages of a version 2 stream share their
+ * first 24 bytes: the magic, the version, a 32-bit word (flags, 0 or a
+ * status) and a 64-bit value (an offset or a byte count).
+ */
+static void
+cli_stream_put_v2(unsigned char *out, const char *magic, uint32_t word,
+    uint64_t value)
+{
+	memcpy(out, magic, 8);
+	cli_put(out + 8, CLI_STREAM_VERSION_RESUME, 4);
+	cli_put(out + 12, word, 4);
+	cli_put(out + 16, value, 8);
+}
+
+/* -1 unless in is such a message, of that magic and length. */
+static int
+cli_stream_get_v2(const unsigned char *in, size_t len, size_t want,
+    const char *magic, uint32_t *word, uint64_t *value)
+{
+	if (len != want || memcmp(in, magic, 8) != 0 ||
+	    cli_get(in + 8, 4) != CLI_STREAM_VERSION_RESUME)
+		return -1;
+	*word = (uint32_t)cli_get(in + 12, 4);
+	*value = cli_get(in + 16, 8);
+	return 0;
+}
+
 void
 cli_stream_resume_encode(const struct cli_stream_resume *r,
     unsigned char out[CLI_STREAM_RESUME_LEN])
 {
-	memcpy(out, CLI_STREAM_RESUME_MAGIC, 8);
-	cli_put(out + 8, CLI_STREAM_VERSION_RESUME, 4);
-	cli_put(out + 12, r->flags, 4);
-	cli_put(out + 16, r->offset, 8);
+	cli_stream_put_v2(out, CLI_STREAM_RESUME_MAGIC, r->flags, r->offset);
 	memcpy(out + 24, r->sha, CLI_STREAM_SHA_LEN);
 	cli_put(out + 56, 0, 8);
 }
@@ -411,14 +455,12 @@ int
 cli_stream_resume_decode(const unsigned char *in, size_t len,
     struct cli_stream_resume *r, const char **why)
 {
-	if (len != CLI_STREAM_RESUME_LEN ||
-	    memcmp(in, CLI_STREAM_RESUME_MAGIC, 8) != 0 ||
-	    cli_get(in + 8, 4) != CLI_STREAM_VERSION_RESUME)
+	if (cli_stream_get_v2(in, len, CLI_STREAM_RESUME_LEN,
+	    CLI_STREAM_RESUME_MAGIC, &r->flags, &r->offset) == -1)
 		*why = "not an asoc-recv resume answer";
-	else if (((r->flags = cli_get(in + 12, 4)) & ~CLI_RESUME_FLAGS) != 0)
+	else if ((r->flags & ~CLI_RESUME_FLAGS) != 0)
 		*why = "resume answer has unknown flags: update asoc-send";
 	else {
-		r->offset = cli_get(in + 16, 8);
 		memcpy(r->sha, in + 24, CLI_STREAM_SHA_LEN);
 		return 0;
 	}
@@ -429,23 +471,20 @@ void
 cli_stream_start_encode(uint64_t start,
     unsigned char out[CLI_STREAM_START_LEN])
 {
-	memcpy(out, CLI_STREAM_START_MAGIC, 8);
-	cli_put(out + 8, CLI_STREAM_VERSION_RESUME, 4);
-	cli_put(out + 12, 0, 4);
-	cli_put(out + 16, start, 8);
+	cli_stream_put_v2(out, CLI_STREAM_START_MAGIC, 0, start);
 }
 
 int
 cli_stream_start_decode(const unsigned char *in, size_t len,
     uint64_t *start, const char **why)
 {
-	if (len != CLI_STREAM_START_LEN ||
-	    memcmp(in, CLI_STREAM_START_MAGIC, 8) != 0 ||
-	    cli_get(in + 8, 4) != CLI_STREAM_VERSION_RESUME) {
+	uint32_t reserved;
+
+	if (cli_stream_get_v2(in, len, CLI_STREAM_START_LEN,
+	    CLI_STREAM_START_MAGIC, &reserved, start) == -1) {
 		*why = "not an asoc-send start message";
 		return -1;
 	}
-	*start = cli_get(in + 16, 8);
 	return 0;
 }
 
@@ -453,30 +492,24 @@ void
 cli_stream_done_encode(uint32_t status, uint64_t bytes,
     unsigned char out[CLI_STREAM_DONE_LEN])
 {
-	memcpy(out, CLI_STREAM_DONE_MAGIC, 8);
-	cli_put(out + 8, CLI_STREAM_VERSION_RESUME, 4);
-	cli_put(out + 12, status, 4);
-	cli_put(out + 16, bytes, 8);
+	cli_stream_put_v2(out, CLI_STREAM_DONE_MAGIC, status, bytes);
 }
 
 int
 cli_stream_done_decode(const unsigned char *in, size_t len, uint32_t *status,
     uint64_t *bytes, const char **why)
 {
-	if (len != CLI_STREAM_DONE_LEN ||
-	    memcmp(in, CLI_STREAM_DONE_MAGIC, 8) != 0 ||
-	    cli_get(in + 8, 4) != CLI_STREAM_VERSION_RESUME)
+	if (cli_stream_get_v2(in, len, CLI_STREAM_DONE_LEN,
+	    CLI_STREAM_DONE_MAGIC, status, bytes) == -1)
 		*why = "not an asoc-recv done message";
-	else if ((*status = cli_get(in + 12, 4)) != CLI_STREAM_OK &&
-	    *status != CLI_STREAM_DAMAGED)
+	else if (*status != CLI_STREAM_OK && *status != CLI_STREAM_DAMAGED)
 		*why = "done message has an unknown status";
-	else {
-		*bytes = cli_get(in + 16, 8);
+	else
 		return 0;
-	}
 	return -1;
 }
 
+#ifdef ASOC_TEST_HOOKS
 uint64_t
 cli_test_stop_at(void)
 {
@@ -493,6 +526,7 @@ cli_test_stop(const char *what, uint64_t done)
 	    "only)", CLI_TEST_STOP_ENV, cli_test_stop_at(), what, done);
 	raise(SIGSTOP);
 }
+#endif
 
 unsigned
 cli_parse_timeout(const char *opt, const char *arg)

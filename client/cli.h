@@ -1,7 +1,9 @@
 /*
  * cli.h: what the ASoc command-line tools share.
  *
- * Messages ("asoc-send: cannot open FOO: ..."), strict option parsing, a
+ * The command line (cli-opt.c: declared options, the shared ones, --help,
+ * --version, exit status 0/1/2), messages ("asoc-send: cannot open FOO:
+ * ..."), strict number parsing (sizes through common/size_parse.c), a
  * progress line for terminals, byte formatting, opening a session with an
  * error that says where the daemon was looked for, and the stream format
  * that asoc-send writes and asoc-recv reads.
@@ -11,6 +13,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <time.h>
 
 #include "asoc.h"
@@ -18,7 +21,69 @@
 #define CLI_NORETURN	__attribute__((__noreturn__))
 #define CLI_PRINTF(f, a) __attribute__((__format__(__printf__, f, a)))
 
-/* Names the program in every message; call first in main. */
+/*
+ * The command line, declared rather than written: a tool lists its options
+ * (struct cli_opt) and a function that takes one; cli_parse adds the
+ * options every tool shares, runs getopt_long, prints --help from the
+ * table and --version, and turns any misuse into exit status 2.  The exit
+ * status is the same in every tool: CLI_EXIT_OK, CLI_EXIT_FAILED when the
+ * operation failed (cli_die), CLI_EXIT_USAGE for a bad command line
+ * (cli_die_usage).
+ */
+#define CLI_EXIT_OK	0
+#define CLI_EXIT_FAILED	1
+#define CLI_EXIT_USAGE	2
+
+/* The options shared by the tools that take them (cli_tool.common). */
+#define CLI_COMMON_SOCKET	0x1	/* -S, --socket PATH */
+#define CLI_COMMON_QUIET	0x2	/* -q, --quiet */
+#define CLI_COMMON_STREAM	0x4	/* -T, --tag TAG; -W, --timeout SECONDS */
+/* h, V, S, q, T and W are the shared options' letters: a tool's own
+ * options use others.  Keys of options without a short letter start at
+ * CLI_LONG_ONLY. */
+#define CLI_LONG_ONLY		256
+
+struct cli_opt {
+	const char	*name;	/* long name, without "--"; NULL ends a table */
+	int		 key;	/* short letter, or CLI_LONG_ONLY + n */
+	const char	*arg;	/* its argument's name in --help; NULL: none */
+	const char	*help;	/* one line of --help; NULL: an alias, unlisted */
+};
+
+struct cli_common {
+	const char	*socket;	/* --socket, NULL: asoc_open's default */
+	int		 quiet;		/* --quiet */
+	uint64_t	 tag;		/* --tag: the stream's, 0 by default */
+	unsigned	 timeout_ms;	/* --timeout, in ms (0: forever) */
+	int		 timeout_set;	/* --timeout was given */
+};
+
+struct cli_tool {
+	const char		*name;		/* "asoc-send", in every message */
+	const char		*operands;	/* after [options] in the usage */
+	const char		*about;		/* what it does, for --help */
+	unsigned		 common;	/* CLI_COMMON_* it takes */
+	const struct cli_opt	*opts;		/* its own options */
+	/* Takes one of opts: key, optarg; a bad value is cli_die_usage. */
+	void			(*take)(void *ctx, int key, const char *arg);
+	/* The exit status paragraph of --help; NULL: the usual 0/1/2. */
+	const char		*exits;
+};
+
+/*
+ * Names the program (cli_init), then parses argv: the tool's options go to
+ * take(ctx, ...), the shared ones into *common (may be NULL when the tool
+ * takes none), --help and --version print and exit 0, and an unknown
+ * option, a missing argument or a bad value exits 2.  Returns the index
+ * of the first operand.
+ */
+int cli_parse(const struct cli_tool *t, struct cli_common *common, void *ctx,
+    int argc, char **argv);
+/* What --help and --version print. */
+void cli_help(const struct cli_tool *t, FILE *f);
+void cli_version(const struct cli_tool *t);
+
+/* Names the program in every message; cli_parse calls it. */
 void cli_init(const char *progname);
 /* Runs from cli_die before exit, e.g. to remove a partial output file. */
 void cli_set_cleanup(void (*fn)(void));
@@ -34,7 +99,7 @@ void cli_warn_asoc(asoc_status_t st, const char *detail, const char *fmt, ...)
     CLI_PRINTF(3, 4);
 void cli_die_asoc(asoc_status_t st, const char *detail, const char *fmt, ...)
     CLI_PRINTF(3, 4) CLI_NORETURN;
-/* "prog: message (try 'prog --help')", then exit 2. */
+/* "prog: message (try 'prog --help')", then exit CLI_EXIT_USAGE. */
 void cli_die_usage(const char *fmt, ...) CLI_PRINTF(1, 2) CLI_NORETURN;
 
 /*
@@ -50,6 +115,9 @@ unsigned cli_parse_timeout(const char *opt, const char *arg);
 
 /* "0 B", "512 B", "1.5 KiB", "4.0 GiB": writes into buf and returns it. */
 const char *cli_fmt_bytes(uint64_t n, char *buf, size_t len);
+
+/* Flushes standard output, dying (exit 1) if what was printed is lost. */
+void cli_flush_stdout(void);
 
 /* asoc_open that dies with where it looked and what to do. */
 asoc_t *cli_open(const char *socket_path);
@@ -169,6 +237,11 @@ struct cli_stream_resume {
 	unsigned char sha[CLI_STREAM_SHA_LEN];
 };
 
+/* Sends the len bytes of a stream message just encoded at the start of
+ * ctl to rank on tag, or dies (exit 1) saying what it was. */
+void cli_stream_send(asoc_t *as, asoc_buf_t *ctl, size_t len, int rank,
+    uint64_t tag, const char *fmt, ...) CLI_PRINTF(6, 7);
+
 /* Encoders return the length written (the version picks the form). */
 size_t cli_stream_hdr_encode(const struct cli_stream_hdr *h,
     unsigned char out[CLI_STREAM_HDR2_LEN]);
@@ -194,14 +267,16 @@ void cli_stream_done_encode(uint32_t status, uint64_t bytes,
 int cli_stream_done_decode(const unsigned char *in, size_t len,
     uint32_t *status, uint64_t *bytes, const char **why);
 
+#ifdef ASOC_TEST_HOOKS
 /*
- * Test-only: ASOC_TEST_STOP_AT=BYTES makes asoc-send (after that many
- * bytes were confirmed sent) or asoc-recv (after its first checkpoint at
- * or past it) stop itself with SIGSTOP, so that a test can kill it
+ * Test-only (configure --enable-test-hooks): ASOC_TEST_STOP_AT=BYTES
+ * makes asoc-send (after that many bytes were confirmed sent) or
+ * asoc-recv (after its first checkpoint at or past it) stop itself with SIGSTOP, so that a test can kill it
  * mid-transfer at a known point without racing the transfer.
  */
 #define CLI_TEST_STOP_ENV	"ASOC_TEST_STOP_AT"
 uint64_t cli_test_stop_at(void);	/* 0 when unset */
 void cli_test_stop(const char *what, uint64_t done);
+#endif
 
 #endif

@@ -126,18 +126,10 @@ asoc_strerror(asoc_status_t status)
 	return asoc_errors[status];
 }
 
-static asoc_status_t ASOC_PRINTF(3, 4)
-asoc_fail(asoc_t *as, asoc_status_t st, const char *fmt, ...)
-{
-	va_list ap;
+/* Sets the session's last error and returns st; shared with the other
+ * files of the library (libasoc-int.h), called asoc_fail in this one. */
+#define asoc_fail	libasoc_fail
 
-	va_start(ap, fmt);
-	vsnprintf(as->err, sizeof as->err, fmt, ap);
-	va_end(ap);
-	return st;
-}
-
-/* asoc_fail for the other files of the library (libasoc-int.h). */
 asoc_status_t
 libasoc_fail(asoc_t *as, asoc_status_t st, const char *fmt, ...)
 {
@@ -565,19 +557,22 @@ asoc_default_socket(void)
 	return path;
 }
 
-/* Connects and shakes hands: HELLO, then WELCOME or a refusing DONE. */
+/* Both ends of the local protocol must be of one release. */
 static asoc_status_t
-asoc_connect(asoc_t *as)
+asoc_fail_version(asoc_t *as, unsigned theirs)
 {
-	uint8_t buf[PROTO_HDR_LEN + PROTO_MAX_FIXED + 1];
+	return asoc_fail(as, ASOC_EPROTO, "asocd at %s speaks protocol %u and "
+	    "libasoc speaks %u: use asocd and libasoc from the same release",
+	    as->path, theirs, PROTO_VERSION);
+}
+
+/* The socket, connected to as->path, with an error saying what to do. */
+static asoc_status_t
+asoc_connect_socket(asoc_t *as)
+{
 	struct sockaddr_un sun;
-	struct proto_msg m;
-	struct pollfd pfd;
-	enum proto_err perr;
 	char why[1024];
-	ssize_t n;
-	size_t len;
-	int e, r;
+	int e;
 
 	memset(&sun, 0, sizeof sun);
 	sun.sun_family = AF_UNIX;
@@ -591,49 +586,60 @@ asoc_connect(asoc_t *as)
 	if (as->fd == -1)
 		return asoc_fail(as, ASOC_ESYSTEM, "cannot make a socket: %s",
 		    strerror(errno));
-	if (connect(as->fd, (struct sockaddr *)&sun, sizeof sun) == -1) {
-		e = errno;
-		if (e == EACCES || e == EPERM)
-			return asoc_fail(as, ASOC_EPERM, "cannot reach asocd at "
-			    "%s: %s; is it another user's or job's? (set "
-			    "ASOC_SOCKET or --socket)", as->path, strerror(e));
-		if (libasoc_find_reason(why, sizeof why) == 0)
-			return asoc_fail(as, ASOC_ESYSTEM, "cannot reach asocd "
-			    "at %s: %s", as->path, why);
+	if (connect(as->fd, (struct sockaddr *)&sun, sizeof sun) == 0)
+		return ASOC_OK;
+	e = errno;
+	if (e == EACCES || e == EPERM)
+		return asoc_fail(as, ASOC_EPERM, "cannot reach asocd at %s: %s; "
+		    "is it another user's or job's? (set ASOC_SOCKET or "
+		    "--socket)", as->path, strerror(e));
+	if (libasoc_find_reason(why, sizeof why) == 0)
 		return asoc_fail(as, ASOC_ESYSTEM, "cannot reach asocd at %s: "
-		    "%s; is asocd running? (set ASOC_SOCKET or --socket)",
-		    as->path, strerror(e));
-	}
-	/* The other end gets our memory: it must be our own user's daemon
-	 * (or root's), not one that took over a socket path we trusted. */
-	{
-		struct ucred cred;
-		socklen_t clen = sizeof cred;
+		    "%s", as->path, why);
+	return asoc_fail(as, ASOC_ESYSTEM, "cannot reach asocd at %s: %s; is "
+	    "asocd running? (set ASOC_SOCKET or --socket)", as->path,
+	    strerror(e));
+}
 
-		if (getsockopt(as->fd, SOL_SOCKET, SO_PEERCRED, &cred,
-		    &clen) == -1)
-			return asoc_fail(as, ASOC_ESYSTEM, "cannot tell who "
-			    "serves %s: %s", as->path, strerror(errno));
-		if (cred.uid != getuid() && cred.uid != 0 && getuid() != 0)
-			return asoc_fail(as, ASOC_EPERM, "the process serving "
-			    "%s (pid %ld) runs as uid %u, not as you (uid %u): "
-			    "not handing it memory; is ASOC_SOCKET another "
-			    "user's?", as->path, (long)cred.pid,
-			    (unsigned)cred.uid, (unsigned)getuid());
-	}
+/* The other end gets our memory: it must be our own user's daemon (or
+ * root's), not one that took over a socket path we trusted. */
+static asoc_status_t
+asoc_check_peer(asoc_t *as)
+{
+	struct ucred cred;
+	socklen_t clen = sizeof cred;
 
-	memset(&m, 0, sizeof m);
-	m.hdr.type = PT_L_HELLO;
-	m.u.l_hello.version = PROTO_VERSION;
-	m.u.l_hello.pid = (uint32_t)getpid();
-	len = proto_encode(&m, buf, sizeof buf);
+	if (getsockopt(as->fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) == -1)
+		return asoc_fail(as, ASOC_ESYSTEM, "cannot tell who serves %s: "
+		    "%s", as->path, strerror(errno));
+	if (cred.uid != getuid() && cred.uid != 0 && getuid() != 0)
+		return asoc_fail(as, ASOC_EPERM, "the process serving %s (pid "
+		    "%ld) runs as uid %u, not as you (uid %u): not handing it "
+		    "memory; is ASOC_SOCKET another user's?", as->path,
+		    (long)cred.pid, (unsigned)cred.uid, (unsigned)getuid());
+	return ASOC_OK;
+}
+
+/* Sends HELLO and decodes the answer into *m, within ASOC_HELLO_TIMEOUT:
+ * a daemon that accepts but never answers must not hang us. */
+static asoc_status_t
+asoc_hello(asoc_t *as, struct proto_msg *m)
+{
+	uint8_t buf[PROTO_HDR_LEN + PROTO_MAX_FIXED + 1];
+	struct pollfd pfd = { as->fd, POLLIN, 0 };
+	enum proto_err perr;
+	ssize_t n;
+	size_t len;
+	int r;
+
+	memset(m, 0, sizeof *m);
+	m->hdr.type = PT_L_HELLO;
+	m->u.l_hello.version = PROTO_VERSION;
+	m->u.l_hello.pid = (uint32_t)getpid();
+	len = proto_encode(m, buf, sizeof buf);
 	if (send(as->fd, buf, len, MSG_NOSIGNAL) == -1)
 		return asoc_fail(as, ASOC_ESYSTEM, "asocd at %s dropped the "
 		    "connection: %s; see its log", as->path, strerror(errno));
-
-	/* A daemon that accepts but never answers must not hang us. */
-	pfd.fd = as->fd;
-	pfd.events = POLLIN;
 	while ((r = poll(&pfd, 1, ASOC_HELLO_TIMEOUT)) == -1 && errno == EINTR)
 		;
 	if (r == 0)
@@ -648,42 +654,57 @@ asoc_connect(asoc_t *as)
 		    "connection during the handshake%s%s; see its log",
 		    as->path, n == 0 ? "" : ": ", n == 0 ? "" : strerror(errno));
 	perr = (size_t)n == sizeof buf ? PROTO_ELENGTH :
-	    proto_decode(buf, (size_t)n, PROTO_CH_LOCAL_OUT, &m);
+	    proto_decode(buf, (size_t)n, PROTO_CH_LOCAL_OUT, m);
 	if (perr == PROTO_EVERSION)
-		return asoc_fail(as, ASOC_EPROTO, "asocd at %s speaks protocol "
-		    "%u and libasoc speaks %u: use asocd and libasoc from the "
-		    "same release", as->path, m.hdr.version, PROTO_VERSION);
+		return asoc_fail_version(as, m->hdr.version);
 	if (perr != PROTO_OK)
 		return asoc_fail(as, ASOC_EPROTO, "asocd at %s answered with "
 		    "garbage (%s): is that socket really asocd's?", as->path,
 		    proto_strerror(perr));
+	return ASOC_OK;
+}
 
-	if (m.hdr.type == PT_L_DONE && m.u.l_done.status != PS_OK) {
-		if (m.u.l_done.msg[0] != '\0')
-			return asoc_fail(as, (asoc_status_t)m.u.l_done.status,
-			    "%s", m.u.l_done.msg);
-		return asoc_fail(as, (asoc_status_t)m.u.l_done.status, "asocd "
-		    "at %s refused the connection: %s", as->path,
-		    asoc_strerror((asoc_status_t)m.u.l_done.status));
+/* The answer to HELLO: WELCOME, or a DONE that says why not. */
+static asoc_status_t
+asoc_welcome(asoc_t *as, const struct proto_msg *m)
+{
+	asoc_status_t st = (asoc_status_t)m->u.l_done.status;
+
+	if (m->hdr.type == PT_L_DONE && m->u.l_done.status != PS_OK) {
+		if (m->u.l_done.msg[0] != '\0')
+			return asoc_fail(as, st, "%s", m->u.l_done.msg);
+		return asoc_fail(as, st, "asocd at %s refused the connection: "
+		    "%s", as->path, asoc_strerror(st));
 	}
-	if (m.hdr.type != PT_L_WELCOME)
+	if (m->hdr.type != PT_L_WELCOME)
 		return asoc_fail(as, ASOC_EPROTO, "asocd at %s answered the "
 		    "handshake with %s: are asocd and libasoc from the same "
-		    "release?", as->path, proto_type_name(m.hdr.type));
-	if (m.u.l_welcome.version != PROTO_VERSION)
-		return asoc_fail(as, ASOC_EPROTO, "asocd at %s speaks protocol "
-		    "%u and libasoc speaks %u: use asocd and libasoc from the "
-		    "same release", as->path, m.u.l_welcome.version,
-		    PROTO_VERSION);
-	if (m.u.l_welcome.world > PROTO_RANK_MAX)
+		    "release?", as->path, proto_type_name(m->hdr.type));
+	if (m->u.l_welcome.version != PROTO_VERSION)
+		return asoc_fail_version(as, m->u.l_welcome.version);
+	if (m->u.l_welcome.world > PROTO_RANK_MAX)
 		return asoc_fail(as, ASOC_EPROTO, "asocd at %s claims a world "
 		    "of %u ranks; the limit is %u", as->path,
-		    m.u.l_welcome.world, PROTO_RANK_MAX);
-	as->rank = (int)m.u.l_welcome.rank;
-	as->world = (int)m.u.l_welcome.world;
-	as->daemon_pid = m.u.l_welcome.daemon_pid;
-	as->chunk_size = (size_t)m.u.l_welcome.chunk_size;
+		    m->u.l_welcome.world, PROTO_RANK_MAX);
+	as->rank = (int)m->u.l_welcome.rank;
+	as->world = (int)m->u.l_welcome.world;
+	as->daemon_pid = m->u.l_welcome.daemon_pid;
+	as->chunk_size = (size_t)m->u.l_welcome.chunk_size;
 	return ASOC_OK;
+}
+
+/* Connects and shakes hands: HELLO, then WELCOME or a refusing DONE. */
+static asoc_status_t
+asoc_connect(asoc_t *as)
+{
+	struct proto_msg m;
+	asoc_status_t st;
+
+	if ((st = asoc_connect_socket(as)) != ASOC_OK ||
+	    (st = asoc_check_peer(as)) != ASOC_OK ||
+	    (st = asoc_hello(as, &m)) != ASOC_OK)
+		return st;
+	return asoc_welcome(as, &m);
 }
 
 asoc_status_t
@@ -1015,26 +1036,30 @@ asoc_irecv_flags(asoc_t *as, asoc_buf_t *buf, size_t off, size_t cap,
 	    flags, req);
 }
 
-asoc_status_t
-asoc_wait(asoc_req_t *req, asoc_completion_t *c)
+/* A done request's completion, handed over; the request is freed. */
+static asoc_status_t
+asoc_req_end(struct asoc_req *req, asoc_completion_t *c)
 {
-	asoc_status_t st;
+	asoc_status_t st = asoc_req_take(req, c);
 
-	if (req == NULL)
-		return ASOC_EINVAL;
-	/* A dead session has completed every request, so this ends. */
-	while (!req->done)
-		asoc_read(req->as, 0);
-	st = asoc_req_take(req, c);
 	free(req);
 	return st;
 }
 
 asoc_status_t
+asoc_wait(asoc_req_t *req, asoc_completion_t *c)
+{
+	if (req == NULL)
+		return ASOC_EINVAL;
+	/* A dead session has completed every request, so this ends. */
+	while (!req->done)
+		asoc_read(req->as, 0);
+	return asoc_req_end(req, c);
+}
+
+asoc_status_t
 asoc_test(asoc_req_t *req, int *done, asoc_completion_t *c)
 {
-	asoc_status_t st;
-
 	if (req == NULL || done == NULL)
 		return ASOC_EINVAL;
 	while (!req->done && asoc_read(req->as, MSG_DONTWAIT) > 0)
@@ -1045,16 +1070,14 @@ asoc_test(asoc_req_t *req, int *done, asoc_completion_t *c)
 		return ASOC_OK;
 	}
 	*done = 1;
-	st = asoc_req_take(req, c);
-	free(req);
-	return st;
+	return asoc_req_end(req, c);
 }
 
 asoc_status_t
 asoc_waitany(asoc_req_t **reqs, size_t n, size_t *index,
     asoc_completion_t *c)
 {
-	asoc_status_t st;
+	asoc_req_t *done;
 	asoc_t *as = NULL;
 	size_t i;
 
@@ -1079,10 +1102,9 @@ asoc_waitany(asoc_req_t **reqs, size_t n, size_t *index,
 			if (reqs[i] == NULL || !reqs[i]->done)
 				continue;
 			*index = i;
-			st = asoc_req_take(reqs[i], c);
-			free(reqs[i]);
+			done = reqs[i];
 			reqs[i] = NULL;
-			return st;
+			return asoc_req_end(done, c);
 		}
 		asoc_read(as, 0);
 	}
@@ -1104,28 +1126,31 @@ asoc_cancel(asoc_req_t *req)
 	return asoc_send_cancel(req->as, req, 0);
 }
 
+/* The blocking calls: what was posted (st, req), waited for. */
+static asoc_status_t
+asoc_posted_wait(asoc_status_t st, asoc_req_t *req, asoc_completion_t *c)
+{
+	return st != ASOC_OK ? st : asoc_wait(req, c);
+}
+
 asoc_status_t
 asoc_send(asoc_t *as, asoc_buf_t *buf, size_t off, size_t len, int dst,
     uint64_t tag)
 {
-	asoc_req_t *req;
-	asoc_status_t st;
+	asoc_req_t *req = NULL;
+	asoc_status_t st = asoc_isend(as, buf, off, len, dst, tag, &req);
 
-	if ((st = asoc_isend(as, buf, off, len, dst, tag, &req)) != ASOC_OK)
-		return st;
-	return asoc_wait(req, NULL);
+	return asoc_posted_wait(st, req, NULL);
 }
 
 asoc_status_t
 asoc_recv(asoc_t *as, asoc_buf_t *buf, size_t off, size_t cap, int src,
     uint64_t tag, asoc_completion_t *c)
 {
-	asoc_req_t *req;
-	asoc_status_t st;
+	asoc_req_t *req = NULL;
+	asoc_status_t st = asoc_irecv(as, buf, off, cap, src, tag, &req);
 
-	if ((st = asoc_irecv(as, buf, off, cap, src, tag, &req)) != ASOC_OK)
-		return st;
-	return asoc_wait(req, c);
+	return asoc_posted_wait(st, req, c);
 }
 
 asoc_status_t

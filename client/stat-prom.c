@@ -63,6 +63,71 @@ prom_peers(const char *name, const char *type, const char *help,
 	}
 }
 
+/* The node's metrics, in the order they are printed: each one a field of
+ * asoc_node_stat_t, read by its type. */
+enum prom_kind { PROM_INT, PROM_UINT, PROM_U64 };
+
+#define PROM_FIELD(f, k)	offsetof(asoc_node_stat_t, f), k
+
+static const struct prom_metric {
+	const char	*name, *type, *help;
+	size_t		 off;
+	enum prom_kind	 kind;
+} prom_node_metrics[] = {
+	{ "asoc_rank", "gauge", "This node's rank in the job.",
+	    PROM_FIELD(rank, PROM_INT) },
+	{ "asoc_world_size", "gauge", "Ranks in the job.",
+	    PROM_FIELD(world, PROM_INT) },
+	{ "asoc_clients", "gauge", "Clients connected to asocd.",
+	    PROM_FIELD(clients, PROM_UINT) },
+	{ "asoc_peers_connected", "gauge", "Peers with a connection up.",
+	    PROM_FIELD(peers_connected, PROM_UINT) },
+	{ "asoc_transfers_active", "gauge", "Transfers in flight.",
+	    PROM_FIELD(xfers_active, PROM_U64) },
+	{ "asoc_transfers_done_total", "counter", "Transfers completed.",
+	    PROM_FIELD(xfers_done, PROM_U64) },
+	{ "asoc_transfers_failed_total", "counter", "Transfers failed.",
+	    PROM_FIELD(xfers_failed, PROM_U64) },
+	{ "asoc_unexpected_sends", "gauge", "Sends waiting for a matching "
+	    "receive.", PROM_FIELD(unexpected, PROM_U64) },
+	{ "asoc_posted_receives", "gauge", "Receives waiting for a matching "
+	    "send.", PROM_FIELD(posted_recvs, PROM_U64) },
+	{ "asoc_sent_bytes_total", "counter", "Bytes sent to peers.",
+	    PROM_FIELD(bytes_sent, PROM_U64) },
+	{ "asoc_received_bytes_total", "counter", "Bytes received from "
+	    "peers.", PROM_FIELD(bytes_received, PROM_U64) },
+	{ "asoc_buffers", "gauge", "Client buffers registered with asocd.",
+	    PROM_FIELD(buffers, PROM_U64) },
+	{ "asoc_buffer_bytes", "gauge", "Bytes of client buffers.",
+	    PROM_FIELD(buffer_bytes, PROM_U64) },
+	{ "asoc_registrations_total", "counter", "RDMA memory "
+	    "registrations.", PROM_FIELD(registrations, PROM_U64) },
+	{ "asoc_deregistrations_total", "counter", "RDMA memory "
+	    "deregistrations.", PROM_FIELD(deregistrations, PROM_U64) },
+};
+
+/* A metric's value as the old casts gave it: an int sign-extended. */
+static uint64_t
+prom_value(const asoc_node_stat_t *n, const struct prom_metric *m)
+{
+	const char *f = (const char *)n + m->off;
+	uint64_t v;
+	unsigned u;
+	int i;
+
+	switch (m->kind) {
+	case PROM_INT:
+		memcpy(&i, f, sizeof i);
+		return (uint64_t)i;
+	case PROM_UINT:
+		memcpy(&u, f, sizeof u);
+		return u;
+	default:
+		memcpy(&v, f, sizeof v);
+		return v;
+	}
+}
+
 void
 stat_prometheus(const asoc_node_stat_t *n, const asoc_peer_stat_t *p,
     size_t np)
@@ -73,36 +138,11 @@ stat_prometheus(const asoc_node_stat_t *n, const asoc_peer_stat_t *p,
 	printf("asoc_info{transport=");
 	prom_label(n->transport, sizeof n->transport);
 	printf("} 1\n");
-	prom_node("asoc_rank", "gauge", "This node's rank in the job.",
-	    (uint64_t)n->rank);
-	prom_node("asoc_world_size", "gauge", "Ranks in the job.",
-	    (uint64_t)n->world);
-	prom_node("asoc_clients", "gauge", "Clients connected to asocd.",
-	    n->clients);
-	prom_node("asoc_peers_connected", "gauge", "Peers with a connection "
-	    "up.", n->peers_connected);
-	prom_node("asoc_transfers_active", "gauge", "Transfers in flight.",
-	    n->xfers_active);
-	prom_node("asoc_transfers_done_total", "counter", "Transfers "
-	    "completed.", n->xfers_done);
-	prom_node("asoc_transfers_failed_total", "counter", "Transfers "
-	    "failed.", n->xfers_failed);
-	prom_node("asoc_unexpected_sends", "gauge", "Sends waiting for a "
-	    "matching receive.", n->unexpected);
-	prom_node("asoc_posted_receives", "gauge", "Receives waiting for a "
-	    "matching send.", n->posted_recvs);
-	prom_node("asoc_sent_bytes_total", "counter", "Bytes sent to peers.",
-	    n->bytes_sent);
-	prom_node("asoc_received_bytes_total", "counter", "Bytes received "
-	    "from peers.", n->bytes_received);
-	prom_node("asoc_buffers", "gauge", "Client buffers registered with "
-	    "asocd.", n->buffers);
-	prom_node("asoc_buffer_bytes", "gauge", "Bytes of client buffers.",
-	    n->buffer_bytes);
-	prom_node("asoc_registrations_total", "counter", "RDMA memory "
-	    "registrations.", n->registrations);
-	prom_node("asoc_deregistrations_total", "counter", "RDMA memory "
-	    "deregistrations.", n->deregistrations);
+	for (i = 0; i < sizeof prom_node_metrics /
+	    sizeof prom_node_metrics[0]; i++)
+		prom_node(prom_node_metrics[i].name, prom_node_metrics[i].type,
+		    prom_node_metrics[i].help,
+		    prom_value(n, &prom_node_metrics[i]));
 	if (np == 0)
 		return;
 	prom_head("asoc_peer_info", "gauge", "Each rank of the job: host, "

@@ -18,6 +18,7 @@
 #include "hostlist.h"
 #include "slurm_user.h"
 #include "proto.h"
+#include "size_parse.h"
 
 extern char **environ;
 
@@ -168,38 +169,11 @@ conf_transport_name(enum conf_transport t)
 int
 conf_parse_size(const char *s, size_t *out)
 {
-	unsigned long long v, mult = 1;
-	char *end;
+	uint64_t v;
 
-	if (s == NULL || !isdigit((unsigned char)*s))
+	if (size_parse(s, &v) != SIZE_PARSE_OK || v > SIZE_MAX)
 		return -1;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno != 0)
-		return -1;
-	switch (toupper((unsigned char)*end)) {
-	case '\0':
-		break;
-	case 'K':
-		mult = 1ull << 10;
-		end++;
-		break;
-	case 'M':
-		mult = 1ull << 20;
-		end++;
-		break;
-	case 'G':
-		mult = 1ull << 30;
-		end++;
-		break;
-	default:
-		return -1;
-	}
-	if (*end == 'i' || *end == 'B')	/* accept 4M, 4MB, 4MiB */
-		end += (*end == 'i' && end[1] == 'B') ? 2 : 1;
-	if (*end != '\0' || v > SIZE_MAX / mult)
-		return -1;
-	*out = (size_t)(v * mult);
+	*out = (size_t)v;
 	return 0;
 }
 

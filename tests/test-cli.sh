@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# asocd's command line and start-up errors, asoc-stat, and SIGTERM.
+# asocd's command line and start-up errors, the tools' shared command line
+# (--help, --version, exit status 0/1/2), asoc-stat, and SIGTERM.
 . "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
 
 check "asocd --help lists the options" bash -c "'$ASOCD' --help | grep -q -- '--peers'"
@@ -19,6 +20,84 @@ check_fails "a bad hostlist" "unbalanced" "$ASOCD" -f --peers 'node[1-3' --rank 
 check_fails "a bad config file line" "unknown setting" bash -c "
     printf 'port = 9000\nbogus = 1\n' > '$T/bad.conf'; '$ASOCD' -f --config '$T/bad.conf'"
 
+# The tools' shared command line (client/cli-opt.c): --version and --help
+# in one style, exit status 2 for any misuse of the command line and 1 for
+# an operation that failed, in every tool.
+BENCH=$B/client/asoc-bench
+INFO=$B/client/asoc-info
+# check_exit DESCRIPTION STATUS NEEDLE COMMAND...: must exit with STATUS
+# and say NEEDLE.
+check_exit() {
+	local desc=$1 want=$2 needle=$3 rc=0
+	shift 3
+	"$@" >"$T/out" 2>&1 || rc=$?
+	if [ "$rc" -ne "$want" ]; then
+		not_ok "$desc (exit status $rc, not $want)" "$T/out"
+	elif ! grep -q -- "$needle" "$T/out"; then
+		not_ok "$desc (no '$needle' in its output)" "$T/out"
+	else
+		ok "$desc"
+	fi
+}
+for tool in "$SEND" "$RECV" "$STAT" "$BENCH" "$INFO"; do
+	n=${tool##*/}
+	check_exit "$n --version" 0 "^$n [0-9][0-9.]* (protocol [0-9]*)\$" \
+	    "$tool" --version
+	check_exit "$n -V" 0 "^$n [0-9]" "$tool" -V
+	check_exit "$n --help" 0 "^usage: $n \[options\]" "$tool" --help
+	check_exit "$n --help lists --version" 0 "^ *-V, --version " "$tool" --help
+	check_exit "$n --help gives the exit status" 0 "^Exit status: 0 " \
+	    "$tool" --help
+done
+for tool in "$SEND" "$RECV" "$STAT" "$BENCH"; do
+	n=${tool##*/}
+	check_exit "$n: an unknown option exits 2" 2 \
+	    "$n: unknown option '--bogus' (try '$n --help')" "$tool" --bogus
+	check_exit "$n: an unknown short option exits 2" 2 \
+	    "unknown option -y" "$tool" -y
+	check_exit "$n: a missing argument exits 2" 2 \
+	    "option '--socket' needs an argument" "$tool" --socket
+	check_exit "$n: an argument to a flag exits 2" 2 \
+	    "option '--help' takes no argument" "$tool" --help=1
+done
+check_exit "asoc-info: an unknown option exits 2 (asocd would not start)" 2 \
+    "asoc-info: asocd would not start" "$INFO" --bogus
+check_exit "asoc-send: a bad rank exits 2" 2 "--to wants a number" "$SEND" --to x
+check_exit "asoc-send: no --to exits 2" 2 "--to RANK is required" "$SEND"
+check_exit "asoc-send: two files exit 2" 2 "one FILE at most" "$SEND" --to 1 a b
+check_exit "asoc-recv: a bad --timeout exits 2" 2 "--timeout wants a number" \
+    "$RECV" --timeout 1s
+check_exit "asoc-recv: an operand exits 2" 2 "name the output with -o" "$RECV" x
+check_exit "asoc-stat: two formats exit 2" 2 "choose one" "$STAT" --json -p
+check_exit "asoc-bench: a bad pattern exits 2" 2 "--pattern is pair" \
+    "$BENCH" --pattern x
+check_exit "asoc-bench: --rank not below --world-size exits 2" 2 \
+    "is not below" "$BENCH" -r 2 -W 2
+# Failed operations: no asocd behind the socket.
+check_exit "asoc-send without a daemon exits 1" 1 "is asocd running" \
+    "$SEND" --socket "$T/none.sock" --to 1 /dev/null
+check_exit "asoc-recv without a daemon exits 1" 1 "is asocd running" \
+    "$RECV" -S "$T/none.sock"
+check_exit "asoc-stat without a daemon exits 1" 1 "is asocd running" \
+    "$STAT" --socket "$T/none.sock"
+check_exit "asoc-bench without a daemon exits 1" 1 "is asocd running" \
+    "$BENCH" --socket "$T/none.sock"
+check_exit "asoc-send of a missing file exits 1" 1 "cannot open" \
+    "$SEND" --to 1 "$T/no-such-file"
+check_exit "asoc-recv into a missing folder exits 1" 1 "cannot create" \
+    "$RECV" -o "$T/no/such/dir/out"
+# ASOC_TEST_STOP_AT is a test hook: only a --enable-test-hooks build has
+# it.  The programs themselves, not libtool's wrapper scripts.
+real() { if [ -f "${1%/*}/.libs/${1##*/}" ]; then echo "${1%/*}/.libs/${1##*/}"; else echo "$1"; fi; }
+if [ "${ASOC_TEST_HOOKS:-}" = yes ]; then
+	check "asoc-send and asoc-recv have ASOC_TEST_STOP_AT (--enable-test-hooks)" \
+	    bash -c "grep -q ASOC_TEST_STOP_AT '$(real "$SEND")' &&
+	    grep -q ASOC_TEST_STOP_AT '$(real "$RECV")'"
+else
+	check "asoc-send and asoc-recv have no ASOC_TEST_STOP_AT (no --enable-test-hooks)" \
+	    bash -c "! grep -q ASOC_TEST_STOP_AT '$(real "$SEND")' '$(real "$RECV")'"
+fi
+
 start_cluster 2
 check_fails "a second daemon on the same port" "address already in use" \
     "$ASOCD" -f --peers "$PEERS" --rank 0 --port "$BASE" --socket "$T/other.sock"
@@ -27,6 +106,24 @@ check_fails "a second daemon on the same socket" "already serving" \
 check "asoc-stat shows both ranks" bash -c "'$STAT' --socket '$(sock 0)' | grep -q '127.0.0.1:$((BASE + 1))'"
 check "asoc-stat --json" bash -c "'$STAT' --socket '$(sock 1)' --json | grep -q '\"rank\":1'"
 check_fails "asoc-stat without a daemon" "is asocd running" "$STAT" --socket "$T/none.sock"
+check "asoc-stat --prometheus" bash -c "'$STAT' --socket '$(sock 0)' --prometheus |
+    grep -qx 'asoc_world_size 2' && '$STAT' --socket '$(sock 0)' -p |
+    grep -qx '# HELP asoc_deregistrations_total RDMA memory deregistrations.'"
+# asoc-bench on the loopback pair: self, and pair with both ranks.
+check "asoc-bench --pattern self verifies its data" bash -c "
+    '$BENCH' --socket '$(sock 0)' --pattern self --size-mb 1 -i 2 -w 0 |
+    grep -q 'data verified'"
+check "asoc-bench --pattern pair on two ranks verifies its data" bash -c "
+    '$BENCH' --socket '$(sock 1)' --size-mb 1 --iterations 2 --json >'$T/b1' &
+    b=\$!
+    '$BENCH' --socket '$(sock 0)' --size-mb 1 --iterations 2 --json >'$T/b0' &&
+    wait \$b && grep -q '\"verified\":true' '$T/b1' &&
+    grep -q '\"pattern\":\"pair\"' '$T/b0'"
+check "asoc-bench --pattern bcast on two ranks verifies its data" bash -c "
+    '$BENCH' --socket '$(sock 1)' -p bcast -m 1 -i 2 >'$T/c1' &
+    b=\$!
+    '$BENCH' --socket '$(sock 0)' -p bcast -m 1 -i 2 >'$T/c0' &&
+    wait \$b && grep -q 'data verified on 1 of 1 receivers' '$T/c0'"
 
 # A peer killed with receives posted for it: they fail with "peer lost"
 # instead of waiting for a send that can no longer come.

@@ -84,10 +84,18 @@ page_names() {
 	grep -qE "(^|[[:space:]])$2 $re([[:space:]]|\$)" "$1"
 }
 
-# The long options of a CLI: its "struct option" entries.
+# The long options of a CLI: the entries of its cli_opt table ({ "name",
+# 'k' or CLI_LONG_ONLY), and those of client/cli-opt.c it takes: --help and
+# --version always, --socket, --quiet, --tag and --timeout when it says
+# CLI_COMMON_*.
 cli_options() {
-	grep -o '{ "[a-z][a-z0-9-]*", *\(no\|required\|optional\)_argument' \
-	    "$1" | sed 's/^{ "\([^"]*\)".*/\1/'
+	grep -o "{ \"[a-z][a-z0-9-]*\", *\\('.'\\|CLI_LONG_ONLY\\)" "$1" |
+	    sed 's/^{ "\([^"]*\)".*/\1/'
+	echo help
+	echo version
+	if grep -q CLI_COMMON_SOCKET "$1"; then echo socket; fi
+	if grep -q CLI_COMMON_QUIET "$1"; then echo quiet; fi
+	if grep -q CLI_COMMON_STREAM "$1"; then echo tag; echo timeout; fi
 }
 
 # The long options (and config file keys) of asocd: its conf_opts table.
@@ -145,7 +153,7 @@ if [ -f "$conf" ]; then
 	check_names asocd.conf.5 "settings of daemon/conf.c" Cm \
 	    $(daemon_options "$conf" | grep -vx config)
 fi
-for prog in asoc-send asoc-recv asoc-stat asoc-bench; do
+for prog in asoc-send asoc-recv asoc-stat asoc-bench asoc-info; do
 	src=$srcdir/client/$prog.c
 	[ -f "$src" ] || continue
 	# shellcheck disable=SC2046

@@ -1,5 +1,5 @@
 /*
- * asoc-bcast.c: asoc_bcast, a broadcast down a pipelined chain (asoc.h).
+ * libasoc-bcast.c: asoc_bcast, a broadcast down a pipelined chain (asoc.h).
  *
  * The ranks form a chain from the root: root, root + 1, ... (mod world).
  * The data goes in pieces; each rank receives piece k from its
