@@ -19,6 +19,7 @@
 #include "slurm_user.h"
 #include "proto.h"
 #include "size_parse.h"
+#include "env_get.h"
 
 extern char **environ;
 
@@ -415,17 +416,6 @@ conf_parse_text(struct conf *c, const char *text, size_t len,
 	return rc;
 }
 
-static const char *
-conf_getenv(char **env, const char *name)
-{
-	size_t n = strlen(name);
-
-	for (; env != NULL && *env != NULL; env++)
-		if (strncmp(*env, name, n) == 0 && (*env)[n] == '=')
-			return *env + n + 1;
-	return NULL;
-}
-
 void
 conf_usage(FILE *fp)
 {
@@ -560,7 +550,7 @@ conf_read_envs(struct conf *c, char **env, char *err, size_t errlen)
 	for (i = 0; i < NENVS; i++) {
 		char **sp = (char **)(void *)((char *)c + conf_envs[i].off);
 
-		if ((v = conf_getenv(env, conf_envs[i].env)) == NULL)
+		if ((v = env_get(env, conf_envs[i].env)) == NULL)
 			continue;
 		free(*sp);
 		if ((*sp = strdup(v)) == NULL) {
@@ -666,7 +656,7 @@ conf_read_env(struct conf *c, char **env, char *err, size_t errlen)
 
 	for (i = 0; i < NOPTS; i++) {
 		if (conf_opts[i].env == NULL ||
-		    (v = conf_getenv(env, conf_opts[i].env)) == NULL)
+		    (v = env_get(env, conf_opts[i].env)) == NULL)
 			continue;
 		snprintf(where, sizeof where, "$%s", conf_opts[i].env);
 		if (conf_set(c, &conf_opts[i], v, where, err, errlen) < 0)
@@ -737,7 +727,7 @@ conf_load(struct conf *c, int argc, char **argv, char **env, char *err,
 		env = environ;
 	conf_defaults(c);
 	conf_getopt_init(&g);
-	cfg = conf_getenv(env, "ASOC_CONFIG");
+	cfg = env_get(env, "ASOC_CONFIG");
 	if ((r = conf_first_pass(&g, argc, argv, &cfg, err, errlen)) !=
 	    CONF_RUN)
 		return r;

@@ -16,21 +16,17 @@
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 
+#include "env_get.h"
 #include "hostlist.h"
 #include "jobkey.h"
 
-extern char **environ;
-
+/* Unset and set-empty alike: nothing to go on. */
 static const char *
-env_get(char **env, const char *name)
+env_set(char **env, const char *name)
 {
-	size_t n = strlen(name);
-	char **e;
+	const char *v = env_get(env, name);
 
-	for (e = env != NULL ? env : environ; e != NULL && *e != NULL; e++)
-		if (strncmp(*e, name, n) == 0 && (*e)[n] == '=')
-			return (*e)[n + 1] != '\0' ? *e + n + 1 : NULL;
-	return NULL;
+	return v != NULL && *v != '\0' ? v : NULL;
 }
 
 int
@@ -204,10 +200,10 @@ fail:
 int
 slurm_user_conf(struct conf *c, char **env, char *err, size_t errlen)
 {
-	const char *job = env_get(env, "SLURM_JOB_ID");
-	const char *node = env_get(env, "SLURMD_NODENAME");
-	const char *list = env_get(env, "SLURM_JOB_NODELIST");
-	const char *home = env_get(env, "HOME");
+	const char *job = env_set(env, "SLURM_JOB_ID");
+	const char *node = env_set(env, "SLURMD_NODENAME");
+	const char *list = env_set(env, "SLURM_JOB_NODELIST");
+	const char *home = env_set(env, "HOME");
 	char dir[4096], sock[4200];
 	struct stat st;
 
@@ -228,7 +224,7 @@ slurm_user_conf(struct conf *c, char **env, char *err, size_t errlen)
 	if (c->community == NULL && (c->community = strdup(job)) == NULL)
 		goto nomem;
 	if (c->peers == NULL && job_peers(c, list, node,
-	    env_get(env, "ASOC_NODE_ADDRS"), err, errlen) < 0)
+	    env_set(env, "ASOC_NODE_ADDRS"), err, errlen) < 0)
 		return -1;
 	if (c->port_tries == 1)
 		c->port_tries = 8;
@@ -236,7 +232,7 @@ slurm_user_conf(struct conf *c, char **env, char *err, size_t errlen)
 	    key_pipe(c, home, job, err, errlen) < 0)
 		return -1;
 	if (c->socket == NULL) {
-		if (slurm_user_dir(dir, sizeof dir, env_get(env, "TMPDIR"),
+		if (slurm_user_dir(dir, sizeof dir, env_set(env, "TMPDIR"),
 		    (unsigned)geteuid(), job, node) < 0) {
 			snprintf(err, errlen, "TMPDIR is too long");
 			return -1;

@@ -6,25 +6,12 @@
  */
 #include "config.h"
 #include "slurm.h"
+#include "env_get.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-extern char **environ;
-
-static const char *
-env_get(char **env, const char *name)
-{
-	size_t n = strlen(name);
-	char **e;
-
-	for (e = env != NULL ? env : environ; e != NULL && *e != NULL; e++)
-		if (strncmp(*e, name, n) == 0 && (*e)[n] == '=')
-			return *e + n + 1;
-	return NULL;
-}
 
 static int
 all_of(const char *s, const char *set)
