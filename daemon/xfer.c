@@ -803,6 +803,8 @@ xfer_on_cts(struct conn *c, const struct proto_msg *m)
 	x->state = XS_DATA;
 	x->raddr = m->u.cts.addr;
 	x->rkey = m->u.cts.rkey;
+	TAILQ_INSERT_TAIL(&c->sendq, x, send_entry);
+	x->in_send_queue = 1;
 	c->tp->start_data(c, x);
 }
 
@@ -845,10 +847,62 @@ xfer_on_wdone(struct conn *c, const struct proto_msg *m)
 	xfer_send_ack(c, id, len, PS_OK);
 }
 
-void
-xfer_data_written(struct xfer *x)
+/* --- the sending side's scheduler --- */
+
+int
+xfer_next_chunk(struct conn *c, struct xfer_chunk *ch)
 {
-	x->state = XS_WAIT_ACK;
+	uint64_t chunk = asocd->conf->chunk_size;
+	struct xfer *x;
+	struct req *r;
+
+	memset(ch, 0, sizeof *ch);
+	if ((x = TAILQ_FIRST(&c->sendq)) == NULL)
+		return 0;
+	r = x->req;
+	ch->x = x;
+	ch->buf = r->buf;
+	ch->off = x->done;
+	ch->len = x->len - x->done;
+	if (ch->len > chunk)
+		ch->len = chunk;
+	ch->src = r->buf->base + r->off + ch->off;
+	ch->raddr = x->raddr + ch->off;
+	ch->rkey = x->rkey;
+	ch->last = ch->off + ch->len == x->len;
+	ch->more = TAILQ_NEXT(x, send_entry) != NULL;
+	return 1;
+}
+
+void
+xfer_chunk_posted(const struct xfer_chunk *ch)
+{
+	struct xfer *x = ch->x;
+	struct conn *c = x->conn;
+
+	x->done += ch->len;
+	asocd->ctr.bytes_sent += ch->len;
+	c->peer->bytes_sent += ch->len;
+	TAILQ_REMOVE(&c->sendq, x, send_entry);
+	if (x->done == x->len) {
+		x->in_send_queue = 0;
+		x->state = XS_WAIT_ACK;
+	} else
+		TAILQ_INSERT_TAIL(&c->sendq, x, send_entry);
+}
+
+void
+xfer_give_up(struct xfer *x, enum proto_status status, const char *why)
+{
+	struct conn *c = x->conn;
+	uint64_t id = x->id;
+	int to_sender = x->role == XFER_RECV;
+
+	/* After the free, as everywhere: the ABORT may find the connection
+	 * dead, and fail every transfer on it. */
+	xfer_fail(x, status, why);
+	if (c != NULL)
+		xfer_send_abort(c, id, status, to_sender);
 }
 
 void
@@ -935,6 +989,7 @@ xfer_on_data(struct conn *c, uint64_t id, uint64_t offset, uint64_t len,
 
 	*dst = NULL;
 	*xp = NULL;
+	c->rx_cur = NULL;
 	if (c->hs != HS_UP) {
 		peer_conn_lost(c, "DATA before the handshake finished");
 		return -1;
@@ -956,7 +1011,14 @@ xfer_on_data(struct conn *c, uint64_t id, uint64_t offset, uint64_t len,
 	r = x->req;
 	*dst = r->buf->base + r->off + offset;
 	*xp = x;
+	c->rx_cur = x;
 	return 0;
+}
+
+void
+xfer_data_frame_end(struct conn *c)
+{
+	c->rx_cur = NULL;
 }
 
 void
