@@ -23,9 +23,6 @@
 #define XFER_LOCAL_STEP (256u << 20)	/* bytes per turn of a local copy */
 
 static struct xfer_list xfer_hash[XFER_HASH_SIZE];
-/* RTS from each rank that wait for a receive (XFER_MAX_UNEXPECTED). */
-static uint32_t *xfer_unexpected;
-static uint32_t xfer_unexpected_ranks;
 
 #define container_of(p, type, member) \
 	((type *)(void *)((char *)(p) - offsetof(type, member)))
@@ -87,38 +84,10 @@ xfer_bind_conn(struct xfer *x, struct conn *c)
 	TAILQ_INSERT_TAIL(xfer_bucket(c, x->id), x, hash_entry);
 }
 
-/* An arrived send leaves the unexpected queue (matched, or gone). */
-static void
-xfer_unqueue(struct xfer *x)
-{
-	if (x->ms.queued && x->role == XFER_RECV &&
-	    x->peer_rank < xfer_unexpected_ranks)
-		xfer_unexpected[x->peer_rank]--;
-	match_remove_send(&asocd->match, &x->ms);
-}
-
-/* Counts x, just queued as unexpected; returns how many wait from its
- * rank now. */
-static uint32_t
-xfer_count_unexpected(struct xfer *x)
-{
-	uint32_t *n;
-
-	if (xfer_unexpected == NULL) {
-		if ((n = calloc(asocd->world, sizeof *n)) == NULL)
-			return 0;
-		xfer_unexpected = n;
-		xfer_unexpected_ranks = asocd->world;
-	}
-	if (x->peer_rank >= xfer_unexpected_ranks)
-		return 0;
-	return ++xfer_unexpected[x->peer_rank];
-}
-
 uint32_t
 xfer_unexpected_from(uint32_t rank)
 {
-	return rank < xfer_unexpected_ranks ? xfer_unexpected[rank] : 0;
+	return match_sends_from(&asocd->match, rank);
 }
 
 /* No more data for x: taken off its connection's queue of senders, so
@@ -150,7 +119,7 @@ xfer_free(struct xfer *x)
 	}
 	if (x->state == XS_WAIT_CONN)
 		peer_unwant(&asocd->peers[x->peer_rank], x);
-	xfer_unqueue(x);
+	match_remove_send(&asocd->match, &x->ms);
 	if (x->req != NULL)
 		x->req->xfer = NULL;
 	if (x->local_recv != NULL)
@@ -335,10 +304,6 @@ xfer_matched(struct xfer *x, struct req *r)
 		/* The receiver only learns the size: the message waits,
 		 * first in line, for a receive big enough. */
 		match_requeue_send(&asocd->match, &x->ms);
-		/* Back among the unexpected, so counted again: the receive
-		 * that takes it later uncounts it. */
-		if (x->role == XFER_RECV)
-			(void)xfer_count_unexpected(x);
 		xfer_req_complete(r, PS_ETRUNC, x->len, "a %llu-byte message "
 		    "from rank %u waits for a receive that large",
 		    (unsigned long long)x->len, x->peer_rank);
@@ -489,13 +454,8 @@ xfer_post_recv(struct req *r, uint32_t timeout_ms)
 	r->mr.src = r->peer;
 	r->mr.tag = r->tag;
 	ms = match_post_recv(&asocd->match, &r->mr);
-	if (ms != NULL) {
-		struct xfer *x = container_of(ms, struct xfer, ms);
-
-		if (x->role == XFER_RECV && x->peer_rank < xfer_unexpected_ranks)
-			xfer_unexpected[x->peer_rank]--;
-		xfer_matched(x, r);
-	}
+	if (ms != NULL)
+		xfer_matched(container_of(ms, struct xfer, ms), r);
 }
 
 void
@@ -771,7 +731,8 @@ xfer_on_rts(struct conn *c, const struct proto_msg *m)
 	 * that the sender hears at once (its client gets an error naming
 	 * the limit): pausing the connection instead could hold back the
 	 * very send a posted receive waits for, behind sends nobody wants. */
-	if (xfer_count_unexpected(x) > XFER_MAX_UNEXPECTED) {
+	if (match_sends_from(&asocd->match, x->peer_rank) >
+	    XFER_MAX_UNEXPECTED) {
 		log_debug("rank %u has %u unmatched sends waiting here: "
 		    "refusing transfer %llu", x->peer_rank,
 		    XFER_MAX_UNEXPECTED, (unsigned long long)x->id);
