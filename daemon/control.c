@@ -553,8 +553,7 @@ control_on_accept(evutil_socket_t lfd, short what, void *arg)
 	static struct log_limit refused;	/* any local user can cause it */
 	struct ucred cred;
 	socklen_t len = sizeof cred;
-	struct client *c;
-	int fd, sz = 1 << 20;
+	int fd;
 
 	(void)what;
 	(void)arg;
@@ -578,14 +577,22 @@ control_on_accept(evutil_socket_t lfd, short what, void *arg)
 		close(fd);
 		return;
 	}
-	if ((c = calloc(1, sizeof *c)) == NULL) {
+	if (control_client_new(fd, cred.uid, cred.pid) == NULL)
 		close(fd);
-		return;
-	}
+}
+
+struct client *
+control_client_new(int fd, uid_t uid, pid_t pid)
+{
+	struct client *c;
+	int sz = 1 << 20;
+
+	if ((c = calloc(1, sizeof *c)) == NULL)
+		return NULL;
 	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof sz);
 	c->fd = fd;
-	c->uid = cred.uid;
-	c->pid = cred.pid;
+	c->uid = uid;
+	c->pid = pid;
 	TAILQ_INIT(&c->bufs);
 	TAILQ_INIT(&c->reqs);
 	TAILQ_INIT(&c->outq);
@@ -601,15 +608,15 @@ control_on_accept(evutil_socket_t lfd, short what, void *arg)
 			event_free(c->ev_write);
 		if (c->ev_drop != NULL)
 			event_free(c->ev_drop);
-		close(fd);
 		free(c);
-		return;
+		return NULL;
 	}
 	event_add(c->ev_read, NULL);
 	TAILQ_INSERT_TAIL(&asocd->clients, c, entry);
 	asocd->nclients++;
 	log_debug("client pid %ld (uid %u) connected", (long)c->pid,
 	    (unsigned)c->uid);
+	return c;
 }
 
 /* The socket's own directory is the first gate (SO_PEERCRED is the

@@ -52,6 +52,10 @@ struct client {
 };
 
 int control_listen(const char *path, char *err, size_t errlen);
+/* A client on fd, whose credentials the caller checked (the accept
+ * path; the unit tests' socketpairs).  NULL when out of memory (fd is
+ * then still the caller's). */
+struct client *control_client_new(int fd, uid_t uid, pid_t pid);
 /* Stop taking new clients (drain) and remove the socket. */
 void control_stop(void);
 void control_shutdown(void);

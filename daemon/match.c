@@ -4,12 +4,50 @@
 #include "config.h"
 #include "match.h"
 
+#include <stdlib.h>
+#include <string.h>
+
 void
 match_init(struct match *m)
 {
 	TAILQ_INIT(&m->recvs);
 	TAILQ_INIT(&m->sends);
 	m->nrecvs = m->nsends = 0;
+	m->from = NULL;
+	m->nfrom = 0;
+}
+
+/* One more send from s->src queued; the table grows to the highest
+ * source seen (ranks are few and dense). */
+static void
+match_count_in(struct match *m, const struct match_send *s)
+{
+	uint32_t n, *p;
+
+	if (s->src == MATCH_ANY)
+		return;
+	if (s->src >= m->nfrom) {
+		n = s->src + 1 > 2 * m->nfrom ? s->src + 1 : 2 * m->nfrom;
+		if ((p = realloc(m->from, n * sizeof *p)) == NULL)
+			return;
+		memset(p + m->nfrom, 0, (n - m->nfrom) * sizeof *p);
+		m->from = p;
+		m->nfrom = n;
+	}
+	m->from[s->src]++;
+}
+
+static void
+match_count_out(struct match *m, const struct match_send *s)
+{
+	if (s->src < m->nfrom && m->from[s->src] > 0)
+		m->from[s->src]--;
+}
+
+uint32_t
+match_sends_from(const struct match *m, uint32_t src)
+{
+	return src < m->nfrom ? m->from[src] : 0;
 }
 
 static int
@@ -49,6 +87,7 @@ match_arrive(struct match *m, struct match_send *s)
 	TAILQ_INSERT_TAIL(&m->sends, s, entry);
 	s->queued = 1;
 	m->nsends++;
+	match_count_in(m, s);
 	return NULL;
 }
 
@@ -70,6 +109,7 @@ match_remove_send(struct match *m, struct match_send *s)
 	TAILQ_REMOVE(&m->sends, s, entry);
 	s->queued = 0;
 	m->nsends--;
+	match_count_out(m, s);
 }
 
 void
@@ -80,4 +120,5 @@ match_requeue_send(struct match *m, struct match_send *s)
 	TAILQ_INSERT_HEAD(&m->sends, s, entry);
 	s->queued = 1;
 	m->nsends++;
+	match_count_in(m, s);
 }

@@ -44,6 +44,8 @@ struct match {
 	TAILQ_HEAD(, match_recv) recvs;
 	TAILQ_HEAD(, match_send) sends;
 	size_t nrecvs, nsends;
+	uint32_t *from;		/* queued sends by source, nfrom sources */
+	uint32_t nfrom;
 };
 
 void match_init(struct match *m);
@@ -61,5 +63,8 @@ void match_requeue_send(struct match *m, struct match_send *s);
  * is not queued. */
 void match_remove_recv(struct match *m, struct match_recv *r);
 void match_remove_send(struct match *m, struct match_send *s);
+/* How many sends from src wait in the queue now (xfer.c bounds them per
+ * peer).  Uncounted only when memory ran out for a new source. */
+uint32_t match_sends_from(const struct match *m, uint32_t src);
 
 #endif

@@ -260,11 +260,9 @@ peer_give_up(struct peer *p, enum proto_status st, const char *why)
 
 	p->state = PROTO_PEER_FAILED;
 	snprintf(p->last_error, sizeof p->last_error, "%s", why);
-	while ((x = TAILQ_FIRST(&p->waiting)) != NULL) {
-		TAILQ_REMOVE(&p->waiting, x, wait_entry);
-		x->state = XS_RTS_SENT;	/* out of the wait list already */
+	/* xfer_fail takes each out of the list (peer_unwant). */
+	while ((x = TAILQ_FIRST(&p->waiting)) != NULL)
 		xfer_fail(x, st, why);
-	}
 }
 
 void

@@ -334,32 +334,33 @@ trdma_post_send(struct trdma_conn *rc, const uint8_t *msg, size_t len)
 /* Every RDMA_SIGNAL_EVERY-th WRITE (and the last of a burst) is
  * signalled; its completion drops the buffer references of the batch. */
 static int
-trdma_post_write(struct trdma_conn *rc, struct xfer *x, uint64_t n, int last)
+trdma_post_write(struct trdma_conn *rc, const struct xfer_chunk *ch,
+    int burst_end)
 {
-	struct req *r = x->req;
+	struct buffer *b = ch->buf;
 	char err[160];
-	struct ibv_mr *mr = trdma_conn_mr(rc, r->buf, err, sizeof err);
+	struct ibv_mr *mr = trdma_conn_mr(rc, b, err, sizeof err);
 	struct ibv_sge sge = {
-		.addr = (uintptr_t)(r->buf->base + r->off + x->done),
-		.length = (uint32_t)n, .lkey = mr != NULL ? mr->lkey : 0,
+		.addr = (uintptr_t)ch->src,
+		.length = (uint32_t)ch->len, .lkey = mr != NULL ? mr->lkey : 0,
 	};
 	struct ibv_send_wr wr = {
 		.sg_list = &sge, .num_sge = 1, .opcode = IBV_WR_RDMA_WRITE,
 	}, *bad;
-	int signal = last || rc->batch.n + 1 >= RDMA_SIGNAL_EVERY;
+	int signal = burst_end || rc->batch.n + 1 >= RDMA_SIGNAL_EVERY;
 
 	if (mr == NULL)
 		return -1;	/* registered at start_data: cannot happen */
 
 #ifdef ASOC_TEST_HOOKS
-	if (rd.fault == TH_FAULT_PAST_RANGE && x->done + n == x->len &&
-	    r->off + x->done + n < r->buf->size) {
+	if (rd.fault == TH_FAULT_PAST_RANGE && ch->last &&
+	    (size_t)(ch->src - b->base) + ch->len < b->size) {
 		log_warn("ASOC_TEST_FAULT: writing one byte past the range");
 		sge.length++;
 	}
 #endif
-	wr.wr.rdma.remote_addr = x->raddr + x->done;
-	wr.wr.rdma.rkey = x->rkey;
+	wr.wr.rdma.remote_addr = ch->raddr;
+	wr.wr.rdma.rkey = ch->rkey;
 #ifdef ASOC_TEST_HOOKS
 	if (rd.fault == TH_FAULT_FOREIGN) {
 		uint64_t a;
@@ -381,8 +382,8 @@ trdma_post_write(struct trdma_conn *rc, struct xfer *x, uint64_t n, int last)
 	}
 	if (ibv_post_send(rc->id->qp, &wr, &bad) != 0)
 		return -1;
-	buffer_ref(r->buf);
-	rc->batch.buf[rc->batch.n++] = r->buf;
+	buffer_ref(b);
+	rc->batch.buf[rc->batch.n++] = b;
 	rc->sq_used++;
 	rc->writes_inflight++;
 	if (signal) {
@@ -413,6 +414,21 @@ trdma_sq_room(const struct trdma_conn *rc, unsigned n)
 	return rc->sq_used + n <= RDMA_SQ_DEPTH;
 }
 
+/* x's last WRITE is posted: the WDONE that follows it on the queue pair
+ * tells the receiver every byte is in place. */
+static void
+trdma_queue_wdone(struct trdma_conn *rc, const struct xfer *x)
+{
+	struct proto_msg m;
+	uint8_t buf[RDMA_MSG_SIZE];
+
+	memset(&m, 0, sizeof m);
+	m.hdr.type = PT_WDONE;
+	m.hdr.id = x->id;
+	m.u.wdone.len = x->len;
+	trdma_queue(rc, buf, proto_encode(&m, buf, sizeof buf));
+}
+
 /* Moves whatever may move: queued control messages while there are
  * credits, then WRITEs within the window, then a credit-only message
  * when many receives are waiting to be announced. */
@@ -421,8 +437,7 @@ trdma_pump(struct trdma_conn *rc)
 {
 	struct conn *c = rc->c;
 	struct trdma_out *o;
-	struct xfer *x;
-	uint64_t n, chunk = asocd->conf->chunk_size;
+	struct xfer_chunk ch;
 	int progress = 1;
 
 	if (!rc->established || c->dead)
@@ -441,42 +456,21 @@ trdma_pump(struct trdma_conn *rc)
 			free(o);
 			progress = 1;
 		}
-		while ((x = TAILQ_FIRST(&c->sendq)) != NULL &&
-		    rc->writes_inflight < RDMA_WRITE_WINDOW &&
-		    trdma_sq_room(rc, 1)) {
-			int last, burst_end;
-
-			n = x->len - x->done;
-			if (n > chunk)
-				n = chunk;
-			last = x->done + n == x->len;
-			burst_end = last || TAILQ_NEXT(x, send_entry) != NULL ||
+		while (rc->writes_inflight < RDMA_WRITE_WINDOW &&
+		    trdma_sq_room(rc, 1) && xfer_next_chunk(c, &ch)) {
+			int burst_end = ch.last || ch.more ||
 			    rc->writes_inflight + 1 >= RDMA_WRITE_WINDOW ||
 			    !trdma_sq_room(rc, 2);
-			if (trdma_post_write(rc, x, n, burst_end) < 0) {
+
+			if (trdma_post_write(rc, &ch, burst_end) < 0) {
 				peer_conn_lost(c, "ibv_post_send (WRITE): %s",
 				    strerror(errno));
 				return;
 			}
-			x->done += n;
-			asocd->ctr.bytes_sent += n;
-			c->peer->bytes_sent += n;
+			xfer_chunk_posted(&ch);
 			progress = 1;
-			TAILQ_REMOVE(&c->sendq, x, send_entry);
-			if (last) {
-				struct proto_msg m;
-				uint8_t buf[RDMA_MSG_SIZE];
-
-				x->in_send_queue = 0;
-				xfer_data_written(x);
-				memset(&m, 0, sizeof m);
-				m.hdr.type = PT_WDONE;
-				m.hdr.id = x->id;
-				m.u.wdone.len = x->len;
-				trdma_queue(rc, buf, proto_encode(&m, buf,
-				    sizeof buf));
-			} else	/* chunks of all transfers take turns */
-				TAILQ_INSERT_TAIL(&c->sendq, x, send_entry);
+			if (ch.last)
+				trdma_queue_wdone(rc, ch.x);
 		}
 		if (TAILQ_EMPTY(&rc->outq) && rc->to_return >= RDMA_RING / 2 &&
 		    rc->credits >= 1 && rc->nsend_free > 0 &&
@@ -630,11 +624,10 @@ trdma_release(struct conn *c, struct xfer *x)
 	struct trdma_grant *g = x->tp_priv;
 
 #ifdef ASOC_TEST_HOOKS
+	/* Only xfer_free releases a sender, once. */
 	if (rd.fault == TH_FAULT_AFTER_DONE && x->role == XFER_SEND &&
-	    x->state == XS_WAIT_ACK && x->len > 0 && x->req == NULL) {
+	    x->state == XS_WAIT_ACK && x->len > 0 && x->req == NULL)
 		trdma_probe_after_done(c, x);
-		x->state = XS_DATA;	/* once */
-	}
 #endif
 	if (g == NULL)
 		return;
@@ -659,19 +652,12 @@ trdma_start_data(struct conn *c, struct xfer *x)
 {
 	char err[PROTO_MSG_MAX];
 
+	/* x is queued (xfer_on_cts): registered here, so that its WRITEs
+	 * never fail for want of a local key. */
 	if (trdma_conn_mr(c->priv, x->req->buf, err, sizeof err) == NULL) {
-		struct proto_msg m;
-
-		memset(&m, 0, sizeof m);
-		m.hdr.type = PT_ABORT;
-		m.hdr.id = x->id;
-		m.u.abort.status = PS_ENOMEM;
-		c->tp->send_ctl(c, &m);
-		xfer_fail(x, PS_ENOMEM, err);
+		xfer_give_up(x, PS_ENOMEM, err);
 		return;
 	}
-	TAILQ_INSERT_TAIL(&c->sendq, x, send_entry);
-	x->in_send_queue = 1;
 	trdma_pump(c->priv);
 }
 

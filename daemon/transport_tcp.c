@@ -197,56 +197,43 @@ tcp_unref_chunk(const void *data, size_t len, void *arg)
 	buffer_unref(arg);
 }
 
-/* Queue DATA frames while the output is short, round-robin over the
- * transfers with data left. */
+/* Queue DATA frames while the output is short; xfer's scheduler says
+ * which (chunks of all transfers take turns). */
 static void
 tcp_fill(struct tcp_conn *tc)
 {
 	struct conn *c = tc->c;
-	size_t chunk = asocd->conf->chunk_size, high = 2 * chunk;
+	size_t high = 2 * asocd->conf->chunk_size;
 	uint8_t hdr[PROTO_HDR_LEN + PROTO_DATA_LEN];
+	struct xfer_chunk ch;
 	struct proto_msg m;
-	struct xfer *x;
-	struct req *r;
-	uint64_t n;
 
 	while (evbuffer_get_length(tc->out) < high &&
-	    (x = TAILQ_FIRST(&c->sendq)) != NULL) {
-		r = x->req;
-		n = x->len - x->done;
-		if (n > chunk)
-			n = chunk;
+	    xfer_next_chunk(c, &ch)) {
 		memset(&m, 0, sizeof m);
 		m.hdr.type = PT_DATA;
-		m.hdr.id = x->id;
-		m.u.data.offset = x->done;
-		m.payload_len = (size_t)n;
+		m.hdr.id = ch.x->id;
+		m.u.data.offset = ch.off;
+		m.payload_len = (size_t)ch.len;
 		if (proto_encode(&m, hdr, sizeof hdr) != sizeof hdr) {
 			/* Nothing sane to send (a grant of 0 bytes, say):
 			 * never the stack's bytes in place of a header. */
 			peer_conn_lost(c, "cannot frame %llu bytes at offset "
 			    "%llu of transfer %llu as DATA",
-			    (unsigned long long)n, (unsigned long long)x->done,
-			    (unsigned long long)x->id);
+			    (unsigned long long)ch.len,
+			    (unsigned long long)ch.off,
+			    (unsigned long long)ch.x->id);
 			return;
 		}
-		buffer_ref(r->buf);
+		buffer_ref(ch.buf);
 		if (evbuffer_add(tc->out, hdr, sizeof hdr) < 0 ||
-		    evbuffer_add_reference(tc->out, r->buf->base + r->off +
-		    x->done, (size_t)n, tcp_unref_chunk, r->buf) < 0) {
-			buffer_unref(r->buf);
+		    evbuffer_add_reference(tc->out, ch.src, (size_t)ch.len,
+		    tcp_unref_chunk, ch.buf) < 0) {
+			buffer_unref(ch.buf);
 			peer_conn_lost(c, "out of memory queueing data");
 			return;
 		}
-		x->done += n;
-		asocd->ctr.bytes_sent += n;
-		c->peer->bytes_sent += n;
-		TAILQ_REMOVE(&c->sendq, x, send_entry);
-		if (x->done == x->len) {
-			x->in_send_queue = 0;
-			xfer_data_written(x);
-		} else
-			TAILQ_INSERT_TAIL(&c->sendq, x, send_entry);
+		xfer_chunk_posted(&ch);
 	}
 }
 
@@ -301,11 +288,11 @@ tcp_send_ctl(struct conn *c, struct proto_msg *m)
 		tcp_flush(tc);
 }
 
+/* x is queued (xfer_on_cts): the writer takes its chunks in turn. */
 static void
 tcp_start_data(struct conn *c, struct xfer *x)
 {
-	TAILQ_INSERT_TAIL(&c->sendq, x, send_entry);
-	x->in_send_queue = 1;
+	(void)x;
 	tcp_flush(c->priv);
 }
 
@@ -552,7 +539,6 @@ tcp_rx_data(struct tcp_conn *tc)
 	if (xfer_on_data(tc->c, tc->hdr.id, m.u.data.offset, m.payload_len,
 	    &tc->dst, &x) < 0)
 		return -1;
-	tc->c->rx_cur = x;
 	tc->pay_left = m.payload_len;
 	tc->rx = RX_PAYLOAD;
 	return 0;
@@ -595,7 +581,7 @@ tcp_rx_payload(struct tcp_conn *tc, size_t *budget)
 		}
 		*budget -= (size_t)n;
 	}
-	c->rx_cur = NULL;
+	xfer_data_frame_end(c);
 	tc->rx = RX_HDR;
 	tc->have = 0;
 	return 1;

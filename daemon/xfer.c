@@ -23,9 +23,6 @@
 #define XFER_LOCAL_STEP (256u << 20)	/* bytes per turn of a local copy */
 
 static struct xfer_list xfer_hash[XFER_HASH_SIZE];
-/* RTS from each rank that wait for a receive (XFER_MAX_UNEXPECTED). */
-static uint32_t *xfer_unexpected;
-static uint32_t xfer_unexpected_ranks;
 
 #define container_of(p, type, member) \
 	((type *)(void *)((char *)(p) - offsetof(type, member)))
@@ -87,38 +84,10 @@ xfer_bind_conn(struct xfer *x, struct conn *c)
 	TAILQ_INSERT_TAIL(xfer_bucket(c, x->id), x, hash_entry);
 }
 
-/* An arrived send leaves the unexpected queue (matched, or gone). */
-static void
-xfer_unqueue(struct xfer *x)
-{
-	if (x->ms.queued && x->role == XFER_RECV &&
-	    x->peer_rank < xfer_unexpected_ranks)
-		xfer_unexpected[x->peer_rank]--;
-	match_remove_send(&asocd->match, &x->ms);
-}
-
-/* Counts x, just queued as unexpected; returns how many wait from its
- * rank now. */
-static uint32_t
-xfer_count_unexpected(struct xfer *x)
-{
-	uint32_t *n;
-
-	if (xfer_unexpected == NULL) {
-		if ((n = calloc(asocd->world, sizeof *n)) == NULL)
-			return 0;
-		xfer_unexpected = n;
-		xfer_unexpected_ranks = asocd->world;
-	}
-	if (x->peer_rank >= xfer_unexpected_ranks)
-		return 0;
-	return ++xfer_unexpected[x->peer_rank];
-}
-
 uint32_t
 xfer_unexpected_from(uint32_t rank)
 {
-	return rank < xfer_unexpected_ranks ? xfer_unexpected[rank] : 0;
+	return match_sends_from(&asocd->match, rank);
 }
 
 /* No more data for x: taken off its connection's queue of senders, so
@@ -149,7 +118,7 @@ xfer_free(struct xfer *x)
 	}
 	if (x->state == XS_WAIT_CONN)
 		peer_unwant(&asocd->peers[x->peer_rank], x);
-	xfer_unqueue(x);
+	match_remove_send(&asocd->match, &x->ms);
 	if (x->req != NULL)
 		x->req->xfer = NULL;
 	if (x->local_recv != NULL)
@@ -334,10 +303,6 @@ xfer_matched(struct xfer *x, struct req *r)
 		/* The receiver only learns the size: the message waits,
 		 * first in line, for a receive big enough. */
 		match_requeue_send(&asocd->match, &x->ms);
-		/* Back among the unexpected, so counted again: the receive
-		 * that takes it later uncounts it. */
-		if (x->role == XFER_RECV)
-			(void)xfer_count_unexpected(x);
 		xfer_req_complete(r, PS_ETRUNC, x->len, "a %llu-byte message "
 		    "from rank %u waits for a receive that large",
 		    (unsigned long long)x->len, x->peer_rank);
@@ -488,13 +453,8 @@ xfer_post_recv(struct req *r, uint32_t timeout_ms)
 	r->mr.src = r->peer;
 	r->mr.tag = r->tag;
 	ms = match_post_recv(&asocd->match, &r->mr);
-	if (ms != NULL) {
-		struct xfer *x = container_of(ms, struct xfer, ms);
-
-		if (x->role == XFER_RECV && x->peer_rank < xfer_unexpected_ranks)
-			xfer_unexpected[x->peer_rank]--;
-		xfer_matched(x, r);
-	}
+	if (ms != NULL)
+		xfer_matched(container_of(ms, struct xfer, ms), r);
 }
 
 void
@@ -769,7 +729,8 @@ xfer_on_rts(struct conn *c, const struct proto_msg *m)
 	 * that the sender hears at once (its client gets an error naming
 	 * the limit): pausing the connection instead could hold back the
 	 * very send a posted receive waits for, behind sends nobody wants. */
-	if (xfer_count_unexpected(x) > XFER_MAX_UNEXPECTED) {
+	if (match_sends_from(&asocd->match, x->peer_rank) >
+	    XFER_MAX_UNEXPECTED) {
 		log_debug("rank %u has %u unmatched sends waiting here: "
 		    "refusing transfer %llu", x->peer_rank,
 		    XFER_MAX_UNEXPECTED, (unsigned long long)x->id);
@@ -801,6 +762,8 @@ xfer_on_cts(struct conn *c, const struct proto_msg *m)
 	x->state = XS_DATA;
 	x->raddr = m->u.cts.addr;
 	x->rkey = m->u.cts.rkey;
+	TAILQ_INSERT_TAIL(&c->sendq, x, send_entry);
+	x->in_send_queue = 1;
 	transport_start_data(c, x);
 }
 
@@ -842,10 +805,62 @@ xfer_on_wdone(struct conn *c, const struct proto_msg *m)
 	xfer_send_ack(c, id, len, PS_OK);
 }
 
-void
-xfer_data_written(struct xfer *x)
+/* --- the sending side's scheduler --- */
+
+int
+xfer_next_chunk(struct conn *c, struct xfer_chunk *ch)
 {
-	x->state = XS_WAIT_ACK;
+	uint64_t chunk = asocd->conf->chunk_size;
+	struct xfer *x;
+	struct req *r;
+
+	memset(ch, 0, sizeof *ch);
+	if ((x = TAILQ_FIRST(&c->sendq)) == NULL)
+		return 0;
+	r = x->req;
+	ch->x = x;
+	ch->buf = r->buf;
+	ch->off = x->done;
+	ch->len = x->len - x->done;
+	if (ch->len > chunk)
+		ch->len = chunk;
+	ch->src = r->buf->base + r->off + ch->off;
+	ch->raddr = x->raddr + ch->off;
+	ch->rkey = x->rkey;
+	ch->last = ch->off + ch->len == x->len;
+	ch->more = TAILQ_NEXT(x, send_entry) != NULL;
+	return 1;
+}
+
+void
+xfer_chunk_posted(const struct xfer_chunk *ch)
+{
+	struct xfer *x = ch->x;
+	struct conn *c = x->conn;
+
+	x->done += ch->len;
+	asocd->ctr.bytes_sent += ch->len;
+	c->peer->bytes_sent += ch->len;
+	TAILQ_REMOVE(&c->sendq, x, send_entry);
+	if (x->done == x->len) {
+		x->in_send_queue = 0;
+		x->state = XS_WAIT_ACK;
+	} else
+		TAILQ_INSERT_TAIL(&c->sendq, x, send_entry);
+}
+
+void
+xfer_give_up(struct xfer *x, enum proto_status status, const char *why)
+{
+	struct conn *c = x->conn;
+	uint64_t id = x->id;
+	int to_sender = x->role == XFER_RECV;
+
+	/* After the free, as everywhere: the ABORT may find the connection
+	 * dead, and fail every transfer on it. */
+	xfer_fail(x, status, why);
+	if (c != NULL)
+		xfer_send_abort(c, id, status, to_sender);
 }
 
 void
@@ -932,6 +947,7 @@ xfer_on_data(struct conn *c, uint64_t id, uint64_t offset, uint64_t len,
 
 	*dst = NULL;
 	*xp = NULL;
+	c->rx_cur = NULL;
 	if (!c->up) {
 		peer_conn_lost(c, "DATA before the handshake finished");
 		return -1;
@@ -953,7 +969,14 @@ xfer_on_data(struct conn *c, uint64_t id, uint64_t offset, uint64_t len,
 	r = x->req;
 	*dst = r->buf->base + r->off + offset;
 	*xp = x;
+	c->rx_cur = x;
 	return 0;
+}
+
+void
+xfer_data_frame_end(struct conn *c)
+{
+	c->rx_cur = NULL;
 }
 
 void

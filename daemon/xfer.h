@@ -121,12 +121,44 @@ void xfer_on_ack(struct conn *c, const struct proto_msg *m);
 void xfer_on_abort(struct conn *c, const struct proto_msg *m);
 /* One-sided transports: the sender's WRITEs have all been placed. */
 void xfer_on_wdone(struct conn *c, const struct proto_msg *m);
-/* DATA: where the payload goes, or NULL to discard it.  Returns -1 when
- * the frame is a protocol violation (drop the connection). */
+/* DATA: where the payload goes, or NULL to discard it; the receiver it
+ * fills becomes c->rx_cur (NULL again if it goes meanwhile).  Returns -1
+ * when the frame is a protocol violation (drop the connection). */
 int xfer_on_data(struct conn *c, uint64_t id, uint64_t offset, uint64_t len,
     uint8_t **dst, struct xfer **x);
 /* n bytes of payload have landed in x. */
 void xfer_data_landed(struct xfer *x, uint64_t n);
+/* The DATA frame being read on c is over: c->rx_cur is cleared. */
+void xfer_data_frame_end(struct conn *c);
+
+/*
+ * The sending side's scheduler, one for every transport.  xfer_on_cts
+ * queues the sender on its connection (c->sendq) and calls start_data;
+ * the transport then asks for chunks while it has room, posts each (a
+ * DATA frame, an RDMA WRITE) and reports it posted.  Chunks of all the
+ * transfers on a connection take turns, so a large one never blocks the
+ * others.
+ */
+struct xfer_chunk {
+	struct xfer *x;
+	struct buffer *buf;	/* the sender's (to reference in flight) */
+	uint8_t *src;		/* the chunk's first byte in buf */
+	uint64_t off, len;	/* where in the transfer, how much */
+	uint64_t raddr;		/* one-sided: where it goes (grant + off) */
+	uint32_t rkey;
+	int last;		/* the transfer's last chunk */
+	int more;		/* another transfer waits behind this one */
+};
+/* The next chunk to send on c (at most --chunk-size bytes): 1, or 0 when
+ * no sender on c has data left.  Nothing changes until xfer_chunk_posted. */
+int xfer_next_chunk(struct conn *c, struct xfer_chunk *ch);
+/* The chunk xfer_next_chunk gave is on its way: it counts as sent, and
+ * its transfer goes to the back of the line (or, if it was the last, to
+ * waiting for the ACK). */
+void xfer_chunk_posted(const struct xfer_chunk *ch);
+/* The transport cannot carry x (start_data failed): x fails here with
+ * status and why, and the peer is told (ABORT). */
+void xfer_give_up(struct xfer *x, enum proto_status status, const char *why);
 /* The connection is usable: post the transfers that waited for it. */
 void xfer_conn_ready(struct xfer *x, struct conn *c);
 /* The connection died: everything on it fails with status. */
@@ -138,7 +170,5 @@ void xfer_peer_lost(uint32_t rank, const char *why);
 void xfer_fail(struct xfer *x, enum proto_status status, const char *why);
 /* SIGTERM: give up everything not yet matched; the rest may finish. */
 void xfer_drain(void);
-/* The sender finished writing x's data (queued to the wire). */
-void xfer_data_written(struct xfer *x);
 
 #endif

@@ -126,13 +126,38 @@ START_TEST(remove_is_idempotent)
 	ck_assert_uint_eq(m.nsends, 0);
 }
 END_TEST
+/* Queued sends are counted by source (xfer.c bounds them per peer):
+ * whichever way one leaves the queue, it leaves the count. */
+START_TEST(counted_by_source)
+{
+	struct match_send a = mk_send(3, 1), b = mk_send(3, 2), c = mk_send(1, 1);
+	struct match_recv r = mk_recv(3, 2);
+
+	ck_assert_uint_eq(match_sends_from(&m, 3), 0);
+	ck_assert_ptr_null(match_arrive(&m, &a));
+	ck_assert_ptr_null(match_arrive(&m, &b));
+	ck_assert_ptr_null(match_arrive(&m, &c));
+	ck_assert_uint_eq(match_sends_from(&m, 3), 2);
+	ck_assert_uint_eq(match_sends_from(&m, 1), 1);
+	ck_assert_uint_eq(match_sends_from(&m, 7), 0);
+	ck_assert_ptr_eq(match_post_recv(&m, &r), &b);
+	ck_assert_uint_eq(match_sends_from(&m, 3), 1);
+	match_requeue_send(&m, &b);
+	ck_assert_uint_eq(match_sends_from(&m, 3), 2);
+	match_remove_send(&m, &a);
+	match_remove_send(&m, &a);
+	ck_assert_uint_eq(match_sends_from(&m, 3), 1);
+	match_remove_send(&m, &c);
+	ck_assert_uint_eq(match_sends_from(&m, 1), 0);
+}
+END_TEST
 
 static Suite *
 match_suite(void)
 {
 	return check_suite("match", "core", setup, NULL, 10,
 	    CHECK_TESTS(recv_first, send_first, tag_and_source_must_agree,
-	    any_source, no_overtaking, remove_is_idempotent));
+	    any_source, no_overtaking, remove_is_idempotent, counted_by_source));
 }
 
 int

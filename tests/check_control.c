@@ -1,0 +1,336 @@
+/*
+ * check_control.c: the local control protocol as control.c handles it,
+ * without a daemon: a client on one end of a socketpair (the test holds
+ * the other), the transports mocked (mock-transport.h).  HELLO, REG,
+ * SEND/RECV, CANCEL and FREE, and what gets a client dropped.
+ */
+#include "config.h"
+
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "mock-transport.h"
+
+static int cfd;
+static struct client *cl;
+
+static void
+setup(void)
+{
+	mock_daemon_start(3, 0, 0);
+	cl = mock_client(&cfd, 0);
+}
+
+/* Sends m (with passfd when not -1) as the client, and lets asocd read
+ * it. */
+static void
+say(uint16_t type, uint64_t id, struct proto_msg *m, int passfd)
+{
+	uint8_t buf[PROTO_HDR_LEN + PROTO_MAX_FIXED];
+	union {
+		struct cmsghdr align;
+		char space[CMSG_SPACE(sizeof(int))];
+	} cbuf;
+	struct iovec iov;
+	struct msghdr mh;
+	struct cmsghdr *cm;
+	size_t n;
+
+	m->hdr.type = type;
+	m->hdr.id = id;
+	n = proto_encode(m, buf, sizeof buf);
+	ck_assert_uint_gt(n, 0);
+	iov.iov_base = buf;
+	iov.iov_len = n;
+	memset(&mh, 0, sizeof mh);
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	if (passfd >= 0) {
+		memset(&cbuf, 0, sizeof cbuf);
+		mh.msg_control = cbuf.space;
+		mh.msg_controllen = sizeof cbuf.space;
+		cm = CMSG_FIRSTHDR(&mh);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(cm), &passfd, sizeof(int));
+	}
+	ck_assert_int_eq(sendmsg(cfd, &mh, 0), (ssize_t)n);
+	mock_loop();
+}
+
+static void
+hello(void)
+{
+	struct proto_msg m;
+
+	memset(&m, 0, sizeof m);
+	m.u.l_hello.version = PROTO_VERSION;
+	m.u.l_hello.pid = (uint32_t)getpid();
+	say(PT_L_HELLO, 0, &m, -1);
+	ck_assert_int_eq(mock_reply(cfd, 0, &m), 1);
+	ck_assert_uint_eq(m.hdr.type, PT_L_WELCOME);
+}
+
+static int
+done_status(uint64_t id, struct proto_msg *m)
+{
+	if (!mock_reply(cfd, id, m))
+		return -1;
+	ck_assert_uint_eq(m->hdr.type, PT_L_DONE);
+	return (int)m->u.l_done.status;
+}
+
+/* 1 when asocd has closed its end (the client was dropped). */
+static int
+dropped(void)
+{
+	uint8_t b[PROTO_HDR_LEN + PROTO_MAX_FIXED];
+	ssize_t n;
+
+	mock_loop();
+	while ((n = recv(cfd, b, sizeof b, MSG_DONTWAIT)) > 0)
+		;
+	return n == 0;
+}
+
+/* A registered buffer of size bytes: its id. */
+static uint64_t
+reg(size_t size)
+{
+	struct proto_msg m;
+	int fd;
+
+	fd = memfd_create("check", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(ftruncate(fd, (off_t)size), 0);
+	ck_assert_int_eq(fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW),
+	    0);
+	memset(&m, 0, sizeof m);
+	m.u.l_reg.size = size;
+	say(PT_L_REG, 50, &m, fd);
+	close(fd);
+	ck_assert_msg(done_status(50, &m) == PS_OK, "L_REG: %s",
+	    m.u.l_done.msg);
+	ck_assert_uint_ne(m.u.l_done.len, 0);
+	return m.u.l_done.len;
+}
+
+static void
+xfer(uint16_t type, uint64_t id, uint64_t buf, uint64_t off, uint64_t len,
+    uint32_t peer)
+{
+	struct proto_msg m;
+
+	memset(&m, 0, sizeof m);
+	m.u.l_xfer.buf_id = buf;
+	m.u.l_xfer.offset = off;
+	m.u.l_xfer.len = len;
+	m.u.l_xfer.tag = 8;
+	m.u.l_xfer.peer = peer;
+	say(type, id, &m, -1);
+}
+
+START_TEST(hello_is_welcomed)
+{
+	struct proto_msg m;
+
+	memset(&m, 0, sizeof m);
+	m.u.l_hello.version = PROTO_VERSION;
+	say(PT_L_HELLO, 0, &m, -1);
+	ck_assert_int_eq(mock_reply(cfd, 0, &m), 1);
+	ck_assert_uint_eq(m.hdr.type, PT_L_WELCOME);
+	ck_assert_uint_eq(m.u.l_welcome.rank, 0);
+	ck_assert_uint_eq(m.u.l_welcome.world, 3);
+	ck_assert_uint_eq(m.u.l_welcome.chunk_size, asocd->conf->chunk_size);
+	ck_assert_int_eq(dropped(), 0);
+}
+END_TEST
+
+START_TEST(other_version_is_told_and_dropped)
+{
+	struct proto_msg m;
+
+	memset(&m, 0, sizeof m);
+	m.u.l_hello.version = PROTO_VERSION + 1;
+	say(PT_L_HELLO, 0, &m, -1);
+	ck_assert_int_eq(done_status(0, &m), PS_EPROTO);
+	ck_assert_ptr_nonnull(strstr(m.u.l_done.msg, "version"));
+	ck_assert_int_eq(dropped(), 1);
+}
+END_TEST
+
+START_TEST(request_before_hello_is_dropped)
+{
+	xfer(PT_L_RECV, 1, 1, 0, 10, 0);
+	ck_assert_int_eq(dropped(), 1);
+}
+END_TEST
+
+START_TEST(local_send_and_receive)
+{
+	struct proto_msg m;
+	uint64_t a, b;
+
+	hello();
+	a = reg(8192);
+	b = reg(8192);
+	ck_assert_uint_ne(a, b);
+	xfer(PT_L_RECV, 1, b, 0, 8192, 0);
+	xfer(PT_L_SEND, 2, a, 4096, 4096, 0);
+	mock_loop();
+	ck_assert_int_eq(done_status(1, &m), PS_OK);
+	ck_assert_uint_eq(m.u.l_done.len, 4096);
+	ck_assert_uint_eq(m.u.l_done.tag, 8);
+	ck_assert_int_eq(done_status(2, &m), PS_OK);
+}
+END_TEST
+
+START_TEST(unknown_buffer)
+{
+	struct proto_msg m;
+
+	hello();
+	xfer(PT_L_SEND, 1, 999, 0, 10, 0);
+	ck_assert_int_eq(done_status(1, &m), PS_EINVAL);
+	ck_assert_ptr_nonnull(strstr(m.u.l_done.msg, "register"));
+	ck_assert_int_eq(dropped(), 0);
+}
+END_TEST
+
+START_TEST(range_outside_the_buffer)
+{
+	struct proto_msg m;
+	uint64_t a;
+
+	hello();
+	a = reg(4096);
+	xfer(PT_L_SEND, 1, a, 4000, 100, 0);
+	ck_assert_int_eq(done_status(1, &m), PS_EINVAL);
+	ck_assert_uint_eq(cl->nreqs, 0);
+}
+END_TEST
+
+START_TEST(reused_request_id_is_dropped)
+{
+	uint64_t a;
+
+	hello();
+	a = reg(4096);
+	xfer(PT_L_RECV, 1, a, 0, 10, 0);
+	xfer(PT_L_RECV, 1, a, 0, 10, 0);
+	ck_assert_int_eq(dropped(), 1);
+}
+END_TEST
+
+START_TEST(cancel)
+{
+	struct proto_msg m;
+	uint64_t a;
+
+	hello();
+	a = reg(4096);
+	xfer(PT_L_RECV, 1, a, 0, 10, 2);
+	ck_assert_int_eq(done_status(1, &m), -1);
+	memset(&m, 0, sizeof m);
+	m.u.l_cancel.req_id = 1;
+	say(PT_L_CANCEL, 2, &m, -1);
+	ck_assert_int_eq(done_status(1, &m), PS_ECANCELLED);
+	ck_assert_uint_eq(cl->nreqs, 0);
+}
+END_TEST
+
+START_TEST(free_cancels_what_uses_the_buffer)
+{
+	struct proto_msg m;
+	uint64_t a, b;
+
+	hello();
+	a = reg(4096);
+	b = reg(4096);
+	xfer(PT_L_RECV, 1, a, 0, 10, 2);
+	xfer(PT_L_RECV, 2, b, 0, 10, 2);
+	memset(&m, 0, sizeof m);
+	m.u.l_free.buf_id = a;
+	say(PT_L_FREE, 3, &m, -1);
+	ck_assert_int_eq(done_status(1, &m), PS_ECANCELLED);
+	ck_assert_int_eq(done_status(3, &m), PS_OK);
+	ck_assert_int_eq(done_status(2, &m), -1);
+	ck_assert_uint_eq(cl->nbufs, 1);
+}
+END_TEST
+
+START_TEST(fd_with_another_message_is_dropped)
+{
+	struct proto_msg m;
+	int fd = memfd_create("check", MFD_CLOEXEC);
+
+	hello();
+	memset(&m, 0, sizeof m);
+	m.u.l_free.buf_id = 1;
+	say(PT_L_FREE, 3, &m, fd);
+	close(fd);
+	ck_assert_int_eq(dropped(), 1);
+}
+END_TEST
+
+/* A client that leaves gives up its transfers: the peer is told. */
+START_TEST(leaving_cancels_transfers)
+{
+	struct conn *c = mock_conn_up(&mock_twosided, 1);
+	const struct proto_msg *rts;
+	uint64_t a;
+
+	hello();
+	a = reg(4096);
+	xfer(PT_L_SEND, 1, a, 0, 100, 1);
+	ck_assert_ptr_nonnull(rts = mock_ctl_last(c, PT_RTS));
+	close(cfd);
+	mock_loop();
+	ck_assert_ptr_nonnull(mock_ctl_last(c, PT_ABORT));
+	ck_assert_uint_eq(mock_ctl_last(c, PT_ABORT)->hdr.id, rts->hdr.id);
+	ck_assert_uint_eq(asocd->xfers_active, 0);
+	ck_assert_uint_eq(asocd->nclients, 0);
+}
+END_TEST
+
+static Suite *
+control_suite(void)
+{
+	Suite *s = suite_create("control");
+	TCase *tc = tcase_create("core");
+
+	tcase_add_checked_fixture(tc, setup, NULL);
+	tcase_set_timeout(tc, 20);
+	tcase_add_test(tc, hello_is_welcomed);
+	tcase_add_test(tc, other_version_is_told_and_dropped);
+	tcase_add_test(tc, request_before_hello_is_dropped);
+	tcase_add_test(tc, local_send_and_receive);
+	tcase_add_test(tc, unknown_buffer);
+	tcase_add_test(tc, range_outside_the_buffer);
+	tcase_add_test(tc, reused_request_id_is_dropped);
+	tcase_add_test(tc, cancel);
+	tcase_add_test(tc, free_cancels_what_uses_the_buffer);
+	tcase_add_test(tc, fd_with_another_message_is_dropped);
+	tcase_add_test(tc, leaving_cancels_transfers);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner *sr = srunner_create(control_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

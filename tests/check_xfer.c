@@ -1,0 +1,582 @@
+/*
+ * check_xfer.c: xfer.c without sockets (mock-transport.h): matching,
+ * chunking and the scheduler's turns, the receiving side's checks,
+ * deadlines, peer loss, cancellation and the one-sided fence.
+ *
+ * We are rank 0 of three; the test plays rank 1, feeding its messages in
+ * and reading what the mock transport was asked to send.
+ */
+#include "config.h"
+
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "mock-transport.h"
+
+#define CHUNK 4096
+
+static int cfd;			/* the test's end of the client's socket */
+static struct client *cl;
+
+static void
+setup_twosided(void)
+{
+	mock_daemon_start(3, CHUNK, 0);
+	cl = mock_client(&cfd, 1);
+}
+
+static void
+setup_onesided(void)
+{
+	mock_daemon_start(3, CHUNK, 1);
+	cl = mock_client(&cfd, 1);
+}
+
+/* The status of request id's reply; -1 when there is none yet. */
+static int
+done_status(uint64_t id)
+{
+	struct proto_msg m;
+
+	if (!mock_reply(cfd, id, &m))
+		return -1;
+	ck_assert_uint_eq(m.hdr.type, PT_L_DONE);
+	return (int)m.u.l_done.status;
+}
+
+static void
+rts(struct conn *c, uint64_t id, uint64_t tag, uint64_t len)
+{
+	struct proto_msg m;
+
+	memset(&m, 0, sizeof m);
+	m.u.rts.tag = tag;
+	m.u.rts.len = len;
+	m.u.rts.src_rank = 1;
+	mock_from_peer(c, PT_RTS, id, &m);
+}
+
+static void
+cts(struct conn *c, uint64_t id, uint64_t len)
+{
+	struct proto_msg m;
+
+	memset(&m, 0, sizeof m);
+	m.u.cts.recv_id = id;
+	m.u.cts.len = len;
+	mock_from_peer(c, PT_CTS, id, &m);
+}
+
+static void
+ack(struct conn *c, uint64_t id, uint64_t len)
+{
+	struct proto_msg m;
+
+	memset(&m, 0, sizeof m);
+	m.u.ack.status = PS_OK;
+	m.u.ack.len = len;
+	mock_from_peer(c, PT_ACK, id, &m);
+}
+
+/* Our send of len bytes to rank 1 on c, up to its RTS: its transfer id. */
+static uint64_t
+send_to_1(struct conn *c, uint64_t req, struct buffer *b, uint64_t len)
+{
+	const struct proto_msg *m;
+
+	mock_post(cl, REQ_SEND, req, b, 0, len, 1, 9, 0);
+	m = mock_ctl_last(c, PT_RTS);
+	ck_assert_ptr_nonnull(m);
+	ck_assert_uint_eq(m->u.rts.len, len);
+	return m->hdr.id;
+}
+
+START_TEST(local_copy)
+{
+	struct buffer *s = mock_buffer(cl, 10000, 0xab);
+	struct buffer *r = mock_buffer(cl, 10000, 0);
+
+	mock_post(cl, REQ_RECV, 1, r, 0, 10000, 0, 4, 0);
+	ck_assert_int_eq(done_status(1), -1);
+	mock_post(cl, REQ_SEND, 2, s, 0, 10000, 0, 4, 0);
+	mock_loop();
+	ck_assert_int_eq(done_status(1), PS_OK);
+	ck_assert_int_eq(done_status(2), PS_OK);
+	ck_assert_uint_eq(r->base[0], 0xab);
+	ck_assert_uint_eq(r->base[9999], 0xab);
+	ck_assert_uint_eq(asocd->xfers_active, 0);
+}
+END_TEST
+
+START_TEST(rts_waits_for_its_receive)
+{
+	struct conn *c = mock_conn_up(&mock_twosided, 1);
+	struct buffer *b = mock_buffer(cl, 100, 0);
+	const struct proto_msg *m;
+
+	rts(c, 77, 5, 100);
+	ck_assert_uint_eq(xfer_unexpected_from(1), 1);
+	mock_post(cl, REQ_RECV, 1, b, 0, 100, 1, 6, 0);	/* other tag */
+	ck_assert_uint_eq(mock_ctl_count(PT_CTS), 0);
+	mock_post(cl, REQ_RECV, 2, b, 0, 100, MATCH_ANY, 5, 0);
+	m = mock_ctl_last(c, PT_CTS);
+	ck_assert_ptr_nonnull(m);
+	ck_assert_uint_eq(m->hdr.id, 77);
+	ck_assert_uint_eq(m->u.cts.recv_id, 77);
+	ck_assert_uint_eq(m->u.cts.len, 100);
+	ck_assert_uint_eq(mock_ctl_count(PT_CTS), 1);
+	ck_assert_uint_eq(xfer_unexpected_from(1), 0);
+}
+END_TEST
+
+START_TEST(receive_waits_for_its_rts)
+{
+	struct conn *c = mock_conn_up(&mock_twosided, 1);
+	struct buffer *b = mock_buffer(cl, 100, 0);
+
+	mock_post(cl, REQ_RECV, 1, b, 0, 100, 1, 5, 0);
+	rts(c, 77, 4, 100);			/* other tag: waits */
+	ck_assert_uint_eq(mock_ctl_count(PT_CTS), 0);
+	rts(c, 78, 5, 60);
+	ck_assert_uint_eq(mock_ctl_count(PT_CTS), 1);
+	ck_assert_uint_eq(mock_ctl_last(c, PT_CTS)->hdr.id, 78);
+	ck_assert_uint_eq(xfer_unexpected_from(1), 1);
+}
+END_TEST
+
+START_TEST(too_big_for_the_receive)
+{
+	struct conn *c = mock_conn_up(&mock_twosided, 1);
+	struct buffer *b = mock_buffer(cl, 100, 0);
+	const struct proto_msg *m;
+
+	mock_post(cl, REQ_RECV, 1, b, 0, 100, 1, 5, 0);
+	rts(c, 77, 5, 200);
+	ck_assert_int_eq(done_status(1), PS_ETRUNC);
+	m = mock_ctl_last(c, PT_ABORT);
+	ck_assert_ptr_nonnull(m);
+	ck_assert_uint_eq(m->hdr.id, 77);
+	ck_assert_uint_eq(m->u.abort.status, PS_ETRUNC);
+	ck_assert_uint_eq(m->u.abort.to_sender, 1);
+	ck_assert_uint_eq(mock_ctl_count(PT_CTS), 0);
+	ck_assert_uint_eq(asocd->xfers_active, 0);
+}
+END_TEST
+
+/* A peeking receive too small learns the size; the message waits, first
+ * in line, for one big enough. */
+START_TEST(peek_leaves_the_message)
+{
+	struct conn *c = mock_conn_up(&mock_twosided, 1);
+	struct buffer *b = mock_buffer(cl, 200, 0);
+	struct proto_msg m;
+
+	rts(c, 77, 5, 200);
+	rts(c, 78, 5, 10);
+	mock.next_flags = PROTO_XF_PEEK;
+	mock_post(cl, REQ_RECV, 1, b, 0, 100, 1, 5, 0);
+	ck_assert_int_eq(mock_reply(cfd, 1, &m), 1);
+	ck_assert_uint_eq(m.u.l_done.status, PS_ETRUNC);
+	ck_assert_uint_eq(m.u.l_done.len, 200);
+	ck_assert_uint_eq(mock_ctl_count(PT_ABORT), 0);
+	ck_assert_uint_eq(xfer_unexpected_from(1), 2);
+	mock_post(cl, REQ_RECV, 2, b, 0, 200, 1, 5, 0);
+	ck_assert_uint_eq(mock_ctl_last(c, PT_CTS)->hdr.id, 77);
+	ck_assert_uint_eq(xfer_unexpected_from(1), 1);
+}
+END_TEST
+
+START_TEST(unmatched_sends_are_bounded)
+{
+	struct conn *c = mock_conn_up(&mock_twosided, 1);
+	uint64_t i;
+
+	for (i = 1; i <= XFER_MAX_UNEXPECTED; i++)
+		rts(c, i, 5, 10);
+	ck_assert_uint_eq(mock_ctl_count(PT_ABORT), 0);
+	ck_assert_uint_eq(xfer_unexpected_from(1), XFER_MAX_UNEXPECTED);
+	rts(c, i, 5, 10);
+	ck_assert_uint_eq(mock_ctl_count(PT_ABORT), 1);
+	ck_assert_uint_eq(mock_ctl_last(c, PT_ABORT)->u.abort.status,
+	    PS_ENOMEM);
+	ck_assert_uint_eq(xfer_unexpected_from(1), XFER_MAX_UNEXPECTED);
+}
+END_TEST
+
+START_TEST(chunks_and_ack)
+{
+	struct conn *c = mock_conn_up(&mock_twosided, 1);
+	struct buffer *b = mock_buffer(cl, 10000, 1);
+	struct xfer_chunk ch;
+	uint64_t id;
+
+	id = send_to_1(c, 1, b, 10000);
+	ck_assert_int_eq(xfer_next_chunk(c, &ch), 0);	/* no CTS yet */
+	cts(c, id, 10000);
+	ck_assert_uint_eq(mock.starts, 1);
+	ck_assert_uint_eq(mock.last_start_id, id);
+	ck_assert_int_eq(xfer_next_chunk(c, &ch), 1);
+	ck_assert_uint_eq(ch.off, 0);
+	ck_assert_uint_eq(ch.len, CHUNK);
+	ck_assert_int_eq(ch.last, 0);
+	ck_assert_int_eq(ch.more, 0);
+	ck_assert_uint_eq(mock_pump(c, 2, NULL), 2 * CHUNK);
+	ck_assert_int_eq(xfer_next_chunk(c, &ch), 1);
+	ck_assert_uint_eq(ch.off, 2 * CHUNK);
+	ck_assert_uint_eq(ch.len, 10000 - 2 * CHUNK);
+	ck_assert_int_eq(ch.last, 1);
+	xfer_chunk_posted(&ch);
+	ck_assert_int_eq(xfer_next_chunk(c, &ch), 0);
+	ck_assert_uint_eq(asocd->ctr.bytes_sent, 10000);
+	ck_assert_uint_eq(asocd->peers[1].bytes_sent, 10000);
+	ck_assert_int_eq(done_status(1), -1);	/* until the ACK */
+	ack(c, id, 10000);
+	ck_assert_int_eq(done_status(1), PS_OK);
+	ck_assert_uint_eq(asocd->xfers_active, 0);
+}
+END_TEST
+
+START_TEST(transfers_take_turns)
+{
+	struct conn *c = mock_conn_up(&mock_twosided, 1);
+	struct buffer *b = mock_buffer(cl, 3 * CHUNK, 1);
+	uint64_t a, z, ids[8];
+	struct xfer_chunk ch;
+
+	a = send_to_1(c, 1, b, 3 * CHUNK);
+	z = send_to_1(c, 2, b, CHUNK);
+	cts(c, a, 3 * CHUNK);
+	cts(c, z, CHUNK);
+	ck_assert_int_eq(xfer_next_chunk(c, &ch), 1);
+	ck_assert_int_eq(ch.more, 1);
+	ck_assert_uint_eq(mock_pump(c, 8, ids), 4 * CHUNK);
+	ck_assert_uint_eq(ids[0], a);
+	ck_assert_uint_eq(ids[1], z);	/* not a's second chunk */
+	ck_assert_uint_eq(ids[2], a);
+	ck_assert_uint_eq(ids[3], a);
+	ack(c, z, CHUNK);
+	ck_assert_int_eq(done_status(2), PS_OK);
+	ck_assert_int_eq(done_status(1), -1);
+}
+END_TEST
+
+START_TEST(cts_out_of_turn_drops_the_connection)
+{
+	struct conn *c = mock_conn_up(&mock_twosided, 1);
+	struct buffer *b = mock_buffer(cl, 100, 1);
+	uint64_t id = send_to_1(c, 1, b, 100);
+
+	cts(c, id, 99);			/* not the length we asked for */
+	ck_assert_int_eq(c->dead, 1);
+	ck_assert_int_eq(done_status(1), PS_EPEERLOST);
+	ck_assert_uint_eq(mock.starts, 0);
+}
+END_TEST
+
+START_TEST(ack_before_the_data_drops_the_connection)
+{
+	struct conn *c = mock_conn_up(&mock_twosided, 1);
+	struct buffer *b = mock_buffer(cl, 10000, 1);
+	uint64_t id = send_to_1(c, 1, b, 10000);
+
+	cts(c, id, 10000);
+	mock_pump(c, 1, NULL);
+	ack(c, id, 10000);
+	ck_assert_int_eq(c->dead, 1);
+	ck_assert_int_eq(done_status(1), PS_EPEERLOST);
+}
+END_TEST
+
+START_TEST(data_lands_in_order)
+{
+	struct conn *c = mock_conn_up(&mock_twosided, 1);
+	struct buffer *b = mock_buffer(cl, 300, 0);
+	const struct proto_msg *m;
+	struct xfer *x;
+	uint8_t *dst;
+
+	mock_post(cl, REQ_RECV, 1, b, 100, 200, 1, 5, 0);
+	rts(c, 77, 5, 200);
+	ck_assert_int_eq(xfer_on_data(c, 77, 0, 150, &dst, &x), 0);
+	ck_assert_ptr_eq(dst, b->base + 100);
+	ck_assert_ptr_eq(c->rx_cur, x);
+	xfer_data_landed(x, 150);
+	xfer_data_frame_end(c);
+	ck_assert_ptr_null(c->rx_cur);
+	ck_assert_int_eq(done_status(1), -1);
+	ck_assert_uint_eq(mock_ctl_count(PT_ACK), 0);
+	ck_assert_int_eq(xfer_on_data(c, 77, 150, 50, &dst, &x), 0);
+	ck_assert_ptr_eq(dst, b->base + 250);
+	xfer_data_landed(x, 50);
+	ck_assert_int_eq(done_status(1), PS_OK);
+	ck_assert_ptr_null(c->rx_cur);	/* x is gone */
+	m = mock_ctl_last(c, PT_ACK);
+	ck_assert_ptr_nonnull(m);
+	ck_assert_uint_eq(m->hdr.id, 77);
+	ck_assert_uint_eq(m->u.ack.len, 200);
+	ck_assert_uint_eq(asocd->ctr.bytes_received, 200);
+}
+END_TEST
+
+START_TEST(data_out_of_range_drops_the_connection)
+{
+	struct conn *c = mock_conn_up(&mock_twosided, 1);
+	struct buffer *b = mock_buffer(cl, 300, 0);
+	struct xfer *x;
+	uint8_t *dst;
+
+	mock_post(cl, REQ_RECV, 1, b, 0, 200, 1, 5, 0);
+	rts(c, 77, 5, 200);
+	ck_assert_int_eq(xfer_on_data(c, 77, 10, 20, &dst, &x), -1);
+	ck_assert_int_eq(c->dead, 1);
+	ck_assert_int_eq(done_status(1), PS_EPEERLOST);
+}
+END_TEST
+
+START_TEST(data_for_a_cancelled_transfer_is_discarded)
+{
+	struct conn *c = mock_conn_up(&mock_twosided, 1);
+	struct xfer *x = (struct xfer *)1;
+	uint8_t *dst = (uint8_t *)1;
+
+	ck_assert_int_eq(xfer_on_data(c, 12345, 0, 20, &dst, &x), 0);
+	ck_assert_ptr_null(dst);
+	ck_assert_ptr_null(x);
+	ck_assert_int_eq(c->dead, 0);
+}
+END_TEST
+
+START_TEST(deadline)
+{
+	struct buffer *b = mock_buffer(cl, 100, 0);
+	struct proto_msg m;
+	int i;
+
+	mock_post(cl, REQ_SEND, 1, b, 0, 100, 2, 5, 20);	/* rank 2: down */
+	for (i = 0; i < 100 && !mock_reply(cfd, 1, &m); i++)
+		usleep(10000);
+	ck_assert_int_lt(i, 100);
+	ck_assert_uint_eq(m.u.l_done.status, PS_ETIMEDOUT);
+	ck_assert_uint_eq(asocd->xfers_active, 0);
+	ck_assert_ptr_null(TAILQ_FIRST(&asocd->peers[2].waiting));
+}
+END_TEST
+
+START_TEST(peer_loss_fails_what_it_carried)
+{
+	struct conn *c = mock_conn_up(&mock_twosided, 1);
+	struct buffer *b = mock_buffer(cl, 10000, 1);
+	uint64_t id = send_to_1(c, 1, b, 10000);
+
+	cts(c, id, 10000);
+	mock_pump(c, 1, NULL);
+	mock_post(cl, REQ_RECV, 2, b, 0, 100, 1, 5, 0);	/* names rank 1 */
+	mock_post(cl, REQ_RECV, 3, b, 0, 100, MATCH_ANY, 5, 0);
+	peer_conn_lost(c, "mock: cable pulled");
+	ck_assert_int_eq(done_status(1), PS_EPEERLOST);
+	ck_assert_int_eq(done_status(2), PS_EPEERLOST);
+	ck_assert_int_eq(done_status(3), -1);	/* another rank may send */
+	ck_assert_uint_eq(mock.closes, 1);
+	ck_assert_uint_eq(asocd->xfers_active, 0);
+}
+END_TEST
+
+START_TEST(cancel_mid_send)
+{
+	struct conn *c = mock_conn_up(&mock_twosided, 1);
+	struct buffer *b = mock_buffer(cl, 10000, 1);
+	uint64_t id = send_to_1(c, 1, b, 10000);
+	const struct proto_msg *m;
+	struct xfer_chunk ch;
+
+	cts(c, id, 10000);
+	mock_pump(c, 1, NULL);
+	xfer_cancel(TAILQ_FIRST(&cl->reqs), PS_ECANCELLED, "cancelled");
+	ck_assert_int_eq(done_status(1), PS_ECANCELLED);
+	ck_assert_int_eq(xfer_next_chunk(c, &ch), 0);
+	m = mock_ctl_last(c, PT_ABORT);
+	ck_assert_ptr_nonnull(m);
+	ck_assert_uint_eq(m->hdr.id, id);
+	ck_assert_uint_eq(m->u.abort.to_sender, 0);
+	ck_assert_uint_eq(asocd->xfers_active, 0);
+	ack(c, id, 10000);		/* too late: ignored */
+	ck_assert_int_eq(c->dead, 0);
+}
+END_TEST
+
+START_TEST(give_up_tells_the_peer)
+{
+	struct conn *c = mock_conn_up(&mock_twosided, 1);
+	struct buffer *b = mock_buffer(cl, 10000, 1);
+	uint64_t id = send_to_1(c, 1, b, 10000);
+	struct xfer_chunk ch;
+
+	cts(c, id, 10000);
+	ck_assert_int_eq(xfer_next_chunk(c, &ch), 1);
+	xfer_give_up(ch.x, PS_ENOMEM, "mock: no room");
+	ck_assert_int_eq(done_status(1), PS_ENOMEM);
+	ck_assert_int_eq(xfer_next_chunk(c, &ch), 0);
+	ck_assert_uint_eq(mock_ctl_last(c, PT_ABORT)->hdr.id, id);
+	ck_assert_uint_eq(mock_ctl_last(c, PT_ABORT)->u.abort.status,
+	    PS_ENOMEM);
+}
+END_TEST
+
+START_TEST(onesided_wdone)
+{
+	struct conn *c = mock_conn_up(&mock_onesided, 1);
+	struct buffer *b = mock_buffer(cl, 300, 0);
+	const struct proto_msg *m;
+	struct proto_msg w;
+
+	mock_post(cl, REQ_RECV, 1, b, 0, 300, 1, 5, 0);
+	rts(c, 77, 5, 300);
+	m = mock_ctl_last(c, PT_CTS);
+	ck_assert_ptr_nonnull(m);
+	ck_assert_uint_eq(m->u.cts.addr, (uintptr_t)b->base);
+	ck_assert_uint_eq(m->u.cts.rkey, 0x1234);
+	ck_assert_uint_eq(mock.grants, 1);
+	memset(&w, 0, sizeof w);
+	w.u.wdone.len = 300;
+	mock_from_peer(c, PT_WDONE, 77, &w);
+	ck_assert_uint_eq(mock.releases, 1);
+	ck_assert_int_eq(done_status(1), PS_OK);
+	ck_assert_uint_eq(mock_ctl_last(c, PT_ACK)->u.ack.len, 300);
+	ck_assert_uint_eq(asocd->ctr.bytes_received, 300);
+}
+END_TEST
+
+START_TEST(onesided_grant_failure)
+{
+	struct conn *c = mock_conn_up(&mock_onesided, 1);
+	struct buffer *b = mock_buffer(cl, 300, 0);
+
+	mock.grant_fails = 1;
+	mock_post(cl, REQ_RECV, 1, b, 0, 300, 1, 5, 0);
+	rts(c, 77, 5, 300);
+	ck_assert_int_eq(done_status(1), PS_ENOMEM);
+	ck_assert_uint_eq(mock_ctl_count(PT_CTS), 0);
+	ck_assert_uint_eq(mock_ctl_last(c, PT_ABORT)->u.abort.status,
+	    PS_ENOMEM);
+}
+END_TEST
+
+/* A receive that times out while the sender may be WRITING keeps its
+ * range until the sender confirms it stopped. */
+START_TEST(onesided_fence)
+{
+	struct conn *c = mock_conn_up(&mock_onesided, 1);
+	struct buffer *b = mock_buffer(cl, 300, 0);
+	struct proto_msg a;
+
+	mock_post(cl, REQ_RECV, 1, b, 0, 300, 1, 5, 0);
+	rts(c, 77, 5, 300);
+	xfer_cancel(TAILQ_FIRST(&cl->reqs), PS_ETIMEDOUT, "timed out");
+	ck_assert_uint_eq(mock_ctl_last(c, PT_ABORT)->hdr.id, 77);
+	ck_assert_uint_eq(mock_ctl_last(c, PT_ABORT)->u.abort.to_sender, 1);
+	ck_assert_uint_eq(mock.releases, 0);
+	ck_assert_int_eq(done_status(1), -1);
+	memset(&a, 0, sizeof a);
+	a.u.abort.status = PS_ETIMEDOUT;
+	a.u.abort.to_sender = 0;
+	mock_from_peer(c, PT_ABORT, 77, &a);
+	ck_assert_uint_eq(mock.releases, 1);
+	ck_assert_int_eq(done_status(1), PS_ETIMEDOUT);
+	ck_assert_uint_eq(asocd->xfers_active, 0);
+}
+END_TEST
+
+/* The sender's side of the fence: an ABORT from the receiver mid-data is
+ * answered after the last WRITE, and no more chunks go. */
+START_TEST(onesided_sender_confirms)
+{
+	struct conn *c = mock_conn_up(&mock_onesided, 1);
+	struct buffer *b = mock_buffer(cl, 10000, 1);
+	uint64_t id = send_to_1(c, 1, b, 10000);
+	struct xfer_chunk ch;
+	struct proto_msg a;
+
+	cts(c, id, 10000);
+	mock_pump(c, 1, NULL);
+	memset(&a, 0, sizeof a);
+	a.u.abort.status = PS_ETIMEDOUT;
+	a.u.abort.to_sender = 1;
+	mock_from_peer(c, PT_ABORT, id, &a);
+	ck_assert_int_eq(xfer_next_chunk(c, &ch), 0);
+	ck_assert_uint_eq(mock_ctl_count(PT_ABORT), 1);
+	ck_assert_uint_eq(mock_ctl_last(c, PT_ABORT)->u.abort.to_sender, 0);
+	/* Our ABORT follows the last WRITE posted: no chunk after it. */
+	ck_assert_uint_eq(mock.ctl[mock.nctl - 1].m.hdr.type, PT_ABORT);
+	ck_assert_int_eq(mock.ctl[mock.nctl - 1].data_queued, 0);
+	ck_assert_int_eq(done_status(1), PS_ETIMEDOUT);
+}
+END_TEST
+
+START_TEST(drain_refuses_new_work)
+{
+	struct conn *c = mock_conn_up(&mock_twosided, 1);
+	struct buffer *b = mock_buffer(cl, 100, 0);
+
+	rts(c, 77, 5, 100);
+	mock_post(cl, REQ_RECV, 1, b, 0, 100, 2, 5, 0);
+	asocd->draining = 1;
+	xfer_drain();
+	ck_assert_int_eq(done_status(1), PS_ECANCELLED);
+	ck_assert_uint_eq(mock_ctl_last(c, PT_ABORT)->hdr.id, 77);
+	mock_post(cl, REQ_SEND, 2, b, 0, 100, 1, 5, 0);
+	ck_assert_int_eq(done_status(2), PS_ECANCELLED);
+	ck_assert_uint_eq(asocd->xfers_active, 0);
+}
+END_TEST
+
+static Suite *
+xfer_suite(void)
+{
+	Suite *s = suite_create("xfer");
+	TCase *two = tcase_create("twosided");
+	TCase *one = tcase_create("onesided");
+
+	tcase_add_checked_fixture(two, setup_twosided, NULL);
+	tcase_set_timeout(two, 20);
+	tcase_add_test(two, local_copy);
+	tcase_add_test(two, rts_waits_for_its_receive);
+	tcase_add_test(two, receive_waits_for_its_rts);
+	tcase_add_test(two, too_big_for_the_receive);
+	tcase_add_test(two, peek_leaves_the_message);
+	tcase_add_test(two, unmatched_sends_are_bounded);
+	tcase_add_test(two, chunks_and_ack);
+	tcase_add_test(two, transfers_take_turns);
+	tcase_add_test(two, cts_out_of_turn_drops_the_connection);
+	tcase_add_test(two, ack_before_the_data_drops_the_connection);
+	tcase_add_test(two, data_lands_in_order);
+	tcase_add_test(two, data_out_of_range_drops_the_connection);
+	tcase_add_test(two, data_for_a_cancelled_transfer_is_discarded);
+	tcase_add_test(two, deadline);
+	tcase_add_test(two, peer_loss_fails_what_it_carried);
+	tcase_add_test(two, cancel_mid_send);
+	tcase_add_test(two, give_up_tells_the_peer);
+	tcase_add_test(two, drain_refuses_new_work);
+	suite_add_tcase(s, two);
+	tcase_add_checked_fixture(one, setup_onesided, NULL);
+	tcase_set_timeout(one, 20);
+	tcase_add_test(one, onesided_wdone);
+	tcase_add_test(one, onesided_grant_failure);
+	tcase_add_test(one, onesided_fence);
+	tcase_add_test(one, onesided_sender_confirms);
+	suite_add_tcase(s, one);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner *sr = srunner_create(xfer_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

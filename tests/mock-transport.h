@@ -1,0 +1,107 @@
+/*
+ * mock-transport.h: a daemon without sockets, for the unit suites of
+ * xfer.c, peer.c and control.c.
+ *
+ * Two transport tables record what they are asked to do instead of doing
+ * it: mock_twosided carries data as DATA frames (like TCP, no grant) and
+ * mock_onesided exposes ranges (like RDMA: grant, release, WDONE).  The
+ * test plays the peer: it feeds control messages in with peer_conn_msg(),
+ * and moves a sender's data with mock_pump(), which asks xfer's scheduler
+ * for chunks as a transport does.  Clients are real control.c clients on
+ * one end of a socketpair; the test holds the other end.
+ *
+ * peer.c picks its transport with transport_pick(), which names the real
+ * ones: the suites link with -Wl,--wrap=transport_pick, so that it picks
+ * a mock (a seam at link time; the daemon is built as it always is).
+ *
+ * Each Check test runs in its own process (fork mode), so
+ * mock_daemon_start() builds the whole daemon state afresh every time.
+ */
+#ifndef ASOC_MOCK_TRANSPORT_H
+#define ASOC_MOCK_TRANSPORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "asocd.h"
+#include "buffer.h"
+#include "control.h"
+#include "peer.h"
+#include "proto.h"
+#include "transport.h"
+#include "xfer.h"
+
+#define MOCK_MAX_CTL	1024
+
+/* What the transports were asked to do. */
+struct mock_record {
+	struct {
+		const struct conn *c;
+		struct proto_msg m;
+		/* The scheduler still had a chunk for c when m was sent: a
+		 * transport that moves data as it sends (RDMA) would have
+		 * posted it before m. */
+		int data_queued;
+	} ctl[MOCK_MAX_CTL];	/* send_ctl, in order */
+	unsigned nctl;
+	unsigned grants, releases, starts, closes, connects;
+	uint64_t last_start_id;	/* the transfer start_data was called for */
+	/* Settings for the next calls. */
+	int connect_fails;	/* connect returns NULL */
+	int grant_fails;	/* grant returns -1 */
+	uint32_t next_flags;	/* PROTO_XF_* of mock_post's next request */
+};
+extern struct mock_record mock;
+
+extern const struct transport mock_twosided;
+extern const struct transport mock_onesided;
+
+/* A daemon of rank 0 in a world of world ranks (127.0.0.1, ports 9101...)
+ * with the given chunk size (0: the default), under the two-sided mock
+ * unless onesided. */
+void mock_daemon_start(uint32_t world, size_t chunk, int onesided);
+/* Runs the loop until nothing is left to do right now (deferred frees,
+ * replies, zero timers), at most a few rounds. */
+void mock_loop(void);
+
+/* Runs the loop for about ms milliseconds (timers: retries, deadlines). */
+void mock_run_for(unsigned ms);
+
+/* A handshaken connection to rank over tp, as peer.c has it once the
+ * handshake is done (peer up, connection in its list). */
+struct conn *mock_conn_up(const struct transport *tp, uint32_t rank);
+
+/* Plays rank c->peer's side of the handshake on c, an outgoing connection
+ * whose transport just reported it open (peer_conn_opened): HELLO,
+ * CHALLENGE, AUTH, WELCOME.  The connection is up on return. */
+void mock_handshake(struct conn *c);
+
+/* The last control message of type sent on c (any connection when c is
+ * NULL), or NULL; how many there were. */
+const struct proto_msg *mock_ctl_last(const struct conn *c, uint16_t type);
+unsigned mock_ctl_count(uint16_t type);
+
+/* A client of ours, past L_HELLO if welcomed; *fd: the test's end of its
+ * socketpair. */
+struct client *mock_client(int *fd, int welcomed);
+/* A registered buffer of size bytes of c, filled with byte fill. */
+struct buffer *mock_buffer(struct client *c, size_t size, int fill);
+/* A request as control.c makes it from an L_SEND or L_RECV, posted to
+ * xfer with timeout_ms; the request may be gone (completed) on return. */
+void mock_post(struct client *c, enum req_kind kind, uint64_t id,
+    struct buffer *b, uint64_t off, uint64_t len, uint32_t peer,
+    uint64_t tag, uint32_t timeout_ms);
+/* The reply to request id the client got (L_DONE), read from fd: 1 and
+ * *out, or 0 when none came (yet). */
+int mock_reply(int fd, uint64_t id, struct proto_msg *out);
+
+/* Plays the sending transport on c: takes up to max chunks from xfer's
+ * scheduler and reports each posted; returns the bytes.  ids (if not
+ * NULL) gets the transfer id of each chunk, in order. */
+uint64_t mock_pump(struct conn *c, unsigned max, uint64_t *ids);
+
+/* A message from the peer on c, as a transport hands it up. */
+void mock_from_peer(struct conn *c, uint16_t type, uint64_t id,
+    struct proto_msg *m);
+
+#endif
