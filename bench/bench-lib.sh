@@ -1,3 +1,5 @@
+# shellcheck shell=bash
+# shellcheck disable=SC2154 # me and src: set by the sourcing script
 # bench-lib.sh: what bench/tcp-vs-raw, bench/latency and bench/vs-mpi
 # share, sourced by them (not run): the clean-up of every process they
 # start (by PID) and of their temporary folder, the two asocd on loopback

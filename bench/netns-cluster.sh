@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # netns-cluster.sh: bench/bcast-scaling's cluster of network namespaces,
 # for bench/vs-mpi, sourced after bench-lib.sh (not run): NODES namespaces
 # are hosts $net.1..NODES/24, each with one veth to a bridge that lives in
