@@ -3,8 +3,8 @@
  * through libasoc, for bench/latency and bench/vs-mpi, at the sizes that
  * asoc-bench cannot take yet (its --size-mb starts at 1 MiB).
  *
- *   asoc-pingpong SOCKET send SIZES ITERATIONS WARMUP
- *   asoc-pingpong SOCKET recv SIZES ITERATIONS WARMUP
+ *   asoc-pingpong SOCKET send SIZES ITERATIONS WARMUP [WINDOW]
+ *   asoc-pingpong SOCKET recv SIZES ITERATIONS WARMUP [WINDOW]
  *
  * SIZES is a comma-separated list of byte counts.  The sender (rank 0)
  * times each asoc_isend + asoc_wait of one message to rank 1, one message
@@ -20,6 +20,15 @@
  * carries its number in its first bytes and the receiver checks it and
  * the length; exit status 0 when everything arrived, 1 otherwise, 2 for a
  * bad command line.
+ *
+ * With a WINDOW above 1 (the same on both sides), the sender keeps that
+ * many sends in flight (asoc_isend, then waits for the oldest and posts the
+ * next), as asoc-bench's missing --window would, and times the ITERATIONS
+ * sends as a whole:
+ *
+ *   asoc-pingpong SIZE window W us_per_msg T mib_per_s R
+ *
+ * and the receiver keeps WINDOW receives posted.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -31,6 +40,7 @@
 #include "asoc.h"
 
 #define PP_MAX_SIZES	16
+#define PP_MAX_WINDOW	64
 #define PP_TAG		0x5050000000ULL	/* + size index */
 
 static double
@@ -92,9 +102,36 @@ stamped(const unsigned char *p, size_t len, uint32_t n)
 	return memcmp(p, &n, len < sizeof(n) ? len : sizeof(n)) == 0;
 }
 
+/* WINDOW sends in flight, each from its own slot; returns the seconds
+ * of n sends, numbered from first. */
+static double
+send_window(asoc_t *as, asoc_buf_t *buf, size_t len, uint64_t tag,
+    unsigned first, unsigned n, unsigned window, size_t slot)
+{
+	unsigned char *p = asoc_buf_ptr(buf);
+	asoc_req_t *req[PP_MAX_WINDOW];
+	asoc_status_t st;
+	unsigned i;
+	double t0 = now();
+
+	for (i = 0; i < n + window; i++) {
+		unsigned k = i % window;
+
+		if (i >= window && (st = asoc_wait(req[k], NULL)) != ASOC_OK)
+			fail(as, st, "waiting for a send");
+		if (i >= n)
+			continue;
+		stamp(p + k * slot, len, first + i);
+		if ((st = asoc_isend(as, buf, k * slot, len, 1, tag,
+		    &req[k])) != ASOC_OK)
+			fail(as, st, "asoc_isend");
+	}
+	return now() - t0;
+}
+
 static int
 do_send(asoc_t *as, asoc_buf_t *buf, const size_t *sizes, int nsizes,
-    unsigned iters, unsigned warmup)
+    unsigned iters, unsigned warmup, unsigned window, size_t slot)
 {
 	unsigned char *p = asoc_buf_ptr(buf);
 	double *t = calloc(iters, sizeof(*t)), t0;
@@ -108,6 +145,20 @@ do_send(asoc_t *as, asoc_buf_t *buf, const size_t *sizes, int nsizes,
 		return 1;
 	}
 	for (s = 0; s < nsizes; s++) {
+		if (window > 1) {
+			double secs;
+
+			send_window(as, buf, sizes[s], PP_TAG + (uint64_t)s, 0,
+			    warmup, window, slot);
+			secs = send_window(as, buf, sizes[s],
+			    PP_TAG + (uint64_t)s, warmup, iters, window, slot);
+			printf("asoc-pingpong %zu window %u us_per_msg %.2f "
+			    "mib_per_s %.1f\n", sizes[s], window,
+			    1e6 * secs / iters,
+			    (double)sizes[s] * iters / secs / 1048576);
+			fflush(stdout);
+			continue;
+		}
 		for (i = 0; i < warmup + iters; i++) {
 			stamp(p, sizes[s], i);
 			t0 = now();
@@ -132,10 +183,10 @@ do_send(asoc_t *as, asoc_buf_t *buf, const size_t *sizes, int nsizes,
 
 static int
 do_recv(asoc_t *as, asoc_buf_t *buf, const size_t *sizes, int nsizes,
-    unsigned iters, unsigned warmup, size_t slot)
+    unsigned iters, unsigned warmup, unsigned posted, size_t slot)
 {
 	unsigned char *p = asoc_buf_ptr(buf);
-	asoc_req_t *req[2];
+	asoc_req_t *req[PP_MAX_WINDOW];
 	asoc_completion_t c;
 	asoc_status_t st;
 	unsigned i, n = warmup + iters, bad = 0;
@@ -144,19 +195,20 @@ do_recv(asoc_t *as, asoc_buf_t *buf, const size_t *sizes, int nsizes,
 	for (s = 0; s < nsizes; s++) {
 		uint64_t tag = PP_TAG + (uint64_t)s;
 
-		for (i = 0; i < 2 && i < n; i++)
+		for (i = 0; i < posted && i < n; i++)
 			if ((st = asoc_irecv(as, buf, i * slot, sizes[s], 0,
 			    tag, &req[i])) != ASOC_OK)
 				fail(as, st, "asoc_irecv");
 		for (i = 0; i < n; i++) {
-			if ((st = asoc_wait(req[i & 1], &c)) != ASOC_OK)
+			unsigned k = i % posted;
+
+			if ((st = asoc_wait(req[k], &c)) != ASOC_OK)
 				fail(as, st, "waiting for a receive");
 			if (c.len != sizes[s] ||
-			    !stamped(p + (i & 1) * slot, sizes[s], i))
+			    !stamped(p + k * slot, sizes[s], i))
 				bad++;
-			if (i + 2 < n && (st = asoc_irecv(as, buf,
-			    (i & 1) * slot, sizes[s], 0, tag, &req[i & 1])) !=
-			    ASOC_OK)
+			if (i + posted < n && (st = asoc_irecv(as, buf,
+			    k * slot, sizes[s], 0, tag, &req[k])) != ASOC_OK)
 				fail(as, st, "asoc_irecv");
 		}
 	}
@@ -168,16 +220,17 @@ int
 main(int argc, char **argv)
 {
 	size_t sizes[PP_MAX_SIZES], slot = 0;
-	unsigned iters, warmup;
+	unsigned iters, warmup, window = 1;
 	asoc_status_t st;
 	asoc_buf_t *buf;
 	asoc_t *as;
 	char *s, *end;
 	int n = 0, rc;
 
-	if (argc != 6 || (strcmp(argv[2], "send") && strcmp(argv[2], "recv"))) {
+	if (argc < 6 || argc > 7 ||
+	    (strcmp(argv[2], "send") && strcmp(argv[2], "recv"))) {
 		fprintf(stderr, "usage: asoc-pingpong SOCKET send|recv SIZES "
-		    "ITERATIONS WARMUP\n");
+		    "ITERATIONS WARMUP [WINDOW]\n");
 		return 2;
 	}
 	for (s = argv[3]; ; s = end + 1) {
@@ -200,6 +253,9 @@ main(int argc, char **argv)
 	}
 	iters = (unsigned)number(argv[4], "ITERATIONS", 1, 10000000, NULL);
 	warmup = (unsigned)number(argv[5], "WARMUP", 0, 10000000, NULL);
+	if (argc == 7)
+		window = (unsigned)number(argv[6], "WINDOW", 1, PP_MAX_WINDOW,
+		    NULL);
 	if ((st = asoc_open(argv[1], &as)) != ASOC_OK)
 		fail(NULL, st, argv[1]);
 	if (asoc_world_size(as) < 2 ||
@@ -209,14 +265,17 @@ main(int argc, char **argv)
 		    asoc_rank(as), asoc_world_size(as));
 		return 1;
 	}
-	/* Page-aligned slots, two for the receiver. */
+	/* Page-aligned slots: one per send in flight, and as many receives
+	 * posted (at least two). */
 	slot = (slot + 4095) & ~(size_t)4095;
-	if ((st = asoc_buf_alloc(as, 2 * slot, &buf)) != ASOC_OK)
+	if (window < 2 && asoc_rank(as) == 1)
+		window = 2;
+	if ((st = asoc_buf_alloc(as, window * slot, &buf)) != ASOC_OK)
 		fail(as, st, "asoc_buf_alloc");
 	if (asoc_rank(as) == 0)
-		rc = do_send(as, buf, sizes, n, iters, warmup);
+		rc = do_send(as, buf, sizes, n, iters, warmup, window, slot);
 	else
-		rc = do_recv(as, buf, sizes, n, iters, warmup, slot);
+		rc = do_recv(as, buf, sizes, n, iters, warmup, window, slot);
 	asoc_buf_free(buf);
 	asoc_close(as);
 	return rc;
