@@ -23,6 +23,12 @@
 
 #define BENCH_SWEEP_MAX		64	/* sizes in one --sweep */
 #define BENCH_MIB_MAX		(SIZE_MAX >> 40 ? 1u << 20 : 1024)
+#define BENCH_BYTES_MAX		((uint64_t)BENCH_MIB_MAX << 20)
+
+/* Long-only options. */
+#define BENCH_OPT_SIZE		(CLI_LONG_ONLY + 0)
+#define BENCH_OPT_SIZES		(CLI_LONG_ONLY + 1)
+#define BENCH_OPT_WINDOW	(CLI_LONG_ONLY + 2)
 
 static const struct {
 	const char		*name;
@@ -47,9 +53,29 @@ bench_count(const char *opt, const char *arg, unsigned min, unsigned max)
 	return (unsigned)v;
 }
 
-/* "10,100,1000": sizes in MiB, each as --size-mb takes it. */
+/*
+ * A size in bytes ("8", "4K", "64K", "1M"): whole 64-bit words, because the
+ * pattern is made of them and a tail byte would go unchecked.
+ */
+static uint64_t
+bench_bytes(const char *opt, const char *arg)
+{
+	uint64_t v = cli_parse_size(opt, arg);
+
+	if (v < 8 || v > BENCH_BYTES_MAX)
+		cli_die_usage("%s: %s is out of range (8 bytes to %u MiB)", opt,
+		    arg, BENCH_MIB_MAX);
+	if (v % 8 != 0)
+		cli_die_usage("%s: %s is not a multiple of 8 bytes (the data "
+		    "pattern is made of 64-bit words)", opt, arg);
+	return v;
+}
+
+/* "10,100,1000" in MiB (--sweep) or "8,4K,64K" in bytes (--sizes): the
+ * sizes in bytes. */
 static size_t
-bench_sweep(const char *arg, uint64_t *mib, size_t max)
+bench_size_list(const char *opt, const char *arg, int in_mib, uint64_t *out,
+    size_t max)
 {
 	char *copy, *tok, *save = NULL;
 	size_t n = 0;
@@ -59,12 +85,15 @@ bench_sweep(const char *arg, uint64_t *mib, size_t max)
 	for (tok = strtok_r(copy, ",", &save); tok != NULL;
 	    tok = strtok_r(NULL, ",", &save)) {
 		if (n == max)
-			cli_die_usage("--sweep: at most %zu sizes", max);
-		mib[n++] = bench_count("--sweep", tok, 1, BENCH_MIB_MAX);
+			cli_die_usage("%s: at most %zu sizes", opt, max);
+		out[n++] = in_mib ? (uint64_t)bench_count(opt, tok, 1,
+		    BENCH_MIB_MAX) << 20 : bench_bytes(opt, tok);
 	}
 	free(copy);
 	if (n == 0)
-		cli_die_usage("--sweep: give sizes in MiB, such as 10,100,1000");
+		cli_die_usage(in_mib ? "%s: give sizes in MiB, such as "
+		    "10,100,1000" : "%s: give sizes in bytes, such as 8,4K,64K",
+		    opt);
 	return n;
 }
 
@@ -139,34 +168,48 @@ static void
 bench_sweep_report(const struct bench_opts *o, const struct bench_result *r,
     size_t n)
 {
-	char sz[32], ov[16];
+	char sz[32], ov[16], pm[48];
 	size_t i;
 
 	for (i = 0; i < n; i++) {
+		/* Small messages are counted per message, not in Gbit/s. */
+		pm[0] = '\0';
+		if (o->pattern == BENCH_PAIR && r[i].size < BENCH_SMALL)
+			snprintf(pm, sizeof pm, "  %.1f us/msg",
+			    r[i].seconds * 1e6);
 		if (isnan(r[i].overhead_pct))
 			snprintf(ov, sizeof ov, "-");
 		else
 			snprintf(ov, sizeof ov, "%+.0f%%", r[i].overhead_pct);
 		printf("sweep %s  %s  avg %.4f s  aggregate %.2f Gbit/s  per "
-		    "receiver %.2f Gbit/s  overhead %s  verified %d of %d\n",
+		    "receiver %.2f Gbit/s%s  overhead %s  verified %d of %d\n",
 		    bench_pattern_name(o->pattern), cli_fmt_bytes(r[i].size, sz,
-		    sizeof sz), r[i].seconds, r[i].agg_gbps, r[i].peer_gbps, ov,
+		    sizeof sz), r[i].seconds, r[i].agg_gbps, r[i].peer_gbps, pm,
+		    ov,
 		    r[i].verified, r[i].receivers);
 	}
 }
 
 struct bench_args {
 	struct bench_opts	 o;
-	uint64_t		 mib[BENCH_SWEEP_MAX];
+	uint64_t		 sizes[BENCH_SWEEP_MAX];	/* bytes */
 	size_t			 nsizes;
 	int			 rank, world;
+	const char		*one_size;	/* --size-mb or --size */
+	const char		*size_list;	/* --sweep or --sizes */
 };
 
 static const struct cli_opt bench_opts[] = {
 	{ "size-mb", 'm', "N", "tensor size in MiB (default 64)" },
 	{ "tensor-size-mb", 'm', "N", NULL },
+	{ "size", BENCH_OPT_SIZE, "SIZE", "message size in bytes: 8, 4K, 64K, "
+	    "1M (in place of --size-mb)" },
 	{ "sweep", 's', "N,N,...", "one run per tensor size in MiB, then a "
 	    "summary" },
+	{ "sizes", BENCH_OPT_SIZES, "SIZE,...", "likewise, sizes in bytes: "
+	    "8,4K,64K,1M" },
+	{ "window", BENCH_OPT_WINDOW, "N", "pair: sends (and receives) kept in "
+	    "flight, 1 to 1024 (default 1)" },
 	{ "iterations", 'i', "N", "timed iterations (default 5)" },
 	{ "warmup", 'w', "N", "untimed iterations first (default 1)" },
 	{ "pattern", 'p', "pair|self|bcast|bcast-naive|alltoall|ring",
@@ -177,6 +220,18 @@ static const struct cli_opt bench_opts[] = {
 	{ "json", 'j', NULL, "one JSON line per run" },
 	{ NULL, 0, NULL, NULL }
 };
+
+/* --size-mb and --size (or --sweep and --sizes) say the same thing in two
+ * units: one of each pair only, so that no command line is ambiguous. */
+static void
+bench_once(const char **seen, const char *opt)
+{
+	if (*seen != NULL && strcmp(*seen, opt) != 0)
+		cli_die_usage("%s and %s both give the size: use one (--size "
+		    "and --sizes take bytes, such as 64K; --size-mb and --sweep "
+		    "take MiB)", *seen, opt);
+	*seen = opt;
+}
 
 static void
 bench_take(void *ctx, int key, const char *arg)
@@ -192,8 +247,21 @@ bench_take(void *ctx, int key, const char *arg)
 		a->o.json = 1;
 		break;
 	case 'm':
-		/* Whole MiB keep the pattern's words aligned. */
-		a->o.size = bench_count("--size-mb", arg, 1, BENCH_MIB_MAX);
+		bench_once(&a->one_size, "--size-mb");
+		a->o.size = (uint64_t)bench_count("--size-mb", arg, 1,
+		    BENCH_MIB_MAX) << 20;
+		break;
+	case BENCH_OPT_SIZE:
+		bench_once(&a->one_size, "--size");
+		a->o.size = bench_bytes("--size", arg);
+		break;
+	case BENCH_OPT_SIZES:
+		bench_once(&a->size_list, "--sizes");
+		a->nsizes = bench_size_list("--sizes", arg, 0, a->sizes,
+		    BENCH_SWEEP_MAX);
+		break;
+	case BENCH_OPT_WINDOW:
+		a->o.window = bench_count("--window", arg, 1, BENCH_WINDOW_MAX);
 		break;
 	case 'p':
 		a->o.pattern = bench_pattern_parse(arg);
@@ -202,7 +270,9 @@ bench_take(void *ctx, int key, const char *arg)
 		a->rank = cli_parse_rank("--rank", arg);
 		break;
 	case 's':
-		a->nsizes = bench_sweep(arg, a->mib, BENCH_SWEEP_MAX);
+		bench_once(&a->size_list, "--sweep");
+		a->nsizes = bench_size_list("--sweep", arg, 1, a->sizes,
+		    BENCH_SWEEP_MAX);
 		break;
 	case 'w':
 		a->o.warmup = bench_count("--warmup", arg, 0, BENCH_ITER_MAX);
@@ -231,7 +301,7 @@ bench_sizes(asoc_t *as, struct bench_args *a, struct bench_result *res)
 	int rc = 0, r;
 
 	for (i = 0; i < a->nsizes; i++) {
-		a->o.size = a->mib[i] << 20;
+		a->o.size = a->sizes[i];
 		r = bench_run(as, &a->o, &res[i]);
 		rc |= r != 0;
 		fflush(stdout);
@@ -248,7 +318,8 @@ int
 main(int argc, char **argv)
 {
 	struct cli_common com = { .socket = NULL };
-	struct bench_args a = { .o = { .size = 64, .iters = 5, .warmup = 1 },
+	struct bench_args a = { .o = { .size = 64 << 20, .iters = 5,
+	    .warmup = 1, .window = 1 },
 	    .rank = -1, .world = -1 };
 	struct bench_result res[BENCH_SWEEP_MAX];
 	int first = cli_parse(&bench_tool, &com, &a, argc, argv), rc;
@@ -259,8 +330,11 @@ main(int argc, char **argv)
 	if (a.rank >= 0 && a.world >= 0 && a.rank >= a.world)
 		cli_die_usage("--rank %d is not below --world-size %d", a.rank,
 		    a.world);
+	if (a.o.window > 1 && a.o.pattern != BENCH_PAIR)
+		cli_die_usage("--window applies to --pattern pair only, not %s",
+		    bench_pattern_name(a.o.pattern));
 	if (a.nsizes == 0)
-		a.mib[a.nsizes++] = a.o.size;
+		a.sizes[a.nsizes++] = a.o.size;
 	a.o.sock = com.socket;
 
 	as = cli_open(a.o.sock);

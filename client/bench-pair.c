@@ -76,21 +76,28 @@ bench_report(const struct bench_opts *o, int world,
     const struct bench_peer *p, int verified)
 {
 	char sz[32], tot[32];
-	uint64_t bytes = 0, b;
-	double secs = 0;
+	uint64_t bytes = 0, b, msgs = 0;
+	double secs = 0, us, rate;
 	int r;
 
 	for (r = 1; r < world; r++) {
 		bytes += (uint64_t)p[r].done * o->size;
+		msgs += p[r].done;
 		secs += p[r].sum;
 	}
+	/* Per message: what small sizes are measured in. */
+	us = msgs > 0 ? secs / (double)msgs * 1e6 : 0;
+	rate = secs > 0 ? (double)msgs / secs : 0;
 	if (o->json)
 		printf("{\"pattern\":\"pair\",\"world\":%d,\"size_bytes\":%"
-		    PRIu64 ",\"warmup\":%u,\"iterations\":%u,\"bytes\":%" PRIu64
-		    ",\"seconds\":%.6f,\"avg_gbps\":%.3f,\"avg_gibps\":%.3f,"
-		    "\"peers\":[", world, o->size, o->warmup, o->iters, bytes,
-		    secs, bench_rate(bytes, secs, BENCH_GBIT),
-		    bench_rate(bytes, secs, BENCH_GIB));
+		    PRIu64 ",\"window\":%u,\"warmup\":%u,\"iterations\":%u,"
+		    "\"bytes\":%" PRIu64 ",\"seconds\":%.6f,\"avg_gbps\":%.3f,"
+		    "\"avg_gibps\":%.3f,\"messages\":%" PRIu64 ",\"us_per_msg\":"
+		    "%.3f,\"msgs_per_s\":%.1f,\"mb_per_s\":%.3f,\"peers\":[",
+		    world, o->size, o->window, o->warmup, o->iters, bytes, secs,
+		    bench_rate(bytes, secs, BENCH_GBIT),
+		    bench_rate(bytes, secs, BENCH_GIB), msgs, us, rate,
+		    bench_rate(bytes, secs, BENCH_MB));
 	for (r = 1; r < world; r++) {
 		b = (uint64_t)p[r].done * o->size;
 		if (o->json)
@@ -112,12 +119,15 @@ bench_report(const struct bench_opts *o, int world,
 		    verified);
 		return;
 	}
-	printf("world %d  tensor %s  iterations %u per peer (+%u warmup)\n",
-	    world, cli_fmt_bytes(o->size, sz, sizeof sz), o->iters, o->warmup);
+	printf("world %d  tensor %s  iterations %u per peer (+%u warmup)  "
+	    "window %u\n", world, cli_fmt_bytes(o->size, sz, sizeof sz),
+	    o->iters, o->warmup, o->window);
 	printf("average %.2f GiB/s (%.2f Gbit/s): %s in %.3f s, excluding "
 	    "warmup\n", bench_rate(bytes, secs, BENCH_GIB),
 	    bench_rate(bytes, secs, BENCH_GBIT),
 	    cli_fmt_bytes(bytes, tot, sizeof tot), secs);
+	printf("per message %.1f us  %.0f messages/s  %.1f MB/s\n", us, rate,
+	    bench_rate(bytes, secs, BENCH_MB));
 	printf("data verified on %d of %d receivers\n", verified, world - 1);
 }
 
@@ -175,7 +185,13 @@ bench_send_to(asoc_t *as, const struct bench_opts *o, asoc_buf_t *buf,
 				continue;
 			break;
 		}
-		if (!o->json)
+		/* Below 1 MiB, seconds and GiB/s say little: us and MB/s. */
+		if (!o->json && o->size < BENCH_SMALL)
+			printf("%s %u  0 -> %d  %s  %.1f us  %.1f MB/s\n",
+			    i < o->warmup ? "warmup" : "iter", i < o->warmup ?
+			    i + 1 : i - o->warmup + 1, r, sz, t * 1e6,
+			    bench_rate(o->size, t, BENCH_MB));
+		else if (!o->json)
 			printf("%s %u  0 -> %d  %s  %.3f s  %.2f GiB/s\n",
 			    i < o->warmup ? "warmup" : "iter", i < o->warmup ?
 			    i + 1 : i - o->warmup + 1, r, sz, t,
@@ -191,28 +207,157 @@ bench_send_to(asoc_t *as, const struct bench_opts *o, asoc_buf_t *buf,
 	fflush(stdout);
 }
 
+/*
+ * One slot of the window: its slice of the send buffer, the message in it
+ * and when that was posted.
+ */
+struct send_slot {
+	asoc_req_t	*req;
+	unsigned	 msg;
+	double		 posted;
+};
+
+/* Message i (stamp i + 1) into slot k's slice, posted to rank r. */
+static asoc_status_t
+send_slot_post(asoc_t *as, const struct bench_opts *o, asoc_buf_t *buf,
+    int r, struct send_slot *s, size_t k, unsigned i)
+{
+	size_t off = k * (size_t)o->size;
+
+	bench_pattern((unsigned char *)asoc_buf_ptr(buf) + off, o->size,
+	    BENCH_STAMP_EVERY, i + 1);
+	s[k].msg = i;
+	s[k].posted = bench_now();
+	return asoc_isend(as, buf, off, o->size, r, BENCH_TAG_DATA + i,
+	    &s[k].req);
+}
+
+/*
+ * Messages first .. first + count - 1 to rank r, o->window of them in
+ * flight: each slot is posted again as soon as its send completes.  The
+ * best post-to-completion time goes to *best; returns how many completed.
+ * A failure stops new posts, and the ones in flight are waited for.
+ */
+static unsigned
+send_window_run(asoc_t *as, const struct bench_opts *o, asoc_buf_t *buf,
+    int r, unsigned first, unsigned count, double *best)
+{
+	size_t n = o->window < count ? o->window : count, k, live = 0;
+	unsigned next = first, end = first + count, ok = 0;
+	asoc_req_t **reqs;
+	struct send_slot *s;
+	asoc_status_t st;
+	int stop = 0;
+	double t;
+
+	if ((s = calloc(n, sizeof *s)) == NULL ||
+	    (reqs = calloc(n, sizeof *reqs)) == NULL)
+		cli_die("out of memory");
+	for (k = 0; k < n; k++, next++) {
+		if ((st = send_slot_post(as, o, buf, r, s, k, next)) !=
+		    ASOC_OK) {
+			cli_warn_asoc(st, asoc_last_error(as), "sending "
+			    "message %u to rank %d", next + 1, r);
+			stop = 1;
+			break;
+		}
+		reqs[k] = s[k].req;
+		live++;
+	}
+	while (live > 0) {
+		st = asoc_waitany(reqs, n, &k, NULL);
+		t = bench_now() - s[k].posted;
+		live--;
+		if (st != ASOC_OK) {
+			cli_warn_asoc(st, asoc_last_error(as), "sending "
+			    "message %u to rank %d", s[k].msg + 1, r);
+			/* A receiver of another size keeps in step with us;
+			 * anything else is the end of this peer. */
+			stop |= st != ASOC_ETRUNC;
+		} else {
+			ok++;
+			if (*best == 0 || t < *best)
+				*best = t;
+		}
+		if (stop || next == end)
+			continue;
+		if ((st = send_slot_post(as, o, buf, r, s, k, next)) !=
+		    ASOC_OK) {
+			cli_warn_asoc(st, asoc_last_error(as), "sending "
+			    "message %u to rank %d", next + 1, r);
+			stop = 1;
+			continue;
+		}
+		next++;
+		reqs[k] = s[k].req;
+		live++;
+	}
+	free(reqs);
+	free(s);
+	return ok;
+}
+
+/* Rank 0 to rank r with a window: the warmup messages, then the timed
+ * ones, timed together from the first post to the last completion. */
+static void
+bench_send_window(asoc_t *as, const struct bench_opts *o, asoc_buf_t *buf,
+    int r, struct bench_peer *pr)
+{
+	double t, warm_best = 0;
+	unsigned got;
+	char sz[32];
+
+	asoc_set_timeout(as, BENCH_WAIT_MS + (unsigned)(o->size >> 20) * 100 *
+	    o->window);
+	if (o->warmup > 0 && send_window_run(as, o, buf, r, 0, o->warmup,
+	    &warm_best) != o->warmup) {
+		asoc_set_timeout(as, 0);
+		return;
+	}
+	t = bench_now();
+	got = send_window_run(as, o, buf, r, o->warmup, o->iters, &pr->best);
+	t = bench_now() - t;
+	asoc_set_timeout(as, 0);
+	pr->done = got;
+	pr->sum = t;
+	if (!o->json)
+		printf("window %u  0 -> %d  %u x %s  %.6f s  %.2f GiB/s\n",
+		    o->window, r, got, cli_fmt_bytes(o->size, sz, sizeof sz), t,
+		    bench_rate((uint64_t)got * o->size, t, BENCH_GIB));
+	fflush(stdout);
+}
+
 /* Rank 0: sends, times, and collects the receivers' verdicts. */
 int
 bench_pair_send(asoc_t *as, const struct bench_opts *o,
     struct bench_result *res)
 {
 	int world = asoc_world_size(as), r, verified = 0, failed;
-	unsigned got;
+	unsigned got, k;
 	struct bench_peer *p;
 	asoc_buf_t *buf, *ctl;
 	char *msg;
 
 	if ((p = calloc((size_t)world, sizeof *p)) == NULL)
 		cli_die("out of memory");
-	buf = bench_alloc(as, o->size, "the tensor");
+	if (o->size > SIZE_MAX / o->window)
+		cli_die("--window %u of %" PRIu64 "-byte messages does not fit "
+		    "in memory: give a smaller --window or size", o->window,
+		    o->size);
+	/* One slice of the tensor per message in flight. */
+	buf = bench_alloc(as, o->size * o->window, "the tensors");
 	ctl = bench_alloc(as, (size_t)world * BENCH_SLOT, "control buffer");
-	bench_pattern(asoc_buf_ptr(buf), o->size, 1, 0);
+	for (k = 0; k < o->window; k++)
+		bench_pattern((unsigned char *)asoc_buf_ptr(buf) + k *
+		    (size_t)o->size, o->size, 1, 0);
 
 	for (r = 1; r < world; r++)
 		p[r].ok = 1;
 	bench_gather(as, ctl, BENCH_TAG_READY, "ready message", world, p);
 	for (r = 1; r < world; r++) {
-		if (p[r].ok)
+		if (p[r].ok && o->window > 1)
+			bench_send_window(as, o, buf, r, &p[r]);
+		else if (p[r].ok)
 			bench_send_to(as, o, buf, r, &p[r]);
 	}
 
@@ -244,12 +389,15 @@ bench_pair_send(asoc_t *as, const struct bench_opts *o,
 	return verified != world - 1;
 }
 
-/* A receiver of the pair pattern: two buffers it receives into in turn. */
+/* A receiver of the pair pattern: the slices of buf it receives into in
+ * turn, one more than rank 0's window, so that one is verified while a
+ * window's worth of receives stays posted. */
 struct pair_rx {
 	asoc_t			*as;
 	const struct bench_opts	*o;
-	asoc_buf_t		*buf[2], *ctl;
-	asoc_req_t		*data[2];
+	asoc_buf_t		*buf, *ctl;
+	asoc_req_t		**data;	/* nslot, one per slice */
+	size_t			 nslot;
 	unsigned char		*ref;	/* the pattern, stamped per tensor */
 	unsigned		 total, got;
 	uint64_t		 bad;	/* bytes that differ */
@@ -264,29 +412,38 @@ pair_rx_setup(struct pair_rx *rx)
 	const struct bench_opts *o = rx->o;
 	asoc_req_t *rq;
 	asoc_status_t st;
-	unsigned k;
+	size_t k, half;
 
-	for (k = 0; k < 2; k++) {
-		rx->buf[k] = bench_alloc(rx->as, o->size, "a receive buffer");
-		/* Our pages are made now, not during a timed transfer. */
-		memset(asoc_buf_ptr(rx->buf[k]), 0, o->size);
-	}
+	rx->nslot = (size_t)o->window + 1;
+	if (o->size > SIZE_MAX / rx->nslot)
+		cli_die("%zu receive buffers of %" PRIu64 " bytes do not fit in "
+		    "memory: give a smaller --window or size", rx->nslot,
+		    o->size);
+	if ((rx->data = calloc(rx->nslot, sizeof *rx->data)) == NULL)
+		cli_die("out of memory");
+	rx->buf = bench_alloc(rx->as, rx->nslot * o->size, "the receive "
+	    "buffers");
+	/* Our pages are made now, not during a timed transfer. */
+	memset(asoc_buf_ptr(rx->buf), 0, rx->nslot * o->size);
 	rx->ctl = bench_alloc(rx->as, 4096, "control buffer");
 	if ((rx->ref = malloc(o->size)) == NULL)
 		cli_die("out of memory for a %" PRIu64 "-byte reference copy",
 		    o->size);
 	bench_pattern(rx->ref, o->size, 1, 0);
 
-	/* A same-node copy between the two buffers makes asocd touch both,
-	 * so its first page faults on them are not in a timed transfer. */
-	if ((st = asoc_irecv(rx->as, rx->buf[1], 0, o->size, rx->me,
+	/* A same-node copy from the first half of the slices to the second
+	 * makes asocd touch them, so its first page faults on them are not
+	 * in a timed transfer. */
+	half = rx->nslot / 2 * o->size;
+	if ((st = asoc_irecv(rx->as, rx->buf, half, half, rx->me,
 	    BENCH_TAG_SELF, &rq)) != ASOC_OK || (st = asoc_send(rx->as,
-	    rx->buf[0], 0, o->size, rx->me, BENCH_TAG_SELF)) != ASOC_OK ||
+	    rx->buf, 0, half, rx->me, BENCH_TAG_SELF)) != ASOC_OK ||
 	    (st = asoc_wait(rq, NULL)) != ASOC_OK)
 		cli_die_asoc(st, asoc_last_error(rx->as), "copying between the "
 		    "receive buffers through asocd");
-	for (k = 0, st = ASOC_OK; k < 2 && k < rx->total && st == ASOC_OK; k++)
-		st = asoc_irecv(rx->as, rx->buf[k], 0, o->size, 0,
+	for (k = 0, st = ASOC_OK; k < rx->nslot && k < rx->total &&
+	    st == ASOC_OK; k++)
+		st = asoc_irecv(rx->as, rx->buf, k * o->size, o->size, 0,
 		    BENCH_TAG_DATA + k, &rx->data[k]);
 	if (st != ASOC_OK || (st = asoc_send(rx->as, rx->ctl, 0, 8, 0,
 	    BENCH_TAG_READY)) != ASOC_OK)
@@ -294,10 +451,10 @@ pair_rx_setup(struct pair_rx *rx)
 		    "receive from rank 0");
 }
 
-/* Tensor i, received in buffer k: verified, or why not.  Returns 0 to go
+/* Tensor i, received in slice k: verified, or why not.  Returns 0 to go
  * on, -1 when rank 0 is gone. */
 static int
-pair_rx_one(struct pair_rx *rx, unsigned i, unsigned k)
+pair_rx_one(struct pair_rx *rx, unsigned i, size_t k)
 {
 	const struct bench_opts *o = rx->o;
 	asoc_completion_t c;
@@ -307,12 +464,12 @@ pair_rx_one(struct pair_rx *rx, unsigned i, unsigned k)
 	rx->data[k] = NULL;
 	if (st == ASOC_OK && c.len == o->size) {
 		bench_pattern(rx->ref, o->size, BENCH_STAMP_EVERY, i + 1);
-		rx->bad += bench_mismatches(asoc_buf_ptr(rx->buf[k]), rx->ref,
-		    o->size);
+		rx->bad += bench_mismatches((unsigned char *)asoc_buf_ptr(
+		    rx->buf) + k * o->size, rx->ref, o->size);
 		rx->got++;
 	} else if (st == ASOC_OK)
 		cli_warn("tensor %u from rank 0 has %zu bytes, not %" PRIu64
-		    ": give every rank the same --size-mb", i + 1, c.len,
+		    ": give every rank the same size", i + 1, c.len,
 		    o->size);
 	else {
 		cli_warn_asoc(st, asoc_last_error(rx->as), "receiving tensor "
@@ -325,26 +482,28 @@ pair_rx_one(struct pair_rx *rx, unsigned i, unsigned k)
 	return 0;
 }
 
-/* Every tensor, verifying one while the next receive is posted. */
+/* Every tensor in order, verifying one while the next receives are
+ * posted; its slice is then posted again for the tensor nslot later. */
 static void
 pair_rx_loop(struct pair_rx *rx)
 {
 	asoc_status_t st;
-	unsigned i, k;
+	unsigned i;
+	size_t k;
 
 	for (i = 0; i < rx->total; i++) {
-		k = i % 2;
+		k = i % rx->nslot;
 		if (pair_rx_one(rx, i, k) == -1)
 			break;
-		if (i + 2 < rx->total && (st = asoc_irecv(rx->as, rx->buf[k], 0,
-		    rx->o->size, 0, BENCH_TAG_DATA + i + 2, &rx->data[k])) !=
-		    ASOC_OK) {
+		if (i + rx->nslot < rx->total && (st = asoc_irecv(rx->as,
+		    rx->buf, k * rx->o->size, rx->o->size, 0, BENCH_TAG_DATA +
+		    i + rx->nslot, &rx->data[k])) != ASOC_OK) {
 			cli_warn_asoc(st, asoc_last_error(rx->as), "posting a "
 			    "receive");
 			break;
 		}
 	}
-	for (k = 0; k < 2; k++) {
+	for (k = 0; k < rx->nslot; k++) {
 		if (rx->data[k] != NULL && asoc_cancel(rx->data[k]) == ASOC_OK)
 			asoc_wait(rx->data[k], NULL);
 	}
@@ -358,7 +517,6 @@ bench_pair_recv(asoc_t *as, const struct bench_opts *o)
 	struct pair_rx rx = { .as = as, .o = o, .me = asoc_rank(as),
 	    .total = o->warmup + o->iters };
 	asoc_status_t st;
-	unsigned k;
 	int failed;
 
 	pair_rx_setup(&rx);
@@ -380,8 +538,8 @@ bench_pair_recv(asoc_t *as, const struct bench_opts *o)
 		    "\"mismatches\":%" PRIu64 ",\"verified\":%s}\n", rx.me,
 		    rx.got, rx.bad, failed || rx.bad ? "false" : "true");
 	free(rx.ref);
-	for (k = 0; k < 2; k++)
-		bench_free(rx.buf[k]);
+	free(rx.data);
+	bench_free(rx.buf);
 	bench_free(rx.ctl);
 	return failed || rx.bad > 0 || st != ASOC_OK;
 }

@@ -17,10 +17,13 @@
 #define BENCH_SLOT		64	/* control bytes per rank */
 #define BENCH_WAIT_MS		120000	/* for ready and result messages */
 #define BENCH_STAMP_EVERY	512	/* words: one stamp per 4 KiB */
+#define BENCH_WINDOW_MAX	1024	/* --window: sends in flight */
 
 /* Gbit/s are decimal, the unit of iperf3 and of link speeds. */
 #define BENCH_GIB		1073741824.0
 #define BENCH_GBIT		125000000.0	/* bytes in a gigabit */
+#define BENCH_MB		1000000.0	/* MB/s: 10^6 bytes a second */
+#define BENCH_SMALL		(1u << 20)	/* below: figures per message */
 
 enum bench_pattern {
 	BENCH_PAIR,
@@ -35,6 +38,7 @@ struct bench_opts {
 	const char		*sock;
 	uint64_t		 size;	/* bytes, of the run at hand */
 	unsigned		 iters, warmup;
+	unsigned		 window;	/* pair: sends in flight */
 	enum bench_pattern	 pattern;
 	int			 json;
 };
