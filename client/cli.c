@@ -301,10 +301,6 @@ cli_progress_finish(struct cli_progress *p, int ok)
 	}
 }
 
-/* Explicit little-endian bytes: the two ends may differ in byte order. */
-#define cli_put le_put
-#define cli_get le_get
-
 void
 cli_stream_send(asoc_t *as, asoc_buf_t *ctl, size_t len, int rank,
     uint64_t tag, const char *fmt, ...)
@@ -326,17 +322,17 @@ cli_stream_hdr_encode(const struct cli_stream_hdr *h,
     unsigned char out[CLI_STREAM_HDR2_LEN])
 {
 	memcpy(out, CLI_STREAM_MAGIC, 8);
-	cli_put(out + 8, h->version, 4);
-	cli_put(out + 12, h->flags, 4);
-	cli_put(out + 16, h->total, 8);
-	cli_put(out + 24, h->chunk, 8);
-	cli_put(out + 32, 0, 8);
+	le_put(out + 8, h->version, 4);
+	le_put(out + 12, h->flags, 4);
+	le_put(out + 16, h->total, 8);
+	le_put(out + 24, h->chunk, 8);
+	le_put(out + 32, 0, 8);
 	if (h->version == CLI_STREAM_VERSION)
 		return CLI_STREAM_HDR_LEN;
-	cli_put(out + 40, (uint64_t)h->mtime_sec, 8);
-	cli_put(out + 48, h->mtime_nsec, 4);
-	cli_put(out + 52, 0, 4);
-	cli_put(out + 56, 0, 8);
+	le_put(out + 40, (uint64_t)h->mtime_sec, 8);
+	le_put(out + 48, h->mtime_nsec, 4);
+	le_put(out + 52, 0, 4);
+	le_put(out + 56, 0, 8);
 	return CLI_STREAM_HDR2_LEN;
 }
 
@@ -347,26 +343,26 @@ cli_stream_hdr_decode(const unsigned char *in, size_t len,
 	memset(h, 0, sizeof *h);
 	if (len < 8 || memcmp(in, CLI_STREAM_MAGIC, 8) != 0)
 		*why = "not an asoc-send stream header (bad magic)";
-	else if (len < 12 || ((h->version = cli_get(in + 8, 4)) !=
+	else if (len < 12 || ((h->version = le_get(in + 8, 4)) !=
 	    CLI_STREAM_VERSION && h->version != CLI_STREAM_VERSION_RESUME))
 		*why = "unsupported stream version: update asoc-recv";
 	else if (len != (h->version == CLI_STREAM_VERSION ?
 	    CLI_STREAM_HDR_LEN : CLI_STREAM_HDR2_LEN))
 		*why = "stream header has the wrong length";
-	else if ((h->flags = cli_get(in + 12, 4)) != 0)
+	else if ((h->flags = le_get(in + 12, 4)) != 0)
 		*why = "stream header has unknown flags: update asoc-recv";
-	else if ((h->chunk = cli_get(in + 24, 8)) == 0 ||
+	else if ((h->chunk = le_get(in + 24, 8)) == 0 ||
 	    h->chunk > CLI_STREAM_CHUNK_MAX)
 		*why = "stream chunk size is 0 or over 1 GiB";
-	else if ((h->total = cli_get(in + 16, 8)) == CLI_SIZE_UNKNOWN &&
+	else if ((h->total = le_get(in + 16, 8)) == CLI_SIZE_UNKNOWN &&
 	    h->version == CLI_STREAM_VERSION_RESUME)
 		*why = "a resumable stream of unknown size";
 	else if (h->version == CLI_STREAM_VERSION_RESUME &&
-	    (h->mtime_nsec = cli_get(in + 48, 4)) > 999999999)
+	    (h->mtime_nsec = le_get(in + 48, 4)) > 999999999)
 		*why = "stream header has a bad mtime";
 	else {
 		if (h->version == CLI_STREAM_VERSION_RESUME)
-			h->mtime_sec = (int64_t)cli_get(in + 40, 8);
+			h->mtime_sec = (int64_t)le_get(in + 40, 8);
 		return 0;
 	}
 	return -1;
@@ -377,10 +373,10 @@ cli_stream_trl_encode(const struct cli_stream_trl *t,
     unsigned char out[CLI_STREAM_TRL2_LEN])
 {
 	memcpy(out, CLI_STREAM_END_MAGIC, 8);
-	cli_put(out + 8, t->status, 4);
-	cli_put(out + 12, 0, 4);
-	cli_put(out + 16, t->bytes, 8);
-	cli_put(out + 24, t->messages, 8);
+	le_put(out + 8, t->status, 4);
+	le_put(out + 12, 0, 4);
+	le_put(out + 16, t->bytes, 8);
+	le_put(out + 24, t->messages, 8);
 	if (!t->has_sha)
 		return CLI_STREAM_TRL_LEN;
 	memcpy(out + 32, t->sha, CLI_STREAM_SHA_LEN);
@@ -401,12 +397,12 @@ cli_stream_trl_decode(const unsigned char *in, size_t len,
 	if ((len != CLI_STREAM_TRL_LEN && len != CLI_STREAM_TRL2_LEN) ||
 	    memcmp(in, CLI_STREAM_END_MAGIC, 8) != 0)
 		*why = "not an asoc-send stream trailer";
-	else if ((t->status = cli_get(in + 8, 4)) != CLI_STREAM_OK &&
+	else if ((t->status = le_get(in + 8, 4)) != CLI_STREAM_OK &&
 	    t->status != CLI_STREAM_FAILED)
 		*why = "stream trailer has an unknown status";
 	else {
-		t->bytes = cli_get(in + 16, 8);
-		t->messages = cli_get(in + 24, 8);
+		t->bytes = le_get(in + 16, 8);
+		t->messages = le_get(in + 24, 8);
 		if ((t->has_sha = len == CLI_STREAM_TRL2_LEN))
 			memcpy(t->sha, in + 32, CLI_STREAM_SHA_LEN);
 		return 0;
@@ -424,9 +420,9 @@ cli_stream_put_v2(unsigned char *out, const char *magic, uint32_t word,
     uint64_t value)
 {
 	memcpy(out, magic, 8);
-	cli_put(out + 8, CLI_STREAM_VERSION_RESUME, 4);
-	cli_put(out + 12, word, 4);
-	cli_put(out + 16, value, 8);
+	le_put(out + 8, CLI_STREAM_VERSION_RESUME, 4);
+	le_put(out + 12, word, 4);
+	le_put(out + 16, value, 8);
 }
 
 /* -1 unless in is such a message, of that magic and length. */
@@ -435,10 +431,10 @@ cli_stream_get_v2(const unsigned char *in, size_t len, size_t want,
     const char *magic, uint32_t *word, uint64_t *value)
 {
 	if (len != want || memcmp(in, magic, 8) != 0 ||
-	    cli_get(in + 8, 4) != CLI_STREAM_VERSION_RESUME)
+	    le_get(in + 8, 4) != CLI_STREAM_VERSION_RESUME)
 		return -1;
-	*word = (uint32_t)cli_get(in + 12, 4);
-	*value = cli_get(in + 16, 8);
+	*word = (uint32_t)le_get(in + 12, 4);
+	*value = le_get(in + 16, 8);
 	return 0;
 }
 
@@ -448,7 +444,7 @@ cli_stream_resume_encode(const struct cli_stream_resume *r,
 {
 	cli_stream_put_v2(out, CLI_STREAM_RESUME_MAGIC, r->flags, r->offset);
 	memcpy(out + 24, r->sha, CLI_STREAM_SHA_LEN);
-	cli_put(out + 56, 0, 8);
+	le_put(out + 56, 0, 8);
 }
 
 int

@@ -99,7 +99,7 @@ libasoc_find_socket(char *path, size_t size)
 		    job) == 0 && is_own_socket(user))
 			snprintf(path, size, "%s", user);
 	} else
-		proto_default_socket(path, size);
+		proto_default_socket(NULL, path, size);
 }
 
 void

@@ -127,9 +127,7 @@ asoc_strerror(asoc_status_t status)
 }
 
 /* Sets the session's last error and returns st; shared with the other
- * files of the library (libasoc-int.h), called asoc_fail in this one. */
-#define asoc_fail	libasoc_fail
-
+ * files of the library (libasoc-int.h). */
 asoc_status_t
 libasoc_fail(asoc_t *as, asoc_status_t st, const char *fmt, ...)
 {
@@ -147,7 +145,7 @@ static asoc_status_t
 asoc_enter(asoc_t *as)
 {
 	if (as->dead != ASOC_OK)
-		return asoc_fail(as, as->dead, "%s", as->dead_msg);
+		return libasoc_fail(as, as->dead, "%s", as->dead_msg);
 	as->err[0] = '\0';
 	return ASOC_OK;
 }
@@ -266,9 +264,9 @@ asoc_sendmsg(asoc_t *as, struct proto_msg *m, int fd, int flags)
 	int e;
 
 	if (as->dead != ASOC_OK)
-		return asoc_fail(as, as->dead, "%s", as->dead_msg);
+		return libasoc_fail(as, as->dead, "%s", as->dead_msg);
 	if ((len = proto_encode(m, buf, sizeof buf)) == 0)
-		return asoc_fail(as, ASOC_EPROTO, "libasoc cannot encode a "
+		return libasoc_fail(as, ASOC_EPROTO, "libasoc cannot encode a "
 		    "%s message; this is a libasoc bug",
 		    proto_type_name(m->hdr.type));
 	iov.iov_base = buf;
@@ -298,7 +296,7 @@ asoc_sendmsg(asoc_t *as, struct proto_msg *m, int fd, int flags)
 			struct pollfd p = { as->fd, POLLIN | POLLOUT, 0 };
 
 			if (poll(&p, 1, -1) < 0 && errno != EINTR)
-				return asoc_fail(as, ASOC_ESYSTEM, "cannot wait "
+				return libasoc_fail(as, ASOC_ESYSTEM, "cannot wait "
 				    "for asocd: %s", strerror(errno));
 			if ((p.revents & POLLIN) &&
 			    asoc_read(as, MSG_DONTWAIT) < 0)
@@ -313,7 +311,7 @@ asoc_sendmsg(asoc_t *as, struct proto_msg *m, int fd, int flags)
 			asoc_lost(as, strerror(e));
 			return as->dead;
 		}
-		return asoc_fail(as, e == ENOBUFS || e == ENOMEM ?
+		return libasoc_fail(as, e == ENOBUFS || e == ENOMEM ?
 		    ASOC_ENOMEM : ASOC_ESYSTEM, "cannot send %s to asocd: %s",
 		    proto_type_name(m->hdr.type), strerror(e));
 	}
@@ -561,7 +559,7 @@ asoc_default_socket(void)
 static asoc_status_t
 asoc_fail_version(asoc_t *as, unsigned theirs)
 {
-	return asoc_fail(as, ASOC_EPROTO, "asocd at %s speaks protocol %u and "
+	return libasoc_fail(as, ASOC_EPROTO, "asocd at %s speaks protocol %u and "
 	    "libasoc speaks %u: use asocd and libasoc from the same release",
 	    as->path, theirs, PROTO_VERSION);
 }
@@ -577,26 +575,26 @@ asoc_connect_socket(asoc_t *as)
 	memset(&sun, 0, sizeof sun);
 	sun.sun_family = AF_UNIX;
 	if (strlen(as->path) >= sizeof sun.sun_path)
-		return asoc_fail(as, ASOC_EINVAL, "socket path %s is too long "
+		return libasoc_fail(as, ASOC_EINVAL, "socket path %s is too long "
 		    "(Unix sockets allow %zu bytes): use a shorter ASOC_SOCKET",
 		    as->path, sizeof sun.sun_path - 1);
 	memcpy(sun.sun_path, as->path, strlen(as->path));
 
 	as->fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
 	if (as->fd == -1)
-		return asoc_fail(as, ASOC_ESYSTEM, "cannot make a socket: %s",
+		return libasoc_fail(as, ASOC_ESYSTEM, "cannot make a socket: %s",
 		    strerror(errno));
 	if (connect(as->fd, (struct sockaddr *)&sun, sizeof sun) == 0)
 		return ASOC_OK;
 	e = errno;
 	if (e == EACCES || e == EPERM)
-		return asoc_fail(as, ASOC_EPERM, "cannot reach asocd at %s: %s; "
+		return libasoc_fail(as, ASOC_EPERM, "cannot reach asocd at %s: %s; "
 		    "is it another user's or job's? (set ASOC_SOCKET or "
 		    "--socket)", as->path, strerror(e));
 	if (libasoc_find_reason(why, sizeof why) == 0)
-		return asoc_fail(as, ASOC_ESYSTEM, "cannot reach asocd at %s: "
+		return libasoc_fail(as, ASOC_ESYSTEM, "cannot reach asocd at %s: "
 		    "%s", as->path, why);
-	return asoc_fail(as, ASOC_ESYSTEM, "cannot reach asocd at %s: %s; is "
+	return libasoc_fail(as, ASOC_ESYSTEM, "cannot reach asocd at %s: %s; is "
 	    "asocd running? (set ASOC_SOCKET or --socket)", as->path,
 	    strerror(e));
 }
@@ -610,10 +608,10 @@ asoc_check_peer(asoc_t *as)
 	socklen_t clen = sizeof cred;
 
 	if (getsockopt(as->fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) == -1)
-		return asoc_fail(as, ASOC_ESYSTEM, "cannot tell who serves %s: "
+		return libasoc_fail(as, ASOC_ESYSTEM, "cannot tell who serves %s: "
 		    "%s", as->path, strerror(errno));
 	if (cred.uid != getuid() && cred.uid != 0 && getuid() != 0)
-		return asoc_fail(as, ASOC_EPERM, "the process serving %s (pid "
+		return libasoc_fail(as, ASOC_EPERM, "the process serving %s (pid "
 		    "%ld) runs as uid %u, not as you (uid %u): not handing it "
 		    "memory; is ASOC_SOCKET another user's?", as->path,
 		    (long)cred.pid, (unsigned)cred.uid, (unsigned)getuid());
@@ -638,19 +636,19 @@ asoc_hello(asoc_t *as, struct proto_msg *m)
 	m->u.l_hello.pid = (uint32_t)getpid();
 	len = proto_encode(m, buf, sizeof buf);
 	if (send(as->fd, buf, len, MSG_NOSIGNAL) == -1)
-		return asoc_fail(as, ASOC_ESYSTEM, "asocd at %s dropped the "
+		return libasoc_fail(as, ASOC_ESYSTEM, "asocd at %s dropped the "
 		    "connection: %s; see its log", as->path, strerror(errno));
 	while ((r = poll(&pfd, 1, ASOC_HELLO_TIMEOUT)) == -1 && errno == EINTR)
 		;
 	if (r == 0)
-		return asoc_fail(as, ASOC_ETIMEDOUT, "asocd at %s did not answer "
+		return libasoc_fail(as, ASOC_ETIMEDOUT, "asocd at %s did not answer "
 		    "within %d s; it may be stuck: see its log", as->path,
 		    ASOC_HELLO_TIMEOUT / 1000);
 	do
 		n = recv(as->fd, buf, sizeof buf, 0);
 	while (n == -1 && errno == EINTR);
 	if (n <= 0)
-		return asoc_fail(as, ASOC_ESYSTEM, "asocd at %s closed the "
+		return libasoc_fail(as, ASOC_ESYSTEM, "asocd at %s closed the "
 		    "connection during the handshake%s%s; see its log",
 		    as->path, n == 0 ? "" : ": ", n == 0 ? "" : strerror(errno));
 	perr = (size_t)n == sizeof buf ? PROTO_ELENGTH :
@@ -658,7 +656,7 @@ asoc_hello(asoc_t *as, struct proto_msg *m)
 	if (perr == PROTO_EVERSION)
 		return asoc_fail_version(as, m->hdr.version);
 	if (perr != PROTO_OK)
-		return asoc_fail(as, ASOC_EPROTO, "asocd at %s answered with "
+		return libasoc_fail(as, ASOC_EPROTO, "asocd at %s answered with "
 		    "garbage (%s): is that socket really asocd's?", as->path,
 		    proto_strerror(perr));
 	return ASOC_OK;
@@ -672,18 +670,18 @@ asoc_welcome(asoc_t *as, const struct proto_msg *m)
 
 	if (m->hdr.type == PT_L_DONE && m->u.l_done.status != PS_OK) {
 		if (m->u.l_done.msg[0] != '\0')
-			return asoc_fail(as, st, "%s", m->u.l_done.msg);
-		return asoc_fail(as, st, "asocd at %s refused the connection: "
+			return libasoc_fail(as, st, "%s", m->u.l_done.msg);
+		return libasoc_fail(as, st, "asocd at %s refused the connection: "
 		    "%s", as->path, asoc_strerror(st));
 	}
 	if (m->hdr.type != PT_L_WELCOME)
-		return asoc_fail(as, ASOC_EPROTO, "asocd at %s answered the "
+		return libasoc_fail(as, ASOC_EPROTO, "asocd at %s answered the "
 		    "handshake with %s: are asocd and libasoc from the same "
 		    "release?", as->path, proto_type_name(m->hdr.type));
 	if (m->u.l_welcome.version != PROTO_VERSION)
 		return asoc_fail_version(as, m->u.l_welcome.version);
 	if (m->u.l_welcome.world > PROTO_RANK_MAX)
-		return asoc_fail(as, ASOC_EPROTO, "asocd at %s claims a world "
+		return libasoc_fail(as, ASOC_EPROTO, "asocd at %s claims a world "
 		    "of %u ranks; the limit is %u", as->path,
 		    m->u.l_welcome.world, PROTO_RANK_MAX);
 	as->rank = (int)m->u.l_welcome.rank;
@@ -837,10 +835,10 @@ asoc_buf_alloc(asoc_t *as, size_t size, asoc_buf_t **out)
 	if ((page = sysconf(_SC_PAGESIZE)) <= 0)
 		page = 4096;
 	if (size == 0 || size > SIZE_MAX - (size_t)page)
-		return asoc_fail(as, ASOC_EINVAL, "asoc_buf_alloc: cannot make "
+		return libasoc_fail(as, ASOC_EINVAL, "asoc_buf_alloc: cannot make "
 		    "a buffer of %zu bytes", size);
 	if ((buf = calloc(1, sizeof *buf)) == NULL)
-		return asoc_fail(as, ASOC_ENOMEM, "asoc_buf_alloc: out of memory");
+		return libasoc_fail(as, ASOC_ENOMEM, "asoc_buf_alloc: out of memory");
 	buf->as = as;
 	buf->size = size;
 	buf->mapped = (size + (size_t)page - 1) / (size_t)page * (size_t)page;
@@ -848,18 +846,18 @@ asoc_buf_alloc(asoc_t *as, size_t size, asoc_buf_t **out)
 	/* Sealed against resizing, so asocd can trust the size it maps. */
 	fd = memfd_create("asoc", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	if (fd == -1) {
-		st = asoc_fail(as, ASOC_ESYSTEM, "memfd_create: %s; too many "
+		st = libasoc_fail(as, ASOC_ESYSTEM, "memfd_create: %s; too many "
 		    "open files? (ulimit -n)", strerror(errno));
 		goto fail;
 	}
 	if (ftruncate(fd, (off_t)buf->mapped) == -1) {
-		st = asoc_fail(as, ASOC_ENOMEM, "cannot size a %zu-byte buffer: "
+		st = libasoc_fail(as, ASOC_ENOMEM, "cannot size a %zu-byte buffer: "
 		    "%s", buf->mapped, strerror(errno));
 		goto fail;
 	}
 	if (fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW |
 	    F_SEAL_SEAL) == -1) {
-		st = asoc_fail(as, ASOC_ESYSTEM, "cannot seal a buffer: %s; "
+		st = libasoc_fail(as, ASOC_ESYSTEM, "cannot seal a buffer: %s; "
 		    "memfd sealing needs Linux 3.17 or later", strerror(errno));
 		goto fail;
 	}
@@ -867,7 +865,7 @@ asoc_buf_alloc(asoc_t *as, size_t size, asoc_buf_t **out)
 	    fd, 0);
 	if (buf->ptr == MAP_FAILED) {
 		buf->ptr = NULL;
-		st = asoc_fail(as, ASOC_ENOMEM, "cannot map a %zu-byte buffer: "
+		st = libasoc_fail(as, ASOC_ENOMEM, "cannot map a %zu-byte buffer: "
 		    "%s; check ulimit -v and free memory", buf->mapped,
 		    strerror(errno));
 		goto fail;
@@ -944,7 +942,7 @@ asoc_buf_free(asoc_buf_t *buf)
 		m.u.l_free.buf_id = buf->id;
 		st = asoc_call(as, &call, ASOC_REQ_FREE, buf->id, &m, -1);
 	} else
-		st = asoc_fail(as, as->dead, "%s", as->dead_msg);
+		st = libasoc_fail(as, as->dead, "%s", as->dead_msg);
 	TAILQ_REMOVE(&as->bufs, buf, entry);
 	munmap(buf->ptr, buf->mapped);
 	free(buf);
@@ -968,27 +966,27 @@ asoc_post_xfer(asoc_t *as, enum asoc_req_kind kind, asoc_buf_t *buf,
 	if ((st = asoc_enter(as)) != ASOC_OK)
 		return st;
 	if ((flags & ~ASOC_RECV_PEEK) != 0)
-		return asoc_fail(as, ASOC_EINVAL, "%s: unknown flags %#x", fn,
+		return libasoc_fail(as, ASOC_EINVAL, "%s: unknown flags %#x", fn,
 		    flags & ~ASOC_RECV_PEEK);
 	if (buf == NULL || out == NULL)
-		return asoc_fail(as, ASOC_EINVAL, "%s: %s is NULL", fn,
+		return libasoc_fail(as, ASOC_EINVAL, "%s: %s is NULL", fn,
 		    buf == NULL ? "the buffer" : "the request pointer");
 	if (buf->as != as)
-		return asoc_fail(as, ASOC_EINVAL, "%s: the buffer belongs to "
+		return libasoc_fail(as, ASOC_EINVAL, "%s: the buffer belongs to "
 		    "another session", fn);
 	if (off > buf->size || len > buf->size - off)
-		return asoc_fail(as, ASOC_EINVAL, "%s: %zu bytes at offset %zu "
+		return libasoc_fail(as, ASOC_EINVAL, "%s: %zu bytes at offset %zu "
 		    "do not fit in the %zu-byte buffer", fn, len, off,
 		    buf->size);
 	if (kind == ASOC_REQ_RECV && rank == ASOC_ANY_SOURCE)
 		;
 	else if (rank < 0 || rank >= as->world)
-		return asoc_fail(as, ASOC_EINVAL, "%s: rank %d is not in this "
+		return libasoc_fail(as, ASOC_EINVAL, "%s: rank %d is not in this "
 		    "job (ranks are 0 to %d)%s", fn, rank, as->world - 1,
 		    kind == ASOC_REQ_RECV ? "; ASOC_ANY_SOURCE takes any" : "");
 
 	if ((req = calloc(1, sizeof *req)) == NULL)
-		return asoc_fail(as, ASOC_ENOMEM, "%s: out of memory", fn);
+		return libasoc_fail(as, ASOC_ENOMEM, "%s: out of memory", fn);
 	req->kind = kind;
 	req->buf = buf;
 	req->len = len;
@@ -1091,7 +1089,7 @@ asoc_waitany(asoc_req_t **reqs, size_t n, size_t *index,
 		if (as == NULL)
 			as = reqs[i]->as;
 		else if (reqs[i]->as != as)
-			return asoc_fail(as, ASOC_EINVAL, "asoc_waitany: the "
+			return libasoc_fail(as, ASOC_EINVAL, "asoc_waitany: the "
 			    "requests belong to different sessions; wait on "
 			    "each session's requests apart");
 	}
@@ -1171,7 +1169,7 @@ asoc_stat(asoc_t *as, asoc_node_stat_t *node, asoc_peer_stat_t **peers,
 	if ((st = asoc_enter(as)) != ASOC_OK)
 		return st;
 	if (peers != NULL && npeers == NULL)
-		return asoc_fail(as, ASOC_EINVAL, "asoc_stat: peers needs "
+		return libasoc_fail(as, ASOC_EINVAL, "asoc_stat: peers needs "
 		    "npeers");
 
 	memset(&ctx, 0, sizeof ctx);

@@ -530,7 +530,7 @@ conf_fill_strings(struct conf *c, char *err, size_t errlen)
 		return -1;
 	}
 	if (c->socket == NULL) {
-		proto_default_socket(path, sizeof path);
+		proto_default_socket(c->slurm_job_id, path, sizeof path);
 		if ((c->socket = strdup(path)) == NULL)
 			goto nomem;
 	}

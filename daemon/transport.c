@@ -94,21 +94,31 @@ transport_pick(struct peer *p)
 
 /* --- start-up and exit --- */
 
+/* What a build needs for a transport it may lack, for the message that
+ * says what to install; a transport not listed gets a generic one. */
+static const struct {
+	const char *name, *needs;
+} transport_needs[] = {
+	{ "rdma", "rdma-core; rebuild with librdmacm-dev and libibverbs-dev" },
+};
+
 int
 transports_check(char *err, size_t errlen)
 {
 	const char *name = conf_transport_name(asocd->conf->transport);
-	char have[64] = "";
+	const char *needs = "it; rebuild with that transport's libraries "
+	    "(README.md: Building and testing by hand)";
 	size_t i;
 
 	if (strcmp(name, "auto") == 0 || transport_find(name) != NULL)
 		return 0;
-	for (i = 0; i < TRANSPORTS_N; i++)
-		snprintf(have + strlen(have), sizeof have - strlen(have),
-		    "%s%s", i > 0 ? ", " : "", transports[i]->name);
+	for (i = 0; i < sizeof transport_needs / sizeof transport_needs[0];
+	    i++)
+		if (strcmp(transport_needs[i].name, name) == 0)
+			needs = transport_needs[i].needs;
 	snprintf(err, errlen, "--transport %s: this asocd was built without "
-	    "it (it has %s): rebuild it with that transport's libraries "
-	    "(README.md: Building and testing by hand), or use --transport auto", name, have);
+	    "%s, or use --transport %s or auto", name, needs,
+	    transport_fallback()->name);
 	return -1;
 }
 

@@ -23,7 +23,9 @@
  * Adding a transport: transport_<name>.c with its struct transport,
  * transport_<name>.h declaring it, and one line in transports[] (where
  * its place sets --transport auto's preference); Makefile.am builds the
- * file.
+ * file.  The words --transport accepts are still conf.c's own list
+ * (conf_transports[], enum conf_transport): a new transport adds its word
+ * there too.
  */
 #ifndef ASOC_TRANSPORT_H
 #define ASOC_TRANSPORT_H

@@ -310,10 +310,8 @@ proto_status_name(uint32_t status)
 }
 
 void
-proto_default_socket(char *buf, size_t len)
+proto_default_socket(const char *job, char *buf, size_t len)
 {
-	const char *job = getenv("SLURM_JOB_ID");
-
 	if (job != NULL && *job != '\0')
 		snprintf(buf, len, "/run/asoc/%s/asocd.sock", job);
 	else

@@ -388,8 +388,9 @@ const char *proto_status_name(uint32_t status);
 
 /* Where client and daemon meet when nobody names a socket:
  * /run/asoc/$SLURM_JOB_ID/asocd.sock inside a SLURM job, else
- * /tmp/asoc-$UID/asocd.sock.  ($ASOC_SOCKET is checked by the callers.) */
-void proto_default_socket(char *buf, size_t len);
+ * /tmp/asoc-$UID/asocd.sock.  job is $SLURM_JOB_ID as the caller read it
+ * (NULL or empty: not in a job); $ASOC_SOCKET is checked by the callers. */
+void proto_default_socket(const char *job, char *buf, size_t len);
 
 /* Copies s into a fixed wire field, truncating, always NUL-terminated. */
 void proto_set_name(char *field, size_t size, const char *s);

@@ -288,12 +288,39 @@ START_TEST(env_only)
 }
 END_TEST
 
+/* The default socket follows the job named in the environment conf_load
+ * is given, not the process's own (the daemon reads no setting with
+ * getenv). */
+START_TEST(default_socket_from_env)
+{
+	char *argv[] = { "asocd", NULL };
+	char *job[] = { "SLURM_JOB_ID=4242", NULL };
+	char *none[] = { NULL };
+	char want[64];
+	struct conf c;
+
+	unsetenv("SLURM_JOB_ID");
+	unsetenv("ASOC_SOCKET");
+	ck_assert_int_eq(load(&c, argv, job), CONF_RUN);
+	ck_assert_str_eq(c.socket, "/run/asoc/4242/asocd.sock");
+	conf_free(&c);
+	setenv("SLURM_JOB_ID", "99", 1);
+	ck_assert_int_eq(load(&c, argv, none), CONF_RUN);
+	snprintf(want, sizeof want, "/tmp/asoc-%u/asocd.sock",
+	    (unsigned)getuid());
+	ck_assert_str_eq(c.socket, want);
+	conf_free(&c);
+	unsetenv("SLURM_JOB_ID");
+}
+END_TEST
+
 static Suite *
 conf_suite(void)
 {
 	return check_suite("conf", "core", NULL, teardown, 10,
 	    CHECK_TESTS(defaults, precedence, config_from_env, short_options,
-	    bad_values, tls_settings, bad_file, sizes, env_only));
+	    bad_values, tls_settings, bad_file, sizes, env_only,
+	    default_socket_from_env));
 }
 
 int
