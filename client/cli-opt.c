@@ -152,9 +152,13 @@ static void CLI_NORETURN
 cli_opt_refused(int ch, char **argv)
 {
 	const char *what = argv[optind - 1];
+	int is_long = strncmp(what, "--", 2) == 0;
 
-	if (optopt != 0 && optopt < CLI_LONG_ONLY && strncmp(what, "--", 2)
-	    != 0) {
+	/* A short option refused inside a group ("--quiet -xq") leaves optind
+	 * on the group, so what is the argument before it: only a long
+	 * option with "=value" is what getopt refused. */
+	if (optopt != 0 && optopt < CLI_LONG_ONLY && (!is_long ||
+	    (ch == '?' && strchr(what, '=') == NULL))) {
 		if (ch == ':')
 			cli_die_usage("option -%c needs an argument", optopt);
 		cli_die_usage("unknown option -%c", optopt);

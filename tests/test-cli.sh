@@ -60,6 +60,11 @@ for tool in "$SEND" "$RECV" "$STAT" "$BENCH"; do
 	check_exit "$n: an argument to a flag exits 2" 2 \
 	    "option '--help' takes no argument" "$tool" --help=1
 done
+# After a long flag, in a group: getopt leaves optind on the group.
+for tool in "$SEND" "$RECV"; do
+	check_exit "${tool##*/}: an unknown short option in a group is named" 2 \
+	    "unknown option -y" "$tool" --quiet -yq
+done
 check_exit "asoc-info: an unknown option exits 2 (asocd would not start)" 2 \
     "asoc-info: asocd would not start" "$INFO" --bogus
 check_exit "asoc-send: a bad rank exits 2" 2 "--to wants a number" "$SEND" --to x
