@@ -424,6 +424,54 @@ START_TEST(give_up_tells_the_peer)
 }
 END_TEST
 
+/* The real path of a give-up: the transport's start_data fails inside
+ * xfer_on_cts, x already on c->sendq (RDMA, when registering fails). */
+START_TEST(start_data_failure_gives_up)
+{
+	struct conn *c = mock_conn_up(&mock_twosided, 1);
+	struct buffer *b = mock_buffer(cl, 10000, 1);
+	uint64_t id = send_to_1(c, 1, b, 10000);
+	struct xfer_chunk ch;
+	unsigned i, nctl;
+
+	mock.start_fails = 1;
+	cts(c, id, 10000);
+	ck_assert_uint_eq(mock.starts, 1);
+	ck_assert_uint_eq(mock.last_start_id, id);
+	/* The request completes once, with the error. */
+	ck_assert_int_eq(done_status(1), PS_ENOMEM);
+	ck_assert_int_eq(done_status(1), -1);
+	/* The peer is told, once, and nothing of x was left to send. */
+	ck_assert_uint_eq(mock_ctl_count(PT_ABORT), 1);
+	ck_assert_uint_eq(mock_ctl_last(c, PT_ABORT)->hdr.id, id);
+	ck_assert_uint_eq(mock_ctl_last(c, PT_ABORT)->u.abort.status,
+	    PS_ENOMEM);
+	ck_assert_int_eq(mock_ctl_last(c, PT_ABORT)->u.abort.to_sender, 0);
+	ck_assert_int_eq(mock.ctl[mock.nctl - 1].data_queued, 0);
+	/* x is off the send queue: no chunk, no entry, and the connection
+	 * lives on. */
+	ck_assert(TAILQ_EMPTY(&c->sendq));
+	ck_assert(TAILQ_EMPTY(&c->xfers));
+	ck_assert_int_eq(xfer_next_chunk(c, &ch), 0);
+	ck_assert_int_eq(c->dead, 0);
+	/* Nothing else goes out for x: only its RTS and the ABORT. */
+	nctl = mock.nctl;
+	mock_run_for(50);
+	ck_assert_uint_eq(mock.nctl, nctl);
+	for (i = 0; i < mock.nctl; i++)
+		if (mock.ctl[i].m.hdr.id == id)
+			ck_assert(mock.ctl[i].m.hdr.type == PT_RTS ||
+			    mock.ctl[i].m.hdr.type == PT_ABORT);
+	ck_assert_uint_eq(mock_pump(c, 4, NULL), 0);
+	ck_assert_uint_eq(asocd->xfers_active, 0);
+	/* The connection still carries the next send. */
+	mock.start_fails = 0;
+	id = send_to_1(c, 2, b, 100);
+	cts(c, id, 100);
+	ck_assert_uint_eq(mock_pump(c, 4, NULL), 100);
+}
+END_TEST
+
 START_TEST(onesided_wdone)
 {
 	struct conn *c = mock_conn_up(&mock_onesided, 1);
@@ -557,6 +605,7 @@ xfer_suite(void)
 	tcase_add_test(two, peer_loss_fails_what_it_carried);
 	tcase_add_test(two, cancel_mid_send);
 	tcase_add_test(two, give_up_tells_the_peer);
+	tcase_add_test(two, start_data_failure_gives_up);
 	tcase_add_test(two, drain_refuses_new_work);
 	suite_add_tcase(s, two);
 	tcase_add_checked_fixture(one, setup_onesided, NULL);

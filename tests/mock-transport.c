@@ -162,6 +162,8 @@ mock_start_data(struct conn *c, struct xfer *x)
 	(void)c;
 	mock.starts++;
 	mock.last_start_id = x->id;
+	if (mock.start_fails)
+		xfer_give_up(x, PS_ENOMEM, "mock: cannot register the buffer");
 }
 
 static void

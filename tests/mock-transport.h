@@ -49,6 +49,10 @@ struct mock_record {
 	/* Settings for the next calls. */
 	int connect_fails;	/* connect returns NULL */
 	int grant_fails;	/* grant returns -1 */
+	/* start_data gives the transfer up (xfer_give_up, PS_ENOMEM) with
+	 * it queued on c->sendq, as transport_rdma.c's does when it cannot
+	 * register the buffer. */
+	int start_fails;
 	uint32_t next_flags;	/* PROTO_XF_* of mock_post's next request */
 };
 extern struct mock_record mock;
