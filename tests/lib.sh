@@ -226,7 +226,11 @@ wait_ready() {
 # process a test left SIGSTOPped is continued, so that it can stop.
 stop_pid() {
 	local p
-	for p; do kill -TERM "$p" 2>/dev/null && kill -CONT "$p" 2>/dev/null || true; done
+	# SIGCONT first (a daemon a test left stopped must run to exit), then
+	# SIGTERM: a SIGCONT that came after would discard the SIGSTOP that
+	# LeakSanitizer's tracer sends at exit, and the sanitizer build would
+	# spin forever waiting for its own process to stop.
+	for p; do kill -CONT "$p" 2>/dev/null; kill -TERM "$p" 2>/dev/null || true; done
 	for p; do wait "$p" 2>/dev/null || true; done
 }
 
