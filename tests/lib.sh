@@ -230,7 +230,10 @@ stop_pid() {
 	# SIGTERM: a SIGCONT that came after would discard the SIGSTOP that
 	# LeakSanitizer's tracer sends at exit, and the sanitizer build would
 	# spin forever waiting for its own process to stop.
-	for p; do kill -CONT "$p" 2>/dev/null; kill -TERM "$p" 2>/dev/null || true; done
+	for p; do
+		kill -CONT "$p" 2>/dev/null || true
+		kill -TERM "$p" 2>/dev/null || true
+	done
 	for p; do wait "$p" 2>/dev/null || true; done
 }
 
