@@ -1,9 +1,11 @@
 /*
  * asoc-recv: receives one asoc-send stream into a file or standard output.
  *
- * The header names the sender and its chunk size; then CLI_RING receives
+ * The header names the sender and its chunk size; then --window receives
  * stay posted on the data tag, so the sender never waits for a write to
- * disk, plus one on the control tag for the trailer.  Receives with one
+ * disk and its window of sends finds them waiting, plus one on the
+ * control tag for the trailer.  A message counts (in the output, the
+ * checkpoint and the SHA-256) only once its receive has completed.  Receives with one
  * source and tag complete in order, so the oldest is always next.
  *
  * With ASOC_CHECKPOINT_DIR set and -o FILE, the data goes to FILE.part,
@@ -416,6 +418,7 @@ recv_reap(asoc_req_t **req, asoc_completion_t *c, asoc_status_t *st)
 /* What the command line asks for, besides the shared options. */
 struct recv_args {
 	int		 from;
+	unsigned	 window;	/* --window: receives posted */
 	const char	*path;		/* -o; NULL or "-": standard output */
 };
 
@@ -429,7 +432,7 @@ struct recv {
 	asoc_t			*as;
 	asoc_buf_t		*ctl, *ring;
 	unsigned char		*base;
-	asoc_req_t		*req[CLI_RING], *trl_req;
+	asoc_req_t		**req, *trl_req;	/* a.window, 1 */
 	const char		*ckdir;
 	char			 part[PATH_MAX];
 	uint64_t		 written, msgs;
@@ -441,6 +444,7 @@ static const struct cli_opt recv_opts[] = {
 	{ "from", 'f', "RANK", "take the stream only from this rank" },
 	{ "output", 'o', "FILE", "into FILE, whole or not at all (default: "
 	    "stdout)" },
+	{ "window", 'w', "N", "chunks received at once, 1 to 256 (default 4)" },
 	{ NULL, 0, NULL, NULL }
 };
 
@@ -451,6 +455,8 @@ recv_take(void *ctx, int key, const char *arg)
 
 	if (key == 'f')
 		a->from = cli_parse_rank("--from", arg);
+	else if (key == 'w')
+		a->window = cli_parse_window("--window", arg);
 	else
 		a->path = arg;
 }
@@ -553,12 +559,21 @@ recv_post(struct recv *r, size_t i)
 static void
 recv_start(struct recv *r)
 {
-	size_t ringlen = CLI_RING * (size_t)r->hdr.chunk, i;
+	size_t n = r->a.window, ringlen, i;
 	asoc_status_t st;
 
+	/* The chunk is the sender's word, up to CLI_STREAM_CHUNK_MAX. */
+	if (r->hdr.chunk > SIZE_MAX / n)
+		cli_die("--window %zu of rank %d's %" PRIu64 "-byte chunks does "
+		    "not fit in memory: give a smaller --window", n, r->src,
+		    r->hdr.chunk);
+	ringlen = n * (size_t)r->hdr.chunk;
+	if ((r->req = calloc(n, sizeof *r->req)) == NULL)
+		cli_die("out of memory");
 	if ((st = asoc_buf_alloc(r->as, ringlen, &r->ring)) != ASOC_OK)
-		cli_die_asoc(st, asoc_last_error(r->as), "cannot allocate %d "
-		    "buffers of %" PRIu64 " bytes", CLI_RING, r->hdr.chunk);
+		cli_die_asoc(st, asoc_last_error(r->as), "cannot allocate %zu "
+		    "buffers of %" PRIu64 " bytes (--window %zu): give a "
+		    "smaller --window", n, r->hdr.chunk, n);
 	r->base = asoc_buf_ptr(r->ring);
 	if (r->v2)
 		recv_resume(r->as, r->ctl, r->src, r->com.tag,
@@ -566,7 +581,7 @@ recv_start(struct recv *r)
 		    r->a.path, r->base, ringlen);
 	/* From here on the sender is there: a silence is a fault. */
 	asoc_set_timeout(r->as, r->com.timeout_ms);
-	for (i = 0; i < CLI_RING; i++)
+	for (i = 0; i < n; i++)
 		recv_post(r, i);
 	/* The trailer comes after all the data: no deadline for it, the
 	 * data receives have theirs. */
@@ -664,7 +679,7 @@ recv_data(struct recv *r)
 		/* After the trailer nothing more is coming: do not repost. */
 		if (!r->have_trl)
 			recv_post(r, r->head);
-		r->head = (r->head + 1) % CLI_RING;
+		r->head = (r->head + 1) % r->a.window;
 	}
 }
 
@@ -680,7 +695,7 @@ recv_check(struct recv *r)
 		cli_die("rank %d's trailer says %" PRIu64 " bytes in %" PRIu64
 		    " messages, but %" PRIu64 " in %" PRIu64 " arrived", r->src,
 		    r->trl.bytes, r->trl.messages, r->written, r->msgs);
-	for (i = 0; i < CLI_RING; i++) {
+	for (i = 0; i < r->a.window; i++) {
 		if (r->req[i] == NULL)
 			continue;
 		asoc_cancel(r->req[i]);
@@ -731,7 +746,8 @@ recv_commit(struct recv *r)
 int
 main(int argc, char **argv)
 {
-	static struct recv r = { .a = { .from = ASOC_ANY_SOURCE },
+	static struct recv r = { .a = { .from = ASOC_ANY_SOURCE,
+	    .window = CLI_WINDOW_DEFAULT },
 	    .trl = { .status = CLI_STREAM_OK } };
 	int first = cli_parse(&recv_tool, &r.com, &r.a, argc, argv);
 	asoc_status_t st;
@@ -757,6 +773,7 @@ main(int argc, char **argv)
 	cli_progress_finish(&r.prog, 1);
 	asoc_buf_free(r.ring);
 	asoc_buf_free(r.ctl);
+	free(r.req);
 	asoc_close(r.as);
 	return CLI_EXIT_OK;
 }

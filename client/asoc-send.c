@@ -1,8 +1,11 @@
 /*
  * asoc-send: streams a file or standard input to asoc-recv on another rank.
  *
- * Only a ring of CLI_RING chunks is ever in memory, so the file may be far
- * larger than RAM; while one chunk is in flight the next is being read.
+ * Only a ring of --window chunks is ever in memory, so the file may be far
+ * larger than RAM; while those chunks are in flight (their sends overlap,
+ * so a window of messages hides each one's round trip) the next is read.
+ * A chunk counts as sent only once its send has completed, that is once
+ * the bytes are in the receiver's buffer.
  * The stream format is described in cli.h.
  *
  * With ASOC_CHECKPOINT_DIR set and a regular file to send, the stream is
@@ -38,8 +41,9 @@ struct send_ring {
 	asoc_buf_t *buf;
 	unsigned char *base;
 	size_t chunk;
-	asoc_req_t *req[CLI_RING];
-	size_t len[CLI_RING];
+	size_t n;		/* --window: slots */
+	asoc_req_t **req;	/* n: the send in flight in each slot */
+	size_t *len;		/* n */
 };
 
 /* One stream, from the input to the trailer. */
@@ -152,7 +156,7 @@ send_resume_from(struct send *s, const struct cli_stream_resume *rs)
 		return 0;
 	/* Same size and mtime is not proof: the bytes must match. */
 	if (cli_sha_file(&s->sha, s->fd, rs->offset, s->r.base,
-	    CLI_RING * s->r.chunk) == -1)
+	    s->r.n * s->r.chunk) == -1)
 		cli_die("cannot read %s: %s", s->name, errno != 0 ?
 		    strerror(errno) : "it became shorter");
 	cli_sha_peek(&s->sha, mine);
@@ -239,14 +243,19 @@ send_done(asoc_t *as, asoc_buf_t *ctl, int to, uint64_t tag,
 
 static const struct cli_opt send_opts[] = {
 	{ "to", 't', "RANK", "the rank running asoc-recv (required)" },
+	{ "window", 'w', "N", "chunks in flight at once, 1 to 256 (default 4)" },
 	{ NULL, 0, NULL, NULL }
 };
 
 static void
 send_take(void *ctx, int key, const char *arg)
 {
-	(void)key;	/* --to, the only option of its own */
-	*(int *)ctx = cli_parse_rank("--to", arg);
+	struct send *s = ctx;
+
+	if (key == 'w')
+		s->r.n = cli_parse_window("--window", arg);
+	else
+		s->to = cli_parse_rank("--to", arg);
 }
 
 static const struct cli_tool send_tool = {
@@ -318,10 +327,17 @@ send_connect(struct send *s, const char *sock)
 	else if (s->hdr.chunk > CLI_STREAM_CHUNK_MAX)
 		s->hdr.chunk = CLI_STREAM_CHUNK_MAX;
 	s->r.chunk = s->hdr.chunk;
-	if ((st = asoc_buf_alloc(s->as, CLI_RING * s->r.chunk, &s->r.buf)) !=
+	if (s->r.n > SIZE_MAX / s->r.chunk)
+		cli_die("--window %zu of %zu-byte chunks does not fit in memory:"
+		    " give a smaller --window", s->r.n, s->r.chunk);
+	if ((s->r.req = calloc(s->r.n, sizeof *s->r.req)) == NULL ||
+	    (s->r.len = calloc(s->r.n, sizeof *s->r.len)) == NULL)
+		cli_die("out of memory");
+	if ((st = asoc_buf_alloc(s->as, s->r.n * s->r.chunk, &s->r.buf)) !=
 	    ASOC_OK)
-		cli_die_asoc(st, asoc_last_error(s->as), "cannot allocate %d "
-		    "buffers of %zu bytes", CLI_RING, s->r.chunk);
+		cli_die_asoc(st, asoc_last_error(s->as), "cannot allocate %zu "
+		    "buffers of %zu bytes (--window %zu): give a smaller "
+		    "--window", s->r.n, s->r.chunk, s->r.n);
 	s->r.base = asoc_buf_ptr(s->r.buf);
 	if ((st = asoc_buf_alloc(s->as, 4096, &s->ctl)) != ASOC_OK)
 		cli_die_asoc(st, asoc_last_error(s->as), "cannot allocate the "
@@ -368,7 +384,7 @@ send_pump(struct send *s, size_t *slot)
 	asoc_status_t st;
 	ssize_t n;
 
-	for (;; *slot = (*slot + 1) % CLI_RING) {
+	for (;; *slot = (*slot + 1) % r->n) {
 		if (r->req[*slot] != NULL) {
 			st = asoc_wait(r->req[*slot], NULL);
 			r->req[*slot] = NULL;
@@ -402,8 +418,8 @@ send_drain(struct send *s, size_t slot, asoc_status_t st)
 	asoc_status_t st2;
 	size_t i, k;
 
-	for (i = 0; i < CLI_RING; i++) {
-		k = (slot + i) % CLI_RING;
+	for (i = 0; i < s->r.n; i++) {
+		k = (slot + i) % s->r.n;
 		if (s->r.req[k] == NULL)
 			continue;
 		if (st != ASOC_OK || s->read_errno != 0)
@@ -486,8 +502,9 @@ int
 main(int argc, char **argv)
 {
 	static struct send s = { .to = -1, .hdr = { .version =
-	    CLI_STREAM_VERSION, .total = CLI_SIZE_UNKNOWN } };
-	int first = cli_parse(&send_tool, &s.com, &s.to, argc, argv), failed;
+	    CLI_STREAM_VERSION, .total = CLI_SIZE_UNKNOWN },
+	    .r = { .n = CLI_WINDOW_DEFAULT } };
+	int first = cli_parse(&send_tool, &s.com, &s, argc, argv), failed;
 
 	if (s.to < 0)
 		cli_die_usage("--to RANK is required: the rank running "
@@ -507,6 +524,8 @@ main(int argc, char **argv)
 		close(s.fd);
 	asoc_buf_free(s.ctl);
 	asoc_buf_free(s.r.buf);
+	free(s.r.req);
+	free(s.r.len);
 	asoc_close(s.as);
 	return failed ? CLI_EXIT_FAILED : CLI_EXIT_OK;
 }

@@ -534,3 +534,14 @@ cli_parse_timeout(const char *opt, const char *arg)
 		    "forever)", opt, arg, UINT32_MAX / 1000);
 	return (unsigned)v * 1000;
 }
+
+unsigned
+cli_parse_window(const char *opt, const char *arg)
+{
+	uint64_t v = cli_parse_tag(opt, arg);
+
+	if (v < 1 || v > CLI_WINDOW_MAX)
+		cli_die_usage("%s: %s is out of range (1 to %u messages in "
+		    "flight)", opt, arg, CLI_WINDOW_MAX);
+	return (unsigned)v;
+}

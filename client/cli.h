@@ -112,6 +112,8 @@ uint64_t cli_parse_tag(const char *opt, const char *arg);
 uint64_t cli_parse_size(const char *opt, const char *arg);
 /* Seconds (0 = wait forever), returned in milliseconds. */
 unsigned cli_parse_timeout(const char *opt, const char *arg);
+/* A window: 1 to CLI_WINDOW_MAX messages. */
+unsigned cli_parse_window(const char *opt, const char *arg);
 
 /* "0 B", "512 B", "1.5 KiB", "4.0 GiB": writes into buf and returns it. */
 const char *cli_fmt_bytes(uint64_t n, char *buf, size_t len);
@@ -203,11 +205,14 @@ void cli_progress_finish(struct cli_progress *p, int ok);
 #define CLI_STREAM_START_LEN	24
 #define CLI_STREAM_DONE_LEN	24
 #define CLI_STREAM_SHA_LEN	32
-#define CLI_STREAM_CHUNK_MAX	(1ULL << 30)	/* 4 of these are mapped */
+#define CLI_STREAM_CHUNK_MAX	(1ULL << 30)	/* window of these mapped */
 #define CLI_STREAM_OK		0
 #define CLI_STREAM_FAILED	1	/* the sender gave up (read error) */
 #define CLI_STREAM_DAMAGED	2	/* done: the SHA-256 differs there */
-#define CLI_RING		4	/* data messages in flight */
+/* --window: data messages in flight (sender) or receives posted
+ * (receiver), each a chunk of memory; the two ends choose theirs apart. */
+#define CLI_WINDOW_DEFAULT	4
+#define CLI_WINDOW_MAX		256
 /* Resume answer flags: why the offset is 0 although a checkpoint was
  * there, so that the sender can say it too. */
 #define CLI_RESUME_SOURCE_CHANGED 0x1	/* size or mtime differ */
