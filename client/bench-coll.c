@@ -17,6 +17,12 @@
  *
  * Before the iterations, rank 0 times the tensor to rank 1 alone: the
  * single-pair rate that the summary's ideal time is made of.
+ *
+ * --window N (bcast-naive, alltoall, ring): each pair of ranks moves N
+ * tensors per iteration instead of one, all posted at once, so that N
+ * messages are in flight between them; each has its own slice of the
+ * buffers and its own stamp.  bcast is one asoc_bcast call, which
+ * pipelines its own pieces: asoc-bench refuses a window there.
  */
 #include <inttypes.h>
 #include <limits.h>
@@ -37,9 +43,18 @@
 /* Rank src stamps its tensor of iteration i with this, so that a tensor
  * from the wrong rank or an older iteration fails the check. */
 static uint64_t
-coll_stamp(int src, uint64_t i)
+coll_stamp(int src, uint64_t i, unsigned j)
 {
-	return ((uint64_t)(src + 1) << 32) + i + 1;
+	/* i < BENCH_ITER_MAX < 2^20, and the window's j below 2^12. */
+	return ((uint64_t)(src + 1) << 32) + ((uint64_t)j << 20) + i + 1;
+}
+
+/* Where message j of the window from peer index p lands in rbuf
+ * (alltoall: p is the sender's rank less one past ours; ring: 0). */
+static size_t
+coll_rslot(const struct coll *c, int p, unsigned j)
+{
+	return ((size_t)p * c->o->window + j) * c->o->size;
 }
 
 /* Does this rank receive in this pattern? */
@@ -59,26 +74,32 @@ coll_receivers(const struct coll *c)
 
 /* Bytes delivered per iteration, in all, and to each receiver. */
 static uint64_t
-coll_bytes(const struct coll *c)
+coll_msgs(const struct coll *c)
 {
 	uint64_t n = (uint64_t)c->world;
 
 	switch (c->o->pattern) {
 	case BENCH_ALLTOALL:
-		return n * (n - 1) * c->o->size;
+		return n * (n - 1) * c->o->window;
 	case BENCH_RING:
-		return n * c->o->size;
+		return n * c->o->window;
 	default:
-		return (n - 1) * c->o->size;
+		return (n - 1) * c->o->window;
 	}
+}
+
+static uint64_t
+coll_bytes(const struct coll *c)
+{
+	return coll_msgs(c) * c->o->size;
 }
 
 static uint64_t
 coll_peer_bytes(const struct coll *c)
 {
 	if (c->o->pattern == BENCH_ALLTOALL)
-		return (uint64_t)(c->world - 1) * c->o->size;
-	return c->o->size;
+		return (uint64_t)(c->world - 1) * c->o->size * c->o->window;
+	return c->o->size * c->o->window;
 }
 
 /*
@@ -92,13 +113,16 @@ coll_ideal(const struct coll *c, double pair_s)
 	return (double)coll_peer_bytes(c) / (double)c->o->size * pair_s;
 }
 
-/* This rank's part of one iteration: post everything, wait for all. */
+/* This rank's part of one iteration: post everything, wait for all.
+ * The window's messages between two ranks share a tag: they match in
+ * the order they were posted, slice j into slice j. */
 static asoc_status_t
 coll_op(struct coll *c, uint64_t seq)
 {
 	const struct bench_opts *o = c->o;
-	int n = c->world, r, k = 0;
-	size_t slot;
+	int n = c->world, r, k = 0, p;
+	unsigned j, w = o->window;
+	size_t sz = o->size;
 	asoc_status_t st = ASOC_OK, ws;
 
 	asoc_set_timeout(c->as, c->timeout_ms);
@@ -110,12 +134,16 @@ coll_op(struct coll *c, uint64_t seq)
 		return st;
 	case BENCH_BCAST_NAIVE:
 		for (r = 1; r < n && st == ASOC_OK; r++) {
-			if (c->me == 0)
-				st = asoc_isend(c->as, c->tensor, 0, o->size, r,
-				    COLL_TAG_DATA + seq, &c->reqs[k++]);
-			else if (r == c->me)
-				st = asoc_irecv(c->as, c->tensor, 0, o->size, 0,
-				    COLL_TAG_DATA + seq, &c->reqs[k++]);
+			for (j = 0; j < w && st == ASOC_OK; j++) {
+				if (c->me == 0)
+					st = asoc_isend(c->as, c->tensor, j * sz,
+					    sz, r, COLL_TAG_DATA + seq,
+					    &c->reqs[k++]);
+				else if (r == c->me)
+					st = asoc_irecv(c->as, c->tensor, j * sz,
+					    sz, 0, COLL_TAG_DATA + seq,
+					    &c->reqs[k++]);
+			}
 		}
 		break;
 	case BENCH_ALLTOALL:
@@ -123,21 +151,25 @@ coll_op(struct coll *c, uint64_t seq)
 		for (r = 0; r < n && st == ASOC_OK; r++) {
 			if (r == c->me)
 				continue;
-			slot = (size_t)(r < c->me ? r : r - 1) * o->size;
-			st = asoc_irecv(c->as, c->rbuf, slot, o->size, r,
-			    COLL_TAG_DATA + seq, &c->reqs[k++]);
+			p = r < c->me ? r : r - 1;
+			for (j = 0; j < w && st == ASOC_OK; j++)
+				st = asoc_irecv(c->as, c->rbuf, coll_rslot(c,
+				    p, j), sz, r, COLL_TAG_DATA + seq,
+				    &c->reqs[k++]);
 		}
 		for (r = 0; r < n && st == ASOC_OK; r++) {
-			if (r != c->me)
-				st = asoc_isend(c->as, c->tensor, 0, o->size,
+			for (j = 0; r != c->me && j < w && st == ASOC_OK; j++)
+				st = asoc_isend(c->as, c->tensor, j * sz, sz,
 				    r, COLL_TAG_DATA + seq, &c->reqs[k++]);
 		}
 		break;
 	case BENCH_RING:
-		if ((st = asoc_irecv(c->as, c->rbuf, 0, o->size,
-		    (c->me + n - 1) % n, COLL_TAG_DATA + seq, &c->reqs[k++])) ==
-		    ASOC_OK)
-			st = asoc_isend(c->as, c->tensor, 0, o->size,
+		for (j = 0; j < w && st == ASOC_OK; j++)
+			st = asoc_irecv(c->as, c->rbuf, coll_rslot(c, 0, j), sz,
+			    (c->me + n - 1) % n, COLL_TAG_DATA + seq,
+			    &c->reqs[k++]);
+		for (j = 0; j < w && st == ASOC_OK; j++)
+			st = asoc_isend(c->as, c->tensor, j * sz, sz,
 			    (c->me + 1) % n, COLL_TAG_DATA + seq, &c->reqs[k++]);
 		break;
 	default:
@@ -162,6 +194,7 @@ coll_verify(struct coll *c, uint64_t i)
 	const struct bench_opts *o = c->o;
 	const unsigned char *got;
 	uint64_t bad = 0;
+	unsigned j;
 	int r;
 
 	for (r = 0; r < c->world; r++) {
@@ -173,16 +206,20 @@ coll_verify(struct coll *c, uint64_t i)
 		if ((o->pattern == BENCH_BCAST ||
 		    o->pattern == BENCH_BCAST_NAIVE) && r != 0)
 			continue;
-		if (o->pattern == BENCH_ALLTOALL)
-			got = (unsigned char *)asoc_buf_ptr(c->rbuf) +
-			    (size_t)(r < c->me ? r : r - 1) * o->size;
-		else if (o->pattern == BENCH_RING)
-			got = asoc_buf_ptr(c->rbuf);
-		else
-			got = asoc_buf_ptr(c->tensor);
-		bench_pattern(c->ref, o->size, BENCH_STAMP_EVERY,
-		    coll_stamp(r, i));
-		bad += bench_mismatches(got, c->ref, o->size);
+		for (j = 0; j < o->window; j++) {
+			if (o->pattern == BENCH_ALLTOALL)
+				got = (unsigned char *)asoc_buf_ptr(c->rbuf) +
+				    coll_rslot(c, r < c->me ? r : r - 1, j);
+			else if (o->pattern == BENCH_RING)
+				got = (unsigned char *)asoc_buf_ptr(c->rbuf) +
+				    coll_rslot(c, 0, j);
+			else
+				got = (unsigned char *)asoc_buf_ptr(c->tensor) +
+				    j * (size_t)o->size;
+			bench_pattern(c->ref, o->size, BENCH_STAMP_EVERY,
+			    coll_stamp(r, i, j));
+			bad += bench_mismatches(got, c->ref, o->size);
+		}
 	}
 	if (bad > 0)
 		cli_warn("iteration %" PRIu64 ": %" PRIu64 " bytes received "
@@ -201,6 +238,16 @@ coll_print_iter(const struct coll *c, unsigned i, double t)
 
 	if (o->json)
 		return;
+	if (o->size < BENCH_SMALL) {
+		printf("%s %u  %s  %d ranks  %s x %" PRIu64 "  %.1f us  %.1f "
+		    "us/msg\n", i < o->warmup ? "warmup" : "iter", i <
+		    o->warmup ? i + 1 : i - o->warmup + 1,
+		    bench_pattern_name(o->pattern), c->world, cli_fmt_bytes(
+		    o->size, sz, sizeof sz), coll_msgs(c), t * 1e6, t * 1e6 /
+		    (double)coll_msgs(c));
+		fflush(stdout);
+		return;
+	}
 	printf("%s %u  %s  %d ranks  %s  %.4f s  moved %s  aggregate "
 	    "%.2f GiB/s (%.2f Gbit/s)  per receiver %.2f GiB/s\n",
 	    i < o->warmup ? "warmup" : "iter", i < o->warmup ? i + 1 :
@@ -306,9 +353,12 @@ coll_print_json(const struct coll *c, const struct coll_figs *f,
 	unsigned i;
 
 	printf("{\"pattern\":\"%s\",\"world\":%d,\"size_bytes\":%" PRIu64
-	    ",\"warmup\":%u,\"iterations\":%u,\"done\":%u,",
-	    bench_pattern_name(o->pattern), c->world, o->size, o->warmup,
-	    o->iters, c->ntimes);
+	    ",\"window\":%u,\"warmup\":%u,\"iterations\":%u,\"done\":%u,"
+	    "\"messages_per_iteration\":%" PRIu64 ",\"us_per_msg\":%.3f,"
+	    "\"msgs_per_s\":%.1f,", bench_pattern_name(o->pattern), c->world,
+	    o->size, o->window, o->warmup, o->iters, c->ntimes, coll_msgs(c),
+	    f->avg / (double)coll_msgs(c) * 1e6, f->avg > 0 ?
+	    (double)coll_msgs(c) / f->avg : 0.0);
 	if (o->pattern == BENCH_BCAST)
 		printf("\"piece_bytes\":%zu,", asoc_bcast_piece(c->as,
 		    o->size));
@@ -337,10 +387,10 @@ coll_print_text(const struct coll *c, const struct coll_figs *f,
 	if (o->pattern == BENCH_BCAST)
 		snprintf(pc, sizeof pc, "  piece %s", cli_fmt_bytes(
 		    asoc_bcast_piece(c->as, o->size), tot, sizeof tot));
-	printf("%s: world %d  tensor %s  iterations %u of %u (+%u warmup)%s\n",
-	    bench_pattern_name(o->pattern), c->world,
+	printf("%s: world %d  tensor %s  iterations %u of %u (+%u warmup)  "
+	    "window %u%s\n", bench_pattern_name(o->pattern), c->world,
 	    cli_fmt_bytes(o->size, sz, sizeof sz), c->ntimes, o->iters,
-	    o->warmup, pc);
+	    o->warmup, o->window, pc);
 	if (c->ntimes == 0)
 		printf("no timed iteration completed\n");
 	else
@@ -350,6 +400,11 @@ coll_print_text(const struct coll *c, const struct coll_figs *f,
 		    tot, sizeof tot), bench_rate(coll_bytes(c), f->avg,
 		    BENCH_GIB), res->agg_gbps, bench_rate(coll_peer_bytes(c),
 		    f->avg, BENCH_GIB));
+	/* Below 1 MiB, what counts is messages: all of an iteration's. */
+	if (o->size < BENCH_SMALL && f->avg > 0)
+		printf("per message %.1f us  %.0f messages/s  (%" PRIu64 " "
+		    "messages per iteration)\n", f->avg / (double)coll_msgs(c) *
+		    1e6, (double)coll_msgs(c) / f->avg, coll_msgs(c));
 	if (f->pair_s > 0 && f->avg > 0)
 		printf("single pair 0 -> 1 %.4f s (%.2f GiB/s); ideal %.4f s; "
 		    "protocol overhead %+.0f%%\n", f->pair_s,
@@ -399,6 +454,7 @@ coll_summary(struct coll *c, double pair_s, struct bench_result *res)
 	coll_count_verified(c, &f);
 	res->size = o->size;
 	res->seconds = f.avg;
+	res->msgs = coll_msgs(c);
 	res->agg_gbps = bench_rate(coll_bytes(c), f.avg, BENCH_GBIT);
 	res->peer_gbps = bench_rate(coll_peer_bytes(c), f.avg, BENCH_GBIT);
 	res->overhead_pct = f.ideal > 0 && f.avg > 0 ?
@@ -432,22 +488,30 @@ static void
 coll_setup(struct coll *c)
 {
 	const struct bench_opts *o = c->o;
-	size_t rsize = 0;
+	size_t rsize = 0, tsize, j;
 	uint64_t ms;
 	int r;
 
 	/* A rank that died must not hang us: allow 10 MiB/s at worst. */
-	ms = BENCH_WAIT_MS + (o->size >> 20) * 100 * (uint64_t)c->world;
+	ms = BENCH_WAIT_MS + (o->size >> 20) * 100 * (uint64_t)c->world *
+	    o->window;
 	c->timeout_ms = ms < UINT_MAX / 2 ? (unsigned)ms : UINT_MAX / 2;
 	c->ctl = bench_alloc(c->as, sync_ctl_size(c->world), "control buffer");
-	c->tensor = bench_alloc(c->as, o->size, "the tensor");
+	if (o->size > SIZE_MAX / o->window / (size_t)c->world)
+		cli_die("--window %u of %" PRIu64 "-byte tensors from %d ranks "
+		    "does not fit in memory: give a smaller --window or size",
+		    o->window, o->size, c->world);
+	/* One slice per message of the window. */
+	tsize = (size_t)o->size * o->window;
+	c->tensor = bench_alloc(c->as, tsize, "the tensor");
 	if (o->pattern == BENCH_ALLTOALL)
-		rsize = (size_t)(c->world - 1) * o->size;
+		rsize = (size_t)(c->world - 1) * tsize;
 	else if (o->pattern == BENCH_RING)
-		rsize = o->size;
+		rsize = tsize;
 	if (rsize > 0)
 		c->rbuf = bench_alloc(c->as, rsize, "the receive buffer");
-	if ((c->reqs = calloc(2 * (size_t)c->world, sizeof *c->reqs)) == NULL ||
+	if ((c->reqs = calloc(2 * (size_t)c->world * o->window,
+	    sizeof *c->reqs)) == NULL ||
 	    (c->me == 0 && ((c->ranks = calloc((size_t)c->world,
 	    sizeof *c->ranks)) == NULL || (c->reports = calloc(
 	    (size_t)c->world, sizeof *c->reports)) == NULL ||
@@ -460,10 +524,12 @@ coll_setup(struct coll *c)
 		bench_pattern(c->ref, o->size, 1, 0);
 	/* Our pages are made now, not during a timed transfer. */
 	if (c->me == 0 || (o->pattern != BENCH_BCAST &&
-	    o->pattern != BENCH_BCAST_NAIVE))
-		bench_pattern(asoc_buf_ptr(c->tensor), o->size, 1, 0);
-	else
-		memset(asoc_buf_ptr(c->tensor), 0, o->size);
+	    o->pattern != BENCH_BCAST_NAIVE)) {
+		for (j = 0; j < o->window; j++)
+			bench_pattern((unsigned char *)asoc_buf_ptr(c->tensor) +
+			    j * o->size, o->size, 1, 0);
+	} else
+		memset(asoc_buf_ptr(c->tensor), 0, tsize);
 	if (c->rbuf != NULL)
 		memset(asoc_buf_ptr(c->rbuf), 0, rsize);
 	for (r = 0; c->ranks != NULL && r < c->world; r++)
@@ -475,7 +541,7 @@ bench_coll(asoc_t *as, const struct bench_opts *o, struct bench_result *res)
 {
 	static uint64_t seq;	/* the barriers of earlier runs of a sweep */
 	struct coll c;
-	unsigned i, total = o->warmup + o->iters;
+	unsigned i, j, total = o->warmup + o->iters;
 	double pair_s = 0, t0;
 	int rc;
 
@@ -490,10 +556,11 @@ bench_coll(asoc_t *as, const struct bench_opts *o, struct bench_result *res)
 	pair_s = coll_reference(&c);
 	for (i = 0; i < total && !c.stopped; i++) {
 		/* Stamped outside the clock, before the barrier. */
-		if (c.me == 0 || (o->pattern != BENCH_BCAST &&
-		    o->pattern != BENCH_BCAST_NAIVE))
-			bench_pattern(asoc_buf_ptr(c.tensor), o->size,
-			    BENCH_STAMP_EVERY, coll_stamp(c.me, i));
+		for (j = 0; j < o->window && (c.me == 0 || (o->pattern !=
+		    BENCH_BCAST && o->pattern != BENCH_BCAST_NAIVE)); j++)
+			bench_pattern((unsigned char *)asoc_buf_ptr(c.tensor) +
+			    j * (size_t)o->size, o->size, BENCH_STAMP_EVERY,
+			    coll_stamp(c.me, i, j));
 		(void)coll_iteration(&c, i);
 	}
 	/* The last barrier only carries the last verdicts, and stops. */

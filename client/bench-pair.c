@@ -148,6 +148,7 @@ bench_pair_result(const struct bench_opts *o, int world,
 	}
 	res->size = o->size;
 	res->seconds = n > 0 ? secs / n : 0;
+	res->msgs = 1;
 	res->agg_gbps = res->peer_gbps = bench_rate(bytes, secs, BENCH_GBIT);
 	res->overhead_pct = NAN;
 	res->verified = verified;
@@ -550,38 +551,64 @@ struct self_times {
 	double	mbest;		/* memcpy */
 };
 
-/* Transfers to this rank: best and summed time; 1 if the last arrived
- * intact. */
+/* One iteration of self: o->window messages to this rank, slice j of
+ * sb into slice j of rb, all posted before any is waited for. */
+static asoc_status_t
+self_once(asoc_t *as, const struct bench_opts *o, asoc_buf_t *sb,
+    asoc_buf_t *rb, unsigned i, asoc_req_t **reqs)
+{
+	size_t k, n = 0, off;
+	int me = asoc_rank(as);
+	asoc_status_t st = ASOC_OK, ws;
+
+	for (k = 0; k < o->window && st == ASOC_OK; k++) {
+		off = k * (size_t)o->size;
+		if ((st = asoc_irecv(as, rb, off, o->size, me, BENCH_TAG_SELF +
+		    i, &reqs[n])) == ASOC_OK && ++n > 0 && (st = asoc_isend(as,
+		    sb, off, o->size, me, BENCH_TAG_SELF + i, &reqs[n])) ==
+		    ASOC_OK)
+			n++;
+	}
+	for (k = 0; k < n; k++) {
+		if (st != ASOC_OK)
+			(void)asoc_cancel(reqs[k]);
+		if ((ws = asoc_wait(reqs[k], NULL)) != ASOC_OK && st == ASOC_OK)
+			st = ws;
+	}
+	return st;
+}
+
+/* Transfers to this rank: best and summed time of an iteration (a window
+ * of messages); 1 if the last arrived intact. */
 static int
 self_time_asoc(asoc_t *as, const struct bench_opts *o, asoc_buf_t *sb,
     asoc_buf_t *rb, struct self_times *tm)
 {
 	unsigned total = o->warmup + o->iters, i;
-	int me = asoc_rank(as);
-	asoc_req_t *sr, *rr;
+	size_t len = (size_t)o->size * o->window;
+	asoc_req_t **reqs;
 	asoc_status_t st;
 	double t;
 
-	memset(asoc_buf_ptr(rb), 0xff, o->size);
+	if ((reqs = calloc(2 * (size_t)o->window, sizeof *reqs)) == NULL)
+		cli_die("out of memory");
+	memset(asoc_buf_ptr(rb), 0xff, len);
 	for (i = 0; i < total; i++) {
 		/* Only the last copy is checked: it must not find old bytes. */
 		if (i + 1 == total)
-			memset(asoc_buf_ptr(rb), 0, o->size);
+			memset(asoc_buf_ptr(rb), 0, len);
 		t = bench_now();
-		if ((st = asoc_irecv(as, rb, 0, o->size, me, BENCH_TAG_SELF + i,
-		    &rr)) != ASOC_OK || (st = asoc_isend(as, sb, 0, o->size, me,
-		    BENCH_TAG_SELF + i, &sr)) != ASOC_OK ||
-		    (st = asoc_wait(sr, NULL)) != ASOC_OK ||
-		    (st = asoc_wait(rr, NULL)) != ASOC_OK)
+		if ((st = self_once(as, o, sb, rb, i, reqs)) != ASOC_OK)
 			cli_die_asoc(st, asoc_last_error(as), "transfer %u to "
-			    "this rank (%d)", i + 1, me);
+			    "this rank (%d)", i + 1, asoc_rank(as));
 		t = bench_now() - t;
 		if (i >= o->warmup) {
 			tm->sum += t;
 			tm->best = tm->best == 0 || t < tm->best ? t : tm->best;
 		}
 	}
-	return memcmp(asoc_buf_ptr(rb), asoc_buf_ptr(sb), o->size) == 0;
+	free(reqs);
+	return memcmp(asoc_buf_ptr(rb), asoc_buf_ptr(sb), len) == 0;
 }
 
 /* memcpy between two ordinary buffers of the same size: its best time. */
@@ -590,17 +617,17 @@ self_time_memcpy(const struct bench_opts *o, const void *src,
     struct self_times *tm)
 {
 	unsigned total = o->warmup + o->iters, i;
+	size_t len = (size_t)o->size * o->window;	/* as one iteration */
 	unsigned char *a, *b;
 	double t;
 
-	if ((a = malloc(o->size)) == NULL || (b = malloc(o->size)) == NULL)
-		cli_die("out of memory for two %" PRIu64 "-byte buffers",
-		    o->size);
-	memcpy(a, src, o->size);
-	memset(b, 0, o->size);
+	if ((a = malloc(len)) == NULL || (b = malloc(len)) == NULL)
+		cli_die("out of memory for two %zu-byte buffers", len);
+	memcpy(a, src, len);
+	memset(b, 0, len);
 	for (i = 0; i < total; i++) {
 		t = bench_now();
-		memcpy(b, a, o->size);
+		memcpy(b, a, len);
 		/* Nothing reads the copy: keep the compiler from eliding it. */
 		__asm__ __volatile__("" : : "r"(b) : "memory");
 		t = bench_now() - t;
@@ -615,29 +642,36 @@ static void
 self_print(asoc_t *as, const struct bench_opts *o,
     const struct self_times *tm, int good)
 {
-	double ratio = tm->mbest / tm->best;
+	double ratio = tm->mbest / tm->best, avg = tm->sum / o->iters;
+	uint64_t len = o->size * o->window;	/* one iteration's bytes */
 	char sz[32];
 
 	if (o->json) {
 		printf("{\"pattern\":\"self\",\"world\":%d,\"rank\":%d,"
-		    "\"size_bytes\":%" PRIu64 ",\"warmup\":%u,"
+		    "\"size_bytes\":%" PRIu64 ",\"window\":%u,\"warmup\":%u,"
 		    "\"iterations\":%u,\"asoc_best_s\":%.6f,"
 		    "\"asoc_avg_s\":%.6f,\"asoc_gbps\":%.3f,"
+		    "\"us_per_msg\":%.3f,\"msgs_per_s\":%.1f,"
 		    "\"memcpy_best_s\":%.6f,\"memcpy_gbps\":%.3f,"
 		    "\"ratio\":%.2f,\"verified\":%s}\n", asoc_world_size(as),
-		    asoc_rank(as), o->size, o->warmup, o->iters, tm->best,
-		    tm->sum / o->iters, bench_rate(o->size, tm->best,
-		    BENCH_GBIT), tm->mbest, bench_rate(o->size, tm->mbest,
-		    BENCH_GBIT), ratio, good ? "true" : "false");
+		    asoc_rank(as), o->size, o->window, o->warmup, o->iters,
+		    tm->best, avg, bench_rate(len, tm->best, BENCH_GBIT),
+		    avg / o->window * 1e6, avg > 0 ? o->window / avg : 0.0,
+		    tm->mbest, bench_rate(len, tm->mbest, BENCH_GBIT), ratio,
+		    good ? "true" : "false");
 		return;
 	}
-	printf("self: rank %d  tensor %s  iterations %u (+%u warmup)  data "
-	    "%s\n", asoc_rank(as), cli_fmt_bytes(o->size, sz, sizeof sz),
-	    o->iters, o->warmup, good ? "verified" : "MISMATCH");
+	printf("self: rank %d  tensor %s  iterations %u (+%u warmup)  window "
+	    "%u  data %s\n", asoc_rank(as), cli_fmt_bytes(o->size, sz,
+	    sizeof sz), o->iters, o->warmup, o->window, good ? "verified" :
+	    "MISMATCH");
 	printf("asoc    best %.4f s  %.2f GiB/s  avg %.4f s\n", tm->best,
-	    bench_rate(o->size, tm->best, BENCH_GIB), tm->sum / o->iters);
+	    bench_rate(len, tm->best, BENCH_GIB), avg);
+	if (o->size < BENCH_SMALL && avg > 0)
+		printf("per message %.1f us  %.0f messages/s\n",
+		    avg / o->window * 1e6, o->window / avg);
 	printf("memcpy  best %.4f s  %.2f GiB/s\n", tm->mbest,
-	    bench_rate(o->size, tm->mbest, BENCH_GIB));
+	    bench_rate(len, tm->mbest, BENCH_GIB));
 	printf("asoc/memcpy = %.2f\n", ratio);
 }
 
@@ -650,9 +684,14 @@ bench_self(asoc_t *as, const struct bench_opts *o, struct bench_result *res)
 	asoc_buf_t *sb, *rb;
 	int good;
 
-	sb = bench_alloc(as, o->size, "the send buffer");
-	rb = bench_alloc(as, o->size, "the receive buffer");
-	bench_pattern(asoc_buf_ptr(sb), o->size, 1, 0);
+	if (o->size > SIZE_MAX / o->window)
+		cli_die("--window %u of %" PRIu64 "-byte messages does not fit "
+		    "in memory: give a smaller --window or size", o->window,
+		    o->size);
+	/* One slice of each buffer per message of the window. */
+	sb = bench_alloc(as, o->size * o->window, "the send buffer");
+	rb = bench_alloc(as, o->size * o->window, "the receive buffer");
+	bench_pattern(asoc_buf_ptr(sb), o->size * o->window, 1, 0);
 	good = self_time_asoc(as, o, sb, rb, &tm);
 	self_time_memcpy(o, asoc_buf_ptr(sb), &tm);
 	if (!good)
@@ -661,8 +700,9 @@ bench_self(asoc_t *as, const struct bench_opts *o, struct bench_result *res)
 	bench_free(rb);
 	res->size = o->size;
 	res->seconds = tm.sum / o->iters;
-	res->agg_gbps = res->peer_gbps = bench_rate(o->size, tm.best,
-	    BENCH_GBIT);
+	res->msgs = o->window;
+	res->agg_gbps = res->peer_gbps = bench_rate(o->size * o->window,
+	    tm.best, BENCH_GBIT);
 	res->overhead_pct = NAN;
 	res->verified = good;
 	res->receivers = 1;

@@ -38,7 +38,7 @@ struct bench_opts {
 	const char		*sock;
 	uint64_t		 size;	/* bytes, of the run at hand */
 	unsigned		 iters, warmup;
-	unsigned		 window;	/* pair: sends in flight */
+	unsigned		 window;	/* messages in flight per pair */
 	enum bench_pattern	 pattern;
 	int			 json;
 };
@@ -47,6 +47,7 @@ struct bench_opts {
 struct bench_result {
 	uint64_t	 size;
 	double		 seconds;	/* average iteration or transfer */
+	uint64_t	 msgs;		/* messages in one of those */
 	double		 agg_gbps;	/* all the data moved, per second */
 	double		 peer_gbps;	/* what one receiver got, per second */
 	double		 overhead_pct;	/* against the ideal; NAN: none */

@@ -37,8 +37,8 @@ check_usage "--sizes with --sweep is refused" "both give the size" \
 check_usage "--size not a multiple of 8 is refused" "not a multiple of 8" \
     --size 12
 check_usage "--size that is no size is refused" "wants a size" --size 4Q
-check_usage "--window with a pattern other than pair is refused" \
-    "--window applies to --pattern pair only" --pattern ring --window 4
+check_usage "--window with --pattern bcast is refused" \
+    "--window does not apply to --pattern bcast" --pattern bcast --window 4
 
 start_cluster 2
 
@@ -92,5 +92,58 @@ check "--size-mb alone keeps its meaning (1 MiB)" bash -c "
     '$BENCH' --socket '$(sock 0)' --size-mb 1 -i 2 --json >'$T/m.0' 2>&1 &&
     wait \$b && grep -q '\"size_bytes\":1048576,' '$T/m.0' &&
     grep -q '\"verified\":true' '$T/m.1'"
+
+# bench_all NAME ARGS...: asoc-bench ARGS in JSON on rank 1 then rank 0, a
+# collective pattern; rank 0 must count every receiver verified with no
+# byte amiss, rank 1 say it verified its own.
+bench_all() {
+	local name=$1 r
+	shift
+	timeout 300 "$BENCH" --socket "$(sock 1)" --json "$@" >"$T/$name.1" 2>&1 &
+	r=$!
+	timeout 300 "$BENCH" --socket "$(sock 0)" --json "$@" >"$T/$name.0" 2>&1 ||
+	    { kill -TERM "$r" 2>/dev/null; wait "$r"; cat "$T/$name.0" "$T/$name.1"; return 1; }
+	wait "$r" || { cat "$T/$name.0" "$T/$name.1"; return 1; }
+	cat "$T/$name.0" "$T/$name.1"
+	grep -Eq '"receivers":([0-9]+),"verified":\1,"mismatches":0}' "$T/$name.0" &&
+	    grep -q '"verified":true' "$T/$name.1"
+}
+
+# Every pattern below 1 MiB, and with a window where it applies.
+for size in 8 4K 64K; do
+	check "bcast --size $size: verified" bench_all bc$size --pattern bcast \
+	    --size "$size" -i 5
+	for pat in bcast-naive alltoall ring; do
+		check "$pat --size $size --window 8: verified" \
+		    bench_all $pat$size --pattern $pat --size "$size" --window 8 -i 5
+	done
+done
+check "alltoall --window 8 moves 2 x 8 messages an iteration" \
+    grep -q '"pattern":"alltoall","world":2,"size_bytes":8,"window":8,.*"messages_per_iteration":16,"us_per_msg":' "$T/alltoall8.0"
+check "ring --window 8 at 64K: 16 messages an iteration" \
+    grep -q '"size_bytes":65536,"window":8,.*"messages_per_iteration":16,' "$T/ring64K.0"
+check "bcast-naive --window 8 at 4K: 8 messages an iteration" \
+    grep -q '"size_bytes":4096,"window":8,.*"messages_per_iteration":8,' "$T/bcast-naive4K.0"
+check "self --size 4K --window 16: verified, per message figures" bash -c "
+    '$BENCH' --socket '$(sock 0)' --pattern self --size 4K --window 16 -i 5 >'$T/self.t' 2>&1 &&
+    cat '$T/self.t' && grep -q 'window 16  data verified' '$T/self.t' &&
+    grep -q '^per message [0-9.]* us  [0-9]* messages/s\$' '$T/self.t'"
+check "self --size 8 --window 4 in JSON" bash -c "
+    '$BENCH' --socket '$(sock 0)' --pattern self --size 8 --window 4 -i 3 --json >'$T/self.j' 2>&1 &&
+    grep -q '\"window\":4,.*\"us_per_msg\":.*\"verified\":true' '$T/self.j'"
+check "ring text output at 4K says us per message" bash -c "
+    '$BENCH' --socket '$(sock 1)' --pattern ring --size 4K --window 2 -i 3 >'$T/rt.1' 2>&1 &
+    b=\$!
+    '$BENCH' --socket '$(sock 0)' --pattern ring --size 4K --window 2 -i 3 >'$T/rt.0' 2>&1 &&
+    wait \$b && cat '$T/rt.0' &&
+    grep -q '^iter 3  ring  2 ranks  4.0 KiB x 4  [0-9.]* us  [0-9.]* us/msg\$' '$T/rt.0' &&
+    grep -q '^per message [0-9.]* us  [0-9]* messages/s  (4 messages per iteration)\$' '$T/rt.0' &&
+    grep -q 'data verified on 2 of 2 receivers' '$T/rt.0'"
+check "alltoall --sizes 8,64K --window 4: a summary line per size in us/msg" bash -c "
+    '$BENCH' --socket '$(sock 1)' --pattern alltoall --sizes 8,64K --window 4 -i 3 >'$T/as.1' 2>&1 &
+    b=\$!
+    '$BENCH' --socket '$(sock 0)' --pattern alltoall --sizes 8,64K --window 4 -i 3 >'$T/as.0' 2>&1 &&
+    wait \$b && cat '$T/as.0' &&
+    [ \$(grep -c '^sweep alltoall .* us/msg .* verified 2 of 2\$' '$T/as.0') = 2 ]"
 check "both daemons are still up" all_daemons_alive
 finish
