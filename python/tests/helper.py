@@ -93,7 +93,16 @@ def sleeper(node):
         print("error:", e, flush=True)
 
 
-ROLES = {"echo": echo, "recv_many": recv_many, "send_floats": send_floats,
+def bench(node, *args):
+    """python3 -m asoc.bench ARGS as this rank; exits with its status."""
+    from asoc import bench as b
+    rc = b.main(list(args))
+    sys.stdout.flush()
+    if rc:
+        sys.exit(rc)
+
+
+ROLES = {"bench": bench, "echo": echo, "recv_many": recv_many, "send_floats": send_floats,
          "recv_one": recv_one, "sigint": sigint, "bcast": bcast,
          "sleeper": sleeper}
 
