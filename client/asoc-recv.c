@@ -4,9 +4,10 @@
  * The header names the sender and its chunk size; then --window receives
  * stay posted on the data tag, so the sender never waits for a write to
  * disk and its window of sends finds them waiting, plus one on the
- * control tag for the trailer.  A message counts (in the output, the
- * checkpoint and the SHA-256) only once its receive has completed.  Receives with one
- * source and tag complete in order, so the oldest is always next.
+ * control tag for the trailer.  Receives with one source and tag complete
+ * in order, so the oldest is always next.  A message counts (in the
+ * output, the checkpoint and the SHA-256) only once its receive has
+ * completed.
  *
  * With ASOC_CHECKPOINT_DIR set and -o FILE, the data goes to FILE.part,
  * renamed to FILE once the stream is complete and verified.  A resumable
