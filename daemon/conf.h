@@ -38,6 +38,8 @@ struct conf {
 	char *community;
 	unsigned connection_timeout;	/* seconds */
 	size_t chunk_size;
+	size_t eager_threshold;	/* bytes; 0: no eager sends (xfer.c) */
+	size_t eager_budget;	/* unmatched eager bytes held per peer */
 	size_t client_max_bytes;	/* 0: 3/4 of physical memory */
 	unsigned max_clients;	/* clients served at once */
 	size_t max_registered_bytes;	/* all clients; 0: 3/4 of memory */
@@ -74,6 +76,13 @@ struct conf {
 #define CONF_MIN_CHUNK		4096
 #define CONF_MAX_CHUNK		(64u << 20)	/* PROTO_DATA_MAX */
 #define CONF_DEFAULT_DISCOVERY_PORT 9099
+/* Messages up to this travel with their RTS (at most PROTO_EAGER_MAX).
+ * Chosen by bench/latency (see the commit that set it). */
+#define CONF_DEFAULT_EAGER	(16u << 10)
+#define CONF_DEFAULT_EAGER_STR	"16K"
+#define CONF_DEFAULT_EAGER_BUDGET (4u << 20)
+#define CONF_DEFAULT_EAGER_BUDGET_STR "4M"
+#define CONF_MAX_EAGER_BUDGET	(1u << 30)
 
 enum conf_result {
 	CONF_RUN = 0,		/* start the daemon */
