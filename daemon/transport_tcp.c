@@ -10,7 +10,9 @@
  *
  * Receiving: headers are read into a small buffer, and each payload is
  * read() directly into the receiver's mapped buffer at the granted offset:
- * no intermediate copy.
+ * no intermediate copy.  An eager RTS (at most PROTO_EAGER_MAX bytes of
+ * message) is read whole into the connection's input buffer and handed
+ * up from there; xfer.c copies it into the receive, or keeps a copy.
  *
  * With TLS (tls.c), the same code runs through tcp_io_read() and
  * tcp_io_write(), which use the SSL object instead of the socket: still
@@ -44,6 +46,14 @@
 #include "transport_tcp.h"
 
 #define TCP_READ_BUDGET	(16u << 20)	/* per callback, for fairness */
+/* The largest body read whole into tcp_conn.in: an eager RTS with its
+ * message (every other body but DATA's payload is fixed and smaller). */
+#define TCP_IN_BODY	(PROTO_RTS_LEN + PROTO_EAGER_MAX)
+/* Each read asks for at least this much: the frames that follow a small
+ * one (a burst of RTS, ACK, CTS) come in the same read(2). */
+#define TCP_READ_AHEAD	4096
+_Static_assert(TCP_IN_BODY >= PROTO_MAX_FIXED,
+    "tcp_conn.in holds any fixed body too");
 
 enum tcp_rx {
 	RX_HDR,
@@ -58,8 +68,11 @@ struct tcp_conn {
 	struct event *ev_read, *ev_write;
 	struct evbuffer *out;
 	enum tcp_rx rx;
-	uint8_t in[PROTO_HDR_LEN + PROTO_MAX_FIXED];
+	/* What was read and not yet parsed; the frame being parsed starts
+	 * at in[0], and what follows it (read ahead) after it. */
+	uint8_t in[PROTO_HDR_LEN + TCP_IN_BODY];
 	size_t have;
+	int drained;		/* a read came up short in this callback */
 	struct proto_hdr hdr;
 	uint64_t pay_left;
 	uint8_t *dst;
@@ -270,6 +283,27 @@ tcp_flush(struct tcp_conn *tc)
 		event_add(tc->ev_write, NULL);
 }
 
+/* An eager RTS's message goes out after its fixed part straight from
+ * the client's buffer (one writev with it), the buffer referenced until
+ * the bytes have left, as DATA's; copied only if xfer names no buffer. */
+static int
+tcp_add_payload(struct tcp_conn *tc, const struct proto_msg *m)
+{
+	struct buffer *b;
+
+	if (m->payload_len == 0)
+		return 0;
+	if ((b = xfer_eager_buf(tc->c, m->hdr.id)) == NULL)
+		return evbuffer_add(tc->out, m->payload, m->payload_len);
+	buffer_ref(b);
+	if (evbuffer_add_reference(tc->out, m->payload, m->payload_len,
+	    tcp_unref_chunk, b) < 0) {
+		buffer_unref(b);
+		return -1;
+	}
+	return 0;
+}
+
 static void
 tcp_send_ctl(struct conn *c, struct proto_msg *m)
 {
@@ -280,7 +314,8 @@ tcp_send_ctl(struct conn *c, struct proto_msg *m)
 	if (c->dead)
 		return;
 	n = proto_encode(m, buf, sizeof buf);
-	if (n == 0 || evbuffer_add(tc->out, buf, n) < 0) {
+	if (n == 0 || evbuffer_add(tc->out, buf, n) < 0 ||
+	    tcp_add_payload(tc, m) < 0) {
 		peer_conn_lost(c, "cannot queue %s", proto_type_name(m->hdr.type));
 		return;
 	}
@@ -453,17 +488,35 @@ tcp_on_write(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
-/* Reads into tc->in up to `want` bytes in all; 1 when complete, 0 when
- * the socket is drained, -1 when the connection is gone. */
+/* Makes tc->in hold at least `want` bytes: 1 when it does, 0 when the
+ * socket is drained first, -1 when the connection is gone.  A read asks
+ * for TCP_READ_AHEAD bytes at least, so the frames behind this one are
+ * often read with it (PROFILE.md: a read per header and one per body).
+ * A plain socket that gave less than asked is drained: no read is made
+ * just to hear EAGAIN (the level-triggered read event says when more
+ * comes); OpenSSL may hold more than the socket shows, so with TLS the
+ * reads go on until EAGAIN.  Before the peer handshake is done, reads
+ * take exactly the frame: a peer refused then (a TLS client on a
+ * plaintext port, say) sees its bytes left unread, and so a reset that
+ * its error message names, as before. */
 static int
 tcp_read_in(struct tcp_conn *tc, size_t want)
 {
+	size_t ask, room;
 	ssize_t n;
 
 	while (tc->have < want) {
-		n = tcp_io_read(tc, tc->in + tc->have, want - tc->have);
+		if (tc->drained)
+			return 0;
+		room = sizeof tc->in - tc->have;
+		ask = want - tc->have;
+		if (ask < TCP_READ_AHEAD && tc->c->up)
+			ask = room < TCP_READ_AHEAD ? room : TCP_READ_AHEAD;
+		n = tcp_io_read(tc, tc->in + tc->have, ask);
 		if (n > 0) {
 			tc->have += (size_t)n;
+			if ((size_t)n < ask && tc->tls == NULL)
+				tc->drained = 1;
 			continue;
 		}
 		if (n < 0 && (errno == EAGAIN || errno == EINTR))
@@ -476,6 +529,16 @@ tcp_read_in(struct tcp_conn *tc, size_t want)
 		return -1;
 	}
 	return 1;
+}
+
+/* The first n bytes of tc->in are parsed: what was read after them moves
+ * to the front. */
+static void
+tcp_consume(struct tcp_conn *tc, size_t n)
+{
+	tc->have -= n;
+	if (tc->have > 0)
+		memmove(tc->in, tc->in + n, tc->have);
 }
 
 static int
@@ -520,9 +583,13 @@ tcp_rx_body(struct tcp_conn *tc)
 		return -1;
 	}
 	tc->rx = RX_HDR;
-	tc->have = 0;
+	/* An eager RTS's payload points into tc->in: consumed only once
+	 * the message has been handled. */
 	peer_conn_msg(tc->c, &m);
-	return tc->c->dead ? -1 : 0;
+	if (tc->c->dead)
+		return -1;
+	tcp_consume(tc, PROTO_HDR_LEN + tc->hdr.length);
+	return 0;
 }
 
 static int
@@ -539,6 +606,7 @@ tcp_rx_data(struct tcp_conn *tc)
 	if (xfer_on_data(tc->c, tc->hdr.id, m.u.data.offset, m.payload_len,
 	    &tc->dst, &x) < 0)
 		return -1;
+	tcp_consume(tc, PROTO_HDR_LEN + PROTO_DATA_LEN);
 	tc->pay_left = m.payload_len;
 	tc->rx = RX_PAYLOAD;
 	return 0;
@@ -555,9 +623,19 @@ tcp_rx_payload(struct tcp_conn *tc, size_t *budget)
 	while (tc->pay_left > 0) {
 		x = c->rx_cur;
 		want = tc->pay_left > SIZE_MAX ? SIZE_MAX : (size_t)tc->pay_left;
-		if (x == NULL && want > sizeof tcp_scratch)
-			want = sizeof tcp_scratch;
-		n = tcp_io_read(tc, x != NULL ? tc->dst : tcp_scratch, want);
+		if (tc->have > 0) {
+			/* Payload read ahead with its header: copied from
+			 * tc->in (at most TCP_READ_AHEAD-odd bytes). */
+			n = (ssize_t)(want < tc->have ? want : tc->have);
+			if (x != NULL)
+				memcpy(tc->dst, tc->in, (size_t)n);
+			tcp_consume(tc, (size_t)n);
+		} else {
+			if (x == NULL && want > sizeof tcp_scratch)
+				want = sizeof tcp_scratch;
+			n = tcp_io_read(tc, x != NULL ? tc->dst : tcp_scratch,
+			    want);
+		}
 		if (n < 0 && (errno == EAGAIN || errno == EINTR))
 			return 0;
 		if (n == 0) {
@@ -583,7 +661,6 @@ tcp_rx_payload(struct tcp_conn *tc, size_t *budget)
 	}
 	xfer_data_frame_end(c);
 	tc->rx = RX_HDR;
-	tc->have = 0;
 	return 1;
 }
 
@@ -594,6 +671,8 @@ tcp_read_some(struct tcp_conn *tc)
 {
 	size_t budget = TCP_READ_BUDGET;
 	int rc;
+
+	tc->drained = 0;
 
 	while (!tc->c->dead && budget > 0) {
 		switch (tc->rx) {
@@ -652,10 +731,12 @@ tcp_on_read(evutil_socket_t fd, short what, void *arg)
 				return;
 		}
 	}
-	/* Out of budget with bytes inside OpenSSL: the socket may never say
-	 * readable for them, so come back on our own.  (When SSL_read said
+	/* Out of budget with bytes read ahead into tc->in, or inside
+	 * OpenSSL: the socket may never say readable for them, so come back
+	 * on our own.  (When a read came up short or SSL_read said
 	 * WANT_READ, the socket was drained and will say so itself.) */
-	if (tcp_read_some(tc) && tc->tls != NULL && tls_conn_pending(tc->tls))
+	if (tcp_read_some(tc) && (tc->have > 0 ||
+	    (tc->tls != NULL && tls_conn_pending(tc->tls))))
 		event_active(tc->ev_read, EV_READ, 0);
 }
 
@@ -864,6 +945,14 @@ tcp_stop_listen(void)
 	}
 }
 
+/* An eager RTS is read whole into tcp_conn.in: up to the wire's cap. */
+static uint32_t
+tcp_eager_max(const struct conn *c)
+{
+	(void)c;
+	return PROTO_EAGER_MAX;
+}
+
 /* asoc-stat says whether the bytes to a peer are encrypted. */
 static const char *
 tcp_describe(const struct conn *c)
@@ -882,5 +971,6 @@ const struct transport transport_tcp = {
 	.connect = tcp_connect,
 	.send_ctl = tcp_send_ctl,
 	.start_data = tcp_start_data,
+	.eager_max = tcp_eager_max,
 	.close = tcp_close,
 };
