@@ -166,8 +166,8 @@ asoc_status_t asoc_recv(asoc_t *as, asoc_buf_t *buf, size_t off, size_t cap,
 
 asoc_status_t asoc_bcast(asoc_t *as, asoc_buf_t *buf, size_t off, size_t len,
     int root, uint64_t tag);
-/* The piece size asoc_bcast uses for len bytes: whole daemon chunks, about
- * len/64, at most 16 MiB (or one chunk, if chunks are larger). */
+/* The piece size asoc_bcast uses for len bytes: about len/256, in whole
+ * 64 KiB, from 256 KiB to 4 MiB, the same whatever the daemon's chunk size. */
 size_t asoc_bcast_piece(const asoc_t *as, size_t len);
 
 /*

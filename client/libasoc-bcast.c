@@ -24,16 +24,30 @@
 #ifndef BCAST_SEND_AHEAD
 #define BCAST_SEND_AHEAD	2	/* sends in flight to the successor */
 #endif
+/*
+ * The piece: len / BCAST_PIECES, in whole BCAST_PIECE_ALIGN units, from
+ * BCAST_PIECE_MIN to BCAST_PIECE_MAX.  On a chain of world ranks the last
+ * one starts (world - 2) pieces after the second, so the piece is what a
+ * broadcast pays for each rank more (bench/bcast-scaling: t(8) - t(2) was
+ * 6 x 4 MiB / B with the 4 MiB pieces of before, 10 % of a 256 MiB
+ * broadcast on 1 Gbit/s links).  Below the minimum, each piece's
+ * rendezvous (RTS, CTS, ACK and the client's socket hops, hidden behind
+ * the data of the piece before while BCAST_SEND_AHEAD are in flight)
+ * would no longer be small next to its data.
+ */
 #ifndef BCAST_PIECES
-#define BCAST_PIECES		64	/* cut len in about this many pieces */
+#define BCAST_PIECES		256
+#endif
+#ifndef BCAST_PIECE_MIN
+#define BCAST_PIECE_MIN		(256u << 10)
 #endif
 #ifndef BCAST_PIECE_MAX
-#define BCAST_PIECE_MAX		(16u << 20)
+#define BCAST_PIECE_MAX		(4u << 20)
 #endif
+#define BCAST_PIECE_ALIGN	(64u << 10)
 #define BCAST_SLOTS		(BCAST_RECV_AHEAD + BCAST_SEND_AHEAD)
 #define BCAST_PIECE_SHIFT	40	/* the piece index sits above the tag */
 #define BCAST_PIECES_MAX	(1ULL << 23)	/* bits 40 to 62 */
-#define BCAST_DEFAULT_CHUNK	(4u << 20)
 #define BCAST_POISON_MS		2000	/* for telling the successor we quit */
 
 #define BCAST_HAVE		0x1	/* the piece is in our buffer */
@@ -55,22 +69,22 @@ struct bcast {
 	int		 send[BCAST_SLOTS];
 };
 
+/*
+ * Not a function of the daemon's chunk size: ranks whose daemons have
+ * different ones must still cut len alike (asocd cuts each piece into its
+ * chunks, or sends it as one smaller than a chunk).
+ */
 size_t
 asoc_bcast_piece(const asoc_t *as, size_t len)
 {
-	size_t chunk = asoc_chunk_size(as), cap, piece;
+	size_t piece = len / BCAST_PIECES;
 
-	if (chunk == 0)
-		chunk = BCAST_DEFAULT_CHUNK;
-	/* Whole chunks: asocd moves a transfer in chunks anyway. */
-	cap = BCAST_PIECE_MAX / chunk * chunk;
-	if (cap < chunk)
-		cap = chunk;
-	piece = len / BCAST_PIECES;
-	piece = piece / chunk * chunk + (piece % chunk != 0 ? chunk : 0);
-	if (piece < chunk)
-		piece = chunk;
-	return piece < cap ? piece : cap;
+	(void)as;
+	piece = (piece + BCAST_PIECE_ALIGN - 1) / BCAST_PIECE_ALIGN *
+	    BCAST_PIECE_ALIGN;
+	if (piece < BCAST_PIECE_MIN)
+		piece = BCAST_PIECE_MIN;
+	return piece < BCAST_PIECE_MAX ? piece : BCAST_PIECE_MAX;
 }
 
 static uint64_t
@@ -199,8 +213,7 @@ bcast_step(struct bcast *b, int i, asoc_status_t st,
 	if (c->len != want)
 		return libasoc_fail(b->as, ASOC_EPROTO, "piece %" PRIu64 " of %"
 		    PRIu64 " from rank %d has %zu bytes, not %zu: every rank "
-		    "must pass the same len and root, and every asocd must "
-		    "have the same chunk size", k + 1, b->npieces, b->pred,
+		    "must pass the same len and root", k + 1, b->npieces, b->pred,
 		    c->len, want);
 	b->state[k] |= BCAST_HAVE;
 	b->recvs_done++;
