@@ -40,6 +40,7 @@
 #include "hostlist.h"
 #include "log.h"
 #include "netaddr.h"
+#include "testhooks.h"
 
 /* What every handshake checks against: set once our rank is known. */
 static struct hs_cfg peer_hs_cfg;
@@ -485,14 +486,52 @@ peer_arm_hs_timer(struct conn *c)
 		evtimer_add(c->hs_timer, &tv);
 }
 
-void
-peer_conn_opened(struct conn *c)
+static void
+peer_hello(struct conn *c)
 {
 	struct proto_msg m;
 
 	hs_start_outgoing(&c->auth, &peer_hs_cfg, c->peer->rank, &m);
 	peer_arm_hs_timer(c);
 	peer_send(c, PT_HELLO, &m);
+}
+
+#ifdef ASOC_TEST_HOOKS
+/* The test hook's late HELLO: the delay held hs_timer's slot. */
+static void
+peer_hello_late(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+
+	(void)fd;
+	(void)what;
+	event_free(c->hs_timer);
+	c->hs_timer = NULL;
+	peer_hello(c);
+}
+#endif
+
+void
+peer_conn_opened(struct conn *c)
+{
+#ifdef ASOC_TEST_HOOKS
+	unsigned ms = testhook_hello_delay_ms();
+
+	if (ms > 0) {
+		struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+		struct proto_msg m;
+
+		/* Out of HSS_CONNECTING now (the transport waits for that);
+		 * the HELLO made here is dropped, peer_hello makes another. */
+		hs_start_outgoing(&c->auth, &peer_hs_cfg, c->peer->rank, &m);
+		c->hs_timer = evtimer_new(asocd->base, peer_hello_late, c);
+		if (c->hs_timer != NULL) {
+			evtimer_add(c->hs_timer, &tv);
+			return;
+		}
+	}
+#endif
+	peer_hello(c);
 }
 
 static unsigned
