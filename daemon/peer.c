@@ -289,7 +289,11 @@ peer_defers(const struct conn *c, uint32_t rank)
 }
 
 /* Refuses c, the higher rank's connection, with status OK: the peer then
- * waits for ours instead of failing its sends. */
+ * waits for ours instead of failing its sends, and closes c itself.  We do
+ * not close it here: an RDMA disconnect right after the send could drop
+ * the REFUSE, and the peer would take the loss for a failed transport.  c
+ * stays pending, in HSS_FAILED (no other open connection is in it), until
+ * the peer closes it or its handshake timer runs out. */
 static void
 peer_defer(struct conn *c)
 {
@@ -303,8 +307,10 @@ peer_defer(struct conn *c)
 	    asocd->rank);
 	m.hdr.type = PT_REFUSE;
 	m.hdr.id = 0;
+	log_debug("deferring %s: our own connection to it is on its way",
+	    c->name);
+	c->auth.st = HSS_FAILED;
 	transport_send_ctl(c, &m);
-	peer_conn_retire(c, "our own connection to it is on its way");
 }
 
 static void
@@ -888,7 +894,9 @@ peer_conn_lost(struct conn *c, const char *fmt, ...)
 		}
 		if (p->connecting == c)
 			peer_retry(p, why);
-	} else
+	} else if (c->auth.st == HSS_FAILED && !c->outgoing)
+		log_debug("deferred connection %s gone: %s", c->name, why);
+	else
 		log_info_limited(&peer_drops, "dropped incoming connection "
 		    "%s: %s", c->name, why);
 	transport_close(c);
