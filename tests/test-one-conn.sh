@@ -14,14 +14,40 @@
 #       up first, and the higher rank closes its own when it comes up.
 #    Either way checked messages go both ways while it happens, all land,
 #    and one connection is left.
+#
+# With --rdma (the RDMA lab, make check-rdma) the same over --transport
+# rdma, connections counted as the daemons' RC queue pairs that are ready
+# to send (rdma res show qp), two per connection.
 . "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
 
 BENCH=$B/client/asoc-bench
+OPTS=()
+TP=TCP
+if [ "${1:-}" = --rdma ]; then
+	need_rdma_host
+	OPTS=("${RD[@]}")
+	TP=RDMA
+fi
 
-# The cluster's TCP connections among its n daemons: the accepting ends,
-# sockets whose local port is a daemon's and whose peer port is not (the
-# connecting end has an ephemeral port).
+# RC queue pairs in state RTS that the cluster's daemons hold.
+rdma_qps() {
+	rdma res show qp | awk -v pids=" ${DAEMONS[*]} " '
+		/type RC/ && /state RTS/ {
+			for (f = 1; f < NF; f++)
+				if ($f == "pid" && index(pids, " " $(f + 1) " "))
+					c++
+		}
+		END { print c + 0 }'
+}
+
+# The cluster's connections among its n daemons.  TCP: the accepting
+# ends, sockets whose local port is a daemon's and whose peer port is not
+# (the connecting end has an ephemeral port).  RDMA: half its RC QPs.
 daemon_conns() {
+	if [ "$TP" = RDMA ]; then
+		echo $(($(rdma_qps) / 2))
+		return
+	fi
 	ss -Htn state established | awk -v lo="$BASE" -v hi=$((BASE + $1 - 1)) '
 		{
 			lp = pp = -1
@@ -56,7 +82,7 @@ every_peer_up() {
 
 # --- 1. an all-to-all on six fresh daemons
 n=6
-start_cluster $n
+start_cluster $n ${OPTS[@]+"${OPTS[@]}"}
 pids=()
 for ((i = 0; i < n; i++)); do
 	timeout 120 "$BENCH" --socket "$(sock "$i")" --pattern alltoall \
@@ -72,11 +98,12 @@ else
 fi
 check "after it every daemon has its $((n - 1)) peers up" every_peer_up $n
 if wait_until 50 conns_are $n $((n * (n - 1) / 2)); then
-	ok "exactly one TCP connection per pair: $((n * (n - 1) / 2)) for $n daemons"
+	ok "exactly one $TP connection per pair: $((n * (n - 1) / 2)) for $n daemons"
 else
-	not_ok "one TCP connection per pair: $(daemon_conns $n) connections for" \
+	not_ok "one $TP connection per pair: $(daemon_conns $n) connections for" \
 	    "$((n * (n - 1) / 2)) pairs"
-	ss -tn state established >&2 || true
+	if [ "$TP" = RDMA ]; then rdma res show qp >&2 || true
+	else ss -tn state established >&2 || true; fi
 fi
 stop_cluster
 
@@ -88,7 +115,7 @@ race() {
 	local late=$1 other=$((1 - $1)) r0 r1 s0 s1 rc=0
 	unset ENV_0 ENV_1
 	eval "ENV_$late=ASOC_TEST_HELLO_DELAY_MS=1000"
-	start_cluster 2 --log-level debug
+	start_cluster 2 ${OPTS[@]+"${OPTS[@]}"} --log-level debug
 	unset ENV_0 ENV_1
 	"$XFER" --socket "$(sock 0)" recv --from 1 --tag 7 --size 1048577 --count 3 \
 	    >"$T/r0.out" 2>&1 &
