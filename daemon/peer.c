@@ -5,9 +5,21 @@
  *
  * Either side may open the connection that a pair uses: a daemon that
  * needs to send reuses any handshaken connection to that peer, whoever
- * opened it, and opens one only when there is none.  Transfers are tied to
- * the connection that carried their RTS, so two connections to one peer
- * (both sides connecting at once) are harmless.
+ * opened it, and opens one only when there is none.
+ *
+ * One connection per pair: when both ends connect at once, the one the
+ * lower rank opened is the pair's (peer_defers, peer_up).  The lower rank
+ * does not finish the higher rank's handshake while its own attempt is
+ * under way: it answers REFUSE with status OK ("mine is coming") before
+ * WELCOME, so the higher rank never saw that connection up and nothing can
+ * be on it; the higher rank waits for the lower's, retrying on its back-off
+ * only in case that one fails.  Should the higher rank's connection still
+ * come up after the lower's (the lower's was up before the higher's HELLO
+ * arrived), the higher rank closes its own at once, before anything uses
+ * it: the lower rank put nothing on it, since it prefers the connection it
+ * opened (peer_up_conn).  Transfers are tied to the connection that
+ * carried their RTS, so a duplicate left by a stale connection (a peer
+ * restarted) only wastes a descriptor until it is found dead.
  */
 #include "config.h"
 #include "peer.h"
@@ -28,6 +40,7 @@
 #include "hostlist.h"
 #include "log.h"
 #include "netaddr.h"
+#include "testhooks.h"
 
 /* What every handshake checks against: set once our rank is known. */
 static struct hs_cfg peer_hs_cfg;
@@ -230,15 +243,74 @@ peers_connected(void)
 	return n;
 }
 
+/* The rank that opened c, a connection to a known peer. */
+static uint32_t
+peer_conn_opener(const struct conn *c)
+{
+	return c->outgoing ? asocd->rank : c->peer->rank;
+}
+
+/* The connection new work to p goes on: of those up, the one the lower
+ * rank opened, which both ends agree on. */
 static struct conn *
 peer_up_conn(struct peer *p)
 {
-	struct conn *c;
+	struct conn *c, *best = NULL;
 
-	TAILQ_FOREACH(c, &p->conns, entry)
-		if (c->up && !c->dead)
-			return c;
-	return NULL;
+	TAILQ_FOREACH(c, &p->conns, entry) {
+		if (!c->up || c->dead)
+			continue;
+		if (best == NULL || peer_conn_opener(c) < peer_conn_opener(best))
+			best = c;
+	}
+	return best;
+}
+
+/* Closes c without a word in the log above debug: the pair's rule, not a
+ * fault.  c is not up, or carries nothing (nobody used it). */
+static void
+peer_conn_retire(struct conn *c, const char *why)
+{
+	if (c->dead)
+		return;
+	log_debug("closing %s: %s", c->name, why);
+	c->dead = 1;
+	peer_pending_del(c);
+	transport_close(c);
+}
+
+/* An incoming connection claiming rank: we are the lower rank and our
+ * own attempt to it is under way, so ours is to be the pair's. */
+static int
+peer_defers(const struct conn *c, uint32_t rank)
+{
+	return !c->outgoing && rank < asocd->world && rank > asocd->rank &&
+	    asocd->peers[rank].connecting != NULL;
+}
+
+/* Refuses c, the higher rank's connection, with status OK: the peer then
+ * waits for ours instead of failing its sends, and closes c itself.  We do
+ * not close it here: an RDMA disconnect right after the send could drop
+ * the REFUSE, and the peer would take the loss for a failed transport.  c
+ * stays pending, in HSS_FAILED (no other open connection is in it), until
+ * the peer closes it or its handshake timer runs out. */
+static void
+peer_defer(struct conn *c)
+{
+	struct proto_msg m;
+
+	memset(&m, 0, sizeof m);
+	m.u.refuse.status = PS_OK;
+	m.u.refuse.version = PROTO_VERSION;
+	snprintf(m.u.refuse.msg, sizeof m.u.refuse.msg, "rank %u is "
+	    "connecting to you: the lower rank's connection is the pair's",
+	    asocd->rank);
+	m.hdr.type = PT_REFUSE;
+	m.hdr.id = 0;
+	log_debug("deferring %s: our own connection to it is on its way",
+	    c->name);
+	c->auth.st = HSS_FAILED;
+	transport_send_ctl(c, &m);
 }
 
 static void
@@ -298,6 +370,16 @@ peer_try(struct peer *p)
 {
 	char err[160];
 
+	/* The peer's own connection came up while we waited to retry, or
+	 * nothing waits any more. */
+	if (peer_up_conn(p) != NULL) {
+		p->state = PROTO_PEER_UP;
+		return;
+	}
+	if (TAILQ_EMPTY(&p->waiting)) {
+		p->state = PROTO_PEER_IDLE;
+		return;
+	}
 	p->attempts++;
 	log_debug("connecting to rank %u (%s:%u), attempt %u", p->rank,
 	    p->host, p->port, p->attempts);
@@ -321,16 +403,22 @@ peer_next_port(struct peer *p)
 	    p->port_idx);
 }
 
-/* An outgoing attempt failed before the handshake finished. */
+/* An outgoing attempt failed before the handshake finished; next_port:
+ * nobody answered there (not: the peer is connecting to us). */
 static void
-peer_retry(struct peer *p, const char *why)
+peer_retry_port(struct peer *p, const char *why, int next_port)
 {
 	struct timeval now, tv;
 	long left_ms;
 	char msg[PROTO_MSG_MAX];
 
 	p->connecting = NULL;
-	peer_next_port(p);
+	if (peer_up_conn(p) != NULL) {
+		p->state = PROTO_PEER_UP;
+		return;
+	}
+	if (next_port)
+		peer_next_port(p);
 	if (TAILQ_EMPTY(&p->waiting)) {
 		p->state = PROTO_PEER_IDLE;
 		return;
@@ -368,6 +456,12 @@ peer_retry(struct peer *p, const char *why)
 }
 
 static void
+peer_retry(struct peer *p, const char *why)
+{
+	peer_retry_port(p, why, 1);
+}
+
+static void
 peer_send(struct conn *c, uint16_t type, struct proto_msg *m)
 {
 	m->hdr.type = type;
@@ -398,14 +492,52 @@ peer_arm_hs_timer(struct conn *c)
 		evtimer_add(c->hs_timer, &tv);
 }
 
-void
-peer_conn_opened(struct conn *c)
+static void
+peer_hello(struct conn *c)
 {
 	struct proto_msg m;
 
 	hs_start_outgoing(&c->auth, &peer_hs_cfg, c->peer->rank, &m);
 	peer_arm_hs_timer(c);
 	peer_send(c, PT_HELLO, &m);
+}
+
+#ifdef ASOC_TEST_HOOKS
+/* The test hook's late HELLO: the delay held hs_timer's slot. */
+static void
+peer_hello_late(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+
+	(void)fd;
+	(void)what;
+	event_free(c->hs_timer);
+	c->hs_timer = NULL;
+	peer_hello(c);
+}
+#endif
+
+void
+peer_conn_opened(struct conn *c)
+{
+#ifdef ASOC_TEST_HOOKS
+	unsigned ms = testhook_hello_delay_ms();
+
+	if (ms > 0) {
+		struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+		struct proto_msg m;
+
+		/* Out of HSS_CONNECTING now (the transport waits for that);
+		 * the HELLO made here is dropped, peer_hello makes another. */
+		hs_start_outgoing(&c->auth, &peer_hs_cfg, c->peer->rank, &m);
+		c->hs_timer = evtimer_new(asocd->base, peer_hello_late, c);
+		if (c->hs_timer != NULL) {
+			evtimer_add(c->hs_timer, &tv);
+			return;
+		}
+	}
+#endif
+	peer_hello(c);
 }
 
 static unsigned
@@ -487,6 +619,20 @@ peer_up(struct conn *c, struct peer *p)
 	/* Open the transport up (RDMA: remote writes) before anything can
 	 * use the connection; if that fails it is gone, unpublished. */
 	c->peer = p;
+	/* Ours, the higher rank's, came up after the lower rank's: close it
+	 * before anything uses it (the lower rank prefers its own, and ours
+	 * was never published here). */
+	if (c->outgoing && p->rank < asocd->rank) {
+		struct conn *o = peer_up_conn(p);
+
+		if (o != NULL && !o->outgoing) {
+			if (p->connecting == c)
+				p->connecting = NULL;
+			peer_conn_retire(c, "rank's own connection to us came "
+			    "up first");
+			return;
+		}
+	}
 	transport_authenticated(c);
 	if (c->dead)
 		return;
@@ -525,6 +671,17 @@ peer_hs_failed(struct conn *c, enum hs_result r, enum proto_status st,
 			log_warn_limited(&peer_refusals, "handshake with %s "
 			    "failed: %s", c->name, why);
 		peer_conn_lost(c, "handshake failed");
+		return;
+	}
+	/* REFUSE with status OK: the lower rank is connecting to us and
+	 * keeps its own; wait for it (the back-off retries in case it
+	 * fails), on the same port, without trying another transport. */
+	if (r == HSR_FAIL && st == PS_OK) {
+		log_debug("rank %u (%s:%u): %s", p->rank, p->host, p->port,
+		    why);
+		if (p->connecting == c)
+			peer_retry_port(p, why, 0);
+		peer_conn_retire(c, "the peer's own connection is the pair's");
 		return;
 	}
 	snprintf(msg, sizeof msg, "rank %u (%s:%u): %s", p->rank, p->host,
@@ -569,7 +726,17 @@ peer_on_hs(struct conn *c, const struct proto_msg *m)
 	 * (the name is for the log: the claim is proven or refused next). */
 	first_hello = !c->outgoing && m->hdr.type == PT_HELLO &&
 	    c->auth.st == HSS_WAIT_HELLO && m->u.hello.rank < asocd->world;
+	if (first_hello && peer_defers(c, m->u.hello.rank)) {
+		peer_defer(c);
+		return;
+	}
 	r = hs_input(&c->auth, m, &out, why, sizeof why, &st);
+	/* Our attempt may have started since its HELLO: WELCOME would make
+	 * it up at the peer's end, so refuse it here instead. */
+	if (r == HSR_UP && peer_defers(c, c->auth.peer_rank)) {
+		peer_defer(c);
+		return;
+	}
 	if (first_hello) {
 		struct peer *p = &asocd->peers[m->u.hello.rank];
 		char from[sizeof c->name];
@@ -679,7 +846,18 @@ peer_conn_lost(struct conn *c, const char *fmt, ...)
 	va_end(ap);
 
 	if (c->up) {
-		log_warn("lost %s: %s", c->name, why);
+		struct conn *o;
+
+		/* The higher rank closing its duplicate (peer_up): nothing
+		 * was on it, the pair's connection carries on. */
+		TAILQ_FOREACH(o, &p->conns, entry)
+			if (o != c && o->up && !o->dead)
+				break;
+		if (o != NULL && TAILQ_EMPTY(&c->xfers))
+			log_debug("%s closed: %s; the pair's connection is %s",
+			    c->name, why, o->name);
+		else
+			log_warn("lost %s: %s", c->name, why);
 		snprintf(msg, sizeof msg, "lost the connection to rank %u: "
 		    "%.80s", p->rank, why);
 		xfer_conn_lost(c, PS_EPEERLOST, msg);
@@ -716,7 +894,9 @@ peer_conn_lost(struct conn *c, const char *fmt, ...)
 		}
 		if (p->connecting == c)
 			peer_retry(p, why);
-	} else
+	} else if (c->auth.st == HSS_FAILED && !c->outgoing)
+		log_debug("deferred connection %s gone: %s", c->name, why);
+	else
 		log_info_limited(&peer_drops, "dropped incoming connection "
 		    "%s: %s", c->name, why);
 	transport_close(c);

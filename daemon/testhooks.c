@@ -61,3 +61,24 @@ testhook_foreign(uint64_t *addr, uint32_t *rkey)
 	*rkey = k;
 	return 0;
 }
+
+unsigned
+testhook_hello_delay_ms(void)
+{
+	static int read_once;
+	static unsigned ms;
+	const char *v;
+
+	if (read_once)
+		return ms;
+	read_once = 1;
+	if ((v = getenv("ASOC_TEST_HELLO_DELAY_MS")) == NULL)
+		return ms;
+	ms = (unsigned)strtoul(v, NULL, 10);
+	if (ms > 60000)
+		ms = 60000;
+	if (ms > 0)
+		log_warn("ASOC_TEST_HELLO_DELAY_MS=%u: connections this daemon "
+		    "opens say HELLO late on purpose (tests only)", ms);
+	return ms;
+}

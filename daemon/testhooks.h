@@ -31,6 +31,11 @@ enum testhook_fault testhook_fault(void);
  * ASOC_TEST_FOREIGN names, once the test has written it.  0, or -1 while
  * there is none. */
 int testhook_foreign(uint64_t *addr, uint32_t *rkey);
+/* ASOC_TEST_HELLO_DELAY_MS: a connection this daemon opens waits that
+ * long between being connected and sending HELLO, so that a test can make
+ * both ends of a pair connect at once, in either order
+ * (test-one-conn.sh).  0 without it. */
+unsigned testhook_hello_delay_ms(void);
 #endif
 
 #endif

@@ -1,7 +1,8 @@
 /*
  * check_peer.c: peer.c without sockets (mock-transport.h): connecting on
  * first use, sends waiting for the handshake, retry and giving up, the
- * loss of a peer and connecting again.
+ * loss of a peer and connecting again, and one connection per pair when
+ * both ends connect at once (the lower rank's: we are rank 0).
  *
  * We are rank 0 of three; rank 1 answers the handshake through the mock.
  */
@@ -182,6 +183,124 @@ START_TEST(transfer_before_handshake_drops)
 }
 END_TEST
 
+/* Rank 1 connecting to us: an accepted connection on which its HELLO
+ * has arrived; h plays rank 1's side of the handshake. */
+static struct conn *
+hello_from_rank1(struct hs *h, struct hs_cfg *cfg)
+{
+	struct conn *c = conn_new(&mock_twosided, NULL, 0);
+	struct proto_msg hello;
+
+	ck_assert_ptr_nonnull(c);
+	memset(cfg, 0, sizeof *cfg);
+	cfg->rank = 1;
+	cfg->world = asocd->world;
+	cfg->community = asocd->conf->community;
+	peer_conn_accepted(c, "127.0.0.1:40001");
+	hs_start_outgoing(h, cfg, 0, &hello);
+	hello.hdr.type = PT_HELLO;
+	peer_conn_msg(c, &hello);
+	return c;
+}
+
+/* One connection per pair: our attempt to rank 1 (higher) is under way
+ * when rank 1's HELLO comes: it is refused with status OK ("mine is
+ * coming"), before any CHALLENGE, and left for rank 1 to close. */
+START_TEST(higher_rank_deferred_at_hello)
+{
+	const struct proto_msg *r;
+	struct hs_cfg cfg;
+	struct conn *x, *y;
+	struct hs h;
+
+	mock_post(cl, REQ_SEND, 1, buf, 0, 100, 1, 3, 0);
+	x = p1->connecting;
+	peer_conn_opened(x);
+	y = hello_from_rank1(&h, &cfg);
+	ck_assert_ptr_null(mock_ctl_last(y, PT_CHALLENGE));
+	ck_assert_ptr_nonnull(r = mock_ctl_last(y, PT_REFUSE));
+	ck_assert_uint_eq(r->u.refuse.status, PS_OK);
+	ck_assert_int_eq(y->up, 0);
+	ck_assert_uint_eq(mock.closes, 0);
+	mock_handshake(x);
+	ck_assert_ptr_eq(TAILQ_FIRST(&p1->conns), x);
+	ck_assert_ptr_null(TAILQ_NEXT(x, entry));
+	ck_assert_uint_eq(mock.ctl[mock.nctl - 1].m.hdr.type, PT_RTS);
+	ck_assert_ptr_eq(mock.ctl[mock.nctl - 1].c, x);
+	peer_conn_lost(y, "mock: closed by peer");
+	ck_assert_int_eq(p1->state, PROTO_PEER_UP);
+	ck_assert_uint_eq(peers_connected(), 1);
+}
+END_TEST
+
+/* Our attempt starts after rank 1's HELLO, before its AUTH: WELCOME
+ * would make rank 1's connection up at its end, so it is refused with
+ * status OK instead. */
+START_TEST(higher_rank_deferred_at_auth)
+{
+	const struct proto_msg *in, *r;
+	struct proto_msg auth;
+	struct hs_cfg cfg;
+	struct conn *y;
+	enum proto_status st;
+	char why[256];
+	struct hs h;
+
+	y = hello_from_rank1(&h, &cfg);
+	ck_assert_ptr_nonnull(in = mock_ctl_last(y, PT_CHALLENGE));
+	ck_assert_int_eq(hs_input(&h, in, &auth, why, sizeof why, &st),
+	    HSR_CONTINUE);
+	mock_post(cl, REQ_SEND, 1, buf, 0, 100, 1, 3, 0);
+	ck_assert_ptr_nonnull(p1->connecting);
+	peer_conn_msg(y, &auth);
+	ck_assert_ptr_null(mock_ctl_last(y, PT_WELCOME));
+	ck_assert_ptr_nonnull(r = mock_ctl_last(y, PT_REFUSE));
+	ck_assert_uint_eq(r->u.refuse.status, PS_OK);
+	ck_assert_int_eq(y->up, 0);
+	ck_assert_ptr_null(TAILQ_FIRST(&p1->conns));
+	bring_up();
+	ck_assert_uint_eq(mock_ctl_count(PT_RTS), 1);
+}
+END_TEST
+
+/* Refused with status OK (the peer is connecting to us): the send waits
+ * for the peer's connection instead of failing, and goes on it. */
+START_TEST(refused_ok_waits_for_theirs)
+{
+	struct proto_msg m, out;
+	const struct proto_msg *in;
+	struct hs_cfg cfg;
+	struct conn *x, *y;
+	enum proto_status st;
+	char why[256];
+	struct hs h;
+
+	mock_post(cl, REQ_SEND, 1, buf, 0, 100, 1, 3, 0);
+	x = p1->connecting;
+	peer_conn_opened(x);
+	memset(&m, 0, sizeof m);
+	m.u.refuse.status = PS_OK;
+	snprintf(m.u.refuse.msg, sizeof m.u.refuse.msg, "mine is coming");
+	mock_from_peer(x, PT_REFUSE, 0, &m);
+	ck_assert_int_eq(x->dead, 1);
+	ck_assert_ptr_null(p1->connecting);
+	ck_assert_int_eq(p1->state, PROTO_PEER_CONNECTING);
+	ck_assert_int_eq(done_status(1), -1);	/* still waiting */
+	y = hello_from_rank1(&h, &cfg);
+	ck_assert_ptr_nonnull(in = mock_ctl_last(y, PT_CHALLENGE));
+	hs_input(&h, in, &out, why, sizeof why, &st);
+	peer_conn_msg(y, &out);			/* AUTH */
+	ck_assert_ptr_nonnull(mock_ctl_last(y, PT_WELCOME));
+	ck_assert_int_eq(y->up, 1);
+	ck_assert_int_eq(p1->state, PROTO_PEER_UP);
+	ck_assert_ptr_eq(mock.ctl[mock.nctl - 1].c, y);
+	ck_assert_uint_eq(mock.ctl[mock.nctl - 1].m.hdr.type, PT_RTS);
+	mock_run_for(300);			/* the back-off: no new attempt */
+	ck_assert_uint_eq(mock.connects, 1);
+	ck_assert_int_eq(p1->state, PROTO_PEER_UP);
+}
+END_TEST
+
 static Suite *
 peer_suite(void)
 {
@@ -198,6 +317,9 @@ peer_suite(void)
 	tcase_add_test(tc, loss_fails_transfers_and_receives);
 	tcase_add_test(tc, connects_again_after_a_loss);
 	tcase_add_test(tc, transfer_before_handshake_drops);
+	tcase_add_test(tc, higher_rank_deferred_at_hello);
+	tcase_add_test(tc, higher_rank_deferred_at_auth);
+	tcase_add_test(tc, refused_ok_waits_for_theirs);
 	suite_add_tcase(s, tc);
 	return s;
 }
