@@ -76,6 +76,14 @@ static const struct conf_opt conf_opts[] = {
 	{ "chunk-size", 'k', "ASOC_CHUNK_SIZE", K_SIZE, OFF(chunk_size),
 	    CONF_MIN_CHUNK, CONF_MAX_CHUNK, "BYTES",
 	    "transfer chunk (default 4M; 4K..64M)" },
+	{ "eager-threshold", 0, "ASOC_EAGER_THRESHOLD", K_SIZE,
+	    OFF(eager_threshold), 0, PROTO_EAGER_MAX, "BYTES",
+	    "messages up to this size travel with their RTS (default "
+	    CONF_DEFAULT_EAGER_STR "; 0: off; at most 64K)" },
+	{ "eager-budget", 0, "ASOC_EAGER_BUDGET", K_SIZE, OFF(eager_budget),
+	    0, CONF_MAX_EAGER_BUDGET, "BYTES",
+	    "bytes of unmatched eager messages held per peer (default "
+	    CONF_DEFAULT_EAGER_BUDGET_STR "; 0: none held; at most 1G)" },
 	{ "client-max-bytes", 0, "ASOC_CLIENT_MAX_BYTES", K_SIZE,
 	    OFF(client_max_bytes), 4096, SIZE_MAX, "BYTES",
 	    "buffer bytes one client may register (default 3/4 of RAM)" },
@@ -192,6 +200,18 @@ conf_parse_bool(const char *s, int *out)
 	return 0;
 }
 
+/* A size as the messages write it: 4K, 64M, or bytes when not round. */
+static void
+conf_size_name(unsigned long v, char *buf, size_t len)
+{
+	if (v >= (1ul << 20) && v % (1ul << 20) == 0)
+		snprintf(buf, len, "%luM", v >> 20);
+	else if (v >= 1024 && v % 1024 == 0)
+		snprintf(buf, len, "%luK", v >> 10);
+	else
+		snprintf(buf, len, "%lu", v);
+}
+
 /* K_STR: a copy of val, never empty. */
 static int
 conf_set_str(char **sp, const struct conf_opt *o, const char *val,
@@ -263,9 +283,14 @@ conf_set(struct conf *c, const struct conf_opt *o, const char *val,
 	case K_SIZE:
 		if (conf_parse_size(val, &sz) < 0 || sz < o->min ||
 		    sz > o->max) {
+			char lo[24], hi[24];
+
+			conf_size_name(o->min, lo, sizeof lo);
+			conf_size_name(o->max, hi, sizeof hi);
 			snprintf(err, errlen, "%s: %s must be a size from "
-			    "%luK to %luM such as 4M, not '%s'", where,
-			    o->name, o->min >> 10, o->max >> 20, val);
+			    "%s to %s such as %s, not '%s'", where,
+			    o->name, lo, hi, o->max >= (4u << 20) ? "4M" : hi,
+			    val);
 			return -1;
 		}
 		*(size_t *)(void *)field = sz;
@@ -472,6 +497,8 @@ conf_defaults(struct conf *c)
 	c->connection_timeout = CONF_DEFAULT_TIMEOUT;
 	c->max_clients = CONF_DEFAULT_MAX_CLIENTS;
 	c->chunk_size = CONF_DEFAULT_CHUNK;
+	c->eager_threshold = CONF_DEFAULT_EAGER;
+	c->eager_budget = CONF_DEFAULT_EAGER_BUDGET;
 	c->transport = CONF_TRANSPORT_AUTO;
 	c->log_level = LOG_LVL_INFO;
 	c->discovery_port = CONF_DEFAULT_DISCOVERY_PORT;

@@ -238,6 +238,12 @@ transport_release(struct conn *c, struct xfer *x)
 		c->tp->release(c, x);
 }
 
+uint32_t
+transport_eager_max(const struct conn *c)
+{
+	return c->tp->eager_max != NULL ? c->tp->eager_max(c) : 0;
+}
+
 void
 transport_buffer_gone(struct buffer *b)
 {

@@ -119,6 +119,14 @@ struct transport {
 	void (*start_data)(struct conn *c, struct xfer *x);
 	/* x is going away: revoke what grant exposed.  May be NULL. */
 	void (*release)(struct conn *c, struct xfer *x);
+	/* The largest message it can carry inline with an RTS on c now
+	 * (an eager send, PROTO_RTS_F_EAGER): send_ctl then gets the RTS
+	 * with m->payload, which lies in the sender's buffer and stays
+	 * valid only for the call (xfer_eager_buf() names the buffer, for
+	 * a transport that sends it by reference).  A received eager RTS
+	 * goes up with its payload in the transport's memory, valid for
+	 * the call.  0 or NULL: no eager sends on c. */
+	uint32_t (*eager_max)(const struct conn *c);
 	/* b is unmapped next: drop whatever the transport registered for
 	 * it, reg being its slot of b (transport_buffer_reg).  May be
 	 * NULL. */
@@ -165,6 +173,8 @@ int transport_grant(struct conn *c, struct xfer *x, struct req *r,
     uint64_t *addr, uint32_t *rkey, char *err, size_t errlen);
 void transport_start_data(struct conn *c, struct xfer *x);
 void transport_release(struct conn *c, struct xfer *x);
+/* 0 when c's transport has no eager_max hook. */
+uint32_t transport_eager_max(const struct conn *c);
 /* buffer.c, at b's last reference: every transport drops its
  * registration of b. */
 void transport_buffer_gone(struct buffer *b);

@@ -10,7 +10,9 @@
  *
  * Receiving: headers are read into a small buffer, and each payload is
  * read() directly into the receiver's mapped buffer at the granted offset:
- * no intermediate copy.
+ * no intermediate copy.  An eager RTS (at most PROTO_EAGER_MAX bytes of
+ * message) is read whole into the connection's input buffer and handed
+ * up from there; xfer.c copies it into the receive, or keeps a copy.
  *
  * With TLS (tls.c), the same code runs through tcp_io_read() and
  * tcp_io_write(), which use the SSL object instead of the socket: still
@@ -44,6 +46,11 @@
 #include "transport_tcp.h"
 
 #define TCP_READ_BUDGET	(16u << 20)	/* per callback, for fairness */
+/* The largest body read whole into tcp_conn.in: an eager RTS with its
+ * message (every other body but DATA's payload is fixed and smaller). */
+#define TCP_IN_BODY	(PROTO_RTS_LEN + PROTO_EAGER_MAX)
+_Static_assert(TCP_IN_BODY >= PROTO_MAX_FIXED,
+    "tcp_conn.in holds any fixed body too");
 
 enum tcp_rx {
 	RX_HDR,
@@ -58,7 +65,7 @@ struct tcp_conn {
 	struct event *ev_read, *ev_write;
 	struct evbuffer *out;
 	enum tcp_rx rx;
-	uint8_t in[PROTO_HDR_LEN + PROTO_MAX_FIXED];
+	uint8_t in[PROTO_HDR_LEN + TCP_IN_BODY];
 	size_t have;
 	struct proto_hdr hdr;
 	uint64_t pay_left;
@@ -270,6 +277,27 @@ tcp_flush(struct tcp_conn *tc)
 		event_add(tc->ev_write, NULL);
 }
 
+/* An eager RTS's message goes out after its fixed part straight from
+ * the client's buffer (one writev with it), the buffer referenced until
+ * the bytes have left, as DATA's; copied only if xfer names no buffer. */
+static int
+tcp_add_payload(struct tcp_conn *tc, const struct proto_msg *m)
+{
+	struct buffer *b;
+
+	if (m->payload_len == 0)
+		return 0;
+	if ((b = xfer_eager_buf(tc->c, m->hdr.id)) == NULL)
+		return evbuffer_add(tc->out, m->payload, m->payload_len);
+	buffer_ref(b);
+	if (evbuffer_add_reference(tc->out, m->payload, m->payload_len,
+	    tcp_unref_chunk, b) < 0) {
+		buffer_unref(b);
+		return -1;
+	}
+	return 0;
+}
+
 static void
 tcp_send_ctl(struct conn *c, struct proto_msg *m)
 {
@@ -280,7 +308,8 @@ tcp_send_ctl(struct conn *c, struct proto_msg *m)
 	if (c->dead)
 		return;
 	n = proto_encode(m, buf, sizeof buf);
-	if (n == 0 || evbuffer_add(tc->out, buf, n) < 0) {
+	if (n == 0 || evbuffer_add(tc->out, buf, n) < 0 ||
+	    tcp_add_payload(tc, m) < 0) {
 		peer_conn_lost(c, "cannot queue %s", proto_type_name(m->hdr.type));
 		return;
 	}
@@ -864,6 +893,14 @@ tcp_stop_listen(void)
 	}
 }
 
+/* An eager RTS is read whole into tcp_conn.in: up to the wire's cap. */
+static uint32_t
+tcp_eager_max(const struct conn *c)
+{
+	(void)c;
+	return PROTO_EAGER_MAX;
+}
+
 /* asoc-stat says whether the bytes to a peer are encrypted. */
 static const char *
 tcp_describe(const struct conn *c)
@@ -882,5 +919,6 @@ const struct transport transport_tcp = {
 	.connect = tcp_connect,
 	.send_ctl = tcp_send_ctl,
 	.start_data = tcp_start_data,
+	.eager_max = tcp_eager_max,
 	.close = tcp_close,
 };

@@ -24,6 +24,12 @@
 
 static struct xfer_list xfer_hash[XFER_HASH_SIZE];
 
+/* Eager messages held for a receive, in bytes: by source rank (grown to
+ * the highest rank seen, as match.c's counts) and in all. */
+static uint64_t *xfer_held;
+static uint32_t xfer_nheld;
+static uint64_t xfer_held_all;
+
 #define container_of(p, type, member) \
 	((type *)(void *)((char *)(p) - offsetof(type, member)))
 
@@ -123,6 +129,11 @@ xfer_free(struct xfer *x)
 		x->req->xfer = NULL;
 	if (x->local_recv != NULL)
 		x->local_recv->xfer = NULL;
+	if (x->eager != NULL) {
+		xfer_held[x->peer_rank] -= x->len;
+		xfer_held_all -= x->len;
+		free(x->eager);
+	}
 	if (x->copy_ev != NULL)
 		event_free(x->copy_ev);
 	if (x->fence_ev != NULL)
@@ -287,6 +298,91 @@ xfer_local_start(struct xfer *x, struct req *r)
 	xfer_local_next(x);
 }
 
+/* --- eager messages, receiving side --- */
+
+uint64_t
+xfer_eager_held(uint32_t rank)
+{
+	return rank < xfer_nheld ? xfer_held[rank] : 0;
+}
+
+uint64_t
+xfer_eager_held_total(void)
+{
+	return xfer_held_all;
+}
+
+/* rank's count of held bytes, the table grown to it; NULL when memory
+ * ran out (then nothing is held for it). */
+static uint64_t *
+xfer_held_slot(uint32_t rank)
+{
+	uint64_t *p;
+	uint32_t n;
+
+	if (rank >= xfer_nheld) {
+		n = rank + 1 > 2 * xfer_nheld ? rank + 1 : 2 * xfer_nheld;
+		if ((p = realloc(xfer_held, n * sizeof *p)) == NULL)
+			return NULL;
+		memset(p + xfer_nheld, 0, (n - xfer_nheld) * sizeof *p);
+		xfer_held = p;
+		xfer_nheld = n;
+	}
+	return &xfer_held[rank];
+}
+
+/* An eager message nobody has a receive for yet: keep a copy within the
+ * sender's budget, so the receive that comes completes at once.  Over
+ * it, x waits as a plain RTS (its data comes after a CTS): the memory a
+ * peer can make us hold is bounded, and it is still delivered. */
+static void
+xfer_hold(struct xfer *x)
+{
+	const uint8_t *in = x->eager_in;
+	size_t budget = asocd->conf->eager_budget;
+	uint64_t *held;
+
+	x->eager_in = NULL;	/* the transport's memory: not after this */
+	if (in == NULL || x->eager != NULL)
+		return;
+	held = xfer_held_slot(x->peer_rank);
+	if (held == NULL || x->len > budget || *held > budget - x->len ||
+	    (x->eager = malloc((size_t)x->len)) == NULL) {
+		log_debug("%s: eager transfer %llu of %llu bytes is over the "
+		    "budget (%llu of %zu bytes held from rank %u): it waits "
+		    "as a plain RTS", x->conn->name, (unsigned long long)x->id,
+		    (unsigned long long)x->len,
+		    (unsigned long long)(held != NULL ? *held : 0), budget,
+		    x->peer_rank);
+		return;
+	}
+	memcpy(x->eager, in, (size_t)x->len);
+	*held += x->len;
+	xfer_held_all += x->len;
+	log_debug("%s: holding eager transfer %llu of %llu bytes (%llu of "
+	    "%zu bytes held from rank %u)", x->conn->name,
+	    (unsigned long long)x->id, (unsigned long long)x->len,
+	    (unsigned long long)*held, budget, x->peer_rank);
+}
+
+/* x's message is here (held, or still in the transport's memory) and r
+ * takes it (xfer_matched checked it fits): copy, complete, ACK. */
+static void
+xfer_eager_deliver(struct xfer *x, struct req *r)
+{
+	const uint8_t *src = x->eager != NULL ? x->eager : x->eager_in;
+	struct conn *c = x->conn;
+	uint64_t id = x->id, len = x->len;
+
+	memcpy(r->buf->base + r->off, src, (size_t)len);
+	x->eager_in = NULL;
+	asocd->ctr.bytes_received += len;
+	c->peer->bytes_received += len;
+	xfer_req_complete(r, PS_OK, len, NULL);
+	xfer_free(x);	/* and the held copy */
+	xfer_send_ack(c, id, len, PS_OK);
+}
+
 /* --- matching --- */
 
 /* The one place where a send meets a receive, whichever came first and
@@ -301,7 +397,9 @@ xfer_matched(struct xfer *x, struct req *r)
 	r->tag = x->tag;
 	if (x->len > cap && (r->flags & PROTO_XF_PEEK)) {
 		/* The receiver only learns the size: the message waits,
-		 * first in line, for a receive big enough. */
+		 * first in line, for a receive big enough (an eager one
+		 * held, if the budget allows, as if unmatched). */
+		xfer_hold(x);
 		match_requeue_send(&asocd->match, &x->ms);
 		xfer_req_complete(r, PS_ETRUNC, x->len, "a %llu-byte message "
 		    "from rank %u waits for a receive that large",
@@ -330,6 +428,10 @@ xfer_matched(struct xfer *x, struct req *r)
 	}
 	if (x->role == XFER_SEND) {
 		xfer_local_start(x, r);
+		return;
+	}
+	if (x->eager != NULL || x->eager_in != NULL) {
+		xfer_eager_deliver(x, r);
 		return;
 	}
 	x->req = r;
@@ -457,6 +559,17 @@ xfer_post_recv(struct req *r, uint32_t timeout_ms)
 		xfer_matched(container_of(ms, struct xfer, ms), r);
 }
 
+/* Eager when the message is small enough for both the setting and the
+ * transport on c; never empty (an empty send is a plain RTS, ACKed at
+ * once). */
+static int
+xfer_eager_ok(const struct xfer *x, struct conn *c)
+{
+	return x->len > 0 && x->req != NULL &&
+	    x->len <= asocd->conf->eager_threshold &&
+	    x->len <= transport_eager_max(c);
+}
+
 void
 xfer_conn_ready(struct xfer *x, struct conn *c)
 {
@@ -468,7 +581,24 @@ xfer_conn_ready(struct xfer *x, struct conn *c)
 	m.u.rts.tag = x->tag;
 	m.u.rts.len = x->len;
 	m.u.rts.src_rank = asocd->rank;
+	if (xfer_eager_ok(x, c)) {
+		/* The transport sends it from the client's buffer (by
+		 * reference where it can: xfer_eager_buf). */
+		x->eager_sent = 1;
+		m.u.rts.flags = PROTO_RTS_F_EAGER;
+		m.payload = x->req->buf->base + x->req->off;
+		m.payload_len = (size_t)x->len;
+	}
 	xfer_send_ctl(c, PT_RTS, x->id, &m);
+}
+
+struct buffer *
+xfer_eager_buf(const struct conn *c, uint64_t id)
+{
+	struct xfer *x = xfer_find(c, id, XFER_SEND);
+
+	return x != NULL && x->eager_sent && x->req != NULL ? x->req->buf :
+	    NULL;
 }
 
 void
@@ -638,8 +768,11 @@ xfer_not_moving(struct req *r, void *arg)
 	struct xfer *x = r->xfer;
 
 	(void)arg;
+	/* An eager send's data is on its way: it finishes (ACK) or moves
+	 * (CTS) as one whose data is moving. */
 	return x == NULL || x->state == XS_WAIT_CONN ||
-	    x->state == XS_RTS_SENT || x->state == XS_UNEXPECTED;
+	    (x->state == XS_RTS_SENT && !x->eager_sent) ||
+	    x->state == XS_UNEXPECTED;
 }
 
 void
@@ -720,6 +853,12 @@ xfer_on_rts(struct conn *c, const struct proto_msg *m)
 	x->state = XS_UNEXPECTED;
 	x->ms.src = x->peer_rank;
 	x->ms.tag = x->tag;
+	/* Eager: the message is in the transport's memory for this call
+	 * only; xfer_matched copies it into the receive, or xfer_hold
+	 * keeps it (or not) below. */
+	if ((m->u.rts.flags & PROTO_RTS_F_EAGER) && m->payload != NULL &&
+	    m->payload_len == x->len)
+		x->eager_in = m->payload;
 	mr = match_arrive(&asocd->match, &x->ms);
 	if (mr != NULL) {
 		xfer_matched(x, container_of(mr, struct req, mr));
@@ -738,7 +877,9 @@ xfer_on_rts(struct conn *c, const struct proto_msg *m)
 
 		xfer_free(x);
 		xfer_send_abort(c, id, PS_ENOMEM, 1);
+		return;
 	}
+	xfer_hold(x);
 }
 
 void
@@ -759,6 +900,13 @@ xfer_on_cts(struct conn *c, const struct proto_msg *m)
 		    (unsigned long long)x->id);
 		return;
 	}
+	/* An eager send the receiver could not keep (its budget for us was
+	 * spent): the data moves again, as for any rendezvous. */
+	if (x->eager_sent)
+		log_debug("%s: eager transfer %llu was not kept by rank %u: "
+		    "sending its data after CTS", c->name,
+		    (unsigned long long)x->id, x->peer_rank);
+	x->eager_sent = 0;
 	x->state = XS_DATA;
 	x->raddr = m->u.cts.addr;
 	x->rkey = m->u.cts.rkey;
@@ -872,7 +1020,13 @@ xfer_on_ack(struct conn *c, const struct proto_msg *m)
 		return;
 	if ((x = xfer_find(c, m->hdr.id, XFER_SEND)) == NULL)
 		return;
-	if (m->u.ack.status == PS_OK &&
+	/* An eager RTS carried the data: its ACK may come straight back. */
+	if (m->u.ack.status == PS_OK && x->eager_sent &&
+	    x->state == XS_RTS_SENT && m->u.ack.len == x->len) {
+		x->done = x->len;
+		asocd->ctr.bytes_sent += x->len;
+		c->peer->bytes_sent += x->len;
+	} else if (m->u.ack.status == PS_OK &&
 	    (m->u.ack.len != x->len || x->done != x->len ||
 	    (x->state != XS_WAIT_ACK && !(x->len == 0 &&
 	    x->state == XS_RTS_SENT)))) {

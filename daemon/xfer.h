@@ -15,6 +15,14 @@
  *   <------------------------------------ ACK (receiver's client told first)
  *   client told "sent"
  *
+ * Eager (a message of at most --eager-threshold bytes, and at most what
+ * the transport carries inline): the RTS carries the message.  The
+ * receiver copies it into a matching posted receive and ACKs at once;
+ * with no receive posted it keeps a copy (within --eager-budget bytes per
+ * peer) and ACKs when one is; over the budget it drops the copy and
+ * answers CTS when a receive matches, as for any RTS.  The send still
+ * completes only on the ACK.
+ *
  * Every request completes exactly once (xfer_req_complete).
  */
 #ifndef ASOC_XFER_H
@@ -79,6 +87,13 @@ struct xfer {
 	uint32_t rkey;
 	void *tp_priv;		/* the transport's own (an exposure) */
 	struct event *fence_ev;	/* XS_FENCE: give up waiting for the sender */
+	/* Eager.  Receiver: the message held (len bytes, counted in its
+	 * peer's budget), or NULL; eager_in: the message still in the
+	 * transport's memory, only during xfer_on_rts.  Sender: the RTS
+	 * carried the message, so an ACK may answer it. */
+	uint8_t *eager;
+	const uint8_t *eager_in;
+	int eager_sent;
 	TAILQ_ENTRY(xfer) conn_entry;	/* conn's transfers */
 	TAILQ_ENTRY(xfer) send_entry;	/* conn's queue of senders */
 	TAILQ_ENTRY(xfer) wait_entry;	/* peer's queue before connecting */
@@ -113,6 +128,14 @@ uint32_t xfer_unexpected_from(uint32_t rank);
  * and frees it. */
 void xfer_req_complete(struct req *r, enum proto_status status,
     uint64_t len, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* The sender's buffer that the eager RTS of transfer id on c carries
+ * (being sent now), for a transport that sends it by reference and so
+ * must hold the buffer until it is out; NULL when there is none. */
+struct buffer *xfer_eager_buf(const struct conn *c, uint64_t id);
+/* Bytes of unmatched eager messages held here for rank, and in all. */
+uint64_t xfer_eager_held(uint32_t rank);
+uint64_t xfer_eager_held_total(void);
 
 /* From a peer connection. */
 void xfer_on_rts(struct conn *c, const struct proto_msg *m);

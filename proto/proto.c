@@ -82,7 +82,8 @@ static const struct proto_field f_l_done[] = {
 	NUM(l_done.tag), STR(l_done.msg),
 };
 static const struct proto_field f_rts[] = {
-	NUM(rts.tag), NUM(rts.len), RANK(rts.src_rank), MAXED(rts.flags, 0),
+	NUM(rts.tag), NUM(rts.len), RANK(rts.src_rank),
+	FLAGS(rts.flags, PROTO_RTS_FLAGS),
 };
 static const struct proto_field f_cts[] = {
 	NUM(cts.recv_id), NUM(cts.addr), NUM(cts.len), NUM(cts.rkey),
@@ -180,6 +181,24 @@ check_data(const struct proto_msg *m)
 	return m->u.data.offset + m->payload_len < m->u.data.offset ? -1 : 0;
 }
 
+/* An eager RTS carries exactly its message, and only a message one
+ * plain RTS would not do as well (not empty); a plain one carries none. */
+static int
+check_rts(const struct proto_msg *m)
+{
+	if (!(m->u.rts.flags & PROTO_RTS_F_EAGER))
+		return m->payload_len == 0 ? 0 : -1;
+	return m->u.rts.len != 0 && m->u.rts.len <= PROTO_EAGER_MAX &&
+	    m->payload_len == m->u.rts.len ? 0 : -1;
+}
+
+/* Types whose body is a fixed part and then a payload. */
+static int
+has_payload(uint16_t type)
+{
+	return type == PT_DATA || type == PT_RTS;
+}
+
 /* --- the types --- */
 
 /* Which channels may carry a type. */
@@ -214,7 +233,7 @@ static const struct proto_type_info proto_types[] = {
 	T(L_CANCEL, CH_LIN, f_l_cancel, NULL),
 	T(L_WELCOME, CH_LOUT, f_l_welcome, check_l_welcome),
 	T(L_DONE, CH_LOUT, f_l_done, NULL),
-	T(RTS, CH_PEER, f_rts, NULL),
+	T(RTS, CH_PEER, f_rts, check_rts),	/* + eager payload */
 	T(CTS, CH_PEER, f_cts, NULL),
 	T(DATA, CH_PEER, f_data, check_data),	/* + payload */
 	T(ACK, CH_PEER, f_ack, NULL),
@@ -237,7 +256,7 @@ proto_find(uint16_t type)
 	return NULL;
 }
 
-/* The body's length: exact, or DATA's fixed part. */
+/* The body's length: exact, or DATA's and RTS's fixed part. */
 static uint32_t
 proto_body_len(const struct proto_type_info *ti)
 {
@@ -476,12 +495,20 @@ proto_encode(struct proto_msg *msg, uint8_t *out, size_t cap)
 	length = proto_body_len(ti);
 	if (cap < PROTO_HDR_LEN + length)
 		return 0;
+	/* Never emit a frame the strict decoder would refuse. */
 	if (msg->hdr.type == PT_DATA) {
-		/* Never emit a frame the strict decoder would refuse. */
 		if (msg->payload_len == 0 || msg->payload_len > PROTO_DATA_MAX)
 			return 0;
 		length += (uint32_t)msg->payload_len;
-	}
+	} else if (msg->hdr.type == PT_RTS &&
+	    (msg->u.rts.flags & PROTO_RTS_F_EAGER)) {
+		if (msg->payload_len == 0 ||
+		    msg->payload_len > PROTO_EAGER_MAX ||
+		    msg->payload_len != msg->u.rts.len)
+			return 0;
+		length += (uint32_t)msg->payload_len;
+	} else if (msg->hdr.type == PT_RTS && msg->payload_len != 0)
+		return 0;
 	msg->hdr.magic = PROTO_MAGIC;
 	msg->hdr.version = PROTO_VERSION;
 	msg->hdr.length = length;
@@ -526,6 +553,11 @@ proto_decode_hdr(const uint8_t *buf, size_t len, enum proto_channel ch,
 		if (hdr->length <= body_len ||
 		    hdr->length - body_len > PROTO_DATA_MAX)
 			return PROTO_ELENGTH;
+	} else if (hdr->type == PT_RTS) {
+		/* The flag and len are checked with the body (check_rts). */
+		if (hdr->length < body_len ||
+		    hdr->length - body_len > PROTO_EAGER_MAX)
+			return PROTO_ELENGTH;
 	} else if (hdr->length != body_len)
 		return PROTO_ELENGTH;
 	return PROTO_OK;
@@ -555,14 +587,18 @@ proto_decode_body(const struct proto_hdr *hdr, const uint8_t *body,
 			bad = 1;
 		p += ti->fields[i].size;
 	}
-	/* DATA: the payload is what the header's length leaves after the
-	 * fixed part; it stays where it is, and only when it is all there. */
-	if (hdr->type == PT_DATA)
+	/* DATA, RTS: the payload is what the header's length leaves after
+	 * the fixed part; it stays where it is, and only when it is all
+	 * there.  An eager RTS is handed up whole or not at all. */
+	if (has_payload(hdr->type))
 		msg->payload_len = hdr->length - fixed;
 	if (bad || (ti->check != NULL && ti->check(msg) < 0))
 		return PROTO_EFIELD;
-	if (hdr->type == PT_DATA && len >= hdr->length)
+	if (has_payload(hdr->type) && len >= hdr->length &&
+	    msg->payload_len > 0)
 		msg->payload = body + fixed;
+	else if (hdr->type == PT_RTS && msg->payload_len > 0)
+		return PROTO_ESHORT;
 	return PROTO_OK;
 }
 

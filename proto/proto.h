@@ -3,7 +3,7 @@
  *
  * Every message is a fixed 24-byte header followed by a typed body.  Bodies
  * are fixed-size and little-endian, except DATA (a fixed part followed by
- * payload) and nothing else.  Types are numbered in blocks so that a glance
+ * payload) and an eager RTS (likewise), and nothing else.  Types are numbered in blocks so that a glance
  * at a number says which conversation it belongs to:
  *
  *   0x01xx  peer handshake        (asocd <-> asocd)
@@ -28,15 +28,17 @@
 #define PROTO_MAGIC	0x434f5341u	/* "ASOC" read as a little-endian u32 */
 /* v2: the peer handshake proves the job key (HELLO, CHALLENGE, AUTH,
  * WELCOME).  v3: the acceptor's MUNGE credential moved from CHALLENGE to
- * WELCOME, so that it is made only for a caller that proved the key.  An
- * older peer is refused with both versions named. */
-#define PROTO_VERSION	3
+ * WELCOME, so that it is made only for a caller that proved the key.
+ * v4: an RTS may carry its message (PROTO_RTS_F_EAGER: the eager path).
+ * An older peer is refused with both versions named. */
+#define PROTO_VERSION	4
 #define PROTO_HDR_LEN	24
 
 /* Limits that make "absurd" a decidable word. */
 #define PROTO_NAME_MAX		64	/* community, host names: NUL-terminated */
 #define PROTO_MSG_MAX		128	/* error text carried in replies */
 #define PROTO_DATA_MAX		(64u << 20)	/* payload of one DATA frame */
+#define PROTO_EAGER_MAX		(64u << 10)	/* payload of one eager RTS */
 #define PROTO_RANK_ANY		0xffffffffu
 #define PROTO_RANK_MAX		65535u	/* ranks are < this; worlds <= this */
 #define PROTO_NONCE_LEN		32	/* fresh per handshake, per side */
@@ -225,9 +227,15 @@ struct proto_rts {		/* id: sender's transfer id */
 	uint64_t tag;
 	uint64_t len;
 	uint32_t src_rank;
-	uint32_t flags;
+	uint32_t flags;		/* PROTO_RTS_F_* */
+	/* PROTO_RTS_F_EAGER: the message itself, exactly len bytes (1 to
+	 * PROTO_EAGER_MAX), follows; without it the body ends here. */
 };
 #define PROTO_RTS_LEN 24
+/* The message travels with its RTS.  The receiver answers ACK once it is
+ * in a receive, or CTS when it could not keep it (then as any RTS). */
+#define PROTO_RTS_F_EAGER	0x1u
+#define PROTO_RTS_FLAGS		PROTO_RTS_F_EAGER
 
 struct proto_cts {		/* id: sender's transfer id */
 	uint64_t recv_id;	/* receiver's transfer id, named by DATA */
@@ -330,7 +338,7 @@ struct proto_msg {
 		struct proto_s_node s_node;
 		struct proto_s_peer s_peer;
 	} u;
-	const uint8_t *payload;	/* DATA only: points into the input */
+	const uint8_t *payload;	/* DATA, eager RTS: points into the input */
 	size_t payload_len;
 };
 
@@ -362,7 +370,8 @@ enum proto_err proto_decode_hdr(const uint8_t *buf, size_t len,
 
 /* Body, after proto_decode_hdr accepted the header.  len is the body
  * length, equal to hdr->length (for DATA: only the fixed part is read
- * and the payload is left where it is). */
+ * and the payload is left where it is; an eager RTS's payload is
+ * checked to be all there and likewise left in place). */
 enum proto_err proto_decode_body(const struct proto_hdr *hdr,
     const uint8_t *body, size_t len, struct proto_msg *msg);
 
@@ -372,9 +381,11 @@ enum proto_err proto_decode(const uint8_t *buf, size_t len,
 
 /* Encodes msg->hdr (magic, version, length filled in) and the body for
  * msg->hdr.type into out, which must hold proto_encoded_len() bytes.
- * DATA encodes its fixed part only; the payload is sent after it.
- * Returns the bytes written, or 0 for an unknown type or a DATA payload
- * of 0 or more than PROTO_DATA_MAX bytes. */
+ * DATA and an eager RTS encode their fixed part only; the payload
+ * (msg->payload_len bytes) is sent after it.  Returns the bytes written,
+ * or 0 for an unknown type, a DATA payload of 0 or more than
+ * PROTO_DATA_MAX bytes, or an eager RTS whose payload_len is not its
+ * len (1 to PROTO_EAGER_MAX). */
 size_t proto_encode(struct proto_msg *msg, uint8_t *out, size_t cap);
 
 /* Header + fixed body size for a type; 0 when unknown. */

@@ -368,6 +368,17 @@ run_peer(void)
 	n = enc(&m, PT_HELLO, 0, buf);
 	buf[4] = 7;
 	peer_case("peer: protocol version 7 is refused", buf, n, "version", 0);
+	{
+		/* The version before this one (v3 before the eager RTS of
+		 * v4): refused, and the REFUSE names both versions. */
+		char want[64];
+
+		snprintf(want, sizeof want, "peer speaks v%u, this asocd "
+		    "speaks v%u", PROTO_VERSION - 1, PROTO_VERSION);
+		buf[4] = PROTO_VERSION - 1;
+		peer_case("peer: the previous protocol version is refused, "
+		    "both versions named", buf, n, want, 0);
+	}
 
 	memset(&m, 0, sizeof m);
 	m.u.hello.version = PROTO_VERSION;

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "proto.h"
 
 static char cfgpath[64];
 static char err[512];
@@ -136,6 +137,54 @@ expect_error(char **argv, char **env, const char *needle)
 	    err, needle);
 	conf_free(&c);
 }
+
+/* The eager settings: their defaults, each source, and their bounds
+ * named in the error (0 turns eager off; the cap is the wire's). */
+START_TEST(eager_settings)
+{
+	char *a0[] = { "asocd", NULL };
+	char *a1[] = { "asocd", "--eager-threshold", "4K", "--eager-budget",
+	    "0", NULL };
+	char *a2[] = { "asocd", "--eager-threshold", "0", NULL };
+	char *e3[] = { "ASOC_EAGER_THRESHOLD=64K", "ASOC_EAGER_BUDGET=1G",
+	    NULL };
+	char *b1[] = { "asocd", "--eager-threshold", "65537", NULL };
+	char *b2[] = { "asocd", "--eager-budget", "2G", NULL };
+	char *b3[] = { "asocd", "--eager-threshold", "lots", NULL };
+	char *none[] = { NULL };
+	struct conf c;
+
+	ck_assert_int_eq(load(&c, a0, none), CONF_RUN);
+	ck_assert_uint_eq(c.eager_threshold, CONF_DEFAULT_EAGER);
+	ck_assert_uint_eq(c.eager_budget, CONF_DEFAULT_EAGER_BUDGET);
+	ck_assert_uint_le(c.eager_threshold, PROTO_EAGER_MAX);
+	conf_free(&c);
+	ck_assert_int_eq(load(&c, a1, none), CONF_RUN);
+	ck_assert_uint_eq(c.eager_threshold, 4096);
+	ck_assert_uint_eq(c.eager_budget, 0);
+	conf_free(&c);
+	ck_assert_int_eq(load(&c, a2, none), CONF_RUN);
+	ck_assert_uint_eq(c.eager_threshold, 0);
+	conf_free(&c);
+	ck_assert_int_eq(load(&c, a0, e3), CONF_RUN);
+	ck_assert_uint_eq(c.eager_threshold, PROTO_EAGER_MAX);
+	ck_assert_uint_eq(c.eager_budget, 1u << 30);
+	conf_free(&c);
+	write_cfg("eager-threshold = 8K\neager-budget = 16M\n");
+	{
+		char *a4[] = { "asocd", "--config", cfgpath, NULL };
+
+		ck_assert_int_eq(load(&c, a4, none), CONF_RUN);
+		ck_assert_uint_eq(c.eager_threshold, 8192);
+		ck_assert_uint_eq(c.eager_budget, 16u << 20);
+		conf_free(&c);
+	}
+	expect_error(b1, none, "eager-threshold must be a size from 0 to 64K "
+	    "such as 64K, not '65537'");
+	expect_error(b2, none, "eager-budget must be a size from 0 to 1024M");
+	expect_error(b3, none, "eager-threshold");
+}
+END_TEST
 
 START_TEST(bad_values)
 {
@@ -319,7 +368,7 @@ conf_suite(void)
 {
 	return check_suite("conf", "core", NULL, teardown, 10,
 	    CHECK_TESTS(defaults, precedence, config_from_env, short_options,
-	    bad_values, tls_settings, bad_file, sizes, env_only,
+	    bad_values, eager_settings, tls_settings, bad_file, sizes, env_only,
 	    default_socket_from_env));
 }
 

@@ -579,6 +579,296 @@ START_TEST(drain_refuses_new_work)
 }
 END_TEST
 
+/* --- the eager path --- */
+
+/* Rank 1's eager RTS of len bytes of byte fill (len <= 256). */
+static void
+rts_eager(struct conn *c, uint64_t id, uint64_t tag, uint64_t len, int fill)
+{
+	static uint8_t payload[256];
+	struct proto_msg m;
+
+	ck_assert_uint_le(len, sizeof payload);
+	memset(payload, fill, sizeof payload);
+	memset(&m, 0, sizeof m);
+	m.u.rts.tag = tag;
+	m.u.rts.len = len;
+	m.u.rts.src_rank = 1;
+	m.u.rts.flags = PROTO_RTS_F_EAGER;
+	m.payload = payload;
+	m.payload_len = (size_t)len;
+	mock_from_peer(c, PT_RTS, id, &m);
+	/* The payload was the transport's for the call only. */
+	memset(payload, 0xdd, sizeof payload);
+}
+
+/* A posted receive takes the message at once: no CTS, ACK, nothing held. */
+START_TEST(eager_into_a_posted_receive)
+{
+	struct conn *c = mock_conn_up(&mock_twosided, 1);
+	struct buffer *b = mock_buffer(cl, 300, 0);
+	const struct proto_msg *m;
+
+	mock_post(cl, REQ_RECV, 1, b, 100, 200, 1, 5, 0);
+	rts_eager(c, 77, 5, 150, 0x5a);
+	ck_assert_int_eq(done_status(1), PS_OK);
+	ck_assert_uint_eq(b->base[99], 0);
+	ck_assert_uint_eq(b->base[100], 0x5a);
+	ck_assert_uint_eq(b->base[249], 0x5a);
+	ck_assert_uint_eq(b->base[250], 0);
+	ck_assert_uint_eq(mock_ctl_count(PT_CTS), 0);
+	m = mock_ctl_last(c, PT_ACK);
+	ck_assert_ptr_nonnull(m);
+	ck_assert_uint_eq(m->hdr.id, 77);
+	ck_assert_uint_eq(m->u.ack.status, PS_OK);
+	ck_assert_uint_eq(m->u.ack.len, 150);
+	ck_assert_uint_eq(asocd->ctr.bytes_received, 150);
+	ck_assert_uint_eq(xfer_eager_held_total(), 0);
+	ck_assert_uint_eq(asocd->xfers_active, 0);
+}
+END_TEST
+
+/* No receive yet: a copy is held, and the receive that comes completes
+ * at once from it. */
+START_TEST(eager_unexpected_is_held)
+{
+	struct conn *c = mock_conn_up(&mock_twosided, 1);
+	struct buffer *b = mock_buffer(cl, 300, 0);
+
+	rts_eager(c, 77, 5, 150, 0x5a);
+	ck_assert_uint_eq(mock_ctl_count(PT_ACK), 0);
+	ck_assert_uint_eq(xfer_unexpected_from(1), 1);
+	ck_assert_uint_eq(xfer_eager_held(1), 150);
+	mock_post(cl, REQ_RECV, 1, b, 0, 300, 1, 5, 0);
+	ck_assert_int_eq(done_status(1), PS_OK);
+	ck_assert_uint_eq(b->base[0], 0x5a);	/* not the 0xdd after it */
+	ck_assert_uint_eq(b->base[149], 0x5a);
+	ck_assert_uint_eq(b->base[150], 0);
+	ck_assert_uint_eq(mock_ctl_count(PT_CTS), 0);
+	ck_assert_uint_eq(mock_ctl_last(c, PT_ACK)->u.ack.len, 150);
+	ck_assert_uint_eq(xfer_eager_held(1), 0);
+	ck_assert_uint_eq(asocd->xfers_active, 0);
+}
+END_TEST
+
+/* Over the budget the message is dropped and its RTS waits as a plain
+ * one: CTS when a receive matches, then the data as any rendezvous. */
+START_TEST(eager_over_budget_becomes_rendezvous)
+{
+	struct conn *c = mock_conn_up(&mock_twosided, 1);
+	struct buffer *b = mock_buffer(cl, 300, 0);
+	struct xfer *x;
+	uint8_t *dst;
+
+	asocd->conf->eager_budget = 100;
+	rts_eager(c, 77, 5, 40, 1);
+	rts_eager(c, 78, 5, 40, 2);
+	rts_eager(c, 79, 5, 40, 3);		/* 120 > 100: not held */
+	ck_assert_uint_eq(xfer_eager_held(1), 80);
+	ck_assert_uint_eq(xfer_eager_held_total(), 80);
+	ck_assert_uint_eq(xfer_unexpected_from(1), 3);
+	mock_post(cl, REQ_RECV, 1, b, 0, 100, 1, 5, 0);
+	mock_post(cl, REQ_RECV, 2, b, 100, 100, 1, 5, 0);
+	ck_assert_int_eq(done_status(1), PS_OK);
+	ck_assert_int_eq(done_status(2), PS_OK);
+	ck_assert_uint_eq(b->base[0], 1);
+	ck_assert_uint_eq(b->base[100], 2);
+	ck_assert_uint_eq(mock_ctl_count(PT_ACK), 2);
+	ck_assert_uint_eq(mock_ctl_count(PT_CTS), 0);
+	ck_assert_uint_eq(xfer_eager_held(1), 0);
+	mock_post(cl, REQ_RECV, 3, b, 200, 100, 1, 5, 0);
+	ck_assert_int_eq(done_status(3), -1);
+	ck_assert_uint_eq(mock_ctl_count(PT_CTS), 1);
+	ck_assert_uint_eq(mock_ctl_last(c, PT_CTS)->hdr.id, 79);
+	ck_assert_uint_eq(mock_ctl_last(c, PT_CTS)->u.cts.len, 40);
+	ck_assert_int_eq(xfer_on_data(c, 79, 0, 40, &dst, &x), 0);
+	ck_assert_ptr_eq(dst, b->base + 200);
+	memset(dst, 3, 40);
+	xfer_data_landed(x, 40);
+	ck_assert_int_eq(done_status(3), PS_OK);
+	ck_assert_uint_eq(mock_ctl_count(PT_ACK), 3);
+	ck_assert_uint_eq(asocd->xfers_active, 0);
+}
+END_TEST
+
+/* A budget of 0 holds nothing. */
+START_TEST(eager_budget_zero_holds_nothing)
+{
+	struct conn *c = mock_conn_up(&mock_twosided, 1);
+	struct buffer *b = mock_buffer(cl, 300, 0);
+
+	asocd->conf->eager_budget = 0;
+	rts_eager(c, 77, 5, 40, 1);
+	ck_assert_uint_eq(xfer_eager_held_total(), 0);
+	mock_post(cl, REQ_RECV, 1, b, 0, 100, 1, 5, 0);
+	ck_assert_uint_eq(mock_ctl_last(c, PT_CTS)->hdr.id, 77);
+}
+END_TEST
+
+/* A peeking receive too small learns the size; the held copy stays for
+ * the receive that fits. */
+START_TEST(eager_peek_keeps_it_held)
+{
+	struct conn *c = mock_conn_up(&mock_twosided, 1);
+	struct buffer *b = mock_buffer(cl, 300, 0);
+	struct proto_msg m;
+
+	mock.next_flags = PROTO_XF_PEEK;
+	mock_post(cl, REQ_RECV, 1, b, 0, 10, 1, 5, 0);
+	rts_eager(c, 77, 5, 150, 0x5a);		/* arrives to the peek */
+	ck_assert_int_eq(mock_reply(cfd, 1, &m), 1);
+	ck_assert_uint_eq(m.u.l_done.status, PS_ETRUNC);
+	ck_assert_uint_eq(m.u.l_done.len, 150);
+	ck_assert_uint_eq(xfer_eager_held(1), 150);
+	mock_post(cl, REQ_RECV, 2, b, 0, 200, 1, 5, 0);
+	ck_assert_int_eq(done_status(2), PS_OK);
+	ck_assert_uint_eq(b->base[149], 0x5a);
+	ck_assert_uint_eq(xfer_eager_held(1), 0);
+	ck_assert_uint_eq(mock_ctl_count(PT_CTS), 0);
+}
+END_TEST
+
+/* Too big for a plain receive: ETRUNC both ways, nothing held. */
+START_TEST(eager_too_big_for_the_receive)
+{
+	struct conn *c = mock_conn_up(&mock_twosided, 1);
+	struct buffer *b = mock_buffer(cl, 300, 0);
+
+	mock_post(cl, REQ_RECV, 1, b, 0, 10, 1, 5, 0);
+	rts_eager(c, 77, 5, 150, 0x5a);
+	ck_assert_int_eq(done_status(1), PS_ETRUNC);
+	ck_assert_uint_eq(b->base[0], 0);
+	ck_assert_uint_eq(mock_ctl_last(c, PT_ABORT)->u.abort.status,
+	    PS_ETRUNC);
+	ck_assert_uint_eq(xfer_eager_held_total(), 0);
+	ck_assert_uint_eq(asocd->xfers_active, 0);
+}
+END_TEST
+
+/* What is held goes when its sender cancels it (ABORT) and when the
+ * peer's connection is lost. */
+START_TEST(eager_held_freed_on_abort_and_loss)
+{
+	struct conn *c = mock_conn_up(&mock_twosided, 1);
+	struct proto_msg m;
+
+	rts_eager(c, 77, 5, 100, 1);
+	rts_eager(c, 78, 5, 50, 2);
+	ck_assert_uint_eq(xfer_eager_held(1), 150);
+	memset(&m, 0, sizeof m);
+	m.u.abort.status = PS_ECANCELLED;
+	m.u.abort.to_sender = 0;		/* id is ours, the receiver's */
+	mock_from_peer(c, PT_ABORT, 77, &m);
+	ck_assert_uint_eq(xfer_eager_held(1), 50);
+	ck_assert_uint_eq(xfer_unexpected_from(1), 1);
+	peer_conn_lost(c, "mock: cable pulled");
+	ck_assert_uint_eq(xfer_eager_held(1), 0);
+	ck_assert_uint_eq(xfer_eager_held_total(), 0);
+	ck_assert_uint_eq(xfer_unexpected_from(1), 0);
+	ck_assert_uint_eq(asocd->xfers_active, 0);
+}
+END_TEST
+
+/* SIGTERM drops what is held, telling the senders. */
+START_TEST(eager_held_freed_on_drain)
+{
+	struct conn *c = mock_conn_up(&mock_twosided, 1);
+
+	rts_eager(c, 77, 5, 100, 1);
+	asocd->draining = 1;
+	xfer_drain();
+	ck_assert_uint_eq(xfer_eager_held_total(), 0);
+	ck_assert_uint_eq(mock_ctl_last(c, PT_ABORT)->hdr.id, 77);
+	ck_assert_uint_eq(asocd->xfers_active, 0);
+}
+END_TEST
+
+/* Our send, eager: the RTS carries the message (by reference: xfer names
+ * the buffer), and the ACK alone completes it. */
+START_TEST(eager_send_completes_on_ack)
+{
+	struct conn *c = mock_conn_up(&mock_twosided, 1);
+	struct buffer *b = mock_buffer(cl, 100, 0x42);
+	const struct proto_msg *m;
+	uint64_t id;
+
+	mock.eager_max = PROTO_EAGER_MAX;
+	id = send_to_1(c, 1, b, 100);
+	m = mock_ctl_last(c, PT_RTS);
+	ck_assert_uint_eq(m->u.rts.flags, PROTO_RTS_F_EAGER);
+	ck_assert_uint_eq(mock.ctl[mock.nctl - 1].payload_len, 100);
+	ck_assert_uint_eq(mock.ctl[mock.nctl - 1].payload[63], 0x42);
+	ck_assert_int_eq(mock.ctl[mock.nctl - 1].eager_buf, 1);
+	ck_assert_int_eq(done_status(1), -1);
+	ack(c, id, 100);
+	ck_assert_int_eq(done_status(1), PS_OK);
+	ck_assert_uint_eq(asocd->ctr.bytes_sent, 100);
+	ck_assert_uint_eq(mock.closes, 0);
+	ck_assert_uint_eq(asocd->xfers_active, 0);
+}
+END_TEST
+
+/* The receiver could not keep it: a CTS turns it into a rendezvous. */
+START_TEST(eager_send_cts_means_rendezvous)
+{
+	struct conn *c = mock_conn_up(&mock_twosided, 1);
+	struct buffer *b = mock_buffer(cl, 100, 0x42);
+	uint64_t id;
+
+	mock.eager_max = PROTO_EAGER_MAX;
+	id = send_to_1(c, 1, b, 100);
+	cts(c, id, 100);
+	ck_assert_uint_eq(mock.starts, 1);
+	ck_assert_uint_eq(mock_pump(c, 10, NULL), 100);
+	ack(c, id, 100);
+	ck_assert_int_eq(done_status(1), PS_OK);
+	ck_assert_uint_eq(asocd->ctr.bytes_sent, 100);
+	ck_assert_uint_eq(mock.closes, 0);
+}
+END_TEST
+
+/* Not eager: over the threshold, over the transport's limit, the
+ * threshold at 0, or an empty message. */
+START_TEST(eager_send_only_when_small)
+{
+	struct conn *c = mock_conn_up(&mock_twosided, 1);
+	struct buffer *b = mock_buffer(cl, 100000, 1);
+
+	mock.eager_max = PROTO_EAGER_MAX;
+	asocd->conf->eager_threshold = 4096;
+	send_to_1(c, 1, b, 4096);
+	ck_assert_uint_eq(mock_ctl_last(c, PT_RTS)->u.rts.flags,
+	    PROTO_RTS_F_EAGER);
+	send_to_1(c, 2, b, 4097);
+	ck_assert_uint_eq(mock_ctl_last(c, PT_RTS)->u.rts.flags, 0);
+	ck_assert_uint_eq(mock.ctl[mock.nctl - 1].payload_len, 0);
+	send_to_1(c, 3, b, 0);
+	ck_assert_uint_eq(mock_ctl_last(c, PT_RTS)->u.rts.flags, 0);
+	mock.eager_max = 1000;
+	send_to_1(c, 4, b, 1001);
+	ck_assert_uint_eq(mock_ctl_last(c, PT_RTS)->u.rts.flags, 0);
+	mock.eager_max = PROTO_EAGER_MAX;
+	asocd->conf->eager_threshold = 0;
+	send_to_1(c, 5, b, 8);
+	ck_assert_uint_eq(mock_ctl_last(c, PT_RTS)->u.rts.flags, 0);
+}
+END_TEST
+
+/* An ACK before the data is still a violation for a plain send. */
+START_TEST(eager_ack_to_a_plain_send_drops)
+{
+	struct conn *c = mock_conn_up(&mock_twosided, 1);
+	struct buffer *b = mock_buffer(cl, 100000, 1);
+	uint64_t id;
+
+	mock.eager_max = PROTO_EAGER_MAX;
+	id = send_to_1(c, 1, b, 100000);	/* over the threshold */
+	ack(c, id, 100000);
+	ck_assert_uint_eq(mock.closes, 1);
+	ck_assert_int_eq(done_status(1), PS_EPEERLOST);
+}
+END_TEST
+
 static Suite *
 xfer_suite(void)
 {
@@ -607,6 +897,18 @@ xfer_suite(void)
 	tcase_add_test(two, give_up_tells_the_peer);
 	tcase_add_test(two, start_data_failure_gives_up);
 	tcase_add_test(two, drain_refuses_new_work);
+	tcase_add_test(two, eager_into_a_posted_receive);
+	tcase_add_test(two, eager_unexpected_is_held);
+	tcase_add_test(two, eager_over_budget_becomes_rendezvous);
+	tcase_add_test(two, eager_budget_zero_holds_nothing);
+	tcase_add_test(two, eager_peek_keeps_it_held);
+	tcase_add_test(two, eager_too_big_for_the_receive);
+	tcase_add_test(two, eager_held_freed_on_abort_and_loss);
+	tcase_add_test(two, eager_held_freed_on_drain);
+	tcase_add_test(two, eager_send_completes_on_ack);
+	tcase_add_test(two, eager_send_cts_means_rendezvous);
+	tcase_add_test(two, eager_send_only_when_small);
+	tcase_add_test(two, eager_ack_to_a_plain_send_drops);
 	suite_add_tcase(s, two);
 	tcase_add_checked_fixture(one, setup_onesided, NULL);
 	tcase_set_timeout(one, 20);

@@ -137,6 +137,14 @@ mock_send_ctl(struct conn *c, struct proto_msg *m)
 	mock.ctl[mock.nctl].c = c;
 	mock.ctl[mock.nctl].m = *m;
 	mock.ctl[mock.nctl].data_queued = xfer_next_chunk(c, &ch);
+	mock.ctl[mock.nctl].payload_len = m->payload_len;
+	if (m->payload_len > 0) {
+		memcpy(mock.ctl[mock.nctl].payload, m->payload,
+		    m->payload_len < 64 ? m->payload_len : 64);
+		mock.ctl[mock.nctl].eager_buf =
+		    xfer_eager_buf(c, m->hdr.id) != NULL;
+	}
+	mock.ctl[mock.nctl].m.payload = NULL;	/* not after the call */
 	mock.nctl++;
 }
 
@@ -175,6 +183,13 @@ mock_release(struct conn *c, struct xfer *x)
 	x->tp_priv = NULL;
 }
 
+static uint32_t
+mock_eager_max(const struct conn *c)
+{
+	(void)c;
+	return mock.eager_max;
+}
+
 static void
 mock_close(struct conn *c)
 {
@@ -192,6 +207,7 @@ const struct transport mock_twosided = {
 	.grant = NULL,
 	.start_data = mock_start_data,
 	.release = NULL,
+	.eager_max = mock_eager_max,
 	.close = mock_close,
 };
 
@@ -206,6 +222,7 @@ const struct transport mock_onesided = {
 	.grant = mock_grant,
 	.start_data = mock_start_data,
 	.release = mock_release,
+	.eager_max = mock_eager_max,
 	.close = mock_close,
 };
 

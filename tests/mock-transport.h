@@ -42,6 +42,12 @@ struct mock_record {
 		 * transport that moves data as it sends (RDMA) would have
 		 * posted it before m. */
 		int data_queued;
+		/* An eager RTS: its message's first bytes (the payload is
+		 * the caller's only during the call), and whether xfer named
+		 * the buffer it lies in (xfer_eager_buf). */
+		uint8_t payload[64];
+		size_t payload_len;
+		int eager_buf;
 	} ctl[MOCK_MAX_CTL];	/* send_ctl, in order */
 	unsigned nctl;
 	unsigned grants, releases, starts, closes, connects;
@@ -54,6 +60,7 @@ struct mock_record {
 	 * register the buffer. */
 	int start_fails;
 	uint32_t next_flags;	/* PROTO_XF_* of mock_post's next request */
+	uint32_t eager_max;	/* what the eager_max hook says (0: none) */
 };
 extern struct mock_record mock;
 

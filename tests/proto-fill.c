@@ -77,4 +77,11 @@ pfill_msg(struct proto_msg *m, uint16_t type)
 		m->payload = pfill_payload;
 		m->payload_len = sizeof pfill_payload;
 	}
+	/* RTS's flags took every known bit: it is eager, and carries
+	 * exactly its len bytes. */
+	if (type == PT_RTS) {
+		m->u.rts.len = sizeof pfill_payload;
+		m->payload = pfill_payload;
+		m->payload_len = sizeof pfill_payload;
+	}
 }

@@ -11,7 +11,7 @@
 #include "proto.h"
 #include "proto_fields.h"
 
-/* DATA's payload in a filled message. */
+/* DATA's (and the eager RTS's) payload in a filled message. */
 extern const uint8_t pfill_payload[5];
 
 /* One field, by its kind: a value the decoder accepts, distinct from its
@@ -19,7 +19,8 @@ extern const uint8_t pfill_payload[5];
 void pfill_field(struct proto_msg *m, const struct proto_field *f,
     unsigned k);
 
-/* Every field of a type's body, a header id, and DATA's payload. */
+/* Every field of a type's body, a header id, and DATA's payload (an
+ * RTS: eager, with the same payload). */
 void pfill_msg(struct proto_msg *m, uint16_t type);
 
 #endif

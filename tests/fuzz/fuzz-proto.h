@@ -34,6 +34,14 @@ fuzz_proto_roundtrip(const uint8_t *data, size_t size,
 		if (m->payload != NULL)
 			FUZZ_ASSERT(m->payload == data + fixed &&
 			    m->payload_len <= size - fixed);
+	} else if (m->hdr.type == PT_RTS && m->payload_len > 0) {
+		/* Eager: the message follows, whole, exactly its len. */
+		FUZZ_ASSERT(m->u.rts.flags & PROTO_RTS_F_EAGER);
+		FUZZ_ASSERT(m->payload_len == m->hdr.length - PROTO_RTS_LEN &&
+		    m->payload_len == m->u.rts.len &&
+		    m->payload_len <= PROTO_EAGER_MAX);
+		FUZZ_ASSERT(m->payload == data + fixed &&
+		    m->payload_len <= size - fixed);
 	} else
 		FUZZ_ASSERT(m->payload == NULL && m->payload_len == 0);
 	n = proto_encode(&copy, out, sizeof out);
@@ -54,7 +62,8 @@ fuzz_proto_datagram(const uint8_t *data, size_t size, enum proto_channel ch)
 }
 
 /* A stream: header, then as much body as the header says, as the TCP
- * transport reads it (DATA: the fixed part, then the payload skipped). */
+ * transport reads it (DATA: the fixed part, then the payload skipped; an
+ * eager RTS whole). */
 static inline void
 fuzz_proto_stream(const uint8_t *data, size_t size, enum proto_channel ch)
 {

@@ -60,7 +60,7 @@ seeds_msg(const char *target, const char *name, struct proto_msg *m,
 		fprintf(stderr, "mkseeds: cannot encode %s\n", name);
 		exit(1);
 	}
-	if (m->hdr.type == PT_DATA) {
+	if (m->payload_len > 0) {	/* DATA, eager RTS */
 		memcpy(out + n, m->payload, m->payload_len);
 		n += m->payload_len;
 	}
@@ -98,7 +98,8 @@ seeds_channel(struct proto_msg *m)
  * here: in corpus/peer or corpus/local by its channel, named after it in
  * lower case, and appended to its channel's stream.  Then a few messages
  * the fill does not make: a receive from one named peer, a success with
- * no message, a larger DATA frame. */
+ * no message, a larger DATA frame, a plain RTS (the fill's is eager) and
+ * a larger eager one. */
 static void
 seeds_types(void)
 {
@@ -141,6 +142,17 @@ seeds_types(void)
 	m.payload = payload;
 	m.payload_len = sizeof payload;
 	seeds_msg("peer", "data_100", &m, NULL);
+	pfill_msg(&m, PT_RTS);
+	m.u.rts.flags = 0;
+	m.u.rts.len = 1u << 20;
+	m.payload = NULL;
+	m.payload_len = 0;
+	seeds_msg("peer", "rts_plain", &m, NULL);
+	m.u.rts.flags = PROTO_RTS_F_EAGER;
+	m.u.rts.len = sizeof payload;
+	m.payload = payload;
+	m.payload_len = sizeof payload;
+	seeds_msg("peer", "rts_eager_100", &m, NULL);
 }
 
 static void

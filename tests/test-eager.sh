@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# The eager path (issue 15) on two loopback daemons with a small threshold
+# (4K) and budget (64K): messages at, just under and just over the
+# threshold, both orders, checked byte for byte; unexpected eager messages
+# over the budget (what the receiving daemon holds never exceeds it, and
+# every message arrives intact once the receives are posted); a peer
+# killed with eager messages in flight; 10,000 8-byte messages in order.
+. "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
+
+EAGER=$B/tests/asoc-eager-check
+TH=4096
+BUDGET=65536
+start_cluster 2 --munge no --log-level debug --eager-threshold "$TH" \
+    --eager-budget "$BUDGET"
+
+# held LOG: the most bytes the daemon said it held for one peer.
+held_max() {
+	grep -o "([0-9]* of $BUDGET bytes held from rank" "$1" |
+	    sed 's/^(\([0-9]*\) .*/\1/' | sort -n | tail -1 || true
+}
+
+# --- at, just under and just over the threshold, both orders ---
+for size in $((TH - 1)) "$TH" $((TH + 1)); do
+	for order in recv-first send-first; do
+		if xfer "$size" "$order" 0 1 >"$T/x.out" 2>&1; then
+			ok "$size bytes, $order, arrive intact"
+		else
+			not_ok "$size bytes, $order, arrive intact" "$T/x.out"
+		fi
+	done
+done
+# Sent first, a message up to the threshold was eager and so held until
+# its receive came; one byte over it was not (a plain RTS, then CTS).
+for size in $((TH - 1)) "$TH"; do
+	if grep -q "holding eager transfer [0-9]* of $size bytes" "$T/d1.log"; then
+		ok "a $size-byte message travelled with its RTS and was held"
+	else
+		not_ok "a $size-byte message travelled with its RTS and was held" "$T/d1.log"
+	fi
+done
+if ! grep -q "eager transfer [0-9]* of $((TH + 1)) bytes" "$T/d1.log"; then
+	ok "a $((TH + 1))-byte message was not eager"
+else
+	not_ok "a $((TH + 1))-byte message was not eager" "$T/d1.log"
+fi
+
+# --- unexpected eager messages over the budget ---
+# 40 x 4K = 160K sent before any receive, against a 64K budget: 16 are
+# held, the rest wait as plain RTSs and move after CTS.
+run_bg "$T/over-send.out" "$EAGER" "$(sock 0)" send 1 7 "$TH" 40 40
+spid=$LAST
+if wait_stat "$(sock 1)" unexpected 40; then
+	ok "40 eager messages wait unmatched on rank 1"
+else
+	not_ok "40 eager messages wait unmatched on rank 1" "$T/d1.log"
+fi
+h=$(held_max "$T/d1.log")
+if [ -n "$h" ] && [ "$h" -le "$BUDGET" ] &&
+    grep -q "is over the budget ([0-9]* of $BUDGET bytes held" "$T/d1.log"; then
+	ok "rank 1 held at most the budget ($h of $BUDGET bytes), the rest waits as plain RTSs"
+else
+	not_ok "rank 1 held at most the budget (held: ${h:-none})" "$T/d1.log"
+fi
+if "$EAGER" "$(sock 1)" recv 0 7 "$TH" 40 40 >"$T/over-recv.out" 2>&1 &&
+    wait "$spid"; then
+	ok "all 40 arrive intact and in order once the receives are posted"
+else
+	not_ok "all 40 arrive intact and in order once the receives are posted" \
+	    "$T/over-recv.out" "$T/over-send.out"
+fi
+if [ "$(grep '^checksum' "$T/over-send.out" || echo none)" = \
+    "$(grep '^checksum' "$T/over-recv.out" || echo no)" ]; then
+	ok "sender's and receiver's checksums agree"
+else
+	not_ok "sender's and receiver's checksums agree" "$T/over-send.out" "$T/over-recv.out"
+fi
+stat_all_zero "$(sock 1)" >/dev/null 2>&1 && ok "rank 1 holds nothing afterwards" ||
+    not_ok "rank 1 holds nothing afterwards"
+
+# --- 10,000 8-byte messages in order, 64 in flight each side ---
+run_bg "$T/many-recv.out" "$EAGER" "$(sock 1)" recv 0 8 8 10000 64
+rpid=$LAST
+if "$EAGER" "$(sock 0)" send 1 8 8 10000 64 >"$T/many-send.out" 2>&1 &&
+    wait "$rpid" &&
+    [ "$(grep '^checksum' "$T/many-send.out")" = "$(grep '^checksum' "$T/many-recv.out")" ]; then
+	ok "10,000 8-byte messages arrive in order, checksums equal"
+else
+	not_ok "10,000 8-byte messages arrive in order, checksums equal" \
+	    "$T/many-send.out" "$T/many-recv.out"
+fi
+
+# --- a peer killed with eager messages in flight ---
+run_bg "$T/kill-send.out" timeout 30 "$EAGER" "$(sock 0)" send 1 9 2048 20 20
+spid=$LAST
+wait_stat "$(sock 1)" unexpected 20 || true
+kill_rank 1
+if ! wait "$spid" && grep -q "went away during the transfer: lost the connection to rank 1" "$T/kill-send.out" &&
+    ! grep -q "^ok" "$T/kill-send.out"; then
+	ok "the senders fail saying rank 1's asocd went away, no hang"
+else
+	not_ok "the senders fail saying rank 1's asocd went away, no hang (status $?)" "$T/kill-send.out"
+fi
+if kill -0 "${DAEMONS[0]}" 2>/dev/null && wait_stat "$(sock 0)" xfers_active 0 &&
+    "$XFER" --socket "$(sock 0)" self --size 3000 --order send-first >"$T/self.out" 2>&1; then
+	ok "rank 0 survives, holds no transfer and still moves data"
+else
+	not_ok "rank 0 survives, holds no transfer and still moves data" "$T/self.out" "$T/d0.log"
+fi
+
+finish
