@@ -64,7 +64,18 @@
 #endif
 
 #define RDMA_RING		64	/* control receives posted per QP */
-#define RDMA_MSG_SIZE		(PROTO_HDR_LEN + PROTO_MAX_FIXED)
+/* An eager RTS (issue 15) travels as one SEND, its message after its
+ * fixed part: every control slot, sending and receiving, has room for
+ * RDMA_EAGER_MAX bytes of message, so a connection pins 2 * RDMA_RING
+ * slots of RDMA_MSG_SIZE (4,144) bytes, 518 KiB, whatever the traffic.
+ * 4 KiB: the messages that gain most from skipping the rendezvous are the
+ * small ones, and a larger cap would pin more per peer for the few. */
+#define RDMA_EAGER_MAX		4096u
+#define RDMA_BODY_MAX		(PROTO_RTS_LEN + RDMA_EAGER_MAX > \
+    PROTO_MAX_FIXED ? PROTO_RTS_LEN + RDMA_EAGER_MAX : PROTO_MAX_FIXED)
+#define RDMA_MSG_SIZE		(PROTO_HDR_LEN + RDMA_BODY_MAX)
+_Static_assert(RDMA_EAGER_MAX <= PROTO_EAGER_MAX,
+    "the RDMA eager cap is within the wire's");
 #define RDMA_SQ_DEPTH		256
 #define RDMA_WRITE_WINDOW	16	/* WRITEs in flight per connection */
 #define RDMA_SIGNAL_EVERY	4
@@ -511,13 +522,22 @@ trdma_send_ctl(struct conn *c, struct proto_msg *m)
 {
 	struct trdma_conn *rc = c->priv;
 	uint8_t buf[RDMA_MSG_SIZE];
-	size_t n;
+	size_t n, pay;
 
 	if (c->dead)
 		return;
-	if ((n = proto_encode(m, buf, sizeof buf)) == 0) {
+	pay = m->hdr.type == PT_RTS && (m->u.rts.flags & PROTO_RTS_F_EAGER) ?
+	    m->payload_len : 0;
+	if ((n = proto_encode(m, buf, sizeof buf)) == 0 ||
+	    n + pay > sizeof buf) {
 		peer_conn_lost(c, "cannot encode %s", proto_type_name(m->hdr.type));
 		return;
+	}
+	/* An eager RTS: its message follows the fixed part in the same
+	 * SEND (xfer.c keeps it within trdma_eager_max). */
+	if (pay > 0) {
+		memcpy(buf + n, m->payload, pay);
+		n += pay;
 	}
 	trdma_queue(rc, buf, n);
 	trdma_pump(rc);
@@ -1372,6 +1392,16 @@ trdma_stop_listen(void)
 	}
 }
 
+/* The largest message an RTS carries on c: what a control slot holds.
+ * A received eager RTS goes up (trdma_on_recv) with its payload in the
+ * receive slot, valid until the slot is posted again after the call. */
+static uint32_t
+trdma_eager_max(const struct conn *c)
+{
+	(void)c;
+	return RDMA_EAGER_MAX;
+}
+
 /* The handshake proved the peer: from now on it may write into what we
  * grant it (each grant still names one range, see trdma_grant). */
 static void
@@ -1404,4 +1434,5 @@ const struct transport transport_rdma = {
 	.authenticated = trdma_authenticated,
 	.close = trdma_close,
 	.buffer_gone = trdma_buffer_gone,
+	.eager_max = trdma_eager_max,
 };
