@@ -87,7 +87,9 @@ _Static_assert(RDMA_EAGER_MAX <= PROTO_EAGER_MAX,
  * one more wake-up (channel read, poll, re-arm, epoll) besides the peer's
  * answer, 4 per 8-byte send (RTS, CTS, WDONE, ACK); under the lab's TCG
  * such a wake-up is hundreds of microseconds. */
+#ifndef RDMA_SEND_SIGNAL_EVERY	/* -D...=1: every SEND, for a before/after */
 #define RDMA_SEND_SIGNAL_EVERY	16
+#endif
 #define RDMA_CM_TIMEOUT_MS	2000
 #define RDMA_PRIV_MAGIC		0x41534f43u
 #define RDMA_PENDING_PER_SOURCE	4	/* unproved connections per address */
