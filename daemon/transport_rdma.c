@@ -7,7 +7,8 @@
  * no thread runs on the control path.  The HELLO/WELCOME handshake of
  * peer.c then runs over the QP, as on TCP.
  *
- * Control messages (RTS, CTS, ACK, ...) travel as SEND_WITH_IMM from a
+ * Control messages (RTS, CTS, ACK, ...) travel as SEND_WITH_IMM (one in
+ * RDMA_SEND_SIGNAL_EVERY signalled) from a
  * ring of registered slots into a ring of pre-posted receives.  The
  * immediate data returns receive credits: a side sends only while the
  * other has a receive posted for it, and keeps the last credit for a
@@ -63,10 +64,32 @@
 #endif
 
 #define RDMA_RING		64	/* control receives posted per QP */
-#define RDMA_MSG_SIZE		(PROTO_HDR_LEN + PROTO_MAX_FIXED)
+/* An eager RTS (issue 15) travels as one SEND, its message after its
+ * fixed part: every control slot, sending and receiving, has room for
+ * RDMA_EAGER_MAX bytes of message, so a connection pins 2 * RDMA_RING
+ * slots of RDMA_MSG_SIZE (4,144) bytes, 518 KiB, whatever the traffic.
+ * 4 KiB: the messages that gain most from skipping the rendezvous are the
+ * small ones, and a larger cap would pin more per peer for the few. */
+#define RDMA_EAGER_MAX		4096u
+#define RDMA_BODY_MAX		(PROTO_RTS_LEN + RDMA_EAGER_MAX > \
+    PROTO_MAX_FIXED ? PROTO_RTS_LEN + RDMA_EAGER_MAX : PROTO_MAX_FIXED)
+#define RDMA_MSG_SIZE		(PROTO_HDR_LEN + RDMA_BODY_MAX)
+_Static_assert(RDMA_EAGER_MAX <= PROTO_EAGER_MAX,
+    "the RDMA eager cap is within the wire's");
 #define RDMA_SQ_DEPTH		256
 #define RDMA_WRITE_WINDOW	16	/* WRITEs in flight per connection */
 #define RDMA_SIGNAL_EVERY	4
+/* Control SENDs: only every RDMA_SEND_SIGNAL_EVERY-th asks for a
+ * completion (and every one once RDMA_SEND_SIGNAL_EVERY or fewer slots are
+ * free, so the slots held are always covered by a signalled SEND still to
+ * complete).  A completion wakes the daemon through the completion
+ * channel: with every SEND signalled, each control message cost its sender
+ * one more wake-up (channel read, poll, re-arm, epoll) besides the peer's
+ * answer, 4 per 8-byte send (RTS, CTS, WDONE, ACK); under the lab's TCG
+ * such a wake-up is hundreds of microseconds. */
+#ifndef RDMA_SEND_SIGNAL_EVERY	/* -D...=1: every SEND, for a before/after */
+#define RDMA_SEND_SIGNAL_EVERY	16
+#endif
 #define RDMA_CM_TIMEOUT_MS	2000
 #define RDMA_PRIV_MAGIC		0x41534f43u
 #define RDMA_PENDING_PER_SOURCE	4	/* unproved connections per address */
@@ -121,6 +144,11 @@ struct trdma_conn {
 	uint8_t *ring;		/* RDMA_RING receive slots, then send slots */
 	struct ibv_mr *ring_mr;
 	unsigned send_free[RDMA_RING], nsend_free;
+	/* Slots of the SENDs posted and not yet known complete, oldest
+	 * first: a signalled SEND's completion frees it and all before it
+	 * (a send queue completes in order). */
+	unsigned send_fifo[RDMA_RING], fifo_head, fifo_len;
+	unsigned send_unsignalled;	/* posted since the last signalled */
 	unsigned credits, to_return;
 	unsigned sq_used, writes_inflight;
 	struct trdma_wrec wrec[RDMA_SQ_DEPTH];
@@ -316,15 +344,20 @@ trdma_post_send(struct trdma_conn *rc, const uint8_t *msg, size_t len)
 		.wr_id = WR_ID(OP_SEND, slot), .sg_list = &sge,
 		.num_sge = len > 0 ? 1 : 0,
 		.opcode = IBV_WR_SEND_WITH_IMM,
-		.send_flags = IBV_SEND_SIGNALED,
 	}, *bad;
+	int signal = rc->send_unsignalled + 1 >= RDMA_SEND_SIGNAL_EVERY ||
+	    rc->nsend_free <= RDMA_SEND_SIGNAL_EVERY;
 
+	if (signal)
+		wr.send_flags = IBV_SEND_SIGNALED;
 	memcpy(p, msg, len);
 	wr.imm_data = htonl(rc->to_return);
 	if (ibv_post_send(rc->id->qp, &wr, &bad) != 0) {
 		rc->send_free[rc->nsend_free++] = slot;
 		return -1;
 	}
+	rc->send_fifo[(rc->fifo_head + rc->fifo_len++) % RDMA_RING] = slot;
+	rc->send_unsignalled = signal ? 0 : rc->send_unsignalled + 1;
 	rc->to_return = 0;
 	rc->credits--;
 	rc->sq_used++;
@@ -491,13 +524,22 @@ trdma_send_ctl(struct conn *c, struct proto_msg *m)
 {
 	struct trdma_conn *rc = c->priv;
 	uint8_t buf[RDMA_MSG_SIZE];
-	size_t n;
+	size_t n, pay;
 
 	if (c->dead)
 		return;
-	if ((n = proto_encode(m, buf, sizeof buf)) == 0) {
+	pay = m->hdr.type == PT_RTS && (m->u.rts.flags & PROTO_RTS_F_EAGER) ?
+	    m->payload_len : 0;
+	if ((n = proto_encode(m, buf, sizeof buf)) == 0 ||
+	    n + pay > sizeof buf) {
 		peer_conn_lost(c, "cannot encode %s", proto_type_name(m->hdr.type));
 		return;
+	}
+	/* An eager RTS: its message follows the fixed part in the same
+	 * SEND (xfer.c keeps it within trdma_eager_max). */
+	if (pay > 0) {
+		memcpy(buf + n, m->payload, pay);
+		n += pay;
 	}
 	trdma_queue(rc, buf, n);
 	trdma_pump(rc);
@@ -690,8 +732,17 @@ trdma_reclaim(struct trdma_conn *rc, const struct ibv_wc *wc)
 
 	switch (WR_OP(wc->wr_id)) {
 	case OP_SEND:
-		rc->send_free[rc->nsend_free++] = i;
-		rc->sq_used--;
+		/* i and the unsignalled SENDs posted before it. */
+		while (rc->fifo_len > 0) {
+			unsigned slot = rc->send_fifo[rc->fifo_head];
+
+			rc->fifo_head = (rc->fifo_head + 1) % RDMA_RING;
+			rc->fifo_len--;
+			rc->send_free[rc->nsend_free++] = slot;
+			rc->sq_used--;
+			if (slot == i)
+				break;
+		}
 		break;
 	case OP_WRITE:
 		w = &rc->wrec[i];
@@ -1343,6 +1394,16 @@ trdma_stop_listen(void)
 	}
 }
 
+/* The largest message an RTS carries on c: what a control slot holds.
+ * A received eager RTS goes up (trdma_on_recv) with its payload in the
+ * receive slot, valid until the slot is posted again after the call. */
+static uint32_t
+trdma_eager_max(const struct conn *c)
+{
+	(void)c;
+	return RDMA_EAGER_MAX;
+}
+
 /* The handshake proved the peer: from now on it may write into what we
  * grant it (each grant still names one range, see trdma_grant). */
 static void
@@ -1375,4 +1436,5 @@ const struct transport transport_rdma = {
 	.authenticated = trdma_authenticated,
 	.close = trdma_close,
 	.buffer_gone = trdma_buffer_gone,
+	.eager_max = trdma_eager_max,
 };

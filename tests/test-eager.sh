@@ -10,8 +10,14 @@
 EAGER=$B/tests/asoc-eager-check
 TH=4096
 BUDGET=65536
+# ASOC_TEST_EAGER_RDMA=1 (make check-rdma): the same over RDMA, in the lab.
+TP=()
+if [ -n "${ASOC_TEST_EAGER_RDMA:-}" ]; then
+	need_rdma_host
+	TP=("${RD[@]}")
+fi
 start_cluster 2 --munge no --log-level debug --eager-threshold "$TH" \
-    --eager-budget "$BUDGET"
+    --eager-budget "$BUDGET" ${TP[@]+"${TP[@]}"}
 
 # held LOG: the most bytes the daemon said it held for one peer.
 held_max() {

@@ -104,6 +104,8 @@ stop_cluster
 # Rank 2 is made to misbehave (ASOC_TEST_FAULT=write-foreign): its WRITEs
 # go to the address and rkey in $T/foreign, which the test copies from
 # rank 0's log while rank 1 (the granted peer) is stopped.
+# Rank 2 sends 4097 bytes: one over RDMA_EAGER_MAX, so the message moves
+# by WRITE (an eager one would travel inside its RTS, and write nothing).
 if have_test_hooks "a range written by another rank (ASOC_TEST_FAULT)"; then
 	for scope in mr mw; do
 		rm -f "$T/foreign"
@@ -131,9 +133,9 @@ if have_test_hooks "a range written by another rank (ASOC_TEST_FAULT)"; then
 		    sed 's/.* at \(0x[0-9a-f]*\), rkey \(0x[0-9a-f]*\).*/\1 \2/' >"$T/foreign"
 		echo "foreign ($scope): rank 2 aims at $(cat "$T/foreign")"
 		check "foreign ($scope): rank 2's WRITE into rank 1's range is refused" bash -c "
-		    '$XFER' --socket '$(sock 0)' recv --from 2 --tag 52 --size 4096 --expect epeerlost >'$T/g.r' 2>&1 &
+		    '$XFER' --socket '$(sock 0)' recv --from 2 --tag 52 --size 4097 --expect epeerlost >'$T/g.r' 2>&1 &
 		    r=\$!
-		    '$XFER' --socket '$(sock 2)' send --to 0 --tag 52 --size 4096 --expect epeerlost; s=\$?
+		    '$XFER' --socket '$(sock 2)' send --to 0 --tag 52 --size 4097 --expect epeerlost; s=\$?
 		    wait \$r; [ \$s -eq 0 ]"
 		check "foreign ($scope): ... by the NIC (remote access error)" bash -c "
 		    for i in \$(seq 50); do grep -qi 'remote access error' '$T/d2.log' && exit 0; sleep 0.1; done; exit 1"
