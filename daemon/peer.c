@@ -675,8 +675,10 @@ peer_hs_failed(struct conn *c, enum hs_result r, enum proto_status st,
 	}
 	/* REFUSE with status OK: the lower rank is connecting to us and
 	 * keeps its own; wait for it (the back-off retries in case it
-	 * fails), on the same port, without trying another transport. */
-	if (r == HSR_FAIL && st == PS_OK) {
+	 * fails), on the same port, without trying another transport.  Only
+	 * the lower rank may say so: from a higher rank it breaks the rule
+	 * (ours is the pair's), so it is the refusal it otherwise is. */
+	if (r == HSR_FAIL && st == PS_OK && p->rank < asocd->rank) {
 		log_debug("rank %u (%s:%u): %s", p->rank, p->host, p->port,
 		    why);
 		if (p->connecting == c)

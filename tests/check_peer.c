@@ -2,13 +2,16 @@
  * check_peer.c: peer.c without sockets (mock-transport.h): connecting on
  * first use, sends waiting for the handshake, retry and giving up, the
  * loss of a peer and connecting again, and one connection per pair when
- * both ends connect at once (the lower rank's: we are rank 0).
+ * both ends connect at once (the lower rank's).
  *
- * We are rank 0 of three; rank 1 answers the handshake through the mock.
+ * We are rank 0 of three, or rank 2 where the rule wants us the higher
+ * rank of the pair (as_rank); rank 1 answers the handshake through the
+ * mock.
  */
 #include "config.h"
 
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,6 +28,19 @@ setup(void)
 	mock_daemon_start(3, 0, 0);
 	cl = mock_client(&cfd, 1);
 	buf = mock_buffer(cl, 4096, 7);
+	p1 = &asocd->peers[1];
+}
+
+/* The mock makes us rank 0: be rank instead, before anything is sent. */
+static void
+as_rank(int rank)
+{
+	char err[256];
+
+	peers_free();
+	asocd->conf->rank = rank;
+	ck_assert_msg(peers_init(err, sizeof err) == 0, "peers_init: %s", err);
+	ck_assert_uint_eq(asocd->rank, (uint32_t)rank);
 	p1 = &asocd->peers[1];
 }
 
@@ -197,7 +213,7 @@ hello_from_rank1(struct hs *h, struct hs_cfg *cfg)
 	cfg->world = asocd->world;
 	cfg->community = asocd->conf->community;
 	peer_conn_accepted(c, "127.0.0.1:40001");
-	hs_start_outgoing(h, cfg, 0, &hello);
+	hs_start_outgoing(h, cfg, asocd->rank, &hello);
 	hello.hdr.type = PT_HELLO;
 	peer_conn_msg(c, &hello);
 	return c;
@@ -263,34 +279,55 @@ START_TEST(higher_rank_deferred_at_auth)
 }
 END_TEST
 
-/* Refused with status OK (the peer is connecting to us): the send waits
- * for the peer's connection instead of failing, and goes on it. */
-START_TEST(refused_ok_waits_for_theirs)
+/* Rank 1's REFUSE with status OK ("mine is coming") on x. */
+static void
+refuse_ok(struct conn *x)
 {
-	struct proto_msg m, out;
-	const struct proto_msg *in;
-	struct hs_cfg cfg;
-	struct conn *x, *y;
-	enum proto_status st;
-	char why[256];
-	struct hs h;
+	struct proto_msg m;
 
-	mock_post(cl, REQ_SEND, 1, buf, 0, 100, 1, 3, 0);
-	x = p1->connecting;
-	peer_conn_opened(x);
 	memset(&m, 0, sizeof m);
 	m.u.refuse.status = PS_OK;
 	snprintf(m.u.refuse.msg, sizeof m.u.refuse.msg, "mine is coming");
 	mock_from_peer(x, PT_REFUSE, 0, &m);
+}
+
+/* Plays rank 1's side of the handshake on y (hello_from_rank1's) up to
+ * its WELCOME from us. */
+static void
+rank1_auth(struct conn *y, struct hs *h)
+{
+	const struct proto_msg *in;
+	struct proto_msg out;
+	enum proto_status st;
+	char why[256];
+
+	ck_assert_ptr_nonnull(in = mock_ctl_last(y, PT_CHALLENGE));
+	ck_assert_int_eq(hs_input(h, in, &out, why, sizeof why, &st),
+	    HSR_CONTINUE);
+	peer_conn_msg(y, &out);			/* AUTH */
+	ck_assert_ptr_nonnull(mock_ctl_last(y, PT_WELCOME));
+}
+
+/* We are the higher rank (2) and rank 1 refuses us with status OK (it is
+ * connecting to us): the send waits for rank 1's connection instead of
+ * failing, and goes on it. */
+START_TEST(refused_ok_waits_for_theirs)
+{
+	struct hs_cfg cfg;
+	struct conn *x, *y;
+	struct hs h;
+
+	as_rank(2);
+	mock_post(cl, REQ_SEND, 1, buf, 0, 100, 1, 3, 0);
+	x = p1->connecting;
+	peer_conn_opened(x);
+	refuse_ok(x);
 	ck_assert_int_eq(x->dead, 1);
 	ck_assert_ptr_null(p1->connecting);
 	ck_assert_int_eq(p1->state, PROTO_PEER_CONNECTING);
 	ck_assert_int_eq(done_status(1), -1);	/* still waiting */
 	y = hello_from_rank1(&h, &cfg);
-	ck_assert_ptr_nonnull(in = mock_ctl_last(y, PT_CHALLENGE));
-	hs_input(&h, in, &out, why, sizeof why, &st);
-	peer_conn_msg(y, &out);			/* AUTH */
-	ck_assert_ptr_nonnull(mock_ctl_last(y, PT_WELCOME));
+	rank1_auth(y, &h);
 	ck_assert_int_eq(y->up, 1);
 	ck_assert_int_eq(p1->state, PROTO_PEER_UP);
 	ck_assert_ptr_eq(mock.ctl[mock.nctl - 1].c, y);
@@ -298,6 +335,26 @@ START_TEST(refused_ok_waits_for_theirs)
 	mock_run_for(300);			/* the back-off: no new attempt */
 	ck_assert_uint_eq(mock.connects, 1);
 	ck_assert_int_eq(p1->state, PROTO_PEER_UP);
+}
+END_TEST
+
+/* Only the lower rank may say "mine is coming": from rank 1 to us, rank
+ * 0, it is a refusal like any other, and the send fails. */
+START_TEST(refused_ok_from_higher_rank_fails)
+{
+	struct conn *x;
+
+	mock_post(cl, REQ_SEND, 1, buf, 0, 100, 1, 3, 0);
+	x = p1->connecting;
+	peer_conn_opened(x);
+	refuse_ok(x);
+	ck_assert_int_eq(x->dead, 1);
+	ck_assert_ptr_null(p1->connecting);
+	ck_assert_int_eq(p1->state, PROTO_PEER_FAILED);
+	ck_assert_int_eq(done_status(1), PS_EPERM);
+	ck_assert_ptr_null(TAILQ_FIRST(&p1->waiting));
+	mock_run_for(300);
+	ck_assert_uint_eq(mock.connects, 1);
 }
 END_TEST
 
@@ -320,6 +377,7 @@ peer_suite(void)
 	tcase_add_test(tc, higher_rank_deferred_at_hello);
 	tcase_add_test(tc, higher_rank_deferred_at_auth);
 	tcase_add_test(tc, refused_ok_waits_for_theirs);
+	tcase_add_test(tc, refused_ok_from_higher_rank_fails);
 	suite_add_tcase(s, tc);
 	return s;
 }
