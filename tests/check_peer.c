@@ -358,6 +358,60 @@ START_TEST(refused_ok_from_higher_rank_fails)
 }
 END_TEST
 
+/* We are the higher rank (2); rank 1's connection came up first (it
+ * was up before our HELLO reached rank 1, which then let ours finish):
+ * ours is closed as it comes up, never published, and the send stays on
+ * rank 1's. */
+START_TEST(late_own_connection_closed)
+{
+	const struct proto_msg *in;
+	struct proto_msg out;
+	struct hs_cfg cfg, cfg1;
+	struct conn *x, *y;
+	enum proto_status st;
+	char why[256];
+	struct hs h, h1;
+	unsigned i;
+
+	as_rank(2);
+	mock_post(cl, REQ_SEND, 1, buf, 0, 100, 1, 3, 0);
+	x = p1->connecting;
+	peer_conn_opened(x);
+	y = hello_from_rank1(&h, &cfg);
+	rank1_auth(y, &h);
+	ck_assert_int_eq(y->up, 1);
+	ck_assert_uint_eq(mock_ctl_count(PT_RTS), 1);
+	/* Rank 1 answers our HELLO on x all the way to WELCOME. */
+	memset(&cfg1, 0, sizeof cfg1);
+	cfg1.rank = 1;
+	cfg1.world = asocd->world;
+	cfg1.community = asocd->conf->community;
+	hs_start_incoming(&h1, &cfg1);
+	ck_assert_ptr_nonnull(in = mock_ctl_last(x, PT_HELLO));
+	ck_assert_int_eq(hs_input(&h1, in, &out, why, sizeof why, &st),
+	    HSR_CONTINUE);
+	peer_conn_msg(x, &out);			/* CHALLENGE */
+	ck_assert_ptr_nonnull(in = mock_ctl_last(x, PT_AUTH));
+	ck_assert_int_eq(hs_input(&h1, in, &out, why, sizeof why, &st),
+	    HSR_UP);
+	peer_conn_msg(x, &out);			/* WELCOME */
+	ck_assert_int_eq(x->up, 0);
+	ck_assert_int_eq(x->dead, 1);
+	ck_assert_uint_eq(mock.closes, 1);
+	ck_assert_ptr_null(p1->connecting);
+	ck_assert_ptr_eq(TAILQ_FIRST(&p1->conns), y);
+	ck_assert_ptr_null(TAILQ_NEXT(y, entry));
+	ck_assert_int_eq(p1->state, PROTO_PEER_UP);
+	for (i = 0; i < mock.nctl; i++)
+		ck_assert_ptr_ne(mock.ctl[i].m.hdr.type == PT_RTS ?
+		    mock.ctl[i].c : NULL, x);
+	mock_post(cl, REQ_SEND, 2, buf, 0, 100, 1, 3, 0);
+	ck_assert_uint_eq(mock_ctl_count(PT_RTS), 2);
+	ck_assert_ptr_eq(mock.ctl[mock.nctl - 1].c, y);
+	ck_assert_uint_eq(mock.connects, 1);
+}
+END_TEST
+
 static Suite *
 peer_suite(void)
 {
@@ -378,6 +432,7 @@ peer_suite(void)
 	tcase_add_test(tc, higher_rank_deferred_at_auth);
 	tcase_add_test(tc, refused_ok_waits_for_theirs);
 	tcase_add_test(tc, refused_ok_from_higher_rank_fails);
+	tcase_add_test(tc, late_own_connection_closed);
 	suite_add_tcase(s, tc);
 	return s;
 }
