@@ -436,8 +436,10 @@ peer_retry_port(struct peer *p, const char *why, int next_port)
 	}
 	/* A round of the candidate ports goes at once; the back-off is
 	 * between rounds, so a peer that starts late is not missed for a
-	 * whole slow cycle. */
-	if (asocd->conf->port_tries > 1 && p->port_idx != 0) {
+	 * whole slow cycle.  A deferral (not next_port) stays on its port
+	 * and waits the back-off: a 10 ms loop for as long as the lower
+	 * rank's attempt lasts would only get it deferred again. */
+	if (next_port && asocd->conf->port_tries > 1 && p->port_idx != 0) {
 		tv.tv_sec = 0;
 		tv.tv_usec = 10000;
 		evtimer_add(p->retry_ev, &tv);

@@ -358,6 +358,29 @@ START_TEST(refused_ok_from_higher_rank_fails)
 }
 END_TEST
 
+/* With candidate ports, a deferral on one past the first: the next try
+ * on that port waits for the back-off (100 ms first), as any other, not
+ * the 10 ms between the ports of a round. */
+START_TEST(deferral_retries_on_the_back_off)
+{
+	struct conn *x;
+
+	as_rank(2);
+	asocd->conf->port_tries = 3;
+	p1->port_idx = 1;
+	mock_post(cl, REQ_SEND, 1, buf, 0, 100, 1, 3, 0);
+	x = p1->connecting;
+	peer_conn_opened(x);
+	refuse_ok(x);
+	ck_assert_ptr_null(p1->connecting);
+	mock_run_for(50);			/* less than the back-off */
+	ck_assert_uint_eq(mock.connects, 1);
+	mock_run_for(200);
+	ck_assert_uint_eq(mock.connects, 2);
+	ck_assert_uint_eq(p1->port_idx, 1);	/* the same port */
+}
+END_TEST
+
 /* We are the higher rank (2); rank 1's connection came up first (it
  * was up before our HELLO reached rank 1, which then let ours finish):
  * ours is closed as it comes up, never published, and the send stays on
@@ -432,6 +455,7 @@ peer_suite(void)
 	tcase_add_test(tc, higher_rank_deferred_at_auth);
 	tcase_add_test(tc, refused_ok_waits_for_theirs);
 	tcase_add_test(tc, refused_ok_from_higher_rank_fails);
+	tcase_add_test(tc, deferral_retries_on_the_back_off);
 	tcase_add_test(tc, late_own_connection_closed);
 	suite_add_tcase(s, tc);
 	return s;
