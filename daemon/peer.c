@@ -427,9 +427,19 @@ peer_retry_port(struct peer *p, const char *why, int next_port)
 	left_ms = (p->give_up_at.tv_sec - now.tv_sec) * 1000 +
 	    (p->give_up_at.tv_usec - now.tv_usec) / 1000;
 	if (left_ms <= 0) {
-		snprintf(msg, sizeof msg, "cannot reach rank %u at %s:%u "
-		    "after %u s (%s): is asocd running there?", p->rank,
-		    p->host, p->port, asocd->conf->connection_timeout, why);
+		/* Not next_port: the peer answered, deferring to its own
+		 * connection to us; that one is what never arrived. */
+		if (!next_port)
+			snprintf(msg, sizeof msg, "rank %u (%s:%u) kept "
+			    "deferring to its own connection to us, which "
+			    "never came up in %u s: can it reach this host?",
+			    p->rank, p->host, p->port,
+			    asocd->conf->connection_timeout);
+		else
+			snprintf(msg, sizeof msg, "cannot reach rank %u at "
+			    "%s:%u after %u s (%s): is asocd running there?",
+			    p->rank, p->host, p->port,
+			    asocd->conf->connection_timeout, why);
 		log_warn("%s", msg);
 		peer_give_up(p, PS_ENOPEER, msg);
 		return;

@@ -381,6 +381,31 @@ START_TEST(deferral_retries_on_the_back_off)
 }
 END_TEST
 
+/* Deferred until the connection timeout: the message names the
+ * deferral, not a daemon that is not running. */
+START_TEST(deferral_give_up_names_it)
+{
+	struct conn *x;
+
+	as_rank(2);
+	asocd->conf->connection_timeout = 1;
+	mock_post(cl, REQ_SEND, 1, buf, 0, 100, 1, 3, 0);
+	x = p1->connecting;
+	peer_conn_opened(x);
+	refuse_ok(x);
+	mock_run_for(1100);
+	ck_assert_int_eq(done_status(1), -1);
+	ck_assert_ptr_nonnull(x = p1->connecting);
+	peer_conn_opened(x);
+	refuse_ok(x);
+	ck_assert_int_eq(done_status(1), PS_ENOPEER);
+	ck_assert_int_eq(p1->state, PROTO_PEER_FAILED);
+	ck_assert_msg(strstr(p1->last_error, "rank 1 (127.0.0.1:9102) kept "
+	    "deferring to its own connection") != NULL, "%s", p1->last_error);
+	ck_assert_ptr_null(strstr(p1->last_error, "is asocd running"));
+}
+END_TEST
+
 /* We are the higher rank (2); rank 1's connection came up first (it
  * was up before our HELLO reached rank 1, which then let ours finish):
  * ours is closed as it comes up, never published, and the send stays on
@@ -456,6 +481,7 @@ peer_suite(void)
 	tcase_add_test(tc, refused_ok_waits_for_theirs);
 	tcase_add_test(tc, refused_ok_from_higher_rank_fails);
 	tcase_add_test(tc, deferral_retries_on_the_back_off);
+	tcase_add_test(tc, deferral_give_up_names_it);
 	tcase_add_test(tc, late_own_connection_closed);
 	suite_add_tcase(s, tc);
 	return s;
