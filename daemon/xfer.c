@@ -768,11 +768,12 @@ xfer_not_moving(struct req *r, void *arg)
 	struct xfer *x = r->xfer;
 
 	(void)arg;
-	/* An eager send's data is on its way: it finishes (ACK) or moves
-	 * (CTS) as one whose data is moving. */
+	/* An eager send still waiting for its ACK or CTS is not moving:
+	 * the receiver may hold it with no receive posted, and then nothing
+	 * comes before --connection-timeout.  Its ABORT frees the copy held
+	 * there (the message may still have been delivered: see asocd(8)). */
 	return x == NULL || x->state == XS_WAIT_CONN ||
-	    (x->state == XS_RTS_SENT && !x->eager_sent) ||
-	    x->state == XS_UNEXPECTED;
+	    x->state == XS_RTS_SENT || x->state == XS_UNEXPECTED;
 }
 
 void

@@ -808,6 +808,62 @@ START_TEST(eager_send_completes_on_ack)
 }
 END_TEST
 
+/* SIGTERM with an eager send still unanswered (the receiver holds it, no
+ * receive posted): it is cancelled, and the ABORT frees the held copy
+ * there; waiting for an ACK that may never come hung the drain until
+ * --connection-timeout.  A late ACK is then ignored. */
+START_TEST(eager_send_cancelled_by_drain)
+{
+	struct conn *c = mock_conn_up(&mock_twosided, 1);
+	struct buffer *b = mock_buffer(cl, 100, 0x42);
+	const struct proto_msg *m;
+	uint64_t id;
+
+	mock.eager_max = PROTO_EAGER_MAX;
+	id = send_to_1(c, 1, b, 100);
+	asocd->draining = 1;
+	xfer_drain();
+	ck_assert_int_eq(done_status(1), PS_ECANCELLED);
+	m = mock_ctl_last(c, PT_ABORT);
+	ck_assert_ptr_nonnull(m);
+	ck_assert_uint_eq(m->hdr.id, id);
+	ck_assert_uint_eq(m->u.abort.to_sender, 0);
+	ck_assert_uint_eq(asocd->xfers_active, 0);
+	ack(c, id, 100);
+	ck_assert_uint_eq(mock.closes, 0);
+}
+END_TEST
+
+/* The client cancels an eager send, or its deadline passes: the receiver
+ * is told (ABORT, to the receiver's side), the request fails. */
+START_TEST(eager_send_cancel_and_deadline)
+{
+	struct conn *c = mock_conn_up(&mock_twosided, 1);
+	struct buffer *b = mock_buffer(cl, 100, 0x42);
+	struct proto_msg m;
+	uint64_t id;
+	int i;
+
+	mock.eager_max = PROTO_EAGER_MAX;
+	id = send_to_1(c, 1, b, 100);
+	xfer_cancel(TAILQ_FIRST(&cl->reqs), PS_ECANCELLED, "cancelled");
+	ck_assert_int_eq(done_status(1), PS_ECANCELLED);
+	ck_assert_uint_eq(mock_ctl_last(c, PT_ABORT)->hdr.id, id);
+	ck_assert_uint_eq(mock_ctl_last(c, PT_ABORT)->u.abort.to_sender, 0);
+	mock_post(cl, REQ_SEND, 2, b, 0, 100, 1, 9, 20);
+	id = mock_ctl_last(c, PT_RTS)->hdr.id;
+	ck_assert_uint_eq(mock_ctl_last(c, PT_RTS)->u.rts.flags,
+	    PROTO_RTS_F_EAGER);
+	for (i = 0; i < 100 && !mock_reply(cfd, 2, &m); i++)
+		usleep(10000);
+	ck_assert_int_lt(i, 100);
+	ck_assert_uint_eq(m.u.l_done.status, PS_ETIMEDOUT);
+	ck_assert_uint_eq(mock_ctl_last(c, PT_ABORT)->hdr.id, id);
+	ck_assert_uint_eq(asocd->xfers_active, 0);
+	ck_assert_uint_eq(mock.closes, 0);
+}
+END_TEST
+
 /* The receiver could not keep it: a CTS turns it into a rendezvous. */
 START_TEST(eager_send_cts_means_rendezvous)
 {
@@ -907,6 +963,8 @@ xfer_suite(void)
 	tcase_add_test(two, eager_held_freed_on_drain);
 	tcase_add_test(two, eager_send_completes_on_ack);
 	tcase_add_test(two, eager_send_cts_means_rendezvous);
+	tcase_add_test(two, eager_send_cancelled_by_drain);
+	tcase_add_test(two, eager_send_cancel_and_deadline);
 	tcase_add_test(two, eager_send_only_when_small);
 	tcase_add_test(two, eager_ack_to_a_plain_send_drops);
 	suite_add_tcase(s, two);
