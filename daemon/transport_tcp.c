@@ -7,6 +7,8 @@
  * the client's shared buffer; a reference on the buffer keeps it mapped
  * until the bytes have left.  Chunks of all active transfers on a
  * connection take turns, so one large transfer never blocks the others.
+ * An eager RTS's message (64K at most) is copied instead: see
+ * tcp_add_payload.
  *
  * Receiving: headers are read into a small buffer, and each payload is
  * read() directly into the receiver's mapped buffer at the granted offset:
@@ -283,25 +285,17 @@ tcp_flush(struct tcp_conn *tc)
 		event_add(tc->ev_write, NULL);
 }
 
-/* An eager RTS's message goes out after its fixed part straight from
- * the client's buffer (one writev with it), the buffer referenced until
- * the bytes have left, as DATA's; copied only if xfer names no buffer. */
+/* An eager RTS's message (at most 64K) is copied after its fixed part,
+ * not referenced as DATA is: the frame may still wait in tc->out when the
+ * send is cancelled or times out and its client reuses the buffer, and
+ * then the receiver would place the new bytes as a success.  Copied, what
+ * leaves is what the client had when it posted the send. */
 static int
 tcp_add_payload(struct tcp_conn *tc, const struct proto_msg *m)
 {
-	struct buffer *b;
-
 	if (m->payload_len == 0)
 		return 0;
-	if ((b = xfer_eager_buf(tc->c, m->hdr.id)) == NULL)
-		return evbuffer_add(tc->out, m->payload, m->payload_len);
-	buffer_ref(b);
-	if (evbuffer_add_reference(tc->out, m->payload, m->payload_len,
-	    tcp_unref_chunk, b) < 0) {
-		buffer_unref(b);
-		return -1;
-	}
-	return 0;
+	return evbuffer_add(tc->out, m->payload, m->payload_len);
 }
 
 static void
