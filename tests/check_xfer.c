@@ -769,6 +769,34 @@ START_TEST(eager_held_freed_on_abort_and_loss)
 }
 END_TEST
 
+/* A peer restarted: its new connection comes up, the old one is found
+ * dead.  What the old one carried, held eager data and plain unexpected
+ * RTSs alike, is dropped: a receive posted afterwards takes only what
+ * comes on the new connection. */
+START_TEST(eager_held_dropped_when_peer_restarts)
+{
+	struct conn *old = mock_conn_up(&mock_twosided, 1);
+	struct conn *c;
+	struct buffer *b = mock_buffer(cl, 300, 0);
+
+	rts_eager(old, 77, 5, 100, 1);
+	rts(old, 78, 5, 200);
+	ck_assert_uint_eq(xfer_eager_held(1), 100);
+	ck_assert_uint_eq(xfer_unexpected_from(1), 2);
+	c = mock_conn_up(&mock_twosided, 1);
+	peer_conn_lost(old, "mock: reset by the restarted peer");
+	ck_assert_uint_eq(xfer_eager_held(1), 0);
+	ck_assert_uint_eq(xfer_eager_held_total(), 0);
+	ck_assert_uint_eq(xfer_unexpected_from(1), 0);
+	mock_post(cl, REQ_RECV, 1, b, 0, 300, 1, 5, 0);
+	ck_assert_int_eq(done_status(1), -1);
+	rts_eager(c, 1, 5, 50, 9);
+	ck_assert_int_eq(done_status(1), PS_OK);
+	ck_assert_uint_eq(b->base[0], 9);
+	ck_assert_uint_eq(asocd->xfers_active, 0);
+}
+END_TEST
+
 /* SIGTERM drops what is held, telling the senders. */
 START_TEST(eager_held_freed_on_drain)
 {
@@ -961,6 +989,7 @@ xfer_suite(void)
 	tcase_add_test(two, eager_too_big_for_the_receive);
 	tcase_add_test(two, eager_held_freed_on_abort_and_loss);
 	tcase_add_test(two, eager_held_freed_on_drain);
+	tcase_add_test(two, eager_held_dropped_when_peer_restarts);
 	tcase_add_test(two, eager_send_completes_on_ack);
 	tcase_add_test(two, eager_send_cts_means_rendezvous);
 	tcase_add_test(two, eager_send_cancelled_by_drain);
