@@ -340,6 +340,7 @@ xfer_hold(struct xfer *x)
 {
 	const uint8_t *in = x->eager_in;
 	size_t budget = asocd->conf->eager_budget;
+	size_t total = asocd->conf->eager_budget_total;
 	uint64_t *held;
 
 	x->eager_in = NULL;	/* the transport's memory: not after this */
@@ -347,13 +348,14 @@ xfer_hold(struct xfer *x)
 		return;
 	held = xfer_held_slot(x->peer_rank);
 	if (held == NULL || x->len > budget || *held > budget - x->len ||
+	    x->len > total || xfer_held_all > total - x->len ||
 	    (x->eager = malloc((size_t)x->len)) == NULL) {
 		log_debug("%s: eager transfer %llu of %llu bytes is over the "
-		    "budget (%llu of %zu bytes held from rank %u): it waits "
-		    "as a plain RTS", x->conn->name, (unsigned long long)x->id,
-		    (unsigned long long)x->len,
+		    "budget (%llu of %zu bytes held from rank %u, %llu of %zu "
+		    "from all): it waits as a plain RTS", x->conn->name,
+		    (unsigned long long)x->id, (unsigned long long)x->len,
 		    (unsigned long long)(held != NULL ? *held : 0), budget,
-		    x->peer_rank);
+		    x->peer_rank, (unsigned long long)xfer_held_all, total);
 		return;
 	}
 	memcpy(x->eager, in, (size_t)x->len);

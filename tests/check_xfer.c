@@ -602,6 +602,35 @@ rts_eager(struct conn *c, uint64_t id, uint64_t tag, uint64_t len, int fill)
 	memset(payload, 0xdd, sizeof payload);
 }
 
+/* Every peer within its own budget, the daemon's total is still capped:
+ * past it, an RTS waits as a plain one (its data comes after a CTS). */
+START_TEST(eager_total_budget_caps_all_peers)
+{
+	struct conn *c1 = mock_conn_up(&mock_twosided, 1);
+	struct conn *c2 = mock_conn_up(&mock_twosided, 2);
+	struct buffer *b = mock_buffer(cl, 300, 0);
+	struct proto_msg m;
+
+	asocd->conf->eager_budget = 100;
+	asocd->conf->eager_budget_total = 150;
+	rts_eager(c1, 77, 5, 80, 1);
+	memset(&m, 0, sizeof m);
+	m.u.rts.tag = 5;
+	m.u.rts.len = 80;
+	m.u.rts.src_rank = 2;
+	m.u.rts.flags = PROTO_RTS_F_EAGER;
+	m.payload = b->base;
+	m.payload_len = 80;
+	mock_from_peer(c2, PT_RTS, 78, &m);	/* 160 > 150: not held */
+	ck_assert_uint_eq(xfer_eager_held(1), 80);
+	ck_assert_uint_eq(xfer_eager_held(2), 0);
+	ck_assert_uint_eq(xfer_eager_held_total(), 80);
+	ck_assert_uint_eq(xfer_unexpected_from(2), 1);
+	mock_post(cl, REQ_RECV, 1, b, 0, 300, 2, 5, 0);
+	ck_assert_uint_eq(mock_ctl_last(c2, PT_CTS)->hdr.id, 78);
+}
+END_TEST
+
 /* A posted receive takes the message at once: no CTS, ACK, nothing held. */
 START_TEST(eager_into_a_posted_receive)
 {
@@ -985,6 +1014,7 @@ xfer_suite(void)
 	tcase_add_test(two, eager_unexpected_is_held);
 	tcase_add_test(two, eager_over_budget_becomes_rendezvous);
 	tcase_add_test(two, eager_budget_zero_holds_nothing);
+	tcase_add_test(two, eager_total_budget_caps_all_peers);
 	tcase_add_test(two, eager_peek_keeps_it_held);
 	tcase_add_test(two, eager_too_big_for_the_receive);
 	tcase_add_test(two, eager_held_freed_on_abort_and_loss);
