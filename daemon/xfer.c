@@ -133,6 +133,12 @@ xfer_free(struct xfer *x)
 		xfer_held[x->peer_rank] -= x->len;
 		xfer_held_all -= x->len;
 		free(x->eager);
+		/* Delivered, cancelled or lost alike: what is held now. */
+		log_debug("eager transfer %llu of %llu bytes no longer held "
+		    "(%llu of %zu bytes held from rank %u)",
+		    (unsigned long long)x->id, (unsigned long long)x->len,
+		    (unsigned long long)xfer_held[x->peer_rank],
+		    asocd->conf->eager_budget, x->peer_rank);
 	}
 	if (x->copy_ev != NULL)
 		event_free(x->copy_ev);
