@@ -166,6 +166,30 @@ for size in 65535 65536 65537; do
 		fi
 	done
 done
+# --- a send that failed delivers the bytes it had, not those after ---
+# Rank 1's asocd stopped, 400 eager sends fill the connection; the last,
+# on tag 30, times out while its frame still waits to leave rank 0, and
+# its client overwrites the buffer.  Rank 1, continued, must place the
+# bytes the buffer had when the send was posted (or none), never the new
+# ones.  (TCP: over RDMA the SEND copies at once.)
+if [ ${#TP[@]} -eq 0 ]; then
+	run_bg "$T/stale-recv.out" timeout 20 "$EAGER" "$(sock 1)" recv 0 30 65536 1 1
+	rpid=$LAST
+	wait_stat "$(sock 1)" posted_recvs 1 || true
+	kill -STOP "${DAEMONS[1]}"
+	src=0
+	"$EAGER" "$(sock 0)" stale 1 30 65536 400 500 >"$T/stale-send.out" 2>&1 || src=$?
+	kill -CONT "${DAEMONS[1]}"
+	rrc=0
+	wait "$rpid" || rrc=$?
+	if [ "$src" -eq 0 ] && { [ "$rrc" -eq 0 ] || [ "$rrc" -eq 124 ]; } &&
+	    ! grep -q "damaged" "$T/stale-recv.out"; then
+		ok "a timed-out eager send, its buffer then overwritten, delivers the old bytes or none (receiver: $(grep -c '^ok' "$T/stale-recv.out") ok)"
+	else
+		not_ok "a timed-out eager send, its buffer then overwritten, delivers the old bytes or none" \
+		    "$T/stale-send.out" "$T/stale-recv.out"
+	fi
+fi
 if grep -q "holding eager transfer [0-9]* of 65536 bytes" "$T/d1.log" &&
     ! grep -q "eager transfer [0-9]* of 65537 bytes" "$T/d1.log"; then
 	ok "65536 bytes went eager (held, sent first), 65537 did not"
