@@ -197,4 +197,25 @@ else
 	not_ok "65536 bytes went eager (held, sent first), 65537 did not" "$T/d1.log"
 fi
 
+# --- SIGTERM with an eager send held by its receiver ---
+# No receive posted on rank 1: it holds the message and answers nothing.
+# Rank 0's drain cancels the send (its ABORT frees rank 1's copy) instead
+# of waiting out --connection-timeout for an answer that cannot come.
+run_bg "$T/term-send.out" timeout 30 "$EAGER" "$(sock 0)" send 1 40 100 1 1
+spid=$LAST
+if wait_stat "$(sock 1)" unexpected 1 && wait_held "$T/d1.log" 0 100; then
+	ok "rank 1 holds the 100-byte message"
+else
+	not_ok "rank 1 holds the 100-byte message" "$T/d1.log"
+fi
+stop_rank 0
+if ! wait "$spid" && grep -q "shutting down" "$T/term-send.out" &&
+    ! grep -q "still in flight" "$T/d0.log" &&
+    wait_stat "$(sock 1)" unexpected 0 && wait_held "$T/d1.log" 0 0; then
+	ok "SIGTERM cancels the held eager send, rank 1 frees it (0 bytes held)"
+else
+	not_ok "SIGTERM cancels the held eager send, rank 1 frees it" \
+	    "$T/term-send.out" "$T/d0.log" "$T/d1.log"
+fi
+
 finish
