@@ -84,6 +84,10 @@ static const struct conf_opt conf_opts[] = {
 	    0, CONF_MAX_EAGER_BUDGET, "BYTES",
 	    "bytes of unmatched eager messages held per peer (default "
 	    CONF_DEFAULT_EAGER_BUDGET_STR "; 0: none held; at most 1G)" },
+	{ "eager-budget-total", 0, "ASOC_EAGER_BUDGET_TOTAL", K_SIZE,
+	    OFF(eager_budget_total), 0, CONF_MAX_EAGER_TOTAL, "BYTES",
+	    "bytes of unmatched eager messages held from all peers (default "
+	    CONF_DEFAULT_EAGER_TOTAL_STR "; at most 16G)" },
 	{ "client-max-bytes", 0, "ASOC_CLIENT_MAX_BYTES", K_SIZE,
 	    OFF(client_max_bytes), 4096, SIZE_MAX, "BYTES",
 	    "buffer bytes one client may register (default 3/4 of RAM)" },
@@ -499,6 +503,7 @@ conf_defaults(struct conf *c)
 	c->chunk_size = CONF_DEFAULT_CHUNK;
 	c->eager_threshold = CONF_DEFAULT_EAGER;
 	c->eager_budget = CONF_DEFAULT_EAGER_BUDGET;
+	c->eager_budget_total = CONF_DEFAULT_EAGER_TOTAL;
 	c->transport = CONF_TRANSPORT_AUTO;
 	c->log_level = LOG_LVL_INFO;
 	c->discovery_port = CONF_DEFAULT_DISCOVERY_PORT;

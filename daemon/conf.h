@@ -40,6 +40,7 @@ struct conf {
 	size_t chunk_size;
 	size_t eager_threshold;	/* bytes; 0: no eager sends (xfer.c) */
 	size_t eager_budget;	/* unmatched eager bytes held per peer */
+	size_t eager_budget_total;	/* the same, all peers together */
 	size_t client_max_bytes;	/* 0: 3/4 of physical memory */
 	unsigned max_clients;	/* clients served at once */
 	size_t max_registered_bytes;	/* all clients; 0: 3/4 of memory */
@@ -85,6 +86,12 @@ struct conf {
 #define CONF_DEFAULT_EAGER_BUDGET (4u << 20)
 #define CONF_DEFAULT_EAGER_BUDGET_STR "4M"
 #define CONF_MAX_EAGER_BUDGET	(1u << 30)
+/* All peers together: the per-peer budget times world-1 is some 4G at
+ * 1024 ranks, more than a daemon should hold for messages nobody asked
+ * for yet. */
+#define CONF_DEFAULT_EAGER_TOTAL (64u << 20)
+#define CONF_DEFAULT_EAGER_TOTAL_STR "64M"
+#define CONF_MAX_EAGER_TOTAL	((size_t)16 << 30)
 
 enum conf_result {
 	CONF_RUN = 0,		/* start the daemon */

@@ -122,8 +122,8 @@ struct transport {
 	/* The largest message it can carry inline with an RTS on c now
 	 * (an eager send, PROTO_RTS_F_EAGER): send_ctl then gets the RTS
 	 * with m->payload, which lies in the sender's buffer and stays
-	 * valid only for the call (xfer_eager_buf() names the buffer, for
-	 * a transport that sends it by reference).  A received eager RTS
+	 * valid only for the call: copy it (a send cancelled while it
+	 * waits must not take bytes its client changed afterwards).  A received eager RTS
 	 * goes up with its payload in the transport's memory, valid for
 	 * the call.  0 or NULL: no eager sends on c. */
 	uint32_t (*eager_max)(const struct conn *c);

@@ -7,6 +7,8 @@
  * the client's shared buffer; a reference on the buffer keeps it mapped
  * until the bytes have left.  Chunks of all active transfers on a
  * connection take turns, so one large transfer never blocks the others.
+ * An eager RTS's message (64K at most) is copied instead: see
+ * tcp_add_payload.
  *
  * Receiving: headers are read into a small buffer, and each payload is
  * read() directly into the receiver's mapped buffer at the granted offset:
@@ -52,6 +54,8 @@
 /* Each read asks for at least this much: the frames that follow a small
  * one (a burst of RTS, ACK, CTS) come in the same read(2). */
 #define TCP_READ_AHEAD	4096
+/* The first unparsed byte of tc->in. */
+#define TCP_IN(tc)	((tc)->in + (tc)->off)
 _Static_assert(TCP_IN_BODY >= PROTO_MAX_FIXED,
     "tcp_conn.in holds any fixed body too");
 
@@ -68,9 +72,12 @@ struct tcp_conn {
 	struct event *ev_read, *ev_write;
 	struct evbuffer *out;
 	enum tcp_rx rx;
-	/* What was read and not yet parsed; the frame being parsed starts
-	 * at in[0], and what follows it (read ahead) after it. */
+	/* What was read and not yet parsed: have bytes from in[off], the
+	 * frame being parsed first, what was read ahead after it.  Parsing
+	 * moves off; the bytes move to in[0] only when a read would not fit
+	 * behind them (tcp_read_in), not after every frame. */
 	uint8_t in[PROTO_HDR_LEN + TCP_IN_BODY];
+	size_t off;
 	size_t have;
 	int drained;		/* a read came up short in this callback */
 	struct proto_hdr hdr;
@@ -283,25 +290,17 @@ tcp_flush(struct tcp_conn *tc)
 		event_add(tc->ev_write, NULL);
 }
 
-/* An eager RTS's message goes out after its fixed part straight from
- * the client's buffer (one writev with it), the buffer referenced until
- * the bytes have left, as DATA's; copied only if xfer names no buffer. */
+/* An eager RTS's message (at most 64K) is copied after its fixed part,
+ * not referenced as DATA is: the frame may still wait in tc->out when the
+ * send is cancelled or times out and its client reuses the buffer, and
+ * then the receiver would place the new bytes as a success.  Copied, what
+ * leaves is what the client had when it posted the send. */
 static int
 tcp_add_payload(struct tcp_conn *tc, const struct proto_msg *m)
 {
-	struct buffer *b;
-
 	if (m->payload_len == 0)
 		return 0;
-	if ((b = xfer_eager_buf(tc->c, m->hdr.id)) == NULL)
-		return evbuffer_add(tc->out, m->payload, m->payload_len);
-	buffer_ref(b);
-	if (evbuffer_add_reference(tc->out, m->payload, m->payload_len,
-	    tcp_unref_chunk, b) < 0) {
-		buffer_unref(b);
-		return -1;
-	}
-	return 0;
+	return evbuffer_add(tc->out, m->payload, m->payload_len);
 }
 
 static void
@@ -508,11 +507,16 @@ tcp_read_in(struct tcp_conn *tc, size_t want)
 	while (tc->have < want) {
 		if (tc->drained)
 			return 0;
-		room = sizeof tc->in - tc->have;
+		if (tc->off > 0 && tc->off + (want > TCP_READ_AHEAD ? want :
+		    TCP_READ_AHEAD) > sizeof tc->in) {
+			memmove(tc->in, TCP_IN(tc), tc->have);
+			tc->off = 0;
+		}
+		room = sizeof tc->in - tc->off - tc->have;
 		ask = want - tc->have;
 		if (ask < TCP_READ_AHEAD && tc->c->up)
 			ask = room < TCP_READ_AHEAD ? room : TCP_READ_AHEAD;
-		n = tcp_io_read(tc, tc->in + tc->have, ask);
+		n = tcp_io_read(tc, TCP_IN(tc) + tc->have, ask);
 		if (n > 0) {
 			tc->have += (size_t)n;
 			if ((size_t)n < ask && tc->tls == NULL)
@@ -531,14 +535,13 @@ tcp_read_in(struct tcp_conn *tc, size_t want)
 	return 1;
 }
 
-/* The first n bytes of tc->in are parsed: what was read after them moves
- * to the front. */
+/* The first n unparsed bytes of tc->in are parsed: what was read after
+ * them is next (moved to the front only when a read needs the room). */
 static void
 tcp_consume(struct tcp_conn *tc, size_t n)
 {
 	tc->have -= n;
-	if (tc->have > 0)
-		memmove(tc->in, tc->in + n, tc->have);
+	tc->off = tc->have > 0 ? tc->off + n : 0;
 }
 
 static int
@@ -546,9 +549,10 @@ tcp_rx_header(struct tcp_conn *tc)
 {
 	enum proto_err err;
 
-	err = proto_decode_hdr(tc->in, PROTO_HDR_LEN, PROTO_CH_PEER, &tc->hdr);
-	if (err != PROTO_OK && tc->tls == NULL && tc->in[0] == 0x16 &&
-	    tc->in[1] == 0x03) {
+	err = proto_decode_hdr(TCP_IN(tc), PROTO_HDR_LEN, PROTO_CH_PEER,
+	    &tc->hdr);
+	if (err != PROTO_OK && tc->tls == NULL && TCP_IN(tc)[0] == 0x16 &&
+	    TCP_IN(tc)[1] == 0x03) {
 		/* A TLS ClientHello (or ServerHello) on a plaintext link. */
 		log_warn_limited(&tcp_refusals, "refused peer %s: it speaks "
 		    "TLS, this asocd runs without TLS: give every node the "
@@ -575,7 +579,7 @@ tcp_rx_body(struct tcp_conn *tc)
 	struct proto_msg m;
 	enum proto_err err;
 
-	err = proto_decode_body(&tc->hdr, tc->in + PROTO_HDR_LEN,
+	err = proto_decode_body(&tc->hdr, TCP_IN(tc) + PROTO_HDR_LEN,
 	    tc->hdr.length, &m);
 	if (err != PROTO_OK) {
 		peer_conn_lost(tc->c, "bad %s: %s", proto_type_name(tc->hdr.type),
@@ -598,7 +602,7 @@ tcp_rx_data(struct tcp_conn *tc)
 	struct proto_msg m;
 	struct xfer *x;
 
-	if (proto_decode_body(&tc->hdr, tc->in + PROTO_HDR_LEN,
+	if (proto_decode_body(&tc->hdr, TCP_IN(tc) + PROTO_HDR_LEN,
 	    PROTO_DATA_LEN, &m) != PROTO_OK) {
 		peer_conn_lost(tc->c, "bad DATA frame");
 		return -1;
@@ -628,7 +632,7 @@ tcp_rx_payload(struct tcp_conn *tc, size_t *budget)
 			 * tc->in (at most TCP_READ_AHEAD-odd bytes). */
 			n = (ssize_t)(want < tc->have ? want : tc->have);
 			if (x != NULL)
-				memcpy(tc->dst, tc->in, (size_t)n);
+				memcpy(tc->dst, TCP_IN(tc), (size_t)n);
 			tcp_consume(tc, (size_t)n);
 		} else {
 			if (x == NULL && want > sizeof tcp_scratch)

@@ -133,6 +133,12 @@ xfer_free(struct xfer *x)
 		xfer_held[x->peer_rank] -= x->len;
 		xfer_held_all -= x->len;
 		free(x->eager);
+		/* Delivered, cancelled or lost alike: what is held now. */
+		log_debug("eager transfer %llu of %llu bytes no longer held "
+		    "(%llu of %zu bytes held from rank %u)",
+		    (unsigned long long)x->id, (unsigned long long)x->len,
+		    (unsigned long long)xfer_held[x->peer_rank],
+		    asocd->conf->eager_budget, x->peer_rank);
 	}
 	if (x->copy_ev != NULL)
 		event_free(x->copy_ev);
@@ -340,6 +346,7 @@ xfer_hold(struct xfer *x)
 {
 	const uint8_t *in = x->eager_in;
 	size_t budget = asocd->conf->eager_budget;
+	size_t total = asocd->conf->eager_budget_total;
 	uint64_t *held;
 
 	x->eager_in = NULL;	/* the transport's memory: not after this */
@@ -347,13 +354,14 @@ xfer_hold(struct xfer *x)
 		return;
 	held = xfer_held_slot(x->peer_rank);
 	if (held == NULL || x->len > budget || *held > budget - x->len ||
+	    x->len > total || xfer_held_all > total - x->len ||
 	    (x->eager = malloc((size_t)x->len)) == NULL) {
 		log_debug("%s: eager transfer %llu of %llu bytes is over the "
-		    "budget (%llu of %zu bytes held from rank %u): it waits "
-		    "as a plain RTS", x->conn->name, (unsigned long long)x->id,
-		    (unsigned long long)x->len,
+		    "budget (%llu of %zu bytes held from rank %u, %llu of %zu "
+		    "from all): it waits as a plain RTS", x->conn->name,
+		    (unsigned long long)x->id, (unsigned long long)x->len,
 		    (unsigned long long)(held != NULL ? *held : 0), budget,
-		    x->peer_rank);
+		    x->peer_rank, (unsigned long long)xfer_held_all, total);
 		return;
 	}
 	memcpy(x->eager, in, (size_t)x->len);
@@ -768,11 +776,12 @@ xfer_not_moving(struct req *r, void *arg)
 	struct xfer *x = r->xfer;
 
 	(void)arg;
-	/* An eager send's data is on its way: it finishes (ACK) or moves
-	 * (CTS) as one whose data is moving. */
+	/* An eager send still waiting for its ACK or CTS is not moving:
+	 * the receiver may hold it with no receive posted, and then nothing
+	 * comes before --connection-timeout.  Its ABORT frees the copy held
+	 * there (the message may still have been delivered: see asocd(8)). */
 	return x == NULL || x->state == XS_WAIT_CONN ||
-	    (x->state == XS_RTS_SENT && !x->eager_sent) ||
-	    x->state == XS_UNEXPECTED;
+	    x->state == XS_RTS_SENT || x->state == XS_UNEXPECTED;
 }
 
 void

@@ -3,8 +3,9 @@
  *
  * Every message is a fixed 24-byte header followed by a typed body.  Bodies
  * are fixed-size and little-endian, except DATA (a fixed part followed by
- * payload) and an eager RTS (likewise), and nothing else.  Types are numbered in blocks so that a glance
- * at a number says which conversation it belongs to:
+ * payload) and an eager RTS (likewise), and nothing else.  Types are
+ * numbered in blocks so that a glance at a number says which conversation
+ * it belongs to:
  *
  *   0x01xx  peer handshake        (asocd <-> asocd)
  *   0x02xx  local control         (client <-> asocd, Unix socket)

@@ -13,6 +13,15 @@
  * line per failed request (with libasoc's error), and "N passed, N
  * failed" (one check per side: every request completed intact).
  * WINDOW = COUNT posts everything before waiting for any.
+ *
+ *   asoc-eager-check SOCKET stale PEER TAG SIZE COUNT TIMEOUT_MS
+ *
+ * A send that failed must not deliver bytes changed after its failure:
+ * COUNT-1 sends of SIZE bytes on TAG+1 (the peer's asocd is stopped, so
+ * they fill the connection), then message 0 of TAG, all with a deadline
+ * of TIMEOUT_MS; once message 0 has failed, its buffer is overwritten
+ * (0xee).  The peer's receive of TAG, message 0, must then get the
+ * pattern or nothing: never the 0xee bytes.
  */
 #include "config.h"
 
@@ -39,6 +48,56 @@ pattern(uint8_t *p, size_t size, uint64_t tag, uint64_t i)
 	memcpy(p, &i, size < 8 ? size : 8);
 }
 
+static int
+stale(asoc_t *as, int peer, uint64_t tag, size_t size, size_t count,
+    unsigned timeout_ms)
+{
+	asoc_buf_t *buf;
+	asoc_req_t **reqs;
+	asoc_completion_t c;
+	uint8_t *base;
+	size_t i;
+	asoc_status_t st;
+
+	if (asoc_buf_alloc(as, 2 * size, &buf) != ASOC_OK ||
+	    (reqs = calloc(count, sizeof *reqs)) == NULL) {
+		fprintf(stderr, "asoc-eager-check: %s\n", asoc_last_error(as));
+		return 1;
+	}
+	base = asoc_buf_ptr(buf);
+	memset(base, 0x11, size);
+	pattern(base + size, size, tag, 0);
+	asoc_set_timeout(as, timeout_ms);
+	for (i = 0; i < count; i++) {
+		st = i + 1 < count ?
+		    asoc_isend(as, buf, 0, size, peer, tag + 1, &reqs[i]) :
+		    asoc_isend(as, buf, size, size, peer, tag, &reqs[i]);
+		if (st != ASOC_OK) {
+			printf("FAIL - posting send %zu: %s\n0 passed, 1 "
+			    "failed\n", i, asoc_last_error(as));
+			return 1;
+		}
+	}
+	st = asoc_wait(reqs[count - 1], &c);
+	if (st == ASOC_OK)
+		st = c.status;
+	if (st == ASOC_OK) {
+		printf("FAIL - the send did not fail: the connection did not "
+		    "fill\n0 passed, 1 failed\n");
+		return 1;
+	}
+	memset(base + size, 0xee, size);
+	printf("ok - the send failed (%s); its buffer is overwritten\n",
+	    asoc_strerror(st));
+	fflush(stdout);
+	for (i = 0; i + 1 < count; i++)
+		(void)asoc_wait(reqs[i], &c);
+	printf("1 passed, 0 failed\n");
+	asoc_buf_free(buf);
+	free(reqs);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -53,9 +112,11 @@ main(int argc, char **argv)
 	asoc_status_t st;
 
 	if (argc != 8 || (strcmp(argv[2], "send") != 0 &&
-	    strcmp(argv[2], "recv") != 0)) {
+	    strcmp(argv[2], "recv") != 0 && strcmp(argv[2], "stale") != 0)) {
 		fprintf(stderr, "usage: asoc-eager-check SOCKET send|recv PEER "
-		    "TAG SIZE COUNT WINDOW\n");
+		    "TAG SIZE COUNT WINDOW\n"
+		    "       asoc-eager-check SOCKET stale PEER TAG SIZE COUNT "
+		    "TIMEOUT_MS\n");
 		return 2;
 	}
 	send = strcmp(argv[2], "send") == 0;
@@ -69,11 +130,17 @@ main(int argc, char **argv)
 		    "be positive\n");
 		return 2;
 	}
-	if (window > count)
+	if (window > count && strcmp(argv[2], "stale") != 0)
 		window = count;
 	if (asoc_open(argv[1], &as) != ASOC_OK) {
 		fprintf(stderr, "asoc-eager-check: %s\n", asoc_last_error(as));
 		return 1;
+	}
+	if (strcmp(argv[2], "stale") == 0) {
+		int rc = stale(as, peer, tag, size, count, (unsigned)window);
+
+		asoc_close(as);
+		return rc;
 	}
 	if (asoc_buf_alloc(as, size * window, &buf) != ASOC_OK ||
 	    (reqs = calloc(window, sizeof *reqs)) == NULL ||

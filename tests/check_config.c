@@ -151,13 +151,19 @@ START_TEST(eager_settings)
 	char *b1[] = { "asocd", "--eager-threshold", "65537", NULL };
 	char *b2[] = { "asocd", "--eager-budget", "2G", NULL };
 	char *b3[] = { "asocd", "--eager-threshold", "lots", NULL };
+	char *b4[] = { "asocd", "--eager-budget-total", "17G", NULL };
+	char *a5[] = { "asocd", "--eager-budget-total", "1M", NULL };
 	char *none[] = { NULL };
 	struct conf c;
 
 	ck_assert_int_eq(load(&c, a0, none), CONF_RUN);
 	ck_assert_uint_eq(c.eager_threshold, CONF_DEFAULT_EAGER);
 	ck_assert_uint_eq(c.eager_budget, CONF_DEFAULT_EAGER_BUDGET);
+	ck_assert_uint_eq(c.eager_budget_total, 64u << 20);
 	ck_assert_uint_le(c.eager_threshold, PROTO_EAGER_MAX);
+	conf_free(&c);
+	ck_assert_int_eq(load(&c, a5, none), CONF_RUN);
+	ck_assert_uint_eq(c.eager_budget_total, 1u << 20);
 	conf_free(&c);
 	ck_assert_int_eq(load(&c, a1, none), CONF_RUN);
 	ck_assert_uint_eq(c.eager_threshold, 4096);
@@ -170,19 +176,22 @@ START_TEST(eager_settings)
 	ck_assert_uint_eq(c.eager_threshold, PROTO_EAGER_MAX);
 	ck_assert_uint_eq(c.eager_budget, 1u << 30);
 	conf_free(&c);
-	write_cfg("eager-threshold = 8K\neager-budget = 16M\n");
+	write_cfg("eager-threshold = 8K\neager-budget = 16M\n"
+	    "eager-budget-total = 32M\n");
 	{
 		char *a4[] = { "asocd", "--config", cfgpath, NULL };
 
 		ck_assert_int_eq(load(&c, a4, none), CONF_RUN);
 		ck_assert_uint_eq(c.eager_threshold, 8192);
 		ck_assert_uint_eq(c.eager_budget, 16u << 20);
+		ck_assert_uint_eq(c.eager_budget_total, 32u << 20);
 		conf_free(&c);
 	}
 	expect_error(b1, none, "eager-threshold must be a size from 0 to 64K "
 	    "such as 64K, not '65537'");
 	expect_error(b2, none, "eager-budget must be a size from 0 to 1024M");
 	expect_error(b3, none, "eager-threshold");
+	expect_error(b4, none, "eager-budget-total must be a size from 0");
 }
 END_TEST
 

@@ -602,6 +602,35 @@ rts_eager(struct conn *c, uint64_t id, uint64_t tag, uint64_t len, int fill)
 	memset(payload, 0xdd, sizeof payload);
 }
 
+/* Every peer within its own budget, the daemon's total is still capped:
+ * past it, an RTS waits as a plain one (its data comes after a CTS). */
+START_TEST(eager_total_budget_caps_all_peers)
+{
+	struct conn *c1 = mock_conn_up(&mock_twosided, 1);
+	struct conn *c2 = mock_conn_up(&mock_twosided, 2);
+	struct buffer *b = mock_buffer(cl, 300, 0);
+	struct proto_msg m;
+
+	asocd->conf->eager_budget = 100;
+	asocd->conf->eager_budget_total = 150;
+	rts_eager(c1, 77, 5, 80, 1);
+	memset(&m, 0, sizeof m);
+	m.u.rts.tag = 5;
+	m.u.rts.len = 80;
+	m.u.rts.src_rank = 2;
+	m.u.rts.flags = PROTO_RTS_F_EAGER;
+	m.payload = b->base;
+	m.payload_len = 80;
+	mock_from_peer(c2, PT_RTS, 78, &m);	/* 160 > 150: not held */
+	ck_assert_uint_eq(xfer_eager_held(1), 80);
+	ck_assert_uint_eq(xfer_eager_held(2), 0);
+	ck_assert_uint_eq(xfer_eager_held_total(), 80);
+	ck_assert_uint_eq(xfer_unexpected_from(2), 1);
+	mock_post(cl, REQ_RECV, 1, b, 0, 300, 2, 5, 0);
+	ck_assert_uint_eq(mock_ctl_last(c2, PT_CTS)->hdr.id, 78);
+}
+END_TEST
+
 /* A posted receive takes the message at once: no CTS, ACK, nothing held. */
 START_TEST(eager_into_a_posted_receive)
 {
@@ -769,6 +798,34 @@ START_TEST(eager_held_freed_on_abort_and_loss)
 }
 END_TEST
 
+/* A peer restarted: its new connection comes up, the old one is found
+ * dead.  What the old one carried, held eager data and plain unexpected
+ * RTSs alike, is dropped: a receive posted afterwards takes only what
+ * comes on the new connection. */
+START_TEST(eager_held_dropped_when_peer_restarts)
+{
+	struct conn *old = mock_conn_up(&mock_twosided, 1);
+	struct conn *c;
+	struct buffer *b = mock_buffer(cl, 300, 0);
+
+	rts_eager(old, 77, 5, 100, 1);
+	rts(old, 78, 5, 200);
+	ck_assert_uint_eq(xfer_eager_held(1), 100);
+	ck_assert_uint_eq(xfer_unexpected_from(1), 2);
+	c = mock_conn_up(&mock_twosided, 1);
+	peer_conn_lost(old, "mock: reset by the restarted peer");
+	ck_assert_uint_eq(xfer_eager_held(1), 0);
+	ck_assert_uint_eq(xfer_eager_held_total(), 0);
+	ck_assert_uint_eq(xfer_unexpected_from(1), 0);
+	mock_post(cl, REQ_RECV, 1, b, 0, 300, 1, 5, 0);
+	ck_assert_int_eq(done_status(1), -1);
+	rts_eager(c, 1, 5, 50, 9);
+	ck_assert_int_eq(done_status(1), PS_OK);
+	ck_assert_uint_eq(b->base[0], 9);
+	ck_assert_uint_eq(asocd->xfers_active, 0);
+}
+END_TEST
+
 /* SIGTERM drops what is held, telling the senders. */
 START_TEST(eager_held_freed_on_drain)
 {
@@ -805,6 +862,62 @@ START_TEST(eager_send_completes_on_ack)
 	ck_assert_uint_eq(asocd->ctr.bytes_sent, 100);
 	ck_assert_uint_eq(mock.closes, 0);
 	ck_assert_uint_eq(asocd->xfers_active, 0);
+}
+END_TEST
+
+/* SIGTERM with an eager send still unanswered (the receiver holds it, no
+ * receive posted): it is cancelled, and the ABORT frees the held copy
+ * there; waiting for an ACK that may never come hung the drain until
+ * --connection-timeout.  A late ACK is then ignored. */
+START_TEST(eager_send_cancelled_by_drain)
+{
+	struct conn *c = mock_conn_up(&mock_twosided, 1);
+	struct buffer *b = mock_buffer(cl, 100, 0x42);
+	const struct proto_msg *m;
+	uint64_t id;
+
+	mock.eager_max = PROTO_EAGER_MAX;
+	id = send_to_1(c, 1, b, 100);
+	asocd->draining = 1;
+	xfer_drain();
+	ck_assert_int_eq(done_status(1), PS_ECANCELLED);
+	m = mock_ctl_last(c, PT_ABORT);
+	ck_assert_ptr_nonnull(m);
+	ck_assert_uint_eq(m->hdr.id, id);
+	ck_assert_uint_eq(m->u.abort.to_sender, 0);
+	ck_assert_uint_eq(asocd->xfers_active, 0);
+	ack(c, id, 100);
+	ck_assert_uint_eq(mock.closes, 0);
+}
+END_TEST
+
+/* The client cancels an eager send, or its deadline passes: the receiver
+ * is told (ABORT, to the receiver's side), the request fails. */
+START_TEST(eager_send_cancel_and_deadline)
+{
+	struct conn *c = mock_conn_up(&mock_twosided, 1);
+	struct buffer *b = mock_buffer(cl, 100, 0x42);
+	struct proto_msg m;
+	uint64_t id;
+	int i;
+
+	mock.eager_max = PROTO_EAGER_MAX;
+	id = send_to_1(c, 1, b, 100);
+	xfer_cancel(TAILQ_FIRST(&cl->reqs), PS_ECANCELLED, "cancelled");
+	ck_assert_int_eq(done_status(1), PS_ECANCELLED);
+	ck_assert_uint_eq(mock_ctl_last(c, PT_ABORT)->hdr.id, id);
+	ck_assert_uint_eq(mock_ctl_last(c, PT_ABORT)->u.abort.to_sender, 0);
+	mock_post(cl, REQ_SEND, 2, b, 0, 100, 1, 9, 20);
+	id = mock_ctl_last(c, PT_RTS)->hdr.id;
+	ck_assert_uint_eq(mock_ctl_last(c, PT_RTS)->u.rts.flags,
+	    PROTO_RTS_F_EAGER);
+	for (i = 0; i < 100 && !mock_reply(cfd, 2, &m); i++)
+		usleep(10000);
+	ck_assert_int_lt(i, 100);
+	ck_assert_uint_eq(m.u.l_done.status, PS_ETIMEDOUT);
+	ck_assert_uint_eq(mock_ctl_last(c, PT_ABORT)->hdr.id, id);
+	ck_assert_uint_eq(asocd->xfers_active, 0);
+	ck_assert_uint_eq(mock.closes, 0);
 }
 END_TEST
 
@@ -901,12 +1014,16 @@ xfer_suite(void)
 	tcase_add_test(two, eager_unexpected_is_held);
 	tcase_add_test(two, eager_over_budget_becomes_rendezvous);
 	tcase_add_test(two, eager_budget_zero_holds_nothing);
+	tcase_add_test(two, eager_total_budget_caps_all_peers);
 	tcase_add_test(two, eager_peek_keeps_it_held);
 	tcase_add_test(two, eager_too_big_for_the_receive);
 	tcase_add_test(two, eager_held_freed_on_abort_and_loss);
 	tcase_add_test(two, eager_held_freed_on_drain);
+	tcase_add_test(two, eager_held_dropped_when_peer_restarts);
 	tcase_add_test(two, eager_send_completes_on_ack);
 	tcase_add_test(two, eager_send_cts_means_rendezvous);
+	tcase_add_test(two, eager_send_cancelled_by_drain);
+	tcase_add_test(two, eager_send_cancel_and_deadline);
 	tcase_add_test(two, eager_send_only_when_small);
 	tcase_add_test(two, eager_ack_to_a_plain_send_drops);
 	suite_add_tcase(s, two);
