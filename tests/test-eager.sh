@@ -6,7 +6,7 @@
 # every message arrives intact once the receives are posted); a peer
 # killed with eager messages in flight, and the sender killed while they
 # are held (freed); 10,000 8-byte messages in order; and at the default
-# threshold, 65535, 65536 and 65537 bytes.
+# threshold (over RDMA, the transport's 4K cap), one byte under, at and over it.
 . "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
 
 EAGER=$B/tests/asoc-eager-check
@@ -14,9 +14,13 @@ TH=4096
 BUDGET=65536
 # ASOC_TEST_EAGER_RDMA=1 (make check-rdma): the same over RDMA, in the lab.
 TP=()
+# EDGE: the largest eager message with the default threshold, the smaller
+# of it (64K) and the transport's cap (RDMA: the 4K its receive slots hold).
+EDGE=65536
 if [ -n "${ASOC_TEST_EAGER_RDMA:-}" ]; then
 	need_rdma_host
 	TP=("${RD[@]}")
+	EDGE=4096
 fi
 start_cluster 2 --munge no --log-level debug --eager-threshold "$TH" \
     --eager-budget "$BUDGET" ${TP[@]+"${TP[@]}"}
@@ -154,10 +158,11 @@ else
 	not_ok "rank 0 survives, holds no transfer and still moves data" "$T/self.out" "$T/d0.log"
 fi
 
-# --- the default threshold (64K): at it the frame fills the receiving
-# transport's input buffer exactly; one byte over is a plain RTS ---
+# --- the default threshold (64K; over RDMA its 4K cap): at it the frame
+# fills the receiving transport's input buffer (receive slot) exactly; one
+# byte over is a plain RTS ---
 restart_cluster 2 --munge no --log-level debug ${TP[@]+"${TP[@]}"}
-for size in 65535 65536 65537; do
+for size in $((EDGE - 1)) "$EDGE" $((EDGE + 1)); do
 	for order in recv-first send-first; do
 		if xfer "$size" "$order" 0 1 >"$T/x.out" 2>&1; then
 			ok "$size bytes, $order, default threshold, arrive intact"
@@ -190,11 +195,11 @@ if [ ${#TP[@]} -eq 0 ]; then
 		    "$T/stale-send.out" "$T/stale-recv.out"
 	fi
 fi
-if grep -q "holding eager transfer [0-9]* of 65536 bytes" "$T/d1.log" &&
-    ! grep -q "eager transfer [0-9]* of 65537 bytes" "$T/d1.log"; then
-	ok "65536 bytes went eager (held, sent first), 65537 did not"
+if grep -q "holding eager transfer [0-9]* of $EDGE bytes" "$T/d1.log" &&
+    ! grep -q "eager transfer [0-9]* of $((EDGE + 1)) bytes" "$T/d1.log"; then
+	ok "$EDGE bytes went eager (held, sent first), $((EDGE + 1)) did not"
 else
-	not_ok "65536 bytes went eager (held, sent first), 65537 did not" "$T/d1.log"
+	not_ok "$EDGE bytes went eager (held, sent first), $((EDGE + 1)) did not" "$T/d1.log"
 fi
 
 # --- SIGTERM with an eager send held by its receiver ---
