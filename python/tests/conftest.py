@@ -45,7 +45,15 @@ class Peer:
         return self.proc.stdout.readline().strip()
 
     def finish(self, timeout=120):
-        out, _ = self.proc.communicate(timeout=timeout)
+        try:
+            out, _ = self.proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            # Show what it printed, and where it hung (helper.py dumps
+            # its stacks before this timeout runs out), not just that.
+            self.proc.kill()
+            out, _ = self.proc.communicate()
+            pytest.fail("rank program %s still running after %g s; its "
+                        "output:\n%s" % (self.proc.args[2:], timeout, out))
         return self.proc.returncode, out
 
     def kill(self):

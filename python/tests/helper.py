@@ -1,4 +1,5 @@
 """The other ranks' side of the tests (run by conftest.Peer)."""
+import faulthandler
 import sys
 import zlib
 
@@ -53,6 +54,9 @@ def recv_one(node):
 def sigint(node):
     """Blocks in recv until SIGINT, then shows the node still works and
     that asocd holds no receive of ours any more."""
+    # Should it hang (it did once in CI), the stacks show where: printed
+    # before the test's 30 s run out.
+    faulthandler.dump_traceback_later(25, exit=False, file=sys.stdout)
     base = node.stats()["posted_recvs"]    # other clients' (the echo's)
     print("ready", flush=True)
     try:
