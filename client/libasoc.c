@@ -23,6 +23,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <poll.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -550,6 +551,8 @@ asoc_read_wait(asoc_t *as)
 		do {
 			if ((r = asoc_read(as, MSG_DONTWAIT)) != 0)
 				return r;
+			/* Let the daemons run if they share this core. */
+			sched_yield();
 		} while (asoc_now_ns() < until);
 	}
 	return asoc_read(as, 0);

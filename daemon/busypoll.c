@@ -9,6 +9,7 @@
  */
 #include "config.h"
 
+#include <sched.h>
 #include <time.h>
 
 #include <event2/event.h>
@@ -53,6 +54,12 @@ busypoll_run(struct event_base *base, unsigned usec)
 			    EVLOOP_ONCE | EVLOOP_NONBLOCK);
 			if (rc != 0 || stopped(base))
 				return rc;
+			/* Give the core to whoever else can run on it (the
+			 * client, the peer daemon): on a machine with fewer
+			 * cores than the processes of a ping-pong, a spin
+			 * that keeps its core delays the very reply it waits
+			 * for (Open MPI yields likewise, mpi_yield_when_idle). */
+			sched_yield();
 		}
 	}
 }
