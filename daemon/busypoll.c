@@ -44,16 +44,22 @@ busypoll_run(struct event_base *base, unsigned usec)
 		rc = event_base_loop(base, EVLOOP_ONCE);
 		if (rc != 0 || stopped(base))
 			return rc;
-		/* Then look again without sleeping, for span: a reply to
-		 * what was just handled usually comes within it.  libevent
-		 * does not say whether a non-blocking turn handled
-		 * anything, so the span counts from the wake-up. */
+		/* Then look again without sleeping, for span after the
+		 * last turn that handled something: a reply to what was
+		 * just handled usually comes within it.  The most events
+		 * active at once since the last clearing tells whether a
+		 * turn handled any. */
 		until = now_ns() + span;
 		while (now_ns() < until) {
+			(void)event_base_get_max_events(base,
+			    EVENT_BASE_COUNT_ACTIVE, 1);
 			rc = event_base_loop(base,
 			    EVLOOP_ONCE | EVLOOP_NONBLOCK);
 			if (rc != 0 || stopped(base))
 				return rc;
+			if (event_base_get_max_events(base,
+			    EVENT_BASE_COUNT_ACTIVE, 0) > 0)
+				until = now_ns() + span;
 			/* Give the core to whoever else can run on it (the
 			 * client, the peer daemon): on a machine with fewer
 			 * cores than the processes of a ping-pong, a spin
