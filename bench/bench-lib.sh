@@ -154,10 +154,12 @@ wait_ready() {
 
 # start_pair FIRST_PORT: two asocd (TCP) on 127.0.0.1:FIRST_PORT and +1,
 # sockets $dir/s0.sock and $dir/s1.sock, as bench/tcp-vs-iperf3 starts
-# them; their pids in daemons[0] and daemons[1].
+# them; their pids in daemons[0] and daemons[1].  ASOC_BENCH_ASOCD_ARGS:
+# more asocd options for both, split on blanks (--busy-poll 50, say).
 daemons=()
 start_pair() {
-	local first=$1 peers i
+	local first=$1 peers i extra
+	read -r -a extra <<<"${ASOC_BENCH_ASOCD_ARGS:-}"
 	peers=127.0.0.1:$first,127.0.0.1:$((first + 1))
 	daemons=()
 	for i in 0 1; do
@@ -165,7 +167,8 @@ start_pair() {
 		# shellcheck disable=SC2094
 		"$build/daemon/asocd" -f --peers "$peers" --port $((first + i)) \
 		    --listen 127.0.0.1 --transport tcp --socket "$dir/s$i.sock" \
-		    --log-file "$dir/asocd$i.log" 2>>"$dir/asocd$i.log" &
+		    --log-file "$dir/asocd$i.log" ${extra[@]+"${extra[@]}"} \
+		    2>>"$dir/asocd$i.log" &
 		pids+=($!)
 		daemons+=($!)
 		wait_ready "$i" "$!"

@@ -18,14 +18,17 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <poll.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "asoc.h"
@@ -100,9 +103,11 @@ struct asoc {
 	struct asoc_reqs	 reqs[ASOC_REQ_BUCKETS];
 	TAILQ_HEAD(, asoc_buf)	 bufs;
 	struct asoc_stat_ctx	*stat;
+	long long		 busy_poll_ns;	/* ASOC_BUSY_POLL; 0: off */
 };
 
 static int	asoc_read(asoc_t *, int);
+static int	asoc_read_wait(asoc_t *);
 
 static const char *asoc_errors[] = {
 	[ASOC_OK] = "success",
@@ -372,7 +377,7 @@ asoc_call(asoc_t *as, struct asoc_req *req, enum asoc_req_kind kind,
 	if ((st = asoc_req_post(as, req, m, fd)) != ASOC_OK)
 		return st;
 	while (!req->done)
-		asoc_read(as, 0);
+		asoc_read_wait(as);
 	return asoc_req_take(req, NULL);
 }
 
@@ -495,6 +500,62 @@ asoc_dispatch(asoc_t *as, const struct proto_msg *m)
 	    "with asoc_open", as->daemon_pid, proto_type_name(m->hdr.type),
 	    m->hdr.id);
 	return -1;
+}
+
+/* The most ASOC_BUSY_POLL may ask, as asocd's --busy-poll: a wait that
+ * spins longer than 10 ms saves nothing a wake-up would cost. */
+#define ASOC_BUSY_POLL_MAX 10000
+
+/* ASOC_BUSY_POLL, microseconds a wait polls the socket before sleeping:
+ * each wake-up from idle costs tens of microseconds (issue 15's profile
+ * of one-at-a-time sends was 70% idle halt). */
+static asoc_status_t
+asoc_busy_poll_env(asoc_t *as)
+{
+	const char *v = getenv("ASOC_BUSY_POLL");
+	unsigned long us;
+	char *end;
+
+	if (v == NULL || *v == '\0')
+		return ASOC_OK;
+	errno = 0;
+	us = strtoul(v, &end, 10);
+	if (!isdigit((unsigned char)*v) || *end != '\0' || errno != 0 ||
+	    us > ASOC_BUSY_POLL_MAX)
+		return libasoc_fail(as, ASOC_EINVAL, "ASOC_BUSY_POLL must be "
+		    "a number of microseconds from 0 to %d, not '%s'; unset it "
+		    "to wait without polling", ASOC_BUSY_POLL_MAX, v);
+	as->busy_poll_ns = (long long)us * 1000;
+	return ASOC_OK;
+}
+
+static long long
+asoc_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* asoc_read(as, 0), which sleeps, after looking without sleeping for
+ * ASOC_BUSY_POLL: a reply that comes meanwhile costs no wake-up. */
+static int
+asoc_read_wait(asoc_t *as)
+{
+	long long until;
+	int r;
+
+	if (as->busy_poll_ns > 0) {
+		until = asoc_now_ns() + as->busy_poll_ns;
+		do {
+			if ((r = asoc_read(as, MSG_DONTWAIT)) != 0)
+				return r;
+			/* Let the daemons run if they share this core. */
+			sched_yield();
+		} while (asoc_now_ns() < until);
+	}
+	return asoc_read(as, 0);
 }
 
 /* Reads and dispatches one message: 1 when one was handled, 0 when none
@@ -729,7 +790,8 @@ asoc_open(const char *socket_path, asoc_t **out)
 
 	/* A failed session is still returned, dead, so the caller can ask
 	 * asoc_last_error and asoc_socket_path why; asoc_close frees it. */
-	if ((st = asoc_connect(as)) != ASOC_OK) {
+	if ((st = asoc_busy_poll_env(as)) != ASOC_OK ||
+	    (st = asoc_connect(as)) != ASOC_OK) {
 		if (as->fd != -1) {
 			close(as->fd);
 			as->fd = -1;
@@ -927,7 +989,7 @@ asoc_buf_free(asoc_buf_t *buf)
 				asoc_send_cancel(as, req, 0);
 		}
 	}
-	while (buf->nreqs > 0 && asoc_read(as, 0) >= 0)
+	while (buf->nreqs > 0 && asoc_read_wait(as) >= 0)
 		;
 	for (i = 0; i < ASOC_REQ_BUCKETS; i++) {
 		LIST_FOREACH(req, &as->reqs[i], entry) {
@@ -1051,7 +1113,7 @@ asoc_wait(asoc_req_t *req, asoc_completion_t *c)
 		return ASOC_EINVAL;
 	/* A dead session has completed every request, so this ends. */
 	while (!req->done)
-		asoc_read(req->as, 0);
+		asoc_read_wait(req->as);
 	return asoc_req_end(req, c);
 }
 
@@ -1104,7 +1166,7 @@ asoc_waitany(asoc_req_t **reqs, size_t n, size_t *index,
 			reqs[i] = NULL;
 			return asoc_req_end(done, c);
 		}
-		asoc_read(as, 0);
+		asoc_read_wait(as);
 	}
 }
 

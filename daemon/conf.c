@@ -88,6 +88,10 @@ static const struct conf_opt conf_opts[] = {
 	    OFF(eager_budget_total), 0, CONF_MAX_EAGER_TOTAL, "BYTES",
 	    "bytes of unmatched eager messages held from all peers (default "
 	    CONF_DEFAULT_EAGER_TOTAL_STR "; at most 16G)" },
+	{ "busy-poll", 0, "ASOC_BUSY_POLL", K_UINT, OFF(busy_poll), 0,
+	    CONF_MAX_BUSY_POLL, "MICROSECONDS",
+	    "after handling events, poll this long before sleeping "
+	    "(default 0: off; at most 10000)" },
 	{ "client-max-bytes", 0, "ASOC_CLIENT_MAX_BYTES", K_SIZE,
 	    OFF(client_max_bytes), 4096, SIZE_MAX, "BYTES",
 	    "buffer bytes one client may register (default 3/4 of RAM)" },

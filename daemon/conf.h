@@ -41,6 +41,7 @@ struct conf {
 	size_t eager_threshold;	/* bytes; 0: no eager sends (xfer.c) */
 	size_t eager_budget;	/* unmatched eager bytes held per peer */
 	size_t eager_budget_total;	/* the same, all peers together */
+	unsigned busy_poll;	/* microseconds polled before sleeping; 0 */
 	size_t client_max_bytes;	/* 0: 3/4 of physical memory */
 	unsigned max_clients;	/* clients served at once */
 	size_t max_registered_bytes;	/* all clients; 0: 3/4 of memory */
@@ -83,6 +84,9 @@ struct conf {
  * the cap (the commit that set it has the figures). */
 #define CONF_DEFAULT_EAGER	(64u << 10)
 #define CONF_DEFAULT_EAGER_STR	"64K"
+/* Busy polling holds a core while it lasts: 10 ms is already far past
+ * any hop it could save (tens of microseconds), so more is a mistake. */
+#define CONF_MAX_BUSY_POLL	10000
 #define CONF_DEFAULT_EAGER_BUDGET (4u << 20)
 #define CONF_DEFAULT_EAGER_BUDGET_STR "4M"
 #define CONF_MAX_EAGER_BUDGET	(1u << 30)

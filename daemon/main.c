@@ -18,6 +18,7 @@
 #include "asocd.h"
 #include "control.h"
 #include "auth.h"
+#include "busypoll.h"
 #include "discovery.h"
 #include "log.h"
 #include "netaddr.h"
@@ -357,7 +358,7 @@ main(int argc, char **argv)
 	} else
 		start_serving();
 
-	event_base_dispatch(asocd->base);
+	busypoll_run(asocd->base, cf->busy_poll);
 	stop_serving();
 	conf_free(cf);
 	return 0;

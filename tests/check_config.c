@@ -195,6 +195,51 @@ START_TEST(eager_settings)
 }
 END_TEST
 
+START_TEST(busy_poll_setting)
+{
+	char *a0[] = { "asocd", NULL };
+	char *a1[] = { "asocd", "--busy-poll", "50", NULL };
+	char *a2[] = { "asocd", "--busy-poll", "10000", NULL };
+	char *e3[] = { "ASOC_BUSY_POLL=200", NULL };
+	char *a3[] = { "asocd", "--busy-poll", "0", NULL };
+	char *b1[] = { "asocd", "--busy-poll", "10001", NULL };
+	char *b2[] = { "asocd", "--busy-poll", "-5", NULL };
+	char *b3[] = { "asocd", "--busy-poll", "50us", NULL };
+	char *none[] = { NULL };
+	struct conf c;
+
+	ck_assert_int_eq(load(&c, a0, none), CONF_RUN);
+	ck_assert_uint_eq(c.busy_poll, 0);
+	conf_free(&c);
+	ck_assert_int_eq(load(&c, a1, none), CONF_RUN);
+	ck_assert_uint_eq(c.busy_poll, 50);
+	conf_free(&c);
+	ck_assert_int_eq(load(&c, a2, none), CONF_RUN);
+	ck_assert_uint_eq(c.busy_poll, CONF_MAX_BUSY_POLL);
+	conf_free(&c);
+	ck_assert_int_eq(load(&c, a0, e3), CONF_RUN);
+	ck_assert_uint_eq(c.busy_poll, 200);
+	conf_free(&c);
+	/* The command line wins over the environment. */
+	ck_assert_int_eq(load(&c, a3, e3), CONF_RUN);
+	ck_assert_uint_eq(c.busy_poll, 0);
+	conf_free(&c);
+	write_cfg("busy-poll = 75\n");
+	{
+		char *a4[] = { "asocd", "--config", cfgpath, NULL };
+
+		ck_assert_int_eq(load(&c, a4, none), CONF_RUN);
+		ck_assert_uint_eq(c.busy_poll, 75);
+		conf_free(&c);
+	}
+	expect_error(b1, none, "busy-poll must be a number from 0 to 10000, "
+	    "not '10001'");
+	expect_error(b2, none, "busy-poll must be a number from 0 to 10000");
+	expect_error(b3, none, "busy-poll must be a number from 0 to 10000, "
+	    "not '50us'");
+}
+END_TEST
+
 START_TEST(bad_values)
 {
 	char *none[] = { NULL };
@@ -377,8 +422,8 @@ conf_suite(void)
 {
 	return check_suite("conf", "core", NULL, teardown, 10,
 	    CHECK_TESTS(defaults, precedence, config_from_env, short_options,
-	    bad_values, eager_settings, tls_settings, bad_file, sizes, env_only,
-	    default_socket_from_env));
+	    bad_values, eager_settings, busy_poll_setting, tls_settings,
+	    bad_file, sizes, env_only, default_socket_from_env));
 }
 
 int
