@@ -1,5 +1,6 @@
 """The other ranks' side of the tests (run by conftest.Peer)."""
 import faulthandler
+import signal
 import sys
 import zlib
 
@@ -54,8 +55,12 @@ def recv_one(node):
 def sigint(node):
     """Blocks in recv until SIGINT, then shows the node still works and
     that asocd holds no receive of ours any more."""
-    # Should it hang (it did once in CI), the stacks show where: printed
-    # before the test's 30 s run out.
+    # Python leaves SIGINT alone when it starts with SIGINT ignored, as a
+    # background job of a shell without job control is (CI run so hung
+    # here, the signal never seen): take it as Ctrl-C whatever we inherited.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    # Should it hang anyway, the stacks show where: printed before the
+    # test's 30 s run out.
     faulthandler.dump_traceback_later(25, exit=False, file=sys.stdout)
     base = node.stats()["posted_recvs"]    # other clients' (the echo's)
     print("ready", flush=True)
