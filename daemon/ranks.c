@@ -118,10 +118,9 @@ ranks_set_world(uint32_t world, char *msg, size_t msglen)
 	for (p = 0; p < rk.world; p++) {
 		if (rk.loc[p].state != RL_JOINED)
 			continue;
-		snprintf(msg, msglen, "node %u holds rank %u of a world of %u "
-		    "process ranks, not %u: every process of a job must give "
-		    "the same world (check --ntasks)", rk.loc[p].node, p,
-		    rk.world, world);
+		snprintf(msg, msglen, "node %u holds rank %u of a world of %u, "
+		    "not %u: every process of a job must give the same world "
+		    "(check --ntasks)", rk.loc[p].node, p, rk.world, world);
 		return -1;
 	}
 	loc = calloc(world, sizeof *loc);
@@ -241,15 +240,14 @@ ranks_hello_node(struct client *c, char *msg, size_t msglen)
 		for (p = 0; p < rk.world && rk.local[p] == NULL; p++)
 			;
 		if (p < rk.world)
-			snprintf(msg, msglen, "this asocd serves process ranks "
-			    "of a world of %u (rank %u is pid %ld): open with a "
-			    "rank, or run node-rank clients when those have "
-			    "finished", rk.world, p, (long)rk.local[p]->pid);
+			snprintf(msg, msglen, "asocd serves process ranks of "
+			    "world %u (rank %u is pid %ld): open with a rank, "
+			    "or run node-rank clients after those", rk.world, p,
+			    (long)rk.local[p]->pid);
 		else
-			snprintf(msg, msglen, "this asocd serves process ranks "
-			    "of a world of %u: open with a rank, or run "
-			    "node-rank clients when those have finished",
-			    rk.world);
+			snprintf(msg, msglen, "asocd serves process ranks of "
+			    "world %u: open with a rank, or run node-rank "
+			    "clients after those", rk.world);
 		return PS_EINVAL;
 	}
 	rk.mode = RANKS_NODE;
@@ -269,10 +267,8 @@ ranks_hello_proc(struct client *c, uint32_t p, uint32_t world,
 
 	if (rk.mode == RANKS_NODE) {
 		snprintf(msg, msglen, "this asocd serves node ranks (node %u of "
-		    "%u, %u client%s): open without a rank (ASOC_RANKS=node), "
-		    "or run process-rank clients when those have finished",
-		    asocd->rank, asocd->world, rk.node_lr.sessions,
-		    rk.node_lr.sessions == 1 ? "" : "s");
+		    "%u): open without a rank, or run process-rank clients "
+		    "when those have finished", asocd->rank, asocd->world);
 		return PS_EINVAL;
 	}
 	if (world == 0 || world > PROTO_RANK_MAX || p >= world) {
@@ -282,9 +278,8 @@ ranks_hello_proc(struct client *c, uint32_t p, uint32_t world,
 	}
 	if (rk.mode == RANKS_PROC && world != rk.world) {
 		snprintf(msg, msglen, "this asocd serves a world of %u process "
-		    "ranks, this process asks for %u: every process of a job "
-		    "must give the same world (check --ntasks)", rk.world,
-		    world);
+		    "ranks, not %u: every process of a job must give the same "
+		    "world (check --ntasks)", rk.world, world);
 		return PS_EINVAL;
 	}
 	if (ranks_set_world(world, msg, msglen) < 0)

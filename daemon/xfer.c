@@ -956,7 +956,8 @@ xfer_not_moving(struct req *r, void *arg)
 	 * comes before --connection-timeout.  Its ABORT frees the copy held
 	 * there (the message may still have been delivered: see asocd(8)). */
 	return x == NULL || x->state == XS_WAIT_CONN ||
-	    x->state == XS_RTS_SENT || x->state == XS_UNEXPECTED;
+	    x->state == XS_WAIT_JOIN || x->state == XS_RTS_SENT ||
+	    x->state == XS_UNEXPECTED;
 }
 
 /* The sends that arrived (from peers) and wait in lr's match, or in
@@ -1493,9 +1494,9 @@ xfer_rank_joined(uint32_t p)
 		if (x->dst != p)
 			continue;
 		TAILQ_REMOVE(&xfer_joinq, x, wait_entry);
-		/* In neither queue now (xfer_free must not unlink it):
+		/* In no queue now (xfer_free must not unlink it):
 		 * xfer_route gives it its next state. */
-		x->state = XS_UNEXPECTED;
+		x->state = XS_NEW;
 		if (x->join_ev != NULL) {
 			event_free(x->join_ev);
 			x->join_ev = NULL;

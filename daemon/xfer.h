@@ -63,6 +63,7 @@ TAILQ_HEAD(req_list, req);
 enum xfer_role { XFER_SEND, XFER_RECV };
 
 enum xfer_state {
+	XS_NEW = 0,		/* just made: in no queue yet */
 	XS_WAIT_JOIN,		/* send: its process rank has not joined
 				 * anywhere yet (ranks.h) */
 	XS_WAIT_CONN,		/* send: waiting for the peer connection */
