@@ -243,6 +243,32 @@ typedef struct asoc_peer_stat {
 asoc_status_t asoc_stat(asoc_t *as, asoc_node_stat_t *node,
     asoc_peer_stat_t **peers, size_t *npeers);
 
+/* The process ranks living on the daemon (asoc-stat's "ranks:" lines). */
+#define ASOC_MODE_NONE	0	/* no ranked session yet */
+#define ASOC_MODE_NODE	1	/* node ranks: every session shares the node */
+#define ASOC_MODE_PROC	2	/* process ranks of one world */
+
+typedef struct asoc_ranks_stat {
+	int mode;		/* ASOC_MODE_* */
+	int world;		/* the process world in ASOC_MODE_PROC, else 0 */
+	unsigned local_ranks;	/* process ranks living on this daemon */
+} asoc_ranks_stat_t;
+
+typedef struct asoc_rank_stat {
+	int rank, world;
+	long pid;		/* the process holding the rank */
+	int localid;		/* its SLURM_LOCALID, or -1 */
+	unsigned sessions;	/* its sessions (a process may open several) */
+	unsigned incarnation;	/* how many times the rank was claimed here */
+	uint64_t posted_recvs, unexpected;
+	uint64_t bytes_sent, bytes_received;
+} asoc_rank_stat_t;
+
+/* Fills *mode and a malloc'd array of *nranks entries, one per local
+ * process rank in rank order (free() it; NULL and 0 when none). */
+asoc_status_t asoc_stat_ranks(asoc_t *as, asoc_ranks_stat_t *mode,
+    asoc_rank_stat_t **ranks, size_t *nranks);
+
 #ifdef __cplusplus
 }
 #endif
