@@ -26,6 +26,7 @@ static struct {
 	TAILQ_HEAD(, lrank) held;	/* those nheld */
 	struct rloc *loc;
 	uint32_t next_inc;
+	uint64_t events;	/* joins here and leaves seen: an order */
 } rk;
 
 /* What anyone holding the job key could make us log at will. */
@@ -70,6 +71,22 @@ const struct rloc *
 ranks_loc(uint32_t p)
 {
 	return p < rk.world && rk.loc != NULL ? &rk.loc[p] : NULL;
+}
+
+int
+ranks_left_for(const struct lrank *lr, uint32_t p)
+{
+	const struct rloc *l = ranks_loc(p);
+
+	return l != NULL && l->state == RL_LEFT && l->left_at > lr->joined_at;
+}
+
+/* p is no longer where loc said. */
+static void
+ranks_mark_left(uint32_t p)
+{
+	rk.loc[p].state = RL_LEFT;
+	rk.loc[p].left_at = ++rk.events;
 }
 
 struct lrank *
@@ -314,6 +331,7 @@ ranks_hello_proc(struct client *c, uint32_t p, uint32_t world,
 	lr->localid = localid;
 	lr->pid = c->pid;
 	lr->sessions = 1;
+	lr->joined_at = ++rk.events;
 	match_init(&lr->match);
 	rk.local[p] = lr;
 	rk.nlocal++;
@@ -391,7 +409,7 @@ ranks_session_gone(struct client *c)
 	if (!lr->withdrawn) {
 		ranks_left_msg(lr->rank, why, sizeof why);
 		log_debug("rank %u left (pid %ld)", lr->rank, (long)lr->pid);
-		rk.loc[lr->rank].state = RL_LEFT;
+		ranks_mark_left(lr->rank);
 		ranks_drop_local(lr, PS_ELEFT, why);
 		xfer_rank_left(lr->rank, why);
 	}
@@ -484,7 +502,7 @@ ranks_on_leave(struct conn *c, const struct proto_msg *m)
 	if (l->state != RL_JOINED || l->node != node ||
 	    l->incarnation != lv->incarnation)
 		return;
-	l->state = RL_LEFT;
+	ranks_mark_left(p);
 	log_debug("rank %u left node %u", p, node);
 	if (lv->status == PS_ELEFT)
 		ranks_left_msg(p, why, sizeof why);

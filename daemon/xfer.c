@@ -663,7 +663,7 @@ xfer_route(struct xfer *x)
 		peer_want(&asocd->peers[l->node], x);
 		return;
 	}
-	if (l != NULL && l->state == RL_LEFT) {
+	if (x->req != NULL && ranks_left_for(x->req->lr, x->dst)) {
 		ranks_left_msg(x->dst, msg, sizeof msg);
 		xfer_fail(x, PS_ELEFT, msg);
 		return;
@@ -702,17 +702,13 @@ xfer_post_send(struct req *r, uint32_t timeout_ms)
 	peer_want(&asocd->peers[r->peer], x);
 }
 
-/* A receive naming a process rank that left, with nothing queued from it
- * that could match: no send can come any more. */
+/* A receive naming a process rank that left (while r's rank was here),
+ * with nothing queued from it that could match: no send can come. */
 static int
 xfer_src_left(const struct req *r)
 {
-	const struct rloc *l;
-
-	if (ranks_mode() != RANKS_PROC || r->peer == MATCH_ANY)
-		return 0;
-	l = ranks_loc(r->peer);
-	return l != NULL && l->state == RL_LEFT;
+	return ranks_mode() == RANKS_PROC && r->peer != MATCH_ANY &&
+	    ranks_left_for(r->lr, r->peer);
 }
 
 void
