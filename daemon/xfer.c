@@ -18,6 +18,7 @@
 #include "log.h"
 #include "peer.h"
 #include "ranks.h"
+#include "rankwhere.h"
 #include "transport.h"
 
 #define XFER_HASH_SIZE 4096	/* power of two */
@@ -235,6 +236,7 @@ xfer_req_complete(struct req *r, enum proto_status status, uint64_t len,
 	}
 	if (r->mr.queued)
 		match_remove_recv(&r->lr->match, &r->mr);
+	rankwhere_forget(r);
 	if (r->deadline != NULL)
 		event_free(r->deadline);
 	TAILQ_REMOVE(&c->reqs, r, entry);
@@ -1502,6 +1504,7 @@ xfer_rank_joined(uint32_t p)
 		 * only x's own requests go. */
 		xfer_route(x);
 	}
+	rankwhere_joined();
 }
 
 void
