@@ -26,7 +26,6 @@ static struct {
 	TAILQ_HEAD(, lrank) held;	/* those nheld */
 	struct rloc *loc;
 	uint32_t next_inc;
-	uint64_t events;	/* joins here and leaves seen: an order */
 } rk;
 
 /* What anyone holding the job key could make us log at will. */
@@ -74,19 +73,19 @@ ranks_loc(uint32_t p)
 }
 
 int
-ranks_left_for(const struct lrank *lr, uint32_t p)
+ranks_left(uint32_t p)
 {
 	const struct rloc *l = ranks_loc(p);
 
-	return l != NULL && l->state == RL_LEFT && l->left_at > lr->joined_at;
+	return l != NULL && l->state == RL_LEFT;
 }
 
-/* p is no longer where loc said. */
+/* p is no longer where loc said: LEFT while a rank of ours is here to
+ * care (the step goes on), else unknown (see ranks_left). */
 static void
 ranks_mark_left(uint32_t p)
 {
-	rk.loc[p].state = RL_LEFT;
-	rk.loc[p].left_at = ++rk.events;
+	rk.loc[p].state = rk.nheld > 0 ? RL_LEFT : RL_UNKNOWN;
 }
 
 struct lrank *
@@ -106,7 +105,12 @@ ranks_settle(void)
 		rk.mode = RANKS_NONE;
 		log_debug("no node-rank client or message left: mode none");
 	} else if (rk.mode == RANKS_PROC && rk.nheld == 0) {
+		uint32_t p;
+
 		rk.mode = RANKS_NONE;
+		for (p = 0; p < rk.world; p++)
+			if (rk.loc[p].state == RL_LEFT)
+				rk.loc[p].state = RL_UNKNOWN;
 		log_debug("no process rank left here: mode none");
 	}
 }
@@ -331,7 +335,6 @@ ranks_hello_proc(struct client *c, uint32_t p, uint32_t world,
 	lr->localid = localid;
 	lr->pid = c->pid;
 	lr->sessions = 1;
-	lr->joined_at = ++rk.events;
 	match_init(&lr->match);
 	rk.local[p] = lr;
 	rk.nlocal++;

@@ -51,7 +51,6 @@ struct lrank {
 	 * the table; every post on its sessions fails with why. */
 	int withdrawn;
 	char why[PROTO_MSG_MAX];
-	uint64_t joined_at;	/* ranks.c's event count at its claim */
 	struct match match;	/* receives posted for it, sends arrived */
 	uint64_t bytes_sent, bytes_received;
 	TAILQ_ENTRY(lrank) entry;	/* ranks.c's list of those held */
@@ -63,7 +62,6 @@ enum rloc_state { RL_UNKNOWN = 0, RL_JOINED, RL_LEFT };
 struct rloc {
 	uint32_t node, pid, incarnation;
 	uint8_t state;		/* enum rloc_state */
-	uint64_t left_at;	/* LEFT: ranks.c's event count then */
 };
 
 void ranks_init(void);
@@ -90,10 +88,12 @@ struct lrank *ranks_local(uint32_t p);
 struct lrank *ranks_next(struct lrank *prev);
 /* Where process rank p lives; NULL when p is outside the known world. */
 const struct rloc *ranks_loc(uint32_t p);
-/* 1 when process rank p left while lr was here: lr's sends to p and
- * receives from p fail ELEFT.  A process that joined after p left (the
- * next job step, a restarted task) waits for p to join again instead. */
-int ranks_left_for(const struct lrank *lr, uint32_t p);
+/* 1 when process rank p left during this job step: sends to p and
+ * receives from p fail ELEFT at once.  Once no process rank is left on
+ * this daemon the step is over here, and what left is unknown again: a
+ * process of the next step (or a CLI started after) waits for p to join
+ * instead of failing on the previous step's leave. */
+int ranks_left(uint32_t p);
 /* An RTS without F_PROC arrived: node traffic, so NODE mode (unless
  * PROC, which the caller refuses).  0, or -1 in PROC mode. */
 int ranks_node_traffic(void);

@@ -665,7 +665,7 @@ xfer_route(struct xfer *x)
 		peer_want(&asocd->peers[l->node], x);
 		return;
 	}
-	if (x->req != NULL && ranks_left_for(x->req->lr, x->dst)) {
+	if (ranks_left(x->dst)) {
 		ranks_left_msg(x->dst, msg, sizeof msg);
 		xfer_fail(x, PS_ELEFT, msg);
 		return;
@@ -704,13 +704,13 @@ xfer_post_send(struct req *r, uint32_t timeout_ms)
 	peer_want(&asocd->peers[r->peer], x);
 }
 
-/* A receive naming a process rank that left (while r's rank was here),
- * with nothing queued from it that could match: no send can come. */
+/* A receive naming a process rank that left, with nothing queued from it
+ * that could match: no send can come any more. */
 static int
 xfer_src_left(const struct req *r)
 {
 	return ranks_mode() == RANKS_PROC && r->peer != MATCH_ANY &&
-	    ranks_left_for(r->lr, r->peer);
+	    ranks_left(r->peer);
 }
 
 void

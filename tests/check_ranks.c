@@ -371,9 +371,10 @@ START_TEST(remote_leave_fails_eleft)
 }
 END_TEST
 
-/* A process that joins after rank 5 left (the next job step, a task
- * restarted) waits for 5 to join again rather than failing at once. */
-START_TEST(later_process_waits_for_rejoin)
+/* Once this daemon's last process rank has gone (the step is over
+ * here), a rank that left is unknown again: a process of the next step
+ * waits for it to join rather than failing on the old leave. */
+START_TEST(next_step_waits_for_rejoin)
 {
 	struct conn *c = mock_conn_up(&mock_twosided, 1);
 	struct buffer *b;
@@ -382,19 +383,25 @@ START_TEST(later_process_waits_for_rejoin)
 	join(0, 2);
 	rk_join(c, 5, 500, 1);
 	rk_leave(c, 5, 1);
-	join(1, 3);
+	ck_assert_uint_eq(ranks_loc(5)->state, RL_LEFT);
+	control_drop(cl[0], "disconnected");
+	ck_assert_uint_eq(ranks_loc(5)->state, RL_UNKNOWN);
+	join(1, 2);
 	b = mock_buffer(cl[1], 100, 1);
 	mock_post(cl[1], REQ_SEND, 1, b, 0, 10, 5, 5, 0);
 	mock_post(cl[1], REQ_RECV, 2, b, 0, 10, 5, 5, 0);
 	ck_assert_int_eq(status_of(1, 1, &d), -1);
 	ck_assert_int_eq(status_of(1, 2, &d), -1);
-	ck_assert_ptr_null(mock_ctl_last(c, PT_RTS));
-	/* Rank 2 was there when 5 left: it is told at once. */
-	b = mock_buffer(cl[0], 100, 1);
-	mock_post(cl[0], REQ_SEND, 3, b, 0, 10, 5, 5, 0);
-	ck_assert_int_eq(status_of(0, 3, &d), PS_ELEFT);
+	/* A leave heard while no rank of ours is here is no news. */
+	rk_join(c, 6, 600, 1);
+	control_drop(cl[1], "disconnected");
+	rk_leave(c, 6, 1);
+	ck_assert_uint_eq(ranks_loc(6)->state, RL_UNKNOWN);
+	join(2, 2);
 	rk_join(c, 5, 501, 2);
-	ck_assert_uint_eq(mock_ctl_last(c, PT_RTS)->u.rts.src_rank, 3);
+	b = mock_buffer(cl[2], 100, 1);
+	mock_post(cl[2], REQ_SEND, 3, b, 0, 10, 5, 5, 0);
+	ck_assert_uint_eq(mock_ctl_last(c, PT_RTS)->u.rts.dst_rank, 5);
 }
 END_TEST
 
@@ -560,7 +567,7 @@ ranks_suite(void)
 	    mode_refusals, max_ranks, same_node_ranks_copy,
 	    remote_ranks_by_rts, rts_from_unannounced_rank_drops,
 	    rts_across_modes_is_refused, send_waits_for_join, join_timeout,
-	    remote_leave_fails_eleft, later_process_waits_for_rejoin,
+	    remote_leave_fails_eleft, next_step_waits_for_rejoin,
 	    local_leave_aborts_and_announces,
 	    leave_mid_transfer_tells_eleft, announce_on_connection_up,
 	    duplicate_lower_node_keeps, duplicate_higher_node_withdraws,
