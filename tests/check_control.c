@@ -350,7 +350,7 @@ START_TEST(hello_in_the_other_mode_is_refused)
 	ck_assert_uint_eq(m.hdr.type, PT_L_DONE);
 	ck_assert_uint_eq(m.u.l_done.status, PS_EINVAL);
 	ck_assert_ptr_nonnull(strstr(m.u.l_done.msg, "serves process ranks "
-	    "of world 8"));
+	    "of a world of 8"));
 	ck_assert_int_eq(dropped(), 1);
 	/* Status only is served whatever the mode. */
 	cl = mock_client(&cfd, 0);
