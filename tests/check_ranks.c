@@ -262,6 +262,31 @@ START_TEST(remote_ranks_by_rts)
 }
 END_TEST
 
+/* The bound on sends waiting for a receive is per sending daemon, all
+ * its ranks and all of ours together: K ranks a node do not multiply it. */
+START_TEST(unexpected_bound_per_sending_daemon)
+{
+	struct conn *c = mock_conn_up(&mock_twosided, 1);
+	const struct proto_msg *m;
+	uint64_t i;
+
+	join(0, 2);
+	join(1, 3);
+	rk_join(c, 9, 900, 1);
+	rk_join(c, 10, 1000, 1);
+	for (i = 1; i <= XFER_MAX_UNEXPECTED; i++)
+		rts_proc(c, i, i % 2 ? 9 : 10, i % 4 < 2 ? 2 : 3, 5, 10);
+	ck_assert_uint_eq(mock_ctl_count(PT_ABORT), 0);
+	ck_assert_uint_eq(xfer_unexpected_from(1), XFER_MAX_UNEXPECTED);
+	rts_proc(c, i, 10, 3, 5, 10);
+	ck_assert_ptr_nonnull(m = mock_ctl_last(c, PT_ABORT));
+	ck_assert_uint_eq(m->hdr.id, i);
+	ck_assert_uint_eq(m->u.abort.status, PS_ENOMEM);
+	ck_assert_uint_eq(cl[0]->lr->match.nsends + cl[1]->lr->match.nsends,
+	    XFER_MAX_UNEXPECTED);
+}
+END_TEST
+
 START_TEST(rts_from_unannounced_rank_drops)
 {
 	struct conn *c = mock_conn_up(&mock_twosided, 1);
@@ -567,7 +592,8 @@ ranks_suite(void)
 	    claim_announces_and_connects, same_pid_joins_its_rank_again,
 	    other_pid_is_refused, rank_live_on_another_node_is_refused,
 	    mode_refusals, max_ranks, same_node_ranks_copy,
-	    remote_ranks_by_rts, rts_from_unannounced_rank_drops,
+	    remote_ranks_by_rts, unexpected_bound_per_sending_daemon,
+	    rts_from_unannounced_rank_drops,
 	    rts_across_modes_is_refused, send_waits_for_join, join_timeout,
 	    remote_leave_fails_eleft, next_step_waits_for_rejoin,
 	    local_leave_aborts_and_announces,
