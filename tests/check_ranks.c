@@ -323,6 +323,31 @@ START_TEST(rts_across_modes_is_refused)
 }
 END_TEST
 
+/* The sender's side of that refusal: its client learns what to do. */
+START_TEST(refused_across_modes_tells_the_sender)
+{
+	struct conn *c = mock_conn_up(&mock_twosided, 1);
+	struct buffer *b;
+	struct proto_msg m, d;
+	uint64_t id;
+
+	cl[0] = mock_client(&cfd[0], 1);	/* node ranks here */
+	b = mock_buffer(cl[0], 100, 1);
+	mock_post(cl[0], REQ_SEND, 1, b, 0, 100, 1, 5, 0);
+	id = mock_ctl_last(c, PT_RTS)->hdr.id;
+	ck_assert_uint_eq(mock_ctl_last(c, PT_RTS)->u.rts.flags &
+	    PROTO_RTS_F_PROC, 0);
+	memset(&m, 0, sizeof m);
+	m.u.abort.status = PS_EINVAL;
+	m.u.abort.to_sender = 1;
+	mock_from_peer(c, PT_ABORT, id, &m);
+	ck_assert_int_eq(status_of(0, 1, &d), PS_EINVAL);
+	ck_assert_str_eq(d.u.l_done.msg, "node 1 serves process ranks, this "
+	    "send addresses node ranks: every process of a job must join the "
+	    "same way");
+}
+END_TEST
+
 /* A send to a rank nobody has announced waits for its JOIN; the JOIN
  * comes first on the connection that then carries the RTS. */
 START_TEST(send_waits_for_join)
@@ -594,7 +619,8 @@ ranks_suite(void)
 	    mode_refusals, max_ranks, same_node_ranks_copy,
 	    remote_ranks_by_rts, unexpected_bound_per_sending_daemon,
 	    rts_from_unannounced_rank_drops,
-	    rts_across_modes_is_refused, send_waits_for_join, join_timeout,
+	    rts_across_modes_is_refused, refused_across_modes_tells_the_sender,
+	    send_waits_for_join, join_timeout,
 	    remote_leave_fails_eleft, next_step_waits_for_rejoin,
 	    local_leave_aborts_and_announces,
 	    leave_mid_transfer_tells_eleft, announce_on_connection_up,
