@@ -72,6 +72,22 @@ ranks_loc(uint32_t p)
 	return p < rk.world && rk.loc != NULL ? &rk.loc[p] : NULL;
 }
 
+int
+ranks_left(uint32_t p)
+{
+	const struct rloc *l = ranks_loc(p);
+
+	return l != NULL && l->state == RL_LEFT;
+}
+
+/* p is no longer where loc said: LEFT while a rank of ours is here to
+ * care (the step goes on), else unknown (see ranks_left). */
+static void
+ranks_mark_left(uint32_t p)
+{
+	rk.loc[p].state = rk.nheld > 0 ? RL_LEFT : RL_UNKNOWN;
+}
+
 struct lrank *
 ranks_next(struct lrank *prev)
 {
@@ -89,7 +105,12 @@ ranks_settle(void)
 		rk.mode = RANKS_NONE;
 		log_debug("no node-rank client or message left: mode none");
 	} else if (rk.mode == RANKS_PROC && rk.nheld == 0) {
+		uint32_t p;
+
 		rk.mode = RANKS_NONE;
+		for (p = 0; p < rk.world; p++)
+			if (rk.loc[p].state == RL_LEFT)
+				rk.loc[p].state = RL_UNKNOWN;
 		log_debug("no process rank left here: mode none");
 	}
 }
@@ -391,7 +412,7 @@ ranks_session_gone(struct client *c)
 	if (!lr->withdrawn) {
 		ranks_left_msg(lr->rank, why, sizeof why);
 		log_debug("rank %u left (pid %ld)", lr->rank, (long)lr->pid);
-		rk.loc[lr->rank].state = RL_LEFT;
+		ranks_mark_left(lr->rank);
 		ranks_drop_local(lr, PS_ELEFT, why);
 		xfer_rank_left(lr->rank, why);
 	}
@@ -484,7 +505,7 @@ ranks_on_leave(struct conn *c, const struct proto_msg *m)
 	if (l->state != RL_JOINED || l->node != node ||
 	    l->incarnation != lv->incarnation)
 		return;
-	l->state = RL_LEFT;
+	ranks_mark_left(p);
 	log_debug("rank %u left node %u", p, node);
 	if (lv->status == PS_ELEFT)
 		ranks_left_msg(p, why, sizeof why);

@@ -18,6 +18,7 @@
 #include "log.h"
 #include "peer.h"
 #include "ranks.h"
+#include "rankwhere.h"
 #include "transport.h"
 
 #define XFER_HASH_SIZE 4096	/* power of two */
@@ -235,6 +236,7 @@ xfer_req_complete(struct req *r, enum proto_status status, uint64_t len,
 	}
 	if (r->mr.queued)
 		match_remove_recv(&r->lr->match, &r->mr);
+	rankwhere_forget(r);
 	if (r->deadline != NULL)
 		event_free(r->deadline);
 	TAILQ_REMOVE(&c->reqs, r, entry);
@@ -663,7 +665,7 @@ xfer_route(struct xfer *x)
 		peer_want(&asocd->peers[l->node], x);
 		return;
 	}
-	if (l != NULL && l->state == RL_LEFT) {
+	if (ranks_left(x->dst)) {
 		ranks_left_msg(x->dst, msg, sizeof msg);
 		xfer_fail(x, PS_ELEFT, msg);
 		return;
@@ -707,12 +709,8 @@ xfer_post_send(struct req *r, uint32_t timeout_ms)
 static int
 xfer_src_left(const struct req *r)
 {
-	const struct rloc *l;
-
-	if (ranks_mode() != RANKS_PROC || r->peer == MATCH_ANY)
-		return 0;
-	l = ranks_loc(r->peer);
-	return l != NULL && l->state == RL_LEFT;
+	return ranks_mode() == RANKS_PROC && r->peer != MATCH_ANY &&
+	    ranks_left(r->peer);
 }
 
 void
@@ -1506,6 +1504,7 @@ xfer_rank_joined(uint32_t p)
 		 * only x's own requests go. */
 		xfer_route(x);
 	}
+	rankwhere_joined();
 }
 
 void

@@ -40,7 +40,7 @@ struct conn;
 struct event;
 struct lrank;
 
-enum req_kind { REQ_SEND, REQ_RECV };
+enum req_kind { REQ_SEND, REQ_RECV, REQ_WHERE };
 
 struct req {
 	uint64_t id;		/* the client's id */
@@ -57,6 +57,8 @@ struct req {
 	struct xfer *xfer;	/* once there is one */
 	struct match_recv mr;	/* RECV: waiting to be matched */
 	TAILQ_ENTRY(req) entry;	/* in client's list */
+	TAILQ_ENTRY(req) wait_entry;	/* WHERE: waiting (rankwhere.c) */
+	int waiting;
 };
 TAILQ_HEAD(req_list, req);
 

@@ -371,6 +371,40 @@ START_TEST(remote_leave_fails_eleft)
 }
 END_TEST
 
+/* Once this daemon's last process rank has gone (the step is over
+ * here), a rank that left is unknown again: a process of the next step
+ * waits for it to join rather than failing on the old leave. */
+START_TEST(next_step_waits_for_rejoin)
+{
+	struct conn *c = mock_conn_up(&mock_twosided, 1);
+	struct buffer *b;
+	struct proto_msg d;
+
+	join(0, 2);
+	rk_join(c, 5, 500, 1);
+	rk_leave(c, 5, 1);
+	ck_assert_uint_eq(ranks_loc(5)->state, RL_LEFT);
+	control_drop(cl[0], "disconnected");
+	ck_assert_uint_eq(ranks_loc(5)->state, RL_UNKNOWN);
+	join(1, 2);
+	b = mock_buffer(cl[1], 100, 1);
+	mock_post(cl[1], REQ_SEND, 1, b, 0, 10, 5, 5, 0);
+	mock_post(cl[1], REQ_RECV, 2, b, 0, 10, 5, 5, 0);
+	ck_assert_int_eq(status_of(1, 1, &d), -1);
+	ck_assert_int_eq(status_of(1, 2, &d), -1);
+	/* A leave heard while no rank of ours is here is no news. */
+	rk_join(c, 6, 600, 1);
+	control_drop(cl[1], "disconnected");
+	rk_leave(c, 6, 1);
+	ck_assert_uint_eq(ranks_loc(6)->state, RL_UNKNOWN);
+	join(2, 2);
+	rk_join(c, 5, 501, 2);
+	b = mock_buffer(cl[2], 100, 1);
+	mock_post(cl[2], REQ_SEND, 3, b, 0, 10, 5, 5, 0);
+	ck_assert_uint_eq(mock_ctl_last(c, PT_RTS)->u.rts.dst_rank, 5);
+}
+END_TEST
+
 /* Our rank leaving: what arrived for it is aborted ELEFT, local sends
  * to it fail, the peers hear RK_LEAVE. */
 START_TEST(local_leave_aborts_and_announces)
@@ -533,7 +567,8 @@ ranks_suite(void)
 	    mode_refusals, max_ranks, same_node_ranks_copy,
 	    remote_ranks_by_rts, rts_from_unannounced_rank_drops,
 	    rts_across_modes_is_refused, send_waits_for_join, join_timeout,
-	    remote_leave_fails_eleft, local_leave_aborts_and_announces,
+	    remote_leave_fails_eleft, next_step_waits_for_rejoin,
+	    local_leave_aborts_and_announces,
 	    leave_mid_transfer_tells_eleft, announce_on_connection_up,
 	    duplicate_lower_node_keeps, duplicate_higher_node_withdraws,
 	    peer_lost_forgets_its_ranks));
