@@ -138,3 +138,20 @@ def test_process_rank_from_environment(monkeypatch, peer):
         with pytest.raises(asoc.Error, match="process ranks"):
             asoc.connect(SOCKETS[0], node_ranks=True)
     p.kill()
+
+
+@r2
+def test_status_only_session():
+    # What asoc-stat opens: no rank, counters only.
+    s = asoc._asoc.Session(SOCKETS[0], asoc._asoc.RANK_AUTO, 0, True)
+    try:
+        assert (s.rank, s.world_size) == (-1, 0)
+        assert (s.node, s.nodes) == (0, len(SOCKETS))
+        assert s.stat()["world"] == len(SOCKETS)
+        buf = s.alloc(64)
+        with pytest.raises(asoc.Error, match="status-only session"):
+            s.isend(buf, 0, 8, 0, 1)
+        with pytest.raises(asoc.Error, match="status-only session"):
+            s.rank_nodes()
+    finally:
+        s.close()
