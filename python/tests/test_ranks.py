@@ -155,3 +155,39 @@ def test_status_only_session():
             s.rank_nodes()
     finally:
         s.close()
+
+
+# --- python -m asoc.bench with process ranks ---
+
+@r2
+@pytest.mark.parametrize("args, says", [
+    (["--rank", "1"], "--rank and --world-size go together"),
+    (["--world-size", "2"], "--rank and --world-size go together"),
+    (["--node-ranks", "--rank", "0", "--world-size", "2"],
+     "exclude each other"),
+    (["--rank", "2", "--world-size", "2"],
+     "rank 2 is not in a world of 2 process ranks"),
+])
+def test_bench_rank_usage_errors(capsys, args, says):
+    from asoc import bench
+    with pytest.raises(SystemExit) as e:
+        bench.main(["--socket", SOCKETS[0]] + args)
+    assert e.value.code == 2
+    assert says in capsys.readouterr().err
+
+
+@proc
+def test_bench_process_ranks(peer, capsys):
+    from asoc import bench
+    args = ["--world-size", "4", "--pattern", "alltoall", "--size", "64K",
+            "--iterations", "2"]
+    ps = [peer(node, "bench", "--rank", r, *args, env=_proc_env(r))
+          for r, node in ((1, 0), (2, 1), (3, 1))]
+    rc = bench.main(["--socket", SOCKETS[0], "--rank", "0"] + args)
+    out = capsys.readouterr().out
+    for p in ps:
+        prc, text = p.finish()
+        assert prc == 0, text
+    assert rc == 0, out
+    assert "world size 4" in out
+    assert "data verified on 4 of 4 ranks" in out
