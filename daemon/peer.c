@@ -69,6 +69,14 @@ static unsigned peer_npending;
 static struct log_limit peer_refusals, peer_drops;
 
 static void peer_try(struct peer *p);
+
+/* What a client calls a peer daemon in the messages it gets: its rank,
+ * unless the ranks are processes' (then "rank 1" would name one). */
+static const char *
+peer_word(void)
+{
+	return ranks_mode() == RANKS_PROC ? "node" : "rank";
+}
 static void peer_retry(struct peer *p, const char *why);
 
 static void
@@ -462,9 +470,9 @@ peer_retry_port(struct peer *p, const char *why, int next_port)
 			    p->rank, p->host, p->port,
 			    asocd->conf->connection_timeout);
 		else
-			snprintf(msg, sizeof msg, "cannot reach rank %u at "
+			snprintf(msg, sizeof msg, "cannot reach %s %u at "
 			    "%s:%u after %u s (%s): is asocd running there?",
-			    p->rank, p->host, p->port,
+			    peer_word(), p->rank, p->host, p->port,
 			    asocd->conf->connection_timeout, why);
 		log_warn("%s", msg);
 		peer_give_up(p, PS_ENOPEER, msg);
@@ -914,8 +922,8 @@ peer_conn_lost(struct conn *c, const char *fmt, ...)
 			    c->name, why, o->name);
 		else
 			log_warn("lost %s: %s", c->name, why);
-		snprintf(msg, sizeof msg, "lost the connection to rank %u: "
-		    "%.80s", p->rank, why);
+		snprintf(msg, sizeof msg, "lost the connection to %s %u: "
+		    "%.80s", peer_word(), p->rank, why);
 		xfer_conn_lost(c, PS_EPEERLOST, msg);
 		TAILQ_REMOVE(&p->conns, c, entry);
 		if (peer_up_conn(p) == NULL) {

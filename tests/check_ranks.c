@@ -629,6 +629,9 @@ START_TEST(peer_lost_forgets_its_ranks)
 	mock_post(cl[0], REQ_RECV, 1, b, 0, 100, 5, 5, 0);
 	peer_conn_lost(c, "mock: reset");
 	ck_assert_int_eq(status_of(0, 1, &d), PS_EPEERLOST);
+	/* "node": "rank 1" would name a process rank here. */
+	ck_assert_str_eq(d.u.l_done.msg, "lost the connection to node 1: "
+	    "mock: reset");
 	ck_assert_uint_eq(ranks_loc(5)->state, RL_UNKNOWN);
 }
 END_TEST
