@@ -85,10 +85,7 @@ ranks_node_of(uint32_t p)
 {
 	const struct rloc *l = ranks_loc(p);
 
-	if (l == NULL || l->state == RL_UNKNOWN ||
-	    (l->state == RL_LEFT && l->stale))
-		return -1;
-	return l->node;
+	return l != NULL && l->state == RL_JOINED ? (int64_t)l->node : -1;
 }
 
 /* p is no longer where loc said: for good while a rank of ours is here

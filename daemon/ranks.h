@@ -97,8 +97,7 @@ const struct rloc *ranks_loc(uint32_t p);
  * process of the next step (or a CLI started after) waits for p to join
  * instead of failing on the previous step's leave. */
 int ranks_left(uint32_t p);
-/* p's node, for L_WHERE: it joined this step (it may have left since:
- * where it was is still where it was).  -1 while unknown. */
+/* p's node while it is joined there, else -1. */
 int64_t ranks_node_of(uint32_t p);
 /* An RTS without F_PROC arrived: node traffic, so NODE mode (unless
  * PROC, which the caller refuses).  0, or -1 in PROC mode. */

@@ -20,30 +20,41 @@
 /* Requests waiting for a rank of their range to join. */
 static struct req_list rankwhere_q = TAILQ_HEAD_INITIALIZER(rankwhere_q);
 
-/* The first rank of r's range that is nowhere yet, or UINT32_MAX. */
+/* The answer is written into the client's buffer as it is learned: each
+ * slot starts NOWHERE and takes the node of its rank once the rank is
+ * seen joined, at the request or later.  So a rank that joined and has
+ * left again while the request waited (a quick process of the same step)
+ * still counts, while one that had left before the request (killed, its
+ * new process not there yet) is waited for. */
+#define RANKWHERE_NOWHERE	0xffffffffu
+
+/* The first rank of r's range not seen joined yet, or UINT32_MAX. */
 static uint32_t
 rankwhere_missing(const struct req *r)
 {
-	uint32_t p, n = (uint32_t)(r->len / 4);
+	const uint8_t *out = r->buf->base + r->off;
+	uint32_t i, n = (uint32_t)(r->len / 4);
 
-	for (p = r->peer; p < r->peer + n; p++)
-		if (ranks_node_of(p) < 0)
-			return p;
+	for (i = 0; i < n; i++)
+		if (le_get32(out + 4 * (size_t)i) == RANKWHERE_NOWHERE)
+			return r->peer + i;
 	return UINT32_MAX;
 }
 
-/* Every rank is somewhere: the nodes go into the buffer, r completes. */
+/* Notes the ranks joined now; when every slot is filled, r completes. */
 static int
 rankwhere_try(struct req *r)
 {
-	uint32_t p, n = (uint32_t)(r->len / 4);
+	uint32_t i, n = (uint32_t)(r->len / 4);
 	uint8_t *out = r->buf->base + r->off;
+	int64_t node;
 
+	for (i = 0; i < n; i++)
+		if (le_get32(out + 4 * (size_t)i) == RANKWHERE_NOWHERE &&
+		    (node = ranks_node_of(r->peer + i)) >= 0)
+			le_put32(out + 4 * (size_t)i, (uint32_t)node);
 	if (rankwhere_missing(r) != UINT32_MAX)
 		return 0;
-	for (p = 0; p < n; p++)
-		le_put32(out + 4 * (size_t)p,
-		    (uint32_t)ranks_node_of(r->peer + p));
 	if (r->waiting) {
 		TAILQ_REMOVE(&rankwhere_q, r, wait_entry);
 		r->waiting = 0;
@@ -69,7 +80,7 @@ rankwhere_expired(evutil_socket_t fd, short what, void *arg)
 void
 rankwhere_post(struct req *r, uint32_t timeout_ms)
 {
-	uint32_t world = ranks_world(), n = (uint32_t)(r->len / 4);
+	uint32_t world = ranks_world(), n = (uint32_t)(r->len / 4), i;
 	struct timeval tv;
 
 	if (ranks_mode() != RANKS_PROC) {
@@ -84,6 +95,9 @@ rankwhere_post(struct req *r, uint32_t timeout_ms)
 		    world);
 		return;
 	}
+	for (i = 0; i < n; i++)
+		le_put32(r->buf->base + r->off + 4 * (size_t)i,
+		    RANKWHERE_NOWHERE);
 	if (rankwhere_try(r))
 		return;
 	/* Never forever: --join-timeout when the caller gave no deadline. */

@@ -423,6 +423,58 @@ START_TEST(where_waits_for_every_rank)
 }
 END_TEST
 
+static void
+rk_msg(struct conn *c, uint16_t type, uint32_t rank, uint32_t inc)
+{
+	struct proto_msg m;
+
+	memset(&m, 0, sizeof m);
+	if (type == PT_RK_JOIN) {
+		m.u.rk_join.rank = rank;
+		m.u.rk_join.world = 4;
+		m.u.rk_join.pid = 99;
+		m.u.rk_join.incarnation = inc;
+	} else {
+		m.u.rk_leave.rank = rank;
+		m.u.rk_leave.world = 4;
+		m.u.rk_leave.incarnation = inc;
+		m.u.rk_leave.status = PS_ELEFT;
+	}
+	mock_from_peer(c, type, 0, &m);
+}
+
+/* A rank seen joined while L_WHERE waits counts even if it leaves before
+ * the others join (a quick process of the step); one that had left
+ * before the request is waited for (its new process). */
+START_TEST(where_counts_ranks_seen_while_waiting)
+{
+	struct conn *c = mock_conn_up(&mock_twosided, 2);
+	struct proto_msg m;
+	struct buffer *b;
+	uint64_t a;
+
+	hello_as(PROTO_LH_F_PROC, 0, 4, &m);
+	a = reg(4096);
+	b = buffer_find(cl, a);
+	rk_msg(c, PT_RK_JOIN, 1, 1);
+	rk_msg(c, PT_RK_LEAVE, 1, 1);		/* left before the request */
+	rk_msg(c, PT_RK_JOIN, 2, 1);
+	memset(&m, 0, sizeof m);
+	m.u.l_xfer.buf_id = a;
+	m.u.l_xfer.len = 16;
+	say(PT_L_WHERE, 7, &m, -1);
+	rk_msg(c, PT_RK_LEAVE, 2, 1);		/* seen, then gone */
+	rk_msg(c, PT_RK_JOIN, 3, 1);
+	ck_assert_int_eq(done_status(7, &m), -1);	/* 1 is waited for */
+	rk_msg(c, PT_RK_JOIN, 1, 2);
+	ck_assert_int_eq(done_status(7, &m), PS_OK);
+	ck_assert_uint_eq(b->base[0], 0);
+	ck_assert_uint_eq(b->base[4], 2);
+	ck_assert_uint_eq(b->base[8], 2);
+	ck_assert_uint_eq(b->base[12], 2);
+}
+END_TEST
+
 /* asoc-stat's view of process ranks: S_NODE's mode, then one S_RANK per
  * rank living here, before S_END. */
 START_TEST(stats_list_process_ranks)
@@ -490,6 +542,7 @@ control_suite(void)
 	tcase_add_test(tc, hello_in_the_other_mode_is_refused);
 	tcase_add_test(tc, status_session_cannot_send);
 	tcase_add_test(tc, where_waits_for_every_rank);
+	tcase_add_test(tc, where_counts_ranks_seen_while_waiting);
 	tcase_add_test(tc, stats_list_process_ranks);
 	suite_add_tcase(s, tc);
 	return s;

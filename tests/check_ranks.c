@@ -434,7 +434,7 @@ START_TEST(next_step_waits_for_rejoin)
 	rk_join(c, 5, 500, 1);
 	rk_leave(c, 5, 1);
 	ck_assert_uint_eq(ranks_loc(5)->state, RL_LEFT);
-	ck_assert_int_eq(ranks_node_of(5), 1);	/* where it was */
+	ck_assert_int_eq(ranks_left(5), 1);
 	control_drop(cl[0], "disconnected");
 	ck_assert_int_eq(ranks_left(5), 0);
 	ck_assert_int_eq(ranks_node_of(5), -1);
