@@ -257,7 +257,7 @@ mock_daemon_start(uint32_t world, size_t chunk, int onesided)
 	asocd->base = event_base_new();
 	ck_assert_ptr_nonnull(asocd->base);
 	TAILQ_INIT(&asocd->clients);
-	match_init(&asocd->match);
+	ranks_init();
 	xfer_init();
 	ck_assert_msg(peers_init(err, sizeof err) == 0, "peers_init: %s", err);
 	ck_assert_uint_eq(asocd->world, world);
@@ -368,6 +368,39 @@ mock_client(int *fd, int welcomed)
 	ck_assert_ptr_nonnull(c);
 	c->welcomed = welcomed;
 	*fd = sv[1];
+	/* Welcomed: a node-rank session, as an L_HELLO without flags. */
+	if (welcomed) {
+		char msg[PROTO_MSG_MAX];
+
+		ck_assert_msg(ranks_hello(c, 0, 0, 0, 0, msg, sizeof msg) ==
+		    PS_OK, "node-rank hello: %s", msg);
+	}
+	return c;
+}
+
+struct client *
+mock_client_proc(int *fd, pid_t pid, uint32_t rank, uint32_t world,
+    enum proto_status want)
+{
+	struct client *c;
+	char msg[PROTO_MSG_MAX];
+	int sv[2];
+
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, 0, sv), 0);
+	c = control_client_new(sv[0], getuid(), pid);
+	ck_assert_ptr_nonnull(c);
+	*fd = sv[1];
+	ck_assert_msg(ranks_hello(c, PROTO_LH_F_PROC, rank, world, 7, msg,
+	    sizeof msg) == want, "rank %u of %u: %s", rank, world, msg);
+	if (want != PS_OK) {
+		snprintf(mock.last_msg, sizeof mock.last_msg, "%s", msg);
+		close(sv[1]);
+		control_drop(c, "refused");
+		*fd = -1;
+		return NULL;
+	}
+	c->welcomed = 1;
 	return c;
 }
 
@@ -407,6 +440,7 @@ mock_post(struct client *c, enum req_kind kind, uint64_t id,
 	r->tag = tag;
 	r->peer = peer;
 	r->flags = mock.next_flags;
+	r->lr = c->lr;
 	mock.next_flags = 0;
 	TAILQ_INSERT_TAIL(&c->reqs, r, entry);
 	c->nreqs++;
