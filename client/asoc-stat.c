@@ -179,7 +179,7 @@ main(int argc, char **argv)
 		cli_die_usage("--json and --prometheus are two formats: "
 		    "choose one");
 
-	as = cli_open(com.socket);
+	as = cli_open_status(com.socket);
 	memset(&node, 0, sizeof node);
 	if ((st = asoc_stat(as, &node, &peers, &npeers)) != ASOC_OK)
 		cli_die_asoc(st, asoc_last_error(as), "asking asocd for its "
