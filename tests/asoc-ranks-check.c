@@ -6,6 +6,7 @@
  *
  * How it opens: --rank R --world P opens as process rank R of a world of
  * P through asoc_open_ex; --rank node as a node rank (ASOC_RANK_NODE);
+ * --rank status as a status-only session (ASOC_OPEN_STATUS);
  * neither, through asoc_open (ASOC_RANK_AUTO: ASOC_PROC_RANK and
  * ASOC_PROC_WORLD, SLURM, else node mode).  --sessions N opens N sessions
  * of the one process (the same pid, so the same rank) and works on the
@@ -21,6 +22,9 @@
  *   open               opens and exits (every mode first prints
  *                      "rank R of P, node N of M, pid X")
  *   hold --until FILE  stays joined until FILE exists
+ *   stat               (--rank status) the daemon's mode and process
+ *                      ranks: "mode M world W local_ranks N", then
+ *                      "rank R pid P sessions S incarnation I" each
  *   pairs [--sizes LIST] [--layout block|cyclic --nodes N]
  *                      every other rank, each size: P-1 rounds, in round
  *                      k a send to rank+k and a receive from rank-k of
@@ -76,6 +80,7 @@ static unsigned opt_world, opt_count = 1, opt_window = 4, opt_nodes;
 static unsigned opt_sessions = 1, opt_timeout_ms, opt_ready_after;
 static unsigned opt_deadline = 120;	/* seconds: a hang ends in SIGALRM */
 static unsigned opt_barrier;
+static int opt_status;		/* --rank status: a status-only session */
 static int opt_root = -1;
 
 static int npass, nfail;
@@ -217,13 +222,14 @@ open_one(void)
 	asoc_status_t st;
 	asoc_t *as = NULL;
 
-	if (opt_rank == ASOC_RANK_AUTO) {
+	if (opt_rank == ASOC_RANK_AUTO && !opt_status) {
 		st = asoc_open(opt_socket, &as);
 	} else {
 		asoc_open_opts_init(&o);
 		o.socket_path = opt_socket;
 		o.rank = opt_rank;
 		o.world_size = (int)opt_world;
+		o.flags = opt_status ? ASOC_OPEN_STATUS : 0;
 		st = asoc_open_ex(&o, &as);
 	}
 	if (st != ASOC_OK)
@@ -335,6 +341,27 @@ run_open(asoc_t *as)
 {
 	ok("rank %d opened", asoc_rank(as));
 	return summary();
+}
+
+/* The daemon's mode and its process ranks (asoc_stat_ranks), one line
+ * each: "mode M world W local_ranks N", then "rank R pid P sessions S". */
+static int
+run_stat(asoc_t *as)
+{
+	asoc_ranks_stat_t m;
+	asoc_rank_stat_t *r = NULL;
+	size_t n = 0, i;
+	asoc_status_t st;
+
+	if ((st = asoc_stat_ranks(as, &m, &r, &n)) != ASOC_OK)
+		die(as, st, "asoc_stat_ranks");
+	printf("mode %d world %d local_ranks %u\n", m.mode, m.world,
+	    m.local_ranks);
+	for (i = 0; i < n; i++)
+		printf("rank %d pid %ld sessions %u incarnation %u\n",
+		    r[i].rank, r[i].pid, r[i].sessions, r[i].incarnation);
+	free(r);
+	return 0;
 }
 
 static int
@@ -667,7 +694,9 @@ run_stream(asoc_t *as, int send)
 static int
 set_rank(const char *arg)
 {
-	opt_rank = strcmp(arg, "node") == 0 ? ASOC_RANK_NODE : atoi(arg);
+	opt_status = strcmp(arg, "status") == 0;
+	opt_rank = strcmp(arg, "node") == 0 ? ASOC_RANK_NODE :
+	    opt_status ? ASOC_RANK_AUTO : atoi(arg);
 	return 0;
 }
 
@@ -720,10 +749,10 @@ set_root(const char *arg)
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: " PROG " [--socket P] [--rank R|node --world P] "
+	fprintf(stderr, "usage: " PROG " [--socket P] [--rank R|node|status --world P] "
 	    "[--sessions N] [--timeout-ms MS] [--ready FILE] [--ready-after K] "
 	    "[--tag T] [--deadline SECS] [--barrier 1] [--go FILE] MODE\n"
-	    "  open | hold --until FILE | pairs [--sizes LIST] [--layout "
+	    "  open | stat | hold --until FILE | pairs [--sizes LIST] [--layout "
 	    "block|cyclic --nodes N] | anysrc --root R\n"
 	    "  order-send --to R --count N --tags A,B | order-recv --from S1,S2 "
 	    "--count N --tags A,B\n"
@@ -779,6 +808,8 @@ main(int argc, char **argv)
 		usleep(20000);
 	if (strcmp(mode, "open") == 0)
 		rc = run_open(as);
+	else if (strcmp(mode, "stat") == 0 && opt_status)
+		rc = run_stat(as);
 	else if (strcmp(mode, "hold") == 0)
 		rc = run_hold(as);
 	else if (strcmp(mode, "pairs") == 0)
