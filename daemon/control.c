@@ -22,6 +22,7 @@
 #include "asocd.h"
 #include "listener.h"
 #include "log.h"
+#include "rankwhere.h"
 #include "stats.h"
 
 #define CONTROL_MAX_BUFFERS	4096	/* registered buffers per client */
@@ -425,7 +426,8 @@ control_xfer(struct client *c, const struct proto_msg *m)
 		return;
 	}
 	r->id = m->hdr.id;
-	r->kind = m->hdr.type == PT_L_SEND ? REQ_SEND : REQ_RECV;
+	r->kind = m->hdr.type == PT_L_SEND ? REQ_SEND :
+	    m->hdr.type == PT_L_WHERE ? REQ_WHERE : REQ_RECV;
 	r->client = c;
 	r->buf = b;
 	buffer_ref(b);
@@ -439,6 +441,8 @@ control_xfer(struct client *c, const struct proto_msg *m)
 	c->nreqs++;
 	if (r->kind == REQ_SEND)
 		xfer_post_send(r, x->timeout_ms);
+	else if (r->kind == REQ_WHERE)
+		rankwhere_post(r, x->timeout_ms);
 	else
 		xfer_post_recv(r, x->timeout_ms);
 }
@@ -479,6 +483,7 @@ control_dispatch(struct client *c, const struct proto_msg *m, int *fds,
 		break;
 	case PT_L_SEND:
 	case PT_L_RECV:
+	case PT_L_WHERE:
 		control_xfer(c, m);
 		break;
 	case PT_L_CANCEL: {

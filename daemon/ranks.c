@@ -72,6 +72,22 @@ ranks_loc(uint32_t p)
 	return p < rk.world && rk.loc != NULL ? &rk.loc[p] : NULL;
 }
 
+int
+ranks_left(uint32_t p)
+{
+	const struct rloc *l = ranks_loc(p);
+
+	return l != NULL && l->state == RL_LEFT;
+}
+
+/* p is no longer where loc said: LEFT while a rank of ours is here to
+ * care (the step goes on), else unknown (see ranks_left). */
+static void
+ranks_mark_left(uint32_t p)
+{
+	rk.loc[p].state = rk.nheld > 0 ? RL_LEFT : RL_UNKNOWN;
+}
+
 struct lrank *
 ranks_next(struct lrank *prev)
 {
@@ -89,7 +105,12 @@ ranks_settle(void)
 		rk.mode = RANKS_NONE;
 		log_debug("no node-rank client or message left: mode none");
 	} else if (rk.mode == RANKS_PROC && rk.nheld == 0) {
+		uint32_t p;
+
 		rk.mode = RANKS_NONE;
+		for (p = 0; p < rk.world; p++)
+			if (rk.loc[p].state == RL_LEFT)
+				rk.loc[p].state = RL_UNKNOWN;
 		log_debug("no process rank left here: mode none");
 	}
 }
@@ -118,10 +139,9 @@ ranks_set_world(uint32_t world, char *msg, size_t msglen)
 	for (p = 0; p < rk.world; p++) {
 		if (rk.loc[p].state != RL_JOINED)
 			continue;
-		snprintf(msg, msglen, "node %u holds rank %u of a world of %u "
-		    "process ranks, not %u: every process of a job must give "
-		    "the same world (check --ntasks)", rk.loc[p].node, p,
-		    rk.world, world);
+		snprintf(msg, msglen, "node %u holds rank %u of a world of %u, "
+		    "not %u: every process of a job must give the same world "
+		    "(check --ntasks)", rk.loc[p].node, p, rk.world, world);
 		return -1;
 	}
 	loc = calloc(world, sizeof *loc);
@@ -241,15 +261,14 @@ ranks_hello_node(struct client *c, char *msg, size_t msglen)
 		for (p = 0; p < rk.world && rk.local[p] == NULL; p++)
 			;
 		if (p < rk.world)
-			snprintf(msg, msglen, "this asocd serves process ranks "
-			    "of a world of %u (rank %u is pid %ld): open with a "
-			    "rank, or run node-rank clients when those have "
-			    "finished", rk.world, p, (long)rk.local[p]->pid);
+			snprintf(msg, msglen, "asocd serves process ranks of "
+			    "world %u (rank %u is pid %ld): open with a rank, "
+			    "or run node-rank clients after those", rk.world, p,
+			    (long)rk.local[p]->pid);
 		else
-			snprintf(msg, msglen, "this asocd serves process ranks "
-			    "of a world of %u: open with a rank, or run "
-			    "node-rank clients when those have finished",
-			    rk.world);
+			snprintf(msg, msglen, "asocd serves process ranks of "
+			    "world %u: open with a rank, or run node-rank "
+			    "clients after those", rk.world);
 		return PS_EINVAL;
 	}
 	rk.mode = RANKS_NODE;
@@ -269,10 +288,8 @@ ranks_hello_proc(struct client *c, uint32_t p, uint32_t world,
 
 	if (rk.mode == RANKS_NODE) {
 		snprintf(msg, msglen, "this asocd serves node ranks (node %u of "
-		    "%u, %u client%s): open without a rank (ASOC_RANKS=node), "
-		    "or run process-rank clients when those have finished",
-		    asocd->rank, asocd->world, rk.node_lr.sessions,
-		    rk.node_lr.sessions == 1 ? "" : "s");
+		    "%u): open without a rank, or run process-rank clients "
+		    "when those have finished", asocd->rank, asocd->world);
 		return PS_EINVAL;
 	}
 	if (world == 0 || world > PROTO_RANK_MAX || p >= world) {
@@ -282,9 +299,8 @@ ranks_hello_proc(struct client *c, uint32_t p, uint32_t world,
 	}
 	if (rk.mode == RANKS_PROC && world != rk.world) {
 		snprintf(msg, msglen, "this asocd serves a world of %u process "
-		    "ranks, this process asks for %u: every process of a job "
-		    "must give the same world (check --ntasks)", rk.world,
-		    world);
+		    "ranks, not %u: every process of a job must give the same "
+		    "world (check --ntasks)", rk.world, world);
 		return PS_EINVAL;
 	}
 	if (ranks_set_world(world, msg, msglen) < 0)
@@ -396,7 +412,7 @@ ranks_session_gone(struct client *c)
 	if (!lr->withdrawn) {
 		ranks_left_msg(lr->rank, why, sizeof why);
 		log_debug("rank %u left (pid %ld)", lr->rank, (long)lr->pid);
-		rk.loc[lr->rank].state = RL_LEFT;
+		ranks_mark_left(lr->rank);
 		ranks_drop_local(lr, PS_ELEFT, why);
 		xfer_rank_left(lr->rank, why);
 	}
@@ -489,7 +505,7 @@ ranks_on_leave(struct conn *c, const struct proto_msg *m)
 	if (l->state != RL_JOINED || l->node != node ||
 	    l->incarnation != lv->incarnation)
 		return;
-	l->state = RL_LEFT;
+	ranks_mark_left(p);
 	log_debug("rank %u left node %u", p, node);
 	if (lv->status == PS_ELEFT)
 		ranks_left_msg(p, why, sizeof why);

@@ -88,6 +88,12 @@ struct lrank *ranks_local(uint32_t p);
 struct lrank *ranks_next(struct lrank *prev);
 /* Where process rank p lives; NULL when p is outside the known world. */
 const struct rloc *ranks_loc(uint32_t p);
+/* 1 when process rank p left during this job step: sends to p and
+ * receives from p fail ELEFT at once.  Once no process rank is left on
+ * this daemon the step is over here, and what left is unknown again: a
+ * process of the next step (or a CLI started after) waits for p to join
+ * instead of failing on the previous step's leave. */
+int ranks_left(uint32_t p);
 /* An RTS without F_PROC arrived: node traffic, so NODE mode (unless
  * PROC, which the caller refuses).  0, or -1 in PROC mode. */
 int ranks_node_traffic(void);

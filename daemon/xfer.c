@@ -18,6 +18,7 @@
 #include "log.h"
 #include "peer.h"
 #include "ranks.h"
+#include "rankwhere.h"
 #include "transport.h"
 
 #define XFER_HASH_SIZE 4096	/* power of two */
@@ -235,6 +236,7 @@ xfer_req_complete(struct req *r, enum proto_status status, uint64_t len,
 	}
 	if (r->mr.queued)
 		match_remove_recv(&r->lr->match, &r->mr);
+	rankwhere_forget(r);
 	if (r->deadline != NULL)
 		event_free(r->deadline);
 	TAILQ_REMOVE(&c->reqs, r, entry);
@@ -663,7 +665,7 @@ xfer_route(struct xfer *x)
 		peer_want(&asocd->peers[l->node], x);
 		return;
 	}
-	if (l != NULL && l->state == RL_LEFT) {
+	if (ranks_left(x->dst)) {
 		ranks_left_msg(x->dst, msg, sizeof msg);
 		xfer_fail(x, PS_ELEFT, msg);
 		return;
@@ -707,12 +709,8 @@ xfer_post_send(struct req *r, uint32_t timeout_ms)
 static int
 xfer_src_left(const struct req *r)
 {
-	const struct rloc *l;
-
-	if (ranks_mode() != RANKS_PROC || r->peer == MATCH_ANY)
-		return 0;
-	l = ranks_loc(r->peer);
-	return l != NULL && l->state == RL_LEFT;
+	return ranks_mode() == RANKS_PROC && r->peer != MATCH_ANY &&
+	    ranks_left(r->peer);
 }
 
 void
@@ -956,7 +954,8 @@ xfer_not_moving(struct req *r, void *arg)
 	 * comes before --connection-timeout.  Its ABORT frees the copy held
 	 * there (the message may still have been delivered: see asocd(8)). */
 	return x == NULL || x->state == XS_WAIT_CONN ||
-	    x->state == XS_RTS_SENT || x->state == XS_UNEXPECTED;
+	    x->state == XS_WAIT_JOIN || x->state == XS_RTS_SENT ||
+	    x->state == XS_UNEXPECTED;
 }
 
 /* The sends that arrived (from peers) and wait in lr's match, or in
@@ -1493,9 +1492,9 @@ xfer_rank_joined(uint32_t p)
 		if (x->dst != p)
 			continue;
 		TAILQ_REMOVE(&xfer_joinq, x, wait_entry);
-		/* In neither queue now (xfer_free must not unlink it):
+		/* In no queue now (xfer_free must not unlink it):
 		 * xfer_route gives it its next state. */
-		x->state = XS_UNEXPECTED;
+		x->state = XS_NEW;
 		if (x->join_ev != NULL) {
 			event_free(x->join_ev);
 			x->join_ev = NULL;
@@ -1505,6 +1504,7 @@ xfer_rank_joined(uint32_t p)
 		 * only x's own requests go. */
 		xfer_route(x);
 	}
+	rankwhere_joined();
 }
 
 void

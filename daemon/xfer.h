@@ -40,7 +40,7 @@ struct conn;
 struct event;
 struct lrank;
 
-enum req_kind { REQ_SEND, REQ_RECV };
+enum req_kind { REQ_SEND, REQ_RECV, REQ_WHERE };
 
 struct req {
 	uint64_t id;		/* the client's id */
@@ -57,12 +57,15 @@ struct req {
 	struct xfer *xfer;	/* once there is one */
 	struct match_recv mr;	/* RECV: waiting to be matched */
 	TAILQ_ENTRY(req) entry;	/* in client's list */
+	TAILQ_ENTRY(req) wait_entry;	/* WHERE: waiting (rankwhere.c) */
+	int waiting;
 };
 TAILQ_HEAD(req_list, req);
 
 enum xfer_role { XFER_SEND, XFER_RECV };
 
 enum xfer_state {
+	XS_NEW = 0,		/* just made: in no queue yet */
 	XS_WAIT_JOIN,		/* send: its process rank has not joined
 				 * anywhere yet (ranks.h) */
 	XS_WAIT_CONN,		/* send: waiting for the peer connection */

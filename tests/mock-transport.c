@@ -228,12 +228,22 @@ const struct transport mock_onesided = {
 
 /* --- the daemon --- */
 
+static uint32_t mock_rank;	/* mock_daemon_start_as's */
+
+void
+mock_daemon_start_as(uint32_t world, uint32_t rank)
+{
+	mock_rank = rank;
+	mock_daemon_start(world, 0, 0);
+	mock_rank = 0;
+}
+
 void
 mock_daemon_start(uint32_t world, size_t chunk, int onesided)
 {
-	char *argv[] = { "asocd", "--peers", NULL, "--rank", "0", NULL };
+	char *argv[] = { "asocd", "--peers", NULL, "--rank", NULL, NULL };
 	char *env[] = { NULL };
-	char peers[256], err[256];
+	char peers[256], err[256], rank[16];
 	uint32_t i;
 
 	memset(&mock, 0, sizeof mock);
@@ -242,6 +252,8 @@ mock_daemon_start(uint32_t world, size_t chunk, int onesided)
 		snprintf(peers + strlen(peers), sizeof peers - strlen(peers),
 		    ",127.0.0.1:%u", 9101 + i);
 	argv[2] = peers;
+	snprintf(rank, sizeof rank, "%u", mock_rank);
+	argv[4] = rank;
 	ck_assert_int_eq(conf_load(&mock_conf, 5, argv, env, err, sizeof err),
 	    CONF_RUN);
 	if (chunk != 0)

@@ -72,6 +72,8 @@ extern const struct transport mock_onesided;
  * with the given chunk size (0: the default), under the two-sided mock
  * unless onesided. */
 void mock_daemon_start(uint32_t world, size_t chunk, int onesided);
+/* The same as node rank of world (two-sided, default chunk). */
+void mock_daemon_start_as(uint32_t world, uint32_t rank);
 /* Runs the loop until nothing is left to do right now (deferred frees,
  * replies, zero timers), at most a few rounds. */
 void mock_loop(void);
