@@ -384,7 +384,9 @@ proc() {
 # start_ranks PREFIX [asoc-ranks-check arguments...]: every rank of the
 # world, each on its node's socket through ASOC_PROC_RANK and
 # ASOC_PROC_WORLD (asoc_open's ASOC_RANK_AUTO), output in PREFIX.RANK,
-# PIDs in RANKPIDS.  wait_ranks then says how many failed.
+# PIDs in RANKPIDS.  wait_ranks then waits for them all and sets
+# RANKS_FAILED to how many failed (not echoed: wait works only in the
+# shell that started them, never in a $(...) subshell).
 start_ranks() {
 	local pre=$1 r
 	shift
@@ -396,7 +398,7 @@ start_ranks() {
 	done
 }
 wait_ranks() {
-	local p bad=0
-	for p in "${RANKPIDS[@]}"; do wait "$p" || bad=$((bad + 1)); done
-	echo "$bad"
+	local p
+	RANKS_FAILED=0
+	for p in "${RANKPIDS[@]}"; do wait "$p" || RANKS_FAILED=$((RANKS_FAILED + 1)); done
 }
