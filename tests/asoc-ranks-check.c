@@ -33,7 +33,8 @@
  *                      it says each rank lives
  *   anysrc --root R    R posts P-1 receives from ASOC_ANY_SOURCE, each
  *                      other rank sends one message to R; R checks that
- *                      each names its real source, every source once
+ *                      each names its real source, every source once,
+ *                      then tells every rank (tag + 1) that it may go
  *   order-send --to R --count N --tags A,B
  *   order-recv --from S1,S2 --count N --tags A,B
  *                      message i (0..N-1) of each tag, tags interleaved,
@@ -471,6 +472,12 @@ run_anysrc(asoc_t *as)
 		if ((st = asoc_send(as, b, 0, 16 + (size_t)me, opt_root,
 		    opt_tag)) != ASOC_OK)
 			die(as, st, "send to rank %d", opt_root);
+		/* Stay joined until the root has heard from everyone: a rank
+		 * that left could no longer be waited for by the others'
+		 * asoc_rank_nodes. */
+		if ((st = asoc_recv(as, b, 0, cap, opt_root, opt_tag + 1,
+		    &c)) != ASOC_OK)
+			die(as, st, "the root's word that all have sent");
 		ok("rank %d sent to rank %d", me, opt_root);
 		return summary();
 	}
@@ -504,6 +511,10 @@ run_anysrc(asoc_t *as)
 		bad += verify(base + cap * (size_t)i, c.len, c.source, me,
 		    opt_tag, 0, "anysrc");
 	}
+	for (i = 0; i < world; i++)
+		if (i != me && (st = asoc_send(as, b, 0, 1, i, opt_tag + 1)) !=
+		    ASOC_OK)
+			die(as, st, "telling rank %d that all have sent", i);
 	if (bad == 0)
 		ok("rank %d: %d receives from any source, each named its "
 		    "sender, every other rank once", me, world - 1);

@@ -182,13 +182,15 @@ killed_rank() {
 	proc "$T/kv" "$v" --barrier 1 --ready "$T/kv.ready" --ready-after 6 \
 	    --window 4 recv --from any --size 4194304 --count 400
 	vpid=$LAST
-	proc "$T/kw" "$w" --barrier 1 recv --from "$v" --size 1
+	proc "$T/kw" "$w" --barrier 1 --ready "$T/kw.ready" recv --from "$v" --size 1
 	wpid=$LAST
 	proc "$T/kl" "$l" --barrier 1 --window 4 send --to "$v" --size 4194304 --count 200
 	lpid=$LAST
 	proc "$T/kr" "$rem" --barrier 1 --window 4 send --to "$v" --size 4194304 --count 200
 	rpid=$LAST
-	if wait_until 300 test -e "$T/kv.ready"; then
+	# The watcher past its barrier (which waits for the victim to join)
+	# and its receive posted; the victim in the middle of its stream.
+	if wait_until 300 test -e "$T/kw.ready" && wait_until 300 test -e "$T/kv.ready"; then
 		ok "rank $v receives from rank $l (same node) and rank $rem (remote)"
 	else
 		not_ok "rank $v receives from rank $l (same node) and rank $rem (remote)" "$T/kv" "$T/kl" "$T/kr"
