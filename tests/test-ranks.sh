@@ -12,7 +12,9 @@
 #    fail "rank 5 left", new sends to it fail at once, and the rank
 #    started again rejoins and receives;
 #  - a duplicate claim, on the holder's node and on another, is refused
-#    naming the holder's pid, and the holder carries on;
+#    naming the holder's pid, and the holder carries on; (test hooks) two
+#    nodes that let rank 3 join before hearing of each other: the lower
+#    keeps it, the higher's holder is withdrawn naming the other;
 #  - a send to a rank that joins later completes; one to a rank that never
 #    joins fails "has not joined" (its deadline, or --join-timeout);
 #  - refusals: rank >= world, a world of 8 against 16, node mode against
@@ -420,4 +422,39 @@ else
 	not_ok "node mode afterwards: asoc_open without a rank is node 2 of 4" "$T/node.open"
 fi
 check "every daemon survived" all_daemons_alive
+
+# --- a duplicate race (test hooks): two nodes let rank 3 join before
+# either hears of the other (their HELLOs held back 3 s); once the pair is
+# up, the lower node keeps it and the higher one's holder is withdrawn ---
+if have_test_hooks "the duplicate race between two nodes"; then
+	stop_cluster
+	ENV_0=ASOC_TEST_HELLO_DELAY_MS=3000 ENV_1=ASOC_TEST_HELLO_DELAY_MS=3000 \
+	    start_cluster 2 --munge no
+	WORLD=4 PER_NODE=2
+	run_bg "$T/race.a" "$RANKS" --socket "$(sock 0)" --rank 3 --world 4 \
+	    recv --from any --size 1000 --count 2
+	ra=$LAST
+	run_bg "$T/race.b" "$RANKS" --socket "$(sock 1)" --rank 3 --world 4 \
+	    recv --from any --size 1000 --count 2
+	rb=$LAST
+	ap=$(pid_of "$T/race.a" || true)
+	bp=$(pid_of "$T/race.b" || true)
+	if [ -n "$ap" ] && [ -n "$bp" ]; then
+		ok "before the two nodes hear of each other, each lets a process join as rank 3"
+	else
+		not_ok "before the two nodes hear of each other, each lets a process join as rank 3" "$T/race.a" "$T/race.b"
+	fi
+	ended_with "$T/race.b" "$rb" "permission denied (rank 3 is also held by pid ${ap:-?} on node 0: this process's rank is withdrawn)" \
+	    "once they do, node 1's rank 3 is withdrawn, naming node 0's holder"
+	proc "$T/race.s0" 0 send --to 3 --size 1000
+	s0=$LAST
+	proc "$T/race.s1" 2 send --to 3 --size 1000
+	if wait "$s0" && wait "$LAST" && wait "$ra"; then
+		ok "node 0's rank 3 keeps it: it receives from rank 0 (node 0) and rank 2 (node 1)"
+	else
+		not_ok "node 0's rank 3 keeps it: it receives from rank 0 (node 0) and rank 2 (node 1)" \
+		    "$T/race.a" "$T/race.s0" "$T/race.s1"
+	fi
+	check "every daemon survived the race" all_daemons_alive
+fi
 finish
