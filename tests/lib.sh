@@ -5,7 +5,8 @@
 # writing its own: start_cluster / start_rank, stop_cluster /
 # restart_cluster / stop_rank / kill_rank / restart_rank / stop_pid;
 # wait_ready / wait_daemon / wait_socket / wait_until / wait_stat /
-# wait_landed; xfer, pair and run_bg for clients; check / check_fails /
+# wait_landed; xfer, pair and run_bg for clients; proc, start_ranks and
+# wait_ranks for process ranks (tests/asoc-ranks-check); check / check_fails /
 # ok / not_ok / finish for results; have_test_hooks for the cases that
 # need configure --enable-test-hooks.  (The SLURM lab's own helpers are in
 # tests/slurm-lab/lib.sh.)
