@@ -29,6 +29,8 @@
 #define BENCH_OPT_SIZE		(CLI_LONG_ONLY + 0)
 #define BENCH_OPT_SIZES		(CLI_LONG_ONLY + 1)
 #define BENCH_OPT_WINDOW	(CLI_LONG_ONLY + 2)
+#define BENCH_OPT_PER_NODE	(CLI_LONG_ONLY + 3)
+#define BENCH_OPT_NODE_RANKS	(CLI_LONG_ONLY + 4)
 
 static const struct {
 	const char		*name;
@@ -112,41 +114,85 @@ bench_pattern_parse(const char *arg)
 }
 
 /*
- * The rank and world this task is meant to be: the options, else SLURM's
- * task numbers, else the daemon's.  They must be the daemon's: asoc-bench
- * runs one task per node, and a rank is a node.  self runs in one process
- * and follows only the options.
+ * --rank and --world-size make this task process rank N of P (as
+ * ASOC_PROC_RANK and ASOC_PROC_WORLD do, for libasoc to join with), and
+ * --node-ranks asks for node mode (ASOC_RANKS=node); without them
+ * libasoc takes SLURM's task numbers in an srun step, else node mode.
  */
 static void
-bench_check_rank(asoc_t *as, enum bench_pattern pattern, int rank, int world)
+bench_rank_env(int rank, int world, int node_ranks)
 {
-	const char *from = "--rank and --world-size", *pid, *ntasks;
+	char v[16];
 
-	if (rank < 0 && world < 0 && pattern != BENCH_SELF &&
-	    (pid = getenv("SLURM_PROCID")) != NULL && *pid != '\0' &&
-	    (ntasks = getenv("SLURM_NTASKS")) != NULL && *ntasks != '\0') {
-		rank = cli_parse_rank("SLURM_PROCID", pid);
-		world = (int)bench_count("SLURM_NTASKS", ntasks, 1,
-		    PROTO_RANK_MAX);
-		from = "SLURM_PROCID and SLURM_NTASKS";
-	}
+	if (node_ranks && (rank >= 0 || world >= 0))
+		cli_die_usage("--node-ranks and --rank/--world-size contradict "
+		    "each other: a node rank is the asocd's own");
+	if ((rank >= 0) != (world >= 0))
+		cli_die_usage("--rank and --world-size go together: give both "
+		    "(this task's process rank and the number of them)");
+	if (node_ranks && setenv("ASOC_RANKS", "node", 1) != 0)
+		cli_die("setenv: out of memory");
 	if (rank < 0)
-		rank = asoc_rank(as);
-	if (world < 0)
-		world = asoc_world_size(as);
-	if (rank == asoc_rank(as) && world == asoc_world_size(as))
 		return;
-	cli_die("this task is rank %d of %d (from %s), but its asocd (%s) is "
-	    "rank %d of %d: run asoc-bench once on every node of the daemons' "
-	    "job, one task per node (under SLURM: srun --ntasks-per-node=1)",
-	    rank, world, from, asoc_socket_path(as), asoc_rank(as),
-	    asoc_world_size(as));
+	snprintf(v, sizeof v, "%d", rank);
+	if (setenv("ASOC_PROC_RANK", v, 1) != 0)
+		cli_die("setenv: out of memory");
+	snprintf(v, sizeof v, "%d", world);
+	if (setenv("ASOC_PROC_WORLD", v, 1) != 0)
+		cli_die("setenv: out of memory");
+}
+
+/* What the session joined as must be what the options asked for. */
+static void
+bench_check_rank(asoc_t *as, int rank, int world)
+{
+	if (rank < 0 || (rank == asoc_rank(as) && world ==
+	    asoc_world_size(as)))
+		return;
+	cli_die("this task asked to be rank %d of %d (--rank and "
+	    "--world-size), but its asocd (%s) made it rank %d of %d: this "
+	    "libasoc or asocd does not know process ranks", rank, world,
+	    asoc_socket_path(as), asoc_rank(as), asoc_world_size(as));
+}
+
+/*
+ * --per-node-bytes: the alltoall message is the size over K^2 (K ranks
+ * on each node), so that each pair of nodes still moves the size per
+ * iteration, split among K x K pairs of ranks; whole 64-bit words.
+ */
+static uint64_t
+bench_per_node(const struct bench_map *m, uint64_t size)
+{
+	uint64_t k2 = (uint64_t)m->kmax * (uint64_t)m->kmax, s;
+
+	if (m->kmin != m->kmax)
+		cli_die("--per-node-bytes needs the same number of ranks on "
+		    "every node, and these have %d to %d: run as many tasks on "
+		    "each (srun --ntasks-per-node=K)", m->kmin, m->kmax);
+	s = size / k2 / 8 * 8;
+	if (s < 8)
+		cli_die("--per-node-bytes: %" PRIu64 " bytes over %d x %d "
+		    "ranks per pair of nodes leaves less than 8 bytes a "
+		    "message: give a larger size", size, m->kmax, m->kmax);
+	return s;
 }
 
 static int
-bench_run(asoc_t *as, const struct bench_opts *o, struct bench_result *res)
+bench_run(asoc_t *as, const struct bench_opts *given,
+    struct bench_result *res)
 {
+	struct bench_opts run = *given, *o = &run;
+	char a[32], b[32];
+
 	memset(res, 0, sizeof *res);
+	if (o->per_node_bytes) {
+		o->size = bench_per_node(o->map, given->size);
+		if (!o->json && asoc_rank(as) == 0 && o->size != given->size)
+			printf("per-node bytes: %s between each pair of nodes, "
+			    "%d x %d ranks: messages of %s\n", cli_fmt_bytes(
+			    given->size, a, sizeof a), o->map->kmax,
+			    o->map->kmax, cli_fmt_bytes(o->size, b, sizeof b));
+	}
 	res->overhead_pct = NAN;
 	if (o->pattern == BENCH_SELF)
 		return bench_self(as, o, res);
@@ -182,10 +228,10 @@ bench_sweep_report(const struct bench_opts *o, const struct bench_result *r,
 		else
 			snprintf(ov, sizeof ov, "%+.0f%%", r[i].overhead_pct);
 		printf("sweep %s  %s  avg %.4f s  aggregate %.2f Gbit/s  per "
-		    "receiver %.2f Gbit/s%s  overhead %s  verified %d of %d\n",
-		    bench_pattern_name(o->pattern), cli_fmt_bytes(r[i].size, sz,
-		    sizeof sz), r[i].seconds, r[i].agg_gbps, r[i].peer_gbps, pm,
-		    ov,
+		    "receiver %.2f Gbit/s  per node %.2f Gbit/s%s  overhead %s  "
+		    "verified %d of %d\n", bench_pattern_name(o->pattern),
+		    cli_fmt_bytes(r[i].size, sz, sizeof sz), r[i].seconds,
+		    r[i].agg_gbps, r[i].peer_gbps, r[i].node_gbps, pm, ov,
 		    r[i].verified, r[i].receivers);
 	}
 }
@@ -194,7 +240,7 @@ struct bench_args {
 	struct bench_opts	 o;
 	uint64_t		 sizes[BENCH_SWEEP_MAX];	/* bytes */
 	size_t			 nsizes;
-	int			 rank, world;
+	int			 rank, world, node_ranks;
 	const char		*one_size;	/* --size-mb or --size */
 	const char		*size_list;	/* --sweep or --sizes */
 };
@@ -214,9 +260,15 @@ static const struct cli_opt bench_opts[] = {
 	{ "warmup", 'w', "N", "untimed iterations first (default 1)" },
 	{ "pattern", 'p', "pair|self|bcast|bcast-naive|alltoall|ring",
 	    "what moves where (default pair)" },
-	{ "rank", 'r', "N", "this task's rank (default: SLURM's, else "
-	    "asocd's)" },
-	{ "world-size", 'W', "N", "the number of ranks (likewise)" },
+	{ "per-node-bytes", BENCH_OPT_PER_NODE, NULL, "alltoall: messages of "
+	    "the size / K^2 (K ranks per node), so that each pair of nodes "
+	    "moves the size" },
+	{ "rank", 'r', "N", "this task's process rank (default: SLURM's in "
+	    "an srun step, else asocd's node rank)" },
+	{ "world-size", 'W', "N", "the number of process ranks (with "
+	    "--rank)" },
+	{ "node-ranks", BENCH_OPT_NODE_RANKS, NULL, "one rank per asocd, "
+	    "shared by its clients (as ASOC_RANKS=node)" },
 	{ "json", 'j', NULL, "one JSON line per run" },
 	{ NULL, 0, NULL, NULL }
 };
@@ -259,6 +311,12 @@ bench_take(void *ctx, int key, const char *arg)
 		bench_once(&a->size_list, "--sizes");
 		a->nsizes = bench_size_list("--sizes", arg, 0, a->sizes,
 		    BENCH_SWEEP_MAX);
+		break;
+	case BENCH_OPT_PER_NODE:
+		a->o.per_node_bytes = 1;
+		break;
+	case BENCH_OPT_NODE_RANKS:
+		a->node_ranks = 1;
 		break;
 	case BENCH_OPT_WINDOW:
 		a->o.window = bench_count("--window", arg, 1, BENCH_WINDOW_MAX);
@@ -322,6 +380,7 @@ main(int argc, char **argv)
 	    .warmup = 1, .window = 1 },
 	    .rank = -1, .world = -1 };
 	struct bench_result res[BENCH_SWEEP_MAX];
+	struct bench_map map = { .node = NULL };
 	int first = cli_parse(&bench_tool, &com, &a, argc, argv), rc;
 	asoc_t *as;
 
@@ -339,11 +398,21 @@ main(int argc, char **argv)
 		a.sizes[a.nsizes++] = a.o.size;
 	a.o.sock = com.socket;
 
+	if (a.o.per_node_bytes && a.o.pattern != BENCH_ALLTOALL)
+		cli_die_usage("--per-node-bytes applies to --pattern alltoall "
+		    "only");
+
+	bench_rank_env(a.rank, a.world, a.node_ranks);
 	as = cli_open(a.o.sock);
-	bench_check_rank(as, a.o.pattern, a.rank, a.world);
+	bench_check_rank(as, a.rank, a.world);
+	if (a.o.pattern != BENCH_SELF) {
+		bench_map_init(as, &map);
+		a.o.map = &map;
+	}
 	rc = bench_sizes(as, &a, res);
 	if (a.nsizes > 1 && !a.o.json && asoc_rank(as) == 0)
 		bench_sweep_report(&a.o, res, a.nsizes);
+	bench_map_free(&map);
 	asoc_close(as);
 	cli_flush_stdout();
 	return rc != 0 ? CLI_EXIT_FAILED : CLI_EXIT_OK;

@@ -103,6 +103,39 @@ coll_peer_bytes(const struct coll *c)
 }
 
 /*
+ * Of one iteration's bytes, those that cross from one node to another
+ * (*net) and the same-node copies (*local), from where the ranks live.
+ * asoc_bcast (libasoc-bcast.c) sends one copy into each other node and
+ * makes the rest there; the other patterns' messages are what they are.
+ */
+static void
+coll_split(const struct coll *c, uint64_t *net, uint64_t *local)
+{
+	const struct bench_map *m = c->o->map;
+	uint64_t msg = c->o->size * c->o->window;
+	int s, d, n = c->world;
+
+	*net = *local = 0;
+	if (c->o->pattern == BENCH_BCAST) {
+		*net = (uint64_t)(m->nodes - 1) * msg;
+		*local = (uint64_t)(n - m->nodes) * msg;
+		return;
+	}
+	for (s = 0; s < n; s++) {
+		for (d = 0; d < n; d++) {
+			if (d == s || (c->o->pattern == BENCH_RING &&
+			    d != (s + 1) % n) || (c->o->pattern ==
+			    BENCH_BCAST_NAIVE && s != 0))
+				continue;
+			if (bench_map_same(m, s, d))
+				*local += msg;
+			else
+				*net += msg;
+		}
+	}
+}
+
+/*
  * The ideal time on links that each carry the single-pair rate, both ways
  * at once: a broadcast cannot beat one tensor into each receiver; in
  * alltoall each rank takes in world - 1 tensors; in a ring, one.
@@ -341,6 +374,8 @@ coll_reference(struct coll *c)
 /* Rank 0's figures of a run, for coll_print_json and coll_print_text. */
 struct coll_figs {
 	double		 pair_s, avg, best, ideal;
+	uint64_t	 net, local;	/* coll_split's, per iteration */
+	double		 node_gbps, local_gbs;	/* per node */
 	uint64_t	 bad;		/* bytes that differ, on every rank */
 	int		 verified, nrecv;
 };
@@ -373,7 +408,12 @@ coll_print_json(const struct coll *c, const struct coll_figs *f,
 	    isnan(res->overhead_pct) ? 0.0 : res->overhead_pct);
 	for (i = 0; i < c->ntimes; i++)
 		printf("%s%.6f", i > 0 ? "," : "", c->times[i]);
-	printf("],\"receivers\":%d,\"verified\":%d,\"mismatches\":%" PRIu64
+	printf("],\"nodes\":%d,\"ranks_per_node\":%d,\"node_gbps\":%.3f,"
+	    "\"proc_gbps\":%.3f,\"local_gbps\":%.3f,\"net_bytes_per_iteration\":"
+	    "%" PRIu64 ",\"local_bytes_per_iteration\":%" PRIu64 ",", o->map->nodes,
+	    o->map->kmax, f->node_gbps, res->peer_gbps, f->local_gbs, f->net,
+	    f->local);
+	printf("\"receivers\":%d,\"verified\":%d,\"mismatches\":%" PRIu64
 	    "}\n", f->nrecv, f->verified, f->bad);
 }
 
@@ -382,7 +422,7 @@ coll_print_text(const struct coll *c, const struct coll_figs *f,
     const struct bench_result *res)
 {
 	const struct bench_opts *o = c->o;
-	char sz[32], tot[32], pc[32] = "";
+	char sz[32], tot[32], pc[32] = "", nd[48];
 
 	if (o->pattern == BENCH_BCAST)
 		snprintf(pc, sizeof pc, "  piece %s", cli_fmt_bytes(
@@ -400,6 +440,11 @@ coll_print_text(const struct coll *c, const struct coll_figs *f,
 		    tot, sizeof tot), bench_rate(coll_bytes(c), f->avg,
 		    BENCH_GIB), res->agg_gbps, bench_rate(coll_peer_bytes(c),
 		    f->avg, BENCH_GIB));
+	if (c->ntimes > 0)
+		printf("%s  per node %.2f Gbit/s to other nodes (same-node "
+		    "%.2f GB/s)  per process %.2f Gbit/s  aggregate %.2f "
+		    "Gbit/s\n", bench_map_fmt(o->map, nd, sizeof nd),
+		    f->node_gbps, f->local_gbs, res->peer_gbps, res->agg_gbps);
 	/* Below 1 MiB, what counts is messages: all of an iteration's. */
 	if (o->size < BENCH_SMALL && f->avg > 0)
 		printf("per message %.1f us  %.0f messages/s  (%" PRIu64 " "
@@ -451,6 +496,13 @@ coll_summary(struct coll *c, double pair_s, struct bench_result *res)
 	}
 	f.avg = c->ntimes > 0 ? sum / c->ntimes : 0;
 	f.ideal = coll_ideal(c, pair_s);
+	coll_split(c, &f.net, &f.local);
+	/* What leaves (or stays in) the average node, per second. */
+	f.node_gbps = bench_rate(f.net / (uint64_t)o->map->nodes, f.avg,
+	    BENCH_GBIT);
+	f.local_gbs = bench_rate(f.local / (uint64_t)o->map->nodes, f.avg,
+	    1e9);
+	res->node_gbps = f.node_gbps;
 	coll_count_verified(c, &f);
 	res->size = o->size;
 	res->seconds = f.avg;
