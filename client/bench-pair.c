@@ -137,12 +137,12 @@ bench_report(const struct bench_opts *o, int world,
 			    p[r].mismatches, p[r].ok ? "true" : "false");
 		else
 			printf("peer %d  %u of %u  avg %.2f GiB/s (%.2f Gbit/s)"
-			    "  best %.3f s  %s  node %d%s\n", r, p[r].done,
+			    "  best %.3f s  node %d%s  %s\n", r, p[r].done,
 			    o->iters, bench_rate(b, p[r].sum, BENCH_GIB),
 			    bench_rate(b, p[r].sum, BENCH_GBIT), p[r].best,
-			    p[r].ok ? "verified" : "NOT VERIFIED",
 			    o->map->node[r], bench_map_same(o->map, 0, r) ?
-			    " (same node)" : "");
+			    " (same node)" : "", p[r].ok ? "verified" :
+			    "NOT VERIFIED");
 	}
 	if (o->json) {
 		printf("],\"nodes\":%d,\"ranks_per_node\":%d,\"node_gbps\":"
