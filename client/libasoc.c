@@ -695,6 +695,7 @@ asoc_hello(asoc_t *as, struct proto_msg *m)
 	m->hdr.type = PT_L_HELLO;
 	m->u.l_hello.version = PROTO_VERSION;
 	m->u.l_hello.pid = (uint32_t)getpid();
+	m->u.l_hello.localid = PROTO_LOCALID_NONE;
 	len = proto_encode(m, buf, sizeof buf);
 	if (send(as->fd, buf, len, MSG_NOSIGNAL) == -1)
 		return libasoc_fail(as, ASOC_ESYSTEM, "asocd at %s dropped the "

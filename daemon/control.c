@@ -287,6 +287,12 @@ control_hello(struct client *c, const struct proto_msg *m)
 		control_drop(c, "protocol version v%u", m->u.l_hello.version);
 		return;
 	}
+	if (m->u.l_hello.flags & PROTO_LH_F_PROC) {
+		control_done(c, 0, PS_EINVAL, 0, "this asocd serves node "
+		    "ranks only: open without a process rank (ASOC_RANKS=node)");
+		control_drop(c, "a process rank claimed");
+		return;
+	}
 	if (control_nwelcomed >= asocd->conf->max_clients) {
 		control_done(c, 0, PS_ENOMEM, 0, "asocd serves at most %u "
 		    "clients (--max-clients) and has that many: retry once "
@@ -301,6 +307,9 @@ control_hello(struct client *c, const struct proto_msg *m)
 	w.u.l_welcome.rank = asocd->rank;
 	w.u.l_welcome.world = asocd->world;
 	w.u.l_welcome.daemon_pid = (uint32_t)asocd->pid;
+	w.u.l_welcome.node = asocd->rank;
+	w.u.l_welcome.nodes = asocd->world;
+	w.u.l_welcome.flags = m->u.l_hello.flags;
 	w.u.l_welcome.chunk_size = asocd->conf->chunk_size;
 	c->welcomed = 1;
 	control_nwelcomed++;

@@ -589,6 +589,7 @@ xfer_conn_ready(struct xfer *x, struct conn *c)
 	m.u.rts.tag = x->tag;
 	m.u.rts.len = x->len;
 	m.u.rts.src_rank = asocd->rank;
+	m.u.rts.dst_rank = x->peer_rank;
 	if (xfer_eager_ok(x, c)) {
 		/* The transport sends it from the client's buffer (by
 		 * reference where it can: xfer_eager_buf). */
@@ -838,6 +839,11 @@ xfer_on_rts(struct conn *c, const struct proto_msg *m)
 
 	if (!xfer_conn_ok(c, m))
 		return;
+	if ((m->u.rts.flags & PROTO_RTS_F_PROC) ||
+	    m->u.rts.dst_rank != asocd->rank) {
+		xfer_send_abort(c, m->hdr.id, PS_EINVAL, 1);
+		return;
+	}
 	if (m->u.rts.src_rank != c->peer->rank) {
 		peer_conn_lost(c, "RTS claims rank %u on the connection of "
 		    "rank %u", m->u.rts.src_rank, c->peer->rank);

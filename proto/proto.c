@@ -55,7 +55,9 @@ static const struct proto_field f_auth[] = {
 	BYTES(auth.mac), STR(auth.cred),
 };
 static const struct proto_field f_l_hello[] = {
-	NUM(l_hello.version), NUM(l_hello.pid),
+	NUM(l_hello.version), NUM(l_hello.pid), RANK(l_hello.rank),
+	MAXED(l_hello.world, PROTO_RANK_MAX), NUM(l_hello.localid),
+	FLAGS(l_hello.flags, PROTO_LH_FLAGS),
 };
 static const struct proto_field f_l_reg[] = { NUM(l_reg.size) };
 static const struct proto_field f_l_free[] = { NUM(l_free.buf_id) };
@@ -72,10 +74,17 @@ static const struct proto_field f_l_recv[] = {
 	L_XFER_HEAD, PEER(l_xfer.peer), NUM(l_xfer.timeout_ms),
 	FLAGS(l_xfer.flags, PROTO_XF_FLAGS), MAXED(l_xfer.reserved, 0),
 };
+/* WHERE: a range of ranks, no flags. */
+static const struct proto_field f_l_where[] = {
+	L_XFER_HEAD, RANK(l_xfer.peer), NUM(l_xfer.timeout_ms),
+	MAXED(l_xfer.flags, 0), MAXED(l_xfer.reserved, 0),
+};
 static const struct proto_field f_l_cancel[] = { NUM(l_cancel.req_id) };
 static const struct proto_field f_l_welcome[] = {
 	NUM(l_welcome.version), RANK(l_welcome.rank), WORLD(l_welcome.world),
-	NUM(l_welcome.daemon_pid), NUM(l_welcome.chunk_size),
+	NUM(l_welcome.daemon_pid), RANK(l_welcome.node),
+	WORLD(l_welcome.nodes), FLAGS(l_welcome.flags, PROTO_LH_FLAGS),
+	ZERO(l_welcome.reserved), NUM(l_welcome.chunk_size),
 };
 static const struct proto_field f_l_done[] = {
 	STATUS(l_done.status), NUM(l_done.peer), NUM(l_done.len),
@@ -83,7 +92,8 @@ static const struct proto_field f_l_done[] = {
 };
 static const struct proto_field f_rts[] = {
 	NUM(rts.tag), NUM(rts.len), RANK(rts.src_rank),
-	FLAGS(rts.flags, PROTO_RTS_FLAGS),
+	FLAGS(rts.flags, PROTO_RTS_FLAGS), RANK(rts.dst_rank),
+	MAXED(rts.world, PROTO_RANK_MAX),
 };
 static const struct proto_field f_cts[] = {
 	NUM(cts.recv_id), NUM(cts.addr), NUM(cts.len), NUM(cts.rkey),
@@ -105,12 +115,28 @@ static const struct proto_field f_s_node[] = {
 	NUM(s_node.buffers), NUM(s_node.buffer_bytes),
 	NUM(s_node.registrations), NUM(s_node.deregistrations),
 	NUM(s_node.xfers_done), NUM(s_node.xfers_failed),
-	STR(s_node.transport),
+	STR(s_node.transport), MAXED(s_node.mode, PROTO_MODE_PROC),
+	NUM(s_node.local_ranks), MAXED(s_node.proc_world, PROTO_RANK_MAX),
+	ZERO(s_node.reserved),
 };
 static const struct proto_field f_s_peer[] = {
 	NUM(s_peer.rank), NUM(s_peer.port), NUM(s_peer.state),
 	NUM(s_peer.flags), NUM(s_peer.xfers_active), NUM(s_peer.bytes_sent),
 	NUM(s_peer.bytes_received), STR(s_peer.host), STR(s_peer.transport),
+};
+static const struct proto_field f_s_rank[] = {
+	RANK(s_rank.rank), WORLD(s_rank.world), NUM(s_rank.pid),
+	NUM(s_rank.localid), NUM(s_rank.sessions), NUM(s_rank.incarnation),
+	NUM(s_rank.posted_recvs), NUM(s_rank.unexpected),
+	NUM(s_rank.bytes_sent), NUM(s_rank.bytes_received),
+};
+static const struct proto_field f_rk_join[] = {
+	RANK(rk_join.rank), WORLD(rk_join.world), NUM(rk_join.pid),
+	NUM(rk_join.incarnation),
+};
+static const struct proto_field f_rk_leave[] = {
+	RANK(rk_leave.rank), WORLD(rk_leave.world),
+	NUM(rk_leave.incarnation), STATUS(rk_leave.status),
 };
 
 /* --- what a table cannot say: 0 when the decoded body is sound --- */
@@ -155,10 +181,29 @@ check_auth(const struct proto_msg *m)
 	return munge_ok(m->u.auth.flags, m->u.auth.cred) ? 0 : -1;
 }
 
+/* A process rank lies in its world; a node-rank or status session names
+ * none (the daemon gives it its node).  Not both kinds at once. */
+static int
+check_l_hello(const struct proto_msg *m)
+{
+	const struct proto_l_hello *h = &m->u.l_hello;
+
+	if (h->flags == PROTO_LH_FLAGS)
+		return -1;
+	if (h->flags & PROTO_LH_F_PROC)
+		return ranks_ok(h->rank, h->world) ? 0 : -1;
+	return h->rank == 0 && h->world == 0 ? 0 : -1;
+}
+
 static int
 check_l_welcome(const struct proto_msg *m)
 {
-	return ranks_ok(m->u.l_welcome.rank, m->u.l_welcome.world) ? 0 : -1;
+	const struct proto_l_welcome *w = &m->u.l_welcome;
+
+	if (w->flags == PROTO_LH_FLAGS)
+		return -1;
+	return ranks_ok(w->rank, w->world) && ranks_ok(w->node, w->nodes) ?
+	    0 : -1;
 }
 
 static int
@@ -175,6 +220,36 @@ check_l_xfer(const struct proto_msg *m)
 	    -1 : 0;
 }
 
+/* WHERE: a whole number of u32 slots, at least one, and a range of ranks
+ * that exist. */
+static int
+check_l_where(const struct proto_msg *m)
+{
+	const struct proto_l_xfer *x = &m->u.l_xfer;
+
+	if (check_l_xfer(m) != 0 || x->len == 0 || x->len % 4 != 0)
+		return -1;
+	return x->len / 4 <= PROTO_RANK_MAX - x->peer ? 0 : -1;
+}
+
+static int
+check_rk_join(const struct proto_msg *m)
+{
+	return ranks_ok(m->u.rk_join.rank, m->u.rk_join.world) ? 0 : -1;
+}
+
+static int
+check_rk_leave(const struct proto_msg *m)
+{
+	return ranks_ok(m->u.rk_leave.rank, m->u.rk_leave.world) ? 0 : -1;
+}
+
+static int
+check_s_rank(const struct proto_msg *m)
+{
+	return ranks_ok(m->u.s_rank.rank, m->u.s_rank.world) ? 0 : -1;
+}
+
 static int
 check_data(const struct proto_msg *m)
 {
@@ -186,6 +261,16 @@ check_data(const struct proto_msg *m)
 static int
 check_rts(const struct proto_msg *m)
 {
+	const struct proto_rts *r = &m->u.rts;
+
+	/* Process ranks lie in their world; node ranks name none (the
+	 * connection's handshake fixed the node world). */
+	if (r->flags & PROTO_RTS_F_PROC) {
+		if (!ranks_ok(r->src_rank, r->world) ||
+		    !ranks_ok(r->dst_rank, r->world))
+			return -1;
+	} else if (r->world != 0)
+		return -1;
 	if (!(m->u.rts.flags & PROTO_RTS_F_EAGER))
 		return m->payload_len == 0 ? 0 : -1;
 	return m->u.rts.len != 0 && m->u.rts.len <= PROTO_EAGER_MAX &&
@@ -225,12 +310,13 @@ static const struct proto_type_info proto_types[] = {
 	T(REFUSE, CH_PEER, f_refuse, NULL),
 	T(CHALLENGE, CH_PEER, f_challenge, check_challenge),
 	T(AUTH, CH_PEER, f_auth, check_auth),
-	T(L_HELLO, CH_LIN, f_l_hello, NULL),
+	T(L_HELLO, CH_LIN, f_l_hello, check_l_hello),
 	T(L_REG, CH_LIN, f_l_reg, check_l_reg),
 	T(L_FREE, CH_LIN, f_l_free, NULL),
 	T(L_SEND, CH_LIN, f_l_send, check_l_xfer),
 	T(L_RECV, CH_LIN, f_l_recv, check_l_xfer),
 	T(L_CANCEL, CH_LIN, f_l_cancel, NULL),
+	T(L_WHERE, CH_LIN, f_l_where, check_l_where),
 	T(L_WELCOME, CH_LOUT, f_l_welcome, check_l_welcome),
 	T(L_DONE, CH_LOUT, f_l_done, NULL),
 	T(RTS, CH_PEER, f_rts, check_rts),	/* + eager payload */
@@ -243,6 +329,9 @@ static const struct proto_type_info proto_types[] = {
 	T(S_NODE, CH_LOUT, f_s_node, NULL),
 	T(S_PEER, CH_LOUT, f_s_peer, NULL),
 	T_EMPTY(S_END, CH_LOUT),
+	T(S_RANK, CH_LOUT, f_s_rank, check_s_rank),
+	T(RK_JOIN, CH_PEER, f_rk_join, check_rk_join),
+	T(RK_LEAVE, CH_PEER, f_rk_leave, check_rk_leave),
 };
 
 static const struct proto_type_info *
@@ -322,7 +411,7 @@ proto_status_name(uint32_t status)
 		"ok", "invalid argument", "out of memory", "peer lost",
 		"timed out", "permission denied", "cancelled",
 		"protocol error", "system error", "message truncated",
-		"no such peer",
+		"no such peer", "rank left",
 	};
 
 	return status <= PS_LAST ? names[status] : "unknown status";

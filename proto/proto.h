@@ -11,6 +11,7 @@
  *   0x02xx  local control         (client <-> asocd, Unix socket)
  *   0x03xx  peer transfer         (asocd <-> asocd)
  *   0x04xx  status                (client <-> asocd)
+ *   0x05xx  rank announcements    (asocd <-> asocd)
  *
  * This is the only code that parses bytes from outside the process.  The
  * decoder checks every length and field before anything else looks at them.
@@ -31,8 +32,10 @@
  * WELCOME).  v3: the acceptor's MUNGE credential moved from CHALLENGE to
  * WELCOME, so that it is made only for a caller that proved the key.
  * v4: an RTS may carry its message (PROTO_RTS_F_EAGER: the eager path).
+ * v5: process ranks: an RTS names both ranks and the world, L_HELLO may
+ * claim a process rank, and daemons announce where ranks live (0x05xx).
  * An older peer is refused with both versions named. */
-#define PROTO_VERSION	4
+#define PROTO_VERSION	5
 #define PROTO_HDR_LEN	24
 
 /* Limits that make "absurd" a decidable word. */
@@ -61,6 +64,7 @@ enum proto_type {
 	PT_L_SEND = 0x0204,
 	PT_L_RECV = 0x0205,
 	PT_L_CANCEL = 0x0206,
+	PT_L_WHERE = 0x0207,	/* the node of each of a range of ranks */
 	/* local control: asocd -> client */
 	PT_L_WELCOME = 0x0281,
 	PT_L_DONE = 0x0282,	/* exactly one per request */
@@ -78,6 +82,11 @@ enum proto_type {
 	PT_S_NODE = 0x0481,	/* one per reply: the daemon's own counters */
 	PT_S_PEER = 0x0482,	/* one per peer */
 	PT_S_END = 0x0483,
+	PT_S_RANK = 0x0484,	/* one per process rank living here */
+
+	/* rank announcements (process ranks only) */
+	PT_RK_JOIN = 0x0501,	/* this rank lives on the sender */
+	PT_RK_LEAVE = 0x0502,	/* it no longer does */
 };
 
 /* Status codes carried on the wire (PT_L_DONE, PT_ACK, PT_ABORT, PT_REFUSE).
@@ -94,7 +103,8 @@ enum proto_status {
 	PS_ESYSTEM = 8,
 	PS_ETRUNC = 9,
 	PS_ENOPEER = 10,
-	PS_LAST = PS_ENOPEER,
+	PS_ELEFT = 11,		/* the process rank left (its process exited) */
+	PS_LAST = PS_ELEFT,
 };
 
 struct proto_hdr {
@@ -164,20 +174,40 @@ struct proto_refuse {
 #define PROTO_REFUSE_LEN (8 + PROTO_MSG_MAX)
 
 /* --- local control --- */
+/* A session joins as one of three kinds: a process rank (LH_F_PROC: rank
+ * of world), a node rank as before process ranks existed (no flag: rank
+ * and world are zero, the daemon's node is the rank), or status only
+ * (LH_F_STATUS: no rank, for asoc-stat).  localid is SLURM_LOCALID, or
+ * PROTO_LOCALID_NONE; it is only shown, never trusted. */
+#define PROTO_LH_F_PROC		0x1u
+#define PROTO_LH_F_STATUS	0x2u
+#define PROTO_LH_FLAGS		(PROTO_LH_F_PROC | PROTO_LH_F_STATUS)
+#define PROTO_LOCALID_NONE	0xffffffffu
 struct proto_l_hello {
 	uint32_t version;
 	uint32_t pid;
+	uint32_t rank;
+	uint32_t world;
+	uint32_t localid;
+	uint32_t flags;		/* PROTO_LH_F_*, not both */
 };
-#define PROTO_L_HELLO_LEN 8
+#define PROTO_L_HELLO_LEN 24
 
+/* rank and world are the session's: process values with LH_F_PROC, else
+ * the daemon's node and node count.  node and nodes are always the
+ * daemon's.  flags echo the HELLO's. */
 struct proto_l_welcome {
 	uint32_t version;
 	uint32_t rank;
 	uint32_t world;
 	uint32_t daemon_pid;
+	uint32_t node;
+	uint32_t nodes;
+	uint32_t flags;		/* PROTO_LH_F_* */
+	uint32_t reserved;	/* zero */
 	uint64_t chunk_size;
 };
-#define PROTO_L_WELCOME_LEN 24
+#define PROTO_L_WELCOME_LEN 40
 
 struct proto_l_reg {
 	uint64_t size;		/* the memfd's size, which the daemon checks */
@@ -191,7 +221,11 @@ struct proto_l_free {
 
 /* SEND and RECV share a layout: peer is the destination (SEND) or the
  * source, possibly PROTO_RANK_ANY (RECV); len is the length (SEND) or the
- * capacity (RECV). */
+ * capacity (RECV).  WHERE uses it too: len is 4 x count, peer the first
+ * rank of the range; the daemon writes count little-endian u32 node
+ * numbers into the buffer once every one of those ranks has joined (or
+ * the deadline passes: timeout_ms, or --join-timeout when 0) and answers
+ * DONE with len = count.  Process ranks only. */
 struct proto_l_xfer {
 	uint64_t buf_id;
 	uint64_t offset;
@@ -229,14 +263,19 @@ struct proto_rts {		/* id: sender's transfer id */
 	uint64_t len;
 	uint32_t src_rank;
 	uint32_t flags;		/* PROTO_RTS_F_* */
+	uint32_t dst_rank;
+	uint32_t world;		/* F_PROC: the process world; else zero */
 	/* PROTO_RTS_F_EAGER: the message itself, exactly len bytes (1 to
 	 * PROTO_EAGER_MAX), follows; without it the body ends here. */
 };
-#define PROTO_RTS_LEN 24
+#define PROTO_RTS_LEN 32
 /* The message travels with its RTS.  The receiver answers ACK once it is
  * in a receive, or CTS when it could not keep it (then as any RTS). */
 #define PROTO_RTS_F_EAGER	0x1u
-#define PROTO_RTS_FLAGS		PROTO_RTS_F_EAGER
+/* src and dst are process ranks of world (both < world); without it they
+ * are node ranks and world is zero. */
+#define PROTO_RTS_F_PROC	0x2u
+#define PROTO_RTS_FLAGS		(PROTO_RTS_F_EAGER | PROTO_RTS_F_PROC)
 
 struct proto_cts {		/* id: sender's transfer id */
 	uint64_t recv_id;	/* receiver's transfer id, named by DATA */
@@ -289,8 +328,57 @@ struct proto_s_node {
 	uint64_t xfers_done;
 	uint64_t xfers_failed;
 	char transport[16];	/* daemon default: auto, tcp or rdma */
+	uint32_t mode;		/* enum proto_rank_mode */
+	uint32_t local_ranks;	/* process ranks living here */
+	uint32_t proc_world;	/* their world; 0 outside PROC mode */
+	uint32_t reserved;	/* zero */
 };
-#define PROTO_S_NODE_LEN (16 + 11 * 8 + 16)
+#define PROTO_S_NODE_LEN (16 + 11 * 8 + 16 + 16)
+
+/* Which ranks a daemon's sessions hold: none yet, its node rank (every
+ * session shares it), or process ranks of one world. */
+enum proto_rank_mode {
+	PROTO_MODE_NONE = 0,
+	PROTO_MODE_NODE = 1,
+	PROTO_MODE_PROC = 2,
+};
+
+struct proto_s_rank {
+	uint32_t rank;
+	uint32_t world;
+	uint32_t pid;
+	uint32_t localid;
+	uint32_t sessions;
+	uint32_t incarnation;
+	uint64_t posted_recvs;
+	uint64_t unexpected;
+	uint64_t bytes_sent;
+	uint64_t bytes_received;
+};
+#define PROTO_S_RANK_LEN (24 + 4 * 8)
+
+/* --- rank announcements (header id: zero) ---
+ * A daemon holding process ranks sends RK_JOIN for each of them on every
+ * peer connection as it comes up, before any RTS, and RK_JOIN / RK_LEAVE
+ * on every connection as ranks join and leave.  So an RTS naming a source
+ * rank always follows that rank's JOIN on the same connection.
+ * incarnation counts the rank's claims on the sender: a LEAVE that names
+ * an older one is stale. */
+struct proto_rk_join {
+	uint32_t rank;
+	uint32_t world;
+	uint32_t pid;
+	uint32_t incarnation;
+};
+#define PROTO_RK_JOIN_LEN 16
+
+struct proto_rk_leave {
+	uint32_t rank;
+	uint32_t world;
+	uint32_t incarnation;
+	uint32_t status;	/* why: PS_ELEFT */
+};
+#define PROTO_RK_LEAVE_LEN 16
 
 struct proto_s_peer {
 	uint32_t rank;
@@ -338,6 +426,9 @@ struct proto_msg {
 		struct proto_wdone wdone;
 		struct proto_s_node s_node;
 		struct proto_s_peer s_peer;
+		struct proto_s_rank s_rank;
+		struct proto_rk_join rk_join;
+		struct proto_rk_leave rk_leave;
 	} u;
 	const uint8_t *payload;	/* DATA, eager RTS: points into the input */
 	size_t payload_len;

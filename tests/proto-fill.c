@@ -77,8 +77,19 @@ pfill_msg(struct proto_msg *m, uint16_t type)
 		m->payload = pfill_payload;
 		m->payload_len = sizeof pfill_payload;
 	}
-	/* RTS's flags took every known bit: it is eager, and carries
-	 * exactly its len bytes. */
+	/* A session is one kind: a process rank (rank 0xfffe of 0xffff by
+	 * the fill); WHERE asks for a whole number of ranks that exist. */
+	if (type == PT_L_HELLO)
+		m->u.l_hello.flags = PROTO_LH_F_PROC;
+	if (type == PT_L_WELCOME)
+		m->u.l_welcome.flags = PROTO_LH_F_PROC;
+	if (type == PT_L_WHERE) {
+		m->u.l_xfer.peer = 12;
+		m->u.l_xfer.len = 4 * 4;
+		m->u.l_xfer.offset = 0x1000;
+	}
+	/* RTS's flags took every known bit: it is eager (and names process
+	 * ranks, 0xfffe of 0xffff), and carries exactly its len bytes. */
 	if (type == PT_RTS) {
 		m->u.rts.len = sizeof pfill_payload;
 		m->payload = pfill_payload;

@@ -98,8 +98,9 @@ seeds_channel(struct proto_msg *m)
  * here: in corpus/peer or corpus/local by its channel, named after it in
  * lower case, and appended to its channel's stream.  Then a few messages
  * the fill does not make: a receive from one named peer, a success with
- * no message, a larger DATA frame, a plain RTS (the fill's is eager) and
- * a larger eager one. */
+ * no message, a larger DATA frame, a plain RTS of process ranks and one
+ * of node ranks (the fill's is eager), a larger eager one, and node-rank
+ * and status-only L_HELLOs. */
 static void
 seeds_types(void)
 {
@@ -143,16 +144,30 @@ seeds_types(void)
 	m.payload_len = sizeof payload;
 	seeds_msg("peer", "data_100", &m, NULL);
 	pfill_msg(&m, PT_RTS);
-	m.u.rts.flags = 0;
+	m.u.rts.flags = PROTO_RTS_F_PROC;
 	m.u.rts.len = 1u << 20;
 	m.payload = NULL;
 	m.payload_len = 0;
+	seeds_msg("peer", "rts_proc_plain", &m, NULL);
+	m.u.rts.flags = 0;	/* node ranks: no world */
+	m.u.rts.src_rank = 1;
+	m.u.rts.dst_rank = 0;
+	m.u.rts.world = 0;
 	seeds_msg("peer", "rts_plain", &m, NULL);
 	m.u.rts.flags = PROTO_RTS_F_EAGER;
 	m.u.rts.len = sizeof payload;
 	m.payload = payload;
 	m.payload_len = sizeof payload;
 	seeds_msg("peer", "rts_eager_100", &m, NULL);
+	/* v5: a node-rank and a status-only session (the fill's claims a
+	 * process rank) */
+	pfill_msg(&m, PT_L_HELLO);
+	m.u.l_hello.flags = 0;
+	m.u.l_hello.rank = 0;
+	m.u.l_hello.world = 0;
+	seeds_msg("local", "l_hello_node", &m, NULL);
+	m.u.l_hello.flags = PROTO_LH_F_STATUS;
+	seeds_msg("local", "l_hello_status", &m, NULL);
 }
 
 static void
