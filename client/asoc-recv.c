@@ -467,7 +467,7 @@ static const struct cli_tool recv_tool = {
 	.about = "Receives one asoc-send stream into FILE (standard output if "
 	    "- or absent);\nresumable with ASOC_CHECKPOINT_DIR set.",
 	.common = CLI_COMMON_SOCKET | CLI_COMMON_QUIET |
-	    CLI_COMMON_STREAM,
+	    CLI_COMMON_STREAM | CLI_COMMON_RANKS,
 	.opts = recv_opts,
 	.take = recv_take,
 };
@@ -758,7 +758,7 @@ main(int argc, char **argv)
 		    "with -o", argv[first]);
 	r.ckdir = cli_ckpt_dir();
 	recv_open(&r);
-	r.as = cli_open(r.com.socket);
+	r.as = cli_open_common(&r.com);
 	if (r.a.from >= 0 && asoc_world_size(r.as) > 0 &&
 	    r.a.from >= asoc_world_size(r.as))
 		cli_die("--from %d: no such rank, the job has ranks 0 to %d",

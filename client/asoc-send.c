@@ -264,7 +264,7 @@ static const struct cli_tool send_tool = {
 	.about = "Streams FILE (standard input if - or absent) to asoc-recv "
 	    "on rank RANK;\nresumable with ASOC_CHECKPOINT_DIR set.",
 	.common = CLI_COMMON_SOCKET | CLI_COMMON_QUIET |
-	    CLI_COMMON_STREAM,
+	    CLI_COMMON_STREAM | CLI_COMMON_RANKS,
 	.opts = send_opts,
 	.take = send_take,
 };
@@ -312,11 +312,11 @@ send_open(struct send *s, const char *path)
 
 /* The session, the chunk size the receiver will take, and the buffers. */
 static void
-send_connect(struct send *s, const char *sock)
+send_connect(struct send *s)
 {
 	asoc_status_t st;
 
-	s->as = cli_open(sock);
+	s->as = cli_open_common(&s->com);
 	if (asoc_world_size(s->as) > 0 && s->to >= asoc_world_size(s->as))
 		cli_die("--to %d: no such rank, the job has ranks 0 to %d",
 		    s->to, asoc_world_size(s->as) - 1);
@@ -515,7 +515,7 @@ main(int argc, char **argv)
 #ifdef ASOC_TEST_HOOKS
 	s.stop_at = cli_test_stop_at();
 #endif
-	send_connect(&s, s.com.socket);
+	send_connect(&s);
 	send_header(&s);
 	failed = send_end(&s, send_data(&s));
 	if (s.resumable)

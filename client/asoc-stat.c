@@ -1,7 +1,8 @@
 /*
- * asoc-stat: prints the counters of this node's asocd and its peers, as a
- * table for people, as one line of JSON for scripts, or in Prometheus'
- * text format for monitoring.
+ * asoc-stat: prints the counters of this node's asocd, its process ranks
+ * and its peers, as a table for people, as one line of JSON for scripts,
+ * or in Prometheus' text format for monitoring.  It opens a status-only
+ * session, so it never takes a rank of the job it watches.
  */
 #include "config.h"
 
@@ -44,8 +45,37 @@ stat_json_str(const char *key, const char *s, size_t max)
 	putchar('"');
 }
 
+/* What the daemon's sessions hold, in one word. */
+static const char *
+stat_mode(int mode)
+{
+	return mode == ASOC_MODE_PROC ? "proc" : mode == ASOC_MODE_NODE ?
+	    "node" : "none";
+}
+
 static void
-stat_json(const asoc_node_stat_t *n, const asoc_peer_stat_t *p, size_t np)
+stat_json_ranks(const asoc_ranks_stat_t *m, const asoc_rank_stat_t *r,
+    size_t nr)
+{
+	size_t i;
+
+	printf("\"mode\":\"%s\",\"proc_world\":%d,\"local_ranks\":%u,"
+	    "\"ranks\":[", stat_mode(m->mode), m->world, m->local_ranks);
+	for (i = 0; i < nr; i++)
+		printf("%s{\"rank\":%d,\"world\":%d,\"pid\":%ld,"
+		    "\"localid\":%d,\"sessions\":%u,\"incarnation\":%u,"
+		    "\"posted_recvs\":%" PRIu64 ",\"unexpected\":%" PRIu64 ","
+		    "\"bytes_sent\":%" PRIu64 ",\"bytes_received\":%" PRIu64
+		    "}", i > 0 ? "," : "", r[i].rank, r[i].world, r[i].pid,
+		    r[i].localid, r[i].sessions, r[i].incarnation,
+		    r[i].posted_recvs, r[i].unexpected, r[i].bytes_sent,
+		    r[i].bytes_received);
+	printf("],");
+}
+
+static void
+stat_json(const asoc_node_stat_t *n, const asoc_peer_stat_t *p, size_t np,
+    const asoc_ranks_stat_t *m, const asoc_rank_stat_t *r, size_t nr)
 {
 	size_t i;
 
@@ -61,7 +91,9 @@ stat_json(const asoc_node_stat_t *n, const asoc_peer_stat_t *p, size_t np)
 	    n->posted_recvs, n->bytes_sent, n->bytes_received, n->buffers,
 	    n->buffer_bytes, n->registrations, n->deregistrations);
 	stat_json_str("transport", n->transport, sizeof n->transport);
-	printf(",\"peers\":[");
+	putchar(',');
+	stat_json_ranks(m, r, nr);
+	printf("\"peers\":[");
 	for (i = 0; i < np; i++) {
 		printf("%s{\"rank\":%d,", i > 0 ? "," : "", p[i].rank);
 		stat_json_str("host", p[i].host, sizeof p[i].host);
@@ -87,8 +119,44 @@ stat_bytes(const char *label, uint64_t n)
 	    cli_fmt_bytes(n, h, sizeof h));
 }
 
+/* "ranks: world 16, here 4: 4 5 6 7", then a row per local rank. */
 static void
-stat_text(const asoc_node_stat_t *n, const asoc_peer_stat_t *p, size_t np)
+stat_text_ranks(const asoc_ranks_stat_t *m, const asoc_rank_stat_t *r,
+    size_t nr)
+{
+	char sent[32], recvd[32], lid[16];
+	size_t i;
+
+	printf("%-18s %s\n", "rank mode", m->mode == ASOC_MODE_PROC ?
+	    "process ranks" : m->mode == ASOC_MODE_NODE ? "node ranks" :
+	    "none (no ranked client yet)");
+	if (m->mode != ASOC_MODE_PROC)
+		return;
+	printf("ranks: world %d, here %zu:", m->world, nr);
+	for (i = 0; i < nr; i++)
+		printf(" %d", r[i].rank);
+	printf("\n");
+	if (nr == 0)
+		return;
+	printf("\n%5s %8s %7s %8s %8s %10s %12s %12s\n", "RANK", "PID",
+	    "LOCALID", "SESSIONS", "POSTED", "UNEXPECTED", "SENT",
+	    "RECEIVED");
+	for (i = 0; i < nr; i++) {
+		if (r[i].localid >= 0)
+			snprintf(lid, sizeof lid, "%d", r[i].localid);
+		else
+			snprintf(lid, sizeof lid, "-");
+		printf("%5d %8ld %7s %8u %8" PRIu64 " %10" PRIu64 " %12s %12s\n",
+		    r[i].rank, r[i].pid, lid, r[i].sessions, r[i].posted_recvs,
+		    r[i].unexpected,
+		    cli_fmt_bytes(r[i].bytes_sent, sent, sizeof sent),
+		    cli_fmt_bytes(r[i].bytes_received, recvd, sizeof recvd));
+	}
+}
+
+static void
+stat_text(const asoc_node_stat_t *n, const asoc_peer_stat_t *p, size_t np,
+    const asoc_ranks_stat_t *m, const asoc_rank_stat_t *r, size_t nr)
 {
 	char where[96], sent[32], recvd[32];
 	size_t i;
@@ -111,6 +179,7 @@ stat_text(const asoc_node_stat_t *n, const asoc_peer_stat_t *p, size_t np)
 	stat_bytes("buffer bytes", n->buffer_bytes);
 	printf("%-18s %" PRIu64 "\n", "registrations", n->registrations);
 	printf("%-18s %" PRIu64 "\n", "deregistrations", n->deregistrations);
+	stat_text_ranks(m, r, nr);
 	if (np == 0)
 		return;
 
@@ -155,7 +224,8 @@ stat_take(void *ctx, int key, const char *arg)
 
 static const struct cli_tool stat_tool = {
 	.name = "asoc-stat",
-	.about = "Prints the counters of this node's asocd and of its peers.",
+	.about = "Prints the counters of this node's asocd, its process ranks "
+	    "and its peers.",
 	.common = CLI_COMMON_SOCKET,
 	.opts = stat_opts,
 	.take = stat_take,
@@ -168,9 +238,11 @@ main(int argc, char **argv)
 	struct stat_args a = { 0, 0 };
 	asoc_node_stat_t node;
 	asoc_peer_stat_t *peers = NULL;
+	asoc_ranks_stat_t mode;
+	asoc_rank_stat_t *ranks = NULL;
 	asoc_status_t st;
 	asoc_t *as;
-	size_t npeers = 0;
+	size_t npeers = 0, nranks = 0;
 	int first = cli_parse(&stat_tool, &com, &a, argc, argv);
 
 	if (first < argc)
@@ -179,18 +251,23 @@ main(int argc, char **argv)
 		cli_die_usage("--json and --prometheus are two formats: "
 		    "choose one");
 
-	as = cli_open(com.socket);
+	as = cli_open_status(com.socket);
 	memset(&node, 0, sizeof node);
 	if ((st = asoc_stat(as, &node, &peers, &npeers)) != ASOC_OK)
 		cli_die_asoc(st, asoc_last_error(as), "asking asocd for its "
 		    "counters");
+	memset(&mode, 0, sizeof mode);
+	if ((st = asoc_stat_ranks(as, &mode, &ranks, &nranks)) != ASOC_OK)
+		cli_die_asoc(st, asoc_last_error(as), "asking asocd for its "
+		    "process ranks");
 	if (a.prom)
-		stat_prometheus(&node, peers, npeers);
+		stat_prometheus(&node, peers, npeers, &mode, ranks, nranks);
 	else if (a.json)
-		stat_json(&node, peers, npeers);
+		stat_json(&node, peers, npeers, &mode, ranks, nranks);
 	else
-		stat_text(&node, peers, npeers);
+		stat_text(&node, peers, npeers, &mode, ranks, nranks);
 	free(peers);
+	free(ranks);
 	asoc_close(as);
 	cli_flush_stdout();
 	return CLI_EXIT_OK;

@@ -39,6 +39,7 @@ typedef enum asoc_status {
 	ASOC_ESYSTEM = 8,	/* a system call failed; see asoc_last_error */
 	ASOC_ETRUNC = 9,	/* the message is larger than the receive */
 	ASOC_ENOPEER = 10,	/* no such rank, or it could not be reached */
+	ASOC_ELEFT = 11,	/* the rank left the job: its process exited */
 } asoc_status_t;
 
 typedef struct asoc asoc_t;
@@ -66,8 +67,53 @@ const char *asoc_last_error(const asoc_t *as);
  */
 asoc_status_t asoc_open(const char *socket_path, asoc_t **out);
 void asoc_close(asoc_t *as);	/* cancels what is in flight, frees all */
+/* This session's rank and world: process rank p of P in process mode,
+ * the node and the number of nodes in node mode. */
 int asoc_rank(const asoc_t *as);
 int asoc_world_size(const asoc_t *as);
+
+/*
+ * Process ranks.  A rank names either a node (an asocd: node mode, one
+ * rank shared by every process of the node, as before) or a process (rank
+ * p of a world of P processes, several per node, as SLURM, MPI and
+ * torch.distributed number them).  asoc_open(path) is asoc_open_ex with
+ * rank ASOC_RANK_AUTO, which takes, in this order:
+ *   1. ASOC_PROC_RANK and ASOC_PROC_WORLD (both, or neither);
+ *   2. node mode if ASOC_RANKS=node;
+ *   3. in an srun step (SLURM_STEP_ID and SLURM_PROCID set): SLURM_PROCID
+ *      of SLURM_STEP_NUM_TASKS (else SLURM_NTASKS);
+ *   4. node mode.
+ * An asocd serves one mode at a time; a session of the other mode, a rank
+ * outside the world or a rank another process holds is refused with a
+ * message naming both sides (asoc_last_error).
+ */
+#define ASOC_RANK_AUTO		(-1)	/* the environment decides (above) */
+#define ASOC_RANK_NODE		(-2)	/* node mode, whatever the environment */
+#define ASOC_OPEN_STATUS	0x1u	/* status only: no rank (asoc-stat) */
+
+typedef struct asoc_open_opts {
+	size_t size;		/* sizeof(asoc_open_opts_t): set by _init */
+	const char *socket_path;	/* as asoc_open's; NULL: find it */
+	int rank;		/* ASOC_RANK_AUTO, ASOC_RANK_NODE, or 0..P-1 */
+	int world_size;		/* P with a rank 0..P-1; else 0 */
+	unsigned flags;		/* ASOC_OPEN_* */
+	int localid;		/* the process's index on its node, for
+				 * asoc-stat only; -1: SLURM_LOCALID or none */
+} asoc_open_opts_t;
+
+/* Defaults: no path, ASOC_RANK_AUTO, world 0, no flags, localid -1. */
+void asoc_open_opts_init(asoc_open_opts_t *opts);
+/* asoc_open with options; on failure *out is a dead session saying why,
+ * as for asoc_open. */
+asoc_status_t asoc_open_ex(const asoc_open_opts_t *opts, asoc_t **out);
+/* The node (asocd) this session is served by, and how many there are. */
+int asoc_node(const asoc_t *as);
+int asoc_node_count(const asoc_t *as);
+/* The node of every rank: nodes[p] for p in 0..asoc_world_size-1.  In
+ * process mode it waits (within the asoc_set_timeout deadline, else
+ * asocd's --join-timeout) until every rank has joined; in node mode
+ * nodes[p] is p. */
+asoc_status_t asoc_rank_nodes(asoc_t *as, int *nodes);
 size_t asoc_chunk_size(const asoc_t *as);	/* the daemon's chunk size */
 const char *asoc_default_socket(void);	/* the path asoc_open(NULL) tries */
 /* For error messages: "asoc_open(NULL)" fills this with where it looked. */
@@ -196,6 +242,32 @@ typedef struct asoc_peer_stat {
 /* Fills *node and a malloc'd array of *npeers peer entries (free() it). */
 asoc_status_t asoc_stat(asoc_t *as, asoc_node_stat_t *node,
     asoc_peer_stat_t **peers, size_t *npeers);
+
+/* The process ranks living on the daemon (asoc-stat's "ranks:" lines). */
+#define ASOC_MODE_NONE	0	/* no ranked session yet */
+#define ASOC_MODE_NODE	1	/* node ranks: every session shares the node */
+#define ASOC_MODE_PROC	2	/* process ranks of one world */
+
+typedef struct asoc_ranks_stat {
+	int mode;		/* ASOC_MODE_* */
+	int world;		/* the process world in ASOC_MODE_PROC, else 0 */
+	unsigned local_ranks;	/* process ranks living on this daemon */
+} asoc_ranks_stat_t;
+
+typedef struct asoc_rank_stat {
+	int rank, world;
+	long pid;		/* the process holding the rank */
+	int localid;		/* its SLURM_LOCALID, or -1 */
+	unsigned sessions;	/* its sessions (a process may open several) */
+	unsigned incarnation;	/* how many times the rank was claimed here */
+	uint64_t posted_recvs, unexpected;
+	uint64_t bytes_sent, bytes_received;
+} asoc_rank_stat_t;
+
+/* Fills *mode and a malloc'd array of *nranks entries, one per local
+ * process rank in rank order (free() it; NULL and 0 when none). */
+asoc_status_t asoc_stat_ranks(asoc_t *as, asoc_ranks_stat_t *mode,
+    asoc_rank_stat_t **ranks, size_t *nranks);
 
 #ifdef __cplusplus
 }

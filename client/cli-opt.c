@@ -16,6 +16,9 @@
 
 #define CLI_OPT_MAX	32	/* options of one tool, shared ones included */
 #define CLI_KEY_VERSION	'V'
+#define CLI_KEY_RANK		(CLI_LONG_SHARED + 0)
+#define CLI_KEY_WORLD		(CLI_LONG_SHARED + 1)
+#define CLI_KEY_NODE_RANKS	(CLI_LONG_SHARED + 2)
 #define CLI_HELP_COLUMN	24	/* a longer label has its help below it */
 
 static const struct cli_opt cli_opt_socket = { "socket", 'S', "PATH",
@@ -26,6 +29,12 @@ static const struct cli_opt cli_opt_tag = { "tag", 'T', "TAG",
     "the stream's tag, the same at both ends (default 0)" };
 static const struct cli_opt cli_opt_timeout = { "timeout", 'W', "SECONDS",
     "give up on the other end silent this long (0: never)" };
+static const struct cli_opt cli_opt_rank = { "rank", CLI_KEY_RANK, "N",
+    "this process's rank (default: from the environment)" };
+static const struct cli_opt cli_opt_world = { "world-size", CLI_KEY_WORLD,
+    "P", "the number of processes, with --rank" };
+static const struct cli_opt cli_opt_node_ranks = { "node-ranks",
+    CLI_KEY_NODE_RANKS, NULL, "one rank per asocd, as ASOC_RANKS=node" };
 static const struct cli_opt cli_opt_help = { "help", 'h', NULL,
     "print this help and exit" };
 static const struct cli_opt cli_opt_version = { "version", CLI_KEY_VERSION,
@@ -39,7 +48,7 @@ cli_opt_all(const struct cli_tool *t, const struct cli_opt **all)
 	size_t n = 0;
 
 	for (o = t->opts; o != NULL && o->name != NULL; o++) {
-		if (n == CLI_OPT_MAX - 6)	/* a tool's table, not the user */
+		if (n == CLI_OPT_MAX - 9)	/* a tool's table, not the user */
 			cli_die("%s has too many options: raise CLI_OPT_MAX",
 			    t->name);
 		all[n++] = o;
@@ -47,6 +56,11 @@ cli_opt_all(const struct cli_tool *t, const struct cli_opt **all)
 	if (t->common & CLI_COMMON_STREAM) {
 		all[n++] = &cli_opt_tag;
 		all[n++] = &cli_opt_timeout;
+	}
+	if (t->common & CLI_COMMON_RANKS) {
+		all[n++] = &cli_opt_rank;
+		all[n++] = &cli_opt_world;
+		all[n++] = &cli_opt_node_ranks;
 	}
 	if (t->common & CLI_COMMON_SOCKET)
 		all[n++] = &cli_opt_socket;
@@ -142,9 +156,35 @@ cli_opt_common(const struct cli_tool *t, struct cli_common *c, int key,
 	else if (key == 'W' && (t->common & CLI_COMMON_STREAM)) {
 		c->timeout_ms = cli_parse_timeout("--timeout", arg);
 		c->timeout_set = 1;
-	} else
+	} else if (key == CLI_KEY_RANK && (t->common & CLI_COMMON_RANKS))
+		c->rank = cli_parse_rank("--rank", arg);
+	else if (key == CLI_KEY_WORLD && (t->common & CLI_COMMON_RANKS))
+		c->world_size = cli_parse_world("--world-size", arg);
+	else if (key == CLI_KEY_NODE_RANKS && (t->common & CLI_COMMON_RANKS))
+		c->node_ranks = 1;
+	else
 		return 0;
 	return 1;
+}
+
+/* --rank and --world-size come together, in range, and not with
+ * --node-ranks: what asoc_open_ex would refuse, said as usage. */
+static void
+cli_opt_ranks_check(const struct cli_common *c)
+{
+	if (c->node_ranks && (c->rank >= 0 || c->world_size != 0))
+		cli_die_usage("--node-ranks and --%s exclude each other: a rank "
+		    "names a node or a process, not both", c->rank >= 0 ?
+		    "rank" : "world-size");
+	if (c->rank >= 0 && c->world_size == 0)
+		cli_die_usage("--rank %d needs --world-size (the number of "
+		    "processes)", c->rank);
+	if (c->rank < 0 && c->world_size != 0)
+		cli_die_usage("--world-size %d needs --rank (this process's "
+		    "rank, 0 to %d)", c->world_size, c->world_size - 1);
+	if (c->rank >= c->world_size && c->world_size != 0)
+		cli_die_usage("--rank %d is not in a world of %d process ranks "
+		    "(0-%d)", c->rank, c->world_size, c->world_size - 1);
 }
 
 /* What getopt_long refused, as the user wrote it. */
@@ -182,6 +222,11 @@ cli_parse(const struct cli_tool *t, struct cli_common *common, void *ctx,
 	int ch;
 
 	cli_init(t->name);
+	if (common != NULL) {
+		common->rank = -1;	/* not given */
+		common->world_size = 0;
+		common->node_ranks = 0;
+	}
 	cli_opt_tables(all, n, lo, so);
 	opterr = 0;	/* our messages, in our style */
 	while ((ch = getopt_long(argc, argv, so, lo, NULL)) != -1) {
@@ -200,5 +245,7 @@ cli_parse(const struct cli_tool *t, struct cli_common *common, void *ctx,
 				t->take(ctx, ch, optarg);
 		}
 	}
+	if (common != NULL && (t->common & CLI_COMMON_RANKS))
+		cli_opt_ranks_check(common);
 	return optind;
 }

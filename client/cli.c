@@ -171,6 +171,17 @@ cli_parse_rank(const char *opt, const char *arg)
 	return (int)v;
 }
 
+int
+cli_parse_world(const char *opt, const char *arg)
+{
+	uint64_t v = cli_parse_tag(opt, arg);
+
+	if (v == 0 || v > PROTO_RANK_MAX)
+		cli_die_usage("%s: %s processes is out of range (1 to %u)", opt,
+		    arg, PROTO_RANK_MAX);
+	return (int)v;
+}
+
 uint64_t
 cli_parse_size(const char *opt, const char *arg)
 {
@@ -211,13 +222,15 @@ cli_flush_stdout(void)
 		cli_die("cannot write the output: check standard output");
 }
 
-asoc_t *
-cli_open(const char *socket_path)
+/* asoc_open_ex that dies with where it looked and what to do. */
+static asoc_t *
+cli_open_opts(const asoc_open_opts_t *o)
 {
+	const char *socket_path = o->socket_path;
 	asoc_t *as = NULL;
 	asoc_status_t st;
 
-	st = asoc_open(socket_path, &as);
+	st = asoc_open_ex(o, &as);
 	if (st == ASOC_OK)
 		return as;
 	/* A failed open hands back a dead session whose error says where
@@ -227,6 +240,42 @@ cli_open(const char *socket_path)
 	cli_die("cannot reach asocd at %s: %s (is asocd running? name its "
 	    "socket with --socket or ASOC_SOCKET)", socket_path != NULL ?
 	    socket_path : asoc_default_socket(), asoc_strerror(st));
+}
+
+asoc_t *
+cli_open(const char *socket_path)
+{
+	asoc_open_opts_t o;
+
+	asoc_open_opts_init(&o);
+	o.socket_path = socket_path;
+	return cli_open_opts(&o);
+}
+
+asoc_t *
+cli_open_common(const struct cli_common *c)
+{
+	asoc_open_opts_t o;
+
+	asoc_open_opts_init(&o);
+	o.socket_path = c->socket;
+	if (c->rank >= 0) {
+		o.rank = c->rank;
+		o.world_size = c->world_size;
+	} else if (c->node_ranks)
+		o.rank = ASOC_RANK_NODE;
+	return cli_open_opts(&o);
+}
+
+asoc_t *
+cli_open_status(const char *socket_path)
+{
+	asoc_open_opts_t o;
+
+	asoc_open_opts_init(&o);
+	o.socket_path = socket_path;
+	o.flags = ASOC_OPEN_STATUS;
+	return cli_open_opts(&o);
 }
 
 void

@@ -38,10 +38,16 @@
 #define CLI_COMMON_SOCKET	0x1	/* -S, --socket PATH */
 #define CLI_COMMON_QUIET	0x2	/* -q, --quiet */
 #define CLI_COMMON_STREAM	0x4	/* -T, --tag TAG; -W, --timeout SECONDS */
+/* --rank N --world-size P (this process's rank, as ASOC_PROC_RANK and
+ * ASOC_PROC_WORLD), --node-ranks (as ASOC_RANKS=node): open with
+ * cli_open_common. */
+#define CLI_COMMON_RANKS	0x8
 /* h, V, S, q, T and W are the shared options' letters: a tool's own
  * options use others.  Keys of options without a short letter start at
- * CLI_LONG_ONLY. */
+ * CLI_LONG_ONLY; the shared ones without a letter are CLI_LONG_SHARED
+ * and up, out of the tools' way. */
 #define CLI_LONG_ONLY		256
+#define CLI_LONG_SHARED		1024
 
 struct cli_opt {
 	const char	*name;	/* long name, without "--"; NULL ends a table */
@@ -56,6 +62,9 @@ struct cli_common {
 	uint64_t	 tag;		/* --tag: the stream's, 0 by default */
 	unsigned	 timeout_ms;	/* --timeout, in ms (0: forever) */
 	int		 timeout_set;	/* --timeout was given */
+	int		 rank;		/* --rank, -1 when not given */
+	int		 world_size;	/* --world-size, 0 when not given */
+	int		 node_ranks;	/* --node-ranks */
 };
 
 struct cli_tool {
@@ -108,6 +117,8 @@ void cli_die_usage(const char *fmt, ...) CLI_PRINTF(1, 2) CLI_NORETURN;
  * suffix (powers of 1024, optionally followed by "iB" or "B").
  */
 int cli_parse_rank(const char *opt, const char *arg);
+/* A number of process ranks, 1 to PROTO_RANK_MAX. */
+int cli_parse_world(const char *opt, const char *arg);
 uint64_t cli_parse_tag(const char *opt, const char *arg);
 uint64_t cli_parse_size(const char *opt, const char *arg);
 /* Seconds (0 = wait forever), returned in milliseconds. */
@@ -123,6 +134,12 @@ void cli_flush_stdout(void);
 
 /* asoc_open that dies with where it looked and what to do. */
 asoc_t *cli_open(const char *socket_path);
+/* The same with the shared options: --socket, and --rank/--world-size
+ * or --node-ranks when the tool takes CLI_COMMON_RANKS. */
+asoc_t *cli_open_common(const struct cli_common *common);
+/* A status-only session (ASOC_OPEN_STATUS): asoc-stat and asoc-info
+ * never claim a rank, whatever the environment says. */
+asoc_t *cli_open_status(const char *socket_path);
 
 /*
  * Progress on stderr, only when stderr is a terminal: bytes done, total and

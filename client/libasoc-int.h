@@ -8,6 +8,7 @@
 #define LIBASOC_INT_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "asoc.h"
 
@@ -32,5 +33,25 @@ void		libasoc_find_wait(char *path, size_t size);
 /* Why the SLURM job's daemon is not there, as asoc-slurm(8) recorded it:
  * 0 with the text in buf, or -1 (no reason recorded). */
 int		libasoc_find_reason(char *buf, size_t size);
+
+/*
+ * How a session joins (libasoc-rank.c): the options and the environment
+ * (NULL: the process's) resolved by the order of asoc.h, or EINVAL with
+ * err saying which variable or option is wrong and what to set.
+ */
+enum libasoc_join_mode {
+	LIBASOC_JOIN_NODE,	/* node mode: the daemon gives rank and world */
+	LIBASOC_JOIN_PROC,	/* process rank `rank` of `world` */
+	LIBASOC_JOIN_STATUS,	/* no rank: status queries only */
+};
+#define LIBASOC_LOCALID_NONE	0xffffffffu
+struct libasoc_join {
+	enum libasoc_join_mode	mode;
+	uint32_t		rank, world;	/* LIBASOC_JOIN_PROC */
+	uint32_t		localid;	/* or LIBASOC_LOCALID_NONE */
+	char			from[64];	/* which rule decided */
+};
+asoc_status_t	libasoc_join_resolve(char **env, const asoc_open_opts_t *o,
+		    struct libasoc_join *j, char *err, size_t len);
 
 #endif

@@ -48,6 +48,7 @@ enum asoc_req_kind {
 	ASOC_REQ_REG,
 	ASOC_REQ_FREE,
 	ASOC_REQ_STAT,
+	ASOC_REQ_WHERE,
 };
 
 struct asoc_req {
@@ -77,14 +78,17 @@ struct asoc_buf {
 	TAILQ_ENTRY(asoc_buf)	 entry;
 };
 
-/* A status reply being collected: S_NODE, S_PEER..., S_END. */
+/* A status reply being collected: S_NODE, S_PEER..., S_RANK..., S_END. */
 struct asoc_stat_ctx {
 	struct asoc_req		*req;
 	asoc_node_stat_t	 node;
+	asoc_ranks_stat_t	 mode;
 	int			 got_node;
-	int			 want_peers;
+	int			 want_peers, want_ranks;
 	asoc_peer_stat_t	*peers;
 	size_t			 npeers, cap;
+	asoc_rank_stat_t	*ranks;
+	size_t			 nranks, rcap;
 	asoc_status_t		 status;
 	const char		*why;
 };
@@ -92,7 +96,10 @@ struct asoc_stat_ctx {
 struct asoc {
 	int			 fd;
 	char			 path[ASOC_PATH_MAX];
-	int			 rank, world;
+	int			 rank, world;	/* process values in PROC */
+	int			 node, nodes;	/* the daemon's */
+	struct libasoc_join	 join;		/* what the HELLO asked */
+	asoc_buf_t		*where;		/* asoc_rank_nodes' answers */
 	unsigned		 daemon_pid;
 	size_t			 chunk_size;
 	unsigned		 timeout_ms;
@@ -121,6 +128,7 @@ static const char *asoc_errors[] = {
 	[ASOC_ESYSTEM] = "a system call failed, or asocd could not be reached",
 	[ASOC_ETRUNC] = "the message is larger than the receive buffer",
 	[ASOC_ENOPEER] = "no such rank, or it could not be reached",
+	[ASOC_ELEFT] = "the rank left the job: its process exited",
 };
 
 const char *
@@ -209,8 +217,9 @@ asoc_req_complete(struct asoc_req *req, asoc_status_t st, uint64_t len,
 	else
 		snprintf(req->msg, sizeof req->msg, "asocd refused a %s: %s",
 		    req->kind == ASOC_REQ_REG ? "new buffer" :
-		    req->kind == ASOC_REQ_FREE ? "buffer free" : "status query",
-		    what);
+		    req->kind == ASOC_REQ_FREE ? "buffer free" :
+		    req->kind == ASOC_REQ_WHERE ? "lookup of the ranks' nodes" :
+		    "status query", what);
 }
 
 /* The connection is unusable: close it and complete everything
@@ -381,6 +390,44 @@ asoc_call(asoc_t *as, struct asoc_req *req, enum asoc_req_kind kind,
 	return asoc_req_take(req, NULL);
 }
 
+/* One S_RANK: a process rank living on the daemon. */
+static void
+asoc_stat_rank(struct asoc_stat_ctx *ctx, const struct proto_s_rank *sr)
+{
+	asoc_rank_stat_t *r;
+	void *grown;
+
+	if (ctx->nranks >= PROTO_RANK_MAX) {
+		ctx->status = ASOC_EPROTO;
+		ctx->why = "asocd sent more process ranks than can exist";
+		return;
+	}
+	if (!ctx->want_ranks)
+		return;
+	if (ctx->nranks == ctx->rcap) {
+		ctx->rcap = ctx->rcap == 0 ? 16 : ctx->rcap * 2;
+		grown = realloc(ctx->ranks, ctx->rcap * sizeof *r);
+		if (grown == NULL) {
+			ctx->status = ASOC_ENOMEM;
+			ctx->why = "out of memory for the rank table";
+			return;
+		}
+		ctx->ranks = grown;
+	}
+	r = &ctx->ranks[ctx->nranks++];
+	memset(r, 0, sizeof *r);
+	r->rank = (int)sr->rank;
+	r->world = (int)sr->world;
+	r->pid = (long)sr->pid;
+	r->localid = sr->localid < PROTO_RANK_MAX ? (int)sr->localid : -1;
+	r->sessions = sr->sessions;
+	r->incarnation = sr->incarnation;
+	r->posted_recvs = sr->posted_recvs;
+	r->unexpected = sr->unexpected;
+	r->bytes_sent = sr->bytes_sent;
+	r->bytes_received = sr->bytes_received;
+}
+
 static void
 asoc_stat_collect(struct asoc_stat_ctx *ctx, const struct proto_msg *m)
 {
@@ -420,6 +467,14 @@ asoc_stat_collect(struct asoc_stat_ctx *ctx, const struct proto_msg *m)
 		ctx->node.xfers_failed = sn->xfers_failed;
 		snprintf(ctx->node.transport, sizeof ctx->node.transport, "%s",
 		    sn->transport);
+		ctx->mode.mode = sn->mode <= PROTO_MODE_PROC ? (int)sn->mode :
+		    ASOC_MODE_NONE;
+		ctx->mode.world = sn->proc_world <= PROTO_RANK_MAX ?
+		    (int)sn->proc_world : 0;
+		ctx->mode.local_ranks = sn->local_ranks;
+		break;
+	case PT_S_RANK:
+		asoc_stat_rank(ctx, &m->u.s_rank);
 		break;
 	case PT_S_PEER:
 		if (sp->rank >= PROTO_RANK_MAX || ctx->npeers >= PROTO_RANK_MAX) {
@@ -486,6 +541,7 @@ asoc_dispatch(asoc_t *as, const struct proto_msg *m)
 		return 1;
 	case PT_S_NODE:
 	case PT_S_PEER:
+	case PT_S_RANK:
 	case PT_S_END:
 		if (as->stat == NULL || as->stat->req->id != m->hdr.id ||
 		    as->stat->req->done)
@@ -679,6 +735,27 @@ asoc_check_peer(asoc_t *as)
 	return ASOC_OK;
 }
 
+static uint32_t
+asoc_hello_flags(const asoc_t *as)
+{
+	return as->join.mode == LIBASOC_JOIN_PROC ? PROTO_LH_F_PROC :
+	    as->join.mode == LIBASOC_JOIN_STATUS ? PROTO_LH_F_STATUS : 0;
+}
+
+/* What the session asked to join as, for messages. */
+static const char *
+asoc_join_name(const asoc_t *as, char *name, size_t len)
+{
+	if (as->join.mode == LIBASOC_JOIN_PROC)
+		snprintf(name, len, "process rank %u of %u", as->join.rank,
+		    as->join.world);
+	else
+		snprintf(name, len, "%s", as->join.mode ==
+		    LIBASOC_JOIN_STATUS ? "a status-only session" :
+		    "a node-rank session");
+	return name;
+}
+
 /* Sends HELLO and decodes the answer into *m, within ASOC_HELLO_TIMEOUT:
  * a daemon that accepts but never answers must not hang us. */
 static asoc_status_t
@@ -696,6 +773,13 @@ asoc_hello(asoc_t *as, struct proto_msg *m)
 	m->u.l_hello.version = PROTO_VERSION;
 	m->u.l_hello.pid = (uint32_t)getpid();
 	m->u.l_hello.localid = PROTO_LOCALID_NONE;
+	if (as->join.mode == LIBASOC_JOIN_PROC) {
+		m->u.l_hello.flags = PROTO_LH_F_PROC;
+		m->u.l_hello.rank = as->join.rank;
+		m->u.l_hello.world = as->join.world;
+		m->u.l_hello.localid = as->join.localid;
+	} else if (as->join.mode == LIBASOC_JOIN_STATUS)
+		m->u.l_hello.flags = PROTO_LH_F_STATUS;
 	len = proto_encode(m, buf, sizeof buf);
 	if (send(as->fd, buf, len, MSG_NOSIGNAL) == -1)
 		return libasoc_fail(as, ASOC_ESYSTEM, "asocd at %s dropped the "
@@ -729,6 +813,7 @@ static asoc_status_t
 asoc_welcome(asoc_t *as, const struct proto_msg *m)
 {
 	asoc_status_t st = (asoc_status_t)m->u.l_done.status;
+	char name[96];
 
 	if (m->hdr.type == PT_L_DONE && m->u.l_done.status != PS_OK) {
 		if (m->u.l_done.msg[0] != '\0')
@@ -746,8 +831,22 @@ asoc_welcome(asoc_t *as, const struct proto_msg *m)
 		return libasoc_fail(as, ASOC_EPROTO, "asocd at %s claims a world "
 		    "of %u ranks; the limit is %u", as->path,
 		    m->u.l_welcome.world, PROTO_RANK_MAX);
+	/* The welcome is for the session we asked for, or asocd and we do
+	 * not mean the same ranks. */
+	if (m->u.l_welcome.flags != asoc_hello_flags(as) ||
+	    (as->join.mode == LIBASOC_JOIN_PROC &&
+	    (m->u.l_welcome.rank != as->join.rank ||
+	    m->u.l_welcome.world != as->join.world)))
+		return libasoc_fail(as, ASOC_EPROTO, "asocd at %s welcomed "
+		    "rank %u of %u (flags %#x) when asked for %s: are asocd and "
+		    "libasoc from the same release?", as->path,
+		    m->u.l_welcome.rank, m->u.l_welcome.world,
+		    m->u.l_welcome.flags, asoc_join_name(as, name,
+		    sizeof name));
 	as->rank = (int)m->u.l_welcome.rank;
 	as->world = (int)m->u.l_welcome.world;
+	as->node = (int)m->u.l_welcome.node;
+	as->nodes = (int)m->u.l_welcome.nodes;
 	as->daemon_pid = m->u.l_welcome.daemon_pid;
 	as->chunk_size = (size_t)m->u.l_welcome.chunk_size;
 	return ASOC_OK;
@@ -768,7 +867,7 @@ asoc_connect(asoc_t *as)
 }
 
 asoc_status_t
-asoc_open(const char *socket_path, asoc_t **out)
+asoc_open_ex(const asoc_open_opts_t *opts, asoc_t **out)
 {
 	asoc_status_t st;
 	asoc_t *as;
@@ -780,18 +879,23 @@ asoc_open(const char *socket_path, asoc_t **out)
 		return ASOC_ENOMEM;
 	as->fd = -1;
 	as->rank = -1;
+	as->node = -1;
 	as->next_id = 1;
 	for (i = 0; i < ASOC_REQ_BUCKETS; i++)
 		LIST_INIT(&as->reqs[i]);
 	TAILQ_INIT(&as->bufs);
-	if (socket_path != NULL)
-		snprintf(as->path, sizeof as->path, "%s", socket_path);
-	else
+	/* A wrong rank fails before any wait for the daemon's socket. */
+	st = libasoc_join_resolve(NULL, opts, &as->join, as->err,
+	    sizeof as->err);
+	if (st == ASOC_OK && opts->socket_path != NULL)
+		snprintf(as->path, sizeof as->path, "%s", opts->socket_path);
+	else if (st == ASOC_OK)
 		libasoc_find_wait(as->path, sizeof as->path);
 
 	/* A failed session is still returned, dead, so the caller can ask
 	 * asoc_last_error and asoc_socket_path why; asoc_close frees it. */
-	if ((st = asoc_busy_poll_env(as)) != ASOC_OK ||
+	if (st != ASOC_OK ||
+	    (st = asoc_busy_poll_env(as)) != ASOC_OK ||
 	    (st = asoc_connect(as)) != ASOC_OK) {
 		if (as->fd != -1) {
 			close(as->fd);
@@ -799,10 +903,22 @@ asoc_open(const char *socket_path, asoc_t **out)
 		}
 		as->rank = -1;
 		as->world = 0;
+		as->node = -1;
+		as->nodes = 0;
 		as->dead = st;
 		snprintf(as->dead_msg, sizeof as->dead_msg, "%s", as->err);
 	}
 	return st;
+}
+
+asoc_status_t
+asoc_open(const char *socket_path, asoc_t **out)
+{
+	asoc_open_opts_t o;
+
+	asoc_open_opts_init(&o);
+	o.socket_path = socket_path;
+	return asoc_open_ex(&o, out);
 }
 
 void
@@ -853,6 +969,18 @@ int
 asoc_world_size(const asoc_t *as)
 {
 	return as != NULL ? as->world : 0;
+}
+
+int
+asoc_node(const asoc_t *as)
+{
+	return as != NULL ? as->node : -1;
+}
+
+int
+asoc_node_count(const asoc_t *as)
+{
+	return as != NULL ? as->nodes : 0;
 }
 
 size_t
@@ -1041,11 +1169,16 @@ asoc_post_xfer(asoc_t *as, enum asoc_req_kind kind, asoc_buf_t *buf,
 		return libasoc_fail(as, ASOC_EINVAL, "%s: %zu bytes at offset %zu "
 		    "do not fit in the %zu-byte buffer", fn, len, off,
 		    buf->size);
+	if (as->join.mode == LIBASOC_JOIN_STATUS)
+		return libasoc_fail(as, ASOC_EINVAL, "%s: a status-only session "
+		    "(ASOC_OPEN_STATUS) has no rank to send or receive as", fn);
 	if (kind == ASOC_REQ_RECV && rank == ASOC_ANY_SOURCE)
 		;
 	else if (rank < 0 || rank >= as->world)
 		return libasoc_fail(as, ASOC_EINVAL, "%s: rank %d is not in this "
-		    "job (ranks are 0 to %d)%s", fn, rank, as->world - 1,
+		    "job (%s ranks are 0 to %d)%s", fn, rank,
+		    as->join.mode == LIBASOC_JOIN_PROC ? "process" : "node",
+		    as->world - 1,
 		    kind == ASOC_REQ_RECV ? "; ASOC_ANY_SOURCE takes any" : "");
 
 	if ((req = calloc(1, sizeof *req)) == NULL)
@@ -1214,13 +1347,29 @@ asoc_recv(asoc_t *as, asoc_buf_t *buf, size_t off, size_t cap, int src,
 	return asoc_posted_wait(st, req, c);
 }
 
+/* One S_QUERY, its answer collected into *ctx (freed by the caller). */
+static asoc_status_t
+asoc_stat_query(asoc_t *as, struct asoc_stat_ctx *ctx)
+{
+	struct asoc_req req;
+	struct proto_msg m;
+	asoc_status_t st;
+
+	ctx->req = &req;
+	memset(&m, 0, sizeof m);
+	m.hdr.type = PT_S_QUERY;
+	as->stat = ctx;
+	st = asoc_call(as, &req, ASOC_REQ_STAT, 0, &m, -1);
+	as->stat = NULL;
+	ctx->req = NULL;
+	return st;
+}
+
 asoc_status_t
 asoc_stat(asoc_t *as, asoc_node_stat_t *node, asoc_peer_stat_t **peers,
     size_t *npeers)
 {
 	struct asoc_stat_ctx ctx;
-	struct asoc_req req;
-	struct proto_msg m;
 	asoc_status_t st;
 
 	if (as == NULL)
@@ -1236,14 +1385,8 @@ asoc_stat(asoc_t *as, asoc_node_stat_t *node, asoc_peer_stat_t **peers,
 		    "npeers");
 
 	memset(&ctx, 0, sizeof ctx);
-	ctx.req = &req;
 	ctx.want_peers = peers != NULL;
-	memset(&m, 0, sizeof m);
-	m.hdr.type = PT_S_QUERY;
-	as->stat = &ctx;
-	st = asoc_call(as, &req, ASOC_REQ_STAT, 0, &m, -1);
-	as->stat = NULL;
-	if (st != ASOC_OK) {
+	if ((st = asoc_stat_query(as, &ctx)) != ASOC_OK) {
 		free(ctx.peers);
 		return st;
 	}
@@ -1254,5 +1397,105 @@ asoc_stat(asoc_t *as, asoc_node_stat_t *node, asoc_peer_stat_t **peers,
 		*npeers = ctx.npeers;
 	} else
 		free(ctx.peers);
+	return ASOC_OK;
+}
+
+static int
+asoc_rank_cmp(const void *a, const void *b)
+{
+	const asoc_rank_stat_t *x = a, *y = b;
+
+	return (x->rank > y->rank) - (x->rank < y->rank);
+}
+
+asoc_status_t
+asoc_stat_ranks(asoc_t *as, asoc_ranks_stat_t *mode, asoc_rank_stat_t **ranks,
+    size_t *nranks)
+{
+	struct asoc_stat_ctx ctx;
+	asoc_status_t st;
+
+	if (as == NULL)
+		return ASOC_EINVAL;
+	if (ranks != NULL)
+		*ranks = NULL;
+	if (nranks != NULL)
+		*nranks = 0;
+	if ((st = asoc_enter(as)) != ASOC_OK)
+		return st;
+	if (ranks != NULL && nranks == NULL)
+		return libasoc_fail(as, ASOC_EINVAL, "asoc_stat_ranks: ranks "
+		    "needs nranks");
+
+	memset(&ctx, 0, sizeof ctx);
+	ctx.want_ranks = ranks != NULL;
+	if ((st = asoc_stat_query(as, &ctx)) != ASOC_OK) {
+		free(ctx.ranks);
+		return st;
+	}
+	if (mode != NULL)
+		*mode = ctx.mode;
+	if (ranks != NULL && ctx.nranks > 0) {
+		qsort(ctx.ranks, ctx.nranks, sizeof *ctx.ranks, asoc_rank_cmp);
+		*ranks = ctx.ranks;
+		*nranks = ctx.nranks;
+	} else
+		free(ctx.ranks);
+	return ASOC_OK;
+}
+
+/* The node of each rank, from asocd (L_WHERE): it writes them into a
+ * small shared buffer of the session's, once every rank has joined. */
+asoc_status_t
+asoc_rank_nodes(asoc_t *as, int *nodes)
+{
+	struct asoc_req req;
+	struct proto_msg m;
+	const uint8_t *p;
+	asoc_status_t st;
+	uint32_t v;
+	int i;
+
+	if (as == NULL)
+		return ASOC_EINVAL;
+	if ((st = asoc_enter(as)) != ASOC_OK)
+		return st;
+	if (nodes == NULL)
+		return libasoc_fail(as, ASOC_EINVAL, "asoc_rank_nodes: nodes is "
+		    "NULL; pass room for asoc_world_size() entries");
+	if (as->join.mode == LIBASOC_JOIN_STATUS)
+		return libasoc_fail(as, ASOC_EINVAL, "asoc_rank_nodes: a "
+		    "status-only session (ASOC_OPEN_STATUS) has no world");
+	if (as->join.mode == LIBASOC_JOIN_NODE) {
+		for (i = 0; i < as->world; i++)
+			nodes[i] = i;	/* a node rank is its node */
+		return ASOC_OK;
+	}
+	if (as->where == NULL && (st = asoc_buf_alloc(as,
+	    (size_t)as->world * 4, &as->where)) != ASOC_OK)
+		return st;
+	memset(&m, 0, sizeof m);
+	m.hdr.type = PT_L_WHERE;
+	m.u.l_xfer.buf_id = as->where->id;
+	m.u.l_xfer.len = (uint64_t)as->world * 4;
+	m.u.l_xfer.peer = 0;
+	m.u.l_xfer.timeout_ms = as->timeout_ms;
+	memset(&req, 0, sizeof req);
+	if ((st = asoc_call(as, &req, ASOC_REQ_WHERE, 0, &m, -1)) != ASOC_OK)
+		return st;
+	if (req.result != (uint64_t)as->world)
+		return libasoc_fail(as, ASOC_EPROTO, "asocd (pid %u) located %"
+		    PRIu64 " ranks when asked for %d; this is an asocd bug",
+		    as->daemon_pid, req.result, as->world);
+	p = as->where->ptr;
+	for (i = 0; i < as->world; i++, p += 4) {
+		v = (uint32_t)p[0] | (uint32_t)p[1] << 8 |
+		    (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+		if (v >= (uint32_t)as->nodes)
+			return libasoc_fail(as, ASOC_EPROTO, "asocd (pid %u) "
+			    "says rank %d lives on node %u of %d; this is an "
+			    "asocd bug", as->daemon_pid, i, v, as->nodes);
+		nodes[i] = (int)v;
+	}
 	return ASOC_OK;
 }

@@ -3,7 +3,8 @@
  * each metric one HELP and one TYPE line, then its samples; counters end
  * in _total, byte counts in _bytes.  Peers are labelled by rank (host and
  * transport label asoc_peer_info only, so a peer that moves from TCP to
- * RDMA does not start new counter series).
+ * RDMA does not start new counter series).  Process ranks likewise: by
+ * rank, with the pid and SLURM_LOCALID on asoc_rank_info only.
  */
 #include <inttypes.h>
 #include <stddef.h>
@@ -128,9 +129,58 @@ prom_value(const asoc_node_stat_t *n, const struct prom_metric *m)
 	}
 }
 
+/* One metric with a sample per local process rank. */
+static void
+prom_ranks(const char *name, const char *help, const asoc_rank_stat_t *r,
+    size_t nr, size_t field)
+{
+	size_t i;
+	uint64_t v;
+
+	prom_head(name, "counter", help);
+	for (i = 0; i < nr; i++) {
+		memcpy(&v, (const char *)&r[i] + field, sizeof v);
+		printf("%s{rank=\"%d\"} %" PRIu64 "\n", name, r[i].rank, v);
+	}
+}
+
+static void
+prom_process_ranks(const asoc_ranks_stat_t *m, const asoc_rank_stat_t *r,
+    size_t nr)
+{
+	size_t i;
+
+	prom_node("asoc_rank_mode", "gauge", "What asocd's clients hold: 0 "
+	    "nothing yet, 1 node ranks, 2 process ranks.",
+	    (uint64_t)(m->mode < 0 ? 0 : m->mode));
+	prom_node("asoc_process_world_size", "gauge", "Process ranks in the "
+	    "job (0 outside process mode).", (uint64_t)(m->world < 0 ? 0 :
+	    m->world));
+	prom_node("asoc_process_ranks", "gauge", "Process ranks living on "
+	    "this asocd.", m->local_ranks);
+	if (nr == 0)
+		return;
+	prom_head("asoc_rank_info", "gauge", "Each process rank living here: "
+	    "its pid and SLURM_LOCALID (1).");
+	for (i = 0; i < nr; i++) {
+		printf("asoc_rank_info{rank=\"%d\",pid=\"%ld\",localid=",
+		    r[i].rank, r[i].pid);
+		if (r[i].localid >= 0)
+			printf("\"%d\"", r[i].localid);
+		else
+			printf("\"\"");
+		printf("} 1\n");
+	}
+	prom_ranks("asoc_rank_sent_bytes_total", "Bytes a process rank sent.",
+	    r, nr, offsetof(asoc_rank_stat_t, bytes_sent));
+	prom_ranks("asoc_rank_received_bytes_total", "Bytes a process rank "
+	    "received.", r, nr, offsetof(asoc_rank_stat_t, bytes_received));
+}
+
 void
 stat_prometheus(const asoc_node_stat_t *n, const asoc_peer_stat_t *p,
-    size_t np)
+    size_t np, const asoc_ranks_stat_t *m, const asoc_rank_stat_t *r,
+    size_t nr)
 {
 	size_t i;
 
@@ -143,6 +193,7 @@ stat_prometheus(const asoc_node_stat_t *n, const asoc_peer_stat_t *p,
 		prom_node(prom_node_metrics[i].name, prom_node_metrics[i].type,
 		    prom_node_metrics[i].help,
 		    prom_value(n, &prom_node_metrics[i]));
+	prom_process_ranks(m, r, nr);
 	if (np == 0)
 		return;
 	prom_head("asoc_peer_info", "gauge", "Each rank of the job: host, "

@@ -10,6 +10,7 @@
 #include "asoc.h"
 
 void stat_prometheus(const asoc_node_stat_t *n, const asoc_peer_stat_t *p,
-    size_t np);
+    size_t np, const asoc_ranks_stat_t *m, const asoc_rank_stat_t *r,
+    size_t nr);
 
 #endif

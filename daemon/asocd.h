@@ -13,7 +13,6 @@
 #include <event2/util.h>
 
 #include "conf.h"
-#include "match.h"
 #include "proto.h"
 
 struct event_base;
@@ -35,7 +34,6 @@ struct asocd {
 	struct peer *peers;		/* world entries; peers[rank] is us */
 	TAILQ_HEAD(, client) clients;
 	unsigned nclients;
-	struct match match;		/* posted receives, arrived sends */
 	struct asocd_counters ctr;
 	uint64_t xfers_active;
 	int draining;			/* SIGTERM: finish, take nothing new */

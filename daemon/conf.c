@@ -97,6 +97,13 @@ static const struct conf_opt conf_opts[] = {
 	    "buffer bytes one client may register (default 3/4 of RAM)" },
 	{ "max-clients", 0, "ASOC_MAX_CLIENTS", K_UINT, OFF(max_clients),
 	    1, 65536, "N", "clients served at once (default 1024)" },
+	{ "max-ranks", 0, "ASOC_MAX_RANKS", K_UINT, OFF(max_ranks),
+	    1, PROTO_RANK_MAX, "N",
+	    "process ranks held on this node at once (default 256)" },
+	{ "join-timeout", 0, "ASOC_JOIN_TIMEOUT", K_UINT, OFF(join_timeout),
+	    1, CONF_MAX_JOIN_TIMEOUT, "SECONDS",
+	    "a send to a process rank that has not joined waits this long "
+	    "(default 60; 1..3600)" },
 	{ "max-registered-bytes", 0, "ASOC_MAX_REGISTERED_BYTES", K_SIZE,
 	    OFF(max_registered_bytes), 4096, SIZE_MAX, "BYTES",
 	    "buffer bytes all clients together may register (default 3/4 "
@@ -504,6 +511,8 @@ conf_defaults(struct conf *c)
 	c->port_span = 1000;
 	c->connection_timeout = CONF_DEFAULT_TIMEOUT;
 	c->max_clients = CONF_DEFAULT_MAX_CLIENTS;
+	c->max_ranks = CONF_DEFAULT_MAX_RANKS;
+	c->join_timeout = CONF_DEFAULT_JOIN_TIMEOUT;
 	c->chunk_size = CONF_DEFAULT_CHUNK;
 	c->eager_threshold = CONF_DEFAULT_EAGER;
 	c->eager_budget = CONF_DEFAULT_EAGER_BUDGET;

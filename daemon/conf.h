@@ -44,6 +44,8 @@ struct conf {
 	unsigned busy_poll;	/* microseconds polled before sleeping; 0 */
 	size_t client_max_bytes;	/* 0: 3/4 of physical memory */
 	unsigned max_clients;	/* clients served at once */
+	unsigned max_ranks;	/* process ranks held here at once */
+	unsigned join_timeout;	/* seconds a send waits for its rank */
 	size_t max_registered_bytes;	/* all clients; 0: 3/4 of memory */
 	enum conf_transport transport;
 	enum log_level log_level;
@@ -74,6 +76,12 @@ struct conf {
 #define CONF_DEFAULT_PORT	9000
 #define CONF_DEFAULT_TIMEOUT	30
 #define CONF_DEFAULT_MAX_CLIENTS 1024
+#define CONF_DEFAULT_MAX_RANKS	256
+/* A send to a process rank nobody has announced waits this long: long
+ * enough for srun to start every task of a big step, never forever (a
+ * typo in a rank must not hang). */
+#define CONF_DEFAULT_JOIN_TIMEOUT 60
+#define CONF_MAX_JOIN_TIMEOUT	3600
 #define CONF_DEFAULT_CHUNK	(4u << 20)
 #define CONF_MIN_CHUNK		4096
 #define CONF_MAX_CHUNK		(64u << 20)	/* PROTO_DATA_MAX */

@@ -22,6 +22,7 @@
 #include "asocd.h"
 #include "listener.h"
 #include "log.h"
+#include "rankwhere.h"
 #include "stats.h"
 
 #define CONTROL_MAX_BUFFERS	4096	/* registered buffers per client */
@@ -102,9 +103,18 @@ control_drop(struct client *c, const char *fmt, ...)
 		    (unsigned)c->uid, why);
 	c->dead = 1;
 	/* Everything it held goes: its transfers are given up (peers are
-	 * told), its buffers unmapped once no transfer points into them. */
+	 * told: "rank 5 left" when its rank goes with it), its buffers
+	 * unmapped once no transfer points into them. */
+	if (ranks_last_session(c)) {
+		char left[PROTO_MSG_MAX];
+
+		ranks_left_msg(c->lr->rank, left, sizeof left);
+		while ((r = TAILQ_FIRST(&c->reqs)) != NULL)
+			xfer_cancel(r, PS_ELEFT, left);
+	}
 	while ((r = TAILQ_FIRST(&c->reqs)) != NULL)
 		xfer_cancel(r, PS_ECANCELLED, "the client left");
+	ranks_session_gone(c);
 	while ((b = TAILQ_FIRST(&c->bufs)) != NULL)
 		buffer_release(b);
 	while ((o = TAILQ_FIRST(&c->outq)) != NULL) {
@@ -278,6 +288,9 @@ control_find_req(struct client *c, uint64_t id)
 static void
 control_hello(struct client *c, const struct proto_msg *m)
 {
+	const struct proto_l_hello *h = &m->u.l_hello;
+	char msg[PROTO_MSG_MAX];
+	enum proto_status st;
 	struct proto_msg w;
 
 	if (m->u.l_hello.version != PROTO_VERSION) {
@@ -285,12 +298,6 @@ control_hello(struct client *c, const struct proto_msg *m)
 		    "libasoc speaks v%u, asocd speaks v%u: use matching "
 		    "versions", m->u.l_hello.version, PROTO_VERSION);
 		control_drop(c, "protocol version v%u", m->u.l_hello.version);
-		return;
-	}
-	if (m->u.l_hello.flags & PROTO_LH_F_PROC) {
-		control_done(c, 0, PS_EINVAL, 0, "this asocd serves node "
-		    "ranks only: open without a process rank (ASOC_RANKS=node)");
-		control_drop(c, "a process rank claimed");
 		return;
 	}
 	if (control_nwelcomed >= asocd->conf->max_clients) {
@@ -301,15 +308,26 @@ control_hello(struct client *c, const struct proto_msg *m)
 		    asocd->conf->max_clients);
 		return;
 	}
+	st = ranks_hello(c, h->flags, h->rank, h->world, h->localid, msg,
+	    sizeof msg);
+	if (st != PS_OK) {
+		control_done(c, 0, st, 0, "%s", msg);
+		control_drop(c, "refused its rank: %s", msg);
+		return;
+	}
 	memset(&w, 0, sizeof w);
 	w.hdr.type = PT_L_WELCOME;
 	w.u.l_welcome.version = PROTO_VERSION;
-	w.u.l_welcome.rank = asocd->rank;
-	w.u.l_welcome.world = asocd->world;
+	/* The session's own rank and world: process values for a process
+	 * rank, the node's otherwise. */
+	w.u.l_welcome.rank = c->rank_kind == RS_PROC ? c->lr->rank :
+	    c->rank_kind == RS_NODE ? asocd->rank : 0;
+	w.u.l_welcome.world = c->rank_kind == RS_PROC ? ranks_world() :
+	    asocd->world;
 	w.u.l_welcome.daemon_pid = (uint32_t)asocd->pid;
 	w.u.l_welcome.node = asocd->rank;
 	w.u.l_welcome.nodes = asocd->world;
-	w.u.l_welcome.flags = m->u.l_hello.flags;
+	w.u.l_welcome.flags = h->flags;
 	w.u.l_welcome.chunk_size = asocd->conf->chunk_size;
 	c->welcomed = 1;
 	control_nwelcomed++;
@@ -408,7 +426,8 @@ control_xfer(struct client *c, const struct proto_msg *m)
 		return;
 	}
 	r->id = m->hdr.id;
-	r->kind = m->hdr.type == PT_L_SEND ? REQ_SEND : REQ_RECV;
+	r->kind = m->hdr.type == PT_L_SEND ? REQ_SEND :
+	    m->hdr.type == PT_L_WHERE ? REQ_WHERE : REQ_RECV;
 	r->client = c;
 	r->buf = b;
 	buffer_ref(b);
@@ -417,10 +436,13 @@ control_xfer(struct client *c, const struct proto_msg *m)
 	r->tag = x->tag;
 	r->peer = x->peer;
 	r->flags = x->flags;
+	r->lr = c->lr;
 	TAILQ_INSERT_TAIL(&c->reqs, r, entry);
 	c->nreqs++;
 	if (r->kind == REQ_SEND)
 		xfer_post_send(r, x->timeout_ms);
+	else if (r->kind == REQ_WHERE)
+		rankwhere_post(r, x->timeout_ms);
 	else
 		xfer_post_recv(r, x->timeout_ms);
 }
@@ -461,6 +483,7 @@ control_dispatch(struct client *c, const struct proto_msg *m, int *fds,
 		break;
 	case PT_L_SEND:
 	case PT_L_RECV:
+	case PT_L_WHERE:
 		control_xfer(c, m);
 		break;
 	case PT_L_CANCEL: {

@@ -14,6 +14,7 @@
 
 #include "buffer.h"
 #include "proto.h"
+#include "ranks.h"
 #include "xfer.h"
 
 struct event;
@@ -34,6 +35,10 @@ struct client {
 	uid_t uid;
 	pid_t pid;
 	int welcomed;
+	/* What its L_HELLO opened (ranks.h): status only, or a node or
+	 * process rank, lr then being it. */
+	enum ranks_session rank_kind;
+	struct lrank *lr;
 	int dead;
 	int broken;		/* a reply failed: dropped from the loop */
 	char broken_why[128];

@@ -23,6 +23,7 @@
 #include "log.h"
 #include "netaddr.h"
 #include "peer.h"
+#include "ranks.h"
 #include "sdnotify.h"
 #include "slurm_user.h"
 #include "tls.h"
@@ -332,7 +333,7 @@ main(int argc, char **argv)
 	asocd = &asocd_state;
 	asocd->conf = cf;
 	TAILQ_INIT(&asocd->clients);
-	match_init(&asocd->match);
+	ranks_init();
 	xfer_init();
 
 	/* The key and MUNGE before forking, so their errors reach the

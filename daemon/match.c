@@ -24,6 +24,8 @@ match_count_in(struct match *m, const struct match_send *s)
 {
 	uint32_t n, *p;
 
+	if (s->count != NULL)
+		(*s->count)++;
 	if (s->src == MATCH_ANY)
 		return;
 	if (s->src >= m->nfrom) {
@@ -40,6 +42,8 @@ match_count_in(struct match *m, const struct match_send *s)
 static void
 match_count_out(struct match *m, const struct match_send *s)
 {
+	if (s->count != NULL && *s->count > 0)
+		(*s->count)--;
 	if (s->src < m->nfrom && m->from[s->src] > 0)
 		m->from[s->src]--;
 }

@@ -37,6 +37,8 @@ struct match_send {
 	uint32_t src;
 	uint64_t tag;
 	int queued;
+	uint32_t *count;	/* NULL, or counts the sends queued with it
+				 * (xfer.c: those from one peer daemon) */
 	TAILQ_ENTRY(match_send) entry;
 };
 

@@ -40,6 +40,7 @@
 #include "hostlist.h"
 #include "log.h"
 #include "netaddr.h"
+#include "ranks.h"
 #include "testhooks.h"
 
 /* What every handshake checks against: set once our rank is known. */
@@ -252,7 +253,7 @@ peer_conn_opener(const struct conn *c)
 
 /* The connection new work to p goes on: of those up, the one the lower
  * rank opened, which both ends agree on. */
-static struct conn *
+struct conn *
 peer_up_conn(struct peer *p)
 {
 	struct conn *c, *best = NULL;
@@ -331,23 +332,20 @@ peer_give_up(struct peer *p, enum proto_status st, const char *why)
 	struct xfer *x;
 
 	p->state = PROTO_PEER_FAILED;
+	p->keep_up = 0;
 	snprintf(p->last_error, sizeof p->last_error, "%s", why);
 	/* xfer_fail takes each out of the list (peer_unwant). */
 	while ((x = TAILQ_FIRST(&p->waiting)) != NULL)
 		xfer_fail(x, st, why);
 }
 
-void
-peer_want(struct peer *p, struct xfer *x)
+/* Something wants a connection to p, which has none up: start
+ * connecting unless an attempt is under way. */
+static void
+peer_start(struct peer *p)
 {
-	struct conn *c = peer_up_conn(p);
 	struct timeval now;
 
-	if (c != NULL) {
-		xfer_conn_ready(x, c);
-		return;
-	}
-	TAILQ_INSERT_TAIL(&p->waiting, x, wait_entry);
 	if (p->connecting != NULL || evtimer_pending(p->retry_ev, NULL))
 		return;
 	peer_now(&now);
@@ -357,6 +355,34 @@ peer_want(struct peer *p, struct xfer *x)
 	p->attempts = 0;
 	p->state = PROTO_PEER_CONNECTING;
 	peer_try(p);
+}
+
+void
+peer_want(struct peer *p, struct xfer *x)
+{
+	struct conn *c = peer_up_conn(p);
+
+	if (c != NULL) {
+		xfer_conn_ready(x, c);
+		return;
+	}
+	TAILQ_INSERT_TAIL(&p->waiting, x, wait_entry);
+	peer_start(p);
+}
+
+void
+peer_connect_all(void)
+{
+	uint32_t i;
+
+	for (i = 0; i < asocd->world; i++) {
+		struct peer *p = &asocd->peers[i];
+
+		if (i == asocd->rank || peer_up_conn(p) != NULL)
+			continue;
+		p->keep_up = 1;
+		peer_start(p);
+	}
 }
 
 void
@@ -376,7 +402,7 @@ peer_try(struct peer *p)
 		p->state = PROTO_PEER_UP;
 		return;
 	}
-	if (TAILQ_EMPTY(&p->waiting)) {
+	if (TAILQ_EMPTY(&p->waiting) && !p->keep_up) {
 		p->state = PROTO_PEER_IDLE;
 		return;
 	}
@@ -419,7 +445,7 @@ peer_retry_port(struct peer *p, const char *why, int next_port)
 	}
 	if (next_port)
 		peer_next_port(p);
-	if (TAILQ_EMPTY(&p->waiting)) {
+	if (TAILQ_EMPTY(&p->waiting) && !p->keep_up) {
 		p->state = PROTO_PEER_IDLE;
 		return;
 	}
@@ -655,6 +681,7 @@ peer_up(struct conn *c, struct peer *p)
 	/* asoc-stat says whether the bytes to this peer are encrypted. */
 	p->transport = transport_describe(c);
 	p->last_error[0] = '\0';
+	p->keep_up = 0;
 	log_info("%s rank %u (%s:%u) over %s%s", c->outgoing ? "connected to" :
 	    "accepted", p->rank, p->host, p->port, p->transport,
 	    !peer_hs_key_file ? ", community only (no --key-file)" :
@@ -663,6 +690,11 @@ peer_up(struct conn *c, struct peer *p)
 		log_warn("rank %u: falling back to %s: %s was not possible "
 		    "(%s)", p->rank, c->tp->title, p->tp_failed->title,
 		    p->tp_why);
+	/* Our process ranks first: the peer must know them before any RTS
+	 * from them (ranks.h). */
+	ranks_announce(c);
+	if (c->dead)
+		return;
 	peer_flush(p, c);
 }
 
@@ -808,6 +840,16 @@ peer_conn_msg(struct conn *c, const struct proto_msg *m)
 	case PT_WDONE:
 		xfer_on_wdone(c, m);
 		break;
+	case PT_RK_JOIN:
+	case PT_RK_LEAVE:
+		if (!c->up)
+			peer_conn_lost(c, "%s before the handshake finished",
+			    proto_type_name(m->hdr.type));
+		else if (m->hdr.type == PT_RK_JOIN)
+			ranks_on_join(c, m);
+		else
+			ranks_on_leave(c, m);
+		break;
 	default:
 		peer_conn_lost(c, "unexpected %s", proto_type_name(m->hdr.type));
 		break;
@@ -878,6 +920,7 @@ peer_conn_lost(struct conn *c, const char *fmt, ...)
 		TAILQ_REMOVE(&p->conns, c, entry);
 		if (peer_up_conn(p) == NULL) {
 			xfer_peer_lost(p->rank, msg);
+			ranks_peer_lost(p->rank);
 			if (p->connecting == NULL)
 				p->state = PROTO_PEER_IDLE;
 		}

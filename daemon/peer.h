@@ -30,6 +30,10 @@ struct peer {
 	unsigned attempts;
 	char last_error[160];
 	uint64_t bytes_sent, bytes_received, xfers_active;
+	uint32_t unexpected;		/* its sends waiting for a receive */
+	/* Connected to whether or not a send waits: it must hear of our
+	 * process ranks (peer_connect_all). */
+	int keep_up;
 	const char *transport;		/* of the newest connection */
 	/* auto: the transport that just failed for this peer (the next in
 	 * transports[] is tried) and why, for the fallback line. */
@@ -46,6 +50,11 @@ unsigned peers_connected(void);
 void peer_want(struct peer *p, struct xfer *x);
 /* A transfer waiting in p->waiting gives up (cancelled). */
 void peer_unwant(struct peer *p, struct xfer *x);
+/* Connect to every peer not connected yet, nothing waiting (a first
+ * process rank joined: everyone must hear of it). */
+void peer_connect_all(void);
+/* The connection new work to p goes on (the pair's), or NULL. */
+struct conn *peer_up_conn(struct peer *p);
 
 /* From the transports. */
 void peer_conn_opened(struct conn *c);

@@ -1,5 +1,6 @@
 /*
- * stats.c: counters for asoc-stat, as S_NODE + S_PEER... + S_END.
+ * stats.c: counters for asoc-stat, as S_NODE + S_PEER... + S_RANK... +
+ * S_END.
  */
 #include "config.h"
 #include "stats.h"
@@ -9,6 +10,7 @@
 #include "asocd.h"
 #include "control.h"
 #include "peer.h"
+#include "ranks.h"
 
 void
 stats_reply(struct client *c, uint64_t id)
@@ -16,7 +18,14 @@ stats_reply(struct client *c, uint64_t id)
 	struct proto_msg m;
 	struct proto_s_node *n = &m.u.s_node;
 	struct proto_s_peer *p = &m.u.s_peer;
+	struct lrank *lr;
+	uint64_t unexpected = 0, posted = 0;
 	uint32_t i;
+
+	for (lr = ranks_next(NULL); lr != NULL; lr = ranks_next(lr)) {
+		unexpected += lr->match.nsends;
+		posted += lr->match.nrecvs;
+	}
 
 	memset(&m, 0, sizeof m);
 	m.hdr.type = PT_S_NODE;
@@ -26,8 +35,8 @@ stats_reply(struct client *c, uint64_t id)
 	n->clients = asocd->nclients;
 	n->peers_connected = peers_connected();
 	n->xfers_active = asocd->xfers_active;
-	n->unexpected = asocd->match.nsends;
-	n->posted_recvs = asocd->match.nrecvs;
+	n->unexpected = unexpected;
+	n->posted_recvs = posted;
 	n->bytes_sent = asocd->ctr.bytes_sent;
 	n->bytes_received = asocd->ctr.bytes_received;
 	n->buffers = asocd->ctr.buffers;
@@ -38,6 +47,9 @@ stats_reply(struct client *c, uint64_t id)
 	n->xfers_failed = asocd->ctr.xfers_failed;
 	proto_set_name(n->transport, sizeof n->transport,
 	    conf_transport_name(asocd->conf->transport));
+	n->mode = ranks_mode();
+	n->local_ranks = ranks_mode() == RANKS_PROC ? ranks_nlocal() : 0;
+	n->proc_world = ranks_mode() == RANKS_PROC ? ranks_world() : 0;
 	control_send(c, &m);
 
 	for (i = 0; i < asocd->world; i++) {
@@ -55,6 +67,29 @@ stats_reply(struct client *c, uint64_t id)
 		proto_set_name(p->host, sizeof p->host, pe->host);
 		proto_set_name(p->transport, sizeof p->transport,
 		    pe->transport);
+		control_send(c, &m);
+	}
+	/* The process ranks living here (not a withdrawn one: it is not
+	 * this node's any more). */
+	for (lr = ranks_next(NULL); lr != NULL && ranks_mode() == RANKS_PROC;
+	    lr = ranks_next(lr)) {
+		struct proto_s_rank *r = &m.u.s_rank;
+
+		if (lr->withdrawn)
+			continue;
+		memset(&m, 0, sizeof m);
+		m.hdr.type = PT_S_RANK;
+		m.hdr.id = id;
+		r->rank = lr->rank;
+		r->world = ranks_world();
+		r->pid = (uint32_t)lr->pid;
+		r->localid = lr->localid;
+		r->sessions = lr->sessions;
+		r->incarnation = lr->incarnation;
+		r->posted_recvs = lr->match.nrecvs;
+		r->unexpected = lr->match.nsends;
+		r->bytes_sent = lr->bytes_sent;
+		r->bytes_received = lr->bytes_received;
 		control_send(c, &m);
 	}
 	memset(&m, 0, sizeof m);

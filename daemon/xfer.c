@@ -17,15 +17,19 @@
 #include "control.h"
 #include "log.h"
 #include "peer.h"
+#include "ranks.h"
+#include "rankwhere.h"
 #include "transport.h"
 
 #define XFER_HASH_SIZE 4096	/* power of two */
 #define XFER_LOCAL_STEP (256u << 20)	/* bytes per turn of a local copy */
 
 static struct xfer_list xfer_hash[XFER_HASH_SIZE];
+/* Sends to process ranks nobody has announced yet (XS_WAIT_JOIN). */
+static struct xfer_list xfer_joinq = TAILQ_HEAD_INITIALIZER(xfer_joinq);
 
-/* Eager messages held for a receive, in bytes: by source rank (grown to
- * the highest rank seen, as match.c's counts) and in all. */
+/* Eager messages held for a receive, in bytes: by sending daemon (grown
+ * to the highest node seen) and in all. */
 static uint64_t *xfer_held;
 static uint32_t xfer_nheld;
 static uint64_t xfer_held_all;
@@ -40,6 +44,7 @@ xfer_init(void)
 
 	for (i = 0; i < XFER_HASH_SIZE; i++)
 		TAILQ_INIT(&xfer_hash[i]);
+	TAILQ_INIT(&xfer_joinq);
 }
 
 /* Transfers are found by (connection, sender's id, role): a peer can only
@@ -63,8 +68,19 @@ xfer_find(const struct conn *c, uint64_t id, enum xfer_role role)
 	return NULL;
 }
 
+/* x's peer daemon becomes node (counted there). */
+static void
+xfer_set_node(struct xfer *x, uint32_t node)
+{
+	if (x->node != asocd->rank)
+		asocd->peers[x->node].xfers_active--;
+	x->node = node;
+	if (node != asocd->rank)
+		asocd->peers[node].xfers_active++;
+}
+
 static struct xfer *
-xfer_new(enum xfer_role role, uint64_t id, uint32_t peer_rank, uint64_t tag,
+xfer_new(enum xfer_role role, uint64_t id, uint32_t node, uint64_t tag,
     uint64_t len)
 {
 	struct xfer *x;
@@ -73,13 +89,39 @@ xfer_new(enum xfer_role role, uint64_t id, uint32_t peer_rank, uint64_t tag,
 		return NULL;
 	x->role = role;
 	x->id = id;
-	x->peer_rank = peer_rank;
+	x->node = asocd->rank;
+	xfer_set_node(x, node);
 	x->tag = tag;
 	x->len = len;
 	asocd->xfers_active++;
-	if (peer_rank != asocd->rank)
-		asocd->peers[peer_rank].xfers_active++;
 	return x;
+}
+
+/* "rank 5 (node 1)" for process ranks, "rank 1" for nodes: the other end
+ * of x, for messages (one per call: a static buffer). */
+static const char *
+xfer_other(const struct xfer *x)
+{
+	static char buf[48];
+	uint32_t r = x->role == XFER_SEND ? x->dst : x->src;
+
+	if (x->proc)
+		snprintf(buf, sizeof buf, "rank %u (node %u)", r, x->node);
+	else
+		snprintf(buf, sizeof buf, "rank %u", r);
+	return buf;
+}
+
+/* x->ms queues in lr's match, counted against its sender's bound. */
+static struct match_recv *
+xfer_arrive(struct xfer *x, struct lrank *lr)
+{
+	x->mlr = lr;
+	x->ms.src = x->src;
+	x->ms.tag = x->tag;
+	x->ms.count = x->node != asocd->rank ?
+	    &asocd->peers[x->node].unexpected : NULL;
+	return match_arrive(&lr->match, &x->ms);
 }
 
 static void
@@ -91,9 +133,9 @@ xfer_bind_conn(struct xfer *x, struct conn *c)
 }
 
 uint32_t
-xfer_unexpected_from(uint32_t rank)
+xfer_unexpected_from(uint32_t node)
 {
-	return match_sends_from(&asocd->match, rank);
+	return node < asocd->world ? asocd->peers[node].unexpected : 0;
 }
 
 /* No more data for x: taken off its connection's queue of senders, so
@@ -123,30 +165,35 @@ xfer_free(struct xfer *x)
 			c->rx_cur = NULL;	/* the rest of its frame: discard */
 	}
 	if (x->state == XS_WAIT_CONN)
-		peer_unwant(&asocd->peers[x->peer_rank], x);
-	match_remove_send(&asocd->match, &x->ms);
+		peer_unwant(&asocd->peers[x->node], x);
+	if (x->state == XS_WAIT_JOIN)
+		TAILQ_REMOVE(&xfer_joinq, x, wait_entry);
+	if (x->ms.queued)
+		match_remove_send(&x->mlr->match, &x->ms);
 	if (x->req != NULL)
 		x->req->xfer = NULL;
 	if (x->local_recv != NULL)
 		x->local_recv->xfer = NULL;
 	if (x->eager != NULL) {
-		xfer_held[x->peer_rank] -= x->len;
+		xfer_held[x->node] -= x->len;
 		xfer_held_all -= x->len;
 		free(x->eager);
 		/* Delivered, cancelled or lost alike: what is held now. */
 		log_debug("eager transfer %llu of %llu bytes no longer held "
 		    "(%llu of %zu bytes held from rank %u)",
 		    (unsigned long long)x->id, (unsigned long long)x->len,
-		    (unsigned long long)xfer_held[x->peer_rank],
-		    asocd->conf->eager_budget, x->peer_rank);
+		    (unsigned long long)xfer_held[x->node],
+		    asocd->conf->eager_budget, x->node);
 	}
 	if (x->copy_ev != NULL)
 		event_free(x->copy_ev);
 	if (x->fence_ev != NULL)
 		event_free(x->fence_ev);
+	if (x->join_ev != NULL)
+		event_free(x->join_ev);
 	asocd->xfers_active--;
-	if (x->peer_rank != asocd->rank)
-		asocd->peers[x->peer_rank].xfers_active--;
+	if (x->node != asocd->rank)
+		asocd->peers[x->node].xfers_active--;
 	free(x);
 	asocd_check_drained();
 }
@@ -187,7 +234,9 @@ xfer_req_complete(struct req *r, enum proto_status status, uint64_t len,
 		if (r->xfer->local_recv == r)
 			r->xfer->local_recv = NULL;
 	}
-	match_remove_recv(&asocd->match, &r->mr);
+	if (r->mr.queued)
+		match_remove_recv(&r->lr->match, &r->mr);
+	rankwhere_forget(r);
 	if (r->deadline != NULL)
 		event_free(r->deadline);
 	TAILQ_REMOVE(&c->reqs, r, entry);
@@ -352,7 +401,7 @@ xfer_hold(struct xfer *x)
 	x->eager_in = NULL;	/* the transport's memory: not after this */
 	if (in == NULL || x->eager != NULL)
 		return;
-	held = xfer_held_slot(x->peer_rank);
+	held = xfer_held_slot(x->node);
 	if (held == NULL || x->len > budget || *held > budget - x->len ||
 	    x->len > total || xfer_held_all > total - x->len ||
 	    (x->eager = malloc((size_t)x->len)) == NULL) {
@@ -361,7 +410,7 @@ xfer_hold(struct xfer *x)
 		    "from all): it waits as a plain RTS", x->conn->name,
 		    (unsigned long long)x->id, (unsigned long long)x->len,
 		    (unsigned long long)(held != NULL ? *held : 0), budget,
-		    x->peer_rank, (unsigned long long)xfer_held_all, total);
+		    x->node, (unsigned long long)xfer_held_all, total);
 		return;
 	}
 	memcpy(x->eager, in, (size_t)x->len);
@@ -370,7 +419,7 @@ xfer_hold(struct xfer *x)
 	log_debug("%s: holding eager transfer %llu of %llu bytes (%llu of "
 	    "%zu bytes held from rank %u)", x->conn->name,
 	    (unsigned long long)x->id, (unsigned long long)x->len,
-	    (unsigned long long)*held, budget, x->peer_rank);
+	    (unsigned long long)*held, budget, x->node);
 }
 
 /* x's message is here (held, or still in the transport's memory) and r
@@ -386,6 +435,7 @@ xfer_eager_deliver(struct xfer *x, struct req *r)
 	x->eager_in = NULL;
 	asocd->ctr.bytes_received += len;
 	c->peer->bytes_received += len;
+	r->lr->bytes_received += len;
 	xfer_req_complete(r, PS_OK, len, NULL);
 	xfer_free(x);	/* and the held copy */
 	xfer_send_ack(c, id, len, PS_OK);
@@ -401,23 +451,23 @@ xfer_matched(struct xfer *x, struct req *r)
 {
 	uint64_t cap = r->len;	/* r is freed by its completion */
 
-	r->peer = x->peer_rank;
+	r->peer = x->src;
 	r->tag = x->tag;
 	if (x->len > cap && (r->flags & PROTO_XF_PEEK)) {
 		/* The receiver only learns the size: the message waits,
 		 * first in line, for a receive big enough (an eager one
 		 * held, if the budget allows, as if unmatched). */
 		xfer_hold(x);
-		match_requeue_send(&asocd->match, &x->ms);
+		match_requeue_send(&x->mlr->match, &x->ms);
 		xfer_req_complete(r, PS_ETRUNC, x->len, "a %llu-byte message "
 		    "from rank %u waits for a receive that large",
-		    (unsigned long long)x->len, x->peer_rank);
+		    (unsigned long long)x->len, x->src);
 		return;
 	}
 	if (x->len > cap) {
 		xfer_req_complete(r, PS_ETRUNC, 0, "a %llu-byte message from "
 		    "rank %u does not fit this %llu-byte receive",
-		    (unsigned long long)x->len, x->peer_rank,
+		    (unsigned long long)x->len, x->src,
 		    (unsigned long long)cap);
 		if (x->role == XFER_RECV) {
 			struct conn *c = x->conn;
@@ -429,7 +479,7 @@ xfer_matched(struct xfer *x, struct req *r)
 		}
 		xfer_req_complete(x->req, PS_ETRUNC, 0, "rank %u posted a "
 		    "receive of only %llu bytes for this %llu-byte message",
-		    asocd->rank, (unsigned long long)cap,
+		    x->dst, (unsigned long long)cap,
 		    (unsigned long long)x->len);
 		xfer_free(x);
 		return;
@@ -478,21 +528,51 @@ static void
 xfer_deadline(evutil_socket_t fd, short what, void *arg)
 {
 	struct req *r = arg;
+	struct xfer *x = r->xfer;
+	char msg[PROTO_MSG_MAX];
 
 	(void)fd;
 	(void)what;
+	if (x != NULL && x->state == XS_WAIT_JOIN) {
+		/* Shorter than --join-timeout: the same words, its time. */
+		ranks_join_timeout_msg(x->dst, (r->timeout_ms + 999) / 1000,
+		    msg, sizeof msg);
+		xfer_fail(x, PS_ETIMEDOUT, msg);
+		return;
+	}
 	xfer_cancel(r, PS_ETIMEDOUT, "timed out");
 }
 
+/* The peer (node mode) or process rank r names is one there can be;
+ * -1 after completing r when not. */
 static int
 xfer_check(struct req *r)
 {
 	const char *what = r->kind == REQ_SEND ? "send" : "receive";
+	uint32_t world = ranks_world();
 
 	if (asocd->draining) {
 		xfer_req_complete(r, PS_ECANCELLED, 0, "asocd is shutting "
 		    "down: start it again and reconnect");
 		return -1;
+	}
+	if (r->lr == NULL) {
+		xfer_req_complete(r, PS_EINVAL, 0, "a status-only session "
+		    "cannot %s: open one with a rank", what);
+		return -1;
+	}
+	if (r->lr->withdrawn) {
+		xfer_req_complete(r, PS_EPERM, 0, "%s", r->lr->why);
+		return -1;
+	}
+	if (ranks_mode() == RANKS_PROC) {
+		if (r->peer != MATCH_ANY && r->peer >= world) {
+			xfer_req_complete(r, PS_ENOPEER, 0, "%s names rank %u, "
+			    "which is not in a world of %u process ranks "
+			    "(0-%u)", what, r->peer, world, world - 1);
+			return -1;
+		}
+		return 0;
 	}
 	if (r->peer != MATCH_ANY && r->peer >= asocd->world) {
 		xfer_req_complete(r, PS_ENOPEER, 0, "%s names rank %u but the "
@@ -509,6 +589,7 @@ xfer_arm_deadline(struct req *r, uint32_t timeout_ms)
 {
 	struct timeval tv;
 
+	r->timeout_ms = timeout_ms;
 	if (timeout_ms == 0)
 		return;
 	r->deadline = evtimer_new(asocd->base, xfer_deadline, r);
@@ -519,52 +600,139 @@ xfer_arm_deadline(struct req *r, uint32_t timeout_ms)
 	evtimer_add(r->deadline, &tv);
 }
 
+/* A send to a rank living here: it waits in dlr's match for a receive
+ * like any other, and is matched through xfer_matched and its length
+ * check (a receive too small, or peeking, must not get the copy). */
+static void
+xfer_send_local(struct xfer *x, struct lrank *dlr)
+{
+	struct match_recv *mr;
+
+	xfer_set_node(x, asocd->rank);
+	x->state = XS_UNEXPECTED;
+	mr = xfer_arrive(x, dlr);
+	if (mr != NULL)
+		xfer_matched(x, container_of(mr, struct req, mr));
+}
+
+static void
+xfer_join_expired(evutil_socket_t fd, short what, void *arg)
+{
+	struct xfer *x = arg;
+	char msg[PROTO_MSG_MAX];
+
+	(void)fd;
+	(void)what;
+	ranks_join_timeout_msg(x->dst, asocd->conf->join_timeout, msg,
+	    sizeof msg);
+	xfer_fail(x, PS_ETIMEDOUT, msg);
+}
+
+/* A send to a process rank nobody has announced: it waits for the JOIN
+ * (xfer_rank_joined), within --join-timeout unless its own deadline is
+ * shorter (xfer_deadline), so that a typo cannot hang. */
+static void
+xfer_wait_join(struct xfer *x)
+{
+	struct timeval tv = { asocd->conf->join_timeout, 0 };
+	uint32_t t = x->req->timeout_ms;
+
+	x->state = XS_WAIT_JOIN;
+	TAILQ_INSERT_TAIL(&xfer_joinq, x, wait_entry);
+	if (t != 0 && t / 1000 < asocd->conf->join_timeout)
+		return;
+	x->join_ev = evtimer_new(asocd->base, xfer_join_expired, x);
+	if (x->join_ev == NULL || evtimer_add(x->join_ev, &tv) < 0)
+		xfer_fail(x, PS_ENOMEM, "asocd is out of memory");
+}
+
+/* Where x (a send to process rank x->dst) goes now: a rank here, a node
+ * that announced it, a failure (it left), or the wait for its JOIN. */
+static void
+xfer_route(struct xfer *x)
+{
+	const struct rloc *l = ranks_loc(x->dst);
+	struct lrank *dlr = ranks_local(x->dst);
+	char msg[PROTO_MSG_MAX];
+
+	if (dlr != NULL) {
+		xfer_send_local(x, dlr);
+		return;
+	}
+	if (l != NULL && l->state == RL_JOINED && l->node != asocd->rank) {
+		xfer_set_node(x, l->node);
+		x->state = XS_WAIT_CONN;
+		peer_want(&asocd->peers[l->node], x);
+		return;
+	}
+	if (ranks_left(x->dst)) {
+		ranks_left_msg(x->dst, msg, sizeof msg);
+		xfer_fail(x, PS_ELEFT, msg);
+		return;
+	}
+	xfer_wait_join(x);
+}
+
 void
 xfer_post_send(struct req *r, uint32_t timeout_ms)
 {
-	struct match_recv *mr;
 	struct xfer *x;
 
 	if (xfer_check(r) < 0)
 		return;
-	x = xfer_new(XFER_SEND, asocd_next_id(), r->peer, r->tag, r->len);
+	x = xfer_new(XFER_SEND, asocd_next_id(), asocd->rank, r->tag, r->len);
 	if (x == NULL) {
 		xfer_req_complete(r, PS_ENOMEM, 0, "asocd is out of memory");
 		return;
 	}
 	x->req = r;
 	r->xfer = x;
+	x->src = r->lr->rank;
+	x->dst = r->peer;
 	xfer_arm_deadline(r, timeout_ms);
-	if (r->peer == asocd->rank) {
-		x->state = XS_UNEXPECTED;
-		x->ms.src = asocd->rank;
-		x->ms.tag = r->tag;
-		/* A receive may already wait: it is matched like any other,
-		 * through xfer_matched and its length check. */
-		mr = match_arrive(&asocd->match, &x->ms);
-		/* Through xfer_matched: a receive too small for the message
-		 * (or peeking at it) must not get the copy. */
-		if (mr != NULL)
-			xfer_matched(x, container_of(mr, struct req, mr));
+	if (ranks_mode() == RANKS_PROC) {
+		x->proc = 1;
+		xfer_route(x);
 		return;
 	}
+	if (r->peer == asocd->rank) {
+		xfer_send_local(x, r->lr);
+		return;
+	}
+	xfer_set_node(x, r->peer);
 	x->state = XS_WAIT_CONN;
 	peer_want(&asocd->peers[r->peer], x);
+}
+
+/* A receive naming a process rank that left, with nothing queued from it
+ * that could match: no send can come any more. */
+static int
+xfer_src_left(const struct req *r)
+{
+	return ranks_mode() == RANKS_PROC && r->peer != MATCH_ANY &&
+	    ranks_left(r->peer);
 }
 
 void
 xfer_post_recv(struct req *r, uint32_t timeout_ms)
 {
 	struct match_send *ms;
+	char msg[PROTO_MSG_MAX];
 
 	if (xfer_check(r) < 0)
 		return;
 	xfer_arm_deadline(r, timeout_ms);
 	r->mr.src = r->peer;
 	r->mr.tag = r->tag;
-	ms = match_post_recv(&asocd->match, &r->mr);
-	if (ms != NULL)
+	ms = match_post_recv(&r->lr->match, &r->mr);
+	if (ms != NULL) {
 		xfer_matched(container_of(ms, struct xfer, ms), r);
+		return;
+	}
+	if (xfer_src_left(r)) {
+		ranks_left_msg(r->peer, msg, sizeof msg);
+		xfer_req_complete(r, PS_ELEFT, 0, "%s", msg);
+	}
 }
 
 /* Eager when the message is small enough for both the setting and the
@@ -588,13 +756,17 @@ xfer_conn_ready(struct xfer *x, struct conn *c)
 	memset(&m, 0, sizeof m);
 	m.u.rts.tag = x->tag;
 	m.u.rts.len = x->len;
-	m.u.rts.src_rank = asocd->rank;
-	m.u.rts.dst_rank = x->peer_rank;
+	m.u.rts.src_rank = x->src;
+	m.u.rts.dst_rank = x->dst;
+	if (x->proc) {
+		m.u.rts.flags = PROTO_RTS_F_PROC;
+		m.u.rts.world = ranks_world();
+	}
 	if (xfer_eager_ok(x, c)) {
 		/* The transport sends it from the client's buffer (by
 		 * reference where it can: xfer_eager_buf). */
 		x->eager_sent = 1;
-		m.u.rts.flags = PROTO_RTS_F_EAGER;
+		m.u.rts.flags |= PROTO_RTS_F_EAGER;
 		m.payload = x->req->buf->base + x->req->off;
 		m.payload_len = (size_t)x->len;
 	}
@@ -646,8 +818,8 @@ xfer_fence_expired(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	log_warn("%s: rank %u did not confirm the cancel of transfer %llu: "
-	    "revoking its receive range anyway", x->conn->name, x->peer_rank,
+	log_warn("%s: node %u did not confirm the cancel of transfer %llu: "
+	    "revoking its receive range anyway", x->conn->name, x->node,
 	    (unsigned long long)x->id);
 	xfer_fence_done(x);
 }
@@ -782,35 +954,56 @@ xfer_not_moving(struct req *r, void *arg)
 	 * comes before --connection-timeout.  Its ABORT frees the copy held
 	 * there (the message may still have been delivered: see asocd(8)). */
 	return x == NULL || x->state == XS_WAIT_CONN ||
-	    x->state == XS_RTS_SENT || x->state == XS_UNEXPECTED;
+	    x->state == XS_WAIT_JOIN || x->state == XS_RTS_SENT ||
+	    x->state == XS_UNEXPECTED;
+}
+
+/* The sends that arrived (from peers) and wait in lr's match, or in
+ * every local rank's (lr NULL), are given up: freed first, then their
+ * senders told st.  Local sends waiting there fail with why, unless why
+ * is NULL (then their clients' cancel deals with them). */
+static void
+xfer_abort_arrived(struct lrank *lr, enum proto_status st, const char *why)
+{
+	struct match_send *ms, *msn;
+	struct { struct conn *c; uint64_t id; } *tell;
+	struct lrank *l;
+	size_t n = 0, all = 0, i;
+
+	for (l = ranks_next(NULL); l != NULL; l = ranks_next(l))
+		all += l->match.nsends;
+	if (lr != NULL)
+		all += lr->match.nsends;
+	tell = calloc(all + 1, sizeof *tell);
+	for (l = lr != NULL ? lr : ranks_next(NULL); l != NULL;
+	    l = lr != NULL ? NULL : ranks_next(l)) {
+		TAILQ_FOREACH_SAFE(ms, &l->match.sends, entry, msn) {
+			struct xfer *x = container_of(ms, struct xfer, ms);
+
+			if (x->role == XFER_RECV) {
+				if (tell != NULL) {
+					tell[n].c = x->conn;
+					tell[n++].id = x->id;
+				}
+				xfer_free(x);
+			} else if (why != NULL)
+				xfer_fail(x, st, why);
+		}
+	}
+	for (i = 0; i < n; i++)
+		xfer_send_abort(tell[i].c, tell[i].id, st, 1);
+	free(tell);
 }
 
 void
 xfer_drain(void)
 {
 	struct client *c;
-	struct match_send *ms, *msn;
-	struct { struct conn *c; uint64_t id; } *tell;
-	size_t n = 0, i;
 
 	/* Sends that arrived but were never matched: tell their senders,
 	 * once all are freed (an ABORT that finds its connection dead fails
 	 * every transfer on it at once: the walk would lose its place). */
-	tell = calloc(asocd->match.nsends + 1, sizeof *tell);
-	TAILQ_FOREACH_SAFE(ms, &asocd->match.sends, entry, msn) {
-		struct xfer *x = container_of(ms, struct xfer, ms);
-
-		if (x->role == XFER_RECV) {
-			if (tell != NULL) {
-				tell[n].c = x->conn;
-				tell[n++].id = x->id;
-			}
-			xfer_free(x);
-		}
-	}
-	for (i = 0; i < n; i++)
-		xfer_send_abort(tell[i].c, tell[i].id, PS_ECANCELLED, 1);
-	free(tell);
+	xfer_abort_arrived(NULL, PS_ECANCELLED, NULL);
 	/* Our own requests that have not started moving data.  The client
 	 * is told what to do, as a request refused while draining is: a
 	 * bare "shutting down" left users guessing whether to retry. */
@@ -831,29 +1024,69 @@ xfer_conn_ok(struct conn *c, const struct proto_msg *m)
 	return 0;
 }
 
+/* The local rank an RTS on c is for, or NULL after answering it (ABORT)
+ * or dropping c: node mode checks the ranks against the connection as
+ * ever; process ranks need the src announced by c's node (its JOIN came
+ * first on this connection) and dst live here. */
+static struct lrank *
+xfer_rts_dest(struct conn *c, const struct proto_msg *m)
+{
+	const struct proto_rts *rt = &m->u.rts;
+	const struct rloc *l;
+	struct lrank *dlr;
+	uint32_t node = c->peer->rank;
+
+	if (!(rt->flags & PROTO_RTS_F_PROC)) {
+		if (rt->src_rank != node || rt->dst_rank != asocd->rank) {
+			peer_conn_lost(c, "RTS claims rank %u to rank %u on the "
+			    "connection of rank %u", rt->src_rank, rt->dst_rank,
+			    node);
+			return NULL;
+		}
+		if (ranks_node_traffic() < 0) {
+			xfer_send_abort(c, m->hdr.id, PS_EINVAL, 1);
+			return NULL;
+		}
+		return ranks_local(asocd->rank);
+	}
+	if (ranks_mode() == RANKS_NODE || rt->world != ranks_world()) {
+		/* The sender tells its client what that means. */
+		xfer_send_abort(c, m->hdr.id, PS_EINVAL, 1);
+		return NULL;
+	}
+	l = ranks_loc(rt->src_rank);
+	if (l == NULL || l->state != RL_JOINED) {
+		peer_conn_lost(c, "RTS from rank %u, which node %u never "
+		    "announced", rt->src_rank, node);
+		return NULL;
+	}
+	if (l->node != node) {
+		/* A duplicate race the lower node won: the sender's rank
+		 * is withdrawn, or about to be. */
+		xfer_send_abort(c, m->hdr.id, PS_EPERM, 1);
+		return NULL;
+	}
+	if ((dlr = ranks_local(rt->dst_rank)) == NULL)
+		xfer_send_abort(c, m->hdr.id, PS_ELEFT, 1);
+	return dlr;
+}
+
 void
 xfer_on_rts(struct conn *c, const struct proto_msg *m)
 {
 	struct match_recv *mr;
+	struct lrank *dlr;
 	struct xfer *x;
 
 	if (!xfer_conn_ok(c, m))
 		return;
-	if ((m->u.rts.flags & PROTO_RTS_F_PROC) ||
-	    m->u.rts.dst_rank != asocd->rank) {
-		xfer_send_abort(c, m->hdr.id, PS_EINVAL, 1);
-		return;
-	}
-	if (m->u.rts.src_rank != c->peer->rank) {
-		peer_conn_lost(c, "RTS claims rank %u on the connection of "
-		    "rank %u", m->u.rts.src_rank, c->peer->rank);
-		return;
-	}
 	if (xfer_find(c, m->hdr.id, XFER_RECV) != NULL) {
 		peer_conn_lost(c, "RTS reuses transfer id %llu",
 		    (unsigned long long)m->hdr.id);
 		return;
 	}
+	if ((dlr = xfer_rts_dest(c, m)) == NULL)
+		return;
 	if (asocd->draining) {
 		xfer_send_abort(c, m->hdr.id, PS_ECANCELLED, 1);
 		return;
@@ -866,27 +1099,28 @@ xfer_on_rts(struct conn *c, const struct proto_msg *m)
 	}
 	xfer_bind_conn(x, c);
 	x->state = XS_UNEXPECTED;
-	x->ms.src = x->peer_rank;
-	x->ms.tag = x->tag;
+	x->src = m->u.rts.src_rank;
+	x->dst = m->u.rts.dst_rank;
+	x->proc = (m->u.rts.flags & PROTO_RTS_F_PROC) != 0;
 	/* Eager: the message is in the transport's memory for this call
 	 * only; xfer_matched copies it into the receive, or xfer_hold
 	 * keeps it (or not) below. */
 	if ((m->u.rts.flags & PROTO_RTS_F_EAGER) && m->payload != NULL &&
 	    m->payload_len == x->len)
 		x->eager_in = m->payload;
-	mr = match_arrive(&asocd->match, &x->ms);
+	mr = xfer_arrive(x, dlr);
 	if (mr != NULL) {
 		xfer_matched(x, container_of(mr, struct req, mr));
 		return;
 	}
-	/* Unmatched: it waits, but only so many from one rank.  Beyond
-	 * that the sender hears at once (its client gets an error naming
-	 * the limit): pausing the connection instead could hold back the
-	 * very send a posted receive waits for, behind sends nobody wants. */
-	if (match_sends_from(&asocd->match, x->peer_rank) >
-	    XFER_MAX_UNEXPECTED) {
-		log_debug("rank %u has %u unmatched sends waiting here: "
-		    "refusing transfer %llu", x->peer_rank,
+	/* Unmatched: it waits, but only so many from one daemon, whatever
+	 * its ranks.  Beyond that the sender hears at once (its client gets
+	 * an error naming the limit): pausing the connection instead could
+	 * hold back the very send a posted receive waits for, behind sends
+	 * nobody wants. */
+	if (xfer_unexpected_from(x->node) > XFER_MAX_UNEXPECTED) {
+		log_debug("node %u has %u unmatched sends waiting here: "
+		    "refusing transfer %llu", x->node,
 		    XFER_MAX_UNEXPECTED, (unsigned long long)x->id);
 		uint64_t id = x->id;
 
@@ -920,7 +1154,7 @@ xfer_on_cts(struct conn *c, const struct proto_msg *m)
 	if (x->eager_sent)
 		log_debug("%s: eager transfer %llu was not kept by rank %u: "
 		    "sending its data after CTS", c->name,
-		    (unsigned long long)x->id, x->peer_rank);
+		    (unsigned long long)x->id, x->node);
 	x->eager_sent = 0;
 	x->state = XS_DATA;
 	x->raddr = m->u.cts.addr;
@@ -960,6 +1194,7 @@ xfer_on_wdone(struct conn *c, const struct proto_msg *m)
 	x->done = x->len;
 	asocd->ctr.bytes_received += x->len;
 	c->peer->bytes_received += x->len;
+	x->req->lr->bytes_received += x->len;
 	transport_release(c, x);
 	xfer_req_complete(x->req, PS_OK, x->len, NULL);
 	id = x->id;
@@ -1004,6 +1239,8 @@ xfer_chunk_posted(const struct xfer_chunk *ch)
 	x->done += ch->len;
 	asocd->ctr.bytes_sent += ch->len;
 	c->peer->bytes_sent += ch->len;
+	if (x->req != NULL)
+		x->req->lr->bytes_sent += ch->len;
 	TAILQ_REMOVE(&c->sendq, x, send_entry);
 	if (x->done == x->len) {
 		x->in_send_queue = 0;
@@ -1041,6 +1278,8 @@ xfer_on_ack(struct conn *c, const struct proto_msg *m)
 		x->done = x->len;
 		asocd->ctr.bytes_sent += x->len;
 		c->peer->bytes_sent += x->len;
+		if (x->req != NULL)
+			x->req->lr->bytes_sent += x->len;
 	} else if (m->u.ack.status == PS_OK &&
 	    (m->u.ack.len != x->len || x->done != x->len ||
 	    (x->state != XS_WAIT_ACK && !(x->len == 0 &&
@@ -1054,10 +1293,45 @@ xfer_on_ack(struct conn *c, const struct proto_msg *m)
 			xfer_req_complete(x->req, PS_OK, x->len, NULL);
 		else
 			xfer_req_complete(x->req, m->u.ack.status, 0,
-			    "rank %u failed the transfer: %s", x->peer_rank,
+			    "%s failed the transfer: %s", xfer_other(x),
 			    proto_status_name(m->u.ack.status));
 	}
 	xfer_free(x);
+}
+
+/* The peer gave x up with st: x's client is told what that means. */
+static void
+xfer_aborted(struct xfer *x, enum proto_status st)
+{
+	uint32_t other = x->role == XFER_SEND ? x->dst : x->src;
+	char msg[PROTO_MSG_MAX];
+
+	if (st == PS_ETRUNC)
+		xfer_req_complete(x->req, PS_ETRUNC, 0, "the receive posted on "
+		    "rank %u is smaller than this %llu-byte message", other,
+		    (unsigned long long)x->len);
+	else if (st == PS_ENOMEM && x->state == XS_RTS_SENT)
+		xfer_req_complete(x->req, PS_ENOMEM, 0, "%s refused this "
+		    "send: too many sends to it wait for a receive (or it is "
+		    "out of memory); post the receives there, or send fewer at "
+		    "once", xfer_other(x));
+	else if (st == PS_ELEFT) {
+		ranks_left_msg(other, msg, sizeof msg);
+		xfer_req_complete(x->req, PS_ELEFT, 0, "%s", msg);
+	} else if (st == PS_EINVAL && x->state == XS_RTS_SENT)
+		/* Only a mode (or world) mismatch refuses an RTS so. */
+		xfer_req_complete(x->req, PS_EINVAL, 0, "node %u serves %s, this "
+		    "send addresses %s: every process of a job must join the "
+		    "same way", x->node, x->proc ? "node ranks or another "
+		    "world" : "process ranks", x->proc ? "process ranks" :
+		    "node ranks");
+	else if (st == PS_EPERM && x->state == XS_RTS_SENT && x->proc)
+		xfer_req_complete(x->req, PS_EPERM, 0, "node %u knows rank %u "
+		    "as held on another node: this process's rank is "
+		    "withdrawn", x->node, x->src);
+	else
+		xfer_req_complete(x->req, st, 0, "%s gave the transfer up: %s",
+		    xfer_other(x), proto_status_name(st));
 }
 
 void
@@ -1086,24 +1360,8 @@ xfer_on_abort(struct conn *c, const struct proto_msg *m)
 		xfer_fence_done(x);	/* the sender's answer: it stopped */
 		return;
 	}
-	if (x->req != NULL) {
-		if (m->u.abort.status == PS_ETRUNC)
-			xfer_req_complete(x->req, PS_ETRUNC, 0, "the receive "
-			    "posted on rank %u is smaller than this %llu-byte "
-			    "message", x->peer_rank,
-			    (unsigned long long)x->len);
-		else if (m->u.abort.status == PS_ENOMEM &&
-		    x->state == XS_RTS_SENT)
-			xfer_req_complete(x->req, PS_ENOMEM, 0, "rank %u "
-			    "refused this send: too many sends to it wait for "
-			    "a receive (or it is out of memory); post the "
-			    "receives there, or send fewer at once",
-			    x->peer_rank);
-		else
-			xfer_req_complete(x->req, m->u.abort.status, 0,
-			    "rank %u gave the transfer up: %s", x->peer_rank,
-			    proto_status_name(m->u.abort.status));
-	}
+	if (x->req != NULL)
+		xfer_aborted(x, m->u.abort.status);
 	xfer_free(x);
 }
 
@@ -1157,6 +1415,8 @@ xfer_data_landed(struct xfer *x, uint64_t n)
 	x->done += n;
 	asocd->ctr.bytes_received += n;
 	c->peer->bytes_received += n;
+	if (x->req != NULL)
+		x->req->lr->bytes_received += n;
 	if (x->done < x->len)
 		return;
 	/* The receiver's client hears first; the ACK then tells the sender
@@ -1177,15 +1437,106 @@ xfer_conn_lost(struct conn *c, enum proto_status status, const char *why)
 		xfer_fail(x, status, why);
 }
 
-void
-xfer_peer_lost(uint32_t rank, const char *why)
+/* Receives whose source is p (which_p) or lived on node (which_node)
+ * fail: no send can come from it any more.  A receive for any source is
+ * never one of them. */
+static void
+xfer_fail_recvs(int (*which)(uint32_t src, uint32_t arg), uint32_t arg,
+    enum proto_status st, const char *why)
 {
 	struct match_recv *mr, *next;
+	struct lrank *l, *ln;
 
-	/* Receives that name the lost rank would otherwise wait for a send
-	 * that can no longer come. */
-	TAILQ_FOREACH_SAFE(mr, &asocd->match.recvs, entry, next)
-		if (mr->src == rank)
-			xfer_req_complete(container_of(mr, struct req, mr),
-			    PS_EPEERLOST, 0, "%s", why);
+	/* A completion may end its client's session (a reply that fails
+	 * breaks it from the loop, never here), so the lrank stays. */
+	for (l = ranks_next(NULL); l != NULL; l = ln) {
+		ln = ranks_next(l);
+		TAILQ_FOREACH_SAFE(mr, &l->match.recvs, entry, next)
+			if (mr->src != MATCH_ANY && which(mr->src, arg))
+				xfer_req_complete(container_of(mr, struct req,
+				    mr), st, 0, "%s", why);
+	}
+}
+
+static int
+xfer_is_rank(uint32_t src, uint32_t p)
+{
+	return src == p;
+}
+
+static int
+xfer_lived_on(uint32_t src, uint32_t node)
+{
+	const struct rloc *l;
+
+	if (ranks_mode() != RANKS_PROC)
+		return src == node;
+	l = ranks_loc(src);
+	return l != NULL && l->state == RL_JOINED && l->node == node;
+}
+
+void
+xfer_peer_lost(uint32_t node, const char *why)
+{
+	/* Receives that name the lost node (or a rank of it) would
+	 * otherwise wait for a send that can no longer come. */
+	xfer_fail_recvs(xfer_lived_on, node, PS_EPEERLOST, why);
+}
+
+void
+xfer_rank_joined(uint32_t p)
+{
+	struct xfer *x, *next;
+
+	TAILQ_FOREACH_SAFE(x, &xfer_joinq, wait_entry, next) {
+		if (x->dst != p)
+			continue;
+		TAILQ_REMOVE(&xfer_joinq, x, wait_entry);
+		/* In no queue now (xfer_free must not unlink it):
+		 * xfer_route gives it its next state. */
+		x->state = XS_NEW;
+		if (x->join_ev != NULL) {
+			event_free(x->join_ev);
+			x->join_ev = NULL;
+		}
+		/* Routing may complete other sends of the queue (a local
+		 * match fails a receive too small...), never frees next:
+		 * only x's own requests go. */
+		xfer_route(x);
+	}
+	rankwhere_joined();
+}
+
+void
+xfer_rank_left(uint32_t p, const char *why)
+{
+	struct xfer *x, *next;
+
+	TAILQ_FOREACH_SAFE(x, &xfer_joinq, wait_entry, next)
+		if (x->dst == p)
+			xfer_fail(x, PS_ELEFT, why);
+	/* Sends to p queued for a connection, or on their way: the peer
+	 * aborts those it has (it knows p left); those still waiting for a
+	 * connection would reach a daemon that answers ELEFT anyway. */
+	xfer_fail_recvs(xfer_is_rank, p, PS_ELEFT, why);
+}
+
+void
+xfer_lrank_gone(struct lrank *lr, enum proto_status st, const char *why)
+{
+	xfer_abort_arrived(lr, st, why);
+}
+
+static int
+xfer_every(struct req *r, void *arg)
+{
+	(void)r;
+	(void)arg;
+	return 1;
+}
+
+void
+xfer_cancel_all(struct client *c, enum proto_status st, const char *why)
+{
+	xfer_cancel_where(c, xfer_every, NULL, st, why);
 }

@@ -38,8 +38,9 @@ struct buffer;
 struct client;
 struct conn;
 struct event;
+struct lrank;
 
-enum req_kind { REQ_SEND, REQ_RECV };
+enum req_kind { REQ_SEND, REQ_RECV, REQ_WHERE };
 
 struct req {
 	uint64_t id;		/* the client's id */
@@ -50,16 +51,23 @@ struct req {
 	uint64_t tag;
 	uint32_t peer;		/* destination, or source (MATCH_ANY) */
 	uint32_t flags;		/* PROTO_XF_* of the RECV */
+	uint32_t timeout_ms;	/* as posted (0: none) */
+	struct lrank *lr;	/* the session's rank: matching, counters */
 	struct event *deadline;
 	struct xfer *xfer;	/* once there is one */
 	struct match_recv mr;	/* RECV: waiting to be matched */
 	TAILQ_ENTRY(req) entry;	/* in client's list */
+	TAILQ_ENTRY(req) wait_entry;	/* WHERE: waiting (rankwhere.c) */
+	int waiting;
 };
 TAILQ_HEAD(req_list, req);
 
 enum xfer_role { XFER_SEND, XFER_RECV };
 
 enum xfer_state {
+	XS_NEW = 0,		/* just made: in no queue yet */
+	XS_WAIT_JOIN,		/* send: its process rank has not joined
+				 * anywhere yet (ranks.h) */
 	XS_WAIT_CONN,		/* send: waiting for the peer connection */
 	XS_RTS_SENT,		/* send: waiting for CTS */
 	XS_DATA,		/* send: writing data; recv: reading data */
@@ -75,7 +83,11 @@ struct xfer {
 	uint64_t id;		/* the sender's transfer id */
 	enum xfer_role role;
 	enum xfer_state state;
-	uint32_t peer_rank;	/* the other end (ourselves when local) */
+	uint32_t node;		/* the peer daemon (our own when local, or
+				 * while XS_WAIT_JOIN) */
+	uint32_t src, dst;	/* process ranks, or nodes in node mode */
+	int proc;		/* addresses process ranks (RTS F_PROC) */
+	struct lrank *mlr;	/* whose match x->ms is queued in */
 	uint64_t tag, len;
 	uint64_t done;		/* bytes written (send) or received (recv) */
 	struct req *req;	/* NULL once the request is gone */
@@ -96,7 +108,9 @@ struct xfer {
 	int eager_sent;
 	TAILQ_ENTRY(xfer) conn_entry;	/* conn's transfers */
 	TAILQ_ENTRY(xfer) send_entry;	/* conn's queue of senders */
-	TAILQ_ENTRY(xfer) wait_entry;	/* peer's queue before connecting */
+	TAILQ_ENTRY(xfer) wait_entry;	/* peer's queue before connecting,
+					 * or the queue of XS_WAIT_JOIN */
+	struct event *join_ev;	/* XS_WAIT_JOIN: --join-timeout */
 	TAILQ_ENTRY(xfer) hash_entry;
 	int in_send_queue;
 };
@@ -117,10 +131,11 @@ void xfer_cancel(struct req *r, enum proto_status status, const char *why);
 void xfer_cancel_where(struct client *c, int (*which)(struct req *, void *),
     void *arg, enum proto_status status, const char *why);
 
-/* Sends that arrived from one peer and wait for a receive are bounded:
- * beyond XFER_MAX_UNEXPECTED the RTS is refused with an ABORT (ENOMEM)
- * that the sender's client sees.  xfer_unexpected_from: how many wait
- * from rank now (for a transport that wants to pace its reads). */
+/* Sends that arrived from one peer daemon (all its process ranks
+ * together) and wait for a receive are bounded: beyond
+ * XFER_MAX_UNEXPECTED the RTS is refused with an ABORT (ENOMEM) that the
+ * sender's client sees.  xfer_unexpected_from: how many wait from node
+ * now (for a transport that wants to pace its reads). */
 #define XFER_MAX_UNEXPECTED 16384
 uint32_t xfer_unexpected_from(uint32_t rank);
 
@@ -187,8 +202,20 @@ void xfer_conn_ready(struct xfer *x, struct conn *c);
 /* The connection died: everything on it fails with status. */
 void xfer_conn_lost(struct conn *c, enum proto_status status,
     const char *why);
-/* No connection to rank is left: receives posted for it fail. */
-void xfer_peer_lost(uint32_t rank, const char *why);
+/* No connection to node is left: receives naming it (node mode) or a
+ * process rank that lived there fail. */
+void xfer_peer_lost(uint32_t node, const char *why);
+
+/* Process ranks (ranks.c tells): p joined somewhere (sends waiting for it
+ * go); p left (sends to it and receives naming it that nothing queued can
+ * match fail ELEFT with why); lr is gone from here (what arrived for it
+ * fails with st and why); c's requests all fail (a withdrawn rank). */
+void xfer_rank_joined(uint32_t p);
+void xfer_rank_left(uint32_t p, const char *why);
+void xfer_lrank_gone(struct lrank *lr, enum proto_status st,
+    const char *why);
+void xfer_cancel_all(struct client *c, enum proto_status st,
+    const char *why);
 /* Fails x and the requests it carries, then frees it. */
 void xfer_fail(struct xfer *x, enum proto_status status, const char *why);
 /* SIGTERM: give up everything not yet matched; the rest may finish. */

@@ -300,6 +300,129 @@ START_TEST(leaving_cancels_transfers)
 }
 END_TEST
 
+/* L_HELLO for process rank of world (flags PROTO_LH_F_*): the reply. */
+static void
+hello_as(uint32_t flags, uint32_t rank, uint32_t world, struct proto_msg *m)
+{
+	memset(m, 0, sizeof *m);
+	m->u.l_hello.version = PROTO_VERSION;
+	m->u.l_hello.pid = (uint32_t)getpid();
+	m->u.l_hello.rank = rank;
+	m->u.l_hello.world = world;
+	m->u.l_hello.localid = 2;
+	m->u.l_hello.flags = flags;
+	say(PT_L_HELLO, 0, m, -1);
+	ck_assert_int_eq(mock_reply(cfd, 0, m), 1);
+}
+
+START_TEST(hello_as_process_rank)
+{
+	struct proto_msg m;
+
+	hello_as(PROTO_LH_F_PROC, 5, 8, &m);
+	ck_assert_uint_eq(m.hdr.type, PT_L_WELCOME);
+	ck_assert_uint_eq(m.u.l_welcome.rank, 5);
+	ck_assert_uint_eq(m.u.l_welcome.world, 8);
+	ck_assert_uint_eq(m.u.l_welcome.node, 0);
+	ck_assert_uint_eq(m.u.l_welcome.nodes, 3);
+	ck_assert_uint_eq(m.u.l_welcome.flags, PROTO_LH_F_PROC);
+	ck_assert_ptr_nonnull(ranks_local(5));
+	ck_assert_uint_eq(ranks_local(5)->localid, 2);
+	/* Its leaving is the rank's. */
+	close(cfd);
+	mock_loop();
+	ck_assert_ptr_null(ranks_local(5));
+	ck_assert_int_eq(ranks_mode(), RANKS_NONE);
+}
+END_TEST
+
+/* A node-rank session to a daemon serving process ranks: refused before
+ * any welcome, naming both, and dropped. */
+START_TEST(hello_in_the_other_mode_is_refused)
+{
+	struct proto_msg m;
+	int first = cfd;
+
+	hello_as(PROTO_LH_F_PROC, 1, 8, &m);
+	ck_assert_uint_eq(m.hdr.type, PT_L_WELCOME);
+	cl = mock_client(&cfd, 0);
+	hello_as(0, 0, 0, &m);
+	ck_assert_uint_eq(m.hdr.type, PT_L_DONE);
+	ck_assert_uint_eq(m.u.l_done.status, PS_EINVAL);
+	ck_assert_ptr_nonnull(strstr(m.u.l_done.msg, "serves process ranks "
+	    "of world 8"));
+	ck_assert_int_eq(dropped(), 1);
+	/* Status only is served whatever the mode. */
+	cl = mock_client(&cfd, 0);
+	hello_as(PROTO_LH_F_STATUS, 0, 0, &m);
+	ck_assert_uint_eq(m.hdr.type, PT_L_WELCOME);
+	ck_assert_uint_eq(m.u.l_welcome.world, 3);
+	ck_assert_uint_eq(m.u.l_welcome.flags, PROTO_LH_F_STATUS);
+	(void)first;
+}
+END_TEST
+
+START_TEST(status_session_cannot_send)
+{
+	struct proto_msg m;
+	uint64_t a;
+
+	hello_as(PROTO_LH_F_STATUS, 0, 0, &m);
+	a = reg(4096);
+	xfer(PT_L_SEND, 1, a, 0, 10, 0);
+	ck_assert_int_eq(done_status(1, &m), PS_EINVAL);
+	ck_assert_ptr_nonnull(strstr(m.u.l_done.msg, "status-only"));
+}
+END_TEST
+
+/* L_WHERE answers once every rank of the range has joined somewhere. */
+START_TEST(where_waits_for_every_rank)
+{
+	struct conn *c = mock_conn_up(&mock_twosided, 2);
+	struct proto_msg m;
+	struct buffer *b;
+	uint64_t a;
+
+	hello_as(PROTO_LH_F_PROC, 1, 4, &m);
+	a = reg(4096);
+	memset(&m, 0, sizeof m);
+	m.u.l_xfer.buf_id = a;
+	m.u.l_xfer.offset = 8;
+	m.u.l_xfer.len = 8;
+	m.u.l_xfer.peer = 1;	/* ranks 1 and 2 */
+	say(PT_L_WHERE, 7, &m, -1);
+	ck_assert_int_eq(done_status(7, &m), -1);
+	memset(&m, 0, sizeof m);
+	m.u.rk_join.rank = 2;
+	m.u.rk_join.world = 4;
+	m.u.rk_join.pid = 99;
+	m.u.rk_join.incarnation = 1;
+	mock_from_peer(c, PT_RK_JOIN, 0, &m);
+	ck_assert_int_eq(done_status(7, &m), PS_OK);
+	ck_assert_uint_eq(m.u.l_done.len, 2);
+	b = buffer_find(cl, a);
+	ck_assert_uint_eq(b->base[8], 0);	/* rank 1: here, node 0 */
+	ck_assert_uint_eq(b->base[12], 2);	/* rank 2: node 2 */
+	/* Outside the world, and with a deadline. */
+	memset(&m, 0, sizeof m);
+	m.u.l_xfer.buf_id = a;
+	m.u.l_xfer.len = 8;
+	m.u.l_xfer.peer = 3;
+	say(PT_L_WHERE, 8, &m, -1);
+	ck_assert_int_eq(done_status(8, &m), PS_EINVAL);
+	memset(&m, 0, sizeof m);
+	m.u.l_xfer.buf_id = a;
+	m.u.l_xfer.len = 4;
+	m.u.l_xfer.peer = 3;
+	m.u.l_xfer.timeout_ms = 100;
+	say(PT_L_WHERE, 9, &m, -1);
+	mock_run_for(200);
+	ck_assert_int_eq(done_status(9, &m), PS_ETIMEDOUT);
+	ck_assert_str_eq(m.u.l_done.msg, "rank 3 has not joined after 1 s: "
+	    "is a process with SLURM_PROCID 3 running (world of 4)?");
+}
+END_TEST
+
 static Suite *
 control_suite(void)
 {
@@ -319,6 +442,10 @@ control_suite(void)
 	tcase_add_test(tc, free_cancels_what_uses_the_buffer);
 	tcase_add_test(tc, fd_with_another_message_is_dropped);
 	tcase_add_test(tc, leaving_cancels_transfers);
+	tcase_add_test(tc, hello_as_process_rank);
+	tcase_add_test(tc, hello_in_the_other_mode_is_refused);
+	tcase_add_test(tc, status_session_cannot_send);
+	tcase_add_test(tc, where_waits_for_every_rank);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -195,7 +195,7 @@ START_TEST(transfer_before_handshake_drops)
 	m.u.rts.len = 10;
 	mock_from_peer(c, PT_RTS, 5, &m);
 	ck_assert_int_eq(c->dead, 1);
-	ck_assert_uint_eq(asocd->match.nsends, 0);
+	ck_assert_uint_eq(ranks_local(asocd->rank)->match.nsends, 0);
 }
 END_TEST
 

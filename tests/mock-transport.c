@@ -228,12 +228,22 @@ const struct transport mock_onesided = {
 
 /* --- the daemon --- */
 
+static uint32_t mock_rank;	/* mock_daemon_start_as's */
+
+void
+mock_daemon_start_as(uint32_t world, uint32_t rank)
+{
+	mock_rank = rank;
+	mock_daemon_start(world, 0, 0);
+	mock_rank = 0;
+}
+
 void
 mock_daemon_start(uint32_t world, size_t chunk, int onesided)
 {
-	char *argv[] = { "asocd", "--peers", NULL, "--rank", "0", NULL };
+	char *argv[] = { "asocd", "--peers", NULL, "--rank", NULL, NULL };
 	char *env[] = { NULL };
-	char peers[256], err[256];
+	char peers[256], err[256], rank[16];
 	uint32_t i;
 
 	memset(&mock, 0, sizeof mock);
@@ -242,6 +252,8 @@ mock_daemon_start(uint32_t world, size_t chunk, int onesided)
 		snprintf(peers + strlen(peers), sizeof peers - strlen(peers),
 		    ",127.0.0.1:%u", 9101 + i);
 	argv[2] = peers;
+	snprintf(rank, sizeof rank, "%u", mock_rank);
+	argv[4] = rank;
 	ck_assert_int_eq(conf_load(&mock_conf, 5, argv, env, err, sizeof err),
 	    CONF_RUN);
 	if (chunk != 0)
@@ -257,7 +269,7 @@ mock_daemon_start(uint32_t world, size_t chunk, int onesided)
 	asocd->base = event_base_new();
 	ck_assert_ptr_nonnull(asocd->base);
 	TAILQ_INIT(&asocd->clients);
-	match_init(&asocd->match);
+	ranks_init();
 	xfer_init();
 	ck_assert_msg(peers_init(err, sizeof err) == 0, "peers_init: %s", err);
 	ck_assert_uint_eq(asocd->world, world);
@@ -368,6 +380,39 @@ mock_client(int *fd, int welcomed)
 	ck_assert_ptr_nonnull(c);
 	c->welcomed = welcomed;
 	*fd = sv[1];
+	/* Welcomed: a node-rank session, as an L_HELLO without flags. */
+	if (welcomed) {
+		char msg[PROTO_MSG_MAX];
+
+		ck_assert_msg(ranks_hello(c, 0, 0, 0, 0, msg, sizeof msg) ==
+		    PS_OK, "node-rank hello: %s", msg);
+	}
+	return c;
+}
+
+struct client *
+mock_client_proc(int *fd, pid_t pid, uint32_t rank, uint32_t world,
+    enum proto_status want)
+{
+	struct client *c;
+	char msg[PROTO_MSG_MAX];
+	int sv[2];
+
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, 0, sv), 0);
+	c = control_client_new(sv[0], getuid(), pid);
+	ck_assert_ptr_nonnull(c);
+	*fd = sv[1];
+	ck_assert_msg(ranks_hello(c, PROTO_LH_F_PROC, rank, world, 7, msg,
+	    sizeof msg) == want, "rank %u of %u: %s", rank, world, msg);
+	if (want != PS_OK) {
+		snprintf(mock.last_msg, sizeof mock.last_msg, "%s", msg);
+		close(sv[1]);
+		control_drop(c, "refused");
+		*fd = -1;
+		return NULL;
+	}
+	c->welcomed = 1;
 	return c;
 }
 
@@ -407,6 +452,7 @@ mock_post(struct client *c, enum req_kind kind, uint64_t id,
 	r->tag = tag;
 	r->peer = peer;
 	r->flags = mock.next_flags;
+	r->lr = c->lr;
 	mock.next_flags = 0;
 	TAILQ_INSERT_TAIL(&c->reqs, r, entry);
 	c->nreqs++;

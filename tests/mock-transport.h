@@ -61,6 +61,7 @@ struct mock_record {
 	int start_fails;
 	uint32_t next_flags;	/* PROTO_XF_* of mock_post's next request */
 	uint32_t eager_max;	/* what the eager_max hook says (0: none) */
+	char last_msg[PROTO_MSG_MAX];	/* mock_client_proc's refusal */
 };
 extern struct mock_record mock;
 
@@ -71,6 +72,8 @@ extern const struct transport mock_onesided;
  * with the given chunk size (0: the default), under the two-sided mock
  * unless onesided. */
 void mock_daemon_start(uint32_t world, size_t chunk, int onesided);
+/* The same as node rank of world (two-sided, default chunk). */
+void mock_daemon_start_as(uint32_t world, uint32_t rank);
 /* Runs the loop until nothing is left to do right now (deferred frees,
  * replies, zero timers), at most a few rounds. */
 void mock_loop(void);
@@ -95,6 +98,11 @@ unsigned mock_ctl_count(uint16_t type);
 /* A client of ours, past L_HELLO if welcomed; *fd: the test's end of its
  * socketpair. */
 struct client *mock_client(int *fd, int welcomed);
+/* A session of process pid joining process rank of world, as an L_HELLO
+ * with PROTO_LH_F_PROC: the client when ranks_hello answers want (PS_OK),
+ * else NULL with the refusal in mock.last_msg (the client dropped). */
+struct client *mock_client_proc(int *fd, pid_t pid, uint32_t rank,
+    uint32_t world, enum proto_status want);
 /* A registered buffer of size bytes of c, filled with byte fill. */
 struct buffer *mock_buffer(struct client *c, size_t size, int fill);
 /* A request as control.c makes it from an L_SEND or L_RECV, posted to

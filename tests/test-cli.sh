@@ -74,6 +74,47 @@ check_exit "asoc-recv: a bad --timeout exits 2" 2 "--timeout wants a number" \
     "$RECV" --timeout 1s
 check_exit "asoc-recv: an operand exits 2" 2 "name the output with -o" "$RECV" x
 check_exit "asoc-stat: two formats exit 2" 2 "choose one" "$STAT" --json -p
+# Process ranks (issue 12): the shared --rank/--world-size/--node-ranks
+# of asoc-send and asoc-recv, refused as usage before any daemon is asked.
+for tool in "$SEND" "$RECV"; do
+	n=${tool##*/}
+	check_exit "$n --help lists --rank, --world-size, --node-ranks" 0 \
+	    "^ *--world-size P " "$tool" --help
+	check_exit "$n: --rank without --world-size exits 2" 2 \
+	    "--rank 3 needs --world-size" "$tool" -W 5 --rank 3
+	check_exit "$n: --world-size without --rank exits 2" 2 \
+	    "--world-size 4 needs --rank" "$tool" -W 5 --world-size 4
+	check_exit "$n: --rank outside the world exits 2" 2 \
+	    "rank 17 is not in a world of 16 process ranks (0-15)" \
+	    "$tool" -W 5 --rank 17 --world-size 16
+	check_exit "$n: --world-size 0 exits 2" 2 "out of range (1 to 65535)" \
+	    "$tool" -W 5 --rank 0 --world-size 0
+	check_exit "$n: --rank not a number exits 2" 2 "--rank wants a number" \
+	    "$tool" -W 5 --rank x --world-size 2
+	check_exit "$n: --node-ranks with --rank exits 2" 2 \
+	    "--node-ranks and --rank exclude each other" \
+	    "$tool" -W 5 --node-ranks --rank 0 --world-size 2
+done
+# The environment's refusals come from libasoc, before the socket is
+# looked for: exit 1, and the message names the variable to fix.
+check_exit "ASOC_PROC_RANK without ASOC_PROC_WORLD exits 1" 1 \
+    "ASOC_PROC_RANK is set (2) but ASOC_PROC_WORLD is not" \
+    env ASOC_PROC_RANK=2 "$RECV" -S "$T/none.sock"
+check_exit "ASOC_PROC_RANK outside ASOC_PROC_WORLD exits 1" 1 \
+    "rank 4 is not in a world of 4 process ranks (0-3)" \
+    env ASOC_PROC_RANK=4 ASOC_PROC_WORLD=4 "$SEND" --to 0 -S "$T/none.sock" /dev/null
+check_exit "ASOC_PROC_WORLD not a number exits 1" 1 \
+    "ASOC_PROC_WORLD must be a number of processes from 1 to 65535, not 'two'" \
+    env ASOC_PROC_RANK=1 ASOC_PROC_WORLD=two "$RECV" -S "$T/none.sock"
+check_exit "an srun step without its task count exits 1" 1 \
+    "neither SLURM_STEP_NUM_TASKS nor SLURM_NTASKS" \
+    env -u SLURM_NTASKS -u SLURM_STEP_NUM_TASKS SLURM_STEP_ID=0 \
+    SLURM_PROCID=1 "$RECV" -S "$T/none.sock"
+check_exit "ASOC_RANKS other than node exits 1" 1 \
+    "ASOC_RANKS is 'proc': the only value is 'node'" \
+    env ASOC_RANKS=proc "$RECV" -S "$T/none.sock"
+check_exit "--rank overrides a broken ASOC_PROC_RANK" 1 "is asocd running" \
+    env ASOC_PROC_RANK=x "$RECV" --rank 0 --world-size 1 -S "$T/none.sock"
 check_exit "asoc-bench: a bad pattern exits 2" 2 "--pattern is pair" \
     "$BENCH" --pattern x
 check_exit "asoc-bench: --rank not below --world-size exits 2" 2 \
@@ -114,6 +155,33 @@ check_fails "asoc-stat without a daemon" "is asocd running" "$STAT" --socket "$T
 check "asoc-stat --prometheus" bash -c "'$STAT' --socket '$(sock 0)' --prometheus |
     grep -qx 'asoc_world_size 2' && '$STAT' --socket '$(sock 0)' -p |
     grep -qx '# HELP asoc_deregistrations_total RDMA memory deregistrations.'"
+# Which rank a tool asks for (issue 12).  asoc-stat is status-only, so
+# it never claims a rank, whatever the environment says.
+check "asoc-stat with a process rank in the environment (status-only)" \
+    env ASOC_PROC_RANK=0 ASOC_PROC_WORLD=2 SLURM_STEP_ID=0 SLURM_PROCID=1 \
+    SLURM_NTASKS=2 "$STAT" --socket "$(sock 0)"
+check "asoc-stat with a broken ASOC_PROC_RANK (status-only)" \
+    env ASOC_PROC_RANK=x "$STAT" --socket "$(sock 0)"
+head -c 100000 /dev/urandom >"$T/ranks.in"
+# stream_node DESC ENV...: a node-mode stream from node 0 to node 1
+# with ENV on both tools (and any --node-ranks after a --).
+stream_node() {
+	local desc=$1 opt=
+	shift
+	if [ "${1:-}" = --node-ranks ]; then opt=--node-ranks; shift; fi
+	check "$desc" bash -c "
+	    env $* '$RECV' -q -S '$(sock 1)' $opt -o '$T/ranks.out' &
+	    r=\$!
+	    env $* '$SEND' -q -S '$(sock 0)' $opt --to 1 '$T/ranks.in' &&
+	    wait \$r && cmp '$T/ranks.in' '$T/ranks.out'"
+	rm -f "$T/ranks.out"
+}
+stream_node "the batch shell (SLURM_PROCID, no step) stays in node mode" \
+    SLURM_JOB_ID=7 SLURM_PROCID=0 SLURM_NTASKS=4 SLURM_LOCALID=0
+stream_node "ASOC_RANKS=node keeps an srun step in node mode" \
+    ASOC_RANKS=node SLURM_STEP_ID=0 SLURM_PROCID=3 SLURM_STEP_NUM_TASKS=4
+stream_node "--node-ranks keeps an srun step in node mode" --node-ranks \
+    SLURM_STEP_ID=0 SLURM_PROCID=3 SLURM_STEP_NUM_TASKS=4
 # asoc-bench on the loopback pair: self, and pair with both ranks.
 check "asoc-bench --pattern self verifies its data" bash -c "
     '$BENCH' --socket '$(sock 0)' --pattern self --size-mb 1 -i 2 -w 0 |

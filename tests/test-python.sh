@@ -18,9 +18,10 @@ src=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
 export PYTHONPATH="$B/python${PYTHONPATH:+:$PYTHONPATH}"
 export PYTHONDONTWRITEBYTECODE=1
 
-# run_suite N: N daemons, then the tests marked for N ranks.
+# run_suite N [MARK]: N daemons, then the tests marked MARK (default
+# ranksN: N node ranks).
 run_suite() {
-	local n=$1 i socks="" pids=""
+	local n=$1 mark=${2:-ranks$1} i socks="" pids=""
 	start_cluster "$n"
 	for ((i = 0; i < n; i++)); do
 		socks+="${socks:+,}$(sock "$i")"
@@ -28,14 +29,16 @@ run_suite() {
 	done
 	if ASOC_TEST_SOCKETS=$socks ASOC_TEST_DAEMON_PIDS=$pids \
 	    ASOC_TEST_RANKS=$n "$ASOC_PYTHON" -m pytest -q -p no:cacheprovider \
-	    -m "ranks$n" "$src/python/tests" >"$T/pytest$n.out" 2>&1; then
-		ok "pytest on $n ranks: $(tail -n 1 "$T/pytest$n.out")"
+	    -m "$mark" "$src/python/tests" >"$T/pytest$mark.out" 2>&1; then
+		ok "pytest $mark on $n daemons: $(tail -n 1 "$T/pytest$mark.out")"
 	else
-		not_ok "pytest on $n ranks" "$T/pytest$n.out" "$T"/d*.log
+		not_ok "pytest $mark on $n daemons" "$T/pytest$mark.out" "$T"/d*.log
 	fi
 	stop_cluster
 }
 
 run_suite 2
 run_suite 4
+# Process ranks (issue 12) on daemons no node-rank client has used.
+run_suite 2 procranks
 finish

@@ -10,8 +10,9 @@
 See python/README.md (help(asoc.Node) for every call).
 """
 from ._asoc import (ANY_SOURCE, Cancelled, Error, NoDaemon, PeerLost,
-                    Timeout, Truncated)
+                    RankLeft, Timeout, Truncated)
 from ._node import Node, Request, connect, wait_all
 
 __all__ = ["connect", "Node", "Request", "wait_all", "Error", "PeerLost",
-           "Truncated", "Timeout", "NoDaemon", "Cancelled", "ANY_SOURCE"]
+           "Truncated", "Timeout", "NoDaemon", "Cancelled", "RankLeft",
+           "ANY_SOURCE"]

@@ -24,7 +24,7 @@
 #define WAIT_SLICE_MS	200
 
 static PyObject *Error, *PeerLost, *Truncated, *Timeout, *NoDaemon,
-    *Cancelled;
+    *Cancelled, *RankLeft;
 
 /* --- errors --- */
 
@@ -41,6 +41,8 @@ status_class(asoc_status_t st)
 		return Timeout;
 	case ASOC_ECANCELLED:
 		return Cancelled;
+	case ASOC_ELEFT:
+		return RankLeft;
 	default:
 		return Error;
 	}
@@ -130,19 +132,28 @@ sess_usable(SessionObject *s)
 	return 1;
 }
 
+/* Session(path=None, rank=-1, world_size=0, status=False): rank is a
+ * process rank with world_size, ASOC_RANK_AUTO (-1) or ASOC_RANK_NODE
+ * (-2); the Python half (connect) turns its keywords into these. */
 static PyObject *
 Session_new(PyTypeObject *type, PyObject *args, PyObject *kw)
 {
-	static char *kwlist[] = { "path", NULL };
-	const char *path = NULL;
+	static char *kwlist[] = { "path", "rank", "world_size", "status",
+	    NULL };
+	asoc_open_opts_t o;
 	SessionObject *s;
 	asoc_status_t st;
 	asoc_t *as = NULL;
+	int status = 0;
 
-	if (!PyArg_ParseTupleAndKeywords(args, kw, "|z", kwlist, &path))
+	asoc_open_opts_init(&o);
+	if (!PyArg_ParseTupleAndKeywords(args, kw, "|ziip", kwlist,
+	    &o.socket_path, &o.rank, &o.world_size, &status))
 		return NULL;
+	if (status)
+		o.flags |= ASOC_OPEN_STATUS;
 	Py_BEGIN_ALLOW_THREADS
-	st = asoc_open(path, &as);
+	st = asoc_open_ex(&o, &as);
 	Py_END_ALLOW_THREADS
 	if (st != ASOC_OK) {
 		char msg[512];
@@ -203,6 +214,63 @@ Session_get_world(SessionObject *s, void *c)
 {
 	(void)c;
 	return PyLong_FromLong(asoc_world_size(s->as));
+}
+
+static PyObject *
+Session_get_node(SessionObject *s, void *c)
+{
+	(void)c;
+	return PyLong_FromLong(asoc_node(s->as));
+}
+
+static PyObject *
+Session_get_nodes(SessionObject *s, void *c)
+{
+	(void)c;
+	return PyLong_FromLong(asoc_node_count(s->as));
+}
+
+/* rank_nodes(): the node of every rank, as a list; waits (GIL released)
+ * until every rank has joined, within the session's timeout. */
+static PyObject *
+Session_rank_nodes(SessionObject *s, PyObject *unused)
+{
+	PyObject *list, *v;
+	asoc_status_t st;
+	char msg[512];
+	int *nodes, n, i;
+
+	(void)unused;
+	if (!sess_usable(s))
+		return NULL;
+	n = asoc_world_size(s->as);
+	if ((nodes = PyMem_Calloc(n > 0 ? (size_t)n : 1, sizeof *nodes)) ==
+	    NULL)
+		return PyErr_NoMemory();
+	sess_lock(s);
+	Py_BEGIN_ALLOW_THREADS
+	st = asoc_rank_nodes(s->as, nodes);
+	Py_END_ALLOW_THREADS
+	snprintf(msg, sizeof msg, "%s", asoc_last_error(s->as));
+	sess_unlock(s);
+	if (st != ASOC_OK) {
+		PyMem_Free(nodes);
+		return raise_status(NULL, st, msg);
+	}
+	if ((list = PyList_New(n)) == NULL) {
+		PyMem_Free(nodes);
+		return NULL;
+	}
+	for (i = 0; i < n; i++) {
+		if ((v = PyLong_FromLong(nodes[i])) == NULL) {
+			Py_DECREF(list);
+			PyMem_Free(nodes);
+			return NULL;
+		}
+		PyList_SET_ITEM(list, i, v);
+	}
+	PyMem_Free(nodes);
+	return list;
 }
 
 static PyObject *
@@ -453,6 +521,8 @@ static PyMethodDef Session_methods[] = {
 	  "A shared buffer of n bytes, registered with asocd." },
 	{ "stat", (PyCFunction)Session_stat, METH_NOARGS,
 	  "asocd's counters, as a dict." },
+	{ "rank_nodes", (PyCFunction)Session_rank_nodes, METH_NOARGS,
+	  "rank_nodes() -> the node of every rank (waits until all joined)" },
 	{ "isend", (PyCFunction)Session_isend, METH_VARARGS,
 	  "isend(buf, off, len, dst, tag) -> Request" },
 	{ "irecv", (PyCFunction)Session_irecv, METH_VARARGS,
@@ -463,8 +533,13 @@ static PyMethodDef Session_methods[] = {
 };
 
 static PyGetSetDef Session_getset[] = {
-	{ "rank", (getter)Session_get_rank, NULL, "this node's rank", NULL },
+	{ "rank", (getter)Session_get_rank, NULL, "this session's rank "
+	  "(the process's in process mode)", NULL },
 	{ "world_size", (getter)Session_get_world, NULL, "ranks in the job",
+	  NULL },
+	{ "node", (getter)Session_get_node, NULL, "the node (asocd) serving "
+	  "this session", NULL },
+	{ "nodes", (getter)Session_get_nodes, NULL, "the number of nodes",
 	  NULL },
 	{ "chunk_size", (getter)Session_get_chunk, NULL, "asocd's chunk size",
 	  NULL },
@@ -916,7 +991,9 @@ PyInit__asoc(void)
 	    add_exc(m, &NoDaemon, "NoDaemon", Error,
 	    "asocd could not be reached.") < 0 ||
 	    add_exc(m, &Cancelled, "Cancelled", Error,
-	    "The request was cancelled.") < 0)
+	    "The request was cancelled.") < 0 ||
+	    add_exc(m, &RankLeft, "RankLeft", PeerLost,
+	    "The process rank left the job (its process exited).") < 0)
 		return NULL;
 	Py_INCREF(&SessionType);
 	Py_INCREF(&BufferType);
@@ -929,5 +1006,8 @@ PyInit__asoc(void)
 	PyModule_AddIntConstant(m, "ETIMEDOUT", ASOC_ETIMEDOUT);
 	PyModule_AddIntConstant(m, "ECANCELLED", ASOC_ECANCELLED);
 	PyModule_AddIntConstant(m, "ANY_SOURCE", ASOC_ANY_SOURCE);
+	PyModule_AddIntConstant(m, "ELEFT", ASOC_ELEFT);
+	PyModule_AddIntConstant(m, "RANK_AUTO", ASOC_RANK_AUTO);
+	PyModule_AddIntConstant(m, "RANK_NODE", ASOC_RANK_NODE);
 	return m;
 }

@@ -13,6 +13,7 @@ Error = _asoc.Error
 Timeout = _asoc.Timeout
 PeerLost = _asoc.PeerLost
 Truncated = _asoc.Truncated
+RankLeft = _asoc.RankLeft
 
 # A receive of unknown size first offers this much room; a larger message
 # is not consumed (ASOC_RECV_PEEK) and is then received in place.
@@ -192,22 +193,38 @@ def wait_all(requests, timeout=None):
 class Node:
     """This process's node in the job: ``asoc.connect()`` makes one.
 
-    rank and world_size come from asocd.  Use it as a context manager, or
-    call close().  Like libasoc's sessions, a Node is for one thread at a
-    time (calls from several threads are serialised).
+    rank and world_size are this process's rank and the number of
+    processes (process ranks), or this node's and the number of nodes
+    (node ranks); node and nodes are always the asocd's.  Use it as a
+    context manager, or call close().  Like libasoc's sessions, a Node is
+    for one thread at a time (calls from several threads are serialised).
     """
 
-    def __init__(self, path=None):
-        self._s = _asoc.Session(path)
+    def __init__(self, path=None, rank=_asoc.RANK_AUTO, world_size=0):
+        self._s = _asoc.Session(path, rank, world_size)
         self._pool = Pool(self._s)
         self._regions = {}      # address -> weakref to Buffer (node.empty)
         self._addrs = []        # sorted addresses of _regions
         self._waiters = {}      # asyncio: Request -> Future
         self._loop = None
 
-    rank = property(lambda self: self._s.rank, doc="this node's rank")
+    rank = property(lambda self: self._s.rank,
+                    doc="this process's rank (node ranks: this node's)")
     world_size = property(lambda self: self._s.world_size,
                           doc="the number of ranks in the job")
+    node = property(lambda self: self._s.node,
+                    doc="the node (index of the asocd in --peers) serving "
+                    "this process")
+    nodes = property(lambda self: self._s.nodes,
+                     doc="the number of nodes (asocds) in the job")
+
+    def rank_nodes(self, timeout=None):
+        """The node of every rank, as a list indexed by rank.  Waits until
+        every rank has joined, at most timeout seconds (None: asocd's
+        --join-timeout); raises asoc.Timeout past it.  With node ranks
+        the answer is [0, 1, ..., nodes - 1] at once."""
+        self._timeout(timeout)
+        return self._s.rank_nodes()
 
     def __enter__(self):
         return self
@@ -498,8 +515,42 @@ class Node:
         return obj
 
 
-def connect(path=None):
+def _rank_arg(name, v):
+    if isinstance(v, bool) or not isinstance(v, int):
+        raise TypeError("%s must be an int, not %s" % (name,
+                                                       type(v).__name__))
+    return v
+
+
+def connect(path=None, *, rank=None, world_size=None, node_ranks=False):
     """Connect to this node's asocd, found as the CLIs find it: path, else
     $ASOC_SOCKET, else the SLURM job's socket, else the default.  Raises
-    asoc.NoDaemon when no asocd answers."""
-    return Node(path)
+    asoc.NoDaemon when no asocd answers.
+
+    rank and world_size (both, or neither) make this process rank `rank`
+    of `world_size` processes.  Without them libasoc takes
+    ASOC_PROC_RANK and ASOC_PROC_WORLD, else node ranks if
+    ASOC_RANKS=node, else SLURM_PROCID of the srun step's tasks, else node
+    ranks.  node_ranks=True asks for node ranks whatever the environment
+    says.  torchrun's RANK and WORLD_SIZE are never read: pass them
+    (python/README.md)."""
+    if node_ranks:
+        if rank is not None or world_size is not None:
+            raise ValueError("node_ranks=True and rank/world_size exclude "
+                             "each other: a rank names a node or a "
+                             "process, not both")
+        return Node(path, _asoc.RANK_NODE, 0)
+    if (rank is None) != (world_size is None):
+        raise ValueError("rank= and world_size= go together: this "
+                         "process's rank and the number of processes")
+    if rank is None:
+        return Node(path)
+    rank = _rank_arg("rank", rank)
+    world_size = _rank_arg("world_size", world_size)
+    if not 1 <= world_size <= 65535:
+        raise ValueError("world_size %d is out of range (1 to 65535)" %
+                         world_size)
+    if not 0 <= rank < world_size:
+        raise ValueError("rank %d is not in a world of %d process ranks "
+                         "(0-%d)" % (rank, world_size, world_size - 1))
+    return Node(path, rank, world_size)

@@ -4,8 +4,10 @@
         --iterations I --pattern bcast|pair|alltoall|ring [--window W]
     python3 -m asoc.bench --size 64K --window 16 ...   (size in bytes)
 
---rank and --world-size default from SLURM (SLURM_PROCID, SLURM_NTASKS)
-and are checked against asocd's.  Every rank runs it.  Times are
+--rank R --world-size N make this process rank R of N (process ranks);
+without them libasoc decides (ASOC_PROC_RANK/ASOC_PROC_WORLD, then
+SLURM_PROCID in an srun step, else one rank per node; --node-ranks forces
+that).  Every rank runs it.  Times are
 receiver-confirmed: a send completes when the bytes are in the receiver's
 memory, and rank 0 stops the clock only when every receiver said so.
 Rank 0 prints, per iteration, the elapsed time, the data moved and the
@@ -178,9 +180,14 @@ def _overhead(node, reps=50):
 def main(argv=None):
     p = argparse.ArgumentParser(prog="python3 -m asoc.bench",
                                 description=__doc__.split("\n\n")[0])
-    env = os.environ
-    p.add_argument("--rank", type=int, default=env.get("SLURM_PROCID"))
-    p.add_argument("--world-size", type=int, default=env.get("SLURM_NTASKS"))
+    p.add_argument("--rank", type=int, default=None,
+                   help="this process's rank, with --world-size (default: "
+                   "ASOC_PROC_RANK, else SLURM_PROCID in an srun step, "
+                   "else the node's)")
+    p.add_argument("--world-size", type=int, default=None,
+                   help="the number of processes, with --rank")
+    p.add_argument("--node-ranks", action="store_true",
+                   help="one rank per asocd (as ASOC_RANKS=node)")
     size = p.add_mutually_exclusive_group()
     size.add_argument("--tensor-size-mb", type=float, default=64)
     size.add_argument("--size", type=_size, default=None,
@@ -201,21 +208,20 @@ def main(argv=None):
     if a.window > 1 and a.pattern == "bcast":
         p.error("--window does not apply to --pattern bcast (node.bcast "
                 "pipelines its own pieces)")
+    if (a.rank is None) != (a.world_size is None):
+        p.error("--rank and --world-size go together")
+    if a.node_ranks and a.rank is not None:
+        p.error("--node-ranks and --rank exclude each other")
     try:
-        node = asoc.connect(a.socket)
+        node = asoc.connect(a.socket, rank=a.rank, world_size=a.world_size,
+                            node_ranks=a.node_ranks)
+    except ValueError as e:
+        p.error(str(e))
     except asoc.Error as e:
         print("asoc.bench: %s" % e, file=sys.stderr)
         return 1
     with node:
         me, n = node.rank, node.world_size
-        for what, given, real in (("rank", a.rank, me),
-                                  ("world size", a.world_size, n)):
-            if given is not None and int(given) != real:
-                print("asoc.bench: --%s %s but asocd at %s says %d: check "
-                      "the job's daemons" % (what.replace(" ", "-"), given,
-                                             node._s.socket_path, real),
-                      file=sys.stderr)
-                return 1
         if n < 2:
             print("asoc.bench: a world of 1 moves nothing", file=sys.stderr)
             return 1

@@ -20,6 +20,8 @@ RANKS = int(os.environ.get("ASOC_TEST_RANKS", "0"))
 def pytest_configure(config):
     config.addinivalue_line("markers", "ranks2: runs on the 2-rank cluster")
     config.addinivalue_line("markers", "ranks4: runs on the 4-rank cluster")
+    config.addinivalue_line("markers", "procranks: runs on 2 fresh daemons "
+                            "serving process ranks")
 
 
 def pytest_collection_modifyitems(config, items):
@@ -32,10 +34,11 @@ def pytest_collection_modifyitems(config, items):
 
 
 class Peer:
-    """A helper.py program running as another rank."""
+    """A helper.py program running as another rank: on node `rank`'s
+    daemon, with `env` added to its environment (ASOC_PROC_RANK...)."""
 
-    def __init__(self, rank, role, *args):
-        env = dict(os.environ, ASOC_SOCKET=SOCKETS[rank])
+    def __init__(self, rank, role, *args, env=None):
+        env = dict(os.environ, ASOC_SOCKET=SOCKETS[rank], **(env or {}))
         self.proc = subprocess.Popen(
             [sys.executable, os.path.join(HERE, "helper.py"), role] +
             [str(a) for a in args], env=env, stdout=subprocess.PIPE,
@@ -66,8 +69,8 @@ class Peer:
 def peer():
     started = []
 
-    def start(rank, role, *args):
-        p = Peer(rank, role, *args)
+    def start(rank, role, *args, env=None):
+        p = Peer(rank, role, *args, env=env)
         started.append(p)
         return p
     yield start

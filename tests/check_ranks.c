@@ -1,0 +1,581 @@
+/*
+ * check_ranks.c: process ranks in the daemon (ranks.c and the xfer.c
+ * paths that use them), without sockets (mock-transport.h).
+ *
+ * We are node 0 of three (node 2 of three for the duplicate race the
+ * higher node loses); the test plays the other nodes, announcing their
+ * ranks (RK_JOIN, RK_LEAVE) and sending RTSs, and holds the clients'
+ * ends.  Process world: 16.
+ */
+#include "config.h"
+
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "check-main.h"
+#include "mock-transport.h"
+
+#define P	16
+
+static int cfd[8];
+static struct client *cl[8];
+
+static void
+setup(void)
+{
+	mock_daemon_start(3, 0, 0);
+}
+
+/* Session i: process rank p of P, as pid (1000 + p unless given). */
+static struct client *
+join(int i, uint32_t p)
+{
+	cl[i] = mock_client_proc(&cfd[i], 1000 + (pid_t)p, p, P, PS_OK);
+	return cl[i];
+}
+
+static int
+status_of(int i, uint64_t id, struct proto_msg *m)
+{
+	if (!mock_reply(cfd[i], id, m))
+		return -1;
+	ck_assert_uint_eq(m->hdr.type, PT_L_DONE);
+	return (int)m->u.l_done.status;
+}
+
+static void
+rk_join(struct conn *c, uint32_t p, uint32_t pid, uint32_t inc)
+{
+	struct proto_msg m;
+
+	memset(&m, 0, sizeof m);
+	m.u.rk_join.rank = p;
+	m.u.rk_join.world = P;
+	m.u.rk_join.pid = pid;
+	m.u.rk_join.incarnation = inc;
+	mock_from_peer(c, PT_RK_JOIN, 0, &m);
+}
+
+static void
+rk_leave(struct conn *c, uint32_t p, uint32_t inc)
+{
+	struct proto_msg m;
+
+	memset(&m, 0, sizeof m);
+	m.u.rk_leave.rank = p;
+	m.u.rk_leave.world = P;
+	m.u.rk_leave.incarnation = inc;
+	m.u.rk_leave.status = PS_ELEFT;
+	mock_from_peer(c, PT_RK_LEAVE, 0, &m);
+}
+
+static void
+rts_proc(struct conn *c, uint64_t id, uint32_t src, uint32_t dst,
+    uint64_t tag, uint64_t len)
+{
+	struct proto_msg m;
+
+	memset(&m, 0, sizeof m);
+	m.u.rts.tag = tag;
+	m.u.rts.len = len;
+	m.u.rts.src_rank = src;
+	m.u.rts.dst_rank = dst;
+	m.u.rts.world = P;
+	m.u.rts.flags = PROTO_RTS_F_PROC;
+	mock_from_peer(c, PT_RTS, id, &m);
+}
+
+/* The index in mock.ctl of the last message of type on c, or -1. */
+static int
+ctl_index(const struct conn *c, uint16_t type)
+{
+	int i = (int)mock.nctl;
+
+	while (i-- > 0)
+		if (mock.ctl[i].m.hdr.type == type && mock.ctl[i].c == c)
+			return i;
+	return -1;
+}
+
+START_TEST(claim_announces_and_connects)
+{
+	struct conn *c = mock_conn_up(&mock_twosided, 1);
+	const struct proto_msg *m;
+
+	ck_assert_int_eq(ranks_mode(), RANKS_NONE);
+	join(0, 3);
+	ck_assert_int_eq(ranks_mode(), RANKS_PROC);
+	ck_assert_uint_eq(ranks_world(), P);
+	ck_assert_ptr_eq(ranks_local(3), cl[0]->lr);
+	ck_assert_uint_eq(cl[0]->lr->localid, 7);
+	m = mock_ctl_last(c, PT_RK_JOIN);
+	ck_assert_ptr_nonnull(m);
+	ck_assert_uint_eq(m->u.rk_join.rank, 3);
+	ck_assert_uint_eq(m->u.rk_join.world, P);
+	ck_assert_uint_eq(m->u.rk_join.pid, 1003);
+	/* Node 2 has no connection: one is opened, nothing waiting on it. */
+	ck_assert_uint_eq(mock.connects, 1);
+	ck_assert_ptr_nonnull(asocd->peers[2].connecting);
+}
+END_TEST
+
+START_TEST(same_pid_joins_its_rank_again)
+{
+	struct client *a = join(0, 3), *b;
+
+	b = mock_client_proc(&cfd[1], 1003, 3, P, PS_OK);
+	ck_assert_ptr_eq(a->lr, b->lr);
+	ck_assert_uint_eq(a->lr->sessions, 2);
+	ck_assert_uint_eq(ranks_nlocal(), 1);
+	/* One session closing leaves the rank in place. */
+	control_drop(b, "disconnected");
+	ck_assert_ptr_eq(ranks_local(3), a->lr);
+	ck_assert_uint_eq(a->lr->sessions, 1);
+	ck_assert_uint_eq(mock_ctl_count(PT_RK_LEAVE), 0);
+}
+END_TEST
+
+START_TEST(other_pid_is_refused)
+{
+	join(0, 3);
+	ck_assert_ptr_null(mock_client_proc(&cfd[1], 4242, 3, P, PS_EPERM));
+	ck_assert_str_eq(mock.last_msg, "rank 3 is held by pid 1003 on node "
+	    "0; each process needs its own rank (check --ntasks and "
+	    "SLURM_PROCID)");
+	ck_assert_uint_eq(cl[0]->lr->sessions, 1);
+}
+END_TEST
+
+START_TEST(rank_live_on_another_node_is_refused)
+{
+	struct conn *c = mock_conn_up(&mock_twosided, 1);
+
+	join(0, 0);
+	rk_join(c, 5, 812, 1);
+	ck_assert_ptr_null(mock_client_proc(&cfd[1], 4242, 5, P, PS_EPERM));
+	ck_assert_ptr_nonnull(strstr(mock.last_msg, "rank 5 is held by pid "
+	    "812 on node 1"));
+}
+END_TEST
+
+START_TEST(mode_refusals)
+{
+	struct client *n;
+	char msg[PROTO_MSG_MAX];
+
+	/* Process ranks here: a node-rank session is refused. */
+	join(0, 3);
+	n = mock_client(&cfd[1], 0);
+	ck_assert_int_eq(ranks_hello(n, 0, 0, 0, 0, msg, sizeof msg),
+	    PS_EINVAL);
+	ck_assert_str_eq(msg, "asocd serves process ranks of world 16 (rank 3 "
+	    "is pid 1003): open with a rank, or run node-rank clients after "
+	    "those");
+	/* A status-only one is not. */
+	ck_assert_int_eq(ranks_hello(n, PROTO_LH_F_STATUS, 0, 0, 0, msg,
+	    sizeof msg), PS_OK);
+	/* Another world, or a rank outside it. */
+	ck_assert_ptr_null(mock_client_proc(&cfd[2], 77, 2, 8, PS_EINVAL));
+	ck_assert_ptr_nonnull(strstr(mock.last_msg, "world of 16 process "
+	    "ranks, not 8"));
+	ck_assert_ptr_null(mock_client_proc(&cfd[2], 77, 17, 16, PS_EINVAL));
+	ck_assert_str_eq(mock.last_msg, "rank 17 is not in a world of 16 "
+	    "process ranks (0-15)");
+	/* Once every process rank has gone, node ranks are served. */
+	control_drop(cl[0], "disconnected");
+	ck_assert_int_eq(ranks_mode(), RANKS_NONE);
+	n = mock_client(&cfd[3], 1);
+	ck_assert_int_eq(ranks_mode(), RANKS_NODE);
+	ck_assert_ptr_null(mock_client_proc(&cfd[2], 77, 2, P, PS_EINVAL));
+	ck_assert_str_eq(mock.last_msg, "this asocd serves node ranks (node 0 "
+	    "of 3): open without a rank, or run process-rank clients when "
+	    "those have finished");
+}
+END_TEST
+
+START_TEST(max_ranks)
+{
+	asocd->conf->max_ranks = 2;
+	join(0, 0);
+	join(1, 1);
+	ck_assert_ptr_null(mock_client_proc(&cfd[2], 77, 2, P, PS_ENOMEM));
+	ck_assert_ptr_nonnull(strstr(mock.last_msg, "asocd holds 2 process "
+	    "ranks (--max-ranks)"));
+	/* A second session of a rank held is no new rank. */
+	ck_assert_ptr_nonnull(mock_client_proc(&cfd[3], 1001, 1, P, PS_OK));
+}
+END_TEST
+
+/* Two ranks on this node: a send from one to the other is a local copy
+ * matched in the receiver's own queue; any-source sees it. */
+START_TEST(same_node_ranks_copy)
+{
+	struct buffer *s, *r;
+	struct proto_msg m;
+
+	join(0, 4);
+	join(1, 5);
+	s = mock_buffer(cl[0], 1000, 0x5a);
+	r = mock_buffer(cl[1], 1000, 0);
+	mock_post(cl[1], REQ_RECV, 1, r, 0, 1000, MATCH_ANY, 9, 0);
+	/* Rank 4 has no receive: its queue is its own. */
+	ck_assert_uint_eq(cl[0]->lr->match.nrecvs, 0);
+	ck_assert_uint_eq(cl[1]->lr->match.nrecvs, 1);
+	mock_post(cl[0], REQ_SEND, 2, s, 0, 1000, 5, 9, 0);
+	mock_loop();
+	ck_assert_int_eq(status_of(1, 1, &m), PS_OK);
+	ck_assert_uint_eq(m.u.l_done.peer, 4);
+	ck_assert_int_eq(status_of(0, 2, &m), PS_OK);
+	ck_assert_uint_eq(r->base[999], 0x5a);
+	ck_assert_uint_eq(mock.nctl, 0);	/* no network */
+}
+END_TEST
+
+/* A remote rank's RTS names it: matched by source rank in the
+ * destination rank's queue; the RTS we send names both and the world. */
+START_TEST(remote_ranks_by_rts)
+{
+	struct conn *c = mock_conn_up(&mock_twosided, 1);
+	struct buffer *b;
+	const struct proto_msg *m;
+	struct proto_msg d;
+
+	join(0, 2);
+	b = mock_buffer(cl[0], 100, 1);
+	rk_join(c, 9, 900, 1);
+	rts_proc(c, 77, 9, 2, 5, 100);
+	ck_assert_uint_eq(cl[0]->lr->match.nsends, 1);
+	ck_assert_uint_eq(xfer_unexpected_from(1), 1);
+	mock_post(cl[0], REQ_RECV, 1, b, 0, 100, 9, 5, 0);
+	ck_assert_ptr_nonnull(m = mock_ctl_last(c, PT_CTS));
+	ck_assert_uint_eq(m->hdr.id, 77);
+	ck_assert_uint_eq(xfer_unexpected_from(1), 0);
+	mock_post(cl[0], REQ_SEND, 2, b, 0, 50, 9, 6, 0);
+	ck_assert_ptr_nonnull(m = mock_ctl_last(c, PT_RTS));
+	ck_assert_uint_eq(m->u.rts.src_rank, 2);
+	ck_assert_uint_eq(m->u.rts.dst_rank, 9);
+	ck_assert_uint_eq(m->u.rts.world, P);
+	ck_assert_uint_eq(m->u.rts.flags & PROTO_RTS_F_PROC, PROTO_RTS_F_PROC);
+	ck_assert_int_eq(status_of(0, 2, &d), -1);
+}
+END_TEST
+
+START_TEST(rts_from_unannounced_rank_drops)
+{
+	struct conn *c = mock_conn_up(&mock_twosided, 1);
+
+	join(0, 2);
+	rts_proc(c, 77, 9, 2, 5, 100);
+	ck_assert_int_eq(c->dead, 1);
+	ck_assert_uint_eq(cl[0]->lr->match.nsends, 0);
+}
+END_TEST
+
+START_TEST(rts_across_modes_is_refused)
+{
+	struct conn *c = mock_conn_up(&mock_twosided, 1);
+	const struct proto_msg *m;
+	struct proto_msg r;
+
+	join(0, 2);
+	/* A node-rank RTS to a daemon serving process ranks. */
+	memset(&r, 0, sizeof r);
+	r.u.rts.src_rank = 1;
+	r.u.rts.len = 10;
+	mock_from_peer(c, PT_RTS, 5, &r);
+	ck_assert_ptr_nonnull(m = mock_ctl_last(c, PT_ABORT));
+	ck_assert_uint_eq(m->hdr.id, 5);
+	ck_assert_uint_eq(m->u.abort.status, PS_EINVAL);
+	ck_assert_int_eq(c->dead, 0);
+	/* To a rank that is not (or no longer) here. */
+	rk_join(c, 9, 900, 1);
+	rts_proc(c, 6, 9, 3, 5, 10);
+	ck_assert_ptr_nonnull(m = mock_ctl_last(c, PT_ABORT));
+	ck_assert_uint_eq(m->hdr.id, 6);
+	ck_assert_uint_eq(m->u.abort.status, PS_ELEFT);
+}
+END_TEST
+
+/* A send to a rank nobody has announced waits for its JOIN; the JOIN
+ * comes first on the connection that then carries the RTS. */
+START_TEST(send_waits_for_join)
+{
+	struct conn *c = mock_conn_up(&mock_twosided, 1);
+	struct buffer *b;
+	const struct proto_msg *m;
+	struct proto_msg d;
+
+	join(0, 2);
+	b = mock_buffer(cl[0], 100, 1);
+	mock_post(cl[0], REQ_SEND, 1, b, 0, 100, 11, 5, 0);
+	ck_assert_ptr_null(mock_ctl_last(c, PT_RTS));
+	ck_assert_int_eq(status_of(0, 1, &d), -1);
+	rk_join(c, 11, 1100, 1);
+	ck_assert_ptr_nonnull(m = mock_ctl_last(c, PT_RTS));
+	ck_assert_uint_eq(m->u.rts.dst_rank, 11);
+	ck_assert_uint_eq(asocd->peers[1].xfers_active, 1);
+}
+END_TEST
+
+START_TEST(join_timeout)
+{
+	struct buffer *b;
+	struct proto_msg d;
+
+	asocd->conf->join_timeout = 1;
+	join(0, 2);
+	b = mock_buffer(cl[0], 100, 1);
+	mock_post(cl[0], REQ_SEND, 1, b, 0, 100, 11, 5, 0);
+	mock_post(cl[0], REQ_SEND, 2, b, 0, 100, 12, 5, 200);
+	mock_run_for(400);
+	ck_assert_int_eq(status_of(0, 2, &d), PS_ETIMEDOUT);
+	ck_assert_str_eq(d.u.l_done.msg, "rank 12 has not joined after 1 s: "
+	    "is a process with SLURM_PROCID 12 running (world of 16)?");
+	ck_assert_int_eq(status_of(0, 1, &d), -1);
+	mock_run_for(900);
+	ck_assert_int_eq(status_of(0, 1, &d), PS_ETIMEDOUT);
+	ck_assert_str_eq(d.u.l_done.msg, "rank 11 has not joined after 1 s: "
+	    "is a process with SLURM_PROCID 11 running (world of 16)?");
+	ck_assert_uint_eq(asocd->xfers_active, 0);
+}
+END_TEST
+
+/* A remote rank leaving fails what waits for it; a new send fails at
+ * once; a rank joining again is new. */
+START_TEST(remote_leave_fails_eleft)
+{
+	struct conn *c = mock_conn_up(&mock_twosided, 1);
+	struct buffer *b;
+	struct proto_msg d;
+
+	join(0, 2);
+	b = mock_buffer(cl[0], 100, 1);
+	rk_join(c, 5, 500, 3);
+	mock_post(cl[0], REQ_RECV, 1, b, 0, 100, 5, 5, 0);
+	mock_post(cl[0], REQ_RECV, 2, b, 0, 100, MATCH_ANY, 5, 0);
+	rk_leave(c, 5, 2);		/* an older incarnation: stale */
+	ck_assert_int_eq(status_of(0, 1, &d), -1);
+	rk_leave(c, 5, 3);
+	ck_assert_int_eq(status_of(0, 1, &d), PS_ELEFT);
+	ck_assert_str_eq(d.u.l_done.msg, "rank 5 left (its process exited)");
+	ck_assert_int_eq(status_of(0, 2, &d), -1);	/* any source */
+	mock_post(cl[0], REQ_SEND, 3, b, 0, 100, 5, 5, 0);
+	ck_assert_int_eq(status_of(0, 3, &d), PS_ELEFT);
+	mock_post(cl[0], REQ_RECV, 4, b, 0, 100, 5, 5, 0);
+	ck_assert_int_eq(status_of(0, 4, &d), PS_ELEFT);
+	rk_join(c, 5, 501, 4);
+	mock_post(cl[0], REQ_SEND, 5, b, 0, 10, 5, 5, 0);
+	ck_assert_uint_eq(mock_ctl_last(c, PT_RTS)->u.rts.dst_rank, 5);
+}
+END_TEST
+
+/* Once this daemon's last process rank has gone (the step is over
+ * here), a rank that left is unknown again: a process of the next step
+ * waits for it to join rather than failing on the old leave. */
+START_TEST(next_step_waits_for_rejoin)
+{
+	struct conn *c = mock_conn_up(&mock_twosided, 1);
+	struct buffer *b;
+	struct proto_msg d;
+
+	join(0, 2);
+	rk_join(c, 5, 500, 1);
+	rk_leave(c, 5, 1);
+	ck_assert_uint_eq(ranks_loc(5)->state, RL_LEFT);
+	control_drop(cl[0], "disconnected");
+	ck_assert_uint_eq(ranks_loc(5)->state, RL_UNKNOWN);
+	join(1, 2);
+	b = mock_buffer(cl[1], 100, 1);
+	mock_post(cl[1], REQ_SEND, 1, b, 0, 10, 5, 5, 0);
+	mock_post(cl[1], REQ_RECV, 2, b, 0, 10, 5, 5, 0);
+	ck_assert_int_eq(status_of(1, 1, &d), -1);
+	ck_assert_int_eq(status_of(1, 2, &d), -1);
+	/* A leave heard while no rank of ours is here is no news. */
+	rk_join(c, 6, 600, 1);
+	control_drop(cl[1], "disconnected");
+	rk_leave(c, 6, 1);
+	ck_assert_uint_eq(ranks_loc(6)->state, RL_UNKNOWN);
+	join(2, 2);
+	rk_join(c, 5, 501, 2);
+	b = mock_buffer(cl[2], 100, 1);
+	mock_post(cl[2], REQ_SEND, 3, b, 0, 10, 5, 5, 0);
+	ck_assert_uint_eq(mock_ctl_last(c, PT_RTS)->u.rts.dst_rank, 5);
+}
+END_TEST
+
+/* Our rank leaving: what arrived for it is aborted ELEFT, local sends
+ * to it fail, the peers hear RK_LEAVE. */
+START_TEST(local_leave_aborts_and_announces)
+{
+	struct conn *c = mock_conn_up(&mock_twosided, 1);
+	struct buffer *b;
+	const struct proto_msg *m;
+	struct proto_msg d;
+	uint32_t inc;
+
+	join(0, 2);
+	join(1, 3);
+	b = mock_buffer(cl[1], 100, 1);
+	inc = cl[0]->lr->incarnation;
+	rk_join(c, 9, 900, 1);
+	rts_proc(c, 77, 9, 2, 5, 100);
+	mock_post(cl[1], REQ_SEND, 1, b, 0, 100, 2, 5, 0);
+	mock_post(cl[1], REQ_RECV, 2, b, 0, 100, 2, 6, 0);
+	control_drop(cl[0], "disconnected");
+	ck_assert_ptr_nonnull(m = mock_ctl_last(c, PT_ABORT));
+	ck_assert_uint_eq(m->hdr.id, 77);
+	ck_assert_uint_eq(m->u.abort.status, PS_ELEFT);
+	ck_assert_ptr_nonnull(m = mock_ctl_last(c, PT_RK_LEAVE));
+	ck_assert_uint_eq(m->u.rk_leave.rank, 2);
+	ck_assert_uint_eq(m->u.rk_leave.incarnation, inc);
+	ck_assert_uint_eq(m->u.rk_leave.status, PS_ELEFT);
+	ck_assert_int_eq(status_of(1, 1, &d), PS_ELEFT);
+	ck_assert_str_eq(d.u.l_done.msg, "rank 2 left (its process exited)");
+	ck_assert_int_eq(status_of(1, 2, &d), PS_ELEFT);
+	ck_assert_ptr_null(ranks_local(2));
+	ck_assert_uint_eq(asocd->xfers_active, 0);
+	/* Claimed again: a new incarnation. */
+	join(2, 2);
+	ck_assert_uint_gt(cl[2]->lr->incarnation, inc);
+}
+END_TEST
+
+/* A mid-transfer leave: the peer hears ELEFT, not "cancelled". */
+START_TEST(leave_mid_transfer_tells_eleft)
+{
+	struct conn *c = mock_conn_up(&mock_twosided, 1);
+	struct buffer *b;
+	const struct proto_msg *m;
+	uint64_t id;
+
+	join(0, 2);
+	b = mock_buffer(cl[0], 100, 1);
+	rk_join(c, 9, 900, 1);
+	mock_post(cl[0], REQ_SEND, 1, b, 0, 100, 9, 5, 0);
+	id = mock_ctl_last(c, PT_RTS)->hdr.id;
+	control_drop(cl[0], "disconnected");
+	ck_assert_ptr_nonnull(m = mock_ctl_last(c, PT_ABORT));
+	ck_assert_uint_eq(m->hdr.id, id);
+	ck_assert_uint_eq(m->u.abort.status, PS_ELEFT);
+	ck_assert_int_lt(ctl_index(c, PT_ABORT), ctl_index(c, PT_RK_LEAVE));
+}
+END_TEST
+
+/* A connection coming up hears of every local rank at once, before
+ * anything else goes on it. */
+START_TEST(announce_on_connection_up)
+{
+	const struct proto_msg *m;
+	struct conn *c;
+	int i;
+
+	join(0, 2);
+	join(1, 6);
+	c = asocd->peers[1].connecting;
+	ck_assert_ptr_nonnull(c);
+	ck_assert_int_eq(ctl_index(c, PT_RK_JOIN), -1);
+	peer_conn_opened(c);
+	mock_handshake(c);
+	ck_assert_int_ge(i = ctl_index(c, PT_RK_JOIN), 1);
+	m = &mock.ctl[i].m;
+	ck_assert_uint_eq(m->u.rk_join.rank, 6);
+	ck_assert_uint_eq(mock.ctl[i - 1].m.hdr.type, PT_RK_JOIN);
+	ck_assert_uint_eq(mock.ctl[i - 1].m.u.rk_join.rank, 2);
+}
+END_TEST
+
+/* Both nodes held rank 3 before hearing of the other: the lower node
+ * keeps it; a third daemon keeps the lower node's entry. */
+START_TEST(duplicate_lower_node_keeps)
+{
+	struct conn *c1 = mock_conn_up(&mock_twosided, 1);
+	struct conn *c2 = mock_conn_up(&mock_twosided, 2);
+	const struct rloc *l;
+
+	join(0, 0);
+	rk_join(c2, 3, 300, 1);
+	rk_join(c1, 3, 301, 1);
+	l = ranks_loc(3);
+	ck_assert_uint_eq(l->node, 1);
+	ck_assert_uint_eq(l->pid, 301);
+	rk_join(c2, 3, 300, 1);		/* the higher node again: kept */
+	ck_assert_uint_eq(l->node, 1);
+	rk_leave(c2, 3, 1);		/* the loser's LEAVE: ignored */
+	ck_assert_uint_eq(l->state, RL_JOINED);
+	ck_assert_uint_eq(l->node, 1);
+	/* Rank 0 is ours, and we are node 0: a peer's claim loses. */
+	rk_join(c1, 0, 42, 1);
+	ck_assert_ptr_eq(ranks_local(0), cl[0]->lr);
+	ck_assert_uint_eq(ranks_loc(0)->node, 0);
+}
+END_TEST
+
+START_TEST(duplicate_higher_node_withdraws)
+{
+	struct conn *c0;
+	struct buffer *b;
+	struct proto_msg d;
+	const struct proto_msg *m;
+
+	mock_daemon_start_as(3, 2);
+	c0 = mock_conn_up(&mock_twosided, 0);
+	join(0, 3);
+	b = mock_buffer(cl[0], 100, 1);
+	mock_post(cl[0], REQ_RECV, 1, b, 0, 100, MATCH_ANY, 5, 0);
+	rk_join(c0, 3, 812, 1);
+	ck_assert_int_eq(status_of(0, 1, &d), PS_EPERM);
+	ck_assert_str_eq(d.u.l_done.msg, "rank 3 is also held by pid 812 on "
+	    "node 0: this process's rank is withdrawn");
+	ck_assert_ptr_nonnull(m = mock_ctl_last(c0, PT_RK_LEAVE));
+	ck_assert_uint_eq(m->u.rk_leave.rank, 3);
+	ck_assert_ptr_null(ranks_local(3));
+	ck_assert_uint_eq(ranks_loc(3)->node, 0);
+	mock_post(cl[0], REQ_SEND, 2, b, 0, 100, 1, 5, 0);
+	ck_assert_int_eq(status_of(0, 2, &d), PS_EPERM);
+	ck_assert_ptr_nonnull(strstr(d.u.l_done.msg, "withdrawn"));
+	control_drop(cl[0], "disconnected");
+	ck_assert_int_eq(ranks_mode(), RANKS_NONE);
+}
+END_TEST
+
+/* Node lost: the ranks that lived there are unknown again, and receives
+ * naming them fail as for a lost node. */
+START_TEST(peer_lost_forgets_its_ranks)
+{
+	struct conn *c = mock_conn_up(&mock_twosided, 1);
+	struct buffer *b;
+	struct proto_msg d;
+
+	join(0, 2);
+	b = mock_buffer(cl[0], 100, 1);
+	rk_join(c, 5, 500, 1);
+	mock_post(cl[0], REQ_RECV, 1, b, 0, 100, 5, 5, 0);
+	peer_conn_lost(c, "mock: reset");
+	ck_assert_int_eq(status_of(0, 1, &d), PS_EPEERLOST);
+	ck_assert_uint_eq(ranks_loc(5)->state, RL_UNKNOWN);
+}
+END_TEST
+
+static Suite *
+ranks_suite(void)
+{
+	return check_suite("ranks", "core", setup, NULL, 10, CHECK_TESTS(
+	    claim_announces_and_connects, same_pid_joins_its_rank_again,
+	    other_pid_is_refused, rank_live_on_another_node_is_refused,
+	    mode_refusals, max_ranks, same_node_ranks_copy,
+	    remote_ranks_by_rts, rts_from_unannounced_rank_drops,
+	    rts_across_modes_is_refused, send_waits_for_join, join_timeout,
+	    remote_leave_fails_eleft, next_step_waits_for_rejoin,
+	    local_leave_aborts_and_announces,
+	    leave_mid_transfer_tells_eleft, announce_on_connection_up,
+	    duplicate_lower_node_keeps, duplicate_higher_node_withdraws,
+	    peer_lost_forgets_its_ranks));
+}
+
+int
+main(void)
+{
+	return check_run(ranks_suite(), NULL);
+}
