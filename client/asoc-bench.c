@@ -19,7 +19,6 @@
 #include "asoc.h"
 #include "bench.h"
 #include "cli.h"
-#include "proto.h"	/* PROTO_RANK_MAX */
 
 #define BENCH_SWEEP_MAX		64	/* sizes in one --sweep */
 #define BENCH_MIB_MAX		(SIZE_MAX >> 40 ? 1u << 20 : 1024)
@@ -30,7 +29,6 @@
 #define BENCH_OPT_SIZES		(CLI_LONG_ONLY + 1)
 #define BENCH_OPT_WINDOW	(CLI_LONG_ONLY + 2)
 #define BENCH_OPT_PER_NODE	(CLI_LONG_ONLY + 3)
-#define BENCH_OPT_NODE_RANKS	(CLI_LONG_ONLY + 4)
 
 static const struct {
 	const char		*name;
@@ -111,48 +109,6 @@ bench_pattern_parse(const char *arg)
 	}
 	cli_die_usage("--pattern is pair, self, bcast, bcast-naive, alltoall "
 	    "or ring, not '%s'", arg);
-}
-
-/*
- * --rank and --world-size make this task process rank N of P (as
- * ASOC_PROC_RANK and ASOC_PROC_WORLD do, for libasoc to join with), and
- * --node-ranks asks for node mode (ASOC_RANKS=node); without them
- * libasoc takes SLURM's task numbers in an srun step, else node mode.
- */
-static void
-bench_rank_env(int rank, int world, int node_ranks)
-{
-	char v[16];
-
-	if (node_ranks && (rank >= 0 || world >= 0))
-		cli_die_usage("--node-ranks and --rank/--world-size contradict "
-		    "each other: a node rank is the asocd's own");
-	if ((rank >= 0) != (world >= 0))
-		cli_die_usage("--rank and --world-size go together: give both "
-		    "(this task's process rank and the number of them)");
-	if (node_ranks && setenv("ASOC_RANKS", "node", 1) != 0)
-		cli_die("setenv: out of memory");
-	if (rank < 0)
-		return;
-	snprintf(v, sizeof v, "%d", rank);
-	if (setenv("ASOC_PROC_RANK", v, 1) != 0)
-		cli_die("setenv: out of memory");
-	snprintf(v, sizeof v, "%d", world);
-	if (setenv("ASOC_PROC_WORLD", v, 1) != 0)
-		cli_die("setenv: out of memory");
-}
-
-/* What the session joined as must be what the options asked for. */
-static void
-bench_check_rank(asoc_t *as, int rank, int world)
-{
-	if (rank < 0 || (rank == asoc_rank(as) && world ==
-	    asoc_world_size(as)))
-		return;
-	cli_die("this task asked to be rank %d of %d (--rank and "
-	    "--world-size), but its asocd (%s) made it rank %d of %d: this "
-	    "libasoc or asocd does not know process ranks", rank, world,
-	    asoc_socket_path(as), asoc_rank(as), asoc_world_size(as));
 }
 
 /*
@@ -240,7 +196,6 @@ struct bench_args {
 	struct bench_opts	 o;
 	uint64_t		 sizes[BENCH_SWEEP_MAX];	/* bytes */
 	size_t			 nsizes;
-	int			 rank, world, node_ranks;
 	const char		*one_size;	/* --size-mb or --size */
 	const char		*size_list;	/* --sweep or --sizes */
 };
@@ -263,12 +218,6 @@ static const struct cli_opt bench_opts[] = {
 	{ "per-node-bytes", BENCH_OPT_PER_NODE, NULL, "alltoall: messages of "
 	    "the size / K^2 (K ranks per node), so that each pair of nodes "
 	    "moves the size" },
-	{ "rank", 'r', "N", "this task's process rank (default: SLURM's in "
-	    "an srun step, else asocd's node rank)" },
-	{ "world-size", 'W', "N", "the number of process ranks (with "
-	    "--rank)" },
-	{ "node-ranks", BENCH_OPT_NODE_RANKS, NULL, "one rank per asocd, "
-	    "shared by its clients (as ASOC_RANKS=node)" },
 	{ "json", 'j', NULL, "one JSON line per run" },
 	{ NULL, 0, NULL, NULL }
 };
@@ -315,17 +264,11 @@ bench_take(void *ctx, int key, const char *arg)
 	case BENCH_OPT_PER_NODE:
 		a->o.per_node_bytes = 1;
 		break;
-	case BENCH_OPT_NODE_RANKS:
-		a->node_ranks = 1;
-		break;
 	case BENCH_OPT_WINDOW:
 		a->o.window = bench_count("--window", arg, 1, BENCH_WINDOW_MAX);
 		break;
 	case 'p':
 		a->o.pattern = bench_pattern_parse(arg);
-		break;
-	case 'r':
-		a->rank = cli_parse_rank("--rank", arg);
 		break;
 	case 's':
 		bench_once(&a->size_list, "--sweep");
@@ -335,10 +278,6 @@ bench_take(void *ctx, int key, const char *arg)
 	case 'w':
 		a->o.warmup = bench_count("--warmup", arg, 0, BENCH_ITER_MAX);
 		break;
-	case 'W':
-		a->world = (int)bench_count("--world-size", arg, 1,
-		    PROTO_RANK_MAX);
-		break;
 	}
 }
 
@@ -346,7 +285,7 @@ static const struct cli_tool bench_tool = {
 	.name = "asoc-bench",
 	.about = "Measures transfers between ranks and checks every byte "
 	    "that lands.",
-	.common = CLI_COMMON_SOCKET,
+	.common = CLI_COMMON_SOCKET | CLI_COMMON_RANKS,
 	.opts = bench_opts,
 	.take = bench_take,
 };
@@ -377,8 +316,7 @@ main(int argc, char **argv)
 {
 	struct cli_common com = { .socket = NULL };
 	struct bench_args a = { .o = { .size = 64 << 20, .iters = 5,
-	    .warmup = 1, .window = 1 },
-	    .rank = -1, .world = -1 };
+	    .warmup = 1, .window = 1 } };
 	struct bench_result res[BENCH_SWEEP_MAX];
 	struct bench_map map = { .node = NULL };
 	int first = cli_parse(&bench_tool, &com, &a, argc, argv), rc;
@@ -386,9 +324,6 @@ main(int argc, char **argv)
 
 	if (first < argc)
 		cli_die_usage("unexpected argument '%s'", argv[first]);
-	if (a.rank >= 0 && a.world >= 0 && a.rank >= a.world)
-		cli_die_usage("--rank %d is not below --world-size %d", a.rank,
-		    a.world);
 	/* asoc_bcast is one call that pipelines its own pieces. */
 	if (a.o.window > 1 && a.o.pattern == BENCH_BCAST)
 		cli_die_usage("--window does not apply to --pattern bcast "
@@ -402,9 +337,9 @@ main(int argc, char **argv)
 		cli_die_usage("--per-node-bytes applies to --pattern alltoall "
 		    "only");
 
-	bench_rank_env(a.rank, a.world, a.node_ranks);
-	as = cli_open(a.o.sock);
-	bench_check_rank(as, a.rank, a.world);
+	/* Process rank N of P (--rank, ASOC_PROC_*, SLURM's task in an
+	 * srun step) or the asocd's node rank: libasoc decides. */
+	as = cli_open_common(&com);
 	if (a.o.pattern != BENCH_SELF) {
 		bench_map_init(as, &map);
 		a.o.map = &map;

@@ -101,8 +101,8 @@ bench_free(asoc_buf_t *buf)
 
 /*
  * The node of every rank.  In process mode asoc_rank_nodes asks asocd,
- * which waits (within the session's timeout) until every rank has joined;
- * in node mode a rank is its node.
+ * which waits (within our deadline) until every rank has joined; in node
+ * mode a rank is its node.
  */
 void
 bench_map_init(asoc_t *as, struct bench_map *m)
@@ -114,18 +114,12 @@ bench_map_init(asoc_t *as, struct bench_map *m)
 	m->world = world;
 	if ((m->node = calloc((size_t)world, sizeof *m->node)) == NULL)
 		cli_die("out of memory");
-#ifdef ASOC_RANK_AUTO	/* asoc.h of process ranks (issue 12) */
 	asoc_set_timeout(as, BENCH_WAIT_MS);
 	st = asoc_rank_nodes(as, m->node);
 	asoc_set_timeout(as, 0);
 	if (st != ASOC_OK)
 		cli_die_asoc(st, asoc_last_error(as), "cannot learn which "
 		    "node each of the %d ranks is on", world);
-#else
-	(void)st;
-	for (r = 0; r < world; r++)
-		m->node[r] = r;
-#endif
 	for (r = 0; r < world; r++) {
 		if (m->node[r] < 0)
 			cli_die("asocd placed rank %d on node %d: this is an "
