@@ -318,6 +318,7 @@ coll_iteration(struct coll *c, unsigned i)
 	st = coll_op(c, seq);
 	own = bench_now();
 	c->failed += st != ASOC_OK;
+	c->received += st == ASOC_OK && coll_receives(c);
 	end = sync_reports(c, seq, own) - t0;
 	sync_release_wait(c);
 	/* A failure anywhere stops the run at the next barrier. */
@@ -370,6 +371,9 @@ coll_reference(struct coll *c)
 	}
 	return best;
 }
+
+static int	coll_own_ok(const struct coll *);
+static void	coll_print_own(const struct coll *, int);
 
 /* Rank 0's figures of a run, for coll_print_json and coll_print_text. */
 struct coll_figs {
@@ -515,24 +519,47 @@ coll_summary(struct coll *c, double pair_s, struct bench_result *res)
 	res->receivers = f.nrecv;
 	if (o->json)
 		coll_print_json(c, &f, res);
-	else
+	else {
 		coll_print_text(c, &f, res);
+		coll_print_own(c, coll_own_ok(c));
+	}
 	return f.verified != f.nrecv || c->ntimes != o->iters;
 }
 
-/* The other ranks: their own verdict (JSON only, as in pair). */
+/* Did this rank get and verify all it should have? */
+static int
+coll_own_ok(const struct coll *c)
+{
+	unsigned want = c->o->warmup + c->o->iters;
+
+	return c->failed == 0 && c->bad == 0 && (!coll_receives(c) ||
+	    c->checked == want);
+}
+
+/* A rank's own line: under srun --label, each task says it verified. */
+static void
+coll_print_own(const struct coll *c, int ok)
+{
+	printf("rank %d of %d (node %d): %u of %u iterations received, %s\n",
+	    c->me, c->world, c->o->map->node[c->me], c->received,
+	    c->o->warmup + c->o->iters, !coll_receives(c) ? "sender only" :
+	    ok ? "verified" : "NOT VERIFIED");
+}
+
+/* The other ranks: their own verdict. */
 static int
 coll_own_result(const struct coll *c)
 {
-	unsigned want = c->o->warmup + c->o->iters;
-	int ok = c->failed == 0 && c->bad == 0 &&
-	    (!coll_receives(c) || c->checked == want);
+	int ok = coll_own_ok(c);
 
 	if (c->o->json)
-		printf("{\"pattern\":\"%s\",\"rank\":%d,\"received\":%u,"
-		    "\"mismatches\":%" PRIu64 ",\"verified\":%s}\n",
-		    bench_pattern_name(c->o->pattern), c->me, c->received,
-		    c->bad, ok ? "true" : "false");
+		printf("{\"pattern\":\"%s\",\"rank\":%d,\"node\":%d,"
+		    "\"received\":%u,\"mismatches\":%" PRIu64 ",\"verified\":"
+		    "%s}\n", bench_pattern_name(c->o->pattern), c->me,
+		    c->o->map->node[c->me], c->received, c->bad, ok ? "true" :
+		    "false");
+	else
+		coll_print_own(c, ok);
 	return !ok;
 }
 
