@@ -77,15 +77,27 @@ ranks_left(uint32_t p)
 {
 	const struct rloc *l = ranks_loc(p);
 
-	return l != NULL && l->state == RL_LEFT;
+	return l != NULL && l->state == RL_LEFT && !l->stale;
 }
 
-/* p is no longer where loc said: LEFT while a rank of ours is here to
- * care (the step goes on), else unknown (see ranks_left). */
+int64_t
+ranks_node_of(uint32_t p)
+{
+	const struct rloc *l = ranks_loc(p);
+
+	if (l == NULL || l->state == RL_UNKNOWN ||
+	    (l->state == RL_LEFT && l->stale))
+		return -1;
+	return l->node;
+}
+
+/* p is no longer where loc said: for good while a rank of ours is here
+ * to care (the step goes on), else stale (see ranks_left). */
 static void
 ranks_mark_left(uint32_t p)
 {
-	rk.loc[p].state = rk.nheld > 0 ? RL_LEFT : RL_UNKNOWN;
+	rk.loc[p].state = RL_LEFT;
+	rk.loc[p].stale = rk.nheld == 0;
 }
 
 struct lrank *
@@ -110,7 +122,7 @@ ranks_settle(void)
 		rk.mode = RANKS_NONE;
 		for (p = 0; p < rk.world; p++)
 			if (rk.loc[p].state == RL_LEFT)
-				rk.loc[p].state = RL_UNKNOWN;
+				rk.loc[p].stale = 1;
 		log_debug("no process rank left here: mode none");
 	}
 }
@@ -260,14 +272,13 @@ ranks_hello_node(struct client *c, char *msg, size_t msglen)
 
 		for (p = 0; p < rk.world && rk.local[p] == NULL; p++)
 			;
-		if (p < rk.world)
-			snprintf(msg, msglen, "asocd serves process ranks of "
-			    "world %u (rank %u is pid %ld): open with a rank, "
-			    "or run node-rank clients after those", rk.world, p,
-			    (long)rk.local[p]->pid);
-		else
-			snprintf(msg, msglen, "asocd serves process ranks of "
-			    "world %u: open with a rank, or run node-rank "
+		/* The holder named when it fits the 128 bytes a reply has. */
+		if (p >= rk.world || (size_t)snprintf(msg, msglen, "asocd "
+		    "serves process ranks of a world of %u (rank %u is pid "
+		    "%ld): open with a rank, or run node-rank clients after "
+		    "those", rk.world, p, (long)rk.local[p]->pid) >= msglen)
+			snprintf(msg, msglen, "asocd serves process ranks of a "
+			    "world of %u: open with a rank, or run node-rank "
 			    "clients after those", rk.world);
 		return PS_EINVAL;
 	}
@@ -344,6 +355,7 @@ ranks_hello_proc(struct client *c, uint32_t p, uint32_t world,
 	rk.loc[p].pid = (uint32_t)c->pid;
 	rk.loc[p].incarnation = lr->incarnation;
 	rk.loc[p].state = RL_JOINED;
+	rk.loc[p].stale = 0;
 	c->lr = lr;
 	c->rank_kind = RS_PROC;
 	if (rk.mode != RANKS_PROC)
@@ -485,6 +497,7 @@ ranks_on_join(struct conn *c, const struct proto_msg *m)
 	l->pid = j->pid;
 	l->incarnation = j->incarnation;
 	l->state = RL_JOINED;
+	l->stale = 0;
 	log_debug("rank %u joined on node %u (pid %u)", p, node, j->pid);
 	xfer_rank_joined(p);
 }

@@ -62,6 +62,9 @@ enum rloc_state { RL_UNKNOWN = 0, RL_JOINED, RL_LEFT };
 struct rloc {
 	uint32_t node, pid, incarnation;
 	uint8_t state;		/* enum rloc_state */
+	/* LEFT in an earlier job step (see ranks_left): as good as
+	 * unknown, the node it was on no longer says anything. */
+	uint8_t stale;
 };
 
 void ranks_init(void);
@@ -94,6 +97,9 @@ const struct rloc *ranks_loc(uint32_t p);
  * process of the next step (or a CLI started after) waits for p to join
  * instead of failing on the previous step's leave. */
 int ranks_left(uint32_t p);
+/* p's node, for L_WHERE: it joined this step (it may have left since:
+ * where it was is still where it was).  -1 while unknown. */
+int64_t ranks_node_of(uint32_t p);
 /* An RTS without F_PROC arrived: node traffic, so NODE mode (unless
  * PROC, which the caller refuses).  0, or -1 in PROC mode. */
 int ranks_node_traffic(void);

@@ -25,10 +25,9 @@ static uint32_t
 rankwhere_missing(const struct req *r)
 {
 	uint32_t p, n = (uint32_t)(r->len / 4);
-	const struct rloc *l;
 
 	for (p = r->peer; p < r->peer + n; p++)
-		if ((l = ranks_loc(p)) == NULL || l->state != RL_JOINED)
+		if (ranks_node_of(p) < 0)
 			return p;
 	return UINT32_MAX;
 }
@@ -43,7 +42,8 @@ rankwhere_try(struct req *r)
 	if (rankwhere_missing(r) != UINT32_MAX)
 		return 0;
 	for (p = 0; p < n; p++)
-		le_put32(out + 4 * (size_t)p, ranks_loc(r->peer + p)->node);
+		le_put32(out + 4 * (size_t)p,
+		    (uint32_t)ranks_node_of(r->peer + p));
 	if (r->waiting) {
 		TAILQ_REMOVE(&rankwhere_q, r, wait_entry);
 		r->waiting = 0;

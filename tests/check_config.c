@@ -240,6 +240,47 @@ START_TEST(busy_poll_setting)
 }
 END_TEST
 
+/* --max-ranks and --join-timeout, from each source, and out of range. */
+START_TEST(rank_settings)
+{
+	char *none[] = { NULL };
+	char *a0[] = { "asocd", NULL };
+	char *a1[] = { "asocd", "--max-ranks", "8", "--join-timeout", "5",
+	    NULL };
+	char *e2[] = { "ASOC_MAX_RANKS=16", "ASOC_JOIN_TIMEOUT=3600", NULL };
+	char *b1[] = { "asocd", "--max-ranks", "0", NULL };
+	char *b2[] = { "asocd", "--join-timeout", "3601", NULL };
+	char *b3[] = { "asocd", "--join-timeout", "0", NULL };
+	struct conf c;
+
+	ck_assert_int_eq(load(&c, a0, none), CONF_RUN);
+	ck_assert_uint_eq(c.max_ranks, 256);
+	ck_assert_uint_eq(c.join_timeout, 60);
+	conf_free(&c);
+	ck_assert_int_eq(load(&c, a1, e2), CONF_RUN);
+	ck_assert_uint_eq(c.max_ranks, 8);
+	ck_assert_uint_eq(c.join_timeout, 5);
+	conf_free(&c);
+	ck_assert_int_eq(load(&c, a0, e2), CONF_RUN);
+	ck_assert_uint_eq(c.max_ranks, 16);
+	ck_assert_uint_eq(c.join_timeout, 3600);
+	conf_free(&c);
+	write_cfg("max-ranks = 4\njoin-timeout = 2\n");
+	{
+		char *a3[] = { "asocd", "--config", cfgpath, NULL };
+
+		ck_assert_int_eq(load(&c, a3, none), CONF_RUN);
+		ck_assert_uint_eq(c.max_ranks, 4);
+		ck_assert_uint_eq(c.join_timeout, 2);
+		conf_free(&c);
+	}
+	expect_error(b1, none, "max-ranks must be a number from 1 to 65535");
+	expect_error(b2, none, "join-timeout must be a number from 1 to 3600, "
+	    "not '3601'");
+	expect_error(b3, none, "join-timeout must be a number from 1 to 3600");
+}
+END_TEST
+
 START_TEST(bad_values)
 {
 	char *none[] = { NULL };
@@ -422,8 +463,8 @@ conf_suite(void)
 {
 	return check_suite("conf", "core", NULL, teardown, 10,
 	    CHECK_TESTS(defaults, precedence, config_from_env, short_options,
-	    bad_values, eager_settings, busy_poll_setting, tls_settings,
-	    bad_file, sizes, env_only, default_socket_from_env));
+	    bad_values, eager_settings, busy_poll_setting, rank_settings,
+	    tls_settings, bad_file, sizes, env_only, default_socket_from_env));
 }
 
 int

@@ -350,7 +350,7 @@ START_TEST(hello_in_the_other_mode_is_refused)
 	ck_assert_uint_eq(m.hdr.type, PT_L_DONE);
 	ck_assert_uint_eq(m.u.l_done.status, PS_EINVAL);
 	ck_assert_ptr_nonnull(strstr(m.u.l_done.msg, "serves process ranks "
-	    "of world 8"));
+	    "of a world of 8"));
 	ck_assert_int_eq(dropped(), 1);
 	/* Status only is served whatever the mode. */
 	cl = mock_client(&cfd, 0);
@@ -423,6 +423,50 @@ START_TEST(where_waits_for_every_rank)
 }
 END_TEST
 
+/* asoc-stat's view of process ranks: S_NODE's mode, then one S_RANK per
+ * rank living here, before S_END. */
+START_TEST(stats_list_process_ranks)
+{
+	uint8_t buf[PROTO_HDR_LEN + PROTO_MAX_FIXED];
+	struct proto_msg m;
+	unsigned nrank = 0, npeer = 0;
+	ssize_t n;
+	int done = 0;
+
+	hello_as(PROTO_LH_F_PROC, 6, 8, &m);
+	memset(&m, 0, sizeof m);
+	say(PT_S_QUERY, 4, &m, -1);
+	while (!done && (n = recv(cfd, buf, sizeof buf, MSG_DONTWAIT)) > 0) {
+		ck_assert_int_eq(proto_decode(buf, (size_t)n,
+		    PROTO_CH_LOCAL_OUT, &m), PROTO_OK);
+		switch (m.hdr.type) {
+		case PT_S_NODE:
+			ck_assert_uint_eq(m.u.s_node.mode, PROTO_MODE_PROC);
+			ck_assert_uint_eq(m.u.s_node.local_ranks, 1);
+			ck_assert_uint_eq(m.u.s_node.proc_world, 8);
+			break;
+		case PT_S_PEER:
+			npeer++;
+			break;
+		case PT_S_RANK:
+			nrank++;
+			ck_assert_uint_eq(m.u.s_rank.rank, 6);
+			ck_assert_uint_eq(m.u.s_rank.world, 8);
+			ck_assert_uint_eq(m.u.s_rank.pid, (uint32_t)getpid());
+			ck_assert_uint_eq(m.u.s_rank.localid, 2);
+			ck_assert_uint_eq(m.u.s_rank.sessions, 1);
+			break;
+		case PT_S_END:
+			done = 1;
+			break;
+		}
+	}
+	ck_assert_int_eq(done, 1);
+	ck_assert_uint_eq(npeer, 3);
+	ck_assert_uint_eq(nrank, 1);
+}
+END_TEST
+
 static Suite *
 control_suite(void)
 {
@@ -446,6 +490,7 @@ control_suite(void)
 	tcase_add_test(tc, hello_in_the_other_mode_is_refused);
 	tcase_add_test(tc, status_session_cannot_send);
 	tcase_add_test(tc, where_waits_for_every_rank);
+	tcase_add_test(tc, stats_list_process_ranks);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -170,9 +170,9 @@ START_TEST(mode_refusals)
 	n = mock_client(&cfd[1], 0);
 	ck_assert_int_eq(ranks_hello(n, 0, 0, 0, 0, msg, sizeof msg),
 	    PS_EINVAL);
-	ck_assert_str_eq(msg, "asocd serves process ranks of world 16 (rank 3 "
-	    "is pid 1003): open with a rank, or run node-rank clients after "
-	    "those");
+	ck_assert_str_eq(msg, "asocd serves process ranks of a world of 16 "
+	    "(rank 3 is pid 1003): open with a rank, or run node-rank clients "
+	    "after those");
 	/* A status-only one is not. */
 	ck_assert_int_eq(ranks_hello(n, PROTO_LH_F_STATUS, 0, 0, 0, msg,
 	    sizeof msg), PS_OK);
@@ -384,8 +384,10 @@ START_TEST(next_step_waits_for_rejoin)
 	rk_join(c, 5, 500, 1);
 	rk_leave(c, 5, 1);
 	ck_assert_uint_eq(ranks_loc(5)->state, RL_LEFT);
+	ck_assert_int_eq(ranks_node_of(5), 1);	/* where it was */
 	control_drop(cl[0], "disconnected");
-	ck_assert_uint_eq(ranks_loc(5)->state, RL_UNKNOWN);
+	ck_assert_int_eq(ranks_left(5), 0);
+	ck_assert_int_eq(ranks_node_of(5), -1);
 	join(1, 2);
 	b = mock_buffer(cl[1], 100, 1);
 	mock_post(cl[1], REQ_SEND, 1, b, 0, 10, 5, 5, 0);
@@ -396,7 +398,7 @@ START_TEST(next_step_waits_for_rejoin)
 	rk_join(c, 6, 600, 1);
 	control_drop(cl[1], "disconnected");
 	rk_leave(c, 6, 1);
-	ck_assert_uint_eq(ranks_loc(6)->state, RL_UNKNOWN);
+	ck_assert_int_eq(ranks_left(6), 0);
 	join(2, 2);
 	rk_join(c, 5, 501, 2);
 	b = mock_buffer(cl[2], 100, 1);
