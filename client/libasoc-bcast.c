@@ -328,13 +328,11 @@ bcast_chain_ranks(struct bcast *b, int world, int me)
  */
 static int
 bcast_chain_nodes(struct bcast *b, const int *map, int world, int me,
-    int *lead)
+    int *lead, int nodes)
 {
-	int nodes = 0, p, n, i, mine = map[me], from = map[b->root];
+	int p, n, i, mine = map[me], from = map[b->root];
 	int prev, next, many = 0;
 
-	for (p = 0; p < world; p++)
-		nodes = map[p] >= nodes ? map[p] + 1 : nodes;
 	for (n = 0; n < nodes; n++)
 		lead[n] = -1;
 	for (p = 0; p < world; p++) {
@@ -385,7 +383,13 @@ bcast_chain_nodes(struct bcast *b, const int *map, int world, int me,
 	return 1;
 }
 
-/* Our place in the chain; node-aware when a node has several ranks. */
+/*
+ * Our place in the chain; node-aware when a node has several ranks.  The
+ * map is the session's first answer, kept: every rank must build the same
+ * chain, so a rank that left and joined again on another node between two
+ * ranks' first broadcasts would make them disagree, and that broadcast
+ * fail at its deadline (the same rank on the same node changes nothing).
+ */
 static asoc_status_t
 bcast_chain(struct bcast *b, int world, int me)
 {
@@ -399,7 +403,7 @@ bcast_chain(struct bcast *b, int world, int me)
 		nodes = map[p] >= nodes ? map[p] + 1 : nodes;
 	if ((lead = calloc((size_t)nodes, sizeof *lead)) == NULL)
 		return libasoc_fail(b->as, ASOC_ENOMEM, "out of memory");
-	rc = bcast_chain_nodes(b, map, world, me, lead);
+	rc = bcast_chain_nodes(b, map, world, me, lead, nodes);
 	free(lead);
 	if (rc == 0)
 		bcast_chain_ranks(b, world, me);
@@ -455,9 +459,11 @@ asoc_bcast(asoc_t *as, asoc_buf_t *buf, size_t off, size_t len, int root,
 		    "%" PRIu64 " pieces of %zu bytes, more than the %llu that "
 		    "the tag space allows", len, b.npieces, b.piece,
 		    BCAST_PIECES_MAX);
-	if ((st = bcast_chain(&b, world, me)) != ASOC_OK)
+	if ((st = bcast_chain(&b, world, me)) != ASOC_OK) {
+		snprintf(why, sizeof why, "%s", asoc_last_error(as));
 		return libasoc_fail(as, st, "asoc_bcast from root %d, rank %d: "
-		    "where the ranks live: %s", root, me, asoc_last_error(as));
+		    "where the ranks live: %s", root, me, why);
+	}
 	if ((b.state = calloc(b.npieces, 1)) == NULL)
 		return libasoc_fail(as, ASOC_ENOMEM, "asoc_bcast: out of "
 		    "memory");
