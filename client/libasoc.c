@@ -868,6 +868,10 @@ asoc_welcome(asoc_t *as, const struct proto_msg *m)
 		    sizeof name));
 	as->rank = (int)m->u.l_welcome.rank;
 	as->world = (int)m->u.l_welcome.world;
+	if (as->join.mode == LIBASOC_JOIN_STATUS) {
+		as->rank = -1;	/* no rank, as a session that did not open */
+		as->world = 0;
+	}
 	as->node = (int)m->u.l_welcome.node;
 	as->nodes = (int)m->u.l_welcome.nodes;
 	as->daemon_pid = m->u.l_welcome.daemon_pid;

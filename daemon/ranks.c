@@ -298,8 +298,8 @@ ranks_hello_proc(struct client *c, uint32_t p, uint32_t world,
 	struct proto_msg m;
 
 	if (rk.mode == RANKS_NODE) {
-		snprintf(msg, msglen, "this asocd serves node ranks (node %u of "
-		    "%u): open without a rank, or run process-rank clients "
+		snprintf(msg, msglen, "this asocd serves node ranks (node %u "
+		    "of %u): open without a rank, or run process-rank clients "
 		    "when those have finished", asocd->rank, asocd->world);
 		return PS_EINVAL;
 	}

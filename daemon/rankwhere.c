@@ -73,8 +73,9 @@ rankwhere_post(struct req *r, uint32_t timeout_ms)
 	struct timeval tv;
 
 	if (ranks_mode() != RANKS_PROC) {
-		xfer_req_complete(r, PS_EINVAL, 0, "this asocd serves no process "
-		    "ranks: where ranks live is asked in process-rank jobs only");
+		xfer_req_complete(r, PS_EINVAL, 0, "this asocd serves no "
+		    "process ranks: ask where ranks live from a process-rank "
+		    "session");
 		return;
 	}
 	if (r->peer >= world || n > world - r->peer) {

@@ -1038,9 +1038,9 @@ xfer_rts_dest(struct conn *c, const struct proto_msg *m)
 
 	if (!(rt->flags & PROTO_RTS_F_PROC)) {
 		if (rt->src_rank != node || rt->dst_rank != asocd->rank) {
-			peer_conn_lost(c, "RTS claims rank %u to rank %u on the "
-			    "connection of rank %u", rt->src_rank, rt->dst_rank,
-			    node);
+			peer_conn_lost(c, "RTS claims rank %u to rank %u on "
+			    "the connection of rank %u", rt->src_rank,
+			    rt->dst_rank, node);
 			return NULL;
 		}
 		if (ranks_node_traffic() < 0) {
@@ -1320,15 +1320,18 @@ xfer_aborted(struct xfer *x, enum proto_status st)
 		xfer_req_complete(x->req, PS_ELEFT, 0, "%s", msg);
 	} else if (st == PS_EINVAL && x->state == XS_RTS_SENT)
 		/* Only a mode (or world) mismatch refuses an RTS so. */
-		xfer_req_complete(x->req, PS_EINVAL, 0, "node %u serves %s, this "
-		    "send addresses %s: every process of a job must join the "
-		    "same way", x->node, x->proc ? "node ranks or another "
+		xfer_req_complete(x->req, PS_EINVAL, 0, "node %u serves %s, "
+		    "this send addresses %s: every process of a job must join "
+		    "the same way", x->node, x->proc ? "node ranks or another "
 		    "world" : "process ranks", x->proc ? "process ranks" :
 		    "node ranks");
 	else if (st == PS_EPERM && x->state == XS_RTS_SENT && x->proc)
-		xfer_req_complete(x->req, PS_EPERM, 0, "node %u knows rank %u "
-		    "as held on another node: this process's rank is "
-		    "withdrawn", x->node, x->src);
+		/* The receiver knows one of the two as held on another node
+		 * too: a duplicate claim, which the lower node wins. */
+		xfer_req_complete(x->req, PS_EPERM, 0, "node %u refused this "
+		    "send from rank %u to rank %u: one of them is held on two "
+		    "nodes (check --ntasks and SLURM_PROCID)", x->node, x->src,
+		    x->dst);
 	else
 		xfer_req_complete(x->req, st, 0, "%s gave the transfer up: %s",
 		    xfer_other(x), proto_status_name(st));

@@ -262,6 +262,31 @@ START_TEST(remote_ranks_by_rts)
 }
 END_TEST
 
+/* The bound on sends waiting for a receive is per sending daemon, all
+ * its ranks and all of ours together: K ranks a node do not multiply it. */
+START_TEST(unexpected_bound_per_sending_daemon)
+{
+	struct conn *c = mock_conn_up(&mock_twosided, 1);
+	const struct proto_msg *m;
+	uint64_t i;
+
+	join(0, 2);
+	join(1, 3);
+	rk_join(c, 9, 900, 1);
+	rk_join(c, 10, 1000, 1);
+	for (i = 1; i <= XFER_MAX_UNEXPECTED; i++)
+		rts_proc(c, i, i % 2 ? 9 : 10, i % 4 < 2 ? 2 : 3, 5, 10);
+	ck_assert_uint_eq(mock_ctl_count(PT_ABORT), 0);
+	ck_assert_uint_eq(xfer_unexpected_from(1), XFER_MAX_UNEXPECTED);
+	rts_proc(c, i, 10, 3, 5, 10);
+	ck_assert_ptr_nonnull(m = mock_ctl_last(c, PT_ABORT));
+	ck_assert_uint_eq(m->hdr.id, i);
+	ck_assert_uint_eq(m->u.abort.status, PS_ENOMEM);
+	ck_assert_uint_eq(cl[0]->lr->match.nsends + cl[1]->lr->match.nsends,
+	    XFER_MAX_UNEXPECTED);
+}
+END_TEST
+
 START_TEST(rts_from_unannounced_rank_drops)
 {
 	struct conn *c = mock_conn_up(&mock_twosided, 1);
@@ -295,6 +320,31 @@ START_TEST(rts_across_modes_is_refused)
 	ck_assert_ptr_nonnull(m = mock_ctl_last(c, PT_ABORT));
 	ck_assert_uint_eq(m->hdr.id, 6);
 	ck_assert_uint_eq(m->u.abort.status, PS_ELEFT);
+}
+END_TEST
+
+/* The sender's side of that refusal: its client learns what to do. */
+START_TEST(refused_across_modes_tells_the_sender)
+{
+	struct conn *c = mock_conn_up(&mock_twosided, 1);
+	struct buffer *b;
+	struct proto_msg m, d;
+	uint64_t id;
+
+	cl[0] = mock_client(&cfd[0], 1);	/* node ranks here */
+	b = mock_buffer(cl[0], 100, 1);
+	mock_post(cl[0], REQ_SEND, 1, b, 0, 100, 1, 5, 0);
+	id = mock_ctl_last(c, PT_RTS)->hdr.id;
+	ck_assert_uint_eq(mock_ctl_last(c, PT_RTS)->u.rts.flags &
+	    PROTO_RTS_F_PROC, 0);
+	memset(&m, 0, sizeof m);
+	m.u.abort.status = PS_EINVAL;
+	m.u.abort.to_sender = 1;
+	mock_from_peer(c, PT_ABORT, id, &m);
+	ck_assert_int_eq(status_of(0, 1, &d), PS_EINVAL);
+	ck_assert_str_eq(d.u.l_done.msg, "node 1 serves process ranks, this "
+	    "send addresses node ranks: every process of a job must join the "
+	    "same way");
 }
 END_TEST
 
@@ -542,6 +592,29 @@ START_TEST(duplicate_higher_node_withdraws)
 }
 END_TEST
 
+/* A send refused because the receiver knows one of its two ranks as held
+ * on another node (a duplicate claim) names both and what to check. */
+START_TEST(refused_as_duplicate_tells_the_sender)
+{
+	struct conn *c = mock_conn_up(&mock_twosided, 1);
+	struct buffer *b;
+	struct proto_msg m, d;
+
+	join(0, 2);
+	rk_join(c, 9, 900, 1);
+	b = mock_buffer(cl[0], 100, 1);
+	mock_post(cl[0], REQ_SEND, 1, b, 0, 100, 9, 5, 0);
+	memset(&m, 0, sizeof m);
+	m.u.abort.status = PS_EPERM;
+	m.u.abort.to_sender = 1;
+	mock_from_peer(c, PT_ABORT, mock_ctl_last(c, PT_RTS)->hdr.id, &m);
+	ck_assert_int_eq(status_of(0, 1, &d), PS_EPERM);
+	ck_assert_str_eq(d.u.l_done.msg, "node 1 refused this send from rank 2 "
+	    "to rank 9: one of them is held on two nodes (check --ntasks and "
+	    "SLURM_PROCID)");
+}
+END_TEST
+
 /* Node lost: the ranks that lived there are unknown again, and receives
  * naming them fail as for a lost node. */
 START_TEST(peer_lost_forgets_its_ranks)
@@ -567,12 +640,15 @@ ranks_suite(void)
 	    claim_announces_and_connects, same_pid_joins_its_rank_again,
 	    other_pid_is_refused, rank_live_on_another_node_is_refused,
 	    mode_refusals, max_ranks, same_node_ranks_copy,
-	    remote_ranks_by_rts, rts_from_unannounced_rank_drops,
-	    rts_across_modes_is_refused, send_waits_for_join, join_timeout,
+	    remote_ranks_by_rts, unexpected_bound_per_sending_daemon,
+	    rts_from_unannounced_rank_drops,
+	    rts_across_modes_is_refused, refused_across_modes_tells_the_sender,
+	    send_waits_for_join, join_timeout,
 	    remote_leave_fails_eleft, next_step_waits_for_rejoin,
 	    local_leave_aborts_and_announces,
 	    leave_mid_transfer_tells_eleft, announce_on_connection_up,
 	    duplicate_lower_node_keeps, duplicate_higher_node_withdraws,
+	    refused_as_duplicate_tells_the_sender,
 	    peer_lost_forgets_its_ranks));
 }
 

@@ -159,3 +159,56 @@ def test_bcast_node_aware(peer, root):
     for p in ps:
         rc, text = p.finish()
         assert rc == 0 and text.strip() == want, text
+
+
+@r2
+def test_status_only_session():
+    # What asoc-stat opens: no rank, counters only.
+    s = asoc._asoc.Session(SOCKETS[0], asoc._asoc.RANK_AUTO, 0, True)
+    try:
+        assert (s.rank, s.world_size) == (-1, 0)
+        assert (s.node, s.nodes) == (0, len(SOCKETS))
+        assert s.stat()["world"] == len(SOCKETS)
+        buf = s.alloc(64)
+        with pytest.raises(asoc.Error, match="status-only session"):
+            s.isend(buf, 0, 8, 0, 1)
+        with pytest.raises(asoc.Error, match="status-only session"):
+            s.rank_nodes()
+    finally:
+        s.close()
+
+
+# --- python -m asoc.bench with process ranks ---
+
+@r2
+@pytest.mark.parametrize("args, says", [
+    (["--rank", "1"], "--rank and --world-size go together"),
+    (["--world-size", "2"], "--rank and --world-size go together"),
+    (["--node-ranks", "--rank", "0", "--world-size", "2"],
+     "exclude each other"),
+    (["--rank", "2", "--world-size", "2"],
+     "rank 2 is not in a world of 2 process ranks"),
+])
+def test_bench_rank_usage_errors(capsys, args, says):
+    from asoc import bench
+    with pytest.raises(SystemExit) as e:
+        bench.main(["--socket", SOCKETS[0]] + args)
+    assert e.value.code == 2
+    assert says in capsys.readouterr().err
+
+
+@proc
+def test_bench_process_ranks(peer, capsys):
+    from asoc import bench
+    args = ["--world-size", "4", "--pattern", "alltoall", "--size", "64K",
+            "--iterations", "2"]
+    ps = [peer(node, "bench", "--rank", r, *args, env=_proc_env(r))
+          for r, node in ((1, 0), (2, 1), (3, 1))]
+    rc = bench.main(["--socket", SOCKETS[0], "--rank", "0"] + args)
+    out = capsys.readouterr().out
+    for p in ps:
+        prc, text = p.finish()
+        assert prc == 0, text
+    assert rc == 0, out
+    assert "world size 4" in out
+    assert "data verified on 4 of 4 ranks" in out
