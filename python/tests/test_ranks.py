@@ -112,6 +112,18 @@ def test_process_rank_values(world4):
 
 
 @proc
+def test_stats_list_the_local_ranks(world4):
+    import os
+    st = world4.stats()
+    assert (st["mode"], st["proc_world"], st["local_ranks"]) == \
+        ("proc", 4, 2)
+    assert [r["rank"] for r in st["ranks"]] == [0, 1]
+    me = st["ranks"][0]
+    assert me["pid"] == os.getpid() and me["world"] == 4
+    assert me["sessions"] == 1 and me["localid"] == -1
+
+
+@proc
 def test_process_ranks_exchange(world4):
     n = world4
     for r in (1, 2, 3):            # same node, then the other node
