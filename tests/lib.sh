@@ -5,7 +5,8 @@
 # writing its own: start_cluster / start_rank, stop_cluster /
 # restart_cluster / stop_rank / kill_rank / restart_rank / stop_pid;
 # wait_ready / wait_daemon / wait_socket / wait_until / wait_stat /
-# wait_landed; xfer, pair and run_bg for clients; check / check_fails /
+# wait_landed; xfer, pair and run_bg for clients; proc, start_ranks and
+# wait_ranks for process ranks (tests/asoc-ranks-check); check / check_fails /
 # ok / not_ok / finish for results; have_test_hooks for the cases that
 # need configure --enable-test-hooks.  (The SLURM lab's own helpers are in
 # tests/slurm-lab/lib.sh.)
@@ -360,4 +361,45 @@ pair() {
 all_daemons_alive() {
 	local p
 	for p in "${DAEMONS[@]}"; do kill -0 "$p" 2>/dev/null || return 1; done
+}
+
+# --- process ranks (issue 12): several clients per daemon, each its own
+# rank p of WORLD.  NODES daemons, PER_NODE ranks on each; LAYOUT block
+# puts rank p on node p / PER_NODE, cyclic on node p % NODES.
+RANKS=$B/tests/asoc-ranks-check
+LAYOUT=block
+rank_node() {
+	if [ "$LAYOUT" = cyclic ]; then echo $(($1 % NODES)); else echo $(($1 / PER_NODE)); fi
+}
+
+# proc OUT RANK [asoc-ranks-check arguments...]: that rank in the
+# background on its node's socket, opened with --rank and --world
+# (asoc_open_ex); PID in LAST and BGPIDS.
+proc() {
+	local out=$1 r=$2
+	shift 2
+	run_bg "$out" "$RANKS" --socket "$(sock "$(rank_node "$r")")" \
+	    --rank "$r" --world "$WORLD" "$@"
+}
+
+# start_ranks PREFIX [asoc-ranks-check arguments...]: every rank of the
+# world, each on its node's socket through ASOC_PROC_RANK and
+# ASOC_PROC_WORLD (asoc_open's ASOC_RANK_AUTO), output in PREFIX.RANK,
+# PIDs in RANKPIDS.  wait_ranks then waits for them all and sets
+# RANKS_FAILED to how many failed (not echoed: wait works only in the
+# shell that started them, never in a $(...) subshell).
+start_ranks() {
+	local pre=$1 r
+	shift
+	RANKPIDS=()
+	for ((r = 0; r < WORLD; r++)); do
+		run_bg "$pre.$r" env ASOC_PROC_RANK="$r" ASOC_PROC_WORLD="$WORLD" \
+		    "$RANKS" --socket "$(sock "$(rank_node "$r")")" "$@"
+		RANKPIDS+=("$LAST")
+	done
+}
+wait_ranks() {
+	local p
+	RANKS_FAILED=0
+	for p in "${RANKPIDS[@]}"; do wait "$p" || RANKS_FAILED=$((RANKS_FAILED + 1)); done
 }
