@@ -1326,9 +1326,12 @@ xfer_aborted(struct xfer *x, enum proto_status st)
 		    "world" : "process ranks", x->proc ? "process ranks" :
 		    "node ranks");
 	else if (st == PS_EPERM && x->state == XS_RTS_SENT && x->proc)
-		xfer_req_complete(x->req, PS_EPERM, 0, "node %u knows rank %u "
-		    "as held on another node: this process's rank is "
-		    "withdrawn", x->node, x->src);
+		/* The receiver knows one of the two as held on another node
+		 * too: a duplicate claim, which the lower node wins. */
+		xfer_req_complete(x->req, PS_EPERM, 0, "node %u refused this "
+		    "send from rank %u to rank %u: one of them is held on two "
+		    "nodes (check --ntasks and SLURM_PROCID)", x->node, x->src,
+		    x->dst);
 	else
 		xfer_req_complete(x->req, st, 0, "%s gave the transfer up: %s",
 		    xfer_other(x), proto_status_name(st));

@@ -592,6 +592,29 @@ START_TEST(duplicate_higher_node_withdraws)
 }
 END_TEST
 
+/* A send refused because the receiver knows one of its two ranks as held
+ * on another node (a duplicate claim) names both and what to check. */
+START_TEST(refused_as_duplicate_tells_the_sender)
+{
+	struct conn *c = mock_conn_up(&mock_twosided, 1);
+	struct buffer *b;
+	struct proto_msg m, d;
+
+	join(0, 2);
+	rk_join(c, 9, 900, 1);
+	b = mock_buffer(cl[0], 100, 1);
+	mock_post(cl[0], REQ_SEND, 1, b, 0, 100, 9, 5, 0);
+	memset(&m, 0, sizeof m);
+	m.u.abort.status = PS_EPERM;
+	m.u.abort.to_sender = 1;
+	mock_from_peer(c, PT_ABORT, mock_ctl_last(c, PT_RTS)->hdr.id, &m);
+	ck_assert_int_eq(status_of(0, 1, &d), PS_EPERM);
+	ck_assert_str_eq(d.u.l_done.msg, "node 1 refused this send from rank 2 "
+	    "to rank 9: one of them is held on two nodes (check --ntasks and "
+	    "SLURM_PROCID)");
+}
+END_TEST
+
 /* Node lost: the ranks that lived there are unknown again, and receives
  * naming them fail as for a lost node. */
 START_TEST(peer_lost_forgets_its_ranks)
@@ -625,6 +648,7 @@ ranks_suite(void)
 	    local_leave_aborts_and_announces,
 	    leave_mid_transfer_tells_eleft, announce_on_connection_up,
 	    duplicate_lower_node_keeps, duplicate_higher_node_withdraws,
+	    refused_as_duplicate_tells_the_sender,
 	    peer_lost_forgets_its_ranks));
 }
 
