@@ -19,7 +19,6 @@
 #include "asoc.h"
 #include "bench.h"
 #include "cli.h"
-#include "proto.h"	/* PROTO_RANK_MAX */
 
 #define BENCH_SWEEP_MAX		64	/* sizes in one --sweep */
 #define BENCH_MIB_MAX		(SIZE_MAX >> 40 ? 1u << 20 : 1024)
@@ -29,6 +28,7 @@
 #define BENCH_OPT_SIZE		(CLI_LONG_ONLY + 0)
 #define BENCH_OPT_SIZES		(CLI_LONG_ONLY + 1)
 #define BENCH_OPT_WINDOW	(CLI_LONG_ONLY + 2)
+#define BENCH_OPT_PER_NODE	(CLI_LONG_ONLY + 3)
 
 static const struct {
 	const char		*name;
@@ -112,41 +112,43 @@ bench_pattern_parse(const char *arg)
 }
 
 /*
- * The rank and world this task is meant to be: the options, else SLURM's
- * task numbers, else the daemon's.  They must be the daemon's: asoc-bench
- * runs one task per node, and a rank is a node.  self runs in one process
- * and follows only the options.
+ * --per-node-bytes: the alltoall message is the size over K^2 (K ranks
+ * on each node), so that each pair of nodes still moves the size per
+ * iteration, split among K x K pairs of ranks; whole 64-bit words.
  */
-static void
-bench_check_rank(asoc_t *as, enum bench_pattern pattern, int rank, int world)
+static uint64_t
+bench_per_node(const struct bench_map *m, uint64_t size)
 {
-	const char *from = "--rank and --world-size", *pid, *ntasks;
+	uint64_t k2 = (uint64_t)m->kmax * (uint64_t)m->kmax, s;
 
-	if (rank < 0 && world < 0 && pattern != BENCH_SELF &&
-	    (pid = getenv("SLURM_PROCID")) != NULL && *pid != '\0' &&
-	    (ntasks = getenv("SLURM_NTASKS")) != NULL && *ntasks != '\0') {
-		rank = cli_parse_rank("SLURM_PROCID", pid);
-		world = (int)bench_count("SLURM_NTASKS", ntasks, 1,
-		    PROTO_RANK_MAX);
-		from = "SLURM_PROCID and SLURM_NTASKS";
-	}
-	if (rank < 0)
-		rank = asoc_rank(as);
-	if (world < 0)
-		world = asoc_world_size(as);
-	if (rank == asoc_rank(as) && world == asoc_world_size(as))
-		return;
-	cli_die("this task is rank %d of %d (from %s), but its asocd (%s) is "
-	    "rank %d of %d: run asoc-bench once on every node of the daemons' "
-	    "job, one task per node (under SLURM: srun --ntasks-per-node=1)",
-	    rank, world, from, asoc_socket_path(as), asoc_rank(as),
-	    asoc_world_size(as));
+	if (m->kmin != m->kmax)
+		cli_die("--per-node-bytes needs the same number of ranks on "
+		    "every node, and these have %d to %d: run as many tasks on "
+		    "each (srun --ntasks-per-node=K)", m->kmin, m->kmax);
+	s = size / k2 / 8 * 8;
+	if (s < 8)
+		cli_die("--per-node-bytes: %" PRIu64 " bytes over %d x %d "
+		    "ranks per pair of nodes leaves less than 8 bytes a "
+		    "message: give a larger size", size, m->kmax, m->kmax);
+	return s;
 }
 
 static int
-bench_run(asoc_t *as, const struct bench_opts *o, struct bench_result *res)
+bench_run(asoc_t *as, const struct bench_opts *given,
+    struct bench_result *res)
 {
+	struct bench_opts run = *given, *o = &run;
+	char a[32], b[32];
+
 	memset(res, 0, sizeof *res);
+	if (o->per_node_bytes) {
+		o->size = bench_per_node(o->map, given->size);
+		if (!o->json && asoc_rank(as) == 0 && o->size != given->size)
+			printf("per-node bytes: %s between each pair of nodes, "
+			    "%d x %d ranks: messages of %s\n", cli_fmt_bytes(
+			    given->size, a, sizeof a), o->map->kmax,
+			    o->map->kmax, cli_fmt_bytes(o->size, b, sizeof b));
+	}
 	res->overhead_pct = NAN;
 	if (o->pattern == BENCH_SELF)
 		return bench_self(as, o, res);
@@ -182,10 +184,10 @@ bench_sweep_report(const struct bench_opts *o, const struct bench_result *r,
 		else
 			snprintf(ov, sizeof ov, "%+.0f%%", r[i].overhead_pct);
 		printf("sweep %s  %s  avg %.4f s  aggregate %.2f Gbit/s  per "
-		    "receiver %.2f Gbit/s%s  overhead %s  verified %d of %d\n",
-		    bench_pattern_name(o->pattern), cli_fmt_bytes(r[i].size, sz,
-		    sizeof sz), r[i].seconds, r[i].agg_gbps, r[i].peer_gbps, pm,
-		    ov,
+		    "receiver %.2f Gbit/s  per node %.2f Gbit/s%s  overhead %s  "
+		    "verified %d of %d\n", bench_pattern_name(o->pattern),
+		    cli_fmt_bytes(r[i].size, sz, sizeof sz), r[i].seconds,
+		    r[i].agg_gbps, r[i].peer_gbps, r[i].node_gbps, pm, ov,
 		    r[i].verified, r[i].receivers);
 	}
 }
@@ -194,7 +196,6 @@ struct bench_args {
 	struct bench_opts	 o;
 	uint64_t		 sizes[BENCH_SWEEP_MAX];	/* bytes */
 	size_t			 nsizes;
-	int			 rank, world;
 	const char		*one_size;	/* --size-mb or --size */
 	const char		*size_list;	/* --sweep or --sizes */
 };
@@ -214,9 +215,9 @@ static const struct cli_opt bench_opts[] = {
 	{ "warmup", 'w', "N", "untimed iterations first (default 1)" },
 	{ "pattern", 'p', "pair|self|bcast|bcast-naive|alltoall|ring",
 	    "what moves where (default pair)" },
-	{ "rank", 'r', "N", "this task's rank (default: SLURM's, else "
-	    "asocd's)" },
-	{ "world-size", 'W', "N", "the number of ranks (likewise)" },
+	{ "per-node-bytes", BENCH_OPT_PER_NODE, NULL, "alltoall: messages of "
+	    "the size / K^2 (K ranks per node), so that each pair of nodes "
+	    "moves the size" },
 	{ "json", 'j', NULL, "one JSON line per run" },
 	{ NULL, 0, NULL, NULL }
 };
@@ -260,14 +261,14 @@ bench_take(void *ctx, int key, const char *arg)
 		a->nsizes = bench_size_list("--sizes", arg, 0, a->sizes,
 		    BENCH_SWEEP_MAX);
 		break;
+	case BENCH_OPT_PER_NODE:
+		a->o.per_node_bytes = 1;
+		break;
 	case BENCH_OPT_WINDOW:
 		a->o.window = bench_count("--window", arg, 1, BENCH_WINDOW_MAX);
 		break;
 	case 'p':
 		a->o.pattern = bench_pattern_parse(arg);
-		break;
-	case 'r':
-		a->rank = cli_parse_rank("--rank", arg);
 		break;
 	case 's':
 		bench_once(&a->size_list, "--sweep");
@@ -277,10 +278,6 @@ bench_take(void *ctx, int key, const char *arg)
 	case 'w':
 		a->o.warmup = bench_count("--warmup", arg, 0, BENCH_ITER_MAX);
 		break;
-	case 'W':
-		a->world = (int)bench_count("--world-size", arg, 1,
-		    PROTO_RANK_MAX);
-		break;
 	}
 }
 
@@ -288,7 +285,7 @@ static const struct cli_tool bench_tool = {
 	.name = "asoc-bench",
 	.about = "Measures transfers between ranks and checks every byte "
 	    "that lands.",
-	.common = CLI_COMMON_SOCKET,
+	.common = CLI_COMMON_SOCKET | CLI_COMMON_RANKS,
 	.opts = bench_opts,
 	.take = bench_take,
 };
@@ -319,17 +316,14 @@ main(int argc, char **argv)
 {
 	struct cli_common com = { .socket = NULL };
 	struct bench_args a = { .o = { .size = 64 << 20, .iters = 5,
-	    .warmup = 1, .window = 1 },
-	    .rank = -1, .world = -1 };
+	    .warmup = 1, .window = 1 } };
 	struct bench_result res[BENCH_SWEEP_MAX];
+	struct bench_map map = { .node = NULL };
 	int first = cli_parse(&bench_tool, &com, &a, argc, argv), rc;
 	asoc_t *as;
 
 	if (first < argc)
 		cli_die_usage("unexpected argument '%s'", argv[first]);
-	if (a.rank >= 0 && a.world >= 0 && a.rank >= a.world)
-		cli_die_usage("--rank %d is not below --world-size %d", a.rank,
-		    a.world);
 	/* asoc_bcast is one call that pipelines its own pieces. */
 	if (a.o.window > 1 && a.o.pattern == BENCH_BCAST)
 		cli_die_usage("--window does not apply to --pattern bcast "
@@ -339,11 +333,21 @@ main(int argc, char **argv)
 		a.sizes[a.nsizes++] = a.o.size;
 	a.o.sock = com.socket;
 
-	as = cli_open(a.o.sock);
-	bench_check_rank(as, a.o.pattern, a.rank, a.world);
+	if (a.o.per_node_bytes && a.o.pattern != BENCH_ALLTOALL)
+		cli_die_usage("--per-node-bytes applies to --pattern alltoall "
+		    "only");
+
+	/* Process rank N of P (--rank, ASOC_PROC_*, SLURM's task in an
+	 * srun step) or the asocd's node rank: libasoc decides. */
+	as = cli_open_common(&com);
+	if (a.o.pattern != BENCH_SELF) {
+		bench_map_init(as, &map);
+		a.o.map = &map;
+	}
 	rc = bench_sizes(as, &a, res);
 	if (a.nsizes > 1 && !a.o.json && asoc_rank(as) == 0)
 		bench_sweep_report(&a.o, res, a.nsizes);
+	bench_map_free(&map);
 	asoc_close(as);
 	cli_flush_stdout();
 	return rc != 0 ? CLI_EXIT_FAILED : CLI_EXIT_OK;

@@ -192,6 +192,9 @@ asoc_status_t asoc_recv(asoc_t *as, asoc_buf_t *buf, size_t off, size_t cap,
  *
  * asoc_bcast: the len bytes at off in root's buffer end up at off in every
  * rank's buffer.  The ranks form a chain root, root + 1, ... (mod world);
+ * with several process ranks on a node, the chain runs over one leader per
+ * node (one network copy each; asoc_rank_nodes, asked once per session),
+ * and each leader also feeds its node's other ranks (same-node copies);
  * the data goes down it in pieces of asoc_bcast_piece(as, len) bytes,
  * received straight into the buffer and forwarded from there as soon as
  * they arrive, so the time is about len/B + (world - 2) * piece/B: nearly

@@ -15,8 +15,9 @@
  * confirmed to rank 0, plus one small message each way.  Receivers check
  * the data after that, outside the clock.
  *
- * Before the iterations, rank 0 times the tensor to rank 1 alone: the
- * single-pair rate that the summary's ideal time is made of.
+ * Before the iterations, rank 0 times the tensor to one other rank alone,
+ * the first on another node (rank 1 with node ranks): the single-pair
+ * rate over one link that the summary's ideal time is made of.
  *
  * --window N (bcast-naive, alltoall, ring): each pair of ranks moves N
  * tensors per iteration instead of one, all posted at once, so that N
@@ -100,6 +101,39 @@ coll_peer_bytes(const struct coll *c)
 	if (c->o->pattern == BENCH_ALLTOALL)
 		return (uint64_t)(c->world - 1) * c->o->size * c->o->window;
 	return c->o->size * c->o->window;
+}
+
+/*
+ * Of one iteration's bytes, those that cross from one node to another
+ * (*net) and the same-node copies (*local), from where the ranks live.
+ * asoc_bcast (libasoc-bcast.c) sends one copy into each other node and
+ * makes the rest there; the other patterns' messages are what they are.
+ */
+static void
+coll_split(const struct coll *c, uint64_t *net, uint64_t *local)
+{
+	const struct bench_map *m = c->o->map;
+	uint64_t msg = c->o->size * c->o->window;
+	int s, d, n = c->world;
+
+	*net = *local = 0;
+	if (c->o->pattern == BENCH_BCAST) {
+		*net = (uint64_t)(m->nodes - 1) * msg;
+		*local = (uint64_t)(n - m->nodes) * msg;
+		return;
+	}
+	for (s = 0; s < n; s++) {
+		for (d = 0; d < n; d++) {
+			if (d == s || (c->o->pattern == BENCH_RING &&
+			    d != (s + 1) % n) || (c->o->pattern ==
+			    BENCH_BCAST_NAIVE && s != 0))
+				continue;
+			if (bench_map_same(m, s, d))
+				*local += msg;
+			else
+				*net += msg;
+		}
+	}
 }
 
 /*
@@ -285,6 +319,7 @@ coll_iteration(struct coll *c, unsigned i)
 	st = coll_op(c, seq);
 	own = bench_now();
 	c->failed += st != ASOC_OK;
+	c->received += st == ASOC_OK && coll_receives(c);
 	end = sync_reports(c, seq, own) - t0;
 	sync_release_wait(c);
 	/* A failure anywhere stops the run at the next barrier. */
@@ -298,8 +333,9 @@ coll_iteration(struct coll *c, unsigned i)
 	return 1;
 }
 
-/* Before the iterations: rank 0 times the tensor to rank 1 alone (the
- * others only take part in the barriers).  Returns the best time, or 0. */
+/* Before the iterations: rank 0 times the tensor to c->ref_peer alone
+ * (the others only take part in the barriers).  Returns the best time, or
+ * 0. */
 static double
 coll_reference(struct coll *c)
 {
@@ -316,7 +352,8 @@ coll_reference(struct coll *c)
 		/* No reports: the send's completion is the answer. */
 		if (!sync_barrier(c, seq, 0, 0, &t0))
 			return 0;
-		if (c->me == 1 && (st = asoc_recv(c->as, into, 0, o->size, 0,
+		if (c->me == c->ref_peer && (st = asoc_recv(c->as, into, 0,
+		    o->size, 0,
 		    COLL_TAG_DATA + seq, NULL)) != ASOC_OK) {
 			cli_warn_asoc(st, asoc_last_error(c->as), "receiving "
 			    "the single-pair tensor from rank 0");
@@ -324,13 +361,13 @@ coll_reference(struct coll *c)
 		}
 		if (c->me != 0)
 			continue;
-		st = asoc_send(c->as, c->tensor, 0, o->size, 1,
+		st = asoc_send(c->as, c->tensor, 0, o->size, c->ref_peer,
 		    COLL_TAG_DATA + seq);
 		t = bench_now() - t0;
 		sync_release_wait(c);
 		if (st != ASOC_OK) {
 			cli_warn_asoc(st, asoc_last_error(c->as), "sending the "
-			    "single-pair tensor to rank 1");
+			    "single-pair tensor to rank %d", c->ref_peer);
 			c->failed++;
 		} else if (j > 0 && (best == 0 || t < best))
 			best = t;
@@ -338,9 +375,14 @@ coll_reference(struct coll *c)
 	return best;
 }
 
+static int	coll_own_ok(const struct coll *);
+static void	coll_print_own(const struct coll *, int);
+
 /* Rank 0's figures of a run, for coll_print_json and coll_print_text. */
 struct coll_figs {
 	double		 pair_s, avg, best, ideal;
+	uint64_t	 net, local;	/* coll_split's, per iteration */
+	double		 node_gbps, local_gbs;	/* per node */
 	uint64_t	 bad;		/* bytes that differ, on every rank */
 	int		 verified, nrecv;
 };
@@ -373,7 +415,12 @@ coll_print_json(const struct coll *c, const struct coll_figs *f,
 	    isnan(res->overhead_pct) ? 0.0 : res->overhead_pct);
 	for (i = 0; i < c->ntimes; i++)
 		printf("%s%.6f", i > 0 ? "," : "", c->times[i]);
-	printf("],\"receivers\":%d,\"verified\":%d,\"mismatches\":%" PRIu64
+	printf("],\"nodes\":%d,\"ranks_per_node\":%d,\"node_gbps\":%.3f,"
+	    "\"proc_gbps\":%.3f,\"local_gbps\":%.3f,\"net_bytes_per_iteration\":"
+	    "%" PRIu64 ",\"local_bytes_per_iteration\":%" PRIu64 ",", o->map->nodes,
+	    o->map->kmax, f->node_gbps, res->peer_gbps, f->local_gbs, f->net,
+	    f->local);
+	printf("\"receivers\":%d,\"verified\":%d,\"mismatches\":%" PRIu64
 	    "}\n", f->nrecv, f->verified, f->bad);
 }
 
@@ -382,7 +429,7 @@ coll_print_text(const struct coll *c, const struct coll_figs *f,
     const struct bench_result *res)
 {
 	const struct bench_opts *o = c->o;
-	char sz[32], tot[32], pc[32] = "";
+	char sz[32], tot[32], pc[32] = "", nd[48];
 
 	if (o->pattern == BENCH_BCAST)
 		snprintf(pc, sizeof pc, "  piece %s", cli_fmt_bytes(
@@ -400,14 +447,19 @@ coll_print_text(const struct coll *c, const struct coll_figs *f,
 		    tot, sizeof tot), bench_rate(coll_bytes(c), f->avg,
 		    BENCH_GIB), res->agg_gbps, bench_rate(coll_peer_bytes(c),
 		    f->avg, BENCH_GIB));
+	if (c->ntimes > 0)
+		printf("%s  per node %.2f Gbit/s to other nodes (same-node "
+		    "%.2f GB/s)  per process %.2f Gbit/s  aggregate %.2f "
+		    "Gbit/s\n", bench_map_fmt(o->map, nd, sizeof nd),
+		    f->node_gbps, f->local_gbs, res->peer_gbps, res->agg_gbps);
 	/* Below 1 MiB, what counts is messages: all of an iteration's. */
 	if (o->size < BENCH_SMALL && f->avg > 0)
 		printf("per message %.1f us  %.0f messages/s  (%" PRIu64 " "
 		    "messages per iteration)\n", f->avg / (double)coll_msgs(c) *
 		    1e6, (double)coll_msgs(c) / f->avg, coll_msgs(c));
 	if (f->pair_s > 0 && f->avg > 0)
-		printf("single pair 0 -> 1 %.4f s (%.2f GiB/s); ideal %.4f s; "
-		    "protocol overhead %+.0f%%\n", f->pair_s,
+		printf("single pair 0 -> %d %.4f s (%.2f GiB/s); ideal %.4f s; "
+		    "protocol overhead %+.0f%%\n", c->ref_peer, f->pair_s,
 		    bench_rate(o->size, f->pair_s, BENCH_GIB), f->ideal,
 		    res->overhead_pct);
 	printf("data verified on %d of %d receivers\n", f->verified,
@@ -451,6 +503,13 @@ coll_summary(struct coll *c, double pair_s, struct bench_result *res)
 	}
 	f.avg = c->ntimes > 0 ? sum / c->ntimes : 0;
 	f.ideal = coll_ideal(c, pair_s);
+	coll_split(c, &f.net, &f.local);
+	/* What leaves (or stays in) the average node, per second. */
+	f.node_gbps = bench_rate(f.net / (uint64_t)o->map->nodes, f.avg,
+	    BENCH_GBIT);
+	f.local_gbs = bench_rate(f.local / (uint64_t)o->map->nodes, f.avg,
+	    1e9);
+	res->node_gbps = f.node_gbps;
 	coll_count_verified(c, &f);
 	res->size = o->size;
 	res->seconds = f.avg;
@@ -463,24 +522,47 @@ coll_summary(struct coll *c, double pair_s, struct bench_result *res)
 	res->receivers = f.nrecv;
 	if (o->json)
 		coll_print_json(c, &f, res);
-	else
+	else {
 		coll_print_text(c, &f, res);
+		coll_print_own(c, coll_own_ok(c));
+	}
 	return f.verified != f.nrecv || c->ntimes != o->iters;
 }
 
-/* The other ranks: their own verdict (JSON only, as in pair). */
+/* Did this rank get and verify all it should have? */
+static int
+coll_own_ok(const struct coll *c)
+{
+	unsigned want = c->o->warmup + c->o->iters;
+
+	return c->failed == 0 && c->bad == 0 && (!coll_receives(c) ||
+	    c->checked == want);
+}
+
+/* A rank's own line: under srun --label, each task says it verified. */
+static void
+coll_print_own(const struct coll *c, int ok)
+{
+	printf("rank %d of %d (node %d): %u of %u iterations received, %s\n",
+	    c->me, c->world, c->o->map->node[c->me], c->received,
+	    c->o->warmup + c->o->iters, !coll_receives(c) ? "sender only" :
+	    ok ? "verified" : "NOT VERIFIED");
+}
+
+/* The other ranks: their own verdict. */
 static int
 coll_own_result(const struct coll *c)
 {
-	unsigned want = c->o->warmup + c->o->iters;
-	int ok = c->failed == 0 && c->bad == 0 &&
-	    (!coll_receives(c) || c->checked == want);
+	int ok = coll_own_ok(c);
 
 	if (c->o->json)
-		printf("{\"pattern\":\"%s\",\"rank\":%d,\"received\":%u,"
-		    "\"mismatches\":%" PRIu64 ",\"verified\":%s}\n",
-		    bench_pattern_name(c->o->pattern), c->me, c->received,
-		    c->bad, ok ? "true" : "false");
+		printf("{\"pattern\":\"%s\",\"rank\":%d,\"node\":%d,"
+		    "\"received\":%u,\"mismatches\":%" PRIu64 ",\"verified\":"
+		    "%s}\n", bench_pattern_name(c->o->pattern), c->me,
+		    c->o->map->node[c->me], c->received, c->bad, ok ? "true" :
+		    "false");
+	else
+		coll_print_own(c, ok);
 	return !ok;
 }
 
@@ -551,6 +633,14 @@ bench_coll(asoc_t *as, const struct bench_opts *o, struct bench_result *res)
 	c.me = asoc_rank(as);
 	c.world = asoc_world_size(as);
 	c.seq = seq;
+	/* The single pair crosses the network when some rank is elsewhere. */
+	c.ref_peer = 1;
+	for (i = 1; i < (unsigned)c.world; i++) {
+		if (!bench_map_same(o->map, 0, (int)i)) {
+			c.ref_peer = (int)i;
+			break;
+		}
+	}
 	coll_setup(&c);
 
 	pair_s = coll_reference(&c);

@@ -25,6 +25,7 @@ struct coll {
 	asoc_t			*as;
 	const struct bench_opts	*o;
 	int			 me, world;
+	int			 ref_peer;	/* of the single-pair time */
 	uint64_t		 seq;	/* barriers so far: same on all ranks */
 	unsigned		 timeout_ms;
 	asoc_buf_t		*ctl;

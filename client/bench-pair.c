@@ -71,13 +71,38 @@ bench_gather(asoc_t *as, asoc_buf_t *ctl, uint64_t tag, const char *what,
 	asoc_set_timeout(as, 0);
 }
 
+/*
+ * Rank 0's transfers to the ranks on other nodes (what leaves its node,
+ * in Gbit/s) and to those on its own (same-node copies, in GB/s).
+ */
+static void
+bench_split(const struct bench_opts *o, int world,
+    const struct bench_peer *p, double *node_gbps, double *local_gbs)
+{
+	uint64_t net = 0, local = 0;
+	double net_s = 0, local_s = 0;
+	int r;
+
+	for (r = 1; r < world; r++) {
+		if (bench_map_same(o->map, 0, r)) {
+			local += (uint64_t)p[r].done * o->size;
+			local_s += p[r].sum;
+		} else {
+			net += (uint64_t)p[r].done * o->size;
+			net_s += p[r].sum;
+		}
+	}
+	*node_gbps = bench_rate(net, net_s, BENCH_GBIT);
+	*local_gbs = bench_rate(local, local_s, 1e9);
+}
+
 static void
 bench_report(const struct bench_opts *o, int world,
     const struct bench_peer *p, int verified)
 {
-	char sz[32], tot[32];
+	char sz[32], tot[32], nd[48];
 	uint64_t bytes = 0, b, msgs = 0;
-	double secs = 0, us, rate;
+	double secs = 0, us, rate, node_gbps, local_gbs;
 	int r;
 
 	for (r = 1; r < world; r++) {
@@ -85,6 +110,7 @@ bench_report(const struct bench_opts *o, int world,
 		msgs += p[r].done;
 		secs += p[r].sum;
 	}
+	bench_split(o, world, p, &node_gbps, &local_gbs);
 	/* Per message: what small sizes are measured in. */
 	us = msgs > 0 ? secs / (double)msgs * 1e6 : 0;
 	rate = secs > 0 ? (double)msgs / secs : 0;
@@ -101,22 +127,29 @@ bench_report(const struct bench_opts *o, int world,
 	for (r = 1; r < world; r++) {
 		b = (uint64_t)p[r].done * o->size;
 		if (o->json)
-			printf("%s{\"rank\":%d,\"done\":%u,\"seconds\":%.6f,"
+			printf("%s{\"rank\":%d,\"node\":%d,\"same_node\":%s,"
+			    "\"done\":%u,\"seconds\":%.6f,"
 			    "\"best_s\":%.6f,\"gbps\":%.3f,\"mismatches\":%"
 			    PRIu64 ",\"verified\":%s}", r > 1 ? "," : "", r,
-			    p[r].done, p[r].sum, p[r].best,
+			    o->map->node[r], bench_map_same(o->map, 0, r) ?
+			    "true" : "false", p[r].done, p[r].sum, p[r].best,
 			    bench_rate(b, p[r].sum, BENCH_GBIT),
 			    p[r].mismatches, p[r].ok ? "true" : "false");
 		else
 			printf("peer %d  %u of %u  avg %.2f GiB/s (%.2f Gbit/s)"
-			    "  best %.3f s  %s\n", r, p[r].done, o->iters,
-			    bench_rate(b, p[r].sum, BENCH_GIB),
+			    "  best %.3f s  node %d%s  %s\n", r, p[r].done,
+			    o->iters, bench_rate(b, p[r].sum, BENCH_GIB),
 			    bench_rate(b, p[r].sum, BENCH_GBIT), p[r].best,
-			    p[r].ok ? "verified" : "NOT VERIFIED");
+			    o->map->node[r], bench_map_same(o->map, 0, r) ?
+			    " (same node)" : "", p[r].ok ? "verified" :
+			    "NOT VERIFIED");
 	}
 	if (o->json) {
-		printf("],\"receivers\":%d,\"verified\":%d}\n", world - 1,
-		    verified);
+		printf("],\"nodes\":%d,\"ranks_per_node\":%d,\"node_gbps\":"
+		    "%.3f,\"proc_gbps\":%.3f,\"local_gbps\":%.3f,\"receivers\":"
+		    "%d,\"verified\":%d}\n", o->map->nodes, o->map->kmax,
+		    node_gbps, bench_rate(bytes, secs, BENCH_GBIT), local_gbs,
+		    world - 1, verified);
 		return;
 	}
 	printf("world %d  tensor %s  iterations %u per peer (+%u warmup)  "
@@ -128,6 +161,10 @@ bench_report(const struct bench_opts *o, int world,
 	    cli_fmt_bytes(bytes, tot, sizeof tot), secs);
 	printf("per message %.1f us  %.0f messages/s  %.1f MB/s\n", us, rate,
 	    bench_rate(bytes, secs, BENCH_MB));
+	printf("%s  from rank 0's node %.2f Gbit/s to other nodes (same-node "
+	    "%.2f GB/s)  per process %.2f Gbit/s\n", bench_map_fmt(o->map, nd,
+	    sizeof nd), node_gbps, local_gbs, bench_rate(bytes, secs,
+	    BENCH_GBIT));
 	printf("data verified on %d of %d receivers\n", verified, world - 1);
 }
 
@@ -138,7 +175,7 @@ bench_pair_result(const struct bench_opts *o, int world,
 {
 	uint64_t bytes = 0;
 	unsigned n = 0;
-	double secs = 0;
+	double secs = 0, local_gbs;
 	int r;
 
 	for (r = 1; r < world; r++) {
@@ -150,6 +187,7 @@ bench_pair_result(const struct bench_opts *o, int world,
 	res->seconds = n > 0 ? secs / n : 0;
 	res->msgs = 1;
 	res->agg_gbps = res->peer_gbps = bench_rate(bytes, secs, BENCH_GBIT);
+	bench_split(o, world, p, &res->node_gbps, &local_gbs);
 	res->overhead_pct = NAN;
 	res->verified = verified;
 	res->receivers = world - 1;

@@ -2,6 +2,7 @@
  * bench.c: the tensor pattern, the clock and the rates of asoc-bench.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -96,4 +97,72 @@ bench_free(asoc_buf_t *buf)
 
 	if (buf != NULL && (st = asoc_buf_free(buf)) != ASOC_OK)
 		cli_warn("cannot free a buffer: %s", asoc_strerror(st));
+}
+
+/*
+ * The node of every rank.  In process mode asoc_rank_nodes asks asocd,
+ * which waits (within our deadline) until every rank has joined; in node
+ * mode a rank is its node.
+ */
+void
+bench_map_init(asoc_t *as, struct bench_map *m)
+{
+	int world = asoc_world_size(as), r, top = 0, *count;
+	asoc_status_t st;
+
+	memset(m, 0, sizeof *m);
+	m->world = world;
+	if ((m->node = calloc((size_t)world, sizeof *m->node)) == NULL)
+		cli_die("out of memory");
+	asoc_set_timeout(as, BENCH_WAIT_MS);
+	st = asoc_rank_nodes(as, m->node);
+	asoc_set_timeout(as, 0);
+	if (st != ASOC_OK)
+		cli_die_asoc(st, asoc_last_error(as), "cannot learn which "
+		    "node each of the %d ranks is on", world);
+	for (r = 0; r < world; r++) {
+		if (m->node[r] < 0)
+			cli_die("asocd placed rank %d on node %d: this is an "
+			    "asocd or libasoc bug", r, m->node[r]);
+		if (m->node[r] > top)
+			top = m->node[r];
+	}
+	if ((count = calloc((size_t)top + 1, sizeof *count)) == NULL)
+		cli_die("out of memory");
+	for (r = 0; r < world; r++)
+		m->nodes += count[m->node[r]]++ == 0;
+	for (r = 0; r <= top; r++) {
+		if (count[r] == 0)
+			continue;
+		if (m->kmin == 0 || count[r] < m->kmin)
+			m->kmin = count[r];
+		if (count[r] > m->kmax)
+			m->kmax = count[r];
+	}
+	free(count);
+}
+
+void
+bench_map_free(struct bench_map *m)
+{
+	free(m->node);
+	m->node = NULL;
+}
+
+int
+bench_map_same(const struct bench_map *m, int a, int b)
+{
+	return m->node[a] == m->node[b];
+}
+
+/* "nodes 4, 2 per node" (or "1-3 per node" when they differ). */
+const char *
+bench_map_fmt(const struct bench_map *m, char *buf, size_t len)
+{
+	if (m->kmin == m->kmax)
+		snprintf(buf, len, "nodes %d, %d per node", m->nodes, m->kmax);
+	else
+		snprintf(buf, len, "nodes %d, %d-%d per node", m->nodes,
+		    m->kmin, m->kmax);
+	return buf;
 }

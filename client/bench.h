@@ -34,13 +34,27 @@ enum bench_pattern {
 	BENCH_RING,
 };
 
+/*
+ * Where the ranks live, from asoc_rank_nodes at the start: the node (the
+ * asocd) of every rank, so that the reports can tell the bytes that leave
+ * a node from the same-node copies.  In node mode every rank is a node.
+ */
+struct bench_map {
+	int		*node;		/* world entries */
+	int		 world;
+	int		 nodes;		/* nodes holding at least one rank */
+	int		 kmin, kmax;	/* ranks per such node */
+};
+
 struct bench_opts {
 	const char		*sock;
+	const struct bench_map	*map;
 	uint64_t		 size;	/* bytes, of the run at hand */
 	unsigned		 iters, warmup;
 	unsigned		 window;	/* messages in flight per pair */
 	enum bench_pattern	 pattern;
 	int			 json;
+	int			 per_node_bytes;	/* alltoall: size / K^2 */
 };
 
 /* One run's figures, for the summary line of a sweep (rank 0). */
@@ -50,6 +64,7 @@ struct bench_result {
 	uint64_t	 msgs;		/* messages in one of those */
 	double		 agg_gbps;	/* all the data moved, per second */
 	double		 peer_gbps;	/* what one receiver got, per second */
+	double		 node_gbps;	/* what left one node for others */
 	double		 overhead_pct;	/* against the ideal; NAN: none */
 	int		 verified, receivers;
 };
@@ -63,6 +78,11 @@ uint64_t	 bench_mismatches(const unsigned char *got,
 		    const unsigned char *want, size_t size);
 asoc_buf_t	*bench_alloc(asoc_t *as, size_t size, const char *what);
 void		 bench_free(asoc_buf_t *buf);
+void		 bench_map_init(asoc_t *as, struct bench_map *m);
+void		 bench_map_free(struct bench_map *m);
+int		 bench_map_same(const struct bench_map *m, int a, int b);
+const char	*bench_map_fmt(const struct bench_map *m, char *buf,
+		    size_t len);
 
 /* bench-pair.c: return 0 when every byte was verified. */
 int	bench_pair_send(asoc_t *as, const struct bench_opts *o,

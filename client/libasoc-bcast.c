@@ -1,13 +1,23 @@
 /*
  * libasoc-bcast.c: asoc_bcast, a broadcast down a pipelined chain (asoc.h).
  *
- * The ranks form a chain from the root: root, root + 1, ... (mod world).
- * The data goes in pieces; each rank receives piece k from its
- * predecessor straight into its own buffer at off + k * piece, and
- * forwards it to its successor from there as soon as it has arrived,
- * while its next receives are already posted.  Every link carries the
- * data once, so a broadcast takes about len/B + (world - 2) * piece/B
- * instead of the (world - 1) * len/B of a root that sends to everyone.
+ * With one rank per node (node ranks, or one process per node), the ranks
+ * form a chain from the root: root, root + 1, ... (mod world).  The data
+ * goes in pieces; each rank receives piece k from its predecessor
+ * straight into its own buffer at off + k * piece, and forwards it to its
+ * successor from there as soon as it has arrived, while its next receives
+ * are already posted.  Every link carries the data once, so a broadcast
+ * takes about len/B + (world - 2) * piece/B instead of the
+ * (world - 1) * len/B of a root that sends to everyone.
+ *
+ * With several process ranks on a node, the chain runs over the nodes
+ * instead (asoc_rank_nodes, asked once per session): from the root's node
+ * up the node numbers (wrapping), through one leader per node, the root
+ * on its own node and the lowest rank on each other one, so that each
+ * node takes in one network copy.  Each leader has a second successor:
+ * its node's chain of the other ranks, lowest first, fed by same-node
+ * copies.  A leader forwards every piece to the next node first, then
+ * down its node's chain, each successor with its own window.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -45,28 +55,35 @@
 #define BCAST_PIECE_MAX		(4u << 20)
 #endif
 #define BCAST_PIECE_ALIGN	(64u << 10)
-#define BCAST_SLOTS		(BCAST_RECV_AHEAD + BCAST_SEND_AHEAD)
+#define BCAST_SUCCS		2	/* the next node's leader; this node's */
+#define BCAST_NET		0	/* succ[]: the next node (or rank) */
+#define BCAST_LOCAL		1	/* succ[]: the next rank on this node */
+#define BCAST_SLOTS		(BCAST_RECV_AHEAD + BCAST_SUCCS * \
+				BCAST_SEND_AHEAD)
 #define BCAST_PIECE_SHIFT	40	/* the piece index sits above the tag */
 #define BCAST_PIECES_MAX	(1ULL << 23)	/* bits 40 to 62 */
 #define BCAST_POISON_MS		2000	/* for telling the successor we quit */
 
 #define BCAST_HAVE		0x1	/* the piece is in our buffer */
-#define BCAST_SENT		0x2	/* the successor has it */
+#define BCAST_SENT(j)		(0x2 << (j))	/* successor j has it */
+#define BCAST_RECV		(-1)	/* to[]: a receive, not a send */
 
 struct bcast {
 	asoc_t		*as;
 	asoc_buf_t	*buf;
 	size_t		 off, len, piece;
 	uint64_t	 npieces, tag;
-	int		 root, pred, succ;	/* -1: none */
-	uint64_t	 next_recv, next_send;
-	uint64_t	 recvs_done, sends_done;
-	unsigned	 sends_out;
-	unsigned char	*state;		/* BCAST_HAVE | BCAST_SENT per piece */
-	/* Outstanding requests: reqs[i] is for piece[i], a send if send[i]. */
+	int		 root, pred;	/* -1: none */
+	int		 succ[BCAST_SUCCS];	/* -1: none */
+	uint64_t	 next_recv, next_send[BCAST_SUCCS];
+	uint64_t	 recvs_done, sends_done[BCAST_SUCCS];
+	unsigned	 sends_out[BCAST_SUCCS];
+	unsigned char	*state;		/* BCAST_HAVE | BCAST_SENT(j) per piece */
+	/* Outstanding requests: reqs[i] is for piece_of[i], a receive or a
+	 * send to succ[to[i]]. */
 	asoc_req_t	*reqs[BCAST_SLOTS];
 	uint64_t	 piece_of[BCAST_SLOTS];
-	int		 send[BCAST_SLOTS];
+	int		 to[BCAST_SLOTS];
 };
 
 /*
@@ -124,7 +141,7 @@ bcast_outstanding(const struct bcast *b)
 }
 
 static asoc_status_t
-bcast_post(struct bcast *b, uint64_t k, int send)
+bcast_post(struct bcast *b, uint64_t k, int to)
 {
 	size_t at = b->off + (size_t)k * b->piece;
 	asoc_status_t st;
@@ -133,33 +150,38 @@ bcast_post(struct bcast *b, uint64_t k, int send)
 	if ((i = bcast_free_slot(b)) == -1)
 		return libasoc_fail(b->as, ASOC_EPROTO, "no free request slot; "
 		    "this is a libasoc bug");
-	if (send)
+	if (to != BCAST_RECV)
 		st = asoc_isend(b->as, b->buf, at, bcast_piece_len(b, k),
-		    b->succ, bcast_tag(b, k), &b->reqs[i]);
+		    b->succ[to], bcast_tag(b, k), &b->reqs[i]);
 	else
 		st = asoc_irecv(b->as, b->buf, at, bcast_piece_len(b, k),
 		    b->pred, bcast_tag(b, k), &b->reqs[i]);
 	if (st != ASOC_OK)
 		return st;
 	b->piece_of[i] = k;
-	b->send[i] = send;
-	if (send)
-		b->sends_out++;
+	b->to[i] = to;
+	if (to != BCAST_RECV)
+		b->sends_out[to]++;
 	return ASOC_OK;
 }
 
-/* Forwards, in order, the pieces we have, as far as the window allows. */
+/* Forwards, in order, the pieces we have, as far as each successor's
+ * window allows: the next node's first, so the network never waits for a
+ * same-node copy. */
 static asoc_status_t
 bcast_post_sends(struct bcast *b)
 {
 	asoc_status_t st;
+	int j;
 
-	while (b->succ != -1 && b->sends_out < BCAST_SEND_AHEAD &&
-	    b->next_send < b->npieces &&
-	    (b->state[b->next_send] & BCAST_HAVE)) {
-		if ((st = bcast_post(b, b->next_send, 1)) != ASOC_OK)
-			return st;
-		b->next_send++;
+	for (j = 0; j < BCAST_SUCCS; j++) {
+		while (b->succ[j] != -1 && b->sends_out[j] < BCAST_SEND_AHEAD &&
+		    b->next_send[j] < b->npieces &&
+		    (b->state[b->next_send[j]] & BCAST_HAVE)) {
+			if ((st = bcast_post(b, b->next_send[j], j)) != ASOC_OK)
+				return st;
+			b->next_send[j]++;
+		}
 	}
 	return ASOC_OK;
 }
@@ -171,7 +193,7 @@ bcast_post_recvs(struct bcast *b)
 
 	while (b->pred != -1 && b->next_recv < b->npieces &&
 	    b->next_recv < b->recvs_done + BCAST_RECV_AHEAD) {
-		if ((st = bcast_post(b, b->next_recv, 0)) != ASOC_OK)
+		if ((st = bcast_post(b, b->next_recv, BCAST_RECV)) != ASOC_OK)
 			return st;
 		b->next_recv++;
 	}
@@ -186,19 +208,20 @@ bcast_step(struct bcast *b, int i, asoc_status_t st,
 {
 	uint64_t k = b->piece_of[i];
 	size_t want = bcast_piece_len(b, k);
+	int to = b->to[i];
 	char why[256];
 
 	/* The request's own words, copied: the message we make replaces
 	 * them in the same place. */
 	snprintf(why, sizeof why, "%s", asoc_last_error(b->as));
-	if (b->send[i]) {
-		b->sends_out--;
+	if (to != BCAST_RECV) {
+		b->sends_out[to]--;
 		if (st != ASOC_OK)
 			return libasoc_fail(b->as, st, "forwarding piece %" PRIu64
 			    " of %" PRIu64 " to rank %d: %s", k + 1, b->npieces,
-			    b->succ, why);
-		b->state[k] |= BCAST_SENT;
-		b->sends_done++;
+			    b->succ[to], why);
+		b->state[k] |= BCAST_SENT(to);
+		b->sends_done[to]++;
 		return bcast_post_sends(b);
 	}
 	if (st != ASOC_OK)
@@ -232,28 +255,32 @@ bcast_step(struct bcast *b, int i, asoc_status_t st,
 static void
 bcast_unwind(struct bcast *b)
 {
-	asoc_req_t *poison[BCAST_RECV_AHEAD];
+	asoc_req_t *poison[BCAST_SUCCS * BCAST_RECV_AHEAD];
 	unsigned timeout = libasoc_timeout(b->as);
 	uint64_t k;
-	int i, n = 0;
+	int i, j, n = 0, sent;
 
 	for (i = 0; i < BCAST_SLOTS; i++) {
 		if (b->reqs[i] != NULL)
 			(void)asoc_cancel(b->reqs[i]);
 	}
 	for (i = 0; i < BCAST_SLOTS; i++) {
-		if (b->reqs[i] != NULL && asoc_wait(b->reqs[i], NULL) == ASOC_OK &&
-		    b->send[i])
-			b->state[b->piece_of[i]] |= BCAST_SENT;
+		if (b->reqs[i] != NULL && asoc_wait(b->reqs[i], NULL) ==
+		    ASOC_OK && b->to[i] != BCAST_RECV)
+			b->state[b->piece_of[i]] |= BCAST_SENT(b->to[i]);
 		b->reqs[i] = NULL;
 	}
-	if (b->succ == -1)
-		return;
 	asoc_set_timeout(b->as, BCAST_POISON_MS);
-	for (k = 0; k < b->npieces && n < BCAST_RECV_AHEAD; k++) {
-		if (!(b->state[k] & BCAST_SENT) && asoc_isend(b->as, b->buf,
-		    b->off, 0, b->succ, bcast_tag(b, k), &poison[n]) == ASOC_OK)
-			n++;
+	for (j = 0; j < BCAST_SUCCS; j++) {
+		for (k = 0, sent = 0; b->succ[j] != -1 && k < b->npieces &&
+		    sent < BCAST_RECV_AHEAD; k++) {
+			if (!(b->state[k] & BCAST_SENT(j)) && asoc_isend(b->as,
+			    b->buf, b->off, 0, b->succ[j], bcast_tag(b, k),
+			    &poison[n]) == ASOC_OK) {
+				n++;
+				sent++;
+			}
+		}
 	}
 	asoc_set_timeout(b->as, timeout);
 	for (i = 0; i < n; i++)
@@ -271,7 +298,8 @@ bcast_run(struct bcast *b)
 	    (st = bcast_post_sends(b)) != ASOC_OK)
 		return st;
 	while ((b->pred != -1 && b->recvs_done < b->npieces) ||
-	    (b->succ != -1 && b->sends_done < b->npieces)) {
+	    (b->succ[0] != -1 && b->sends_done[0] < b->npieces) ||
+	    (b->succ[1] != -1 && b->sends_done[1] < b->npieces)) {
 		if (bcast_outstanding(b) == 0)
 			return libasoc_fail(b->as, ASOC_EPROTO, "nothing in "
 			    "flight before the end; this is a libasoc bug");
@@ -282,6 +310,106 @@ bcast_run(struct bcast *b)
 	return ASOC_OK;
 }
 
+/* Today's chain over the ranks: root, root + 1, ... (mod world). */
+static void
+bcast_chain_ranks(struct bcast *b, int world, int me)
+{
+	int last = (b->root + world - 1) % world;
+
+	b->pred = me == b->root ? -1 : (me + world - 1) % world;
+	b->succ[BCAST_NET] = me == last ? -1 : (me + 1) % world;
+	b->succ[BCAST_LOCAL] = -1;
+}
+
+/*
+ * The chain over the nodes (see the top of this file), from map: the
+ * node of every rank.  Returns 0 when no node has more than one rank,
+ * for today's chain.
+ */
+static int
+bcast_chain_nodes(struct bcast *b, const int *map, int world, int me,
+    int *lead, int nodes)
+{
+	int p, n, i, mine = map[me], from = map[b->root];
+	int prev, next, many = 0;
+
+	for (n = 0; n < nodes; n++)
+		lead[n] = -1;
+	for (p = 0; p < world; p++) {
+		if (lead[map[p]] == -1)
+			lead[map[p]] = p;
+		else
+			many = 1;
+	}
+	if (!many)
+		return 0;
+	lead[from] = b->root;
+	b->pred = b->succ[BCAST_NET] = b->succ[BCAST_LOCAL] = -1;
+	if (me == lead[mine]) {
+		/* The leaders, from the root's node up, wrapping. */
+		for (i = 1, prev = -1; i < nodes && mine != from; i++) {
+			n = (mine + nodes - i) % nodes;
+			if (lead[n] != -1) {
+				prev = lead[n];
+				break;
+			}
+			if (n == from)
+				break;
+		}
+		b->pred = prev;
+		for (i = 1, next = -1; i < nodes; i++) {
+			n = (mine + i) % nodes;
+			if (n == from)
+				break;
+			if (lead[n] != -1) {
+				next = lead[n];
+				break;
+			}
+		}
+		b->succ[BCAST_NET] = next;
+	}
+	/* This node's chain: its leader, then its other ranks, lowest
+	 * first. */
+	prev = lead[mine];
+	for (p = 0; p < world; p++) {
+		if (map[p] != mine || p == lead[mine])
+			continue;
+		if (p == me)
+			b->pred = prev;
+		if (prev == me)
+			b->succ[BCAST_LOCAL] = p;
+		prev = p;
+	}
+	return 1;
+}
+
+/*
+ * Our place in the chain; node-aware when a node has several ranks.  The
+ * map is the session's first answer, kept: every rank must build the same
+ * chain, so a rank that left and joined again on another node between two
+ * ranks' first broadcasts would make them disagree, and that broadcast
+ * fail at its deadline (the same rank on the same node changes nothing).
+ */
+static asoc_status_t
+bcast_chain(struct bcast *b, int world, int me)
+{
+	const int *map;
+	int *lead, p, nodes = 0, rc;
+	asoc_status_t st;
+
+	if ((st = libasoc_node_map(b->as, &map)) != ASOC_OK)
+		return st;
+	for (p = 0; p < world; p++)
+		nodes = map[p] >= nodes ? map[p] + 1 : nodes;
+	if ((lead = calloc((size_t)nodes, sizeof *lead)) == NULL)
+		return libasoc_fail(b->as, ASOC_ENOMEM, "out of memory");
+	rc = bcast_chain_nodes(b, map, world, me, lead, nodes);
+	free(lead);
+	if (rc == 0)
+		bcast_chain_ranks(b, world, me);
+	return ASOC_OK;
+}
+
 asoc_status_t
 asoc_bcast(asoc_t *as, asoc_buf_t *buf, size_t off, size_t len, int root,
     uint64_t tag)
@@ -289,7 +417,7 @@ asoc_bcast(asoc_t *as, asoc_buf_t *buf, size_t off, size_t len, int root,
 	char why[256];
 	struct bcast b;
 	asoc_status_t st;
-	int world, me, last;
+	int world, me;
 
 	if (as == NULL)
 		return ASOC_EINVAL;
@@ -331,9 +459,11 @@ asoc_bcast(asoc_t *as, asoc_buf_t *buf, size_t off, size_t len, int root,
 		    "%" PRIu64 " pieces of %zu bytes, more than the %llu that "
 		    "the tag space allows", len, b.npieces, b.piece,
 		    BCAST_PIECES_MAX);
-	last = (root + world - 1) % world;
-	b.pred = me == root ? -1 : (me + world - 1) % world;
-	b.succ = me == last ? -1 : (me + 1) % world;
+	if ((st = bcast_chain(&b, world, me)) != ASOC_OK) {
+		snprintf(why, sizeof why, "%s", asoc_last_error(as));
+		return libasoc_fail(as, st, "asoc_bcast from root %d, rank %d: "
+		    "where the ranks live: %s", root, me, why);
+	}
 	if ((b.state = calloc(b.npieces, 1)) == NULL)
 		return libasoc_fail(as, ASOC_ENOMEM, "asoc_bcast: out of "
 		    "memory");

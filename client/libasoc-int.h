@@ -24,6 +24,9 @@ asoc_status_t	libasoc_fail(asoc_t *as, asoc_status_t st, const char *fmt,
 asoc_t		*libasoc_buf_session(const asoc_buf_t *buf);
 /* The deadline asoc_set_timeout last set. */
 unsigned int	libasoc_timeout(const asoc_t *as);
+/* The node of every rank (asoc_rank_nodes), asked once per session and
+ * kept until asoc_close. */
+asoc_status_t	libasoc_node_map(asoc_t *as, const int **map);
 
 /* The daemon's socket: ASOC_SOCKET, the SLURM job's, or the default. */
 void		libasoc_find_socket(char *path, size_t size);

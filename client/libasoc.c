@@ -100,6 +100,7 @@ struct asoc {
 	int			 node, nodes;	/* the daemon's */
 	struct libasoc_join	 join;		/* what the HELLO asked */
 	asoc_buf_t		*where;		/* asoc_rank_nodes' answers */
+	int			*node_map;	/* libasoc_node_map's, or NULL */
 	unsigned		 daemon_pid;
 	size_t			 chunk_size;
 	unsigned		 timeout_ms;
@@ -179,6 +180,28 @@ unsigned int
 libasoc_timeout(const asoc_t *as)
 {
 	return as->timeout_ms;
+}
+
+/* asoc_rank_nodes once per session, kept until asoc_close (for
+ * asoc_bcast's node-aware chain). */
+asoc_status_t
+libasoc_node_map(asoc_t *as, const int **out)
+{
+	asoc_status_t st;
+	int *map;
+
+	if (as->node_map == NULL) {
+		if ((map = calloc((size_t)as->world, sizeof *map)) == NULL)
+			return libasoc_fail(as, ASOC_ENOMEM, "out of memory for "
+			    "the nodes of %d ranks", as->world);
+		if ((st = asoc_rank_nodes(as, map)) != ASOC_OK) {
+			free(map);
+			return st;
+		}
+		as->node_map = map;
+	}
+	*out = as->node_map;
+	return ASOC_OK;
 }
 
 static void
@@ -952,6 +975,7 @@ asoc_close(asoc_t *as)
 	}
 	if (as->fd != -1)
 		close(as->fd);
+	free(as->node_map);
 	free(as);
 }
 

@@ -118,7 +118,14 @@ check_exit "--rank overrides a broken ASOC_PROC_RANK" 1 "is asocd running" \
 check_exit "asoc-bench: a bad pattern exits 2" 2 "--pattern is pair" \
     "$BENCH" --pattern x
 check_exit "asoc-bench: --rank not below --world-size exits 2" 2 \
-    "is not below" "$BENCH" -r 2 -W 2
+    "rank 2 is not in a world of 2 process ranks" "$BENCH" --rank 2 \
+    --world-size 2
+check_exit "asoc-bench --help lists --rank, --world-size, --node-ranks" 0 \
+    "^ *--node-ranks " "$BENCH" --help
+check_exit "asoc-bench: --node-ranks with --rank exits 2" 2 \
+    "exclude each other" "$BENCH" --node-ranks --rank 0 --world-size 2
+check_exit "asoc-bench: --per-node-bytes outside alltoall exits 2" 2 \
+    "alltoall only" "$BENCH" --pattern ring --per-node-bytes
 # Failed operations: no asocd behind the socket.
 check_exit "asoc-send without a daemon exits 1" 1 "is asocd running" \
     "$SEND" --socket "$T/none.sock" --to 1 /dev/null

@@ -400,6 +400,57 @@ Session_stat(SessionObject *s, PyObject *unused)
 	    "transport", n.transport);
 }
 
+/* stat_ranks(): asoc_stat_ranks as a dict: mode ("none", "node" or
+ * "proc"), proc_world, local_ranks and ranks, a list of dicts. */
+static PyObject *
+Session_stat_ranks(SessionObject *s, PyObject *unused)
+{
+	static const char *modes[] = { "none", "node", "proc" };
+	asoc_rank_stat_t *r = NULL;
+	asoc_ranks_stat_t m;
+	PyObject *list, *d;
+	asoc_status_t st;
+	char msg[256];
+	size_t n = 0, i;
+
+	(void)unused;
+	if (!sess_usable(s))
+		return NULL;
+	sess_lock(s);
+	Py_BEGIN_ALLOW_THREADS
+	st = asoc_stat_ranks(s->as, &m, &r, &n);
+	Py_END_ALLOW_THREADS
+	snprintf(msg, sizeof msg, "%s", asoc_last_error(s->as));
+	sess_unlock(s);
+	if (st != ASOC_OK)
+		return raise_status(NULL, st, msg);
+	if ((list = PyList_New((Py_ssize_t)n)) == NULL) {
+		free(r);
+		return NULL;
+	}
+	for (i = 0; i < n; i++) {
+		d = Py_BuildValue("{s:i,s:i,s:l,s:i,s:I,s:I,s:K,s:K,s:K,s:K}",
+		    "rank", r[i].rank, "world", r[i].world, "pid", r[i].pid,
+		    "localid", r[i].localid, "sessions", r[i].sessions,
+		    "incarnation", r[i].incarnation,
+		    "posted_recvs", (unsigned long long)r[i].posted_recvs,
+		    "unexpected", (unsigned long long)r[i].unexpected,
+		    "bytes_sent", (unsigned long long)r[i].bytes_sent,
+		    "bytes_received", (unsigned long long)r[i].bytes_received);
+		if (d == NULL) {
+			Py_DECREF(list);
+			free(r);
+			return NULL;
+		}
+		PyList_SET_ITEM(list, (Py_ssize_t)i, d);
+	}
+	free(r);
+	return Py_BuildValue("{s:s,s:i,s:I,s:N}", "mode",
+	    m.mode >= 0 && m.mode <= 2 ? modes[m.mode] : "none",
+	    "proc_world", m.world, "local_ranks", m.local_ranks,
+	    "ranks", list);
+}
+
 static int
 check_range(BufferObject *b, Py_ssize_t off, Py_ssize_t len)
 {
@@ -521,6 +572,8 @@ static PyMethodDef Session_methods[] = {
 	  "A shared buffer of n bytes, registered with asocd." },
 	{ "stat", (PyCFunction)Session_stat, METH_NOARGS,
 	  "asocd's counters, as a dict." },
+	{ "stat_ranks", (PyCFunction)Session_stat_ranks, METH_NOARGS,
+	  "asocd's rank mode and its process ranks, as a dict." },
 	{ "rank_nodes", (PyCFunction)Session_rank_nodes, METH_NOARGS,
 	  "rank_nodes() -> the node of every rank (waits until all joined)" },
 	{ "isend", (PyCFunction)Session_isend, METH_VARARGS,

@@ -248,8 +248,12 @@ class Node:
         return self._s.fileno()
 
     def stats(self):
-        """asocd's counters (asoc-stat's) and this process's copies."""
+        """asocd's counters (asoc-stat's) and this process's copies; with
+        the daemon's rank mode ("none", "node" or "proc"), proc_world,
+        local_ranks and ranks, one dict per process rank living there
+        (rank, pid, localid, sessions, posted_recvs, unexpected, bytes)."""
         d = self._s.stat()
+        d.update(self._s.stat_ranks())
         d["python_copied_bytes"] = self._pool.copied
         return d
 

@@ -112,6 +112,18 @@ def test_process_rank_values(world4):
 
 
 @proc
+def test_stats_list_the_local_ranks(world4):
+    import os
+    st = world4.stats()
+    assert (st["mode"], st["proc_world"], st["local_ranks"]) == \
+        ("proc", 4, 2)
+    assert [r["rank"] for r in st["ranks"]] == [0, 1]
+    me = st["ranks"][0]
+    assert me["pid"] == os.getpid() and me["world"] == 4
+    assert me["sessions"] == 1 and me["localid"] == -1
+
+
+@proc
 def test_process_ranks_exchange(world4):
     n = world4
     for r in (1, 2, 3):            # same node, then the other node
@@ -138,6 +150,27 @@ def test_process_rank_from_environment(monkeypatch, peer):
         with pytest.raises(asoc.Error, match="process ranks"):
             asoc.connect(SOCKETS[0], node_ranks=True)
     p.kill()
+
+
+@proc
+@pytest.mark.parametrize("root", [3, 1])
+def test_bcast_node_aware(peer, root):
+    """asoc_bcast over 2 x 2 process ranks from a root that is not the
+    lowest rank on its node: the chain goes root -> the other node's
+    lowest rank over the network, and on each node from its leader to the
+    other rank (libasoc-bcast.c); every rank gets the data."""
+    ps = [peer(node, "bcast", root, "new", env=_proc_env(r))
+          for r, node in ((1, 0), (2, 1), (3, 1))]
+    with asoc.connect(SOCKETS[0], rank=0, world_size=4) as n:
+        y = n.bcast(None, root=root, tag=3)
+    assert y.shape == ((1 << 20) + 3,) and y.dtype == np.int32
+    assert np.array_equal(y, np.arange(y.size, dtype=np.int32))
+    import zlib
+    want = "bcast int32 %d (%d,) %d" % (y.size, y.size,
+                                        zlib.crc32(y.tobytes()))
+    for p in ps:
+        rc, text = p.finish()
+        assert rc == 0 and text.strip() == want, text
 
 
 @r2
