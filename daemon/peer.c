@@ -507,7 +507,7 @@ peer_retry(struct peer *p, const char *why)
 	peer_retry_port(p, why, 1);
 }
 
-static void
+void
 peer_send(struct conn *c, uint16_t type, struct proto_msg *m)
 {
 	m->hdr.type = type;

@@ -55,6 +55,9 @@ void peer_unwant(struct peer *p, struct xfer *x);
 void peer_connect_all(void);
 /* The connection new work to p goes on (the pair's), or NULL. */
 struct conn *peer_up_conn(struct peer *p);
+/* A control message on c (header id zero): handshake, rank
+ * announcements. */
+void peer_send(struct conn *c, uint16_t type, struct proto_msg *m);
 
 /* From the transports. */
 void peer_conn_opened(struct conn *c);

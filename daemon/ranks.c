@@ -186,14 +186,6 @@ ranks_join_timeout_msg(uint32_t p, unsigned secs, char *buf, size_t len)
 /* --- announcements --- */
 
 static void
-ranks_send(struct conn *c, uint16_t type, struct proto_msg *m)
-{
-	m->hdr.type = type;
-	m->hdr.id = 0;
-	transport_send_ctl(c, m);
-}
-
-static void
 ranks_join_msg(const struct lrank *lr, struct proto_msg *m)
 {
 	memset(m, 0, sizeof *m);
@@ -218,7 +210,7 @@ ranks_tell_all(uint16_t type, const struct proto_msg *tmpl)
 		if ((c = peer_up_conn(&asocd->peers[n])) == NULL)
 			continue;
 		m = *tmpl;
-		ranks_send(c, type, &m);
+		peer_send(c, type, &m);
 	}
 }
 
@@ -234,7 +226,7 @@ ranks_announce(struct conn *c)
 		if (rk.local[p] == NULL)
 			continue;
 		ranks_join_msg(rk.local[p], &m);
-		ranks_send(c, PT_RK_JOIN, &m);
+		peer_send(c, PT_RK_JOIN, &m);
 	}
 }
 
