@@ -80,8 +80,9 @@ int asoc_world_size(const asoc_t *as);
  * rank ASOC_RANK_AUTO, which takes, in this order:
  *   1. ASOC_PROC_RANK and ASOC_PROC_WORLD (both, or neither);
  *   2. node mode if ASOC_RANKS=node;
- *   3. in an srun step (SLURM_STEP_ID and SLURM_PROCID set): SLURM_PROCID
- *      of SLURM_STEP_NUM_TASKS (else SLURM_NTASKS);
+ *   3. in an srun step (SLURM_STEP_ID and SLURM_PROCID set) of more than
+ *      one task: SLURM_PROCID of SLURM_STEP_NUM_TASKS (else SLURM_NTASKS);
+ *      a one-task step keeps node mode (srun -n1 asoc-send --to 2);
  *   4. node mode.
  * An asocd serves one mode at a time; a session of the other mode, a rank
  * outside the world or a rank another process holds is refused with a

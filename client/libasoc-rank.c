@@ -103,7 +103,10 @@ rank_pair(struct libasoc_join *j, const char *rname, const char *rv,
 }
 
 /* Rule 3: an srun step's task.  The batch shell has SLURM_PROCID=0 but
- * no SLURM_STEP_ID, so a tool run from it stays in node mode. */
+ * no SLURM_STEP_ID, so a tool run from it stays in node mode.  So does a
+ * step of one task (`srun -n1 asoc-send --to 2`, as jobs wrote it before
+ * process ranks): a world of one process has no one to talk to, and its
+ * node rank is what such a command means. */
 static asoc_status_t
 rank_slurm(char **env, struct libasoc_join *j, int *found, char *err,
     size_t len)
@@ -113,7 +116,7 @@ rank_slurm(char **env, struct libasoc_join *j, int *found, char *err,
 	const char *step = rank_env(env, "SLURM_STEP_ID");
 	const char *procid = rank_env(env, "SLURM_PROCID");
 	const char *wname = "SLURM_STEP_NUM_TASKS", *wv;
-	unsigned long s;
+	unsigned long s, w;
 
 	*found = 0;
 	if (step == NULL || procid == NULL)
@@ -132,6 +135,10 @@ rank_slurm(char **env, struct libasoc_join *j, int *found, char *err,
 		    "sets SLURM_PROCID=%s but neither SLURM_STEP_NUM_TASKS nor "
 		    "SLURM_NTASKS, so the world is unknown%s", step, procid,
 		    instead);
+	if (rank_number(wv, PROTO_RANK_MAX, &w) == 0 && w == 1) {
+		snprintf(j->from, sizeof j->from, "a one-task srun step");
+		return ASOC_OK;
+	}
 	*found = 1;
 	return rank_pair(j, "SLURM_PROCID", procid, wname, wv, instead, err,
 	    len);
@@ -181,7 +188,8 @@ rank_auto(char **env, struct libasoc_join *j, char *err, size_t len)
 	}
 	if ((st = rank_slurm(env, j, &found, err, len)) != ASOC_OK || found)
 		return st;
-	snprintf(j->from, sizeof j->from, "the default");
+	if (j->from[0] == '\0')	/* not a one-task step's */
+		snprintf(j->from, sizeof j->from, "the default");
 	return ASOC_OK;
 }
 

@@ -186,6 +186,25 @@ START_TEST(slurm_batch_shell_is_node_mode)
 }
 END_TEST
 
+/* A step of one task keeps the node rank: `srun -n1 asoc-send --to 2`
+ * means node 2, and a world of one process could reach no one. */
+START_TEST(slurm_one_task_step_is_node_mode)
+{
+	ck_assert_int_eq(RESOLVE("SLURM_STEP_ID=3", "SLURM_PROCID=0",
+	    "SLURM_STEP_NUM_TASKS=1", "SLURM_NTASKS=16"), ASOC_OK);
+	ck_assert_int_eq(j.mode, LIBASOC_JOIN_NODE);
+	ck_assert_str_eq(j.from, "a one-task srun step");
+	ck_assert_int_eq(RESOLVE("SLURM_STEP_ID=3", "SLURM_PROCID=0",
+	    "SLURM_NTASKS=1"), ASOC_OK);
+	ck_assert_int_eq(j.mode, LIBASOC_JOIN_NODE);
+	/* the variables still win */
+	ck_assert_int_eq(RESOLVE("SLURM_STEP_ID=3", "SLURM_PROCID=0",
+	    "SLURM_STEP_NUM_TASKS=1", "ASOC_PROC_RANK=0", "ASOC_PROC_WORLD=1"),
+	    ASOC_OK);
+	ASSERT_PROC(0, 1);
+}
+END_TEST
+
 START_TEST(slurm_refusals)
 {
 	ck_assert_int_eq(RESOLVE("SLURM_STEP_ID=0", "SLURM_PROCID=1"),
@@ -314,7 +333,8 @@ rank_suite(void)
 	    proc_outside_world_refused, empty_values_are_unset,
 	    ranks_node_beats_slurm, ranks_typo_refused, slurm_step,
 	    slurm_ntasks_fallback, slurm_batch_shell_is_node_mode,
-	    slurm_refusals, slurm_bad_localid_ignored, explicit_rank,
+	    slurm_one_task_step_is_node_mode, slurm_refusals,
+	    slurm_bad_localid_ignored, explicit_rank,
 	    explicit_refusals, explicit_node_mode, status_only,
 	    larger_opts_taken));
 }
