@@ -112,6 +112,7 @@ ranks_settle(void)
 	if (rk.mode == RANKS_NODE && rk.node_lr.sessions == 0 &&
 	    rk.node_lr.match.nsends == 0 && rk.node_lr.match.nrecvs == 0) {
 		rk.mode = RANKS_NONE;
+		match_free(&rk.node_lr.match);
 		log_debug("no node-rank client or message left: mode none");
 	} else if (rk.mode == RANKS_PROC && rk.nheld == 0) {
 		uint32_t p;
@@ -419,6 +420,7 @@ ranks_session_gone(struct client *c)
 	}
 	rk.nheld--;
 	TAILQ_REMOVE(&rk.held, lr, entry);
+	match_free(&lr->match);
 	free(lr);
 	ranks_settle();
 }
