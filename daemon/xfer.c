@@ -1066,9 +1066,16 @@ xfer_rts_dest(struct conn *c, const struct proto_msg *m)
 		xfer_send_abort(c, m->hdr.id, PS_EPERM, 1);
 		return NULL;
 	}
-	if ((dlr = ranks_local(rt->dst_rank)) == NULL)
-		xfer_send_abort(c, m->hdr.id, PS_ELEFT, 1);
-	return dlr;
+	/* The process rank table itself: once every rank of ours left the
+	 * mode is NONE, and ranks_local would take dst for our node. */
+	dlr = ranks_mode() == RANKS_PROC ? ranks_local(rt->dst_rank) : NULL;
+	if (dlr != NULL)
+		return dlr;
+	/* Withdrawn here (a lower node holds it): not a leave. */
+	l = ranks_loc(rt->dst_rank);
+	xfer_send_abort(c, m->hdr.id, l != NULL && l->state == RL_JOINED &&
+	    l->node != asocd->rank ? PS_EPERM : PS_ELEFT, 1);
+	return NULL;
 }
 
 void

@@ -680,6 +680,27 @@ START_TEST(leaving_rank_frees_its_match)
 }
 END_TEST
 
+/* Every rank of ours left (mode NONE, the world still known): an RTS that
+ * crossed our RK_LEAVE is for a rank that left, even when its number is
+ * our node's (0 here): ABORT ELEFT, never queued for node-rank clients. */
+START_TEST(rts_after_all_left_is_eleft_not_node)
+{
+	struct conn *c = mock_conn_up(&mock_twosided, 1);
+	const struct proto_msg *m;
+
+	join(0, 0);
+	rk_join(c, 9, 900, 1);
+	control_drop(cl[0], "disconnected");
+	ck_assert_int_eq(ranks_mode(), RANKS_NONE);
+	rts_proc(c, 77, 9, 0, 5, 100);
+	ck_assert_ptr_nonnull(m = mock_ctl_last(c, PT_ABORT));
+	ck_assert_uint_eq(m->hdr.id, 77);
+	ck_assert_uint_eq(m->u.abort.status, PS_ELEFT);
+	ck_assert_uint_eq(xfer_unexpected_from(1), 0);
+}
+END_TEST
+
+
 static Suite *
 ranks_suite(void)
 {
@@ -696,7 +717,8 @@ ranks_suite(void)
 	    leave_mid_transfer_tells_eleft, announce_on_connection_up,
 	    duplicate_lower_node_keeps, duplicate_higher_node_withdraws,
 	    refused_as_duplicate_tells_the_sender,
-	    peer_lost_forgets_its_ranks, leaving_rank_frees_its_match));
+	    peer_lost_forgets_its_ranks, leaving_rank_frees_its_match,
+	    rts_after_all_left_is_eleft_not_node));
 }
 
 int
