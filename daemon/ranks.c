@@ -430,13 +430,18 @@ ranks_session_gone(struct client *c)
 static void
 ranks_withdraw(struct lrank *lr, uint32_t node, uint32_t pid)
 {
+	char others[PROTO_MSG_MAX];
 	struct client *c;
 
 	snprintf(lr->why, sizeof lr->why, "rank %u is also held by pid %u on "
 	    "node %u: this process's rank is withdrawn", lr->rank, pid, node);
 	log_warn("%s (here it was pid %ld)", lr->why, (long)lr->pid);
 	lr->withdrawn = 1;
-	ranks_drop_local(lr, PS_EPERM, lr->why);
+	/* Sends from our other ranks to it: where it is now. */
+	snprintf(others, sizeof others, "rank %u is held by pid %u on node %u "
+	    "(its duplicate here, pid %ld, was withdrawn): send to it again",
+	    lr->rank, pid, node, (long)lr->pid);
+	ranks_drop_local(lr, PS_EPERM, others);
 	TAILQ_FOREACH(c, &asocd->clients, entry)
 		if (c->lr == lr && !c->dead)
 			xfer_cancel_all(c, PS_EPERM, lr->why);

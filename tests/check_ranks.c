@@ -700,6 +700,34 @@ START_TEST(rts_after_all_left_is_eleft_not_node)
 }
 END_TEST
 
+/* Our rank 3 withdrawn (node 0 holds it): an RTS for it from node 1 is
+ * refused EPERM (it did not leave); a send from our rank 4 to it, queued
+ * before, names rank 3's holder, not "this process's rank". */
+START_TEST(withdrawn_rank_refuses_as_held_elsewhere)
+{
+	struct conn *c0, *c1;
+	struct buffer *b;
+	struct proto_msg d;
+	const struct proto_msg *m;
+
+	mock_daemon_start_as(3, 2);
+	c0 = mock_conn_up(&mock_twosided, 0);
+	c1 = mock_conn_up(&mock_twosided, 1);
+	join(0, 3);
+	join(1, 4);
+	b = mock_buffer(cl[1], 100, 1);
+	mock_post(cl[1], REQ_SEND, 1, b, 0, 100, 3, 5, 0);
+	rk_join(c1, 7, 700, 1);
+	rk_join(c0, 3, 812, 1);
+	ck_assert_int_eq(status_of(1, 1, &d), PS_EPERM);
+	ck_assert_str_eq(d.u.l_done.msg, "rank 3 is held by pid 812 on node 0 "
+	    "(its duplicate here, pid 1003, was withdrawn): send to it again");
+	rts_proc(c1, 78, 7, 3, 5, 100);
+	ck_assert_ptr_nonnull(m = mock_ctl_last(c1, PT_ABORT));
+	ck_assert_uint_eq(m->hdr.id, 78);
+	ck_assert_uint_eq(m->u.abort.status, PS_EPERM);
+}
+END_TEST
 
 static Suite *
 ranks_suite(void)
@@ -718,7 +746,8 @@ ranks_suite(void)
 	    duplicate_lower_node_keeps, duplicate_higher_node_withdraws,
 	    refused_as_duplicate_tells_the_sender,
 	    peer_lost_forgets_its_ranks, leaving_rank_frees_its_match,
-	    rts_after_all_left_is_eleft_not_node));
+	    rts_after_all_left_is_eleft_not_node,
+	    withdrawn_rank_refuses_as_held_elsewhere));
 }
 
 int
