@@ -514,13 +514,19 @@ ranks_on_leave(struct conn *c, const struct proto_msg *m)
 	if (l->state != RL_JOINED || l->node != node ||
 	    l->incarnation != lv->incarnation)
 		return;
+	if (lv->status != PS_ELEFT) {
+		/* The loser of a duplicate race withdrew its claim: the rank
+		 * lives on, on the winner, whose JOIN is on its way here.
+		 * Unknown till then: sends to it wait for that JOIN. */
+		log_debug("rank %u withdrawn from node %u (%s): waiting for "
+		    "its holder's announce", p, node,
+		    proto_status_name(lv->status));
+		l->state = RL_UNKNOWN;
+		return;
+	}
 	ranks_mark_left(p);
 	log_debug("rank %u left node %u", p, node);
-	if (lv->status == PS_ELEFT)
-		ranks_left_msg(p, why, sizeof why);
-	else
-		snprintf(why, sizeof why, "rank %u left node %u (%s)", p, node,
-		    proto_status_name(lv->status));
+	ranks_left_msg(p, why, sizeof why);
 	xfer_rank_left(p, why);
 }
 

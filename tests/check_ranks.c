@@ -729,6 +729,36 @@ START_TEST(withdrawn_rank_refuses_as_held_elsewhere)
 }
 END_TEST
 
+/* The loser of a duplicate race withdraws with RK_LEAVE status EPERM: a
+ * third daemon that has not heard the winner yet must not take the live
+ * rank for left (sends to it wait for the winner's JOIN). */
+START_TEST(withdrawal_leave_is_not_a_leave)
+{
+	struct conn *c2 = mock_conn_up(&mock_twosided, 2);
+	struct conn *c1 = mock_conn_up(&mock_twosided, 1);
+	struct buffer *b;
+	struct proto_msg m, d;
+
+	join(0, 0);
+	b = mock_buffer(cl[0], 100, 1);
+	rk_join(c2, 3, 300, 1);
+	memset(&m, 0, sizeof m);
+	m.u.rk_leave.rank = 3;
+	m.u.rk_leave.world = P;
+	m.u.rk_leave.incarnation = 1;
+	m.u.rk_leave.status = PS_EPERM;
+	mock_from_peer(c2, PT_RK_LEAVE, 0, &m);
+	ck_assert_uint_eq(ranks_loc(3)->state, RL_UNKNOWN);
+	ck_assert_int_eq(ranks_left(3), 0);
+	mock_post(cl[0], REQ_SEND, 1, b, 0, 100, 3, 5, 0);
+	ck_assert_int_eq(status_of(0, 1, &d), -1);
+	/* The winner's JOIN: the send goes there. */
+	rk_join(c1, 3, 812, 1);
+	ck_assert_ptr_nonnull(mock_ctl_last(c1, PT_RTS));
+	ck_assert_uint_eq(mock_ctl_last(c1, PT_RTS)->u.rts.dst_rank, 3);
+}
+END_TEST
+
 static Suite *
 ranks_suite(void)
 {
@@ -747,7 +777,8 @@ ranks_suite(void)
 	    refused_as_duplicate_tells_the_sender,
 	    peer_lost_forgets_its_ranks, leaving_rank_frees_its_match,
 	    rts_after_all_left_is_eleft_not_node,
-	    withdrawn_rank_refuses_as_held_elsewhere));
+	    withdrawn_rank_refuses_as_held_elsewhere,
+	    withdrawal_leave_is_not_a_leave));
 }
 
 int
