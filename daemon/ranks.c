@@ -530,12 +530,18 @@ ranks_on_leave(struct conn *c, const struct proto_msg *m)
 	xfer_rank_left(p, why);
 }
 
-void
+int
 ranks_peer_lost(uint32_t node)
 {
 	uint32_t p;
+	int n = 0;
 
 	for (p = 0; p < rk.world; p++)
-		if (rk.loc[p].state == RL_JOINED && rk.loc[p].node == node)
+		if (rk.loc[p].state == RL_JOINED && rk.loc[p].node == node) {
 			rk.loc[p].state = RL_UNKNOWN;
+			n++;
+		}
+	/* Sends to those ranks wait for their JOIN, which only a new
+	 * connection brings; and the node must hear of ours again. */
+	return n > 0 || rk.mode == RANKS_PROC;
 }

@@ -759,6 +759,34 @@ START_TEST(withdrawal_leave_is_not_a_leave)
 }
 END_TEST
 
+/* The connection to a node with ranks is lost: its ranks are unknown and
+ * sends to them wait for JOINs that only a new connection brings, so the
+ * pair is brought up again at once (then with the back-off), and the
+ * node's JOINs let the send go. */
+START_TEST(lost_peer_is_reconnected)
+{
+	struct conn *c = mock_conn_up(&mock_twosided, 1), *c2;
+	struct buffer *b;
+	unsigned before;
+
+	join(0, 2);
+	b = mock_buffer(cl[0], 100, 1);
+	rk_join(c, 5, 500, 1);
+	before = mock.connects;
+	peer_conn_lost(c, "mock: reset");
+	ck_assert_uint_gt(mock.connects, before);
+	ck_assert_ptr_nonnull(asocd->peers[1].connecting);
+	mock_post(cl[0], REQ_SEND, 1, b, 0, 100, 5, 5, 0);
+	c2 = asocd->peers[1].connecting;
+	peer_conn_opened(c2);
+	mock_handshake(c2);
+	/* Ours announced again on the new connection. */
+	ck_assert_ptr_nonnull(mock_ctl_last(c2, PT_RK_JOIN));
+	rk_join(c2, 5, 500, 2);
+	ck_assert_ptr_nonnull(mock_ctl_last(c2, PT_RTS));
+}
+END_TEST
+
 static Suite *
 ranks_suite(void)
 {
@@ -778,7 +806,7 @@ ranks_suite(void)
 	    peer_lost_forgets_its_ranks, leaving_rank_frees_its_match,
 	    rts_after_all_left_is_eleft_not_node,
 	    withdrawn_rank_refuses_as_held_elsewhere,
-	    withdrawal_leave_is_not_a_leave));
+	    withdrawal_leave_is_not_a_leave, lost_peer_is_reconnected));
 }
 
 int
