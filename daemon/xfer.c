@@ -1514,7 +1514,7 @@ xfer_rank_joined(uint32_t p)
 		 * only x's own requests go. */
 		xfer_route(x);
 	}
-	rankwhere_joined();
+	rankwhere_joined(p);
 }
 
 void

@@ -39,6 +39,7 @@ struct client;
 struct conn;
 struct event;
 struct lrank;
+struct rankwhere;
 
 enum req_kind { REQ_SEND, REQ_RECV, REQ_WHERE };
 
@@ -58,7 +59,7 @@ struct req {
 	struct match_recv mr;	/* RECV: waiting to be matched */
 	TAILQ_ENTRY(req) entry;	/* in client's list */
 	TAILQ_ENTRY(req) wait_entry;	/* WHERE: waiting (rankwhere.c) */
-	int waiting;
+	struct rankwhere *where;	/* WHERE: its ranks still missing */
 };
 TAILQ_HEAD(req_list, req);
 

@@ -17,6 +17,8 @@
 
 #include "check-main.h"
 #include "mock-transport.h"
+#include "rankwhere.h"
+#include "le.h"
 
 #define P	16
 
@@ -787,6 +789,85 @@ START_TEST(lost_peer_is_reconnected)
 }
 END_TEST
 
+/* A join looks at the one slot of each waiting L_WHERE that is its rank,
+ * not the requests' whole ranges (0.43 s a join with 2000 requests over
+ * 65535 ranks); the answer is written as ranks join. */
+START_TEST(where_join_looks_at_its_slot_only)
+{
+	struct conn *c = mock_conn_up(&mock_twosided, 1);
+	struct client *me;
+	struct buffer *b;
+	struct proto_msg m, d;
+	uint32_t i;
+	int fd;
+
+	me = mock_client_proc(&fd, 1000, 0, 65535, PS_OK);
+	cfd[0] = fd;
+	b = mock_buffer(me, 65545 * 4, 0);
+	mock_post(me, REQ_WHERE, 1, b, 0, 65535 * 4, 0, 0, 0);
+	mock_post(me, REQ_WHERE, 2, b, 65535 * 4, 4 * 10, 10, 0, 0);
+	rankwhere_slots_seen = 0;
+	for (i = 5; i < 25; i++) {
+		memset(&m, 0, sizeof m);
+		m.u.rk_join.rank = i;
+		m.u.rk_join.world = 65535;
+		m.u.rk_join.pid = 5000 + i;
+		m.u.rk_join.incarnation = 1;
+		mock_from_peer(c, PT_RK_JOIN, 0, &m);
+	}
+	/* 20 joins in the first range, 10 of them in the second's. */
+	ck_assert_uint_eq(rankwhere_slots_seen, 30);
+	ck_assert_int_eq(status_of(0, 2, &d), PS_OK);
+	ck_assert_uint_eq(d.u.l_done.len, 10);
+	ck_assert_int_eq(status_of(0, 1, &d), -1);
+	ck_assert_uint_eq(le_get32(b->base + 4 * 5), 1);
+	ck_assert_uint_eq(le_get32(b->base + 4 * 0), 0);
+	ck_assert_uint_eq(le_get32(b->base + 4 * 25), 0xffffffffu);
+}
+END_TEST
+
+/* At most RANKWHERE_MAX_WAITING L_WHERE wait per session: the next is
+ * refused, saying why. */
+START_TEST(where_waiting_is_capped_per_session)
+{
+	struct buffer *b;
+	struct proto_msg d;
+	int i;
+
+	join(0, 2);
+	b = mock_buffer(cl[0], 4 * P, 0);
+	for (i = 0; i < RANKWHERE_MAX_WAITING; i++)
+		mock_post(cl[0], REQ_WHERE, 1 + i, b, 0, 4 * P, 0, 0, 0);
+	mock_post(cl[0], REQ_WHERE, 9, b, 0, 4 * P, 0, 0, 0);
+	ck_assert_int_eq(status_of(0, 9, &d), PS_ENOMEM);
+	ck_assert_str_eq(d.u.l_done.msg, "this session already has 4 "
+	    "asoc_rank_nodes calls waiting for ranks to join: wait for one "
+	    "to finish");
+	ck_assert_int_eq(status_of(0, 1, &d), -1);
+	/* Complete at once: not waiting, not counted. */
+	mock_post(cl[0], REQ_WHERE, 10, b, 0, 4, 2, 0, 0);
+	ck_assert_int_eq(status_of(0, 10, &d), PS_OK);
+}
+END_TEST
+
+/* The rank an L_WHERE timeout names is the daemon's own record of what
+ * is missing: a client that wrote over its slots got rank 4294967295. */
+START_TEST(where_timeout_names_the_missing_rank)
+{
+	struct buffer *b;
+	struct proto_msg d;
+
+	join(0, 2);
+	b = mock_buffer(cl[0], 4 * P, 0);
+	mock_post(cl[0], REQ_WHERE, 1, b, 0, 4 * P, 0, 0, 100);
+	memset(b->base, 0, 4 * P);
+	mock_run_for(300);
+	ck_assert_int_eq(status_of(0, 1, &d), PS_ETIMEDOUT);
+	ck_assert_str_eq(d.u.l_done.msg, "rank 0 has not joined after 1 s: "
+	    "is a process with SLURM_PROCID 0 running (world of 16)?");
+}
+END_TEST
+
 static Suite *
 ranks_suite(void)
 {
@@ -806,7 +887,10 @@ ranks_suite(void)
 	    peer_lost_forgets_its_ranks, leaving_rank_frees_its_match,
 	    rts_after_all_left_is_eleft_not_node,
 	    withdrawn_rank_refuses_as_held_elsewhere,
-	    withdrawal_leave_is_not_a_leave, lost_peer_is_reconnected));
+	    withdrawal_leave_is_not_a_leave, lost_peer_is_reconnected,
+	    where_join_looks_at_its_slot_only,
+	    where_waiting_is_capped_per_session,
+	    where_timeout_names_the_missing_rank));
 }
 
 int
