@@ -139,6 +139,9 @@ void xfer_cancel_where(struct client *c, int (*which)(struct req *, void *),
  * now (for a transport that wants to pace its reads). */
 #define XFER_MAX_UNEXPECTED 16384
 uint32_t xfer_unexpected_from(uint32_t rank);
+/* Sends waiting for a JOIN looked at by the JOINs (for check_ranks: a
+ * JOIN looks at those to its rank, not the whole queue). */
+extern unsigned long xfer_join_waits_seen;
 
 /* Completes r exactly once with a DONE to its client (when still there),
  * and frees it. */

@@ -868,6 +868,28 @@ START_TEST(where_timeout_names_the_missing_rank)
 }
 END_TEST
 
+/* A JOIN looks at the sends waiting for its rank, not every send waiting
+ * for any join. */
+START_TEST(join_looks_at_sends_to_its_rank_only)
+{
+	struct conn *c = mock_conn_up(&mock_twosided, 1);
+	struct buffer *b;
+	uint32_t p;
+	int i;
+
+	join(0, 2);
+	b = mock_buffer(cl[0], 100, 1);
+	for (p = 5; p < 15; p++)
+		for (i = 0; i < 10; i++)
+			mock_post(cl[0], REQ_SEND, 1 + p * 10 + (uint32_t)i, b,
+			    0, 100, p, 5, 0);
+	xfer_join_waits_seen = 0;
+	rk_join(c, 5, 500, 1);
+	ck_assert_uint_eq(xfer_join_waits_seen, 10);
+	ck_assert_uint_eq(mock_ctl_count(PT_RTS), 10);
+}
+END_TEST
+
 static Suite *
 ranks_suite(void)
 {
@@ -890,7 +912,8 @@ ranks_suite(void)
 	    withdrawal_leave_is_not_a_leave, lost_peer_is_reconnected,
 	    where_join_looks_at_its_slot_only,
 	    where_waiting_is_capped_per_session,
-	    where_timeout_names_the_missing_rank));
+	    where_timeout_names_the_missing_rank,
+	    join_looks_at_sends_to_its_rank_only));
 }
 
 int
