@@ -27,7 +27,7 @@
 static struct xfer_list xfer_hash[XFER_HASH_SIZE];
 /* Sends to process ranks nobody has announced yet (XS_WAIT_JOIN), by
  * destination rank: a JOIN or LEAVE looks at its rank's bucket only. */
-#define XFER_JOINQ_SIZE 1	/* power of two */
+#define XFER_JOINQ_SIZE 256	/* power of two */
 static struct xfer_list xfer_joinq[XFER_JOINQ_SIZE];
 unsigned long xfer_join_waits_seen;
 
