@@ -17,6 +17,13 @@ match_init(struct match *m)
 	m->nfrom = 0;
 }
 
+void
+match_free(struct match *m)
+{
+	free(m->from);
+	match_init(m);
+}
+
 /* One more send from s->src queued; the table grows to the highest
  * source seen (ranks are few and dense). */
 static void

@@ -51,6 +51,9 @@ struct match {
 };
 
 void match_init(struct match *m);
+/* m goes away with its owner (an lrank leaving): its table of counts
+ * too, which grows to the highest source seen.  m is empty again. */
+void match_free(struct match *m);
 /* Returns the oldest waiting send that r matches (dequeued), or NULL after
  * queueing r. */
 struct match_send *match_post_recv(struct match *m, struct match_recv *r);

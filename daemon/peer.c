@@ -928,8 +928,12 @@ peer_conn_lost(struct conn *c, const char *fmt, ...)
 		TAILQ_REMOVE(&p->conns, c, entry);
 		if (peer_up_conn(p) == NULL) {
 			xfer_peer_lost(p->rank, msg);
-			ranks_peer_lost(p->rank);
-			if (p->connecting == NULL)
+			if (ranks_peer_lost(p->rank) && !asocd->draining) {
+				/* Its ranks' JOINs come again only on a new
+				 * connection: back up, with the back-off. */
+				p->keep_up = 1;
+				peer_start(p);
+			} else if (p->connecting == NULL)
 				p->state = PROTO_PEER_IDLE;
 		}
 		/* Sends queued for a connection may use a fresh one. */

@@ -112,6 +112,7 @@ ranks_settle(void)
 	if (rk.mode == RANKS_NODE && rk.node_lr.sessions == 0 &&
 	    rk.node_lr.match.nsends == 0 && rk.node_lr.match.nrecvs == 0) {
 		rk.mode = RANKS_NONE;
+		match_free(&rk.node_lr.match);
 		log_debug("no node-rank client or message left: mode none");
 	} else if (rk.mode == RANKS_PROC && rk.nheld == 0) {
 		uint32_t p;
@@ -419,6 +420,7 @@ ranks_session_gone(struct client *c)
 	}
 	rk.nheld--;
 	TAILQ_REMOVE(&rk.held, lr, entry);
+	match_free(&lr->match);
 	free(lr);
 	ranks_settle();
 }
@@ -428,13 +430,18 @@ ranks_session_gone(struct client *c)
 static void
 ranks_withdraw(struct lrank *lr, uint32_t node, uint32_t pid)
 {
+	char others[PROTO_MSG_MAX];
 	struct client *c;
 
 	snprintf(lr->why, sizeof lr->why, "rank %u is also held by pid %u on "
 	    "node %u: this process's rank is withdrawn", lr->rank, pid, node);
 	log_warn("%s (here it was pid %ld)", lr->why, (long)lr->pid);
 	lr->withdrawn = 1;
-	ranks_drop_local(lr, PS_EPERM, lr->why);
+	/* Sends from our other ranks to it: where it is now. */
+	snprintf(others, sizeof others, "rank %u is held by pid %u on node %u "
+	    "(its duplicate here, pid %ld, was withdrawn): send to it again",
+	    lr->rank, pid, node, (long)lr->pid);
+	ranks_drop_local(lr, PS_EPERM, others);
 	TAILQ_FOREACH(c, &asocd->clients, entry)
 		if (c->lr == lr && !c->dead)
 			xfer_cancel_all(c, PS_EPERM, lr->why);
@@ -507,22 +514,34 @@ ranks_on_leave(struct conn *c, const struct proto_msg *m)
 	if (l->state != RL_JOINED || l->node != node ||
 	    l->incarnation != lv->incarnation)
 		return;
+	if (lv->status != PS_ELEFT) {
+		/* The loser of a duplicate race withdrew its claim: the rank
+		 * lives on, on the winner, whose JOIN is on its way here.
+		 * Unknown till then: sends to it wait for that JOIN. */
+		log_debug("rank %u withdrawn from node %u (%s): waiting for "
+		    "its holder's announce", p, node,
+		    proto_status_name(lv->status));
+		l->state = RL_UNKNOWN;
+		return;
+	}
 	ranks_mark_left(p);
 	log_debug("rank %u left node %u", p, node);
-	if (lv->status == PS_ELEFT)
-		ranks_left_msg(p, why, sizeof why);
-	else
-		snprintf(why, sizeof why, "rank %u left node %u (%s)", p, node,
-		    proto_status_name(lv->status));
+	ranks_left_msg(p, why, sizeof why);
 	xfer_rank_left(p, why);
 }
 
-void
+int
 ranks_peer_lost(uint32_t node)
 {
 	uint32_t p;
+	int n = 0;
 
 	for (p = 0; p < rk.world; p++)
-		if (rk.loc[p].state == RL_JOINED && rk.loc[p].node == node)
+		if (rk.loc[p].state == RL_JOINED && rk.loc[p].node == node) {
 			rk.loc[p].state = RL_UNKNOWN;
+			n++;
+		}
+	/* Sends to those ranks wait for their JOIN, which only a new
+	 * connection brings; and the node must hear of ours again. */
+	return n > 0 || rk.mode == RANKS_PROC;
 }

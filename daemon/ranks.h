@@ -105,11 +105,13 @@ int ranks_node_traffic(void);
 
 /* From peer.c: c came up (announce every local rank on it, before any
  * queued RTS), an RK_JOIN or RK_LEAVE arrived on c, the last connection
- * to node went. */
+ * to node went (see below). */
 void ranks_announce(struct conn *c);
 void ranks_on_join(struct conn *c, const struct proto_msg *m);
 void ranks_on_leave(struct conn *c, const struct proto_msg *m);
-void ranks_peer_lost(uint32_t node);
+/* 1 when the pair must be up again (ranks lived there, or we serve
+ * process ranks): the caller reconnects. */
+int ranks_peer_lost(uint32_t node);
 
 /* "rank 5 left (its process exited)" and the like, for messages. */
 void ranks_left_msg(uint32_t p, char *buf, size_t len);

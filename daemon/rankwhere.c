@@ -6,6 +6,7 @@
 #include "rankwhere.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <event2/event.h>
@@ -17,57 +18,65 @@
 #include "ranks.h"
 #include "xfer.h"
 
-/* Requests waiting for a rank of their range to join. */
+/* Requests waiting for a rank of their range to join: at most
+ * RANKWHERE_MAX_WAITING per session, so a join looks at few. */
 static struct req_list rankwhere_q = TAILQ_HEAD_INITIALIZER(rankwhere_q);
 
-/* The answer is written into the client's buffer as it is learned: each
- * slot starts NOWHERE and takes the node of its rank once the rank is
- * seen joined, at the request or later.  So a rank that joined and has
- * left again while the request waited (a quick process of the same step)
- * still counts, while one that had left before the request (killed, its
- * new process not there yet) is waited for. */
+unsigned long rankwhere_slots_seen;
+
+/*
+ * What a waiting request still misses, kept here, not read back from the
+ * client's buffer (which its client may overwrite).  The answer is
+ * written into the buffer as it is learned: a slot takes the node of its
+ * rank once the rank is seen joined, at the request or later.  So a rank
+ * that joined and has left again while the request waited (a quick
+ * process of the same step) still counts, while one that had left before
+ * the request (killed, its new process not there yet) is waited for.
+ */
+struct rankwhere {
+	int queued;		/* in rankwhere_q */
+	uint32_t nmissing;
+	uint64_t missing[];	/* bit i: rank peer + i not seen joined */
+};
+
 #define RANKWHERE_NOWHERE	0xffffffffu
 
-/* The first rank of r's range not seen joined yet, or UINT32_MAX. */
-static uint32_t
-rankwhere_missing(const struct req *r)
+static int
+rankwhere_is_missing(const struct rankwhere *w, uint32_t i)
 {
-	const uint8_t *out = r->buf->base + r->off;
-	uint32_t i, n = (uint32_t)(r->len / 4);
-
-	for (i = 0; i < n; i++)
-		if (le_get32(out + 4 * (size_t)i) == RANKWHERE_NOWHERE)
-			return r->peer + i;
-	return UINT32_MAX;
+	return (w->missing[i / 64] >> (i % 64)) & 1;
 }
 
-/* Notes the ranks joined now; when every slot is filled, r completes. */
-static int
-rankwhere_try(struct req *r)
+/* The first rank of r's range not seen joined yet. */
+static uint32_t
+rankwhere_first_missing(const struct req *r)
 {
+	const struct rankwhere *w = r->where;
 	uint32_t i, n = (uint32_t)(r->len / 4);
-	uint8_t *out = r->buf->base + r->off;
-	int64_t node;
 
-	for (i = 0; i < n; i++)
-		if (le_get32(out + 4 * (size_t)i) == RANKWHERE_NOWHERE &&
-		    (node = ranks_node_of(r->peer + i)) >= 0)
-			le_put32(out + 4 * (size_t)i, (uint32_t)node);
-	if (rankwhere_missing(r) != UINT32_MAX)
-		return 0;
-	if (r->waiting) {
-		TAILQ_REMOVE(&rankwhere_q, r, wait_entry);
-		r->waiting = 0;
-	}
-	xfer_req_complete(r, PS_OK, n, NULL);
-	return 1;
+	for (i = 0; i < n; i += 64)
+		if (w->missing[i / 64] != 0)
+			return r->peer + i +
+			    (uint32_t)__builtin_ctzll(w->missing[i / 64]);
+	return r->peer + n;
+}
+
+/* Slot i of r's range: rank peer + i is on node. */
+static void
+rankwhere_found(struct req *r, uint32_t i, uint32_t node)
+{
+	struct rankwhere *w = r->where;
+
+	le_put32(r->buf->base + r->off + 4 * (size_t)i, node);
+	w->missing[i / 64] &= ~(1ull << (i % 64));
+	w->nmissing--;
 }
 
 static void
 rankwhere_expired(evutil_socket_t fd, short what, void *arg)
 {
 	struct req *r = arg;
-	uint32_t p = rankwhere_missing(r);
+	uint32_t p = rankwhere_first_missing(r);
 	char msg[PROTO_MSG_MAX];
 
 	(void)fd;
@@ -77,11 +86,25 @@ rankwhere_expired(evutil_socket_t fd, short what, void *arg)
 	xfer_req_complete(r, PS_ETIMEDOUT, 0, "%s", msg);
 }
 
+/* How many requests of c's wait now. */
+static unsigned
+rankwhere_waiting(const struct client *c)
+{
+	const struct req *r;
+	unsigned n = 0;
+
+	TAILQ_FOREACH(r, &rankwhere_q, wait_entry)
+		n += r->client == c;
+	return n;
+}
+
 void
 rankwhere_post(struct req *r, uint32_t timeout_ms)
 {
 	uint32_t world = ranks_world(), n = (uint32_t)(r->len / 4), i;
+	struct rankwhere *w;
 	struct timeval tv;
+	int64_t node;
 
 	if (ranks_mode() != RANKS_PROC) {
 		xfer_req_complete(r, PS_EINVAL, 0, "this asocd serves no "
@@ -95,11 +118,34 @@ rankwhere_post(struct req *r, uint32_t timeout_ms)
 		    world);
 		return;
 	}
-	for (i = 0; i < n; i++)
+	w = calloc(1, sizeof *w + ((size_t)n + 63) / 64 * sizeof(uint64_t));
+	if (w == NULL) {
+		xfer_req_complete(r, PS_ENOMEM, 0, "asocd is out of memory");
+		return;
+	}
+	r->where = w;
+	for (i = 0; i < n; i++) {
+		rankwhere_slots_seen++;
+		if ((node = ranks_node_of(r->peer + i)) >= 0) {
+			le_put32(r->buf->base + r->off + 4 * (size_t)i,
+			    (uint32_t)node);
+			continue;
+		}
 		le_put32(r->buf->base + r->off + 4 * (size_t)i,
 		    RANKWHERE_NOWHERE);
-	if (rankwhere_try(r))
+		w->missing[i / 64] |= 1ull << (i % 64);
+		w->nmissing++;
+	}
+	if (w->nmissing == 0) {
+		xfer_req_complete(r, PS_OK, n, NULL);
 		return;
+	}
+	if (rankwhere_waiting(r->client) >= RANKWHERE_MAX_WAITING) {
+		xfer_req_complete(r, PS_ENOMEM, 0, "this session already has %u "
+		    "asoc_rank_nodes calls waiting for ranks to join: wait for "
+		    "one to finish", RANKWHERE_MAX_WAITING);
+		return;
+	}
 	/* Never forever: --join-timeout when the caller gave no deadline. */
 	r->timeout_ms = timeout_ms != 0 ? timeout_ms :
 	    asocd->conf->join_timeout * 1000;
@@ -111,24 +157,39 @@ rankwhere_post(struct req *r, uint32_t timeout_ms)
 		return;
 	}
 	TAILQ_INSERT_TAIL(&rankwhere_q, r, wait_entry);
-	r->waiting = 1;
+	w->queued = 1;
 }
 
 void
-rankwhere_joined(void)
+rankwhere_joined(uint32_t p)
 {
 	struct req *r, *next;
+	int64_t node = ranks_node_of(p);
+	uint32_t i;
 
+	if (node < 0)
+		return;
 	/* A completion never frees another request of the queue: only r. */
-	TAILQ_FOREACH_SAFE(r, &rankwhere_q, wait_entry, next)
-		rankwhere_try(r);
+	TAILQ_FOREACH_SAFE(r, &rankwhere_q, wait_entry, next) {
+		if (p < r->peer || p - r->peer >= r->len / 4)
+			continue;
+		i = p - r->peer;
+		rankwhere_slots_seen++;
+		if (!rankwhere_is_missing(r->where, i))
+			continue;
+		rankwhere_found(r, i, (uint32_t)node);
+		if (r->where->nmissing == 0)
+			xfer_req_complete(r, PS_OK, r->len / 4, NULL);
+	}
 }
 
 void
 rankwhere_forget(struct req *r)
 {
-	if (!r->waiting)
+	if (r->where == NULL)
 		return;
-	TAILQ_REMOVE(&rankwhere_q, r, wait_entry);
-	r->waiting = 0;
+	if (r->where->queued)
+		TAILQ_REMOVE(&rankwhere_q, r, wait_entry);
+	free(r->where);
+	r->where = NULL;
 }

@@ -25,8 +25,17 @@
 #define XFER_LOCAL_STEP (256u << 20)	/* bytes per turn of a local copy */
 
 static struct xfer_list xfer_hash[XFER_HASH_SIZE];
-/* Sends to process ranks nobody has announced yet (XS_WAIT_JOIN). */
-static struct xfer_list xfer_joinq = TAILQ_HEAD_INITIALIZER(xfer_joinq);
+/* Sends to process ranks nobody has announced yet (XS_WAIT_JOIN), by
+ * destination rank: a JOIN or LEAVE looks at its rank's bucket only. */
+#define XFER_JOINQ_SIZE 256	/* power of two */
+static struct xfer_list xfer_joinq[XFER_JOINQ_SIZE];
+unsigned long xfer_join_waits_seen;
+
+static struct xfer_list *
+xfer_joinq_of(uint32_t p)
+{
+	return &xfer_joinq[p & (XFER_JOINQ_SIZE - 1)];
+}
 
 /* Eager messages held for a receive, in bytes: by sending daemon (grown
  * to the highest node seen) and in all. */
@@ -44,7 +53,8 @@ xfer_init(void)
 
 	for (i = 0; i < XFER_HASH_SIZE; i++)
 		TAILQ_INIT(&xfer_hash[i]);
-	TAILQ_INIT(&xfer_joinq);
+	for (i = 0; i < XFER_JOINQ_SIZE; i++)
+		TAILQ_INIT(&xfer_joinq[i]);
 }
 
 /* Transfers are found by (connection, sender's id, role): a peer can only
@@ -167,7 +177,7 @@ xfer_free(struct xfer *x)
 	if (x->state == XS_WAIT_CONN)
 		peer_unwant(&asocd->peers[x->node], x);
 	if (x->state == XS_WAIT_JOIN)
-		TAILQ_REMOVE(&xfer_joinq, x, wait_entry);
+		TAILQ_REMOVE(xfer_joinq_of(x->dst), x, wait_entry);
 	if (x->ms.queued)
 		match_remove_send(&x->mlr->match, &x->ms);
 	if (x->req != NULL)
@@ -638,7 +648,7 @@ xfer_wait_join(struct xfer *x)
 	uint32_t t = x->req->timeout_ms;
 
 	x->state = XS_WAIT_JOIN;
-	TAILQ_INSERT_TAIL(&xfer_joinq, x, wait_entry);
+	TAILQ_INSERT_TAIL(xfer_joinq_of(x->dst), x, wait_entry);
 	if (t != 0 && t / 1000 < asocd->conf->join_timeout)
 		return;
 	x->join_ev = evtimer_new(asocd->base, xfer_join_expired, x);
@@ -1066,9 +1076,16 @@ xfer_rts_dest(struct conn *c, const struct proto_msg *m)
 		xfer_send_abort(c, m->hdr.id, PS_EPERM, 1);
 		return NULL;
 	}
-	if ((dlr = ranks_local(rt->dst_rank)) == NULL)
-		xfer_send_abort(c, m->hdr.id, PS_ELEFT, 1);
-	return dlr;
+	/* The process rank table itself: once every rank of ours left the
+	 * mode is NONE, and ranks_local would take dst for our node. */
+	dlr = ranks_mode() == RANKS_PROC ? ranks_local(rt->dst_rank) : NULL;
+	if (dlr != NULL)
+		return dlr;
+	/* Withdrawn here (a lower node holds it): not a leave. */
+	l = ranks_loc(rt->dst_rank);
+	xfer_send_abort(c, m->hdr.id, l != NULL && l->state == RL_JOINED &&
+	    l->node != asocd->rank ? PS_EPERM : PS_ELEFT, 1);
+	return NULL;
 }
 
 void
@@ -1491,10 +1508,11 @@ xfer_rank_joined(uint32_t p)
 {
 	struct xfer *x, *next;
 
-	TAILQ_FOREACH_SAFE(x, &xfer_joinq, wait_entry, next) {
+	TAILQ_FOREACH_SAFE(x, xfer_joinq_of(p), wait_entry, next) {
+		xfer_join_waits_seen++;
 		if (x->dst != p)
 			continue;
-		TAILQ_REMOVE(&xfer_joinq, x, wait_entry);
+		TAILQ_REMOVE(xfer_joinq_of(p), x, wait_entry);
 		/* In no queue now (xfer_free must not unlink it):
 		 * xfer_route gives it its next state. */
 		x->state = XS_NEW;
@@ -1507,7 +1525,7 @@ xfer_rank_joined(uint32_t p)
 		 * only x's own requests go. */
 		xfer_route(x);
 	}
-	rankwhere_joined();
+	rankwhere_joined(p);
 }
 
 void
@@ -1515,7 +1533,7 @@ xfer_rank_left(uint32_t p, const char *why)
 {
 	struct xfer *x, *next;
 
-	TAILQ_FOREACH_SAFE(x, &xfer_joinq, wait_entry, next)
+	TAILQ_FOREACH_SAFE(x, xfer_joinq_of(p), wait_entry, next)
 		if (x->dst == p)
 			xfer_fail(x, PS_ELEFT, why);
 	/* Sends to p queued for a connection, or on their way: the peer

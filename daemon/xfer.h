@@ -39,6 +39,7 @@ struct client;
 struct conn;
 struct event;
 struct lrank;
+struct rankwhere;
 
 enum req_kind { REQ_SEND, REQ_RECV, REQ_WHERE };
 
@@ -58,7 +59,7 @@ struct req {
 	struct match_recv mr;	/* RECV: waiting to be matched */
 	TAILQ_ENTRY(req) entry;	/* in client's list */
 	TAILQ_ENTRY(req) wait_entry;	/* WHERE: waiting (rankwhere.c) */
-	int waiting;
+	struct rankwhere *where;	/* WHERE: its ranks still missing */
 };
 TAILQ_HEAD(req_list, req);
 
@@ -138,6 +139,9 @@ void xfer_cancel_where(struct client *c, int (*which)(struct req *, void *),
  * now (for a transport that wants to pace its reads). */
 #define XFER_MAX_UNEXPECTED 16384
 uint32_t xfer_unexpected_from(uint32_t rank);
+/* Sends waiting for a JOIN looked at by the JOINs (for check_ranks: a
+ * JOIN looks at those to its rank, not the whole queue). */
+extern unsigned long xfer_join_waits_seen;
 
 /* Completes r exactly once with a DONE to its client (when still there),
  * and frees it. */

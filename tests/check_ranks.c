@@ -10,12 +10,15 @@
 #include "config.h"
 
 #include <check.h>
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "check-main.h"
 #include "mock-transport.h"
+#include "rankwhere.h"
+#include "le.h"
 
 #define P	16
 
@@ -636,6 +639,257 @@ START_TEST(peer_lost_forgets_its_ranks)
 }
 END_TEST
 
+/* An lrank going takes its match's count table with it: it grows to the
+ * highest source seen (4 bytes a rank), so a rank that rejoins again and
+ * again, sent to by a high rank, leaked it every time (53 MB after 200
+ * incarnations with a source of 65534). */
+START_TEST(leaving_rank_frees_its_match)
+{
+	struct conn *c = mock_conn_up(&mock_twosided, 1);
+	struct client *v;
+	struct proto_msg m;
+	size_t before, after;
+	int i, fd;
+
+	/* Rank 0 stays: the step goes on, each claim of 1 is a new one. */
+	mock_client_proc(&fd, 1000, 0, 65535, PS_OK);
+	memset(&m, 0, sizeof m);
+	m.u.rk_join.rank = 65534;
+	m.u.rk_join.world = 65535;
+	m.u.rk_join.pid = 5;
+	m.u.rk_join.incarnation = 1;
+	mock_from_peer(c, PT_RK_JOIN, 0, &m);
+	before = mallinfo2().uordblks + mallinfo2().hblkhd;
+	for (i = 0; i < 50; i++) {
+		int fd2;
+
+		v = mock_client_proc(&fd2, 2000 + i, 1, 65535, PS_OK);
+		memset(&m, 0, sizeof m);
+		m.u.rts.len = 10;
+		m.u.rts.src_rank = 65534;
+		m.u.rts.dst_rank = 1;
+		m.u.rts.world = 65535;
+		m.u.rts.flags = PROTO_RTS_F_PROC;
+		mock_from_peer(c, PT_RTS, 1000 + i, &m);
+		ck_assert_uint_eq(v->lr->match.nfrom, 65535);
+		control_drop(v, "disconnected");
+		close(fd2);
+	}
+	after = mallinfo2().uordblks + mallinfo2().hblkhd;
+	/* Without the free: 50 x 256 KiB. */
+	ck_assert_msg(after - before < 1000000, "50 incarnations of rank 1 "
+	    "kept %zu bytes", after - before);
+}
+END_TEST
+
+/* Every rank of ours left (mode NONE, the world still known): an RTS that
+ * crossed our RK_LEAVE is for a rank that left, even when its number is
+ * our node's (0 here): ABORT ELEFT, never queued for node-rank clients. */
+START_TEST(rts_after_all_left_is_eleft_not_node)
+{
+	struct conn *c = mock_conn_up(&mock_twosided, 1);
+	const struct proto_msg *m;
+
+	join(0, 0);
+	rk_join(c, 9, 900, 1);
+	control_drop(cl[0], "disconnected");
+	ck_assert_int_eq(ranks_mode(), RANKS_NONE);
+	rts_proc(c, 77, 9, 0, 5, 100);
+	ck_assert_ptr_nonnull(m = mock_ctl_last(c, PT_ABORT));
+	ck_assert_uint_eq(m->hdr.id, 77);
+	ck_assert_uint_eq(m->u.abort.status, PS_ELEFT);
+	ck_assert_uint_eq(xfer_unexpected_from(1), 0);
+}
+END_TEST
+
+/* Our rank 3 withdrawn (node 0 holds it): an RTS for it from node 1 is
+ * refused EPERM (it did not leave); a send from our rank 4 to it, queued
+ * before, names rank 3's holder, not "this process's rank". */
+START_TEST(withdrawn_rank_refuses_as_held_elsewhere)
+{
+	struct conn *c0, *c1;
+	struct buffer *b;
+	struct proto_msg d;
+	const struct proto_msg *m;
+
+	mock_daemon_start_as(3, 2);
+	c0 = mock_conn_up(&mock_twosided, 0);
+	c1 = mock_conn_up(&mock_twosided, 1);
+	join(0, 3);
+	join(1, 4);
+	b = mock_buffer(cl[1], 100, 1);
+	mock_post(cl[1], REQ_SEND, 1, b, 0, 100, 3, 5, 0);
+	rk_join(c1, 7, 700, 1);
+	rk_join(c0, 3, 812, 1);
+	ck_assert_int_eq(status_of(1, 1, &d), PS_EPERM);
+	ck_assert_str_eq(d.u.l_done.msg, "rank 3 is held by pid 812 on node 0 "
+	    "(its duplicate here, pid 1003, was withdrawn): send to it again");
+	rts_proc(c1, 78, 7, 3, 5, 100);
+	ck_assert_ptr_nonnull(m = mock_ctl_last(c1, PT_ABORT));
+	ck_assert_uint_eq(m->hdr.id, 78);
+	ck_assert_uint_eq(m->u.abort.status, PS_EPERM);
+}
+END_TEST
+
+/* The loser of a duplicate race withdraws with RK_LEAVE status EPERM: a
+ * third daemon that has not heard the winner yet must not take the live
+ * rank for left (sends to it wait for the winner's JOIN). */
+START_TEST(withdrawal_leave_is_not_a_leave)
+{
+	struct conn *c2 = mock_conn_up(&mock_twosided, 2);
+	struct conn *c1 = mock_conn_up(&mock_twosided, 1);
+	struct buffer *b;
+	struct proto_msg m, d;
+
+	join(0, 0);
+	b = mock_buffer(cl[0], 100, 1);
+	rk_join(c2, 3, 300, 1);
+	memset(&m, 0, sizeof m);
+	m.u.rk_leave.rank = 3;
+	m.u.rk_leave.world = P;
+	m.u.rk_leave.incarnation = 1;
+	m.u.rk_leave.status = PS_EPERM;
+	mock_from_peer(c2, PT_RK_LEAVE, 0, &m);
+	ck_assert_uint_eq(ranks_loc(3)->state, RL_UNKNOWN);
+	ck_assert_int_eq(ranks_left(3), 0);
+	mock_post(cl[0], REQ_SEND, 1, b, 0, 100, 3, 5, 0);
+	ck_assert_int_eq(status_of(0, 1, &d), -1);
+	/* The winner's JOIN: the send goes there. */
+	rk_join(c1, 3, 812, 1);
+	ck_assert_ptr_nonnull(mock_ctl_last(c1, PT_RTS));
+	ck_assert_uint_eq(mock_ctl_last(c1, PT_RTS)->u.rts.dst_rank, 3);
+}
+END_TEST
+
+/* The connection to a node with ranks is lost: its ranks are unknown and
+ * sends to them wait for JOINs that only a new connection brings, so the
+ * pair is brought up again at once (then with the back-off), and the
+ * node's JOINs let the send go. */
+START_TEST(lost_peer_is_reconnected)
+{
+	struct conn *c = mock_conn_up(&mock_twosided, 1), *c2;
+	struct buffer *b;
+	unsigned before;
+
+	join(0, 2);
+	b = mock_buffer(cl[0], 100, 1);
+	rk_join(c, 5, 500, 1);
+	before = mock.connects;
+	peer_conn_lost(c, "mock: reset");
+	ck_assert_uint_gt(mock.connects, before);
+	ck_assert_ptr_nonnull(asocd->peers[1].connecting);
+	mock_post(cl[0], REQ_SEND, 1, b, 0, 100, 5, 5, 0);
+	c2 = asocd->peers[1].connecting;
+	peer_conn_opened(c2);
+	mock_handshake(c2);
+	/* Ours announced again on the new connection. */
+	ck_assert_ptr_nonnull(mock_ctl_last(c2, PT_RK_JOIN));
+	rk_join(c2, 5, 500, 2);
+	ck_assert_ptr_nonnull(mock_ctl_last(c2, PT_RTS));
+}
+END_TEST
+
+/* A join looks at the one slot of each waiting L_WHERE that is its rank,
+ * not the requests' whole ranges (0.43 s a join with 2000 requests over
+ * 65535 ranks); the answer is written as ranks join. */
+START_TEST(where_join_looks_at_its_slot_only)
+{
+	struct conn *c = mock_conn_up(&mock_twosided, 1);
+	struct client *me;
+	struct buffer *b;
+	struct proto_msg m, d;
+	uint32_t i;
+	int fd;
+
+	me = mock_client_proc(&fd, 1000, 0, 65535, PS_OK);
+	cfd[0] = fd;
+	b = mock_buffer(me, 65545 * 4, 0);
+	mock_post(me, REQ_WHERE, 1, b, 0, 65535 * 4, 0, 0, 0);
+	mock_post(me, REQ_WHERE, 2, b, 65535 * 4, 4 * 10, 10, 0, 0);
+	rankwhere_slots_seen = 0;
+	for (i = 5; i < 25; i++) {
+		memset(&m, 0, sizeof m);
+		m.u.rk_join.rank = i;
+		m.u.rk_join.world = 65535;
+		m.u.rk_join.pid = 5000 + i;
+		m.u.rk_join.incarnation = 1;
+		mock_from_peer(c, PT_RK_JOIN, 0, &m);
+	}
+	/* 20 joins in the first range, 10 of them in the second's. */
+	ck_assert_uint_eq(rankwhere_slots_seen, 30);
+	ck_assert_int_eq(status_of(0, 2, &d), PS_OK);
+	ck_assert_uint_eq(d.u.l_done.len, 10);
+	ck_assert_int_eq(status_of(0, 1, &d), -1);
+	ck_assert_uint_eq(le_get32(b->base + 4 * 5), 1);
+	ck_assert_uint_eq(le_get32(b->base + 4 * 0), 0);
+	ck_assert_uint_eq(le_get32(b->base + 4 * 25), 0xffffffffu);
+}
+END_TEST
+
+/* At most RANKWHERE_MAX_WAITING L_WHERE wait per session: the next is
+ * refused, saying why. */
+START_TEST(where_waiting_is_capped_per_session)
+{
+	struct buffer *b;
+	struct proto_msg d;
+	int i;
+
+	join(0, 2);
+	b = mock_buffer(cl[0], 4 * P, 0);
+	for (i = 0; i < RANKWHERE_MAX_WAITING; i++)
+		mock_post(cl[0], REQ_WHERE, 1 + i, b, 0, 4 * P, 0, 0, 0);
+	mock_post(cl[0], REQ_WHERE, 9, b, 0, 4 * P, 0, 0, 0);
+	ck_assert_int_eq(status_of(0, 9, &d), PS_ENOMEM);
+	ck_assert_str_eq(d.u.l_done.msg, "this session already has 4 "
+	    "asoc_rank_nodes calls waiting for ranks to join: wait for one "
+	    "to finish");
+	ck_assert_int_eq(status_of(0, 1, &d), -1);
+	/* Complete at once: not waiting, not counted. */
+	mock_post(cl[0], REQ_WHERE, 10, b, 0, 4, 2, 0, 0);
+	ck_assert_int_eq(status_of(0, 10, &d), PS_OK);
+}
+END_TEST
+
+/* The rank an L_WHERE timeout names is the daemon's own record of what
+ * is missing: a client that wrote over its slots got rank 4294967295. */
+START_TEST(where_timeout_names_the_missing_rank)
+{
+	struct buffer *b;
+	struct proto_msg d;
+
+	join(0, 2);
+	b = mock_buffer(cl[0], 4 * P, 0);
+	mock_post(cl[0], REQ_WHERE, 1, b, 0, 4 * P, 0, 0, 100);
+	memset(b->base, 0, 4 * P);
+	mock_run_for(300);
+	ck_assert_int_eq(status_of(0, 1, &d), PS_ETIMEDOUT);
+	ck_assert_str_eq(d.u.l_done.msg, "rank 0 has not joined after 1 s: "
+	    "is a process with SLURM_PROCID 0 running (world of 16)?");
+}
+END_TEST
+
+/* A JOIN looks at the sends waiting for its rank, not every send waiting
+ * for any join. */
+START_TEST(join_looks_at_sends_to_its_rank_only)
+{
+	struct conn *c = mock_conn_up(&mock_twosided, 1);
+	struct buffer *b;
+	uint32_t p;
+	int i;
+
+	join(0, 2);
+	b = mock_buffer(cl[0], 100, 1);
+	for (p = 5; p < 15; p++)
+		for (i = 0; i < 10; i++)
+			mock_post(cl[0], REQ_SEND, 1 + p * 10 + (uint32_t)i, b,
+			    0, 100, p, 5, 0);
+	xfer_join_waits_seen = 0;
+	rk_join(c, 5, 500, 1);
+	ck_assert_uint_eq(xfer_join_waits_seen, 10);
+	ck_assert_uint_eq(mock_ctl_count(PT_RTS), 10);
+}
+END_TEST
+
 static Suite *
 ranks_suite(void)
 {
@@ -652,7 +906,14 @@ ranks_suite(void)
 	    leave_mid_transfer_tells_eleft, announce_on_connection_up,
 	    duplicate_lower_node_keeps, duplicate_higher_node_withdraws,
 	    refused_as_duplicate_tells_the_sender,
-	    peer_lost_forgets_its_ranks));
+	    peer_lost_forgets_its_ranks, leaving_rank_frees_its_match,
+	    rts_after_all_left_is_eleft_not_node,
+	    withdrawn_rank_refuses_as_held_elsewhere,
+	    withdrawal_leave_is_not_a_leave, lost_peer_is_reconnected,
+	    where_join_looks_at_its_slot_only,
+	    where_waiting_is_capped_per_session,
+	    where_timeout_names_the_missing_rank,
+	    join_looks_at_sends_to_its_rank_only));
 }
 
 int

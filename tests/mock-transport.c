@@ -8,6 +8,7 @@
  */
 #include "config.h"
 #include "mock-transport.h"
+#include "rankwhere.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -458,6 +459,8 @@ mock_post(struct client *c, enum req_kind kind, uint64_t id,
 	c->nreqs++;
 	if (kind == REQ_SEND)
 		xfer_post_send(r, timeout_ms);
+	else if (kind == REQ_WHERE)
+		rankwhere_post(r, timeout_ms);
 	else
 		xfer_post_recv(r, timeout_ms);
 }

@@ -45,6 +45,14 @@ check_fails "a node-rank client is refused, naming the process world" \
 check_fails "rank 2, held by asoc-recv, is refused to another process" \
     "rank 2 is held by pid $held" \
     "$SEND" -q -S "$(sock 1)" --rank 2 --world-size 4 --to 0 -W 2 "$T/in"
+# Node 0 must have heard rank 2's JOIN first, or the claim there would
+# win a duplicate race instead of being refused.  Announcements precede
+# any RTS on the pair's connection, so once a stream from node 1 has
+# reached node 0, node 0 knows rank 2 (polling could not tell: a node with
+# no rank shows no world).
+stream "node 0 hears of node 1's ranks before their sends: rank 1 to rank 0" \
+    0 "" "--rank 0 --world-size 4 --from 1" \
+    1 "" "--rank 1 --world-size 4 --to 0"
 check_fails "... also on the other node" "rank 2 is held by pid $held" \
     "$SEND" -q -S "$(sock 0)" --rank 2 --world-size 4 --to 0 -W 2 "$T/in"
 check_fails "another world size is refused, naming both" "world.* 4 .*not 8" \

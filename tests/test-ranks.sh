@@ -424,12 +424,18 @@ fi
 check "every daemon survived" all_daemons_alive
 
 # --- a duplicate race (test hooks): two nodes let rank 3 join before
-# either hears of the other (their HELLOs held back 3 s); once the pair is
-# up, the lower node keeps it and the higher one's holder is withdrawn ---
+# either hears of the other (their HELLOs held back RACE_MS: both clients
+# must start within it, which a loaded 2-core machine could miss at 3 s;
+# the connection timeout outlasts it, the last one given winning); once
+# the pair is up, the lower node keeps it and the higher one's holder is
+# withdrawn ---
+RACE_MS=10000
 if have_test_hooks "the duplicate race between two nodes"; then
 	stop_cluster
-	ENV_0=ASOC_TEST_HELLO_DELAY_MS=3000 ENV_1=ASOC_TEST_HELLO_DELAY_MS=3000 \
-	    start_cluster 2 --munge no
+	ENV_0=ASOC_TEST_HELLO_DELAY_MS=$RACE_MS \
+	    ENV_1=ASOC_TEST_HELLO_DELAY_MS=$RACE_MS \
+	    start_cluster 2 --munge no \
+	    --connection-timeout $((RACE_MS / 1000 + 15))
 	WORLD=4 PER_NODE=2
 	run_bg "$T/race.a" "$RANKS" --socket "$(sock 0)" --rank 3 --world 4 \
 	    recv --from any --size 1000 --count 2
@@ -444,6 +450,8 @@ if have_test_hooks "the duplicate race between two nodes"; then
 	else
 		not_ok "before the two nodes hear of each other, each lets a process join as rank 3" "$T/race.a" "$T/race.b"
 	fi
+	# The HELLOs are held back RACE_MS: ended_with's 10 s start then.
+	exited_within $((RACE_MS / 100 + 50)) "$rb" || true
 	ended_with "$T/race.b" "$rb" "permission denied (rank 3 is also held by pid ${ap:-?} on node 0: this process's rank is withdrawn)" \
 	    "once they do, node 1's rank 3 is withdrawn, naming node 0's holder"
 	proc "$T/race.s0" 0 send --to 3 --size 1000
