@@ -55,6 +55,8 @@ void peer_unwant(struct peer *p, struct xfer *x);
 void peer_connect_all(void);
 /* The connection new work to p goes on (the pair's), or NULL. */
 struct conn *peer_up_conn(struct peer *p);
+/* The pair's connection c and its extra ones up (--conns-per-peer). */
+unsigned peer_conn_count(const struct conn *c);
 
 /* From the transports. */
 void peer_conn_opened(struct conn *c);

@@ -322,12 +322,22 @@ tcp_send_ctl(struct conn *c, struct proto_msg *m)
 		tcp_flush(tc);
 }
 
-/* x is queued (xfer_on_cts): the writer takes its chunks in turn. */
+/* x is queued (xfer_on_cts), or an extra connection came up (x NULL):
+ * the writers of the pair's connection and of its extra ones take chunks
+ * in turn, each while its own output is short. */
 static void
 tcp_start_data(struct conn *c, struct xfer *x)
 {
+	struct conn *l, *next;
+
 	(void)x;
 	tcp_flush(c->priv);
+	TAILQ_FOREACH_SAFE(l, &c->lanes, lane_entry, next) {
+		if (c->dead)
+			return;
+		if (l->up && !l->dead)
+			tcp_flush(l->priv);
+	}
 }
 
 static void
@@ -968,7 +978,8 @@ tcp_describe(const struct conn *c)
 const struct transport transport_tcp = {
 	.name = "tcp",
 	.title = "TCP",
-	.flags = 0,		/* DATA frames land where xfer says */
+	.flags = TRANSPORT_LANES,	/* DATA frames land where xfer says,
+					 * from any of the pair's connections */
 	.listen = tcp_listen,
 	.stop_listen = tcp_stop_listen,
 	.describe = tcp_describe,
