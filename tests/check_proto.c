@@ -1132,6 +1132,16 @@ START_TEST(body_handshake)
 	ck_assert_int_eq(pt_patch(PT_HELLO, 12, 4, 0), PROTO_OK);
 	ck_assert_int_eq(pt_patch(PT_HELLO, 12, 4, 2), PROTO_EFIELD);
 	ck_assert_int_eq(pt_patch(PT_HELLO, 12, 4, UINT32_MAX), PROTO_EFIELD);
+	/* HELLO: conns 1..16 at 112, lane below it at 114, patched as one
+	 * 32-bit word (conns | lane << 16) */
+	ck_assert_int_eq(pt_patch(PT_HELLO, 112, 4, 1), PROTO_OK);
+	ck_assert_int_eq(pt_patch(PT_HELLO, 112, 4, 4 | 3 << 16), PROTO_OK);
+	ck_assert_int_eq(pt_patch(PT_HELLO, 112, 4, 0), PROTO_EFIELD);
+	ck_assert_int_eq(pt_patch(PT_HELLO, 112, 4, 17), PROTO_EFIELD);
+	ck_assert_int_eq(pt_patch(PT_HELLO, 112, 4, 4 | 4 << 16),
+	    PROTO_EFIELD);
+	ck_assert_int_eq(pt_patch(PT_HELLO, 112, 4, 16 | 16 << 16),
+	    PROTO_EFIELD);
 	/* CHALLENGE: reserved, flags, rank against world */
 	ck_assert_int_eq(pt_patch(PT_CHALLENGE, 12, 4, 1), PROTO_EFIELD);
 	ck_assert_int_eq(pt_patch(PT_CHALLENGE, 8, 4, 3), PROTO_EFIELD);
@@ -1344,6 +1354,8 @@ gold_msg(uint16_t type, struct proto_msg *m)
 		memcpy(m->u.hello.nonce,
 		    "\xa5\xa5\xa5\xa5\xa5\xa5\xa5\xa5\xa5\xa5\xa5\xa5\xa5\xa5\xa5\xa5"
 		    "\xa5\xa5\xa5\xa5\xa5\xa5\xa5\xa5\xa5\xa5\xa5\xa5\xa5\xa5\xa5\x5f", 32);
+		m->u.hello.conns = 16;
+		m->u.hello.lane = 15;
 		break;
 	case PT_WELCOME:
 		m->hdr.id = UINT64_C(0x0103010405060708);
