@@ -450,6 +450,25 @@ tcp_tls_step(struct tcp_conn *tc)
 	}
 }
 
+/* Which local port a connection we opened has: what `ss` shows, so that
+ * one of a pair's connections can be told from the others (a test kills
+ * one extra connection of --conns-per-peer by it). */
+static void
+tcp_log_local(const struct conn *c, int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof ss;
+	uint16_t port = 0;
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0)
+		return;
+	if (ss.ss_family == AF_INET)
+		port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+	else if (ss.ss_family == AF_INET6)
+		port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+	log_debug("%s: connected from local port %u", c->name, port);
+}
+
 static void
 tcp_on_write(evutil_socket_t fd, short what, void *arg)
 {
@@ -477,6 +496,7 @@ tcp_on_write(evutil_socket_t fd, short what, void *arg)
 			return;
 		}
 		event_add(tc->ev_read, NULL);
+		tcp_log_local(c, fd);
 		if (tls_enabled()) {
 			if (tcp_tls_start(tc, c->peer->host, msg,
 			    sizeof msg) < 0) {
