@@ -76,6 +76,10 @@ static const struct conf_opt conf_opts[] = {
 	{ "chunk-size", 'k', "ASOC_CHUNK_SIZE", K_SIZE, OFF(chunk_size),
 	    CONF_MIN_CHUNK, CONF_MAX_CHUNK, "BYTES",
 	    "transfer chunk (default 4M; 4K..64M)" },
+	{ "conns-per-peer", 0, "ASOC_CONNS_PER_PEER", K_UINT,
+	    OFF(conns_per_peer), 1, PROTO_CONNS_MAX, "N",
+	    "TCP connections per peer, one transfer's data spread over them "
+	    "(default 1; at most 16; every daemon the same)" },
 	{ "eager-threshold", 0, "ASOC_EAGER_THRESHOLD", K_SIZE,
 	    OFF(eager_threshold), 0, PROTO_EAGER_MAX, "BYTES",
 	    "messages up to this size travel with their RTS (default "
@@ -514,6 +518,7 @@ conf_defaults(struct conf *c)
 	c->max_ranks = CONF_DEFAULT_MAX_RANKS;
 	c->join_timeout = CONF_DEFAULT_JOIN_TIMEOUT;
 	c->chunk_size = CONF_DEFAULT_CHUNK;
+	c->conns_per_peer = 1;
 	c->eager_threshold = CONF_DEFAULT_EAGER;
 	c->eager_budget = CONF_DEFAULT_EAGER_BUDGET;
 	c->eager_budget_total = CONF_DEFAULT_EAGER_TOTAL;

@@ -38,6 +38,7 @@ struct conf {
 	char *community;
 	unsigned connection_timeout;	/* seconds */
 	size_t chunk_size;
+	unsigned conns_per_peer;	/* TCP connections per pair (peer.c) */
 	size_t eager_threshold;	/* bytes; 0: no eager sends (xfer.c) */
 	size_t eager_budget;	/* unmatched eager bytes held per peer */
 	size_t eager_budget_total;	/* the same, all peers together */

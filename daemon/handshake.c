@@ -196,6 +196,10 @@ hs_start_outgoing(struct hs *h, const struct hs_cfg *cfg, uint32_t peer_rank,
 	proto_set_name(hello->u.hello.community,
 	    sizeof hello->u.hello.community, cfg->community);
 	memcpy(hello->u.hello.nonce, h->nonce_c, PROTO_NONCE_LEN);
+	/* One connection, the pair's own; peer.c says otherwise when it
+	 * opens an extra one (--conns-per-peer). */
+	hello->u.hello.conns = 1;
+	hello->u.hello.lane = 0;
 }
 
 void

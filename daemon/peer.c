@@ -20,6 +20,15 @@
  * opened (peer_up_conn).  Transfers are tied to the connection that
  * carried their RTS, so a duplicate left by a stale connection (a peer
  * restarted) only wastes a descriptor until it is found dead.
+ *
+ * --conns-per-peer N (TCP only): once the pair's connection is up, the
+ * side that opened it opens N-1 extra ones to the same peer, each named in
+ * its HELLO (conns N, lane 1..N-1).  They are in no peer list: they carry
+ * only DATA frames of the transfers of the pair's connection, which keeps
+ * every control message, so ordering and the rank announcements are as
+ * with one.  Both ends must have the same N: a HELLO with another is
+ * refused, naming both.  Losing any of them loses the pair's connection,
+ * and so fails everything on it (peer_lane_lost).
  */
 #include "config.h"
 #include "peer.h"
@@ -288,6 +297,116 @@ peer_conn_retire(struct conn *c, const char *why)
 	transport_close(c);
 }
 
+/* c's transport spreads DATA over extra connections under
+ * --conns-per-peer. */
+static int
+peer_lanes_on(const struct conn *c)
+{
+	return asocd->conf->conns_per_peer > 1 &&
+	    (c->tp->flags & TRANSPORT_LANES) != 0;
+}
+
+/* c, the pair's connection that we opened, is up: open its extra ones.
+ * One that cannot be opened leaves its share to the others. */
+static void
+peer_open_lanes(struct conn *c)
+{
+	unsigned i, n = asocd->conf->conns_per_peer;
+	struct conn *l;
+	char err[160];
+
+	if (!c->outgoing || c->lane != 0 || !peer_lanes_on(c))
+		return;
+	for (i = 1; i < n; i++) {
+		l = transport_connect(c->tp, c->peer, err, sizeof err);
+		if (l == NULL) {
+			log_warn("%s: extra connection %u of %u: %s; its data "
+			    "goes on the others", c->name, i, n, err);
+			continue;
+		}
+		l->lane = i;
+		l->main = c;
+		snprintf(l->name, sizeof l->name, "rank %u (%s:%u, "
+		    "connection %u of %u)", c->peer->rank, c->peer->host,
+		    c->peer->port, i + 1, n);
+		TAILQ_INSERT_TAIL(&c->lanes, l, lane_entry);
+	}
+}
+
+/* Closes c's extra connections: c, the pair's, is going. */
+static void
+peer_close_lanes(struct conn *c)
+{
+	struct conn *l;
+
+	while ((l = TAILQ_FIRST(&c->lanes)) != NULL) {
+		TAILQ_REMOVE(&c->lanes, l, lane_entry);
+		l->main = NULL;
+		l->rx_cur = NULL;
+		if (l->dead)
+			continue;
+		log_debug("closing %s: the pair's connection is gone",
+		    l->name);
+		l->dead = 1;
+		peer_pending_del(l);
+		transport_close(l);
+	}
+}
+
+/* An extra connection finished its handshake: it joins the pair's
+ * connection, which the same side opened (ours when we connected). */
+static void
+peer_lane_up(struct conn *c, struct peer *p)
+{
+	struct conn *m;
+
+	peer_pending_del(c);
+	if (c->hs_timer != NULL) {
+		event_free(c->hs_timer);
+		c->hs_timer = NULL;
+	}
+	c->peer = p;
+	m = c->outgoing ? c->main : peer_up_conn(p);
+	if (m == NULL || m->dead || !m->up || m->outgoing != c->outgoing ||
+	    !peer_lanes_on(m)) {
+		if (c->main != NULL) {
+			TAILQ_REMOVE(&c->main->lanes, c, lane_entry);
+			c->main = NULL;
+		}
+		peer_conn_retire(c, "extra connection without the pair's "
+		    "connection of the same side");
+		return;
+	}
+	transport_authenticated(c);
+	if (c->dead)
+		return;
+	c->up = 1;
+	if (!c->outgoing) {
+		c->main = m;
+		snprintf(c->name, sizeof c->name, "rank %u (%s:%u, "
+		    "connection %u of %u)", p->rank, p->host, p->port,
+		    c->lane + 1, asocd->conf->conns_per_peer);
+		TAILQ_INSERT_TAIL(&m->lanes, c, lane_entry);
+	}
+	log_debug("%s up: DATA only", c->name);
+	/* Data already queued may take it now. */
+	transport_start_data(m, NULL);
+}
+
+/* Connections of the pair, for asoc-stat: the pair's own and its extra
+ * ones up. */
+unsigned
+peer_conn_count(const struct conn *c)
+{
+	const struct conn *l;
+	unsigned n = 1;
+
+	TAILQ_FOREACH(l, &c->lanes, lane_entry)
+		if (l->up && !l->dead)
+			n++;
+	return n;
+}
+
 /* An incoming connection claiming rank: we are the lower rank and our
  * own attempt to it is under way, so ours is to be the pair's. */
 static int
@@ -544,6 +663,8 @@ peer_hello(struct conn *c)
 	struct proto_msg m;
 
 	hs_start_outgoing(&c->auth, &peer_hs_cfg, c->peer->rank, &m);
+	m.u.hello.conns = (uint16_t)asocd->conf->conns_per_peer;
+	m.u.hello.lane = (uint16_t)c->lane;
 	peer_arm_hs_timer(c);
 	peer_send(c, PT_HELLO, &m);
 }
@@ -703,6 +824,7 @@ peer_up(struct conn *c, struct peer *p)
 	ranks_announce(c);
 	if (c->dead)
 		return;
+	peer_open_lanes(c);
 	peer_flush(p, c);
 }
 
@@ -761,6 +883,29 @@ peer_hs_failed(struct conn *c, enum hs_result r, enum proto_status st,
 	peer_conn_lost(c, "handshake failed");
 }
 
+/* The HELLO's --conns-per-peer is not ours: refused, naming both, so that
+ * the connecting daemon's sends fail saying what to change. */
+static void
+peer_refuse_conns(struct conn *c, const struct proto_msg *h)
+{
+	struct proto_msg m;
+
+	memset(&m, 0, sizeof m);
+	m.hdr.type = PT_REFUSE;
+	m.u.refuse.status = PS_EINVAL;
+	m.u.refuse.version = PROTO_VERSION;
+	snprintf(m.u.refuse.msg, sizeof m.u.refuse.msg, "conns-per-peer "
+	    "differs: rank %u has %u, rank %u has %u; set the same on every "
+	    "asocd of the job", h->u.hello.rank, h->u.hello.conns,
+	    asocd->rank, asocd->conf->conns_per_peer);
+	log_warn_limited(&peer_refusals, "refused peer %s: %s", c->name,
+	    m.u.refuse.msg);
+	c->auth.st = HSS_FAILED;
+	peer_send(c, PT_REFUSE, &m);
+	if (!c->dead)
+		peer_conn_lost(c, "refused");
+}
+
 /* A handshake message: the state machine decides, we do as it says. */
 static void
 peer_on_hs(struct conn *c, const struct proto_msg *m)
@@ -780,14 +925,20 @@ peer_on_hs(struct conn *c, const struct proto_msg *m)
 	 * (the name is for the log: the claim is proven or refused next). */
 	first_hello = !c->outgoing && m->hdr.type == PT_HELLO &&
 	    c->auth.st == HSS_WAIT_HELLO && m->u.hello.rank < asocd->world;
-	if (first_hello && peer_defers(c, m->u.hello.rank)) {
+	if (first_hello && m->u.hello.conns != asocd->conf->conns_per_peer) {
+		peer_refuse_conns(c, m);
+		return;
+	}
+	if (first_hello)
+		c->lane = m->u.hello.lane;
+	if (first_hello && c->lane == 0 && peer_defers(c, m->u.hello.rank)) {
 		peer_defer(c);
 		return;
 	}
 	r = hs_input(&c->auth, m, &out, why, sizeof why, &st);
 	/* Our attempt may have started since its HELLO: WELCOME would make
 	 * it up at the peer's end, so refuse it here instead. */
-	if (r == HSR_UP && peer_defers(c, c->auth.peer_rank)) {
+	if (r == HSR_UP && c->lane == 0 && peer_defers(c, c->auth.peer_rank)) {
 		peer_defer(c);
 		return;
 	}
@@ -810,6 +961,11 @@ peer_on_hs(struct conn *c, const struct proto_msg *m)
 	case HSR_UP:
 		/* Still our attempt while peer_up runs: if the transport
 		 * fails it there, the attempt is retried. */
+		if (c->lane != 0) {
+			peer_lane_up(c, c->outgoing ? c->peer :
+			    &asocd->peers[c->auth.peer_rank]);
+			break;
+		}
 		peer_up(c, c->outgoing ? c->peer :
 		    &asocd->peers[c->auth.peer_rank]);
 		if (!c->dead && c->outgoing && c->peer->connecting == c)
@@ -825,6 +981,11 @@ peer_on_hs(struct conn *c, const struct proto_msg *m)
 void
 peer_conn_msg(struct conn *c, const struct proto_msg *m)
 {
+	if (c->up && c->lane != 0) {
+		peer_conn_lost(c, "%s on an extra connection, which carries "
+		    "DATA only", proto_type_name(m->hdr.type));
+		return;
+	}
 	switch (m->hdr.type) {
 	case PT_HELLO:
 	case PT_CHALLENGE:
@@ -894,6 +1055,35 @@ peer_conn_bad_version(struct conn *c, unsigned version)
 	peer_conn_lost(c, "version mismatch");
 }
 
+/* An extra connection is gone (c->dead is set): when it was up, the
+ * chunks it carried are lost, so the pair's connection goes too, failing
+ * every transfer on it rather than leaving one to wait for bytes that
+ * will never come.  One that never came up leaves its share to the
+ * others. */
+static void
+peer_lane_lost(struct conn *c, const char *why)
+{
+	struct conn *m = c->main;
+
+	if (m != NULL) {
+		TAILQ_REMOVE(&m->lanes, c, lane_entry);
+		c->main = NULL;
+	}
+	if (m != NULL && c->up) {
+		log_warn("lost %s: %s", c->name, why);
+		transport_close(c);
+		peer_conn_lost(m, "lost its connection %u of %u: %.80s",
+		    c->lane + 1, asocd->conf->conns_per_peer, why);
+		return;
+	}
+	if (m != NULL)
+		log_warn("%s: %s; its data goes on the others", c->name, why);
+	else
+		log_info_limited(&peer_drops, "dropped extra connection %s: "
+		    "%s", c->name, why);
+	transport_close(c);
+}
+
 void
 peer_conn_lost(struct conn *c, const char *fmt, ...)
 {
@@ -909,8 +1099,16 @@ peer_conn_lost(struct conn *c, const char *fmt, ...)
 	vsnprintf(why, sizeof why, fmt, ap);
 	va_end(ap);
 
+	if (c->lane != 0) {
+		peer_lane_lost(c, why);
+		return;
+	}
 	if (c->up) {
 		struct conn *o;
+
+		/* Its extra connections go first: nothing of theirs may
+		 * land once its transfers have failed. */
+		peer_close_lanes(c);
 
 		/* The higher rank closing its duplicate (peer_up): nothing
 		 * was on it, the pair's connection carries on. */

@@ -58,6 +58,8 @@ struct conn *peer_up_conn(struct peer *p);
 /* A control message on c (header id zero): handshake, rank
  * announcements. */
 void peer_send(struct conn *c, uint16_t type, struct proto_msg *m);
+/* The pair's connection c and its extra ones up (--conns-per-peer). */
+unsigned peer_conn_count(const struct conn *c);
 
 /* From the transports. */
 void peer_conn_opened(struct conn *c);

@@ -5,11 +5,13 @@
 #include "config.h"
 #include "stats.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "asocd.h"
 #include "control.h"
 #include "peer.h"
+#include "transport.h"
 #include "ranks.h"
 
 void
@@ -19,8 +21,10 @@ stats_reply(struct client *c, uint64_t id)
 	struct proto_s_node *n = &m.u.s_node;
 	struct proto_s_peer *p = &m.u.s_peer;
 	struct lrank *lr;
+	struct conn *uc;
 	uint64_t unexpected = 0, posted = 0;
 	uint32_t i;
+	unsigned nc;
 
 	for (lr = ranks_next(NULL); lr != NULL; lr = ranks_next(lr)) {
 		unexpected += lr->match.nsends;
@@ -67,6 +71,14 @@ stats_reply(struct client *c, uint64_t id)
 		proto_set_name(p->host, sizeof p->host, pe->host);
 		proto_set_name(p->transport, sizeof p->transport,
 		    pe->transport);
+		/* --conns-per-peer: "tcp x4", the pair's connections up. */
+		if ((uc = peer_up_conn(&asocd->peers[i])) != NULL &&
+		    (nc = peer_conn_count(uc)) > 1) {
+			char t[sizeof p->transport + 8];
+
+			snprintf(t, sizeof t, "%s x%u", pe->transport, nc);
+			proto_set_name(p->transport, sizeof p->transport, t);
+		}
 		control_send(c, &m);
 	}
 	/* The process ranks living here (not a withdrawn one: it is not

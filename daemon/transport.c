@@ -280,6 +280,7 @@ conn_new(const struct transport *tp, struct peer *p, int outgoing)
 	c->auth.st = outgoing ? HSS_CONNECTING : HSS_WAIT_HELLO;
 	TAILQ_INIT(&c->xfers);
 	TAILQ_INIT(&c->sendq);
+	TAILQ_INIT(&c->lanes);
 	TAILQ_INSERT_TAIL(&conn_all, c, all_entry);
 	return c;
 }

@@ -61,6 +61,14 @@ struct conn {
 	int pending;
 	char src[64];
 	TAILQ_ENTRY(conn) pending_entry;
+	/* --conns-per-peer: the pair's own connection (lane 0, in its
+	 * peer's list) carries every control message and DATA; its extra
+	 * ones (lane 1..N-1, in no peer list, main set) carry DATA only, of
+	 * transfers that stay the main one's. */
+	unsigned lane;
+	struct conn *main;
+	TAILQ_HEAD(conn_lanes, conn) lanes;	/* main: its extra ones */
+	TAILQ_ENTRY(conn) lane_entry;
 	void *priv;		/* the transport's own, for this conn */
 };
 
@@ -68,6 +76,9 @@ struct conn {
  * (RDMA WRITE into what grant exposed, then WDONE); without it, the data
  * comes as DATA frames on the connection. */
 #define TRANSPORT_ONE_SIDED	0x1u
+/* Its DATA may be spread over several connections per pair
+ * (--conns-per-peer; TCP). */
+#define TRANSPORT_LANES		0x2u
 
 /* A transport must fill in name, title, connect, send_ctl, start_data
  * and close; every other hook may be NULL (the wrappers below then do

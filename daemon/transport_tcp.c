@@ -322,12 +322,22 @@ tcp_send_ctl(struct conn *c, struct proto_msg *m)
 		tcp_flush(tc);
 }
 
-/* x is queued (xfer_on_cts): the writer takes its chunks in turn. */
+/* x is queued (xfer_on_cts), or an extra connection came up (x NULL):
+ * the writers of the pair's connection and of its extra ones take chunks
+ * in turn, each while its own output is short. */
 static void
 tcp_start_data(struct conn *c, struct xfer *x)
 {
+	struct conn *l, *next;
+
 	(void)x;
 	tcp_flush(c->priv);
+	TAILQ_FOREACH_SAFE(l, &c->lanes, lane_entry, next) {
+		if (c->dead)
+			return;
+		if (l->up && !l->dead)
+			tcp_flush(l->priv);
+	}
 }
 
 static void
@@ -440,6 +450,25 @@ tcp_tls_step(struct tcp_conn *tc)
 	}
 }
 
+/* Which local port a connection we opened has: what `ss` shows, so that
+ * one of a pair's connections can be told from the others (a test kills
+ * one extra connection of --conns-per-peer by it). */
+static void
+tcp_log_local(const struct conn *c, int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof ss;
+	uint16_t port = 0;
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0)
+		return;
+	if (ss.ss_family == AF_INET)
+		port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+	else if (ss.ss_family == AF_INET6)
+		port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+	log_debug("%s: connected from local port %u", c->name, port);
+}
+
 static void
 tcp_on_write(evutil_socket_t fd, short what, void *arg)
 {
@@ -467,6 +496,7 @@ tcp_on_write(evutil_socket_t fd, short what, void *arg)
 			return;
 		}
 		event_add(tc->ev_read, NULL);
+		tcp_log_local(c, fd);
 		if (tls_enabled()) {
 			if (tcp_tls_start(tc, c->peer->host, msg,
 			    sizeof msg) < 0) {
@@ -968,7 +998,8 @@ tcp_describe(const struct conn *c)
 const struct transport transport_tcp = {
 	.name = "tcp",
 	.title = "TCP",
-	.flags = 0,		/* DATA frames land where xfer says */
+	.flags = TRANSPORT_LANES,	/* DATA frames land where xfer says,
+					 * from any of the pair's connections */
 	.listen = tcp_listen,
 	.stop_listen = tcp_stop_listen,
 	.describe = tcp_describe,

@@ -163,7 +163,7 @@ xfer_sendq_remove(struct xfer *x)
 static void
 xfer_free(struct xfer *x)
 {
-	struct conn *c = x->conn;
+	struct conn *c = x->conn, *l;
 
 	if (c != NULL) {
 		transport_release(c, x);
@@ -173,6 +173,9 @@ xfer_free(struct xfer *x)
 			TAILQ_REMOVE(&c->sendq, x, send_entry);
 		if (c->rx_cur == x)
 			c->rx_cur = NULL;	/* the rest of its frame: discard */
+		TAILQ_FOREACH(l, &c->lanes, lane_entry)
+			if (l->rx_cur == x)
+				l->rx_cur = NULL;
 	}
 	if (x->state == XS_WAIT_CONN)
 		peer_unwant(&asocd->peers[x->node], x);
@@ -1230,6 +1233,13 @@ xfer_next_chunk(struct conn *c, struct xfer_chunk *ch)
 	struct req *r;
 
 	memset(ch, 0, sizeof *ch);
+	/* An extra connection (--conns-per-peer) takes its chunks from the
+	 * queue of the pair's connection, once its handshake is done. */
+	if (c->lane != 0) {
+		if (!c->up || c->dead || c->main == NULL)
+			return 0;
+		c = c->main;
+	}
 	if ((x = TAILQ_FIRST(&c->sendq)) == NULL)
 		return 0;
 	r = x->req;
@@ -1389,8 +1399,10 @@ int
 xfer_on_data(struct conn *c, uint64_t id, uint64_t offset, uint64_t len,
     uint8_t **dst, struct xfer **xp)
 {
+	struct conn *pc = c->main != NULL ? c->main : c;
 	struct xfer *x;
 	struct req *r;
+	int in_order;
 
 	*dst = NULL;
 	*xp = NULL;
@@ -1399,14 +1411,22 @@ xfer_on_data(struct conn *c, uint64_t id, uint64_t offset, uint64_t len,
 		peer_conn_lost(c, "DATA before the handshake finished");
 		return -1;
 	}
-	if ((x = xfer_find(c, id, XFER_RECV)) == NULL)
+	/* Transfers belong to the pair's connection, whichever of its
+	 * connections the chunk came on. */
+	if ((x = xfer_find(pc, id, XFER_RECV)) == NULL)
 		return 0;	/* cancelled here: the payload is discarded */
 	if (x->state != XS_DATA || x->req == NULL) {
 		peer_conn_lost(c, "DATA for transfer %llu before CTS",
 		    (unsigned long long)id);
 		return -1;
 	}
-	if (offset != x->done || len > x->len - x->done) {
+	/* Spread over several connections, chunks land in any order, each
+	 * once (x->done counts what landed: the ACK waits for all); on one,
+	 * in order. */
+	in_order = asocd->conf->conns_per_peer <= 1;
+	if (in_order ? offset != x->done || len > x->len - x->done :
+	    offset > x->len || len > x->len - offset ||
+	    len > x->len - x->done) {
 		peer_conn_lost(c, "DATA for transfer %llu at %llu+%llu is "
 		    "outside the granted %llu bytes (or out of order)",
 		    (unsigned long long)id, (unsigned long long)offset,

@@ -36,7 +36,8 @@
 static const struct proto_field f_hello[] = {
 	NUM(hello.version), RANK(hello.rank), WORLD(hello.world),
 	FLAGS(hello.flags, PROTO_HS_FLAGS), STR(hello.community),
-	BYTES(hello.nonce),
+	BYTES(hello.nonce), MAXED(hello.conns, PROTO_CONNS_MAX),
+	MAXED(hello.lane, PROTO_CONNS_MAX - 1),
 };
 static const struct proto_field f_welcome[] = {
 	NUM(welcome.version), RANK(welcome.rank), WORLD(welcome.world),
@@ -157,7 +158,10 @@ munge_ok(uint32_t flags, const char *cred)
 static int
 check_hello(const struct proto_msg *m)
 {
-	return ranks_ok(m->u.hello.rank, m->u.hello.world) ? 0 : -1;
+	const struct proto_hello *h = &m->u.hello;
+
+	return ranks_ok(h->rank, h->world) && h->conns >= 1 &&
+	    h->lane < h->conns ? 0 : -1;
 }
 
 static int

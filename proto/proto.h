@@ -136,8 +136,14 @@ struct proto_hello {
 	uint32_t flags;		/* PROTO_HS_F_* */
 	char community[PROTO_NAME_MAX];
 	uint8_t nonce[PROTO_NONCE_LEN];
+	/* --conns-per-peer of the sender (1..PROTO_CONNS_MAX), and which of
+	 * the pair's connections this one is: 0 the pair's own (control and
+	 * data), 1..conns-1 an extra one for DATA only. */
+	uint16_t conns;
+	uint16_t lane;
 };
-#define PROTO_HELLO_LEN (16 + PROTO_NAME_MAX + PROTO_NONCE_LEN)
+#define PROTO_CONNS_MAX	16
+#define PROTO_HELLO_LEN (16 + PROTO_NAME_MAX + PROTO_NONCE_LEN + 4)
 
 struct proto_challenge {
 	uint32_t rank;

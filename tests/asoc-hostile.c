@@ -290,6 +290,7 @@ claim_hello(struct proto_msg *m)
 {
 	memset(m, 0, sizeof *m);
 	m->u.hello.version = PROTO_VERSION;
+	m->u.hello.conns = 1;
 	m->u.hello.world = claim_world;
 	m->u.hello.rank = claim_rank;
 	proto_set_name(m->u.hello.community, sizeof m->u.hello.community,
@@ -360,6 +361,7 @@ run_peer(void)
 
 	memset(&m, 0, sizeof m);
 	m.u.hello.version = PROTO_VERSION;
+	m.u.hello.conns = 1;
 	m.u.hello.world = 3;
 	m.u.hello.rank = 2;
 	n = enc(&m, PT_HELLO, 0, buf);
@@ -382,6 +384,7 @@ run_peer(void)
 
 	memset(&m, 0, sizeof m);
 	m.u.hello.version = PROTO_VERSION;
+	m.u.hello.conns = 1;
 	m.u.hello.world = 3;
 	m.u.hello.rank = 2;
 	proto_set_name(m.u.hello.community, sizeof m.u.hello.community,

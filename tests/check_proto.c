@@ -32,7 +32,7 @@ struct pt_type {
 };
 
 static const struct pt_type pt_types[] = {
-	{ PT_HELLO, "HELLO", PROTO_CH_PEER, 112 },
+	{ PT_HELLO, "HELLO", PROTO_CH_PEER, 116 },
 	{ PT_WELCOME, "WELCOME", PROTO_CH_PEER, 336 },
 	{ PT_REFUSE, "REFUSE", PROTO_CH_PEER, 136 },
 	{ PT_CHALLENGE, "CHALLENGE", PROTO_CH_PEER, 80 },
@@ -1132,6 +1132,16 @@ START_TEST(body_handshake)
 	ck_assert_int_eq(pt_patch(PT_HELLO, 12, 4, 0), PROTO_OK);
 	ck_assert_int_eq(pt_patch(PT_HELLO, 12, 4, 2), PROTO_EFIELD);
 	ck_assert_int_eq(pt_patch(PT_HELLO, 12, 4, UINT32_MAX), PROTO_EFIELD);
+	/* HELLO: conns 1..16 at 112, lane below it at 114, patched as one
+	 * 32-bit word (conns | lane << 16) */
+	ck_assert_int_eq(pt_patch(PT_HELLO, 112, 4, 1), PROTO_OK);
+	ck_assert_int_eq(pt_patch(PT_HELLO, 112, 4, 4 | 3 << 16), PROTO_OK);
+	ck_assert_int_eq(pt_patch(PT_HELLO, 112, 4, 0), PROTO_EFIELD);
+	ck_assert_int_eq(pt_patch(PT_HELLO, 112, 4, 17), PROTO_EFIELD);
+	ck_assert_int_eq(pt_patch(PT_HELLO, 112, 4, 4 | 4 << 16),
+	    PROTO_EFIELD);
+	ck_assert_int_eq(pt_patch(PT_HELLO, 112, 4, 16 | 16 << 16),
+	    PROTO_EFIELD);
 	/* CHALLENGE: reserved, flags, rank against world */
 	ck_assert_int_eq(pt_patch(PT_CHALLENGE, 12, 4, 1), PROTO_EFIELD);
 	ck_assert_int_eq(pt_patch(PT_CHALLENGE, 8, 4, 3), PROTO_EFIELD);
@@ -1344,6 +1354,8 @@ gold_msg(uint16_t type, struct proto_msg *m)
 		memcpy(m->u.hello.nonce,
 		    "\xa5\xa5\xa5\xa5\xa5\xa5\xa5\xa5\xa5\xa5\xa5\xa5\xa5\xa5\xa5\xa5"
 		    "\xa5\xa5\xa5\xa5\xa5\xa5\xa5\xa5\xa5\xa5\xa5\xa5\xa5\xa5\xa5\x5f", 32);
+		m->u.hello.conns = 16;
+		m->u.hello.lane = 15;
 		break;
 	case PT_WELCOME:
 		m->hdr.id = UINT64_C(0x0103010405060708);
@@ -1565,7 +1577,7 @@ gold_msg(uint16_t type, struct proto_msg *m)
 }
 
 static const uint8_t gold_HELLO[] = {
-	0x41, 0x53, 0x4f, 0x43, 0x05, 0x00, 0x01, 0x01, 0x70, 0x00, 0x00, 0x00,
+	0x41, 0x53, 0x4f, 0x43, 0x05, 0x00, 0x01, 0x01, 0x74, 0x00, 0x00, 0x00,
 	0x00, 0x00, 0x00, 0x00, 0x08, 0x07, 0x06, 0x05, 0x04, 0x02, 0x03, 0x01,
 	0x11, 0x12, 0x13, 0x14, 0xfe, 0xff, 0x00, 0x00, 0xff, 0xff, 0x00, 0x00,
 	0x01, 0x00, 0x00, 0x00, 0x68, 0x65, 0x6c, 0x6c, 0x6f, 0x2e, 0x63, 0x6f,
@@ -1576,7 +1588,7 @@ static const uint8_t gold_HELLO[] = {
 	0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xa5, 0xa5, 0xa5, 0xa5,
 	0xa5, 0xa5, 0xa5, 0xa5, 0xa5, 0xa5, 0xa5, 0xa5, 0xa5, 0xa5, 0xa5, 0xa5,
 	0xa5, 0xa5, 0xa5, 0xa5, 0xa5, 0xa5, 0xa5, 0xa5, 0xa5, 0xa5, 0xa5, 0xa5,
-	0xa5, 0xa5, 0xa5, 0x5f,
+	0xa5, 0xa5, 0xa5, 0x5f, 0x10, 0x00, 0x0f, 0x00,
 };
 static const uint8_t gold_WELCOME[] = {
 	0x41, 0x53, 0x4f, 0x43, 0x05, 0x00, 0x02, 0x01, 0x50, 0x01, 0x00, 0x00,

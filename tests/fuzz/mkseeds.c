@@ -269,7 +269,7 @@ seeds_hs_msg(struct seeds_stream *s, uint16_t type, uint32_t rank, int munge)
 	switch (type) {
 	case PT_HELLO:
 		m.u.hello = (struct proto_hello){ .version = PROTO_VERSION,
-		    .rank = rank, .world = 3, .flags = flags };
+		    .rank = rank, .world = 3, .flags = flags, .conns = 1 };
 		proto_set_name(m.u.hello.community,
 		    sizeof m.u.hello.community, "job-7");
 		memset(m.u.hello.nonce, 0x11, sizeof m.u.hello.nonce);
