@@ -10,8 +10,9 @@
 # 2. ss counts 4 connections per pair (12 for 3 pairs) and asoc-stat says
 #    "tcp x4" for each peer.
 # 3. Killing one extra connection (ss -K, by the local port its daemon
-#    logs) while a 256 MiB message is in flight (its receiving daemon
-#    stopped meanwhile) fails it on both ends rather than hanging; the pair reconnects and the next transfer lands.
+#    logs) while a 256 MiB message is in flight (sent while its receiving
+#    daemon is stopped) fails it on both ends rather than hanging; the
+#    pair reconnects and the next transfer lands.
 # 4. Daemons with different --conns-per-peer (ASOC_CONNS_PER_PEER 4 and 2)
 #    refuse each other, the send failing with both values named.
 #
@@ -129,18 +130,19 @@ if [ -z "$port" ]; then
 	not_ok "rank 0 logged the local port of its connection 3 of $N to rank 1" \
 	    "$T/d0.log"
 else
-	# One 256 MiB message; once its data flows, rank 1 is stopped so
-	# that the transfer is surely in flight when the connection dies.
+	# One 256 MiB message, sent while rank 1 is stopped (its receive
+	# posted first), so that the transfer is surely in flight when the
+	# connection dies: waiting for its data to flow and stopping rank 1
+	# then lost the race on a fast machine (the 256 MiB had landed).
 	run_bg "$T/kr.out" timeout 120 "$XFER" --socket "$(sock 1)" recv --from 0 \
 	    --tag 41 --size 268435456
 	rpid=$LAST
 	wait_stat "$(sock 1)" posted_recvs 1
-	b0=$(stat_field "$(sock 1)" bytes_received)
+	kill -STOP "${DAEMONS[1]}"
 	run_bg "$T/ks.out" timeout 120 "$XFER" --socket "$(sock 0)" send --to 1 \
 	    --tag 41 --size 268435456
 	spid=$LAST
-	wait_until 300 eval '[ "$(stat_field "$(sock 1)" bytes_received)" -gt "$b0" ]' || true
-	kill -STOP "${DAEMONS[1]}"
+	wait_stat "$(sock 0)" xfers_active 1
 	ss -K "sport = :$port" >"$T/ss.out" 2>&1 || true
 	kill -CONT "${DAEMONS[1]}"
 	killed=1
