@@ -37,10 +37,12 @@ static const char hs_label_c[16] = "asoc-v3-connect";
 static const char hs_label_ma[16] = "asoc-v3-munge-a";
 static const char hs_label_mc[16] = "asoc-v3-munge-c";
 
-#define HS_TRANSCRIPT_LEN (16 + PROTO_NAME_MAX + 20 + 2 * PROTO_NONCE_LEN)
+#define HS_TRANSCRIPT_LEN (16 + PROTO_NAME_MAX + 24 + 2 * PROTO_NONCE_LEN)
 
 /* Everything both sides agreed on, after a label: the community, the
- * world, both ranks, both flags and both nonces. */
+ * world, both ranks, both flags, which of the pair's connections this is
+ * (so that no one in between can move a connection to another lane) and
+ * both nonces. */
 static void
 hs_transcript(const struct hs *h, const char label[16],
     uint8_t msg[HS_TRANSCRIPT_LEN])
@@ -60,7 +62,9 @@ hs_transcript(const struct hs *h, const char label[16],
 	le_put32(p + 8, rank_a);
 	le_put32(p + 12, h->flags_c);
 	le_put32(p + 16, h->flags_a);
-	p += 20;
+	le_put(p + 20, h->conns_c, 2);
+	le_put(p + 22, h->lane_c, 2);
+	p += 24;
 	memcpy(p, h->nonce_c, PROTO_NONCE_LEN);
 	memcpy(p + PROTO_NONCE_LEN, h->nonce_a, PROTO_NONCE_LEN);
 }
@@ -198,8 +202,17 @@ hs_start_outgoing(struct hs *h, const struct hs_cfg *cfg, uint32_t peer_rank,
 	memcpy(hello->u.hello.nonce, h->nonce_c, PROTO_NONCE_LEN);
 	/* One connection, the pair's own; peer.c says otherwise when it
 	 * opens an extra one (--conns-per-peer). */
-	hello->u.hello.conns = 1;
-	hello->u.hello.lane = 0;
+	hs_set_lane(h, hello, 1, 0);
+}
+
+void
+hs_set_lane(struct hs *h, struct proto_msg *hello, unsigned conns,
+    unsigned lane)
+{
+	h->conns_c = (uint16_t)conns;
+	h->lane_c = (uint16_t)lane;
+	hello->u.hello.conns = h->conns_c;
+	hello->u.hello.lane = h->lane_c;
 }
 
 void
@@ -275,6 +288,8 @@ hs_on_hello(struct hs *h, const struct proto_hello *m, struct proto_msg *out,
 		    "here: run munged on every node, or --munge no on all",
 		    m->rank);
 	h->peer_rank = m->rank;
+	h->conns_c = m->conns;
+	h->lane_c = m->lane;
 	h->flags_c = m->flags;
 	h->flags_a = cfg->munge ? PROTO_HS_F_MUNGE : 0;
 	memcpy(h->nonce_c, m->nonce, PROTO_NONCE_LEN);

@@ -61,6 +61,8 @@ struct hs {
 	enum hs_state st;
 	uint32_t peer_rank;	/* expected (connector) or claimed (acceptor) */
 	uint32_t flags_c, flags_a;	/* the connector's and acceptor's */
+	uint16_t conns_c, lane_c;	/* the connector's HELLO: which of the
+					 * pair's connections this is */
 	uint8_t nonce_c[PROTO_NONCE_LEN], nonce_a[PROTO_NONCE_LEN];
 };
 
@@ -75,6 +77,10 @@ enum hs_result {
 void hs_start_outgoing(struct hs *h, const struct hs_cfg *cfg,
     uint32_t peer_rank, struct proto_msg *hello);
 void hs_start_incoming(struct hs *h, const struct hs_cfg *cfg);
+/* Connector: this is connection lane of conns (--conns-per-peer), in
+ * *hello and in what both proofs cover. */
+void hs_set_lane(struct hs *h, struct proto_msg *hello, unsigned conns,
+    unsigned lane);
 
 /* One handshake message in.  *out is cleared, then filled when there is
  * something to send.  why gets the reason on REFUSE and FAIL (for the

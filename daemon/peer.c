@@ -663,8 +663,7 @@ peer_hello(struct conn *c)
 	struct proto_msg m;
 
 	hs_start_outgoing(&c->auth, &peer_hs_cfg, c->peer->rank, &m);
-	m.u.hello.conns = (uint16_t)asocd->conf->conns_per_peer;
-	m.u.hello.lane = (uint16_t)c->lane;
+	hs_set_lane(&c->auth, &m, asocd->conf->conns_per_peer, c->lane);
 	peer_arm_hs_timer(c);
 	peer_send(c, PT_HELLO, &m);
 }
