@@ -5,6 +5,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -290,12 +293,33 @@ stop_serving(void)
 	log_close();
 }
 
+/*
+ * Keep the heap's pages between messages.  glibc's defaults give the top
+ * of the heap back (brk) once 128 KiB of it is free and serve blocks past
+ * 128 KiB with mmap: every eager message (up to 64 KiB, queued in a
+ * libevent chain that rounds up to 128 KiB) then freed pages that the
+ * next one faulted in and zeroed again.  perf on 16 in flight at 64 KiB:
+ * 12,267 page faults in the daemons for 5,100 messages, clear_page and
+ * brk in the profile; with these settings 455, and 30-40% less CPU per
+ * message.  The peak is still given back after a burst (control_trim's
+ * malloc_trim), so a flood does not stay held.
+ */
+static void
+tune_malloc(void)
+{
+#ifdef __GLIBC__
+	mallopt(M_TRIM_THRESHOLD, 64 << 20);
+	mallopt(M_MMAP_THRESHOLD, 1 << 20);
+#endif
+}
+
 int
 main(int argc, char **argv)
 {
 	char err[512];
 	struct conf *cf = &asocd_conf;
 
+	tune_malloc();
 	switch (conf_load(cf, argc, argv, NULL, err, sizeof err)) {
 	case CONF_EXIT_OK:
 		return 0;
