@@ -95,7 +95,7 @@ static const struct conf_opt conf_opts[] = {
 	{ "busy-poll", 0, "ASOC_BUSY_POLL", K_UINT, OFF(busy_poll), 0,
 	    CONF_MAX_BUSY_POLL, "MICROSECONDS",
 	    "after handling events, poll this long before sleeping "
-	    "(default 0: off; at most 10000)" },
+	    "(default 50; 0: off, sleep at once; at most 10000)" },
 	{ "client-max-bytes", 0, "ASOC_CLIENT_MAX_BYTES", K_SIZE,
 	    OFF(client_max_bytes), 4096, SIZE_MAX, "BYTES",
 	    "buffer bytes one client may register (default 3/4 of RAM)" },
@@ -520,6 +520,7 @@ conf_defaults(struct conf *c)
 	c->chunk_size = CONF_DEFAULT_CHUNK;
 	c->conns_per_peer = 1;
 	c->eager_threshold = CONF_DEFAULT_EAGER;
+	c->busy_poll = CONF_DEFAULT_BUSY_POLL;
 	c->eager_budget = CONF_DEFAULT_EAGER_BUDGET;
 	c->eager_budget_total = CONF_DEFAULT_EAGER_TOTAL;
 	c->transport = CONF_TRANSPORT_AUTO;

@@ -95,6 +95,7 @@ struct conf {
 #define CONF_DEFAULT_EAGER_STR	"64K"
 /* Busy polling holds a core while it lasts: 10 ms is already far past
  * any hop it could save (tens of microseconds), so more is a mistake. */
+#define CONF_DEFAULT_BUSY_POLL	50
 #define CONF_MAX_BUSY_POLL	10000
 #define CONF_DEFAULT_EAGER_BUDGET (4u << 20)
 #define CONF_DEFAULT_EAGER_BUDGET_STR "4M"

@@ -209,7 +209,7 @@ START_TEST(busy_poll_setting)
 	struct conf c;
 
 	ck_assert_int_eq(load(&c, a0, none), CONF_RUN);
-	ck_assert_uint_eq(c.busy_poll, 0);
+	ck_assert_uint_eq(c.busy_poll, CONF_DEFAULT_BUSY_POLL);
 	conf_free(&c);
 	ck_assert_int_eq(load(&c, a1, none), CONF_RUN);
 	ck_assert_uint_eq(c.busy_poll, 50);
