@@ -14,4 +14,27 @@ struct event_base;
  * Returns what event_base_loop returned last (-1 on error). */
 int busypoll_run(struct event_base *base, unsigned usec);
 
+/* A source of work that the libevent loop does not see while it spins:
+ * the RDMA completion queues, whose completions otherwise reach the loop
+ * only through the completion channel (a kernel wake-up, then several
+ * verbs system calls, per completion).  While busypoll_run spins it calls
+ * poll on every turn; before it sleeps, arm, which must make sure that
+ * whatever becomes ready later wakes the loop.  Both return how many
+ * things they handled (a turn that handled something keeps the spin
+ * going).  With usec 0 neither is ever called. */
+struct busypoll_source {
+	const char *name;
+	int (*poll)(void);
+	int (*arm)(void);
+};
+
+/* Adds src (not copied) to the sources spun on; at most
+ * BUSYPOLL_SOURCES_MAX.  Returns -1 when full. */
+#define BUSYPOLL_SOURCES_MAX	4
+int busypoll_add(const struct busypoll_source *src);
+
+/* Whether busypoll_run is running with usec > 0: a source may then leave
+ * its wake-ups disarmed between its arm calls. */
+int busypoll_spinning(void);
+
 #endif
