@@ -81,10 +81,7 @@ hello(void)
 static int
 done_status(uint64_t id, struct proto_msg *m)
 {
-	if (!mock_reply(cfd, id, m))
-		return -1;
-	ck_assert_uint_eq(m->hdr.type, PT_L_DONE);
-	return (int)m->u.l_done.status;
+	return mock_done_status(cfd, id, m);
 }
 
 /* 1 when asocd has closed its end (the client was dropped). */
@@ -107,11 +104,7 @@ reg(size_t size)
 	struct proto_msg m;
 	int fd;
 
-	fd = memfd_create("check", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-	ck_assert_int_ge(fd, 0);
-	ck_assert_int_eq(ftruncate(fd, (off_t)size), 0);
-	ck_assert_int_eq(fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW),
-	    0);
+	fd = mock_memfd(size);
 	memset(&m, 0, sizeof m);
 	m.u.l_reg.size = size;
 	say(PT_L_REG, 50, &m, fd);

@@ -44,14 +44,13 @@ as_rank(int rank)
 	p1 = &asocd->peers[1];
 }
 
+/* The status of request id's reply; -1 when there is none yet. */
 static int
 done_status(uint64_t id)
 {
 	struct proto_msg m;
 
-	if (!mock_reply(cfd, id, &m))
-		return -1;
-	return (int)m.u.l_done.status;
+	return mock_done_status(cfd, id, &m);
 }
 
 /* Rank 1's connection, opened by the transport and handshaken. */

@@ -39,13 +39,11 @@ join(int i, uint32_t p)
 	return cl[i];
 }
 
+/* The status of session i's reply to id (in *m); -1 when none yet. */
 static int
 status_of(int i, uint64_t id, struct proto_msg *m)
 {
-	if (!mock_reply(cfd[i], id, m))
-		return -1;
-	ck_assert_uint_eq(m->hdr.type, PT_L_DONE);
-	return (int)m->u.l_done.status;
+	return mock_done_status(cfd[i], id, m);
 }
 
 static void

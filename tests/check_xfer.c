@@ -40,10 +40,7 @@ done_status(uint64_t id)
 {
 	struct proto_msg m;
 
-	if (!mock_reply(cfd, id, &m))
-		return -1;
-	ck_assert_uint_eq(m.hdr.type, PT_L_DONE);
-	return (int)m.u.l_done.status;
+	return mock_done_status(cfd, id, &m);
 }
 
 static void
