@@ -438,7 +438,8 @@ rk_msg(struct conn *c, uint16_t type, uint32_t rank, uint32_t inc)
 
 /* A rank seen joined while L_WHERE waits counts even if it leaves before
  * the others join (a quick process of the step); one that had left
- * before the request is waited for (its new process). */
+ * before the caller joined is waited for (its new process, or an earlier
+ * step's leave: see check_ranks for one that left since). */
 START_TEST(where_counts_ranks_seen_while_waiting)
 {
 	struct conn *c = mock_conn_up(&mock_twosided, 2);
@@ -446,11 +447,11 @@ START_TEST(where_counts_ranks_seen_while_waiting)
 	struct buffer *b;
 	uint64_t a;
 
+	rk_msg(c, PT_RK_JOIN, 1, 1);
+	rk_msg(c, PT_RK_LEAVE, 1, 1);		/* left before the caller */
 	hello_as(PROTO_LH_F_PROC, 0, 4, &m);
 	a = reg(4096);
 	b = buffer_find(cl, a);
-	rk_msg(c, PT_RK_JOIN, 1, 1);
-	rk_msg(c, PT_RK_LEAVE, 1, 1);		/* left before the request */
 	rk_msg(c, PT_RK_JOIN, 2, 1);
 	memset(&m, 0, sizeof m);
 	m.u.l_xfer.buf_id = a;

@@ -860,6 +860,53 @@ START_TEST(where_timeout_names_the_missing_rank)
 }
 END_TEST
 
+/* A rank that joined and left since the caller joined (a quick process)
+ * is answered at once, on the node it was last on, remote or ours.  One
+ * that left before the caller joined may be started again (or be an
+ * earlier step's): it is waited for, as before. */
+START_TEST(where_answers_a_rank_that_left)
+{
+	struct conn *c = mock_conn_up(&mock_twosided, 1);
+	struct buffer *b, *b3;
+	struct proto_msg d;
+
+	join(0, 2);
+	b = mock_buffer(cl[0], 4 * P, 0);
+	rk_join(c, 5, 500, 1);
+	rk_leave(c, 5, 1);
+	rk_join(c, 6, 600, 1);
+	join(1, 7);
+	control_drop(cl[1], "disconnected");
+	ck_assert_int_eq(ranks_left(7), 1);
+	mock_post(cl[0], REQ_WHERE, 1, b, 4 * 5, 4 * 3, 5, 0, 0);
+	ck_assert_int_eq(status_of(0, 1, &d), PS_OK);
+	ck_assert_uint_eq(d.u.l_done.len, 3);
+	ck_assert_uint_eq(le_get32(b->base + 4 * 5), 1);
+	ck_assert_uint_eq(le_get32(b->base + 4 * 6), 1);
+	ck_assert_uint_eq(le_get32(b->base + 4 * 7), 0);
+	/* A process joining after rank 5 left waits for its new join. */
+	join(3, 9);
+	b3 = mock_buffer(cl[3], 4 * P, 0);
+	mock_post(cl[3], REQ_WHERE, 2, b3, 4 * 5, 4, 5, 0, 0);
+	ck_assert_int_eq(status_of(3, 2, &d), -1);
+	rk_join(c, 5, 501, 2);
+	ck_assert_int_eq(status_of(3, 2, &d), PS_OK);
+	ck_assert_uint_eq(le_get32(b3->base + 4 * 5), 1);
+	/* The step over here (no rank of ours left): a leave heard is stale,
+	 * and rank 5 is waited for again. */
+	control_drop(cl[0], "disconnected");
+	control_drop(cl[3], "disconnected");
+	rk_leave(c, 5, 2);
+	join(2, 2);
+	b = mock_buffer(cl[2], 4 * P, 0);
+	mock_post(cl[2], REQ_WHERE, 3, b, 4 * 5, 4, 5, 0, 0);
+	ck_assert_int_eq(status_of(2, 3, &d), -1);
+	rk_join(c, 5, 502, 3);
+	ck_assert_int_eq(status_of(2, 3, &d), PS_OK);
+	ck_assert_uint_eq(le_get32(b->base + 4 * 5), 1);
+}
+END_TEST
+
 /* A JOIN looks at the sends waiting for its rank, not every send waiting
  * for any join. */
 START_TEST(join_looks_at_sends_to_its_rank_only)
@@ -902,6 +949,7 @@ ranks_suite(void)
 	    where_join_looks_at_its_slot_only,
 	    where_waiting_is_capped_per_session,
 	    where_timeout_names_the_missing_rank,
+	    where_answers_a_rank_that_left,
 	    join_looks_at_sends_to_its_rank_only));
 }
 
