@@ -1402,7 +1402,6 @@ xfer_on_data(struct conn *c, uint64_t id, uint64_t offset, uint64_t len,
 	struct conn *pc = c->main != NULL ? c->main : c;
 	struct xfer *x;
 	struct req *r;
-	int in_order;
 
 	*dst = NULL;
 	*xp = NULL;
@@ -1423,8 +1422,7 @@ xfer_on_data(struct conn *c, uint64_t id, uint64_t offset, uint64_t len,
 	/* Spread over several connections, chunks land in any order, each
 	 * once (x->done counts what landed: the ACK waits for all); on one,
 	 * in order. */
-	in_order = asocd->conf->conns_per_peer <= 1;
-	if (in_order ? offset != x->done || len > x->len - x->done :
+	if (!pc->data_spread ? offset != x->done || len > x->len - x->done :
 	    offset > x->len || len > x->len - offset ||
 	    len > x->len - x->done) {
 		peer_conn_lost(c, "DATA for transfer %llu at %llu+%llu is "
