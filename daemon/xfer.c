@@ -173,9 +173,12 @@ xfer_free(struct xfer *x)
 			TAILQ_REMOVE(&c->sendq, x, send_entry);
 		if (c->rx_cur == x)
 			c->rx_cur = NULL;	/* the rest of its frame: discard */
-		TAILQ_FOREACH(l, &c->lanes, lane_entry)
-			if (l->rx_cur == x)
-				l->rx_cur = NULL;
+		/* Only a transfer whose DATA came on an extra connection can
+		 * be one's rx_cur: the others skip the walk. */
+		if (x->rx_on_lanes)
+			TAILQ_FOREACH(l, &c->lanes, lane_entry)
+				if (l->rx_cur == x)
+					l->rx_cur = NULL;
 	}
 	if (x->state == XS_WAIT_CONN)
 		peer_unwant(&asocd->peers[x->node], x);
@@ -1435,6 +1438,8 @@ xfer_on_data(struct conn *c, uint64_t id, uint64_t offset, uint64_t len,
 	*dst = r->buf->base + r->off + offset;
 	*xp = x;
 	c->rx_cur = x;
+	if (c != pc)
+		x->rx_on_lanes = 1;
 	return 0;
 }
 

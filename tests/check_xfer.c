@@ -332,6 +332,36 @@ START_TEST(data_out_of_range_drops_the_connection)
 }
 END_TEST
 
+/* Spread over the pair's extra connections: chunks land in any order,
+ * and a receive cancelled while a chunk of it is being read on an extra
+ * connection leaves none of them pointing at the freed transfer. */
+START_TEST(data_on_a_lane_is_dropped_with_its_transfer)
+{
+	struct conn *c = mock_conn_up(&mock_twosided, 1);
+	struct conn *l = conn_new(&mock_twosided, c->peer, 1);
+	struct buffer *b = mock_buffer(cl, 300, 0);
+	struct xfer *x;
+	uint8_t *dst;
+
+	ck_assert_ptr_nonnull(l);
+	l->lane = 1;
+	l->main = c;
+	l->up = 1;
+	TAILQ_INSERT_TAIL(&c->lanes, l, lane_entry);
+	c->data_spread = 1;
+	mock_post(cl, REQ_RECV, 1, b, 0, 200, 1, 5, 0);
+	rts(c, 77, 5, 200);
+	ck_assert_int_eq(xfer_on_data(l, 77, 100, 100, &dst, &x), 0);
+	ck_assert_ptr_eq(dst, b->base + 100);
+	ck_assert_ptr_eq(l->rx_cur, x);
+	xfer_cancel(TAILQ_FIRST(&cl->reqs), PS_ECANCELLED, "cancelled");
+	ck_assert_int_eq(done_status(1), PS_ECANCELLED);
+	ck_assert_ptr_null(l->rx_cur);
+	ck_assert_int_eq(c->dead, 0);
+	TAILQ_REMOVE(&c->lanes, l, lane_entry);
+}
+END_TEST
+
 START_TEST(data_for_a_cancelled_transfer_is_discarded)
 {
 	struct conn *c = mock_conn_up(&mock_twosided, 1);
@@ -991,6 +1021,7 @@ xfer_suite(void)
 	    cts_out_of_turn_drops_the_connection,
 	    ack_before_the_data_drops_the_connection, data_lands_in_order,
 	    data_out_of_range_drops_the_connection,
+	    data_on_a_lane_is_dropped_with_its_transfer,
 	    data_for_a_cancelled_transfer_is_discarded, deadline,
 	    peer_loss_fails_what_it_carried, cancel_mid_send,
 	    give_up_tells_the_peer, start_data_failure_gives_up,
