@@ -22,6 +22,9 @@
  *   open               opens and exits (every mode first prints
  *                      "rank R of P, node N of M, pid X")
  *   hold --until FILE  stays joined until FILE exists
+ *   nodes              asoc_rank_nodes, printed: "ok - rank R: ranks on
+ *                      nodes N0 N1 ..." (a rank that left since this
+ *                      process joined counts, on the node it left)
  *   stat               (--rank status) the daemon's mode and process
  *                      ranks: "mode M world W local_ranks N", then
  *                      "rank R pid P sessions S incarnation I" each
@@ -371,6 +374,20 @@ run_stat(asoc_t *as)
 		    r[i].rank, r[i].pid, r[i].sessions, r[i].incarnation);
 	free(r);
 	return 0;
+}
+
+static int
+run_nodes(asoc_t *as)
+{
+	int world = asoc_world_size(as), *nodes = all_joined(as), p;
+
+	printf("ok - rank %d: ranks on nodes", asoc_rank(as));
+	for (p = 0; p < world; p++)
+		printf(" %d", nodes[p]);
+	printf("\n");
+	npass++;
+	free(nodes);
+	return summary();
 }
 
 static int
@@ -770,7 +787,7 @@ usage(void)
 	fprintf(stderr, "usage: " PROG " [--socket P] [--rank R|node|status --world P] "
 	    "[--sessions N] [--timeout-ms MS] [--ready FILE] [--ready-after K] "
 	    "[--tag T] [--deadline SECS] [--barrier 1] [--go FILE] MODE\n"
-	    "  open | stat | hold --until FILE | pairs [--sizes LIST] [--layout "
+	    "  open | stat | hold --until FILE | nodes | pairs [--sizes LIST] [--layout "
 	    "block|cyclic --nodes N] | anysrc --root R\n"
 	    "  order-send --to R --count N --tags A,B | order-recv --from S1,S2 "
 	    "--count N --tags A,B\n"
@@ -830,6 +847,8 @@ main(int argc, char **argv)
 		rc = run_stat(as);
 	else if (strcmp(mode, "hold") == 0)
 		rc = run_hold(as);
+	else if (strcmp(mode, "nodes") == 0)
+		rc = run_nodes(as);
 	else if (strcmp(mode, "pairs") == 0)
 		rc = run_pairs(as);
 	else if (strcmp(mode, "anysrc") == 0 && opt_root >= 0)
