@@ -127,9 +127,11 @@ stat_text_ranks(const asoc_ranks_stat_t *m, const asoc_rank_stat_t *r,
 	char sent[32], recvd[32], lid[16];
 	size_t i;
 
+	/* "none" also once every ranked client has left: the daemon's
+	 * status does not say whether one ever came, so "now", not "yet". */
 	printf("%-18s %s\n", "rank mode", m->mode == ASOC_MODE_PROC ?
 	    "process ranks" : m->mode == ASOC_MODE_NODE ? "node ranks" :
-	    "none (no ranked client yet)");
+	    "none (no ranked client now)");
 	if (m->mode != ASOC_MODE_PROC)
 		return;
 	printf("ranks: world %d, here %zu:", m->world, nr);

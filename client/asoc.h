@@ -248,7 +248,7 @@ asoc_status_t asoc_stat(asoc_t *as, asoc_node_stat_t *node,
     asoc_peer_stat_t **peers, size_t *npeers);
 
 /* The process ranks living on the daemon (asoc-stat's "ranks:" lines). */
-#define ASOC_MODE_NONE	0	/* no ranked session yet */
+#define ASOC_MODE_NONE	0	/* no ranked session now (none came yet, or all left) */
 #define ASOC_MODE_NODE	1	/* node ranks: every session shares the node */
 #define ASOC_MODE_PROC	2	/* process ranks of one world */
 

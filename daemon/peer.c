@@ -804,6 +804,9 @@ peer_up(struct conn *c, struct peer *p)
 		return;
 	c->up = 1;
 	c->peer = p;
+	/* Both ends have the same --conns-per-peer (a HELLO with another is
+	 * refused): how the pair's DATA arrives, for xfer_on_data. */
+	c->data_spread = asocd->conf->conns_per_peer > 1;
 	TAILQ_INSERT_TAIL(&p->conns, c, entry);
 	p->state = PROTO_PEER_UP;
 	/* asoc-stat says whether the bytes to this peer are encrypted. */

@@ -26,6 +26,7 @@ static struct {
 	TAILQ_HEAD(, lrank) held;	/* those nheld */
 	struct rloc *loc;
 	uint32_t next_inc;
+	uint64_t seq;		/* claims and leaves seen: their order */
 } rk;
 
 /* What anyone holding the job key could make us log at will. */
@@ -88,6 +89,20 @@ ranks_node_of(uint32_t p)
 	return l != NULL && l->state == RL_JOINED ? (int64_t)l->node : -1;
 }
 
+int64_t
+ranks_last_node_of(uint32_t p, const struct lrank *asker)
+{
+	const struct rloc *l = ranks_loc(p);
+
+	if (l == NULL)
+		return -1;
+	if (l->state == RL_JOINED)
+		return l->node;
+	if (asker != NULL && ranks_left(p) && l->left_seq > asker->joined_seq)
+		return l->node;
+	return -1;
+}
+
 /* p is no longer where loc said: for good while a rank of ours is here
  * to care (the step goes on), else stale (see ranks_left). */
 static void
@@ -95,6 +110,7 @@ ranks_mark_left(uint32_t p)
 {
 	rk.loc[p].state = RL_LEFT;
 	rk.loc[p].stale = rk.nheld == 0;
+	rk.loc[p].left_seq = ++rk.seq;
 }
 
 struct lrank *
@@ -333,6 +349,7 @@ ranks_hello_proc(struct client *c, uint32_t p, uint32_t world,
 	}
 	lr->rank = p;
 	lr->incarnation = ++rk.next_inc;
+	lr->joined_seq = ++rk.seq;
 	lr->localid = localid;
 	lr->pid = c->pid;
 	lr->sessions = 1;

@@ -45,6 +45,7 @@ struct lrank {
 	uint32_t rank;
 	uint32_t incarnation;	/* new at every claim of the rank here */
 	uint32_t localid;	/* SLURM_LOCALID, or 0xffffffff */
+	uint64_t joined_seq;	/* ranks.c's event count at its claim */
 	pid_t pid;
 	unsigned sessions;
 	/* Lost a duplicate race to a lower node (ranks.c): no longer in
@@ -65,6 +66,9 @@ struct rloc {
 	/* LEFT in an earlier job step (see ranks_left): as good as
 	 * unknown, the node it was on no longer says anything. */
 	uint8_t stale;
+	/* LEFT: ranks.c's event count when this daemon saw it leave, to
+	 * compare with a local rank's joined_seq (ranks_last_node_of). */
+	uint64_t left_seq;
 };
 
 void ranks_init(void);
@@ -99,6 +103,12 @@ const struct rloc *ranks_loc(uint32_t p);
 int ranks_left(uint32_t p);
 /* p's node while it is joined there, else -1. */
 int64_t ranks_node_of(uint32_t p);
+/* For local rank asker (asoc_rank_nodes): p's node while it is joined
+ * there, or the node it was on when it left after asker joined here (the
+ * daemon saw that leave within asker's life: p's process of asker's time
+ * is gone).  -1 otherwise: unknown, or left before asker joined, which
+ * may be an earlier step's or a process being started again. */
+int64_t ranks_last_node_of(uint32_t p, const struct lrank *asker);
 /* An RTS without F_PROC arrived: node traffic, so NODE mode (unless
  * PROC, which the caller refuses).  0, or -1 in PROC mode. */
 int ranks_node_traffic(void);

@@ -1,6 +1,7 @@
 /*
  * rankwhere.c: L_WHERE, the node of each of a range of process ranks
- * (asoc_rank_nodes), answered once every one of them has joined.
+ * (asoc_rank_nodes), answered once every one of them has joined (a rank
+ * that left since the caller joined counts, on the node it left).
  */
 #include "config.h"
 #include "rankwhere.h"
@@ -28,10 +29,12 @@ unsigned long rankwhere_slots_seen;
  * What a waiting request still misses, kept here, not read back from the
  * client's buffer (which its client may overwrite).  The answer is
  * written into the buffer as it is learned: a slot takes the node of its
- * rank once the rank is seen joined, at the request or later.  So a rank
- * that joined and has left again while the request waited (a quick
- * process of the same step) still counts, while one that had left before
- * the request (killed, its new process not there yet) is waited for.
+ * rank once the rank is seen joined, at the request or later.  A rank
+ * that has already left since the caller's rank joined here (a quick
+ * process that exited) counts too, with the node it was last on: waiting
+ * for it would only end in the join timeout.  One that left before the
+ * caller joined is waited for: it may be an earlier step's, or a process
+ * being started again, whose new join the caller waits for.
  */
 struct rankwhere {
 	int queued;		/* in rankwhere_q */
@@ -126,7 +129,8 @@ rankwhere_post(struct req *r, uint32_t timeout_ms)
 	r->where = w;
 	for (i = 0; i < n; i++) {
 		rankwhere_slots_seen++;
-		if ((node = ranks_node_of(r->peer + i)) >= 0) {
+		node = ranks_last_node_of(r->peer + i, r->client->lr);
+		if (node >= 0) {
 			le_put32(r->buf->base + r->off + 4 * (size_t)i,
 			    (uint32_t)node);
 			continue;

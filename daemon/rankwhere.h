@@ -3,7 +3,8 @@
  *
  * The request (struct req, kind REQ_WHERE: buffer, offset, len = 4 x
  * count, peer = the first rank) completes once every rank of the range
- * has joined somewhere, with count little-endian u32 node numbers written
+ * has joined somewhere (a rank that left since the caller's rank joined
+ * counts, on the node it left), with count little-endian u32 node numbers written
  * at the offset, or at its deadline (--join-timeout when none was given)
  * with ETIMEDOUT naming the first rank still missing.  A session has at
  * most RANKWHERE_MAX_WAITING of them waiting.

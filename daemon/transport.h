@@ -66,6 +66,10 @@ struct conn {
 	 * ones (lane 1..N-1, in no peer list, main set) carry DATA only, of
 	 * transfers that stay the main one's. */
 	unsigned lane;
+	/* The pair's connection: its DATA may come on several connections,
+	 * in any order (set once the handshake agreed on --conns-per-peer;
+	 * 0, in order, for one). */
+	int data_spread;
 	struct conn *main;
 	TAILQ_HEAD(conn_lanes, conn) lanes;	/* main: its extra ones */
 	TAILQ_ENTRY(conn) lane_entry;

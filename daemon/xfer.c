@@ -173,9 +173,12 @@ xfer_free(struct xfer *x)
 			TAILQ_REMOVE(&c->sendq, x, send_entry);
 		if (c->rx_cur == x)
 			c->rx_cur = NULL;	/* the rest of its frame: discard */
-		TAILQ_FOREACH(l, &c->lanes, lane_entry)
-			if (l->rx_cur == x)
-				l->rx_cur = NULL;
+		/* Only a transfer whose DATA came on an extra connection can
+		 * be one's rx_cur: the others skip the walk. */
+		if (x->rx_on_lanes)
+			TAILQ_FOREACH(l, &c->lanes, lane_entry)
+				if (l->rx_cur == x)
+					l->rx_cur = NULL;
 	}
 	if (x->state == XS_WAIT_CONN)
 		peer_unwant(&asocd->peers[x->node], x);
@@ -1402,7 +1405,6 @@ xfer_on_data(struct conn *c, uint64_t id, uint64_t offset, uint64_t len,
 	struct conn *pc = c->main != NULL ? c->main : c;
 	struct xfer *x;
 	struct req *r;
-	int in_order;
 
 	*dst = NULL;
 	*xp = NULL;
@@ -1423,8 +1425,7 @@ xfer_on_data(struct conn *c, uint64_t id, uint64_t offset, uint64_t len,
 	/* Spread over several connections, chunks land in any order, each
 	 * once (x->done counts what landed: the ACK waits for all); on one,
 	 * in order. */
-	in_order = asocd->conf->conns_per_peer <= 1;
-	if (in_order ? offset != x->done || len > x->len - x->done :
+	if (!pc->data_spread ? offset != x->done || len > x->len - x->done :
 	    offset > x->len || len > x->len - offset ||
 	    len > x->len - x->done) {
 		peer_conn_lost(c, "DATA for transfer %llu at %llu+%llu is "
@@ -1437,6 +1438,8 @@ xfer_on_data(struct conn *c, uint64_t id, uint64_t offset, uint64_t len,
 	*dst = r->buf->base + r->off + offset;
 	*xp = x;
 	c->rx_cur = x;
+	if (c != pc)
+		x->rx_on_lanes = 1;
 	return 0;
 }
 

@@ -114,6 +114,9 @@ struct xfer {
 	struct event *join_ev;	/* XS_WAIT_JOIN: --join-timeout */
 	TAILQ_ENTRY(xfer) hash_entry;
 	int in_send_queue;
+	/* Receiver: a DATA frame of it was read on an extra connection of
+	 * the pair, whose rx_cur may still be it (xfer_free clears them). */
+	int rx_on_lanes;
 };
 TAILQ_HEAD(xfer_list, xfer);
 

@@ -54,7 +54,9 @@ struct slurm_conf {
 	char munge_socket[PATH_MAX];
 	char cgroup[16];		/* "auto", "no" */
 	unsigned ready_timeout;		/* seconds */
+	unsigned busy_poll;		/* us; SLURM_CONF_UNSET: asocd's */
 };
+#define SLURM_CONF_UNSET	(~0u)
 
 void slurm_conf_defaults(struct slurm_conf *c);
 /* KEY=value lines as a shell writes them (optional "export", quotes and

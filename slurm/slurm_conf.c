@@ -30,6 +30,7 @@ slurm_conf_defaults(struct slurm_conf *c)
 	    SYSCONFDIR);
 	snprintf(c->cgroup, sizeof c->cgroup, "auto");
 	c->ready_timeout = 30;
+	c->busy_poll = SLURM_CONF_UNSET;
 }
 
 #define S(name, field) { name, offsetof(struct slurm_conf, field), \
@@ -50,6 +51,7 @@ static const struct {
 	S("CPU_LIST", cpu_list), S("KEEP_LOGS_DIR", keep_logs_dir),
 	S("SITE_KEY", site_key), S("MUNGE_SOCKET", munge_socket),
 	S("CGROUP", cgroup), U("READY_TIMEOUT", ready_timeout, 1, 600),
+	U("BUSY_POLL", busy_poll, 0, 10000),
 };
 #define NKEYS (sizeof keys / sizeof keys[0])
 
@@ -159,7 +161,7 @@ slurm_conf_parse(struct slurm_conf *c, const char *text, size_t len,
 			    "ASOCD PORT_BASE PORT_SPAN PORT_TRIES INTERFACE "
 			    "TRANSPORT CHUNK_SIZE RUN_DIR NODE_ADDRS LOG_LEVEL "
 			    "CONNECTION_TIMEOUT MEMLOCK CPU_LIST KEEP_LOGS_DIR "
-			    "SITE_KEY MUNGE_SOCKET CGROUP READY_TIMEOUT)", where,
+			    "SITE_KEY MUNGE_SOCKET CGROUP READY_TIMEOUT BUSY_POLL)", where,
 			    s);
 			return -1;
 		}

@@ -273,7 +273,7 @@ exec_daemon(const struct slurm_conf *c, const struct slurm_job *j,
     const struct peers *pe, const char *sock, int keyfd, int readyfd,
     int logfd)
 {
-	static char rank[16], port[8], span[8], tries[8];
+	static char rank[16], port[8], span[8], tries[8], poll[16];
 	char *argv[ARGS_MAX], *envp[] = { "PATH=/usr/sbin:/usr/bin:/sbin:/bin",
 	    NULL };
 	cpu_set_t cpus;
@@ -326,6 +326,10 @@ exec_daemon(const struct slurm_conf *c, const struct slurm_job *j,
 		add(argv, &n, "--connection-timeout", c->connection_timeout);
 	if (c->munge_socket[0] != '\0')
 		add(argv, &n, "--munge-socket", c->munge_socket);
+	if (c->busy_poll != SLURM_CONF_UNSET) {
+		snprintf(poll, sizeof poll, "%u", c->busy_poll);
+		add(argv, &n, "--busy-poll", poll);
+	}
 	execve(c->asocd, argv, envp);
 	fprintf(stderr, "asoc-slurm: cannot run ASOCD=%s: %s\n", c->asocd,
 	    strerror(errno));

@@ -22,6 +22,9 @@
  *   open               opens and exits (every mode first prints
  *                      "rank R of P, node N of M, pid X")
  *   hold --until FILE  stays joined until FILE exists
+ *   nodes              asoc_rank_nodes, printed: "ok - rank R: ranks on
+ *                      nodes N0 N1 ..." (a rank that left since this
+ *                      process joined counts, on the node it left)
  *   stat               (--rank status) the daemon's mode and process
  *                      ranks: "mode M world W local_ranks N", then
  *                      "rank R pid P sessions S incarnation I" each
@@ -374,6 +377,20 @@ run_stat(asoc_t *as)
 }
 
 static int
+run_nodes(asoc_t *as)
+{
+	int world = asoc_world_size(as), *nodes = all_joined(as), p;
+
+	printf("ok - rank %d: ranks on nodes", asoc_rank(as));
+	for (p = 0; p < world; p++)
+		printf(" %d", nodes[p]);
+	printf("\n");
+	npass++;
+	free(nodes);
+	return summary();
+}
+
+static int
 run_hold(asoc_t *as)
 {
 	touch(opt_ready);
@@ -538,103 +555,102 @@ order_size(unsigned i)
 	return i % 7 == 3 ? 65537 + i % 64 : 16 + i % 48;
 }
 
-static int
-run_order_send(asoc_t *as)
+/*
+ * The order test's sender sends 2*count messages, k = 2i + t being
+ * message i on tags[t]; its receiver posts 4*count receives, receive k
+ * being (i, tag, source) = (k/4, tags[k/2%2], peers[k%2]).  Tag A names
+ * the source; tag B takes any source, so it can only check that each
+ * source's messages come in order (nxt[] per source).
+ */
+static void
+order_post(asoc_t *as, int send, asoc_buf_t *b, size_t off, size_t cap,
+    unsigned k, asoc_req_t **r)
 {
-	unsigned w = opt_window, slot, next = 0, done = 0, total = 2 * opt_count;
+	asoc_status_t st;
+	int any;
+
+	if (send) {
+		pattern((uint8_t *)asoc_buf_ptr(b) + off, order_size(k / 2),
+		    asoc_rank(as), opt_peer, opt_tags[k % 2], k / 2);
+		st = asoc_isend(as, b, off, order_size(k / 2), opt_peer,
+		    opt_tags[k % 2], r);
+	} else {
+		any = (k / 2) % 2;
+		st = asoc_irecv(as, b, off, cap, any ? ASOC_ANY_SOURCE :
+		    opt_peers[k % 2], opt_tags[any], r);
+	}
+	if (st != ASOC_OK)
+		die(as, st, "posting %s %u", send ? "send" : "receive", k);
+}
+
+/* Receive k has landed in p: 0 if it is the message due, else 1. */
+static int
+order_check(const uint8_t *p, const asoc_completion_t *c, unsigned k,
+    int me, unsigned nxt[2])
+{
+	int src, s;
+
+	if ((k / 2) % 2 == 0) {
+		/* named: message k/4 of that source */
+		src = opt_peers[k % 2];
+		if (c->source != src) {
+			fail("receive %u from rank %d completed from rank %d",
+			    k, src, c->source);
+			return 1;
+		}
+		return verify(p, c->len, src, me, opt_tags[0], k / 4, "order");
+	}
+	s = c->source == opt_peers[0] ? 0 : c->source == opt_peers[1] ? 1 : -1;
+	if (s < 0) {
+		fail("any-source receive %u came from rank %d, not %d or %d",
+		    k, c->source, opt_peers[0], opt_peers[1]);
+		return 1;
+	}
+	return verify(p, c->len, c->source, me, opt_tags[1], nxt[s]++,
+	    "order (any source)");
+}
+
+/* order-send and order-recv: --window requests in flight. */
+static int
+run_order(asoc_t *as, int send)
+{
+	unsigned w = opt_window, next = 0, done = 0;
+	unsigned total = (send ? 2 : 4) * opt_count;
+	unsigned nxt[2] = { 0, 0 }, bad = 0;
 	size_t cap = order_size(3) + 64;
 	int me = asoc_rank(as);
 	asoc_req_t **r = calloc(w, sizeof *r);
 	asoc_completion_t c;
 	asoc_buf_t *b = buffer(as, cap * w);
 	uint8_t *base = asoc_buf_ptr(b);
-	asoc_status_t st;
 
 	if (r == NULL)
 		exit(1);
 	while (done < total) {
 		while (next < total && next - done < w) {
-			unsigned i = next / 2;
-			uint64_t tag = opt_tags[next % 2];
-
-			slot = next % w;
-			pattern(base + cap * slot, order_size(i), me, opt_peer,
-			    tag, i);
-			if ((st = asoc_isend(as, b, cap * slot, order_size(i),
-			    opt_peer, tag, &r[slot])) != ASOC_OK)
-				die(as, st, "posting send %u", next);
+			order_post(as, send, b, cap * (next % w), cap, next,
+			    &r[next % w]);
 			next++;
-		}
-		wait_ok(as, r[done % w], &c, "send", done / 2, opt_peer);
-		done++;
-	}
-	ok("rank %d sent %u messages on each of tags %" PRIu64 " and %" PRIu64
-	    " to rank %d, interleaved", me, opt_count, opt_tags[0], opt_tags[1],
-	    opt_peer);
-	free(r);
-	return summary();
-}
-
-/*
- * Receive k of 4*count: (i, tag, source) = (k/4, tags[k/2%2], peers[k%2]).
- * Tag A names the source; tag B takes any source, so it can only check
- * that each source's messages come in order (next[] per source).
- */
-static int
-run_order_recv(asoc_t *as)
-{
-	unsigned w = opt_window, next = 0, done = 0, total = 4 * opt_count;
-	unsigned nxt[2] = { 0, 0 }, bad = 0;
-	size_t cap = order_size(3) + 64;
-	int me = asoc_rank(as), src, s;
-	asoc_req_t **r = calloc(w, sizeof *r);
-	asoc_completion_t c;
-	asoc_buf_t *b = buffer(as, cap * w);
-	uint8_t *base = asoc_buf_ptr(b);
-	asoc_status_t st;
-
-	if (r == NULL)
-		exit(1);
-	while (done < total) {
-		while (next < total && next - done < w) {
-			int any = (next / 2) % 2;
-
-			src = any ? ASOC_ANY_SOURCE : opt_peers[next % 2];
-			if ((st = asoc_irecv(as, b, cap * (next % w), cap, src,
-			    opt_tags[any], &r[next % w])) != ASOC_OK)
-				die(as, st, "posting receive %u", next);
-			next++;
-			if (next == w || next == total)
+			if (!send && (next == w || next == total))
 				touch(opt_ready);
 		}
-		wait_ok(as, r[done % w], &c, "receive", done, -1);
-		if ((done / 2) % 2 == 0) {
-			/* named: message done/4 of that source */
-			src = opt_peers[done % 2];
-			if (c.source != src)
-				bad += 1, fail("receive %u from rank %d "
-				    "completed from rank %d", done, src,
-				    c.source);
-			else
-				bad += verify(base + cap * (done % w), c.len,
-				    src, me, opt_tags[0], done / 4, "order");
+		if (send) {
+			wait_ok(as, r[done % w], &c, "send", done / 2,
+			    opt_peer);
 		} else {
-			s = c.source == opt_peers[0] ? 0 :
-			    c.source == opt_peers[1] ? 1 : -1;
-			if (s < 0)
-				bad += 1, fail("any-source receive %u came "
-				    "from rank %d, not %d or %d", done,
-				    c.source, opt_peers[0], opt_peers[1]);
-			else
-				bad += verify(base + cap * (done % w), c.len,
-				    c.source, me, opt_tags[1], nxt[s]++,
-				    "order (any source)");
+			wait_ok(as, r[done % w], &c, "receive", done, -1);
+			bad += order_check(base + cap * (done % w), &c, done,
+			    me, nxt);
+			if (bad > 5)
+				break;
 		}
-		if (bad > 5)
-			break;
 		done++;
 	}
-	if (bad == 0)
+	if (send)
+		ok("rank %d sent %u messages on each of tags %" PRIu64 " and %"
+		    PRIu64 " to rank %d, interleaved", me, opt_count,
+		    opt_tags[0], opt_tags[1], opt_peer);
+	else if (bad == 0)
 		ok("rank %d: %u messages from each of ranks %d and %d on tags "
 		    "%" PRIu64 " (named source) and %" PRIu64 " (any source) "
 		    "arrived in order, intact", me, 2 * opt_count, opt_peers[0],
@@ -771,7 +787,7 @@ usage(void)
 	fprintf(stderr, "usage: " PROG " [--socket P] [--rank R|node|status --world P] "
 	    "[--sessions N] [--timeout-ms MS] [--ready FILE] [--ready-after K] "
 	    "[--tag T] [--deadline SECS] [--barrier 1] [--go FILE] MODE\n"
-	    "  open | stat | hold --until FILE | pairs [--sizes LIST] [--layout "
+	    "  open | stat | hold --until FILE | nodes | pairs [--sizes LIST] [--layout "
 	    "block|cyclic --nodes N] | anysrc --root R\n"
 	    "  order-send --to R --count N --tags A,B | order-recv --from S1,S2 "
 	    "--count N --tags A,B\n"
@@ -831,14 +847,16 @@ main(int argc, char **argv)
 		rc = run_stat(as);
 	else if (strcmp(mode, "hold") == 0)
 		rc = run_hold(as);
+	else if (strcmp(mode, "nodes") == 0)
+		rc = run_nodes(as);
 	else if (strcmp(mode, "pairs") == 0)
 		rc = run_pairs(as);
 	else if (strcmp(mode, "anysrc") == 0 && opt_root >= 0)
 		rc = run_anysrc(as);
 	else if (strcmp(mode, "order-send") == 0 && opt_peer >= 0)
-		rc = run_order_send(as);
+		rc = run_order(as, 1);
 	else if (strcmp(mode, "order-recv") == 0 && opt_peers[1] != NO_RANK)
-		rc = run_order_recv(as);
+		rc = run_order(as, 0);
 	else if (strcmp(mode, "send") == 0 && opt_peer >= 0 && opt_size > 0)
 		rc = run_stream(as, 1);
 	else if (strcmp(mode, "recv") == 0 && opt_peer != NO_RANK &&

@@ -1,7 +1,8 @@
 /*
  * check-main.h: what every Check suite program in tests/ shares, so that
  * each file holds its tests and nothing else: a suite of one test case
- * made from a list of tests, with its fixture and timeout, and the runner
+ * made from a list of tests, with its fixture and timeout (check_add_case
+ * for a suite of several, as check_xfer.c's), and the runner
  * that main() returns, which turns failures into the exit status.
  *
  *	static Suite *
@@ -29,14 +30,13 @@
  * as the NULL-terminated list check_suite takes. */
 #define CHECK_TESTS(...)	((const TTest *[]){ __VA_ARGS__, NULL })
 
-/* A suite NAME of one test case TCNAME holding TESTS, each run between
+/* Adds to suite S a test case TCNAME holding TESTS, each run between
  * SETUP and TEARDOWN (a checked fixture; either may be NULL), with
- * TIMEOUT seconds each (0: Check's default). */
+ * TIMEOUT seconds each (0: Check's default).  Returns S. */
 static inline Suite *
-check_suite(const char *name, const char *tcname, void (*setup)(void),
+check_add_case(Suite *s, const char *tcname, void (*setup)(void),
     void (*teardown)(void), double timeout, const TTest **tests)
 {
-	Suite *s = suite_create(name);
 	TCase *tc = tcase_create(tcname);
 
 	if (setup != NULL || teardown != NULL)
@@ -47,6 +47,16 @@ check_suite(const char *name, const char *tcname, void (*setup)(void),
 		tcase_add_test(tc, *tests);
 	suite_add_tcase(s, tc);
 	return s;
+}
+
+/* A suite NAME of one test case (check_add_case's arguments); a suite of
+ * several: check_add_case on it for each of the others. */
+static inline Suite *
+check_suite(const char *name, const char *tcname, void (*setup)(void),
+    void (*teardown)(void), double timeout, const TTest **tests)
+{
+	return check_add_case(suite_create(name), tcname, setup, teardown,
+	    timeout, tests);
 }
 
 /* Runs the suites, first and the rest up to a NULL, as Check's normal

@@ -6,7 +6,6 @@
  */
 #include "config.h"
 
-#include <check.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -15,6 +14,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "check-main.h"
 #include "mock-transport.h"
 
 static int cfd;
@@ -81,10 +81,7 @@ hello(void)
 static int
 done_status(uint64_t id, struct proto_msg *m)
 {
-	if (!mock_reply(cfd, id, m))
-		return -1;
-	ck_assert_uint_eq(m->hdr.type, PT_L_DONE);
-	return (int)m->u.l_done.status;
+	return mock_done_status(cfd, id, m);
 }
 
 /* 1 when asocd has closed its end (the client was dropped). */
@@ -107,11 +104,7 @@ reg(size_t size)
 	struct proto_msg m;
 	int fd;
 
-	fd = memfd_create("check", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-	ck_assert_int_ge(fd, 0);
-	ck_assert_int_eq(ftruncate(fd, (off_t)size), 0);
-	ck_assert_int_eq(fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW),
-	    0);
+	fd = mock_memfd(size);
 	memset(&m, 0, sizeof m);
 	m.u.l_reg.size = size;
 	say(PT_L_REG, 50, &m, fd);
@@ -445,7 +438,8 @@ rk_msg(struct conn *c, uint16_t type, uint32_t rank, uint32_t inc)
 
 /* A rank seen joined while L_WHERE waits counts even if it leaves before
  * the others join (a quick process of the step); one that had left
- * before the request is waited for (its new process). */
+ * before the caller joined is waited for (its new process, or an earlier
+ * step's leave: see check_ranks for one that left since). */
 START_TEST(where_counts_ranks_seen_while_waiting)
 {
 	struct conn *c = mock_conn_up(&mock_twosided, 2);
@@ -453,11 +447,11 @@ START_TEST(where_counts_ranks_seen_while_waiting)
 	struct buffer *b;
 	uint64_t a;
 
+	rk_msg(c, PT_RK_JOIN, 1, 1);
+	rk_msg(c, PT_RK_LEAVE, 1, 1);		/* left before the caller */
 	hello_as(PROTO_LH_F_PROC, 0, 4, &m);
 	a = reg(4096);
 	b = buffer_find(cl, a);
-	rk_msg(c, PT_RK_JOIN, 1, 1);
-	rk_msg(c, PT_RK_LEAVE, 1, 1);		/* left before the request */
 	rk_msg(c, PT_RK_JOIN, 2, 1);
 	memset(&m, 0, sizeof m);
 	m.u.l_xfer.buf_id = a;
@@ -522,40 +516,20 @@ END_TEST
 static Suite *
 control_suite(void)
 {
-	Suite *s = suite_create("control");
-	TCase *tc = tcase_create("core");
-
-	tcase_add_checked_fixture(tc, setup, NULL);
-	tcase_set_timeout(tc, 20);
-	tcase_add_test(tc, hello_is_welcomed);
-	tcase_add_test(tc, other_version_is_told_and_dropped);
-	tcase_add_test(tc, request_before_hello_is_dropped);
-	tcase_add_test(tc, local_send_and_receive);
-	tcase_add_test(tc, unknown_buffer);
-	tcase_add_test(tc, range_outside_the_buffer);
-	tcase_add_test(tc, reused_request_id_is_dropped);
-	tcase_add_test(tc, cancel);
-	tcase_add_test(tc, free_cancels_what_uses_the_buffer);
-	tcase_add_test(tc, fd_with_another_message_is_dropped);
-	tcase_add_test(tc, leaving_cancels_transfers);
-	tcase_add_test(tc, hello_as_process_rank);
-	tcase_add_test(tc, hello_in_the_other_mode_is_refused);
-	tcase_add_test(tc, status_session_cannot_send);
-	tcase_add_test(tc, where_waits_for_every_rank);
-	tcase_add_test(tc, where_counts_ranks_seen_while_waiting);
-	tcase_add_test(tc, stats_list_process_ranks);
-	suite_add_tcase(s, tc);
-	return s;
+	return check_suite("control", "core", setup, NULL, 20, CHECK_TESTS(
+	    hello_is_welcomed, other_version_is_told_and_dropped,
+	    request_before_hello_is_dropped, local_send_and_receive,
+	    unknown_buffer, range_outside_the_buffer,
+	    reused_request_id_is_dropped, cancel,
+	    free_cancels_what_uses_the_buffer,
+	    fd_with_another_message_is_dropped, leaving_cancels_transfers,
+	    hello_as_process_rank, hello_in_the_other_mode_is_refused,
+	    status_session_cannot_send, where_waits_for_every_rank,
+	    where_counts_ranks_seen_while_waiting, stats_list_process_ranks));
 }
 
 int
 main(void)
 {
-	SRunner *sr = srunner_create(control_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return check_run(control_suite(), NULL);
 }

@@ -3,10 +3,10 @@
  */
 #include "config.h"
 
-#include <check.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "check-main.h"
 #include "proto_disc.h"
 
 static struct proto_disc
@@ -75,21 +75,15 @@ START_TEST(malformed)
 }
 END_TEST
 
+static Suite *
+disc_suite(void)
+{
+	return check_suite("discovery datagram", "codec", NULL, NULL, 10,
+	    CHECK_TESTS(round_trip, malformed));
+}
+
 int
 main(void)
 {
-	Suite *s = suite_create("discovery datagram");
-	TCase *tc = tcase_create("codec");
-	SRunner *sr;
-	int failed;
-
-	tcase_set_timeout(tc, 10);
-	tcase_add_test(tc, round_trip);
-	tcase_add_test(tc, malformed);
-	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return check_run(disc_suite(), NULL);
 }

@@ -37,6 +37,18 @@ setup(void)
 	    "error '%s' does not say '%s'", err, (needle));		\
 } while (0)
 
+/* The environment resolves to node ranks. */
+#define ASSERT_NODE(...) do {						\
+	ck_assert_int_eq(RESOLVE(__VA_ARGS__), ASOC_OK);		\
+	ck_assert_int_eq(j.mode, LIBASOC_JOIN_NODE);			\
+} while (0)
+
+/* The environment is refused, the error saying needle. */
+#define ASSERT_REFUSED(needle, ...) do {				\
+	ck_assert_int_eq(RESOLVE(__VA_ARGS__), ASOC_EINVAL);		\
+	ASSERT_ERR(needle);						\
+} while (0)
+
 START_TEST(init_defaults)
 {
 	ck_assert_uint_eq(opts.size, sizeof opts);
@@ -50,8 +62,7 @@ END_TEST
 
 START_TEST(empty_env_is_node_mode)
 {
-	ck_assert_int_eq(RESOLVE("HOME=/root"), ASOC_OK);
-	ck_assert_int_eq(j.mode, LIBASOC_JOIN_NODE);
+	ASSERT_NODE("HOME=/root");
 }
 END_TEST
 
@@ -77,23 +88,19 @@ END_TEST
 
 START_TEST(proc_rank_alone_refused)
 {
-	ck_assert_int_eq(RESOLVE("ASOC_PROC_RANK=3"), ASOC_EINVAL);
-	ASSERT_ERR("ASOC_PROC_RANK is set (3) but ASOC_PROC_WORLD is not");
-	ck_assert_int_eq(RESOLVE("ASOC_PROC_WORLD=4"), ASOC_EINVAL);
-	ASSERT_ERR("ASOC_PROC_WORLD is set (4) but ASOC_PROC_RANK is not");
+	ASSERT_REFUSED("ASOC_PROC_RANK is set (3) but ASOC_PROC_WORLD is not",
+	    "ASOC_PROC_RANK=3");
+	ASSERT_REFUSED("ASOC_PROC_WORLD is set (4) but ASOC_PROC_RANK is not",
+	    "ASOC_PROC_WORLD=4");
 }
 END_TEST
 
 START_TEST(proc_not_numbers_refused)
 {
-	ck_assert_int_eq(RESOLVE("ASOC_PROC_RANK=three",
-	    "ASOC_PROC_WORLD=16"), ASOC_EINVAL);
-	ASSERT_ERR("ASOC_PROC_RANK must be a process rank from 0 to 15, not "
-	    "'three'");
-	ck_assert_int_eq(RESOLVE("ASOC_PROC_RANK=1", "ASOC_PROC_WORLD=-4"),
-	    ASOC_EINVAL);
-	ASSERT_ERR("ASOC_PROC_WORLD must be a number of processes from 1 to "
-	    "65535, not '-4'");
+	ASSERT_REFUSED("ASOC_PROC_RANK must be a process rank from 0 to 15, "
+	    "not 'three'", "ASOC_PROC_RANK=three", "ASOC_PROC_WORLD=16");
+	ASSERT_REFUSED("ASOC_PROC_WORLD must be a number of processes from 1 "
+	    "to 65535, not '-4'", "ASOC_PROC_RANK=1", "ASOC_PROC_WORLD=-4");
 	ck_assert_int_eq(RESOLVE("ASOC_PROC_RANK=0", "ASOC_PROC_WORLD=0"),
 	    ASOC_EINVAL);
 	ck_assert_int_eq(RESOLVE("ASOC_PROC_RANK=0", "ASOC_PROC_WORLD=65536"),
@@ -107,9 +114,8 @@ END_TEST
 
 START_TEST(proc_outside_world_refused)
 {
-	ck_assert_int_eq(RESOLVE("ASOC_PROC_RANK=17", "ASOC_PROC_WORLD=16"),
-	    ASOC_EINVAL);
-	ASSERT_ERR("rank 17 is not in a world of 16 process ranks (0-15)");
+	ASSERT_REFUSED("rank 17 is not in a world of 16 process ranks (0-15)",
+	    "ASOC_PROC_RANK=17", "ASOC_PROC_WORLD=16");
 	ck_assert_int_eq(RESOLVE("ASOC_PROC_RANK=16", "ASOC_PROC_WORLD=16"),
 	    ASOC_EINVAL);
 	ck_assert_int_eq(RESOLVE("ASOC_PROC_RANK=15", "ASOC_PROC_WORLD=16"),
@@ -124,25 +130,22 @@ END_TEST
 /* Set empty is unset, as for ASOC_BUSY_POLL. */
 START_TEST(empty_values_are_unset)
 {
-	ck_assert_int_eq(RESOLVE("ASOC_PROC_RANK=", "ASOC_PROC_WORLD=",
-	    "ASOC_RANKS="), ASOC_OK);
-	ck_assert_int_eq(j.mode, LIBASOC_JOIN_NODE);
+	ASSERT_NODE("ASOC_PROC_RANK=", "ASOC_PROC_WORLD=", "ASOC_RANKS=");
 }
 END_TEST
 
 /* Rule 2 before the srun step. */
 START_TEST(ranks_node_beats_slurm)
 {
-	ck_assert_int_eq(RESOLVE("ASOC_RANKS=node", "SLURM_STEP_ID=0",
-	    "SLURM_PROCID=3", "SLURM_STEP_NUM_TASKS=4"), ASOC_OK);
-	ck_assert_int_eq(j.mode, LIBASOC_JOIN_NODE);
+	ASSERT_NODE("ASOC_RANKS=node", "SLURM_STEP_ID=0", "SLURM_PROCID=3",
+	    "SLURM_STEP_NUM_TASKS=4");
 }
 END_TEST
 
 START_TEST(ranks_typo_refused)
 {
-	ck_assert_int_eq(RESOLVE("ASOC_RANKS=nodes"), ASOC_EINVAL);
-	ASSERT_ERR("ASOC_RANKS is 'nodes': the only value is 'node'");
+	ASSERT_REFUSED("ASOC_RANKS is 'nodes': the only value is 'node'",
+	    "ASOC_RANKS=nodes");
 	/* even when rule 1 would decide */
 	ck_assert_int_eq(RESOLVE("ASOC_RANKS=proc", "ASOC_PROC_RANK=0",
 	    "ASOC_PROC_WORLD=1"), ASOC_EINVAL);
@@ -172,17 +175,13 @@ END_TEST
 /* The batch shell: SLURM_PROCID=0 and the job's SLURM_NTASKS, no step. */
 START_TEST(slurm_batch_shell_is_node_mode)
 {
-	ck_assert_int_eq(RESOLVE("SLURM_JOB_ID=42", "SLURM_PROCID=0",
-	    "SLURM_NTASKS=16", "SLURM_LOCALID=0"), ASOC_OK);
-	ck_assert_int_eq(j.mode, LIBASOC_JOIN_NODE);
+	ASSERT_NODE("SLURM_JOB_ID=42", "SLURM_PROCID=0", "SLURM_NTASKS=16",
+	    "SLURM_LOCALID=0");
 	/* nor the batch, extern or interactive step numbers */
-	ck_assert_int_eq(RESOLVE("SLURM_STEP_ID=4294967291", "SLURM_PROCID=0",
-	    "SLURM_NTASKS=16"), ASOC_OK);
-	ck_assert_int_eq(j.mode, LIBASOC_JOIN_NODE);
+	ASSERT_NODE("SLURM_STEP_ID=4294967291", "SLURM_PROCID=0",
+	    "SLURM_NTASKS=16");
 	/* a step without a task rank (not srun's) */
-	ck_assert_int_eq(RESOLVE("SLURM_STEP_ID=0", "SLURM_NTASKS=16"),
-	    ASOC_OK);
-	ck_assert_int_eq(j.mode, LIBASOC_JOIN_NODE);
+	ASSERT_NODE("SLURM_STEP_ID=0", "SLURM_NTASKS=16");
 }
 END_TEST
 
@@ -190,13 +189,10 @@ END_TEST
  * means node 2, and a world of one process could reach no one. */
 START_TEST(slurm_one_task_step_is_node_mode)
 {
-	ck_assert_int_eq(RESOLVE("SLURM_STEP_ID=3", "SLURM_PROCID=0",
-	    "SLURM_STEP_NUM_TASKS=1", "SLURM_NTASKS=16"), ASOC_OK);
-	ck_assert_int_eq(j.mode, LIBASOC_JOIN_NODE);
+	ASSERT_NODE("SLURM_STEP_ID=3", "SLURM_PROCID=0",
+	    "SLURM_STEP_NUM_TASKS=1", "SLURM_NTASKS=16");
 	ck_assert_str_eq(j.from, "a one-task srun step");
-	ck_assert_int_eq(RESOLVE("SLURM_STEP_ID=3", "SLURM_PROCID=0",
-	    "SLURM_NTASKS=1"), ASOC_OK);
-	ck_assert_int_eq(j.mode, LIBASOC_JOIN_NODE);
+	ASSERT_NODE("SLURM_STEP_ID=3", "SLURM_PROCID=0", "SLURM_NTASKS=1");
 	/* the variables still win */
 	ck_assert_int_eq(RESOLVE("SLURM_STEP_ID=3", "SLURM_PROCID=0",
 	    "SLURM_STEP_NUM_TASKS=1", "ASOC_PROC_RANK=0", "ASOC_PROC_WORLD=1"),
@@ -207,20 +203,16 @@ END_TEST
 
 START_TEST(slurm_refusals)
 {
-	ck_assert_int_eq(RESOLVE("SLURM_STEP_ID=0", "SLURM_PROCID=1"),
-	    ASOC_EINVAL);
-	ASSERT_ERR("neither SLURM_STEP_NUM_TASKS nor SLURM_NTASKS");
-	ck_assert_int_eq(RESOLVE("SLURM_STEP_ID=0", "SLURM_PROCID=4",
-	    "SLURM_STEP_NUM_TASKS=4"), ASOC_EINVAL);
-	ASSERT_ERR("rank 4 is not in a world of 4 process ranks (0-3)");
+	ASSERT_REFUSED("neither SLURM_STEP_NUM_TASKS nor SLURM_NTASKS",
+	    "SLURM_STEP_ID=0", "SLURM_PROCID=1");
+	ASSERT_REFUSED("rank 4 is not in a world of 4 process ranks (0-3)",
+	    "SLURM_STEP_ID=0", "SLURM_PROCID=4", "SLURM_STEP_NUM_TASKS=4");
 	ASSERT_ERR("SLURM_PROCID=4, SLURM_STEP_NUM_TASKS=4");
 	ASSERT_ERR("ASOC_RANKS=node");
-	ck_assert_int_eq(RESOLVE("SLURM_STEP_ID=x", "SLURM_PROCID=0",
-	    "SLURM_NTASKS=1"), ASOC_EINVAL);
-	ASSERT_ERR("SLURM_STEP_ID is 'x', not a step number");
-	ck_assert_int_eq(RESOLVE("SLURM_STEP_ID=0", "SLURM_PROCID=0",
-	    "SLURM_STEP_NUM_TASKS=many"), ASOC_EINVAL);
-	ASSERT_ERR("SLURM_STEP_NUM_TASKS must be a number of processes");
+	ASSERT_REFUSED("SLURM_STEP_ID is 'x', not a step number",
+	    "SLURM_STEP_ID=x", "SLURM_PROCID=0", "SLURM_NTASKS=1");
+	ASSERT_REFUSED("SLURM_STEP_NUM_TASKS must be a number of processes",
+	    "SLURM_STEP_ID=0", "SLURM_PROCID=0", "SLURM_STEP_NUM_TASKS=many");
 }
 END_TEST
 
@@ -258,29 +250,24 @@ START_TEST(explicit_refusals)
 {
 	opts.rank = 4;
 	opts.world_size = 4;
-	ck_assert_int_eq(RESOLVE("A=1"), ASOC_EINVAL);
-	ASSERT_ERR("rank 4 is not in a world of 4 process ranks (0-3)");
+	ASSERT_REFUSED("rank 4 is not in a world of 4 process ranks (0-3)",
+	    "A=1");
 	opts.world_size = 0;
-	ck_assert_int_eq(RESOLVE("A=1"), ASOC_EINVAL);
-	ASSERT_ERR("rank 4 needs a world size from 1 to 65535");
+	ASSERT_REFUSED("rank 4 needs a world size from 1 to 65535", "A=1");
 	opts.world_size = 65536;
 	ck_assert_int_eq(RESOLVE("A=1"), ASOC_EINVAL);
 	opts.rank = ASOC_RANK_AUTO;
 	opts.world_size = 4;
-	ck_assert_int_eq(RESOLVE("A=1"), ASOC_EINVAL);
-	ASSERT_ERR("a world size (4) needs a rank");
+	ASSERT_REFUSED("a world size (4) needs a rank", "A=1");
 	opts.world_size = 0;
 	opts.rank = -3;
-	ck_assert_int_eq(RESOLVE("A=1"), ASOC_EINVAL);
-	ASSERT_ERR("rank -3");
+	ASSERT_REFUSED("rank -3", "A=1");
 	opts.rank = ASOC_RANK_AUTO;
 	opts.flags = 0x80;
-	ck_assert_int_eq(RESOLVE("A=1"), ASOC_EINVAL);
-	ASSERT_ERR("unknown flags 0x80");
+	ASSERT_REFUSED("unknown flags 0x80", "A=1");
 	opts.flags = 0;
 	opts.size = sizeof opts - 1;
-	ck_assert_int_eq(RESOLVE("A=1"), ASOC_EINVAL);
-	ASSERT_ERR("asoc_open_opts_init");
+	ASSERT_REFUSED("asoc_open_opts_init", "A=1");
 	ck_assert_int_eq(libasoc_join_resolve(NULL, NULL, &j, err,
 	    sizeof err), ASOC_EINVAL);
 }
@@ -289,9 +276,8 @@ END_TEST
 START_TEST(explicit_node_mode)
 {
 	opts.rank = ASOC_RANK_NODE;
-	ck_assert_int_eq(RESOLVE("ASOC_PROC_RANK=1", "ASOC_PROC_WORLD=2",
-	    "SLURM_STEP_ID=0", "SLURM_PROCID=1", "SLURM_NTASKS=2"), ASOC_OK);
-	ck_assert_int_eq(j.mode, LIBASOC_JOIN_NODE);
+	ASSERT_NODE("ASOC_PROC_RANK=1", "ASOC_PROC_WORLD=2", "SLURM_STEP_ID=0",
+	    "SLURM_PROCID=1", "SLURM_NTASKS=2");
 }
 END_TEST
 
@@ -304,8 +290,7 @@ START_TEST(status_only)
 	ck_assert_int_eq(j.mode, LIBASOC_JOIN_STATUS);
 	opts.rank = 0;
 	opts.world_size = 1;
-	ck_assert_int_eq(RESOLVE("A=1"), ASOC_EINVAL);
-	ASSERT_ERR("a status-only session has no rank");
+	ASSERT_REFUSED("a status-only session has no rank", "A=1");
 }
 END_TEST
 

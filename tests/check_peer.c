@@ -10,11 +10,11 @@
  */
 #include "config.h"
 
-#include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "check-main.h"
 #include "mock-transport.h"
 
 static int cfd;
@@ -44,14 +44,13 @@ as_rank(int rank)
 	p1 = &asocd->peers[1];
 }
 
+/* The status of request id's reply; -1 when there is none yet. */
 static int
 done_status(uint64_t id)
 {
 	struct proto_msg m;
 
-	if (!mock_reply(cfd, id, &m))
-		return -1;
-	return (int)m.u.l_done.status;
+	return mock_done_status(cfd, id, &m);
 }
 
 /* Rank 1's connection, opened by the transport and handshaken. */
@@ -463,38 +462,20 @@ END_TEST
 static Suite *
 peer_suite(void)
 {
-	Suite *s = suite_create("peer");
-	TCase *tc = tcase_create("core");
-
-	tcase_add_checked_fixture(tc, setup, NULL);
-	tcase_set_timeout(tc, 20);
-	tcase_add_test(tc, first_send_connects);
-	tcase_add_test(tc, next_send_uses_the_connection);
-	tcase_add_test(tc, cancel_while_waiting);
-	tcase_add_test(tc, unreachable_peer_is_given_up);
-	tcase_add_test(tc, lost_before_the_handshake_retries);
-	tcase_add_test(tc, loss_fails_transfers_and_receives);
-	tcase_add_test(tc, connects_again_after_a_loss);
-	tcase_add_test(tc, transfer_before_handshake_drops);
-	tcase_add_test(tc, higher_rank_deferred_at_hello);
-	tcase_add_test(tc, higher_rank_deferred_at_auth);
-	tcase_add_test(tc, refused_ok_waits_for_theirs);
-	tcase_add_test(tc, refused_ok_from_higher_rank_fails);
-	tcase_add_test(tc, deferral_retries_on_the_back_off);
-	tcase_add_test(tc, deferral_give_up_names_it);
-	tcase_add_test(tc, late_own_connection_closed);
-	suite_add_tcase(s, tc);
-	return s;
+	return check_suite("peer", "core", setup, NULL, 20, CHECK_TESTS(
+	    first_send_connects, next_send_uses_the_connection,
+	    cancel_while_waiting, unreachable_peer_is_given_up,
+	    lost_before_the_handshake_retries,
+	    loss_fails_transfers_and_receives, connects_again_after_a_loss,
+	    transfer_before_handshake_drops, higher_rank_deferred_at_hello,
+	    higher_rank_deferred_at_auth, refused_ok_waits_for_theirs,
+	    refused_ok_from_higher_rank_fails,
+	    deferral_retries_on_the_back_off, deferral_give_up_names_it,
+	    late_own_connection_closed));
 }
 
 int
 main(void)
 {
-	SRunner *sr = srunner_create(peer_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return check_run(peer_suite(), NULL);
 }

@@ -39,13 +39,11 @@ join(int i, uint32_t p)
 	return cl[i];
 }
 
+/* The status of session i's reply to id (in *m); -1 when none yet. */
 static int
 status_of(int i, uint64_t id, struct proto_msg *m)
 {
-	if (!mock_reply(cfd[i], id, m))
-		return -1;
-	ck_assert_uint_eq(m->hdr.type, PT_L_DONE);
-	return (int)m->u.l_done.status;
+	return mock_done_status(cfd[i], id, m);
 }
 
 static void
@@ -88,6 +86,24 @@ rts_proc(struct conn *c, uint64_t id, uint32_t src, uint32_t dst,
 	m.u.rts.world = P;
 	m.u.rts.flags = PROTO_RTS_F_PROC;
 	mock_from_peer(c, PT_RTS, id, &m);
+}
+
+/* What most cases start from: node 1's connection up, session 0 our
+ * process rank 2 with a 100-byte buffer in *b (none when b is NULL),
+ * and, unless NO_RANK, node 1 announcing rank far (pid 100 * far, its
+ * incarnation inc).  Returns node 1's connection. */
+#define NO_RANK	UINT32_MAX
+static struct conn *
+rank2_and_far(uint32_t far, uint32_t inc, struct buffer **b)
+{
+	struct conn *c = mock_conn_up(&mock_twosided, 1);
+
+	join(0, 2);
+	if (b != NULL)
+		*b = mock_buffer(cl[0], 100, 1);
+	if (far != NO_RANK)
+		rk_join(c, far, 100 * far, inc);
+	return c;
 }
 
 /* The index in mock.ctl of the last message of type on c, or -1. */
@@ -240,14 +256,11 @@ END_TEST
  * destination rank's queue; the RTS we send names both and the world. */
 START_TEST(remote_ranks_by_rts)
 {
-	struct conn *c = mock_conn_up(&mock_twosided, 1);
 	struct buffer *b;
+	struct conn *c = rank2_and_far(9, 1, &b);
 	const struct proto_msg *m;
 	struct proto_msg d;
 
-	join(0, 2);
-	b = mock_buffer(cl[0], 100, 1);
-	rk_join(c, 9, 900, 1);
 	rts_proc(c, 77, 9, 2, 5, 100);
 	ck_assert_uint_eq(cl[0]->lr->match.nsends, 1);
 	ck_assert_uint_eq(xfer_unexpected_from(1), 1);
@@ -292,9 +305,8 @@ END_TEST
 
 START_TEST(rts_from_unannounced_rank_drops)
 {
-	struct conn *c = mock_conn_up(&mock_twosided, 1);
+	struct conn *c = rank2_and_far(NO_RANK, 0, NULL);
 
-	join(0, 2);
 	rts_proc(c, 77, 9, 2, 5, 100);
 	ck_assert_int_eq(c->dead, 1);
 	ck_assert_uint_eq(cl[0]->lr->match.nsends, 0);
@@ -303,11 +315,10 @@ END_TEST
 
 START_TEST(rts_across_modes_is_refused)
 {
-	struct conn *c = mock_conn_up(&mock_twosided, 1);
+	struct conn *c = rank2_and_far(NO_RANK, 0, NULL);
 	const struct proto_msg *m;
 	struct proto_msg r;
 
-	join(0, 2);
 	/* A node-rank RTS to a daemon serving process ranks. */
 	memset(&r, 0, sizeof r);
 	r.u.rts.src_rank = 1;
@@ -355,13 +366,11 @@ END_TEST
  * comes first on the connection that then carries the RTS. */
 START_TEST(send_waits_for_join)
 {
-	struct conn *c = mock_conn_up(&mock_twosided, 1);
 	struct buffer *b;
+	struct conn *c = rank2_and_far(NO_RANK, 0, &b);
 	const struct proto_msg *m;
 	struct proto_msg d;
 
-	join(0, 2);
-	b = mock_buffer(cl[0], 100, 1);
 	mock_post(cl[0], REQ_SEND, 1, b, 0, 100, 11, 5, 0);
 	ck_assert_ptr_null(mock_ctl_last(c, PT_RTS));
 	ck_assert_int_eq(status_of(0, 1, &d), -1);
@@ -399,13 +408,10 @@ END_TEST
  * once; a rank joining again is new. */
 START_TEST(remote_leave_fails_eleft)
 {
-	struct conn *c = mock_conn_up(&mock_twosided, 1);
 	struct buffer *b;
+	struct conn *c = rank2_and_far(5, 3, &b);
 	struct proto_msg d;
 
-	join(0, 2);
-	b = mock_buffer(cl[0], 100, 1);
-	rk_join(c, 5, 500, 3);
 	mock_post(cl[0], REQ_RECV, 1, b, 0, 100, 5, 5, 0);
 	mock_post(cl[0], REQ_RECV, 2, b, 0, 100, MATCH_ANY, 5, 0);
 	rk_leave(c, 5, 2);		/* an older incarnation: stale */
@@ -500,14 +506,11 @@ END_TEST
 /* A mid-transfer leave: the peer hears ELEFT, not "cancelled". */
 START_TEST(leave_mid_transfer_tells_eleft)
 {
-	struct conn *c = mock_conn_up(&mock_twosided, 1);
 	struct buffer *b;
+	struct conn *c = rank2_and_far(9, 1, &b);
 	const struct proto_msg *m;
 	uint64_t id;
 
-	join(0, 2);
-	b = mock_buffer(cl[0], 100, 1);
-	rk_join(c, 9, 900, 1);
 	mock_post(cl[0], REQ_SEND, 1, b, 0, 100, 9, 5, 0);
 	id = mock_ctl_last(c, PT_RTS)->hdr.id;
 	control_drop(cl[0], "disconnected");
@@ -598,13 +601,10 @@ END_TEST
  * on another node (a duplicate claim) names both and what to check. */
 START_TEST(refused_as_duplicate_tells_the_sender)
 {
-	struct conn *c = mock_conn_up(&mock_twosided, 1);
 	struct buffer *b;
+	struct conn *c = rank2_and_far(9, 1, &b);
 	struct proto_msg m, d;
 
-	join(0, 2);
-	rk_join(c, 9, 900, 1);
-	b = mock_buffer(cl[0], 100, 1);
 	mock_post(cl[0], REQ_SEND, 1, b, 0, 100, 9, 5, 0);
 	memset(&m, 0, sizeof m);
 	m.u.abort.status = PS_EPERM;
@@ -621,13 +621,10 @@ END_TEST
  * naming them fail as for a lost node. */
 START_TEST(peer_lost_forgets_its_ranks)
 {
-	struct conn *c = mock_conn_up(&mock_twosided, 1);
 	struct buffer *b;
+	struct conn *c = rank2_and_far(5, 1, &b);
 	struct proto_msg d;
 
-	join(0, 2);
-	b = mock_buffer(cl[0], 100, 1);
-	rk_join(c, 5, 500, 1);
 	mock_post(cl[0], REQ_RECV, 1, b, 0, 100, 5, 5, 0);
 	peer_conn_lost(c, "mock: reset");
 	ck_assert_int_eq(status_of(0, 1, &d), PS_EPEERLOST);
@@ -765,13 +762,10 @@ END_TEST
  * node's JOINs let the send go. */
 START_TEST(lost_peer_is_reconnected)
 {
-	struct conn *c = mock_conn_up(&mock_twosided, 1), *c2;
 	struct buffer *b;
+	struct conn *c = rank2_and_far(5, 1, &b), *c2;
 	unsigned before;
 
-	join(0, 2);
-	b = mock_buffer(cl[0], 100, 1);
-	rk_join(c, 5, 500, 1);
 	before = mock.connects;
 	peer_conn_lost(c, "mock: reset");
 	ck_assert_uint_gt(mock.connects, before);
@@ -866,17 +860,62 @@ START_TEST(where_timeout_names_the_missing_rank)
 }
 END_TEST
 
+/* A rank that joined and left since the caller joined (a quick process)
+ * is answered at once, on the node it was last on, remote or ours.  One
+ * that left before the caller joined may be started again (or be an
+ * earlier step's): it is waited for, as before. */
+START_TEST(where_answers_a_rank_that_left)
+{
+	struct conn *c = mock_conn_up(&mock_twosided, 1);
+	struct buffer *b, *b3;
+	struct proto_msg d;
+
+	join(0, 2);
+	b = mock_buffer(cl[0], 4 * P, 0);
+	rk_join(c, 5, 500, 1);
+	rk_leave(c, 5, 1);
+	rk_join(c, 6, 600, 1);
+	join(1, 7);
+	control_drop(cl[1], "disconnected");
+	ck_assert_int_eq(ranks_left(7), 1);
+	mock_post(cl[0], REQ_WHERE, 1, b, 4 * 5, 4 * 3, 5, 0, 0);
+	ck_assert_int_eq(status_of(0, 1, &d), PS_OK);
+	ck_assert_uint_eq(d.u.l_done.len, 3);
+	ck_assert_uint_eq(le_get32(b->base + 4 * 5), 1);
+	ck_assert_uint_eq(le_get32(b->base + 4 * 6), 1);
+	ck_assert_uint_eq(le_get32(b->base + 4 * 7), 0);
+	/* A process joining after rank 5 left waits for its new join. */
+	join(3, 9);
+	b3 = mock_buffer(cl[3], 4 * P, 0);
+	mock_post(cl[3], REQ_WHERE, 2, b3, 4 * 5, 4, 5, 0, 0);
+	ck_assert_int_eq(status_of(3, 2, &d), -1);
+	rk_join(c, 5, 501, 2);
+	ck_assert_int_eq(status_of(3, 2, &d), PS_OK);
+	ck_assert_uint_eq(le_get32(b3->base + 4 * 5), 1);
+	/* The step over here (no rank of ours left): a leave heard is stale,
+	 * and rank 5 is waited for again. */
+	control_drop(cl[0], "disconnected");
+	control_drop(cl[3], "disconnected");
+	rk_leave(c, 5, 2);
+	join(2, 2);
+	b = mock_buffer(cl[2], 4 * P, 0);
+	mock_post(cl[2], REQ_WHERE, 3, b, 4 * 5, 4, 5, 0, 0);
+	ck_assert_int_eq(status_of(2, 3, &d), -1);
+	rk_join(c, 5, 502, 3);
+	ck_assert_int_eq(status_of(2, 3, &d), PS_OK);
+	ck_assert_uint_eq(le_get32(b->base + 4 * 5), 1);
+}
+END_TEST
+
 /* A JOIN looks at the sends waiting for its rank, not every send waiting
  * for any join. */
 START_TEST(join_looks_at_sends_to_its_rank_only)
 {
-	struct conn *c = mock_conn_up(&mock_twosided, 1);
 	struct buffer *b;
+	struct conn *c = rank2_and_far(NO_RANK, 0, &b);
 	uint32_t p;
 	int i;
 
-	join(0, 2);
-	b = mock_buffer(cl[0], 100, 1);
 	for (p = 5; p < 15; p++)
 		for (i = 0; i < 10; i++)
 			mock_post(cl[0], REQ_SEND, 1 + p * 10 + (uint32_t)i, b,
@@ -910,6 +949,7 @@ ranks_suite(void)
 	    where_join_looks_at_its_slot_only,
 	    where_waiting_is_capped_per_session,
 	    where_timeout_names_the_missing_rank,
+	    where_answers_a_rank_that_left,
 	    join_looks_at_sends_to_its_rank_only));
 }
 

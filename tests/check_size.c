@@ -5,10 +5,10 @@
  */
 #include "config.h"
 
-#include <check.h>
 #include <stdint.h>
 #include <stdlib.h>
 
+#include "check-main.h"
 #include "size_parse.h"
 
 static uint64_t
@@ -58,20 +58,15 @@ START_TEST(refused)
 }
 END_TEST
 
+static Suite *
+size_suite(void)
+{
+	return check_suite("size", "parse", NULL, NULL, 0,
+	    CHECK_TESTS(forms, refused));
+}
+
 int
 main(void)
 {
-	Suite *s = suite_create("size");
-	TCase *tc = tcase_create("parse");
-	SRunner *sr;
-	int nf;
-
-	tcase_add_test(tc, forms);
-	tcase_add_test(tc, refused);
-	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	nf = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return nf == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return check_run(size_suite(), NULL);
 }

@@ -175,13 +175,34 @@ START_TEST(conf_parsed)
 }
 END_TEST
 
+/* BUSY_POLL: unset leaves asocd's default; 0 (never spin) and the most
+ * asocd takes pass; anything else is refused here, by root, with the
+ * range, rather than by a daemon that then fails to start. */
+START_TEST(conf_busy_poll)
+{
+	struct slurm_conf c;
+
+	ck_assert_int_eq(conf_try(&c, "PORT_BASE=20000\n"), 0);
+	ck_assert_uint_eq(c.busy_poll, SLURM_CONF_UNSET);
+	ck_assert_int_eq(conf_try(&c, "BUSY_POLL=0\n"), 0);
+	ck_assert_uint_eq(c.busy_poll, 0);
+	ck_assert_int_eq(conf_try(&c, "BUSY_POLL=10000\n"), 0);
+	ck_assert_uint_eq(c.busy_poll, 10000);
+	ck_assert_int_eq(conf_try(&c, "BUSY_POLL=10001\n"), -1);
+	ck_assert_ptr_nonnull(strstr(err, "t.conf:1: BUSY_POLL must be a "
+	    "number from 0 to 10000, not '10001'"));
+	ck_assert_int_eq(conf_try(&c, "BUSY_POLL=-1\n"), -1);
+	ck_assert_int_eq(conf_try(&c, "BUSY_POLL=50us\n"), -1);
+}
+END_TEST
+
 static Suite *
 slurm_suite(void)
 {
 	return check_suite("slurm", "pure", NULL, NULL, 0,
 	    CHECK_TESTS(key_known_answer, key_differs_per_job_and_secret,
 	    ports_in_range_and_distinct, ports_of_ids_1000_apart, env_valid,
-	    env_refused, conf_parsed));
+	    env_refused, conf_parsed, conf_busy_poll));
 }
 
 int

@@ -8,11 +8,11 @@
  */
 #include "config.h"
 
-#include <check.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "check-main.h"
 #include "mock-transport.h"
 
 #define CHUNK 4096
@@ -40,10 +40,7 @@ done_status(uint64_t id)
 {
 	struct proto_msg m;
 
-	if (!mock_reply(cfd, id, &m))
-		return -1;
-	ck_assert_uint_eq(m.hdr.type, PT_L_DONE);
-	return (int)m.u.l_done.status;
+	return mock_done_status(cfd, id, &m);
 }
 
 static void
@@ -332,6 +329,36 @@ START_TEST(data_out_of_range_drops_the_connection)
 	ck_assert_int_eq(xfer_on_data(c, 77, 10, 20, &dst, &x), -1);
 	ck_assert_int_eq(c->dead, 1);
 	ck_assert_int_eq(done_status(1), PS_EPEERLOST);
+}
+END_TEST
+
+/* Spread over the pair's extra connections: chunks land in any order,
+ * and a receive cancelled while a chunk of it is being read on an extra
+ * connection leaves none of them pointing at the freed transfer. */
+START_TEST(data_on_a_lane_is_dropped_with_its_transfer)
+{
+	struct conn *c = mock_conn_up(&mock_twosided, 1);
+	struct conn *l = conn_new(&mock_twosided, c->peer, 1);
+	struct buffer *b = mock_buffer(cl, 300, 0);
+	struct xfer *x;
+	uint8_t *dst;
+
+	ck_assert_ptr_nonnull(l);
+	l->lane = 1;
+	l->main = c;
+	l->up = 1;
+	TAILQ_INSERT_TAIL(&c->lanes, l, lane_entry);
+	c->data_spread = 1;
+	mock_post(cl, REQ_RECV, 1, b, 0, 200, 1, 5, 0);
+	rts(c, 77, 5, 200);
+	ck_assert_int_eq(xfer_on_data(l, 77, 100, 100, &dst, &x), 0);
+	ck_assert_ptr_eq(dst, b->base + 100);
+	ck_assert_ptr_eq(l->rx_cur, x);
+	xfer_cancel(TAILQ_FIRST(&cl->reqs), PS_ECANCELLED, "cancelled");
+	ck_assert_int_eq(done_status(1), PS_ECANCELLED);
+	ck_assert_ptr_null(l->rx_cur);
+	ck_assert_int_eq(c->dead, 0);
+	TAILQ_REMOVE(&c->lanes, l, lane_entry);
 }
 END_TEST
 
@@ -986,65 +1013,35 @@ static Suite *
 xfer_suite(void)
 {
 	Suite *s = suite_create("xfer");
-	TCase *two = tcase_create("twosided");
-	TCase *one = tcase_create("onesided");
 
-	tcase_add_checked_fixture(two, setup_twosided, NULL);
-	tcase_set_timeout(two, 20);
-	tcase_add_test(two, local_copy);
-	tcase_add_test(two, rts_waits_for_its_receive);
-	tcase_add_test(two, receive_waits_for_its_rts);
-	tcase_add_test(two, too_big_for_the_receive);
-	tcase_add_test(two, peek_leaves_the_message);
-	tcase_add_test(two, unmatched_sends_are_bounded);
-	tcase_add_test(two, chunks_and_ack);
-	tcase_add_test(two, transfers_take_turns);
-	tcase_add_test(two, cts_out_of_turn_drops_the_connection);
-	tcase_add_test(two, ack_before_the_data_drops_the_connection);
-	tcase_add_test(two, data_lands_in_order);
-	tcase_add_test(two, data_out_of_range_drops_the_connection);
-	tcase_add_test(two, data_for_a_cancelled_transfer_is_discarded);
-	tcase_add_test(two, deadline);
-	tcase_add_test(two, peer_loss_fails_what_it_carried);
-	tcase_add_test(two, cancel_mid_send);
-	tcase_add_test(two, give_up_tells_the_peer);
-	tcase_add_test(two, start_data_failure_gives_up);
-	tcase_add_test(two, drain_refuses_new_work);
-	tcase_add_test(two, eager_into_a_posted_receive);
-	tcase_add_test(two, eager_unexpected_is_held);
-	tcase_add_test(two, eager_over_budget_becomes_rendezvous);
-	tcase_add_test(two, eager_budget_zero_holds_nothing);
-	tcase_add_test(two, eager_total_budget_caps_all_peers);
-	tcase_add_test(two, eager_peek_keeps_it_held);
-	tcase_add_test(two, eager_too_big_for_the_receive);
-	tcase_add_test(two, eager_held_freed_on_abort_and_loss);
-	tcase_add_test(two, eager_held_freed_on_drain);
-	tcase_add_test(two, eager_held_dropped_when_peer_restarts);
-	tcase_add_test(two, eager_send_completes_on_ack);
-	tcase_add_test(two, eager_send_cts_means_rendezvous);
-	tcase_add_test(two, eager_send_cancelled_by_drain);
-	tcase_add_test(two, eager_send_cancel_and_deadline);
-	tcase_add_test(two, eager_send_only_when_small);
-	tcase_add_test(two, eager_ack_to_a_plain_send_drops);
-	suite_add_tcase(s, two);
-	tcase_add_checked_fixture(one, setup_onesided, NULL);
-	tcase_set_timeout(one, 20);
-	tcase_add_test(one, onesided_wdone);
-	tcase_add_test(one, onesided_grant_failure);
-	tcase_add_test(one, onesided_fence);
-	tcase_add_test(one, onesided_sender_confirms);
-	suite_add_tcase(s, one);
+	check_add_case(s, "twosided", setup_twosided, NULL, 20, CHECK_TESTS(
+	    local_copy, rts_waits_for_its_receive, receive_waits_for_its_rts,
+	    too_big_for_the_receive, peek_leaves_the_message,
+	    unmatched_sends_are_bounded, chunks_and_ack, transfers_take_turns,
+	    cts_out_of_turn_drops_the_connection,
+	    ack_before_the_data_drops_the_connection, data_lands_in_order,
+	    data_out_of_range_drops_the_connection,
+	    data_on_a_lane_is_dropped_with_its_transfer,
+	    data_for_a_cancelled_transfer_is_discarded, deadline,
+	    peer_loss_fails_what_it_carried, cancel_mid_send,
+	    give_up_tells_the_peer, start_data_failure_gives_up,
+	    drain_refuses_new_work, eager_into_a_posted_receive,
+	    eager_unexpected_is_held, eager_over_budget_becomes_rendezvous,
+	    eager_budget_zero_holds_nothing, eager_total_budget_caps_all_peers,
+	    eager_peek_keeps_it_held, eager_too_big_for_the_receive,
+	    eager_held_freed_on_abort_and_loss, eager_held_freed_on_drain,
+	    eager_held_dropped_when_peer_restarts, eager_send_completes_on_ack,
+	    eager_send_cts_means_rendezvous, eager_send_cancelled_by_drain,
+	    eager_send_cancel_and_deadline, eager_send_only_when_small,
+	    eager_ack_to_a_plain_send_drops));
+	check_add_case(s, "onesided", setup_onesided, NULL, 20, CHECK_TESTS(
+	    onesided_wdone, onesided_grant_failure, onesided_fence,
+	    onesided_sender_confirms));
 	return s;
 }
 
 int
 main(void)
 {
-	SRunner *sr = srunner_create(xfer_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return check_run(xfer_suite(), NULL);
 }

@@ -5,7 +5,8 @@
 # writing its own: start_cluster / start_rank, stop_cluster /
 # restart_cluster / stop_rank / kill_rank / restart_rank / stop_pid;
 # wait_ready / wait_daemon / wait_socket / wait_until / wait_stat /
-# wait_landed; xfer, pair and run_bg for clients; proc, start_ranks and
+# wait_landed; xfer, pair and run_bg for clients; tcp_conns to count the
+# daemons' connections; proc, start_ranks and
 # wait_ranks for process ranks (tests/asoc-ranks-check); check / check_fails /
 # ok / not_ok / finish for results; have_test_hooks for the cases that
 # need configure --enable-test-hooks.  (The SLURM lab's own helpers are in
@@ -356,6 +357,30 @@ pair() {
 		return 1
 	fi
 	wait "$r"
+}
+
+# tcp_conns N: how many TCP connections the cluster's N daemons (ports
+# BASE to BASE+N-1) hold among themselves, each counted once at its
+# accepting end: a socket whose local port is a daemon's and whose peer
+# port is not (the connecting end has an ephemeral port).
+tcp_conns() {
+	ss -Htn state established | awk -v lo="$BASE" -v hi=$((BASE + $1 - 1)) '
+		{
+			lp = pp = -1
+			for (f = 1; f <= NF; f++) {
+				if ($f !~ /:[0-9]+$/)
+					continue
+				p = $f
+				sub(/.*:/, "", p)
+				if (lp < 0)
+					lp = p + 0
+				else if (pp < 0)
+					pp = p + 0
+			}
+			if (lp >= lo && lp <= hi && !(pp >= lo && pp <= hi))
+				c++
+		}
+		END { print c + 0 }'
 }
 
 all_daemons_alive() {

@@ -417,11 +417,9 @@ mock_client_proc(int *fd, pid_t pid, uint32_t rank, uint32_t world,
 	return c;
 }
 
-struct buffer *
-mock_buffer(struct client *c, size_t size, int fill)
+int
+mock_memfd(size_t size)
 {
-	struct buffer *b;
-	char err[256];
 	int fd;
 
 	fd = memfd_create("mock", MFD_CLOEXEC | MFD_ALLOW_SEALING);
@@ -429,6 +427,17 @@ mock_buffer(struct client *c, size_t size, int fill)
 	ck_assert_int_eq(ftruncate(fd, (off_t)size), 0);
 	ck_assert_int_eq(fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW),
 	    0);
+	return fd;
+}
+
+struct buffer *
+mock_buffer(struct client *c, size_t size, int fill)
+{
+	struct buffer *b;
+	char err[256];
+	int fd;
+
+	fd = mock_memfd(size);
 	ck_assert_msg(buffer_register(c, fd, size, &b, err, sizeof err) == 0,
 	    "buffer_register: %s", err);
 	memset(b->base, fill, size);
@@ -496,6 +505,15 @@ mock_reply(int fd, uint64_t id, struct proto_msg *out)
 			return 1;
 		}
 	return 0;
+}
+
+int
+mock_done_status(int fd, uint64_t id, struct proto_msg *out)
+{
+	if (!mock_reply(fd, id, out))
+		return -1;
+	ck_assert_uint_eq(out->hdr.type, PT_L_DONE);
+	return (int)out->u.l_done.status;
 }
 
 /* --- playing the transport --- */

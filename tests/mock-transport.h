@@ -103,6 +103,9 @@ struct client *mock_client(int *fd, int welcomed);
  * else NULL with the refusal in mock.last_msg (the client dropped). */
 struct client *mock_client_proc(int *fd, pid_t pid, uint32_t rank,
     uint32_t world, enum proto_status want);
+/* A memfd of size bytes sealed against shrinking and growing, as a
+ * client hands asocd a buffer (the caller closes it). */
+int mock_memfd(size_t size);
 /* A registered buffer of size bytes of c, filled with byte fill. */
 struct buffer *mock_buffer(struct client *c, size_t size, int fill);
 /* A request as control.c makes it from an L_SEND or L_RECV, posted to
@@ -113,6 +116,9 @@ void mock_post(struct client *c, enum req_kind kind, uint64_t id,
 /* The reply to request id the client got (L_DONE), read from fd: 1 and
  * *out, or 0 when none came (yet). */
 int mock_reply(int fd, uint64_t id, struct proto_msg *out);
+/* The status of that reply, which must be an L_DONE (*out holds it), or
+ * -1 when none came (yet). */
+int mock_done_status(int fd, uint64_t id, struct proto_msg *out);
 
 /* Plays the sending transport on c: takes up to max chunks from xfer's
  * scheduler and reports each posted; returns the bytes.  ids (if not

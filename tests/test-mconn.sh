@@ -22,28 +22,8 @@
 BENCH=$B/client/asoc-bench
 N=4
 
-# The TCP connections among the n daemons: their accepting ends (local
-# port a daemon's, peer port not one).
-daemon_conns() {
-	ss -Htn state established | awk -v lo="$BASE" -v hi=$((BASE + $1 - 1)) '
-		{
-			lp = pp = -1
-			for (f = 1; f <= NF; f++) {
-				if ($f !~ /:[0-9]+$/)
-					continue
-				p = $f
-				sub(/.*:/, "", p)
-				if (lp < 0)
-					lp = p + 0
-				else if (pp < 0)
-					pp = p + 0
-			}
-			if (lp >= lo && lp <= hi && !(pp >= lo && pp <= hi))
-				c++
-		}
-		END { print c + 0 }'
-}
-conns_are() { [ "$(daemon_conns "$1")" -eq "$2" ]; }
+# conns_are N WANT: the N daemons hold WANT TCP connections.
+conns_are() { [ "$(tcp_conns "$1")" -eq "$2" ]; }
 
 # both_ways SIZE: one checked message 0 -> 1 and one 1 -> 0.
 both_ways() {
@@ -114,7 +94,7 @@ check "100 messages of 64K+1 bytes 1 -> 0 in order, each checked" \
 if wait_until 50 conns_are 3 $((3 * N)); then
 	ok "$N TCP connections per pair: $((3 * N)) for 3 daemons"
 else
-	not_ok "$N connections per pair: $(daemon_conns 3) connections for 3 pairs"
+	not_ok "$N connections per pair: $(tcp_conns 3) connections for 3 pairs"
 	ss -tn state established >&2 || true
 fi
 for r in 0 1 2; do

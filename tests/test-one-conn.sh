@@ -45,31 +45,14 @@ rdma_qps() {
 		END { print c + 0 }'
 }
 
-# The cluster's connections among its n daemons.  TCP: the accepting
-# ends, sockets whose local port is a daemon's and whose peer port is not
-# (the connecting end has an ephemeral port).  RDMA: half its RC QPs.
+# The cluster's connections among its n daemons.  TCP: tcp_conns (lib.sh).
+# RDMA: half its RC QPs.
 daemon_conns() {
 	if [ "$TP" = RDMA ]; then
 		echo $(($(rdma_qps) / 2))
 		return
 	fi
-	ss -Htn state established | awk -v lo="$BASE" -v hi=$((BASE + $1 - 1)) '
-		{
-			lp = pp = -1
-			for (f = 1; f <= NF; f++) {
-				if ($f !~ /:[0-9]+$/)
-					continue
-				p = $f
-				sub(/.*:/, "", p)
-				if (lp < 0)
-					lp = p + 0
-				else if (pp < 0)
-					pp = p + 0
-			}
-			if (lp >= lo && lp <= hi && !(pp >= lo && pp <= hi))
-				c++
-		}
-		END { print c + 0 }'
+	tcp_conns "$1"
 }
 
 # conns_are N WANT: the cluster of N daemons holds WANT connections (a

@@ -8,6 +8,8 @@
 #  - any-source receives name their real source;
 #  - order per (source, tag): one same-node and one remote source, 2 tags,
 #    1000 numbered messages each, interleaved;
+#  - a rank that joined and exited while rank 0 was there: rank 0's
+#    asoc_rank_nodes answers at once with the node it was on;
 #  - a rank killed (kill -9) mid-transfer: its peers' sends and receives
 #    fail "rank 5 left", new sends to it fail at once, and the rank
 #    started again rejoins and receives;
@@ -319,6 +321,29 @@ if wait "$o1" && wait "$o4" && wait "$orpid" && grep -q "arrived in order, intac
 	ok "order: 2 sources x 2 tags x 1000 messages, interleaved, each (source, tag) in order"
 else
 	not_ok "order: 2 sources x 2 tags x 1000 messages, each (source, tag) in order" "$T/ord.r" "$T/ord.s1" "$T/ord.s4"
+fi
+release_holders
+
+# A rank that joined and exited (a quick process) while rank 0 was there:
+# rank 0's asoc_rank_nodes gives the node rank 1 was on (node 0) at once,
+# instead of waiting for it to join until its deadline.
+hold_others 0 1
+proc "$T/quick.0" 0 --go "$T/quick.go" --timeout-ms 10000 nodes
+qpid=$LAST
+pid_of "$T/quick.0" >/dev/null || true
+proc "$T/quick.1" 1 open
+if wait "$LAST" && wait_until 100 bash -c "! '$RANKS' --socket '$(sock 0)' --rank status stat | grep -q '^rank 1 '"; then
+	touch "$T/quick.go"
+	want=$(for ((r = 0; r < WORLD; r++)); do printf ' %d' $((r / PER_NODE)); done)
+	if wait "$qpid" && grep -q "^ok - rank 0: ranks on nodes$want\$" "$T/quick.0"; then
+		ok "asoc_rank_nodes answers a rank that already left with the node it was on"
+	else
+		not_ok "asoc_rank_nodes answers a rank that already left with the node it was on" "$T/quick.0"
+	fi
+else
+	not_ok "rank 1 opens, exits and leaves node 0" "$T/quick.1"
+	touch "$T/quick.go"
+	wait "$qpid" || true
 fi
 release_holders
 

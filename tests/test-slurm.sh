@@ -46,7 +46,7 @@ CPU=$(awk '$1 == "Cpus_allowed_list:" { print $2 }' /proc/self/status | cut -d, 
 for n in a1 a2; do
 	hand_conf "$T/$n.conf" "ASOCD=$ASOCD" "PORT_BASE=$HBASE # a comment" "PORT_SPAN=100" \
 		"RUN_DIR='$T/run-$n'" "NODE_ADDRS=\"$T/addrs\"" "TRANSPORT=tcp" "export LOG_LEVEL=debug" \
-		"CPU_LIST=$CPU" "KEEP_LOGS_DIR=$T/kept" "SITE_KEY=$T/site.key" "CONNECTION_TIMEOUT=10"
+		"CPU_LIST=$CPU" "KEEP_LOGS_DIR=$T/kept" "SITE_KEY=$T/site.key" "CONNECTION_TIMEOUT=10" "BUSY_POLL=0"
 done
 # hand SCRIPT JOBID [VAR=value...]: the prolog or epilog as slurmd runs it
 # (no PATH, only its variables), on node a1 of a[1-2], as nobody.
@@ -117,6 +117,8 @@ check "  ...rank 0 of 2, community 7, on a port of 127.0.0.21 in $HBASE-$((HBASE
 check "  ...and says so" grep -q "ready: rank 0 of 2, community '7'" "$T/run-a1/7/asocd.log"
 check "  ...its key came on a pipe, not in argv or a file" \
 	bash -c "tr '\0' ' ' </proc/$hpid/cmdline | grep -q -- '--key-fd 3' && ! tr '\0' ' ' </proc/$hpid/cmdline | grep -q -- '--key-file' && [ -z \"\$(find '$T/run-a1' -name '*key*')\" ]"
+check "  ...BUSY_POLL=0 reaches it as --busy-poll 0 (the site's word on spinning)" \
+	bash -c "tr '\0' ' ' </proc/$hpid/cmdline | grep -q -- '--busy-poll 0 '"
 check "  ...its environment is PATH alone" test "$(tr '\0' '\n' </proc/$hpid/environ)" = "PATH=/usr/sbin:/usr/bin:/sbin:/bin"
 check "no process's cmdline or environ holds the site key or job 7's key" no_key_in_proc
 check "asoc-stat reaches job 7's asocd, found from SLURM_JOB_ID alone" \

@@ -3,7 +3,8 @@
 # never takes a rank or sets asocd's mode; it lists the local process
 # ranks ("ranks: world 4, here 1: 1" and a row each) and their counters,
 # the same in --json ("ranks") and --prometheus (asoc_rank_info and the
-# per-rank byte counters, parsed strictly).
+# per-rank byte counters, parsed strictly); once the ranks have left, the
+# mode is "none (no ranked client now)" again.
 . "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
 PARSE=${top_srcdir:-$(dirname "$0")/..}/tests/prom-parse.py
 
@@ -16,7 +17,7 @@ proc() {
 
 start_cluster 2
 check "asoc-stat alone leaves asocd in no mode (status-only)" bash -c "
-    '$STAT' --socket '$(sock 0)' | grep -qx 'rank mode          none (no ranked client yet)' &&
+    '$STAT' --socket '$(sock 0)' | grep -qx 'rank mode          none (no ranked client now)' &&
     '$STAT' --socket '$(sock 0)' --json | grep -q '\"mode\":\"none\",\"proc_world\":0,\"local_ranks\":0,\"ranks\":\[\]'"
 check "... even with a process rank in its environment" bash -c "
     env ASOC_PROC_RANK=0 ASOC_PROC_WORLD=4 SLURM_STEP_ID=0 SLURM_PROCID=0 \
@@ -77,4 +78,8 @@ if wait "$r1" && wait "$r3"; then
 else
 	not_ok "both receivers checked both messages" "$T/r1.out" "$T/r3.out"
 fi
+# Every ranked client has left: the mode is none again, and the text does
+# not claim that none ever came.
+check "after the ranks left: 'none (no ranked client now)'" wait_until 100 bash -c "
+    '$STAT' --socket '$(sock 0)' | grep -qx 'rank mode          none (no ranked client now)'"
 finish
