@@ -385,12 +385,7 @@ START_TEST(where_waits_for_every_rank)
 	m.u.l_xfer.peer = 1;	/* ranks 1 and 2 */
 	say(PT_L_WHERE, 7, &m, -1);
 	ck_assert_int_eq(done_status(7, &m), -1);
-	memset(&m, 0, sizeof m);
-	m.u.rk_join.rank = 2;
-	m.u.rk_join.world = 4;
-	m.u.rk_join.pid = 99;
-	m.u.rk_join.incarnation = 1;
-	mock_from_peer(c, PT_RK_JOIN, 0, &m);
+	mock_rk_join(c, 2, 4, 99, 1);
 	ck_assert_int_eq(done_status(7, &m), PS_OK);
 	ck_assert_uint_eq(m.u.l_done.len, 2);
 	b = buffer_find(cl, a);
@@ -419,21 +414,10 @@ END_TEST
 static void
 rk_msg(struct conn *c, uint16_t type, uint32_t rank, uint32_t inc)
 {
-	struct proto_msg m;
-
-	memset(&m, 0, sizeof m);
-	if (type == PT_RK_JOIN) {
-		m.u.rk_join.rank = rank;
-		m.u.rk_join.world = 4;
-		m.u.rk_join.pid = 99;
-		m.u.rk_join.incarnation = inc;
-	} else {
-		m.u.rk_leave.rank = rank;
-		m.u.rk_leave.world = 4;
-		m.u.rk_leave.incarnation = inc;
-		m.u.rk_leave.status = PS_ELEFT;
-	}
-	mock_from_peer(c, type, 0, &m);
+	if (type == PT_RK_JOIN)
+		mock_rk_join(c, rank, 4, 99, inc);
+	else
+		mock_rk_leave(c, rank, 4, inc);
 }
 
 /* A rank seen joined while L_WHERE waits counts even if it leaves before

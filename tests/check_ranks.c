@@ -46,30 +46,25 @@ status_of(int i, uint64_t id, struct proto_msg *m)
 	return mock_done_status(cfd[i], id, m);
 }
 
+/* c_'s peer was last sent ABORT of transfer id_ with status st_ (a macro:
+ * Check then names the case's line). */
+#define ASSERT_ABORT(c_, id_, st_) do {					\
+	const struct proto_msg *abort_ = mock_ctl_last((c_), PT_ABORT);	\
+	ck_assert_ptr_nonnull(abort_);					\
+	ck_assert_uint_eq(abort_->hdr.id, (id_));			\
+	ck_assert_uint_eq(abort_->u.abort.status, (st_));		\
+} while (0)
+
 static void
 rk_join(struct conn *c, uint32_t p, uint32_t pid, uint32_t inc)
 {
-	struct proto_msg m;
-
-	memset(&m, 0, sizeof m);
-	m.u.rk_join.rank = p;
-	m.u.rk_join.world = P;
-	m.u.rk_join.pid = pid;
-	m.u.rk_join.incarnation = inc;
-	mock_from_peer(c, PT_RK_JOIN, 0, &m);
+	mock_rk_join(c, p, P, pid, inc);
 }
 
 static void
 rk_leave(struct conn *c, uint32_t p, uint32_t inc)
 {
-	struct proto_msg m;
-
-	memset(&m, 0, sizeof m);
-	m.u.rk_leave.rank = p;
-	m.u.rk_leave.world = P;
-	m.u.rk_leave.incarnation = inc;
-	m.u.rk_leave.status = PS_ELEFT;
-	mock_from_peer(c, PT_RK_LEAVE, 0, &m);
+	mock_rk_leave(c, p, P, inc);
 }
 
 static void
@@ -283,7 +278,6 @@ END_TEST
 START_TEST(unexpected_bound_per_sending_daemon)
 {
 	struct conn *c = mock_conn_up(&mock_twosided, 1);
-	const struct proto_msg *m;
 	uint64_t i;
 
 	join(0, 2);
@@ -295,9 +289,7 @@ START_TEST(unexpected_bound_per_sending_daemon)
 	ck_assert_uint_eq(mock_ctl_count(PT_ABORT), 0);
 	ck_assert_uint_eq(xfer_unexpected_from(1), XFER_MAX_UNEXPECTED);
 	rts_proc(c, i, 10, 3, 5, 10);
-	ck_assert_ptr_nonnull(m = mock_ctl_last(c, PT_ABORT));
-	ck_assert_uint_eq(m->hdr.id, i);
-	ck_assert_uint_eq(m->u.abort.status, PS_ENOMEM);
+	ASSERT_ABORT(c, i, PS_ENOMEM);
 	ck_assert_uint_eq(cl[0]->lr->match.nsends + cl[1]->lr->match.nsends,
 	    XFER_MAX_UNEXPECTED);
 }
@@ -316,7 +308,6 @@ END_TEST
 START_TEST(rts_across_modes_is_refused)
 {
 	struct conn *c = rank2_and_far(NO_RANK, 0, NULL);
-	const struct proto_msg *m;
 	struct proto_msg r;
 
 	/* A node-rank RTS to a daemon serving process ranks. */
@@ -324,16 +315,12 @@ START_TEST(rts_across_modes_is_refused)
 	r.u.rts.src_rank = 1;
 	r.u.rts.len = 10;
 	mock_from_peer(c, PT_RTS, 5, &r);
-	ck_assert_ptr_nonnull(m = mock_ctl_last(c, PT_ABORT));
-	ck_assert_uint_eq(m->hdr.id, 5);
-	ck_assert_uint_eq(m->u.abort.status, PS_EINVAL);
+	ASSERT_ABORT(c, 5, PS_EINVAL);
 	ck_assert_int_eq(c->dead, 0);
 	/* To a rank that is not (or no longer) here. */
 	rk_join(c, 9, 900, 1);
 	rts_proc(c, 6, 9, 3, 5, 10);
-	ck_assert_ptr_nonnull(m = mock_ctl_last(c, PT_ABORT));
-	ck_assert_uint_eq(m->hdr.id, 6);
-	ck_assert_uint_eq(m->u.abort.status, PS_ELEFT);
+	ASSERT_ABORT(c, 6, PS_ELEFT);
 }
 END_TEST
 
@@ -485,9 +472,7 @@ START_TEST(local_leave_aborts_and_announces)
 	mock_post(cl[1], REQ_SEND, 1, b, 0, 100, 2, 5, 0);
 	mock_post(cl[1], REQ_RECV, 2, b, 0, 100, 2, 6, 0);
 	control_drop(cl[0], "disconnected");
-	ck_assert_ptr_nonnull(m = mock_ctl_last(c, PT_ABORT));
-	ck_assert_uint_eq(m->hdr.id, 77);
-	ck_assert_uint_eq(m->u.abort.status, PS_ELEFT);
+	ASSERT_ABORT(c, 77, PS_ELEFT);
 	ck_assert_ptr_nonnull(m = mock_ctl_last(c, PT_RK_LEAVE));
 	ck_assert_uint_eq(m->u.rk_leave.rank, 2);
 	ck_assert_uint_eq(m->u.rk_leave.incarnation, inc);
@@ -508,15 +493,12 @@ START_TEST(leave_mid_transfer_tells_eleft)
 {
 	struct buffer *b;
 	struct conn *c = rank2_and_far(9, 1, &b);
-	const struct proto_msg *m;
 	uint64_t id;
 
 	mock_post(cl[0], REQ_SEND, 1, b, 0, 100, 9, 5, 0);
 	id = mock_ctl_last(c, PT_RTS)->hdr.id;
 	control_drop(cl[0], "disconnected");
-	ck_assert_ptr_nonnull(m = mock_ctl_last(c, PT_ABORT));
-	ck_assert_uint_eq(m->hdr.id, id);
-	ck_assert_uint_eq(m->u.abort.status, PS_ELEFT);
+	ASSERT_ABORT(c, id, PS_ELEFT);
 	ck_assert_int_lt(ctl_index(c, PT_ABORT), ctl_index(c, PT_RK_LEAVE));
 }
 END_TEST
@@ -649,12 +631,7 @@ START_TEST(leaving_rank_frees_its_match)
 
 	/* Rank 0 stays: the step goes on, each claim of 1 is a new one. */
 	mock_client_proc(&fd, 1000, 0, 65535, PS_OK);
-	memset(&m, 0, sizeof m);
-	m.u.rk_join.rank = 65534;
-	m.u.rk_join.world = 65535;
-	m.u.rk_join.pid = 5;
-	m.u.rk_join.incarnation = 1;
-	mock_from_peer(c, PT_RK_JOIN, 0, &m);
+	mock_rk_join(c, 65534, 65535, 5, 1);
 	before = mallinfo2().uordblks + mallinfo2().hblkhd;
 	for (i = 0; i < 50; i++) {
 		int fd2;
@@ -684,16 +661,13 @@ END_TEST
 START_TEST(rts_after_all_left_is_eleft_not_node)
 {
 	struct conn *c = mock_conn_up(&mock_twosided, 1);
-	const struct proto_msg *m;
 
 	join(0, 0);
 	rk_join(c, 9, 900, 1);
 	control_drop(cl[0], "disconnected");
 	ck_assert_int_eq(ranks_mode(), RANKS_NONE);
 	rts_proc(c, 77, 9, 0, 5, 100);
-	ck_assert_ptr_nonnull(m = mock_ctl_last(c, PT_ABORT));
-	ck_assert_uint_eq(m->hdr.id, 77);
-	ck_assert_uint_eq(m->u.abort.status, PS_ELEFT);
+	ASSERT_ABORT(c, 77, PS_ELEFT);
 	ck_assert_uint_eq(xfer_unexpected_from(1), 0);
 }
 END_TEST
@@ -706,7 +680,6 @@ START_TEST(withdrawn_rank_refuses_as_held_elsewhere)
 	struct conn *c0, *c1;
 	struct buffer *b;
 	struct proto_msg d;
-	const struct proto_msg *m;
 
 	c0 = mock_conn_up(&mock_twosided, 0);
 	c1 = mock_conn_up(&mock_twosided, 1);
@@ -720,9 +693,7 @@ START_TEST(withdrawn_rank_refuses_as_held_elsewhere)
 	ck_assert_str_eq(d.u.l_done.msg, "rank 3 is held by pid 812 on node 0 "
 	    "(its duplicate here, pid 1003, was withdrawn): send to it again");
 	rts_proc(c1, 78, 7, 3, 5, 100);
-	ck_assert_ptr_nonnull(m = mock_ctl_last(c1, PT_ABORT));
-	ck_assert_uint_eq(m->hdr.id, 78);
-	ck_assert_uint_eq(m->u.abort.status, PS_EPERM);
+	ASSERT_ABORT(c1, 78, PS_EPERM);
 }
 END_TEST
 
@@ -789,7 +760,7 @@ START_TEST(where_join_looks_at_its_slot_only)
 	struct conn *c = mock_conn_up(&mock_twosided, 1);
 	struct client *me;
 	struct buffer *b;
-	struct proto_msg m, d;
+	struct proto_msg d;
 	uint32_t i;
 	int fd;
 
@@ -799,14 +770,8 @@ START_TEST(where_join_looks_at_its_slot_only)
 	mock_post(me, REQ_WHERE, 1, b, 0, 65535 * 4, 0, 0, 0);
 	mock_post(me, REQ_WHERE, 2, b, 65535 * 4, 4 * 10, 10, 0, 0);
 	rankwhere_slots_seen = 0;
-	for (i = 5; i < 25; i++) {
-		memset(&m, 0, sizeof m);
-		m.u.rk_join.rank = i;
-		m.u.rk_join.world = 65535;
-		m.u.rk_join.pid = 5000 + i;
-		m.u.rk_join.incarnation = 1;
-		mock_from_peer(c, PT_RK_JOIN, 0, &m);
-	}
+	for (i = 5; i < 25; i++)
+		mock_rk_join(c, i, 65535, 5000 + i, 1);
 	/* 20 joins in the first range, 10 of them in the second's. */
 	ck_assert_uint_eq(rankwhere_slots_seen, 30);
 	ck_assert_int_eq(status_of(0, 2, &d), PS_OK);

@@ -516,6 +516,33 @@ mock_done_status(int fd, uint64_t id, struct proto_msg *out)
 	return (int)out->u.l_done.status;
 }
 
+void
+mock_rk_join(struct conn *c, uint32_t rank, uint32_t world, uint32_t pid,
+    uint32_t inc)
+{
+	struct proto_msg m;
+
+	memset(&m, 0, sizeof m);
+	m.u.rk_join.rank = rank;
+	m.u.rk_join.world = world;
+	m.u.rk_join.pid = pid;
+	m.u.rk_join.incarnation = inc;
+	mock_from_peer(c, PT_RK_JOIN, 0, &m);
+}
+
+void
+mock_rk_leave(struct conn *c, uint32_t rank, uint32_t world, uint32_t inc)
+{
+	struct proto_msg m;
+
+	memset(&m, 0, sizeof m);
+	m.u.rk_leave.rank = rank;
+	m.u.rk_leave.world = world;
+	m.u.rk_leave.incarnation = inc;
+	m.u.rk_leave.status = PS_ELEFT;
+	mock_from_peer(c, PT_RK_LEAVE, 0, &m);
+}
+
 /* --- playing the transport --- */
 
 uint64_t

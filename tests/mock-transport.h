@@ -119,6 +119,12 @@ int mock_reply(int fd, uint64_t id, struct proto_msg *out);
 /* The status of that reply, which must be an L_DONE (*out holds it), or
  * -1 when none came (yet). */
 int mock_done_status(int fd, uint64_t id, struct proto_msg *out);
+/* The peer of c announces process rank of world: RK_JOIN (from pid, its
+ * incarnation inc), or RK_LEAVE (status PS_ELEFT). */
+void mock_rk_join(struct conn *c, uint32_t rank, uint32_t world,
+    uint32_t pid, uint32_t inc);
+void mock_rk_leave(struct conn *c, uint32_t rank, uint32_t world,
+    uint32_t inc);
 
 /* Plays the sending transport on c: takes up to max chunks from xfer's
  * scheduler and reports each posted; returns the bytes.  ids (if not
