@@ -17,7 +17,12 @@ if [ "$(id -u)" -ne 0 ] && [ "$(ulimit -Hn)" != unlimited ] && [ "$(ulimit -Hn)"
 	echo "needs root, or a hard descriptor limit of at least $((N + 64)) (ulimit -Hn)"
 	exit 77
 fi
-start_cluster 2 --munge no
+# --busy-poll 0: with asocd's default 50 us spin, on 2 loaded cores, rank 0
+# never held 64 pending handshakes from the flood in 3 of 7 runs
+# (2026-12-06; the cap's code is not the spin's, the cause is not yet
+# found): the case here is the cap and the descriptor limit, so the
+# daemon sleeps between events as it did when this test was written.
+start_cluster 2 --munge no --busy-poll 0
 D0=${DAEMONS[0]}
 check "rank 0 -> 1 connects them" xfer 1048577 recv-first 0 1
 if ! prlimit --pid "$D0" --nofile=$NOFILE:$NOFILE; then
