@@ -14,6 +14,18 @@
  * microseconds each under the RDMA lab's TCG); polling the queue itself
  * is a read of user memory on rxe and most devices.  So the spin polls
  * them, and arms them only once, before the loop sleeps.
+ *
+ * A spin only pays on a core nobody else wants.  Where other processes
+ * are runnable on it (another job's threads, a compiler), a yielding
+ * spin runs again only after them, a scheduler slice each (under EEVDF,
+ * Linux 6.6 on), while a sleeping daemon is woken at once when its
+ * message comes: with a CPU hog on each of 2 cores, an 8 B send one at a
+ * time took 4,002 us with the spin (one 4 ms tick, every message) and
+ * 23-40 us without.  So a yield that comes back late (BUSYPOLL_CONTENDED)
+ * ends the spin, and the loop sleeps between events, as --busy-poll 0,
+ * for a backoff that doubles while the core stays contended
+ * (BUSYPOLL_BACKOFF_MIN to _MAX) and starts over after a spin that met
+ * none.
  */
 #include "config.h"
 
@@ -23,10 +35,22 @@
 #include <event2/event.h>
 
 #include "busypoll.h"
+#include "log.h"
+
+/* A yield longer than this gave the core to a process that kept it:
+ * longer than any hop of a ping-pong on a free core (microseconds, a few
+ * hundred under the RDMA lab's emulation), shorter than a scheduler slice
+ * (0.75 ms and up). */
+#define BUSYPOLL_CONTENDED	(1000LL * 1000)
+#define BUSYPOLL_BACKOFF_MIN	(10LL * 1000 * 1000)
+#define BUSYPOLL_BACKOFF_MAX	(1000LL * 1000 * 1000)
 
 static const struct busypoll_source *sources[BUSYPOLL_SOURCES_MAX];
 static unsigned nsources;
 static int spinning;
+static struct busypoll_stats stats;
+static long long backoff_ns = BUSYPOLL_BACKOFF_MIN;
+static long long backoff_until;	/* no spin before this (now_ns) */
 
 int
 busypoll_add(const struct busypoll_source *src)
@@ -41,6 +65,12 @@ int
 busypoll_spinning(void)
 {
 	return spinning;
+}
+
+void
+busypoll_get_stats(struct busypoll_stats *out)
+{
+	*out = stats;
 }
 
 static int
@@ -80,63 +110,114 @@ stopped(struct event_base *base)
 	return event_base_got_exit(base) || event_base_got_break(base);
 }
 
+/* The core was contended: no spin for the backoff, which doubles for
+ * the next time.  Meanwhile the sources re-arm themselves after each
+ * event (busypoll_spinning() is 0), as with --busy-poll 0. */
+static void
+busypoll_back_off(long long now)
+{
+	static struct log_limit said;
+
+	log_info_limited(&said, "busy polling paused for %lld ms: this CPU "
+	    "is shared with other busy processes, and a spin would wait "
+	    "behind them; give asocd a core of its own (asoc-slurm's "
+	    "CPU_LIST, taskset) or set --busy-poll 0", backoff_ns / 1000000);
+	backoff_until = now + backoff_ns;
+	stats.backoffs++;
+	if (backoff_ns < BUSYPOLL_BACKOFF_MAX)
+		backoff_ns *= 2;
+	spinning = 0;
+}
+
+/* Spins for span after the last turn that handled something.  Returns 1
+ * when it ended on a contended core, 0 when the span passed idle, and
+ * -1 - rc when the loop stopped or failed (rc from event_base_loop). */
+static int
+busypoll_spin_once(struct event_base *base, long long span, long long *nowp)
+{
+	long long now = *nowp, turn, until = now + span;
+	int rc, n;
+
+	stats.spins++;
+	while (now < until) {
+		turn = now;
+		/* The most events active at once since the last clearing
+		 * tells whether a turn handled any. */
+		(void)event_base_get_max_events(base,
+		    EVENT_BASE_COUNT_ACTIVE, 1);
+		n = sources_poll();
+		if (stopped(base))
+			return -1;
+		rc = event_base_loop(base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
+		if (rc != 0 || stopped(base))
+			return -1 - (rc != 0);
+		if (n > 0 || event_base_get_max_events(base,
+		    EVENT_BASE_COUNT_ACTIVE, 0) > 0) {
+			/* Work came: look again at once, no yield.
+			 * Under Linux's EEVDF scheduler (6.6 on) a task
+			 * that yields while others wait for its core runs
+			 * again only after them (each yield moves its
+			 * deadline, and on recent kernels its virtual
+			 * runtime, a slice ahead): with work queued (a
+			 * flood's backlog of connections) a spin that
+			 * yields after every turn gets one turn per round
+			 * of the scheduler, far fewer than a daemon that
+			 * sleeps and is woken (test-fdexhaust.sh). */
+			now = now_ns();
+			until = now + span;
+			continue;
+		}
+		/* Nothing this turn: give the core to whoever else can run
+		 * on it (the client, the peer daemon): on a machine with
+		 * fewer cores than the processes of a ping-pong, a spin
+		 * that keeps its core delays the very reply it waits for
+		 * (Open MPI yields likewise, mpi_yield_when_idle). */
+		sched_yield();
+		/* One clock read per idle turn: in the RDMA lab's guest the
+		 * clock is an emulated HPET, slow to read. */
+		now = now_ns();
+		/* Back late: somebody else wanted this core and had it. */
+		if (now - turn > BUSYPOLL_CONTENDED) {
+			*nowp = now;
+			return 1;
+		}
+	}
+	*nowp = now;
+	return 0;
+}
+
 static int
 busypoll_spin(struct event_base *base, long long span)
 {
-	long long until;
-	int rc, n;
+	long long now;
+	int rc;
 
 	for (;;) {
 		/* Sleep until something happens, and handle it. */
 		rc = event_base_loop(base, EVLOOP_ONCE);
 		if (rc != 0 || stopped(base))
 			return rc;
-spin:
-		/* Then look again without sleeping, for span after the
-		 * last turn that handled something: a reply to what was
-		 * just handled usually comes within it.  The most events
-		 * active at once since the last clearing tells whether a
-		 * turn handled any. */
-		until = now_ns() + span;
-		while (now_ns() < until) {
-			(void)event_base_get_max_events(base,
-			    EVENT_BASE_COUNT_ACTIVE, 1);
-			n = sources_poll();
-			if (stopped(base))
-				return 0;
-			rc = event_base_loop(base,
-			    EVLOOP_ONCE | EVLOOP_NONBLOCK);
-			if (rc != 0 || stopped(base))
-				return rc;
-			if (n > 0 || event_base_get_max_events(base,
-			    EVENT_BASE_COUNT_ACTIVE, 0) > 0) {
-				/* Work came: look again at once, no yield.
-				 * Under Linux's EEVDF scheduler (6.6 on) a
-				 * task that yields while others wait for its
-				 * core runs again only after them (each yield
-				 * moves its deadline, and on recent kernels
-				 * its virtual runtime, a slice ahead): with
-				 * work queued (a flood's backlog of
-				 * connections) a spin that yields after every
-				 * turn gets one turn per round of the
-				 * scheduler, far fewer than a daemon that
-				 * sleeps and is woken (test-fdexhaust.sh). */
-				until = now_ns() + span;
-				continue;
-			}
-			/* Nothing this turn: give the core to whoever else
-			 * can run on it (the client, the peer daemon): on a
-			 * machine with fewer cores than the processes of a
-			 * ping-pong, a spin that keeps its core delays the
-			 * very reply it waits for (Open MPI yields likewise,
-			 * mpi_yield_when_idle). */
-			sched_yield();
-		}
-		/* About to sleep: what the sources find while arming was
-		 * ready before the arm and wakes nobody; handle it and spin
-		 * on. */
-		if (sources_arm() > 0)
-			goto spin;
+		now = now_ns();
+		if (now < backoff_until)
+			continue;
+		spinning = 1;
+		do {
+			/* Then look again without sleeping, for span after
+			 * the last turn that handled something: a reply to
+			 * what was just handled usually comes within it. */
+			rc = busypoll_spin_once(base, span, &now);
+			if (rc < 0)
+				return rc == -1 ? 0 : -1;
+			if (rc == 1)
+				busypoll_back_off(now);
+			else
+				backoff_ns = BUSYPOLL_BACKOFF_MIN;
+			/* About to sleep: arm the sources (every one, also
+			 * after a back-off: their handlers left them
+			 * disarmed while spinning).  What they find while
+			 * arming was ready before the arm and wakes nobody:
+			 * handle it, and spin on unless backing off. */
+		} while (sources_arm() > 0 && spinning);
 	}
 }
 
@@ -148,7 +229,6 @@ busypoll_run(struct event_base *base, unsigned usec)
 
 	if (usec == 0)
 		return event_base_dispatch(base);
-	spinning = 1;
 	rc = busypoll_spin(base, span);
 	spinning = 0;
 	return rc;

@@ -33,8 +33,18 @@ struct busypoll_source {
 #define BUSYPOLL_SOURCES_MAX	4
 int busypoll_add(const struct busypoll_source *src);
 
-/* Whether busypoll_run is running with usec > 0: a source may then leave
- * its wake-ups disarmed between its arm calls. */
+/* Whether busypoll_run is spinning (usec > 0, and not backing off from
+ * a contended core): a source may then leave its wake-ups disarmed
+ * between its arm calls. */
 int busypoll_spinning(void);
+
+/* What the spin did, for asoc-stat and the tests: spins started, and
+ * how many of them ended early on a contended core (each then a back-off
+ * of 10 ms to 1 s without spinning). */
+struct busypoll_stats {
+	unsigned long long spins;
+	unsigned long long backoffs;
+};
+void busypoll_get_stats(struct busypoll_stats *);
 
 #endif
