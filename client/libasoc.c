@@ -112,6 +112,8 @@ struct asoc {
 	TAILQ_HEAD(, asoc_buf)	 bufs;
 	struct asoc_stat_ctx	*stat;
 	long long		 busy_poll_ns;	/* ASOC_BUSY_POLL; 0: off */
+	long long		 poll_backoff_ns;	/* next pause */
+	long long		 poll_paused_until;	/* asoc_now_ns */
 };
 
 static int	asoc_read(asoc_t *, int);
@@ -584,6 +586,11 @@ asoc_dispatch(asoc_t *as, const struct proto_msg *m)
 /* The most ASOC_BUSY_POLL may ask, as asocd's --busy-poll: a wait that
  * spins longer than 10 ms saves nothing a wake-up would cost. */
 #define ASOC_BUSY_POLL_MAX 10000
+/* As asocd's (daemon/busypoll.c): a yield back after 1 ms means a
+ * contended core; polling then pauses 10 ms, doubling up to 1 s. */
+#define ASOC_BUSY_POLL_CONTENDED	(1000LL * 1000)
+#define ASOC_BUSY_POLL_BACKOFF_MIN	(10LL * 1000 * 1000)
+#define ASOC_BUSY_POLL_BACKOFF_MAX	(1000LL * 1000 * 1000)
 
 /* ASOC_BUSY_POLL, microseconds a wait polls the socket before sleeping:
  * each wake-up from idle costs tens of microseconds (issue 15's profile
@@ -622,17 +629,38 @@ asoc_now_ns(void)
 static int
 asoc_read_wait(asoc_t *as)
 {
-	long long until;
+	long long now, turn, until;
 	int r;
 
-	if (as->busy_poll_ns > 0) {
-		until = asoc_now_ns() + as->busy_poll_ns;
+	if (as->busy_poll_ns > 0 &&
+	    (now = asoc_now_ns()) >= as->poll_paused_until) {
+		until = now + as->busy_poll_ns;
 		do {
-			if ((r = asoc_read(as, MSG_DONTWAIT)) != 0)
+			if ((r = asoc_read(as, MSG_DONTWAIT)) != 0) {
+				as->poll_backoff_ns = 0;
 				return r;
+			}
+			turn = now;
 			/* Let the daemons run if they share this core. */
 			sched_yield();
-		} while (asoc_now_ns() < until);
+			now = asoc_now_ns();
+			/* Back late: another process wanted this core and
+			 * had it.  Polling behind it is slower than sleeping
+			 * (asocd's spin measured 4 ms a message against
+			 * 23-40 us, daemon/busypoll.c): sleep instead, this
+			 * wait and the waits of a pause that doubles from
+			 * 10 ms to 1 s while it lasts. */
+			if (now - turn > ASOC_BUSY_POLL_CONTENDED) {
+				as->poll_backoff_ns = as->poll_backoff_ns == 0 ?
+				    ASOC_BUSY_POLL_BACKOFF_MIN :
+				    as->poll_backoff_ns * 2;
+				if (as->poll_backoff_ns > ASOC_BUSY_POLL_BACKOFF_MAX)
+					as->poll_backoff_ns =
+					    ASOC_BUSY_POLL_BACKOFF_MAX;
+				as->poll_paused_until = now + as->poll_backoff_ns;
+				break;
+			}
+		} while (now < until);
 	}
 	return asoc_read(as, 0);
 }

@@ -77,6 +77,34 @@ if command -v taskset >/dev/null; then
 	else
 		not_ok "rank 0 paused its busy polling on the contended CPU, and said so" "$T/d0.log"
 	fi
+
+	# The same for a client that polls (ASOC_BUSY_POLL): the sender and
+	# a hog share CPU 0.  Each wait whose reply is not there at once
+	# yields: a client that polls through all N sends yielded 179 times
+	# in 300, one that pauses after a yield that came back late 6.
+	# strace counts them (a count, not a time).
+	run_bg /dev/null taskset -c 0 sh -c 'while :; do :; done'
+	hog=$LAST
+	N=300
+	"$XFER" --socket "$(sock 1)" recv --from 0 --tag 7 --size 8 --count "$N" \
+	    >"$T/hogc-r.out" 2>&1 &
+	r=$!
+	if ASOC_BUSY_POLL=200 strace -f -qq -c -e trace=sched_yield -o "$T/yields" \
+	    taskset -c 0 "$XFER" --socket "$(sock 0)" send --to 1 --tag 7 --size 8 \
+	    --count "$N" >"$T/hogc-s.out" 2>&1 && wait "$r"; then
+		ok "$N 8-byte messages arrive intact, the polling sender sharing its CPU with a hog"
+	else
+		not_ok "$N 8-byte messages arrive intact, the polling sender sharing its CPU with a hog" \
+		    "$T/hogc-s.out" "$T/hogc-r.out"
+	fi
+	kill -TERM "$hog" 2>/dev/null || true
+	wait "$hog" 2>/dev/null || true
+	y=$(awk '$NF == "sched_yield" { print $4 }' "$T/yields")
+	if [ -n "$y" ] && [ "$y" -lt $((N / 5)) ]; then
+		ok "the polling sender paused its polling on the contended CPU ($y yields in $N sends)"
+	else
+		not_ok "the polling sender paused its polling on the contended CPU (${y:-no} yields in $N sends)" "$T/yields"
+	fi
 else
 	not_ok "taskset (util-linux) is missing: the contended-CPU case needs it"
 fi
