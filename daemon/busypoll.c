@@ -48,7 +48,6 @@
 static const struct busypoll_source *sources[BUSYPOLL_SOURCES_MAX];
 static unsigned nsources;
 static int spinning;
-static struct busypoll_stats stats;
 static long long backoff_ns = BUSYPOLL_BACKOFF_MIN;
 static long long backoff_until;	/* no spin before this (now_ns) */
 
@@ -65,12 +64,6 @@ int
 busypoll_spinning(void)
 {
 	return spinning;
-}
-
-void
-busypoll_get_stats(struct busypoll_stats *out)
-{
-	*out = stats;
 }
 
 static int
@@ -123,22 +116,21 @@ busypoll_back_off(long long now)
 	    "behind them; give asocd a core of its own (asoc-slurm's "
 	    "CPU_LIST, taskset) or set --busy-poll 0", backoff_ns / 1000000);
 	backoff_until = now + backoff_ns;
-	stats.backoffs++;
 	if (backoff_ns < BUSYPOLL_BACKOFF_MAX)
 		backoff_ns *= 2;
 	spinning = 0;
 }
 
-/* Spins for span after the last turn that handled something.  Returns 1
- * when it ended on a contended core, 0 when the span passed idle, and
- * -1 - rc when the loop stopped or failed (rc from event_base_loop). */
+/* Spins for span after the last turn that handled something, and sets
+ * *nowp to when it ended.  Returns 1 when it ended on a contended core, 0
+ * when the span passed idle, -1 when the loop was stopped and -2 when
+ * event_base_loop failed. */
 static int
 busypoll_spin_once(struct event_base *base, long long span, long long *nowp)
 {
-	long long now = *nowp, turn, until = now + span;
+	long long now = now_ns(), turn, until = now + span;
 	int rc, n;
 
-	stats.spins++;
 	while (now < until) {
 		turn = now;
 		/* The most events active at once since the last clearing
@@ -197,8 +189,7 @@ busypoll_spin(struct event_base *base, long long span)
 		rc = event_base_loop(base, EVLOOP_ONCE);
 		if (rc != 0 || stopped(base))
 			return rc;
-		now = now_ns();
-		if (now < backoff_until)
+		if (now_ns() < backoff_until)
 			continue;
 		spinning = 1;
 		do {

@@ -38,13 +38,4 @@ int busypoll_add(const struct busypoll_source *src);
  * between its arm calls. */
 int busypoll_spinning(void);
 
-/* What the spin did, for asoc-stat and the tests: spins started, and
- * how many of them ended early on a contended core (each then a back-off
- * of 10 ms to 1 s without spinning). */
-struct busypoll_stats {
-	unsigned long long spins;
-	unsigned long long backoffs;
-};
-void busypoll_get_stats(struct busypoll_stats *);
-
 #endif
