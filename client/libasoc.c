@@ -28,12 +28,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "asoc.h"
 #include "libasoc-int.h"
 #include "proto.h"
+#include "spin_pause.h"
 
 #define ASOC_ERR_MAX		256
 #define ASOC_PATH_MAX		256
@@ -112,8 +112,7 @@ struct asoc {
 	TAILQ_HEAD(, asoc_buf)	 bufs;
 	struct asoc_stat_ctx	*stat;
 	long long		 busy_poll_ns;	/* ASOC_BUSY_POLL; 0: off */
-	long long		 poll_backoff_ns;	/* next pause */
-	long long		 poll_paused_until;	/* asoc_now_ns */
+	struct spin_pause	 poll_pause;	/* of ASOC_BUSY_POLL */
 };
 
 static int	asoc_read(asoc_t *, int);
@@ -586,11 +585,6 @@ asoc_dispatch(asoc_t *as, const struct proto_msg *m)
 /* The most ASOC_BUSY_POLL may ask, as asocd's --busy-poll: a wait that
  * spins longer than 10 ms saves nothing a wake-up would cost. */
 #define ASOC_BUSY_POLL_MAX 10000
-/* As asocd's (daemon/busypoll.c): a yield back after 1 ms means a
- * contended core; polling then pauses 10 ms, doubling up to 1 s. */
-#define ASOC_BUSY_POLL_CONTENDED	(1000LL * 1000)
-#define ASOC_BUSY_POLL_BACKOFF_MIN	(10LL * 1000 * 1000)
-#define ASOC_BUSY_POLL_BACKOFF_MAX	(1000LL * 1000 * 1000)
 
 /* ASOC_BUSY_POLL, microseconds a wait polls the socket before sleeping:
  * each wake-up from idle costs tens of microseconds (issue 15's profile
@@ -615,15 +609,6 @@ asoc_busy_poll_env(asoc_t *as)
 	return ASOC_OK;
 }
 
-static long long
-asoc_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
 /* asoc_read(as, 0), which sleeps, after looking without sleeping for
  * ASOC_BUSY_POLL: a reply that comes meanwhile costs no wake-up. */
 static int
@@ -633,33 +618,24 @@ asoc_read_wait(asoc_t *as)
 	int r;
 
 	if (as->busy_poll_ns > 0 &&
-	    (now = asoc_now_ns()) >= as->poll_paused_until) {
+	    !spin_pause_on(&as->poll_pause, now = spin_pause_now())) {
 		until = now + as->busy_poll_ns;
 		do {
 			if ((r = asoc_read(as, MSG_DONTWAIT)) != 0) {
-				as->poll_backoff_ns = 0;
+				spin_pause_reset(&as->poll_pause);
 				return r;
 			}
 			turn = now;
 			/* Let the daemons run if they share this core. */
 			sched_yield();
-			now = asoc_now_ns();
+			now = spin_pause_now();
 			/* Back late: another process wanted this core and
 			 * had it.  Polling behind it is slower than sleeping
-			 * (asocd's spin measured 4 ms a message against
-			 * 23-40 us, daemon/busypoll.c): sleep instead, this
-			 * wait and the waits of a pause that doubles from
-			 * 10 ms to 1 s while it lasts. */
-			if (now - turn > ASOC_BUSY_POLL_CONTENDED) {
-				as->poll_backoff_ns = as->poll_backoff_ns == 0 ?
-				    ASOC_BUSY_POLL_BACKOFF_MIN :
-				    as->poll_backoff_ns * 2;
-				if (as->poll_backoff_ns > ASOC_BUSY_POLL_BACKOFF_MAX)
-					as->poll_backoff_ns =
-					    ASOC_BUSY_POLL_BACKOFF_MAX;
-				as->poll_paused_until = now + as->poll_backoff_ns;
+			 * (common/spin_pause.h): sleep instead, this wait and
+			 * the waits of the pause this starts. */
+			if (spin_pause_after_yield(&as->poll_pause, turn,
+			    now) > 0)
 				break;
-			}
 		} while (now < until);
 	}
 	return asoc_read(as, 0);

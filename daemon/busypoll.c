@@ -15,41 +15,24 @@
  * is a read of user memory on rxe and most devices.  So the spin polls
  * them, and arms them only once, before the loop sleeps.
  *
- * A spin only pays on a core nobody else wants.  Where other processes
- * are runnable on it (another job's threads, a compiler), a yielding
- * spin runs again only after them, a scheduler slice each (under EEVDF,
- * Linux 6.6 on), while a sleeping daemon is woken at once when its
- * message comes: with a CPU hog on each of 2 cores, an 8 B send one at a
- * time took 4,002 us with the spin (one 4 ms tick, every message) and
- * 23-40 us without.  So a yield that comes back late (BUSYPOLL_CONTENDED)
- * ends the spin, and the loop sleeps between events, as --busy-poll 0,
- * for a backoff that doubles while the core stays contended
- * (BUSYPOLL_BACKOFF_MIN to _MAX) and starts over after a spin that met
- * none.
+ * A spin only pays on a core nobody else wants (common/spin_pause.h): a
+ * yield that comes back late ends the spin, and the loop sleeps between
+ * events, as --busy-poll 0, while the pause lasts.
  */
 #include "config.h"
 
 #include <sched.h>
-#include <time.h>
 
 #include <event2/event.h>
 
 #include "busypoll.h"
 #include "log.h"
-
-/* A yield longer than this gave the core to a process that kept it:
- * longer than any hop of a ping-pong on a free core (microseconds, a few
- * hundred under the RDMA lab's emulation), shorter than a scheduler slice
- * (0.75 ms and up). */
-#define BUSYPOLL_CONTENDED	(1000LL * 1000)
-#define BUSYPOLL_BACKOFF_MIN	(10LL * 1000 * 1000)
-#define BUSYPOLL_BACKOFF_MAX	(1000LL * 1000 * 1000)
+#include "spin_pause.h"
 
 static const struct busypoll_source *sources[BUSYPOLL_SOURCES_MAX];
 static unsigned nsources;
 static int spinning;
-static long long backoff_ns = BUSYPOLL_BACKOFF_MIN;
-static long long backoff_until;	/* no spin before this (now_ns) */
+static struct spin_pause pause;
 
 int
 busypoll_add(const struct busypoll_source *src)
@@ -88,47 +71,35 @@ sources_arm(void)
 	return n;
 }
 
-static long long
-now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
 static int
 stopped(struct event_base *base)
 {
 	return event_base_got_exit(base) || event_base_got_break(base);
 }
 
-/* The core was contended: no spin for the backoff, which doubles for
- * the next time.  Meanwhile the sources re-arm themselves after each
- * event (busypoll_spinning() is 0), as with --busy-poll 0. */
+/* The core was contended, and a pause of len began: meanwhile the
+ * sources re-arm themselves after each event (busypoll_spinning() is 0),
+ * as with --busy-poll 0. */
 static void
-busypoll_back_off(long long now)
+busypoll_paused(long long len)
 {
 	static struct log_limit said;
 
 	log_info_limited(&said, "busy polling paused for %lld ms: this CPU "
 	    "is shared with other busy processes, and a spin would wait "
 	    "behind them; give asocd a core of its own (asoc-slurm's "
-	    "CPU_LIST, taskset) or set --busy-poll 0", backoff_ns / 1000000);
-	backoff_until = now + backoff_ns;
-	if (backoff_ns < BUSYPOLL_BACKOFF_MAX)
-		backoff_ns *= 2;
+	    "CPU_LIST, taskset) or set --busy-poll 0", len / 1000000);
 	spinning = 0;
 }
 
-/* Spins for span after the last turn that handled something, and sets
- * *nowp to when it ended.  Returns 1 when it ended on a contended core, 0
- * when the span passed idle, -1 when the loop was stopped and -2 when
- * event_base_loop failed. */
+/* Spins for span after the last turn that handled something.  Returns 1
+ * when it ended on a contended core (a pause began), 0 when the span
+ * passed idle, -1 when the loop was stopped and -2 when event_base_loop
+ * failed. */
 static int
-busypoll_spin_once(struct event_base *base, long long span, long long *nowp)
+busypoll_spin_once(struct event_base *base, long long span)
 {
-	long long now = now_ns(), turn, until = now + span;
+	long long now = spin_pause_now(), turn, until = now + span, len;
 	int rc, n;
 
 	while (now < until) {
@@ -155,7 +126,7 @@ busypoll_spin_once(struct event_base *base, long long span, long long *nowp)
 			 * yields after every turn gets one turn per round
 			 * of the scheduler, far fewer than a daemon that
 			 * sleeps and is woken (test-fdexhaust.sh). */
-			now = now_ns();
+			now = spin_pause_now();
 			until = now + span;
 			continue;
 		}
@@ -167,21 +138,19 @@ busypoll_spin_once(struct event_base *base, long long span, long long *nowp)
 		sched_yield();
 		/* One clock read per idle turn: in the RDMA lab's guest the
 		 * clock is an emulated HPET, slow to read. */
-		now = now_ns();
+		now = spin_pause_now();
 		/* Back late: somebody else wanted this core and had it. */
-		if (now - turn > BUSYPOLL_CONTENDED) {
-			*nowp = now;
+		if ((len = spin_pause_after_yield(&pause, turn, now)) > 0) {
+			busypoll_paused(len);
 			return 1;
 		}
 	}
-	*nowp = now;
 	return 0;
 }
 
 static int
 busypoll_spin(struct event_base *base, long long span)
 {
-	long long now;
 	int rc;
 
 	for (;;) {
@@ -189,25 +158,23 @@ busypoll_spin(struct event_base *base, long long span)
 		rc = event_base_loop(base, EVLOOP_ONCE);
 		if (rc != 0 || stopped(base))
 			return rc;
-		if (now_ns() < backoff_until)
+		if (spin_pause_on(&pause, spin_pause_now()))
 			continue;
 		spinning = 1;
 		do {
 			/* Then look again without sleeping, for span after
 			 * the last turn that handled something: a reply to
 			 * what was just handled usually comes within it. */
-			rc = busypoll_spin_once(base, span, &now);
+			rc = busypoll_spin_once(base, span);
 			if (rc < 0)
 				return rc == -1 ? 0 : -1;
-			if (rc == 1)
-				busypoll_back_off(now);
-			else
-				backoff_ns = BUSYPOLL_BACKOFF_MIN;
+			if (rc == 0)
+				spin_pause_reset(&pause);
 			/* About to sleep: arm the sources (every one, also
-			 * after a back-off: their handlers left them
+			 * after a pause: their handlers left them
 			 * disarmed while spinning).  What they find while
 			 * arming was ready before the arm and wakes nobody:
-			 * handle it, and spin on unless backing off. */
+			 * handle it, and spin on unless paused. */
 		} while (sources_arm() > 0 && spinning);
 	}
 }
