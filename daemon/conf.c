@@ -20,6 +20,7 @@
 #include "proto.h"
 #include "size_parse.h"
 #include "env_get.h"
+#include "tcp_cc.h"
 
 extern char **environ;
 
@@ -96,6 +97,10 @@ static const struct conf_opt conf_opts[] = {
 	    CONF_MAX_BUSY_POLL, "MICROSECONDS",
 	    "after handling events, poll this long before sleeping "
 	    "(default 50; 0: off, sleep at once; at most 10000)" },
+	{ "tcp-congestion", 0, "ASOC_TCP_CONGESTION", K_STR,
+	    OFF(tcp_congestion), 0, 0, "NAME",
+	    "TCP congestion control of peer connections (default "
+	    TCP_CC_DEFAULT "; " TCP_CC_SYSTEM ": the kernel's)" },
 	{ "client-max-bytes", 0, "ASOC_CLIENT_MAX_BYTES", K_SIZE,
 	    OFF(client_max_bytes), 4096, SIZE_MAX, "BYTES",
 	    "buffer bytes one client may register (default 3/4 of RAM)" },
@@ -578,6 +583,13 @@ conf_fill_strings(struct conf *c, char *err, size_t errlen)
 	if (strlen(c->community) >= PROTO_NAME_MAX) {
 		snprintf(err, errlen, "community '%s' is longer than %d bytes",
 		    c->community, PROTO_NAME_MAX - 1);
+		return -1;
+	}
+	if (c->tcp_congestion != NULL && !tcp_cc_name_ok(c->tcp_congestion)) {
+		snprintf(err, errlen, "tcp-congestion '%s' is no congestion "
+		    "control's name (1 to 15 letters, digits, '_' or '-'): "
+		    "see net.ipv4.tcp_available_congestion_control, or say "
+		    "%s", c->tcp_congestion, TCP_CC_SYSTEM);
 		return -1;
 	}
 	if (c->socket == NULL) {

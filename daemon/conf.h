@@ -43,6 +43,7 @@ struct conf {
 	size_t eager_budget;	/* unmatched eager bytes held per peer */
 	size_t eager_budget_total;	/* the same, all peers together */
 	unsigned busy_poll;	/* microseconds polled before sleeping; 0 */
+	char *tcp_congestion;	/* NULL: tcp_cc.h's default */
 	size_t client_max_bytes;	/* 0: 3/4 of physical memory */
 	unsigned max_clients;	/* clients served at once */
 	unsigned max_ranks;	/* process ranks held here at once */

@@ -45,6 +45,7 @@
 #include "peer.h"
 #include "tls.h"
 #include "portseq.h"
+#include "tcp_cc.h"
 #include "transport_tcp.h"
 
 #define TCP_READ_BUDGET	(16u << 20)	/* per callback, for fairness */
@@ -179,6 +180,7 @@ tcp_sockopts(int fd)
 	setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof cnt);
 	setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &timeout_ms,
 	    sizeof timeout_ms);
+	tcp_cc_apply(fd);
 }
 
 static struct tcp_conn *
@@ -922,6 +924,10 @@ again:
 		return -1;
 	}
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+	if (tcp_cc_setup(fd, asocd->conf->tcp_congestion, err, errlen) < 0) {
+		close(fd);
+		return -1;
+	}
 	rc = bind(fd, (struct sockaddr *)&ss, len);
 	if (rc < 0 && errno == EADDRINUSE && ++try < asocd->conf->port_tries) {
 		/* Taken: the job's next candidate (portseq.h), which the
