@@ -44,6 +44,13 @@ netns_cluster() {
 		n=$(ns "$i")
 		ip netns add "$n" && netns+=("$n")
 		ip -n "$n" link set lo up
+		# The benches' TCP congestion control (bench-lib.sh's
+		# REF_CC), so that Open MPI's connections and asocd's use
+		# the same.
+		if [ -n "${REF_CC:-}" ]; then
+			ip netns exec "$n" sysctl -qw \
+			    net.ipv4.tcp_congestion_control="$REF_CC"
+		fi
 		ip -n "$n" link add eth0 type veth peer name "v$i" netns "$brns"
 		ip -n "$n" addr add "$net.$i/24" dev eth0
 		if [ $# -gt 0 ]; then
