@@ -29,9 +29,7 @@ spin_pause_after_yield(struct spin_pause *sp, long long turn, long long now)
 		return 0;
 	len = sp->next_ns == 0 ? SPIN_PAUSE_MIN_NS : sp->next_ns;
 	sp->until_ns = now + len;
-	sp->next_ns = len < SPIN_PAUSE_MAX_NS ? len * 2 : SPIN_PAUSE_MAX_NS;
-	if (sp->next_ns > SPIN_PAUSE_MAX_NS)
-		sp->next_ns = SPIN_PAUSE_MAX_NS;
+	sp->next_ns = len * 2 > SPIN_PAUSE_MAX_NS ? SPIN_PAUSE_MAX_NS : len * 2;
 	return len;
 }
 
