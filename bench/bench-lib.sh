@@ -47,43 +47,13 @@ forget() {
 	pids=(${rest[@]+"${rest[@]}"})
 }
 
-# The TCP congestion control the references run with: the one asocd's
-# peer connections use (asocd.conf(5) tcp-congestion, cubic unless set),
-# so that a ratio compares the programs, not two congestion controls.
-# The kernel's default may differ (bbr on this project's machines, where
-# BBR's pacing halved loopback TCP for every program), and sockperf,
-# ucx_perftest and Open MPI cannot choose theirs: ref_ns_up gives them a
-# network namespace of their own (its lo, its net.ipv4 defaults) with
-# REF_CC as its default, and "${ref_run[@]}" CMD runs CMD there (in the
-# foreground or with &, its pid that of CMD).  ASOC_BENCH_CC picks
-# another (and is handed to asocd: ref_cc_opts).
-REF_CC=${ASOC_BENCH_CC:-cubic}
-REF_NS=
-ref_run=()
-ref_cc_opts=(--tcp-congestion "$REF_CC")
-ref_ns_up() {
-	local kernel
-	kernel=$(cat /proc/sys/net/ipv4/tcp_congestion_control 2>/dev/null || echo '?')
-	if [ "$kernel" = "$REF_CC" ]; then
-		say "TCP congestion control: $REF_CC for asoc and the references (the kernel's default)"
-		return 0
-	fi
-	if [ "$(id -u)" -ne 0 ]; then
-		say "TCP congestion control: asoc $REF_CC, the references the kernel's $kernel (not root: no namespace for them); compare with care"
-		return 0
-	fi
-	REF_NS=asoc-ref-$$
-	if ! { ip netns add "$REF_NS" && ip -n "$REF_NS" link set lo up &&
-	    ip netns exec "$REF_NS" sysctl -qw \
-	    net.ipv4.tcp_congestion_control="$REF_CC"; }; then
-		say "cannot give the references TCP congestion control $REF_CC in a namespace; they keep the kernel's $kernel: compare with care"
-		ip netns del "$REF_NS" 2>/dev/null || true
-		REF_NS=
-		return 0
-	fi
-	ref_run=(ip netns exec "$REF_NS")
-	say "TCP congestion control: $REF_CC for asoc and the references (the kernel's default is $kernel; the references run in namespace $REF_NS)"
-}
+# The TCP congestion control of asocd and the references (REF_CC,
+# ref_cc_opts, REF_NS, ref_run): bench-cc.sh.  ref_ns_up, after
+# bench_build, picks it and gives the references a namespace of their own
+# when they need one; "${ref_run[@]}" CMD runs CMD there.
+# shellcheck source=bench/bench-cc.sh
+. "$src/bench/bench-cc.sh"
+ref_ns_up() { bench_cc_pick "$build/daemon/asocd" ns; }
 
 bench_cleanup() {
 	local rc=$?

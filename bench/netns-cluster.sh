@@ -44,10 +44,12 @@ netns_cluster() {
 		n=$(ns "$i")
 		ip netns add "$n" && netns+=("$n")
 		ip -n "$n" link set lo up
-		# The benches' TCP congestion control (bench-lib.sh's
-		# REF_CC), so that Open MPI's connections and asocd's use
-		# the same.
-		if [ -n "${REF_CC:-}" ]; then
+		# The benches' TCP congestion control (bench-cc.sh's
+		# REF_CC, which a namespace accepts, or the kernel's
+		# default, which it inherits), so that Open MPI's
+		# connections and asocd's use the same.
+		if [ -n "${REF_CC:-}" ] && [ "$REF_CC" != "$(ip netns exec \
+		    "$n" cat /proc/sys/net/ipv4/tcp_congestion_control)" ]; then
 			ip netns exec "$n" sysctl -qw \
 			    net.ipv4.tcp_congestion_control="$REF_CC"
 		fi
