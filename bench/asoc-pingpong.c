@@ -1,7 +1,9 @@
 /*
- * asoc-pingpong.c: send-and-confirm time of small and medium messages
- * through libasoc, for bench/latency and bench/vs-mpi, at the sizes that
- * asoc-bench cannot take yet (its --size-mb starts at 1 MiB).
+ * asoc-pingpong.c: send-and-confirm time of messages of any size through
+ * libasoc, one at a time or with a window, for bench/latency and
+ * bench/vs-mpi: the same loop and the same touch of the data as
+ * bench/mpi-bench.c's, which asoc-bench (full verification of every
+ * tensor, overlapping the next transfer) is not.
  *
  *   asoc-pingpong SOCKET send SIZES ITERATIONS WARMUP [WINDOW]
  *   asoc-pingpong SOCKET recv SIZES ITERATIONS WARMUP [WINDOW]
@@ -19,7 +21,8 @@
  * over the ITERATIONS timed sends (after WARMUP more).  Every message
  * carries its number in its first bytes and the receiver checks it and
  * the length; exit status 0 when everything arrived, 1 otherwise, 2 for a
- * bad command line.
+ * bad command line.  Beyond its number, each message carries a byte in
+ * each 4 KiB page and its last byte, as mpi-bench's do (see stamp()).
  *
  * With a WINDOW above 1 (the same on both sides), the sender keeps that
  * many sends in flight (asoc_isend, then waits for the oldest and posts the
@@ -89,17 +92,39 @@ fail(asoc_t *as, asoc_status_t st, const char *what)
 	exit(1);
 }
 
-/* The message number, stamped in the first bytes that fit. */
+/*
+ * What each message carries, the same work mpi-bench's fill and check do
+ * so that neither side of bench/vs-mpi pays more for it: the message
+ * number in the first bytes that fit, and in the first byte of every
+ * further 4 KiB page and in the last byte.  A tensor is written and read
+ * by its application; touching every page (not every byte) is what both
+ * benches charge it, outside the clock on the sender and between
+ * messages on the receiver.
+ */
 static void
 stamp(unsigned char *p, size_t len, uint32_t n)
 {
+	size_t i;
+
 	memcpy(p, &n, len < sizeof(n) ? len : sizeof(n));
+	for (i = 4096; i < len; i += 4096)
+		p[i] = (unsigned char)(n + i / 4096);
+	if (len > sizeof(n))
+		p[len - 1] = (unsigned char)(n * 7);
 }
 
 static int
 stamped(const unsigned char *p, size_t len, uint32_t n)
 {
-	return memcmp(p, &n, len < sizeof(n) ? len : sizeof(n)) == 0;
+	size_t i;
+	int ok;
+
+	ok = memcmp(p, &n, len < sizeof(n) ? len : sizeof(n)) == 0;
+	for (i = 4096; i < len; i += 4096)
+		ok &= p[i] == (unsigned char)(n + i / 4096);
+	if (len > sizeof(n))
+		ok &= p[len - 1] == (unsigned char)(n * 7);
+	return ok;
 }
 
 /* WINDOW sends in flight, each from its own slot; returns the seconds
