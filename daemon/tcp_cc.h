@@ -31,8 +31,8 @@ int tcp_cc_name_ok(const char *name);
  * naming the sysctls that list what may be asked.  Returns 0 or -1. */
 int tcp_cc_setup(int fd, const char *want, char *err, size_t errlen);
 
-/* Sets the settled congestion control on a connected socket (nothing
- * with "system"). */
+/* Sets the settled congestion control on a socket about to connect
+ * (nothing with "system"); accepted sockets inherit the listener's. */
 void tcp_cc_apply(int fd);
 
 #endif

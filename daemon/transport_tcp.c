@@ -180,7 +180,6 @@ tcp_sockopts(int fd)
 	setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof cnt);
 	setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &timeout_ms,
 	    sizeof timeout_ms);
-	tcp_cc_apply(fd);
 }
 
 static struct tcp_conn *
@@ -822,6 +821,9 @@ tcp_connect(struct peer *p, char *err, size_t errlen)
 		return NULL;
 	}
 	tcp_sockopts(fd);
+	/* Before connect, so that the kernel's default (BBR, say) never
+	 * starts on it; accepted sockets inherit the listener's. */
+	tcp_cc_apply(fd);
 	if (connect(fd, (struct sockaddr *)&ss, len) < 0 &&
 	    errno != EINPROGRESS) {
 		snprintf(err, errlen, "connect: %s", strerror(errno));
@@ -924,10 +926,6 @@ again:
 		return -1;
 	}
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-	if (tcp_cc_setup(fd, asocd->conf->tcp_congestion, err, errlen) < 0) {
-		close(fd);
-		return -1;
-	}
 	rc = bind(fd, (struct sockaddr *)&ss, len);
 	if (rc < 0 && errno == EADDRINUSE && ++try < asocd->conf->port_tries) {
 		/* Taken: the job's next candidate (portseq.h), which the
@@ -950,6 +948,12 @@ again:
 		else
 			snprintf(err, errlen, "cannot listen on %s:%u: %s",
 			    asocd->listen_host, port, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	/* Once, on the socket that got its port; before listen, so that
+	 * every accepted connection inherits it. */
+	if (tcp_cc_setup(fd, asocd->conf->tcp_congestion, err, errlen) < 0) {
 		close(fd);
 		return -1;
 	}
