@@ -5,8 +5,8 @@
  * bench/mpi-bench.c's, which asoc-bench (full verification of every
  * tensor, overlapping the next transfer) is not.
  *
- *   asoc-pingpong SOCKET send SIZES ITERATIONS WARMUP [WINDOW]
- *   asoc-pingpong SOCKET recv SIZES ITERATIONS WARMUP [WINDOW]
+ *   asoc-pingpong SOCKET send SIZES ITERATIONS WARMUP [WINDOW [one-buffer]]
+ *   asoc-pingpong SOCKET recv SIZES ITERATIONS WARMUP [WINDOW [one-buffer]]
  *
  * SIZES is a comma-separated list of byte counts.  The sender (rank 0)
  * times each asoc_isend + asoc_wait of one message to rank 1, one message
@@ -32,6 +32,14 @@
  *   asoc-pingpong SIZE window W us_per_msg T mib_per_s R
  *
  * and the receiver keeps WINDOW receives posted.
+ *
+ * "one-buffer" after WINDOW (on both sides) does what ucx_perftest's
+ * tag_bw does, for a comparison of the same work: every send in flight
+ * reads the same slot and every receive lands in the same slot, nothing
+ * is stamped, and only the lengths are checked (in src/tools/perf of
+ * UCX, run_stream_uni() passes one send and one receive buffer to every
+ * operation, and tag tests neither fill nor validate them).  Data from
+ * and to a buffer that stays in cache, which a stream of tensors is not.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -45,6 +53,8 @@
 #define PP_MAX_SIZES	16
 #define PP_MAX_WINDOW	64
 #define PP_TAG		0x5050000000ULL	/* + size index */
+
+static int one_buffer;		/* every message in slot 0, unstamped */
 
 static double
 now(void)
@@ -146,9 +156,10 @@ send_window(asoc_t *as, asoc_buf_t *buf, size_t len, uint64_t tag,
 			fail(as, st, "waiting for a send");
 		if (i >= n)
 			continue;
-		stamp(p + k * slot, len, first + i);
-		if ((st = asoc_isend(as, buf, k * slot, len, 1, tag,
-		    &req[k])) != ASOC_OK)
+		if (!one_buffer)
+			stamp(p + k * slot, len, first + i);
+		if ((st = asoc_isend(as, buf, one_buffer ? 0 : k * slot, len,
+		    1, tag, &req[k])) != ASOC_OK)
 			fail(as, st, "asoc_isend");
 	}
 	return now() - t0;
@@ -221,19 +232,20 @@ do_recv(asoc_t *as, asoc_buf_t *buf, const size_t *sizes, int nsizes,
 		uint64_t tag = PP_TAG + (uint64_t)s;
 
 		for (i = 0; i < posted && i < n; i++)
-			if ((st = asoc_irecv(as, buf, i * slot, sizes[s], 0,
-			    tag, &req[i])) != ASOC_OK)
+			if ((st = asoc_irecv(as, buf, one_buffer ? 0 :
+			    i * slot, sizes[s], 0, tag, &req[i])) != ASOC_OK)
 				fail(as, st, "asoc_irecv");
 		for (i = 0; i < n; i++) {
 			unsigned k = i % posted;
 
 			if ((st = asoc_wait(req[k], &c)) != ASOC_OK)
 				fail(as, st, "waiting for a receive");
-			if (c.len != sizes[s] ||
-			    !stamped(p + k * slot, sizes[s], i))
+			if (c.len != sizes[s] || (!one_buffer &&
+			    !stamped(p + k * slot, sizes[s], i)))
 				bad++;
 			if (i + posted < n && (st = asoc_irecv(as, buf,
-			    k * slot, sizes[s], 0, tag, &req[k])) != ASOC_OK)
+			    one_buffer ? 0 : k * slot, sizes[s], 0, tag,
+			    &req[k])) != ASOC_OK)
 				fail(as, st, "asoc_irecv");
 		}
 	}
@@ -252,12 +264,14 @@ main(int argc, char **argv)
 	char *s, *end;
 	int n = 0, rc;
 
-	if (argc < 6 || argc > 7 ||
-	    (strcmp(argv[2], "send") && strcmp(argv[2], "recv"))) {
+	if (argc < 6 || argc > 8 ||
+	    (strcmp(argv[2], "send") && strcmp(argv[2], "recv")) ||
+	    (argc == 8 && strcmp(argv[7], "one-buffer"))) {
 		fprintf(stderr, "usage: asoc-pingpong SOCKET send|recv SIZES "
-		    "ITERATIONS WARMUP [WINDOW]\n");
+		    "ITERATIONS WARMUP [WINDOW [one-buffer]]\n");
 		return 2;
 	}
+	one_buffer = argc == 8;
 	for (s = argv[3]; ; s = end + 1) {
 		if (n == PP_MAX_SIZES) {
 			fprintf(stderr, "asoc-pingpong: at most %d sizes\n",
@@ -278,7 +292,7 @@ main(int argc, char **argv)
 	}
 	iters = (unsigned)number(argv[4], "ITERATIONS", 1, 10000000, NULL);
 	warmup = (unsigned)number(argv[5], "WARMUP", 0, 10000000, NULL);
-	if (argc == 7)
+	if (argc >= 7)
 		window = (unsigned)number(argv[6], "WINDOW", 1, PP_MAX_WINDOW,
 		    NULL);
 	if ((st = asoc_open(argv[1], &as)) != ASOC_OK)
