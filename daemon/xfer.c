@@ -439,7 +439,17 @@ xfer_hold(struct xfer *x)
 }
 
 /* x's message is here (held, or still in the transport's memory) and r
- * takes it (xfer_matched checked it fits): copy, complete, ACK. */
+ * takes it (xfer_matched checked it fits): copy, ACK, complete.
+ *
+ * The ACK goes first: the bytes are in r's buffer once copied, and the
+ * client's completion wakes a process that, on a machine with fewer
+ * cores than busy processes, takes this core from us at once (wakeup
+ * preemption on the return from send): the ACK, the sender's critical
+ * path, then waited for our client to run and sleep again.  Measured
+ * (2026-12-07, 16 alternating runs of 2,000 sends): the median 8-byte
+ * send 38.5 -> 33.4 us, 4 KiB 40.6 -> 33.2 us.  A rendezvous' last DATA
+ * (xfer_data_landed) keeps the client first: there the ACK-first order
+ * measured slower at 1 MiB (2026-12-06). */
 static void
 xfer_eager_deliver(struct xfer *x, struct req *r)
 {
@@ -452,9 +462,12 @@ xfer_eager_deliver(struct xfer *x, struct req *r)
 	asocd->ctr.bytes_received += len;
 	c->peer->bytes_received += len;
 	r->lr->bytes_received += len;
-	xfer_req_complete(r, PS_OK, len, NULL);
 	xfer_free(x);	/* and the held copy */
+	/* c may be found dead while writing, failing its transfers and the
+	 * receives that name its node: r is none of them (x is freed, and
+	 * matching took r off its match list). */
 	xfer_send_ack(c, id, len, PS_OK);
+	xfer_req_complete(r, PS_OK, len, NULL);
 }
 
 /* --- matching --- */
