@@ -448,8 +448,7 @@ xfer_hold(struct xfer *x)
  * path, then waited for our client to run and sleep again.  Measured
  * (2026-12-07, 16 alternating runs of 2,000 sends): the median 8-byte
  * send 38.5 -> 33.4 us, 4 KiB 40.6 -> 33.2 us.  A rendezvous' last DATA
- * (xfer_data_landed) keeps the client first: there the ACK-first order
- * measured slower at 1 MiB (2026-12-06). */
+ * does the same (xfer_data_landed). */
 static void
 xfer_eager_deliver(struct xfer *x, struct req *r)
 {
@@ -1466,6 +1465,7 @@ void
 xfer_data_landed(struct xfer *x, uint64_t n)
 {
 	struct conn *c = x->conn;
+	struct req *r;
 	uint64_t id, len;
 
 	x->done += n;
@@ -1475,13 +1475,16 @@ xfer_data_landed(struct xfer *x, uint64_t n)
 		x->req->lr->bytes_received += n;
 	if (x->done < x->len)
 		return;
-	/* The receiver's client hears first; the ACK then tells the sender
-	 * that the bytes are in place. */
-	xfer_req_complete(x->req, PS_OK, x->len, NULL);
+	/* The bytes are in place: the ACK tells the sender, then the
+	 * receiver's client hears (see xfer_eager_deliver for why in this
+	 * order; here, 20 alternating runs of 1,000 sends: 256 KiB 89.7 ->
+	 * 82.0 us median, faster in 14; 1 MiB 172.5 -> 171.0, in 11). */
+	r = x->req;
 	id = x->id;
 	len = x->len;
-	xfer_free(x);
+	xfer_free(x);	/* r->xfer cleared */
 	xfer_send_ack(c, id, len, PS_OK);
+	xfer_req_complete(r, PS_OK, len, NULL);
 }
 
 void
