@@ -41,6 +41,24 @@ bench_cc_kernel() {
 	cat /proc/sys/net/ipv4/tcp_congestion_control 2>/dev/null || echo '?'
 }
 
+# bench_cc_allowed: what a namespace other than the first may default to.
+bench_cc_allowed() {
+	cat /proc/sys/net/ipv4/tcp_allowed_congestion_control 2>/dev/null
+}
+
+# bench_cc_fallback KERNEL WHY [NAMESPACE]: the kernel's default KERNEL
+# for asocd and the references alike, said with WHY; NAMESPACE (a probe
+# made for nothing) deleted.
+bench_cc_fallback() {
+	if [ -n "${3:-}" ]; then
+		ip netns del "$3" 2>/dev/null || true
+	fi
+	REF_NS=
+	REF_CC=$1
+	ref_cc_opts=(--tcp-congestion system)
+	say "TCP congestion control: the kernel's $1 for asoc and the references ($2)"
+}
+
 # bench_cc_pick ASOCD [ns]: sets REF_CC and ref_cc_opts; with "ns", also
 # makes the references' namespace when they need one (REF_NS, ref_run;
 # the caller deletes REF_NS on exit).  Without "ns", REF_CC is only
@@ -60,9 +78,7 @@ bench_cc_pick() {
 		return 0
 	fi
 	if [ "$(id -u)" -ne 0 ]; then
-		REF_CC=$kernel
-		ref_cc_opts=(--tcp-congestion system)
-		say "TCP congestion control: the kernel's $kernel for asoc and the references (not root: no namespace to give them $want)"
+		bench_cc_fallback "$kernel" "not root: no namespace to give them $want"
 		return 0
 	fi
 	probe=asoc-cc-$$
@@ -70,11 +86,7 @@ bench_cc_pick() {
 	# In REF_NS at once, so that the caller's clean-up deletes it.
 	[ "${2:-}" != ns ] || REF_NS=$probe
 	if ! { ip netns add "$probe" && ip -n "$probe" link set lo up; }; then
-		ip netns del "$probe" 2>/dev/null || true
-		REF_NS=
-		REF_CC=$kernel
-		ref_cc_opts=(--tcp-congestion system)
-		say "TCP congestion control: the kernel's $kernel for asoc and the references (no network namespace could be made)"
+		bench_cc_fallback "$kernel" "no network namespace could be made" "$probe"
 		return 0
 	fi
 	REF_CC=
@@ -86,11 +98,7 @@ bench_cc_pick() {
 		fi
 	done
 	if [ -z "$REF_CC" ]; then
-		ip netns del "$probe" 2>/dev/null || true
-		REF_NS=
-		REF_CC=$kernel
-		ref_cc_opts=(--tcp-congestion system)
-		say "TCP congestion control: the kernel's $kernel for asoc and the references (a namespace may not default to ${cands[*]}: net.ipv4.tcp_allowed_congestion_control is '$(cat /proc/sys/net/ipv4/tcp_allowed_congestion_control 2>/dev/null)')"
+		bench_cc_fallback "$kernel" "a namespace may not default to ${cands[*]}: net.ipv4.tcp_allowed_congestion_control is '$(bench_cc_allowed)'" "$probe"
 		return 0
 	fi
 	ref_cc_opts=(--tcp-congestion "$REF_CC")
@@ -102,5 +110,5 @@ bench_cc_pick() {
 		say "TCP congestion control: $REF_CC for asoc and the references (the kernel's default is $kernel)"
 	fi
 	[ "$REF_CC" = "$want" ] ||
-	    say "($want may not be a namespace's default here: net.ipv4.tcp_allowed_congestion_control is '$(cat /proc/sys/net/ipv4/tcp_allowed_congestion_control 2>/dev/null)'; $REF_CC behaves alike on a link without loss)"
+	    say "($want may not be a namespace's default here: net.ipv4.tcp_allowed_congestion_control is '$(bench_cc_allowed)'; $REF_CC behaves alike on a link without loss)"
 }
