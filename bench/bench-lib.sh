@@ -220,6 +220,33 @@ asoc_pair() {
 	fi
 }
 
+# pingpong_pair ARGS...: bench/asoc-pingpong.c (built by the bench into
+# $dir) from rank 0 to rank 1 of start_pair's daemons, both given ARGS
+# after their role (SIZES N WARMUP [WINDOW [one-buffer]]); the sender's
+# lines in $dir/pp-send.out.  On failure it shows both sides and both
+# daemons' logs.  (Not in a $(...): its processes must stay in pids, for
+# the clean-up.)
+pingpong_pair() {
+	local r s ok=1
+	"$dir/asoc-pingpong" "$dir/s1.sock" recv "$@" \
+	    >"$dir/pp-recv.out" 2>"$dir/pp-recv.err" &
+	r=$!
+	"$dir/asoc-pingpong" "$dir/s0.sock" send "$@" \
+	    >"$dir/pp-send.out" 2>"$dir/pp-send.err" &
+	s=$!
+	pids+=("$r" "$s")
+	wait "$s" || ok=0
+	wait "$r" || ok=0
+	forget "$r" "$s"
+	if [ "$ok" -ne 1 ]; then
+		cat "$dir"/pp-*.out "$dir"/pp-*.err >&2
+		show_log 0
+		show_log 1
+		say "asoc-pingpong $* failed"
+		return 1
+	fi
+}
+
 # cc_bench NAME [cc options...]: compiles bench/NAME.c into $dir/NAME.
 cc_bench() {
 	local name=$1
