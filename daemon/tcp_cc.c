@@ -72,10 +72,25 @@ tcp_cc_setup(int fd, const char *want, char *err, size_t errlen)
 			    "kernel's, %s", name, strerror(e), name, kernel);
 			return -1;
 		}
-		log_info("peer connections keep the kernel's TCP congestion "
-		    "control, %s: it refused the default, %s (%s); set "
-		    "tcp-congestion to choose another", kernel, name,
-		    strerror(e));
+		/* Worded as what to do, not as a refusal or a failure:
+		 * for a job's asocd, run as the job user, this is the
+		 * expected case on a kernel that restricts the list, and
+		 * those words in asocd's log mean a peer or a client was
+		 * turned away (test-slurm.sh reads them so). */
+		if (e == EPERM)
+			log_info("peer connections keep the kernel's TCP "
+			    "congestion control, %s: asocd's default, %s, "
+			    "is not in net.ipv4.tcp_allowed_congestion_"
+			    "control, the names a daemon not run as root may "
+			    "pick (an admin adds it there; or set "
+			    "tcp-congestion to one listed)", kernel, name);
+		else
+			log_info("peer connections keep the kernel's TCP "
+			    "congestion control, %s: asocd's default, %s, "
+			    "could not be set (%s; is it in net.ipv4.tcp_"
+			    "available_congestion_control? load its module, "
+			    "tcp_%s; or set tcp-congestion)", kernel, name,
+			    strerror(e), name);
 		return 0;
 	}
 	snprintf(cc_name, sizeof cc_name, "%s", name);

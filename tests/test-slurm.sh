@@ -374,13 +374,8 @@ job_logs_ok() {
 	# Not a refusal: two daemons that connect to each other at once keep
 	# the lower rank's connection (one per pair), which process ranks
 	# make the rule (every daemon connects to all at the first rank).
-	# Nor the kernel refusing asocd's default congestion control to a
-	# job user where net.ipv4.tcp_allowed_congestion_control lacks it
-	# ("reno bbr" on some machines of this kind): logged at info, the
-	# kernel's is kept (daemon/tcp_cc.c).
 	if grep -E "refused|mismatch|answers as rank|claims rank|failed" "$KEPT"/asocd-"$job"-n?.log |
-	    grep -v "refused us: rank [0-9]* is connecting to you: the lower rank's connection is the pair's" |
-	    grep -v "info: peer connections keep the kernel's TCP congestion control"; then
+	    grep -v "refused us: rank [0-9]* is connecting to you: the lower rank's connection is the pair's"; then
 		return 1
 	fi
 	# Every peer connection proved the job key and, with the lab's munged,
