@@ -8,12 +8,14 @@
  *   raw-sock send PORT SIZE_MIB COUNT WARMUP
  *
  * The sender writes a fresh pattern into its buffer before each tensor, as
- * a tensor is produced just before it is sent (outside the clock), then
+ * a tensor is produced just before it is sent (outside the clock; so does
+ * asoc-bench's, client/bench-pair.c), then
  * times the write of the whole buffer until the receiver's one-byte
  * acknowledgement: receiver-confirmed, as asoc's sends are.  The receiver
  * reads into two buffers in turn and checks one after acknowledging it,
  * so the sender's clock does not run on the check (asoc-bench's receivers
- * do the same).  The buffers are far larger than any cache: the data comes
+ * do the same, and likewise read each word once against the value it
+ * computes).  The buffers are far larger than any cache: the data comes
  * from and goes to memory, which iperf3's 128 KiB buffer never does.
  *
  * The sender prints "raw-sock gbps G best_gbps B" on its last line; the

@@ -250,9 +250,8 @@ coll_verify(struct coll *c, uint64_t i)
 			else
 				got = (unsigned char *)asoc_buf_ptr(c->tensor) +
 				    j * (size_t)o->size;
-			bench_pattern(c->ref, o->size, BENCH_STAMP_EVERY,
+			bad += bench_check(got, o->size, BENCH_STAMP_EVERY,
 			    coll_stamp(r, i, j));
-			bad += bench_mismatches(got, c->ref, o->size);
 		}
 	}
 	if (bad > 0)
@@ -599,11 +598,6 @@ coll_setup(struct coll *c)
 	    (size_t)c->world, sizeof *c->reports)) == NULL ||
 	    (c->times = calloc(o->iters, sizeof *c->times)) == NULL)))
 		cli_die("out of memory");
-	if (coll_receives(c) && (c->ref = malloc(o->size)) == NULL)
-		cli_die("out of memory for a %" PRIu64 "-byte reference copy",
-		    o->size);
-	if (c->ref != NULL)
-		bench_pattern(c->ref, o->size, 1, 0);
 	/* Our pages are made now, not during a timed transfer. */
 	if (c->me == 0 || (o->pattern != BENCH_BCAST &&
 	    o->pattern != BENCH_BCAST_NAIVE)) {
@@ -672,6 +666,5 @@ bench_coll(asoc_t *as, const struct bench_opts *o, struct bench_result *res)
 	free(c.reports);
 	free(c.ranks);
 	free(c.times);
-	free(c.ref);
 	return rc;
 }

@@ -31,7 +31,6 @@ struct coll {
 	asoc_buf_t		*ctl;
 	asoc_buf_t		*tensor;	/* what this rank sends */
 	asoc_buf_t		*rbuf;	/* alltoall and ring: what it receives */
-	unsigned char		*ref;	/* the pattern, to check against */
 	asoc_req_t		**reqs;	/* 2 * world: one iteration's */
 	int			 stopped;	/* a barrier said stop */
 	/* This rank's own tally, which its arrivals carry to rank 0. */

@@ -1,5 +1,6 @@
 /*
- * bench.c: the tensor pattern, the clock and the rates of asoc-bench.
+ * bench.c: the clock, the rates and the buffers of asoc-bench (the tensor
+ * pattern is in bench-pattern.c).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,38 +44,6 @@ double
 bench_rate(uint64_t bytes, double s, double unit)
 {
 	return s > 0 ? (double)bytes / s / unit : 0;
-}
-
-/*
- * The pattern is a hash of each 64-bit word's index.  Every `step`th word
- * gets `add` on top: step 1 and add 0 fills the tensor once; step
- * BENCH_STAMP_EVERY and add iteration + 1 stamps one word per 4 KiB, so a
- * buffer still holding an older tensor cannot pass the check.
- */
-void
-bench_pattern(void *p, size_t size, size_t step, uint64_t add)
-{
-	uint64_t *w = p, x;
-	size_t i;
-
-	for (i = 0; i < size / 8; i += step) {
-		x = i * 0x9e3779b97f4a7c15ULL;
-		w[i] = (x ^ (x >> 31)) + add;
-	}
-}
-
-uint64_t
-bench_mismatches(const unsigned char *got, const unsigned char *want,
-    size_t size)
-{
-	uint64_t bad = 0;
-	size_t i;
-
-	if (memcmp(got, want, size) == 0)
-		return 0;
-	for (i = 0; i < size; i++)
-		bad += got[i] != want[i];
-	return bad;
 }
 
 asoc_buf_t *

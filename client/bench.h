@@ -3,7 +3,8 @@
  *
  * asoc-bench.c parses the command line and runs one pattern per tensor
  * size; bench-pair.c has pair and self, bench-coll.c the collective
- * patterns; bench.c the tensor pattern, clocks and rates.
+ * patterns; bench-pattern.c the tensor pattern and its check; bench.c
+ * clocks, rates and buffers.
  */
 #ifndef ASOC_BENCH_H
 #define ASOC_BENCH_H
@@ -12,6 +13,7 @@
 #include <stdint.h>
 
 #include "asoc.h"
+#include "bench-pattern.h"
 
 #define BENCH_ITER_MAX		1000000	/* x2 keeps data tags below the rest */
 #define BENCH_SLOT		64	/* control bytes per rank */
@@ -72,10 +74,6 @@ struct bench_result {
 const char	*bench_pattern_name(enum bench_pattern p);
 double		 bench_now(void);
 double		 bench_rate(uint64_t bytes, double s, double unit);
-void		 bench_pattern(void *p, size_t size, size_t step,
-		    uint64_t add);
-uint64_t	 bench_mismatches(const unsigned char *got,
-		    const unsigned char *want, size_t size);
 asoc_buf_t	*bench_alloc(asoc_t *as, size_t size, const char *what);
 void		 bench_free(asoc_buf_t *buf);
 void		 bench_map_init(asoc_t *as, struct bench_map *m);
