@@ -194,10 +194,28 @@ stop_pair() {
 	rm -f "$dir"/s?.sock
 }
 
+# pair_wait WHAT RECEIVER SENDER FILES...: waits for both (already in
+# pids) and forgets them.  When either failed: FILES (their output, named
+# one by one: a glob would be expanded before the two have made them),
+# both daemons' logs and "WHAT failed" on stderr, and status 1.
+pair_wait() {
+	local what=$1 r=$2 s=$3 ok=1
+	shift 3
+	wait "$s" || ok=0
+	wait "$r" || ok=0
+	forget "$r" "$s"
+	[ "$ok" -ne 1 ] || return 0
+	cat "$@" >&2
+	show_log 0
+	show_log 1
+	say "$what failed"
+	return 1
+}
+
 # asoc_pair SIZE_MB ITERATIONS WARMUP: asoc-bench --pattern pair from
 # rank 0 to rank 1 of start_pair's daemons; its JSON line in $dir/pair.json.
 asoc_pair() {
-	local ok=1 p0 p1
+	local p0 p1
 	# In the background, so that a signal is acted on at once.
 	timeout 600 "$build/client/asoc-bench" --socket "$dir/s1.sock" \
 	    --size-mb "$1" --iterations "$2" --warmup "$3" --json \
@@ -208,26 +226,17 @@ asoc_pair() {
 	    >"$dir/pair.json" 2>"$dir/bench0.err" &
 	p0=$!
 	pids+=("$p1" "$p0")
-	wait "$p0" || ok=0
-	wait "$p1" || ok=0
-	forget "$p0" "$p1"
-	if [ "$ok" -ne 1 ]; then
-		cat "$dir/pair.json" "$dir/bench1.out" "$dir"/bench?.err >&2
-		show_log 0
-		show_log 1
-		say "asoc-bench --pattern pair --size-mb $1 failed"
-		return 1
-	fi
+	pair_wait "asoc-bench --pattern pair --size-mb $1" "$p1" "$p0" \
+	    "$dir/pair.json" "$dir/bench1.out" "$dir/bench0.err" "$dir/bench1.err"
 }
 
 # pingpong_pair ARGS...: bench/asoc-pingpong.c (built by the bench into
 # $dir) from rank 0 to rank 1 of start_pair's daemons, both given ARGS
 # after their role (SIZES N WARMUP [WINDOW [one-buffer]]); the sender's
-# lines in $dir/pp-send.out.  On failure it shows both sides and both
-# daemons' logs.  (Not in a $(...): its processes must stay in pids, for
-# the clean-up.)
+# lines in $dir/pp-send.out.  (Not in a $(...): its processes must stay
+# in pids, for the clean-up.)
 pingpong_pair() {
-	local r s ok=1
+	local r s
 	"$dir/asoc-pingpong" "$dir/s1.sock" recv "$@" \
 	    >"$dir/pp-recv.out" 2>"$dir/pp-recv.err" &
 	r=$!
@@ -235,16 +244,8 @@ pingpong_pair() {
 	    >"$dir/pp-send.out" 2>"$dir/pp-send.err" &
 	s=$!
 	pids+=("$r" "$s")
-	wait "$s" || ok=0
-	wait "$r" || ok=0
-	forget "$r" "$s"
-	if [ "$ok" -ne 1 ]; then
-		cat "$dir"/pp-*.out "$dir"/pp-*.err >&2
-		show_log 0
-		show_log 1
-		say "asoc-pingpong $* failed"
-		return 1
-	fi
+	pair_wait "asoc-pingpong $*" "$r" "$s" "$dir/pp-send.out" \
+	    "$dir/pp-recv.out" "$dir/pp-send.err" "$dir/pp-recv.err"
 }
 
 # cc_bench NAME [cc options...]: compiles bench/NAME.c into $dir/NAME.
