@@ -250,8 +250,7 @@ coll_verify(struct coll *c, uint64_t i)
 			else
 				got = (unsigned char *)asoc_buf_ptr(c->tensor) +
 				    j * (size_t)o->size;
-			bad += bench_check(got, o->size, BENCH_STAMP_EVERY,
-			    coll_stamp(r, i, j));
+			bad += bench_check(got, o->size, coll_stamp(r, i, j));
 		}
 	}
 	if (bad > 0)
@@ -602,8 +601,8 @@ coll_setup(struct coll *c)
 	if (c->me == 0 || (o->pattern != BENCH_BCAST &&
 	    o->pattern != BENCH_BCAST_NAIVE)) {
 		for (j = 0; j < o->window; j++)
-			bench_pattern((unsigned char *)asoc_buf_ptr(c->tensor) +
-			    j * o->size, o->size, 1, 0);
+			bench_tensor((unsigned char *)asoc_buf_ptr(c->tensor) +
+			    j * o->size, o->size, 0);
 	} else
 		memset(asoc_buf_ptr(c->tensor), 0, tsize);
 	if (c->rbuf != NULL)
@@ -642,9 +641,8 @@ bench_coll(asoc_t *as, const struct bench_opts *o, struct bench_result *res)
 		/* Stamped outside the clock, before the barrier. */
 		for (j = 0; j < o->window && (c.me == 0 || (o->pattern !=
 		    BENCH_BCAST && o->pattern != BENCH_BCAST_NAIVE)); j++)
-			bench_pattern((unsigned char *)asoc_buf_ptr(c.tensor) +
-			    j * (size_t)o->size, o->size, BENCH_STAMP_EVERY,
-			    coll_stamp(c.me, i, j));
+			bench_stamp((unsigned char *)asoc_buf_ptr(c.tensor) +
+			    j * (size_t)o->size, o->size, coll_stamp(c.me, i, j));
 		(void)coll_iteration(&c, i);
 	}
 	/* The last barrier only carries the last verdicts, and stops. */

@@ -216,8 +216,7 @@ bench_send_to(asoc_t *as, const struct bench_opts *o, asoc_buf_t *buf,
 		 * two cores the check then took the daemons' CPU, and
 		 * bench/tcp-vs-raw compared that with a plain program
 		 * whose check was free (bench/PROFILE.md). */
-		bench_tensor(asoc_buf_ptr(buf), o->size, BENCH_STAMP_EVERY,
-		    i + 1);
+		bench_tensor(asoc_buf_ptr(buf), o->size, i + 1);
 		t = bench_now();
 		st = asoc_isend(as, buf, 0, o->size, r, BENCH_TAG_DATA + i,
 		    &req);
@@ -271,8 +270,7 @@ send_slot_post(asoc_t *as, const struct bench_opts *o, asoc_buf_t *buf,
 {
 	size_t off = k * (size_t)o->size;
 
-	bench_pattern((unsigned char *)asoc_buf_ptr(buf) + off, o->size,
-	    BENCH_STAMP_EVERY, i + 1);
+	bench_stamp((unsigned char *)asoc_buf_ptr(buf) + off, o->size, i + 1);
 	s[k].msg = i;
 	s[k].posted = bench_now();
 	return asoc_isend(as, buf, off, o->size, r, BENCH_TAG_DATA + i,
@@ -395,8 +393,8 @@ bench_pair_send(asoc_t *as, const struct bench_opts *o,
 	buf = bench_alloc(as, o->size * o->window, "the tensors");
 	ctl = bench_alloc(as, (size_t)world * BENCH_SLOT, "control buffer");
 	for (k = 0; k < o->window; k++)
-		bench_pattern((unsigned char *)asoc_buf_ptr(buf) + k *
-		    (size_t)o->size, o->size, 1, 0);
+		bench_tensor((unsigned char *)asoc_buf_ptr(buf) + k *
+		    (size_t)o->size, o->size, 0);
 
 	for (r = 1; r < world; r++)
 		p[r].ok = 1;
@@ -505,7 +503,7 @@ pair_rx_one(struct pair_rx *rx, unsigned i, size_t k)
 	rx->data[k] = NULL;
 	if (st == ASOC_OK && c.len == o->size) {
 		rx->bad += bench_check((unsigned char *)asoc_buf_ptr(rx->buf) +
-		    k * o->size, o->size, BENCH_STAMP_EVERY, i + 1);
+		    k * o->size, o->size, i + 1);
 		rx->got++;
 	} else if (st == ASOC_OK)
 		cli_warn("tensor %u from rank 0 has %zu bytes, not %" PRIu64
@@ -729,7 +727,7 @@ bench_self(asoc_t *as, const struct bench_opts *o, struct bench_result *res)
 	/* One slice of each buffer per message of the window. */
 	sb = bench_alloc(as, o->size * o->window, "the send buffer");
 	rb = bench_alloc(as, o->size * o->window, "the receive buffer");
-	bench_pattern(asoc_buf_ptr(sb), o->size * o->window, 1, 0);
+	bench_tensor(asoc_buf_ptr(sb), o->size * o->window, 0);
 	good = self_time_asoc(as, o, sb, rb, &tm);
 	self_time_memcpy(o, asoc_buf_ptr(sb), &tm);
 	if (!good)

@@ -36,24 +36,24 @@ store_word(unsigned char *p, uint64_t v)
 }
 
 void
-bench_pattern(void *p, size_t size, size_t step, uint64_t add)
+bench_stamp(void *p, size_t size, uint64_t add)
 {
 	unsigned char *c = p;
 	size_t i;
 
-	for (i = 0; i < size / 8; i += step)
+	for (i = 0; i < size / 8; i += BENCH_STAMP_EVERY)
 		store_word(c + i * 8, pattern_word(i * PATTERN_MUL) + add);
 }
 
 void
-bench_tensor(void *p, size_t size, size_t step, uint64_t add)
+bench_tensor(void *p, size_t size, uint64_t add)
 {
 	unsigned char *c = p;
 	size_t n = size / 8, i, j, end;
 	uint64_t x;
 
 	for (i = 0; i < n; i = end) {
-		end = n - i > step ? i + step : n;
+		end = n - i > BENCH_STAMP_EVERY ? i + BENCH_STAMP_EVERY : n;
 		x = i * PATTERN_MUL;
 		store_word(c + i * 8, pattern_word(x) + add);
 		for (j = i + 1; j < end; j++) {
@@ -76,14 +76,14 @@ word_bytes_bad(uint64_t got, uint64_t want)
 }
 
 uint64_t
-bench_check(const void *p, size_t size, size_t step, uint64_t add)
+bench_check(const void *p, size_t size, uint64_t add)
 {
 	const unsigned char *c = p;
 	size_t n = size / 8, i, j, end;
 	uint64_t x, want, acc, bad = 0;
 
 	for (i = 0; i < n; i = end) {
-		end = n - i > step ? i + step : n;
+		end = n - i > BENCH_STAMP_EVERY ? i + BENCH_STAMP_EVERY : n;
 		/* One block: the stamped word, then the plain ones, whose
 		 * hash input grows by the multiplier (an add, not a
 		 * multiply, per word).  Differences are only gathered

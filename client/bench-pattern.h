@@ -8,29 +8,30 @@
 #include <stdint.h>
 
 /*
- * The pattern is a hash of each 64-bit word's index.  Every `step`th word
- * gets `add` on top: step 1 and add 0 fills the tensor once; step
- * BENCH_STAMP_EVERY and add iteration + 1 stamps one word per 4 KiB, so a
- * buffer still holding an older tensor cannot pass the check.  The bytes
- * after the last whole word are not written.
+ * The pattern is a hash of each 64-bit word's index, and every
+ * BENCH_STAMP_EVERY-th word (one per 4 KiB) carries a stamp on top: the
+ * message's iteration, say, so that a buffer still holding an older
+ * message cannot pass the check.  The bytes after the last whole word are
+ * never written.
  */
-void		bench_pattern(void *p, size_t size, size_t step, uint64_t add);
+#define BENCH_STAMP_EVERY	512	/* words */
 
-/* The whole tensor in one pass: what bench_pattern with step 1 and add 0,
- * then with step and add, leaves (the bytes after the last whole word
- * untouched). */
-void		bench_tensor(void *p, size_t size, size_t step, uint64_t add);
+/* The whole tensor with stamp `add`, in one pass (add 0: the plain
+ * pattern, to fill a buffer with). */
+void		bench_tensor(void *p, size_t size, uint64_t add);
+
+/* Only the stamped words, to `add`: a tensor already written whole takes
+ * a new stamp at a word per 4 KiB. */
+void		bench_stamp(void *p, size_t size, uint64_t add);
 
 /*
- * The bytes of p that differ from a tensor filled once (step 1, add 0)
- * and then stamped with (step, add), the bytes after its last whole word
- * zero, as in a fresh buffer.  It computes each word rather than
- * comparing with a reference copy, so a check reads the tensor once and
- * nothing else: half the memory a memcmp against a copy reads, and the
- * work bench/raw-sock.c's receiver does, which bench/tcp-vs-raw compares
- * with.
+ * The bytes of p that differ from bench_tensor's with stamp `add`, the
+ * bytes after its last whole word zero, as in a fresh buffer.  It
+ * computes each word rather than comparing with a reference copy, so a
+ * check reads the tensor once and nothing else: half the memory a memcmp
+ * against a copy reads, and the work bench/raw-sock.c's receiver does,
+ * which bench/tcp-vs-raw compares with.
  */
-uint64_t	bench_check(const void *p, size_t size, size_t step,
-		    uint64_t add);
+uint64_t	bench_check(const void *p, size_t size, uint64_t add);
 
 #endif

@@ -18,7 +18,6 @@
 #define BENCH_ITER_MAX		1000000	/* x2 keeps data tags below the rest */
 #define BENCH_SLOT		64	/* control bytes per rank */
 #define BENCH_WAIT_MS		120000	/* for ready and result messages */
-#define BENCH_STAMP_EVERY	512	/* words: one stamp per 4 KiB */
 #define BENCH_WINDOW_MAX	1024	/* --window: sends in flight */
 
 /* Gbit/s are decimal, the unit of iperf3 and of link speeds. */

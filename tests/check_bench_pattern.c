@@ -1,10 +1,12 @@
 /*
- * check_bench_pattern.c: asoc-bench's one-pass fill of a tensor and its
- * one-pass check of a received one (client/bench-pattern.c).  The fill is
- * what filling and then stamping made; the check finds what a comparison
- * with a reference copy found: a tensor filled and stamped as the sender does passes; a wrong
- * byte, a stale stamp, a word at the wrong offset or a stray byte past
- * the last whole word each fail it, and the count is of bytes.
+ * check_bench_pattern.c: asoc-bench's tensor pattern and its one-pass
+ * check of a received tensor (client/bench-pattern.c).  A tensor written
+ * in one pass with its stamp equals one written plain and then stamped
+ * (as --window restamps its slots); the check finds what a comparison
+ * with a reference copy found: a tensor made as the sender makes it
+ * passes; a wrong byte, a stale stamp, a word at the wrong offset or a
+ * stray byte past the last whole word each fail it, and the count is of
+ * bytes.
  */
 #include "config.h"
 
@@ -14,8 +16,6 @@
 #include "bench-pattern.h"
 #include "check-main.h"
 
-#define STEP	512	/* asoc-bench's BENCH_STAMP_EVERY */
-
 static unsigned char buf[3 * 4096 * 8 + 24];
 
 /* A tensor of size at buf + off, as asoc-bench's sender makes message
@@ -24,8 +24,8 @@ static unsigned char *
 tensor(size_t off, size_t size, uint64_t stamp)
 {
 	memset(buf, 0, sizeof buf);
-	bench_pattern(buf + off, size, 1, 0);
-	bench_pattern(buf + off, size, STEP, stamp);
+	bench_tensor(buf + off, size, 0);
+	bench_stamp(buf + off, size, stamp);
 	return buf + off;
 }
 
@@ -38,8 +38,8 @@ by_reference(const unsigned char *got, size_t size, uint64_t stamp)
 	size_t i;
 
 	memset(ref, 0, size);
-	bench_pattern(ref, size, 1, 0);
-	bench_pattern(ref, size, STEP, stamp);
+	bench_tensor(ref, size, 0);
+	bench_stamp(ref, size, stamp);
 	for (i = 0; i < size; i++)
 		bad += got[i] != ref[i];
 	return bad;
@@ -58,7 +58,7 @@ START_TEST(sent_tensor_passes)
 		for (off = 0; off < 8; off += 3) {
 			unsigned char *t = tensor(off, sizes[i], 7);
 
-			ck_assert_uint_eq(bench_check(t, sizes[i], STEP, 7), 0);
+			ck_assert_uint_eq(bench_check(t, sizes[i], 7), 0);
 			ck_assert_uint_eq(by_reference(t, sizes[i], 7), 0);
 		}
 }
@@ -75,9 +75,9 @@ START_TEST(one_pass_fill_same)
 		tensor(3, sizes[i], 9);
 		memcpy(two, buf, sizeof buf);
 		memset(buf, 0, sizeof buf);
-		bench_tensor(buf + 3, sizes[i], STEP, 9);
+		bench_tensor(buf + 3, sizes[i], 9);
 		ck_assert_mem_eq(buf, two, sizeof buf);
-		ck_assert_uint_eq(bench_check(buf + 3, sizes[i], STEP, 9), 0);
+		ck_assert_uint_eq(bench_check(buf + 3, sizes[i], 9), 0);
 	}
 }
 END_TEST
@@ -91,7 +91,7 @@ START_TEST(wrong_byte_counted)
 	for (i = 0; i < sizeof at / sizeof at[0]; i++) {
 		t = tensor(0, size, 3);
 		t[at[i]] ^= 0x40;
-		ck_assert_uint_eq(bench_check(t, size, STEP, 3), 1);
+		ck_assert_uint_eq(bench_check(t, size, 3), 1);
 	}
 	/* Three bytes of one word and one of another: 4, as by reference. */
 	t = tensor(0, size, 3);
@@ -99,7 +99,7 @@ START_TEST(wrong_byte_counted)
 	t[17] ^= 2;
 	t[23] ^= 3;
 	t[9000] ^= 4;
-	ck_assert_uint_eq(bench_check(t, size, STEP, 3), 4);
+	ck_assert_uint_eq(bench_check(t, size, 3), 4);
 	ck_assert_uint_eq(by_reference(t, size, 3), 4);
 }
 END_TEST
@@ -111,8 +111,8 @@ START_TEST(stale_stamp_fails)
 
 	/* The previous message left in the buffer: every stamped word (one
 	 * per 4 KiB) is wrong, and nothing else. */
-	ck_assert_uint_gt(bench_check(t, size, STEP, 5), 0);
-	ck_assert_uint_eq(bench_check(t, size, STEP, 5), by_reference(t, size,
+	ck_assert_uint_gt(bench_check(t, size, 5), 0);
+	ck_assert_uint_eq(bench_check(t, size, 5), by_reference(t, size,
 	    5));
 }
 END_TEST
@@ -126,8 +126,8 @@ START_TEST(misplaced_word_fails)
 	memcpy(w, t + 800, 8);
 	memcpy(t + 800, t + 808, 8);
 	memcpy(t + 808, w, 8);
-	ck_assert_uint_gt(bench_check(t, size, STEP, 1), 0);
-	ck_assert_uint_eq(bench_check(t, size, STEP, 1), by_reference(t, size,
+	ck_assert_uint_gt(bench_check(t, size, 1), 0);
+	ck_assert_uint_eq(bench_check(t, size, 1), by_reference(t, size,
 	    1));
 }
 END_TEST
@@ -138,10 +138,10 @@ START_TEST(tail_byte_checked)
 	unsigned char *t = tensor(0, size, 2);
 
 	t[size - 2] = 0x7f;
-	ck_assert_uint_eq(bench_check(t, size, STEP, 2), 1);
+	ck_assert_uint_eq(bench_check(t, size, 2), 1);
 	t = tensor(0, 5, 2);
 	t[0] = 1;
-	ck_assert_uint_eq(bench_check(t, 5, STEP, 2), 1);
+	ck_assert_uint_eq(bench_check(t, 5, 2), 1);
 }
 END_TEST
 
